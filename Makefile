@@ -1,0 +1,69 @@
+# civicgrid — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock | cksum | cut -d' ' -f1)
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help install web run test test-fast test-browser bench bench-quick lint lock clean
+
+help:
+	@echo "make run      start the whole platform (embedded store, local RabbitMQ) on http://127.0.0.1:8000"
+	@echo "make test     run the whole test suite against the real broker and store"
+	@echo "make bench    measure throughput and latency (make bench-quick: under a minute)"
+	@echo "make web      build the web console and field app into web/dist (npm ci && npm run build)"
+	@echo "make lint     ruff"
+	@echo "make lock     re-pin requirements*.lock from pyproject.toml"
+
+$(STAMP): requirements-dev.lock
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (Debian/Ubuntu: apt-get install python3.11 python3.11-venv)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# The web app (web/): npm ci when the lock changes, vite build when a source changes (docs/ui.md).
+WEB_SOURCES := web/package.json web/vite.config.js web/index.html $(shell find web/src web/public -type f 2>/dev/null)
+
+web/node_modules/.installed: web/package-lock.json
+	@command -v npm >/dev/null || { echo "node.js and npm are needed for the web app (Debian/Ubuntu: apt-get install nodejs npm)"; exit 1; }
+	@# `npm ci` refuses this npm's lock files (they omit other platforms' optional rollup binaries):
+	@# install exactly what the lock pins, without rewriting it.
+	cd web && npm install --no-save --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/.built: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build --silent
+	@touch $@
+
+web: web/dist/.built
+
+run: install web
+	$(BIN)/python -m deploy.launcher
+
+test: install web
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest tests/unit tests/service
+
+test-browser: install web
+	$(BIN)/python -m pytest tests/browser
+
+bench: install
+	$(BIN)/python -m bench
+
+bench-quick: install
+	$(BIN)/python -m bench --quick
+
+lint: install
+	$(BIN)/ruff check .
+
+lock:
+	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache

@@ -1,0 +1,263 @@
+"""`make bench`: reports per second end to end, latency, and the machine's own ceilings.
+
+1. starts the platform as `make run` does (embedded store, local broker), isolated:
+   its own vhost, databases, port and var directory;
+2. measures the broker's and the store's raw ceilings on those same instances;
+3. drives report intake from a separate load process (``bench.load``) at rising
+   rates, open loop, until latency or errors break down;
+4. per rate, reads at the source what became of every accepted report (latency
+   along its correlation id, lost or duplicated), what each service spent per
+   message, the store writes per report and the CPU each process used;
+5. writes ``bench/results/latest.{json,md}`` (and ``<mode>-r<replicas>.*``).
+
+``--quick`` finishes in under a minute. Nothing here is a test: it asserts nothing.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import analyse, ceilings, collect, load, profile, report
+from services.directory.demo import generate_district
+from tests.support.infra import RabbitAdmin, amqp_base_uri, rabbit_api_uri, unique_name
+from tests.support.platform import Platform
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+LOAD = "load generator"
+BROKER = "broker (shared)"
+OFFICERS = 40  # grid officers reporting, spread over the district
+FINAL_STALL_SECONDS, FINAL_LIMIT_SECONDS = 30, 900  # the final account waits for the backlog this long
+
+
+@dataclass(frozen=True)
+class Profile:
+    rates: tuple[float, ...]
+    step_seconds: float
+    ceiling_seconds: float
+    warmup_seconds: float
+    drain_stall_seconds: float
+    drain_limit_seconds: float
+    quiet_limit_seconds: float
+
+
+PROFILES = {
+    "quick": Profile(rates=(5, 10, 20), step_seconds=5, ceiling_seconds=1.0, warmup_seconds=1,
+                     drain_stall_seconds=3, drain_limit_seconds=8, quiet_limit_seconds=3),
+    "full": Profile(rates=(5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200), step_seconds=20,
+                    ceiling_seconds=4.0, warmup_seconds=3, drain_stall_seconds=10, drain_limit_seconds=60,
+                    quiet_limit_seconds=20),
+}
+
+# The platform runs with its production settings: the test suite's faster scans and
+# retries (tests/support/platform.py) are switched back to their defaults.
+PRODUCTION_SETTINGS = {
+    "OUTBOX_SCAN_SECONDS": "",
+    "OUTBOX_SCAN_GRACE_SECONDS": "",
+    "EVENT_RETRY_BASE_SECONDS": "",
+    "CIVICGRID_FAULTS_DIR": "",
+}
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+class Bench:
+    def __init__(self, platform: Platform, amqp_uri: str, profile: Profile, workdir: Path):
+        self.platform = platform
+        self.amqp_uri = amqp_uri
+        self.profile = profile
+        self.workdir = workdir
+        self.run_id = uuid.uuid4().hex[:6]
+        self.plan = workdir / "plan.json"
+        self.accepted: list[dict] = []  # every accepted report of the timed steps, for the final account
+        self.delivered_at_start = 0
+        status = platform.status()
+        self.dbs = collect.Databases({**platform.env, "MONGO_URI": status["mongo_uri"],
+                                     **{f"{name.upper()}_MONGO_URI": uri for name, uri in status["mongo_uris"].items()}})
+
+    def processes(self) -> dict[str, int]:
+        status = self.platform.status()
+        pids = {**status["pids"], **status.get("store_pids", {})}
+        broker = collect.broker_pid()
+        if broker:
+            pids[BROKER] = broker
+        return pids
+
+    def sign_in_officers(self, count: int = OFFICERS) -> None:
+        """The officers the load reports as, signed in once (tokens last hours), written to the load's plan."""
+        district = generate_district()
+        officers = load.field_officers(district, count)
+        for officer in officers:
+            answer = self.platform.sign_in(officer["username"], self.platform.env["DEMO_PASSWORD"])
+            answer.raise_for_status()
+            officer["token"] = answer.json()["access_token"]
+        self.plan.write_text(json.dumps({"categories": load.automatic_categories(district), "officers": officers}))
+
+    def load(self, rate: float, seconds: float, tag: str) -> dict:
+        out = self.workdir / f"load-{tag}.json"
+        subprocess.run(
+            [sys.executable, "-m", "bench.load", "--url", self.platform.url, "--rate", str(rate),
+             "--seconds", str(seconds), "--tag", tag, "--plan", str(self.plan), "--out", str(out)],
+            cwd=ROOT, env=self.platform.env, check=True, timeout=seconds + 120,
+        )
+        return json.loads(out.read_text())
+
+    def delivered(self) -> int:
+        """Inbox deliveries so far, as the notifications service counts them.
+
+        Asking the service rather than counting the inbox keeps the store out of it:
+        counting a collection is a scan on the embedded store.
+        """
+        return collect.handled(collect.service_metrics(self.amqp_uri), "notifications", "on_case_dispatched")
+
+    def wait_delivered(self, expected: int) -> None:
+        collect.wait_for_count(self.delivered, expected, self.profile.drain_stall_seconds,
+                               self.profile.drain_limit_seconds)
+
+    def warm_up(self) -> None:
+        """A few reports first, so connections, queues and caches exist before anything is timed."""
+        before = self.delivered()
+        result = self.load(20, self.profile.warmup_seconds, f"w{self.run_id}")
+        self.wait_delivered(before + sum(1 for r in result["requests"] if r["status"] == 202))
+        self.delivered_at_start = self.delivered()
+
+    def final_account(self) -> dict:
+        """Every report accepted in the timed steps, counted once the backlog has drained (or stopped
+        draining): a step's "late" reports are still on their way; only what never arrives is lost."""
+        waited = collect.wait_for_count(self.delivered, self.delivered_at_start + len(self.accepted),
+                                        FINAL_STALL_SECONDS, FINAL_LIMIT_SECONDS)
+        return {"accepted": len(self.accepted), "waited_s": round(waited, 1),
+                **analyse.account(self.dbs.trace(self.accepted))}
+
+    def step(self, rate: float, ceilings_found: dict, profiled: bool = False) -> dict:
+        pids = self.processes()
+        # The broker is left out: other users of the machine's broker may keep it busy.
+        collect.wait_quiet({k: v for k, v in pids.items() if k != BROKER}, cores=0.1,
+                           limit=self.profile.quiet_limit_seconds)
+        recorders = None
+        if profiled:
+            python = {name: pid for name, pid in pids.items() if name != BROKER}
+            recorders = profile.start(python, self.profile.step_seconds, self.workdir)
+        metrics_before = collect.service_metrics(self.amqp_uri)
+        delivered_before = collect.handled(metrics_before, "notifications", "on_case_dispatched")
+        cpu_before = collect.cpu_snapshot(pids)
+        started = time.monotonic()
+        result = self.load(rate, self.profile.step_seconds, f"b{self.run_id}-{rate:g}")
+        loaded = time.monotonic() - started
+        cpu_loaded = collect.cpu_snapshot(pids)
+        accepted = [r for r in result["requests"] if r["status"] == 202]
+        self.accepted += accepted
+        self.wait_delivered(delivered_before + len(accepted))
+        cpu_drained = collect.cpu_snapshot(pids)
+        metrics_after = collect.service_metrics(self.amqp_uri)
+
+        # The load process has exited: its own count stands in for its /proc entry.
+        cpu_before[LOAD] = 0.0
+        cpu_loaded[LOAD] = cpu_drained[LOAD] = result["cpu_seconds"]
+        cpu = analyse.cpu_use(cpu_before, cpu_loaded, loaded, 0)
+        cpu["ms_per_report"] = analyse.cpu_use(cpu_before, cpu_drained, loaded, len(accepted))["ms_per_report"]
+        step = analyse.summarise_step(
+            rate, result, self.dbs.trace(accepted), collect.metrics_delta(metrics_before, metrics_after),
+            cpu, ceilings_found, os.cpu_count(),
+        )
+        if recorders:
+            step["profile"] = profile.finish(recorders)
+        return step
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="three short steps: under a minute")
+    parser.add_argument("--replicas", type=int, default=1, help="instances of each service")
+    parser.add_argument("--stores", choices=("one", "per-service"), default="one",
+                        help="one embedded store for all services (as make run), or one per service")
+    parser.add_argument("--rates", type=lambda s: tuple(float(x) for x in s.split(",")),
+                        help="comma-separated reports/s to try, instead of the profile's")
+    parser.add_argument("--step-seconds", type=float, help="how long each rate is held")
+    parser.add_argument("--profile", type=float, metavar="RATE",
+                        help="record py-spy profiles of every process during the step at RATE")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, raw records)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    profile = PROFILES[mode]
+    if args.rates or args.step_seconds:
+        profile = Profile(**{**profile.__dict__, **{k: v for k, v in
+                             (("rates", args.rates), ("step_seconds", args.step_seconds)) if v}})
+    admin = RabbitAdmin(rabbit_api_uri())
+    admin.check()
+    vhost = unique_name("cgbench")
+    admin.create_vhost(vhost)
+    workdir = Path(tempfile.mkdtemp(prefix="civicgrid-bench-"))
+    amqp_uri = f"{amqp_base_uri()}{vhost}"
+    # The store keeps its data on disk, as `make run` has it, not in memory.
+    platform = Platform(workdir, amqp_uri, unique_name("cgb") + "_",
+                        {**PRODUCTION_SETTINGS, "REPLICAS": str(args.replicas),
+                         "CIVICGRID_DB_PATH": str(workdir / "db"), "CIVICGRID_DB_STORES": args.stores})
+    results = {
+        "run": {"mode": mode, "replicas": args.replicas, "stores": args.stores, "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "commit": report.git_commit(ROOT), "step_seconds": profile.step_seconds,
+                "rates": list(profile.rates)},
+        "machine": report.machine(),
+        "versions": report.versions(admin.overview()),
+    }
+    bench = None
+    try:
+        say(f"starting the platform ({args.replicas} replica(s) of each service, {args.stores} store(s)) in {workdir}")
+        platform.start()
+        bench = Bench(platform, amqp_uri, profile, workdir)
+        say(f"signing in {OFFICERS} grid officers")
+        bench.sign_in_officers()
+        say("measuring raw ceilings")
+        found = {**ceilings.broker(amqp_uri, profile.ceiling_seconds),
+                 **ceilings.store(platform.status()["mongo_uri"], f"{platform.env['DB_PREFIX']}ceiling",
+                                  profile.ceiling_seconds)}
+        results["ceilings"] = found
+        say(f"ceilings: {found}")
+        bench.warm_up()
+        results["steps"] = []
+        for rate in profile.rates:
+            step = bench.step(rate, found, profiled=rate == args.profile)
+            results["steps"].append(step)
+            say(f"{rate:g}/s offered: {step['accepted_per_s']:g}/s accepted, e2e p99 {step['e2e_ms']['p99']} ms, "
+                f"lost {step['lost']}, dup {step['duplicated']}, errors {sum(step['errors'].values())}, "
+                f"store writes/report {step['per_report']['store_writes']:g} "
+                f"({step['per_report']['store_documents_written']:g} documents) → {step['verdict']}")
+            if step["verdict"] == "breakdown":
+                break
+        say(f"waiting for the backlog of {len(bench.accepted)} accepted reports, then counting every one")
+        results["final"] = bench.final_account()
+        say(f"final account: {results['final']}")
+        results["sustained"] = analyse.sustained(results["steps"])
+        paths = report.write(results, RESULTS, "latest")
+        report.write(results, RESULTS, f"{mode}-r{args.replicas}" + ("-stores" if args.stores == "per-service" else ""))
+        print(report.to_markdown(results))
+        say(f"results in {paths[0]} and {paths[1]}")
+    finally:
+        if bench is not None:
+            bench.dbs.close()
+        platform.stop()
+        admin.delete_vhost(vhost)
+        if args.keep:
+            say(f"work directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

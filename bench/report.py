@@ -1,0 +1,165 @@
+"""The results: the machine, the versions, the ceilings and one row per load step.
+
+Written as JSON (everything measured) and as markdown (the tables
+docs/benchmarks.md quotes).
+"""
+
+import json
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from bench.analyse import STAGES
+
+_PACKAGES = ("nameko", "eventlet", "kombu", "pymongo", "SecantusDB", "prometheus-client", "marshmallow")
+
+
+def machine() -> dict:
+    meminfo = Path("/proc/meminfo").read_text()
+    total_kib = int(next(line for line in meminfo.splitlines() if line.startswith("MemTotal")).split()[1])
+    model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor(),
+    )
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(total_kib / 1024 / 1024, 1),
+        "cpu": model,
+        "os": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def versions(broker_overview: dict) -> dict:
+    found = {"python": platform.python_version()}
+    for package in _PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    found["rabbitmq"] = broker_overview.get("rabbitmq_version")
+    found["erlang"] = broker_overview.get("erlang_version")
+    return found
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{commit}{'+changes' if dirty else ''}"
+
+
+def _ms(value) -> str:
+    """A figure for a table; a dash for one that could not be measured."""
+    return "–" if value is None else f"{value:g}"
+
+
+def _errors(step: dict) -> str:
+    return ", ".join(f"{k}×{v}" for k, v in step["errors"].items()) or "0"
+
+
+def _by_service(cores: dict[str, float]) -> dict[str, float]:
+    """Replicas (``cases-1``, ``cases-2``) added up under their service's name."""
+    summed: dict[str, float] = {}
+    for name, value in cores.items():
+        service, _, replica = name.rpartition("-")
+        key = service if replica.isdigit() and service else name
+        summed[key] = round(summed.get(key, 0.0) + value, 2)
+    return summed
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header),
+            *("| " + " | ".join(row) + " |" for row in rows)]
+
+
+def to_markdown(results: dict) -> str:
+    run, m, v, c = results["run"], results["machine"], results["versions"], results["ceilings"]
+    lines = [
+        f"### {run['mode']} run, {run['replicas']} replica(s) of each service"
+        f"{', one store per service' if run.get('stores') == 'per-service' else ''} — {run['started_at']}",
+        "",
+        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB; load average at start "
+        f"{', '.join(map(str, m['load_average_at_start']))}. Commit {run['commit']}.",
+        "",
+        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
+        "",
+        f"Raw ceilings (same run): broker publish {c['broker_publish_per_s']:g}/s, consume "
+        f"{c['broker_consume_per_s']:g}/s; store insert {c['store_insert_per_s']:g}/s, indexed update "
+        f"{c['store_update_per_s']:g}/s.",
+        "",
+        "| offered/s | accepted/s | e2e p50 | p95 | p99 | max (ms) | HTTP p99 | errors | late | dup "
+        "| store writes/report (documents) | store share | broker share | verdict |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in results["steps"]:
+        e, r = s["e2e_ms"], s["ratios"]
+        lines.append(
+            f"| {s['offered_per_s']:g} | {s['accepted_per_s']:g} | {_ms(e['p50'])} | {_ms(e['p95'])} "
+            f"| {_ms(e['p99'])} | {_ms(e['max'])} | {_ms(s['http_ms']['p99'])} | {_errors(s)} | {s['lost']} "
+            f"| {s['duplicated']} | {s['per_report']['store_writes']:g} ({s['per_report']['store_documents_written']:g}) "
+            f"| {r['store_writes']:.0%} "
+            f"| {max(r['broker_publish'], r['broker_consume']):.0%} | {s['verdict']} |"
+        )
+    steps = results["steps"]
+    services = sorted({name for s in steps for name in s["service_ms"]})
+    lines += ["", "Where the time goes: p99 of each hop along the correlation id, and each service's "
+              "mean time per message (ms):", ""]
+    lines += _table(["offered/s", *(name for name, _, _ in STAGES), *services], [
+        [f"{s['offered_per_s']:g}", *(_ms(s["stages_ms"][name]["p99"]) for name, _, _ in STAGES),
+         *(_ms(s["service_ms"].get(name, {}).get("mean_ms")) for name in services)]
+        for s in steps
+    ])
+    processes = sorted({name for s in steps for name in _by_service(s["cpu"]["cores"])})
+    lines += ["", "What bounds it: cores each process kept busy; CPU each report cost, all processes "
+              "together, and the rate that allows on the machine's cores; the store's share, and the "
+              "rate its single core allows:", ""]
+    lines += _table(
+        ["offered/s", *processes, "CPU ms/report", "→ machine bound/s", "store ms/report", "→ store bound/s"],
+        [[f"{s['offered_per_s']:g}", *(_ms(_by_service(s["cpu"]["cores"]).get(p)) for p in processes),
+          _ms(s["bounds"]["cpu_ms_per_report"]), _ms(s["bounds"]["machine_per_s"]),
+          _ms(s["bounds"]["store_ms_per_report"]), _ms(s["bounds"]["store_per_s"])]
+         for s in steps],
+    )
+    last = results["steps"][-1] if results["steps"] else None
+    if last:
+        lines += [
+            "",
+            f"At {last['offered_per_s']:g}/s the slowest hop was {last['slowest_hop']}, the slowest service "
+            f"step {last['slowest_service']}, the busiest process {last['busiest_process']}. Store commands "
+            f"per report: " + ", ".join(f"{k} {n:g}" for k, n in last["per_report"]["store_commands"].items())
+            + f"; events per report: {last['per_report']['events']:g}.",
+        ]
+    final = results.get("final")
+    if final:
+        lines += ["", f"*late*: accepted in the step but not in the department's inbox when the step's drain ended. "
+                      f"Final account, after waiting {final['waited_s']:g} s for the backlog: "
+                      f"{final['delivered']} of {final['accepted']} accepted reports reached their department's "
+                      f"inbox; **lost {final['lost']}, duplicated {final['duplicated']}**."]
+    best = results.get("sustained")
+    lines += [
+        "",
+        (f"**Sustained within target (p99 ≤ 250 ms, nothing lost): {best['accepted_per_s']:g} reports/s "
+         f"(p99 {best['e2e_p99_ms']:g} ms).**" if best else "**No step stayed within target.**"),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write(results: dict, directory: Path, name: str) -> tuple[Path, Path]:
+    """``<name>.json`` and ``<name>.md`` in ``directory``, each replaced whole."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = (directory / f"{name}.json", directory / f"{name}.md")
+    for path, text in zip(paths, (json.dumps(results, indent=2, ensure_ascii=False), to_markdown(results)),
+                          strict=True):
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.replace(path)
+    return paths

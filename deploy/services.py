@@ -1,0 +1,22 @@
+"""The processes that make up civicgrid: one place for the launcher, the deploy step and docker-compose."""
+
+import importlib
+
+SERVICES = {
+    "directory": "services.directory.service:DirectoryService",
+    "reporting": "services.reporting.service:ReportingService",
+    "cases": "services.cases.service:CasesService",
+    "dispatch": "services.dispatch.service:DispatchService",
+    "notifications": "services.notifications.service:NotificationsService",
+    "indicators": "services.indicators.service:IndicatorsService",
+}
+GATEWAY = "gateway.service:GatewayService"
+
+
+def load_class(path: str):
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def service_classes() -> list:
+    return [load_class(path) for path in SERVICES.values()]

@@ -1,0 +1,199 @@
+"""nameko's HTTP entrypoint made into a JSON API endpoint.
+
+``@api(method, url, ...)`` handlers receive the werkzeug request and return a dict
+(200), a ``(status, dict)`` tuple, or a werkzeug ``Response``. Errors raised here or
+in a service come back as JSON through ``gateway.errors``. The keyword arguments
+after the URL describe the operation for the OpenAPI document.
+"""
+
+import base64
+import json
+import logging
+import re
+from functools import partial
+from urllib.parse import quote
+
+from eventlet.event import Event
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.wrappers import Request, Response
+
+from gateway.errors import error_body
+from gateway.webapp import serve as serve_web_app
+from shared.auth.keys import load_public_key
+from shared.auth.provider import TOKEN_CONTEXT_KEY
+from shared.auth.tokens import verify_token
+from shared.clock import clock_from_config
+from shared.errors import CivicgridError, FileTooLarge, Unauthenticated, ValidationFailed
+from shared.ids import new_id
+
+_log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+_CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9_\-:.]{1,128}$")
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+def json_response(status: int, body, headers: dict | None = None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        headers=headers,
+        content_type=JSON_TYPE,
+    )
+
+
+def correlation_id_of(request: Request) -> str:
+    given = request.headers.get(CORRELATION_HEADER, "")
+    return given if _CORRELATION_PATTERN.match(given) else new_id("X")
+
+
+def read_json(request: Request, max_bytes: int = 1_048_576) -> dict:
+    """The request's JSON object body; a 400 naming the problem otherwise."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ValidationFailed.from_messages({"_body": [f"The body is larger than {max_bytes} bytes."]})
+    raw = request.get_data(cache=False)
+    if len(raw) > max_bytes:
+        raise ValidationFailed.from_messages({"_body": [f"The body is larger than {max_bytes} bytes."]})
+    try:
+        body = json.loads(raw.decode("utf-8")) if raw else None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValidationFailed.from_messages({"_body": [f"The body is not valid JSON: {exc}"]}) from None
+    if not isinstance(body, dict):
+        raise ValidationFailed.from_messages({"_body": ["The body must be a JSON object."]})
+    return body
+
+
+def read_upload(request: Request, max_bytes: int) -> tuple[str, str]:
+    """(filename, base64 content) of a multipart upload's ``file`` field."""
+    if request.content_length is not None and request.content_length > max_bytes + 64 * 1024:
+        raise FileTooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", {"max_bytes": max_bytes})
+    request.max_content_length = max_bytes + 64 * 1024
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationFailed.from_messages({"file": ["Send the file as multipart/form-data, field 'file'."]})
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileTooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", {"max_bytes": max_bytes})
+    return upload.filename or "attachment", base64.b64encode(data).decode("ascii")
+
+
+def file_response(download: dict) -> Response:
+    """A file a service handed over: served inline, never sniffed by the browser."""
+    name = quote(download["filename"])
+    return Response(
+        base64.b64decode(download["content"]),
+        content_type=download["content_type"],
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}", "X-Content-Type-Options": "nosniff",
+                 "Cache-Control": "private, max-age=3600"},
+    )
+
+
+def query_dict(request: Request) -> dict:
+    """Query parameters as a flat dict (the last value of a repeated one wins)."""
+    return {key: values[-1] for key, values in request.args.lists()}
+
+
+class _JsonWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except MethodNotAllowed as exc:
+            response = json_response(
+                405,
+                {"error": "METHOD_NOT_ALLOWED", "message": f"{request.method} is not allowed here."},
+                {"Allow": ", ".join(exc.valid_methods or [])},
+            )
+        except HTTPException as exc:
+            code = exc.code or 500
+            page = serve_web_app(request, self.server.container.config) if code == 404 else None
+            if page is not None:
+                return page(environ, start_response)
+            if code == 404:
+                body = {"error": "NOT_FOUND", "message": f"No endpoint {request.path}."}
+            else:
+                body = {"error": (exc.name or "HTTP_ERROR").upper().replace(" ", "_"), "message": exc.description or exc.name}
+            response = json_response(code, body)
+        return response(environ, start_response)
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class ApiServer(WebServer):
+    """nameko's web server, answering in JSON, that checks access tokens before any work is spawned."""
+
+    def setup(self):
+        super().setup()
+        self.public_key = load_public_key(self.container.config)
+        self.clock = clock_from_config(self.container.config)
+
+    def authenticate(self, request: Request) -> str:
+        """The request's verified token; ``Unauthenticated`` otherwise (a bad token never costs an RPC)."""
+        token = bearer_token(request)
+        verify_token(self.public_key, token, now=self.clock.now())
+        return token
+
+    def get_wsgi_app(self):
+        return _JsonWsgiApp(self)
+
+
+class ApiEndpoint(HttpRequestHandler):
+    server = ApiServer()
+
+    def __init__(self, method, url, *, summary="", description="", tags=(), body=None, query=None,
+                 responses=None, public=False, **kwargs):
+        self.summary = summary
+        self.description = description
+        self.tags = tuple(tags)
+        self.body_schema = body
+        self.query_schema = query
+        self.responses = responses or {}
+        self.public = public
+        kwargs.setdefault("expected_exceptions", CivicgridError)
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        request.shallow = False
+        request.correlation_id = correlation_id_of(request)
+        context = {"correlation_id": request.correlation_id}
+        try:
+            if not self.public:
+                context[TOKEN_CONTEXT_KEY] = self.server.authenticate(request)
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            done = Event()
+            self.container.spawn_worker(
+                self, args, kwargs,
+                context_data=context,
+                handle_result=partial(self.handle_result, done),
+            )
+            response = self.response_from_result(done.wait())
+        except Exception as exc:
+            response = self.error_response(exc, request.correlation_id)
+        response.headers[CORRELATION_HEADER] = request.correlation_id
+        return response
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, tuple):
+            status, body = result
+        else:
+            status, body = 200, result
+        return json_response(status, body)
+
+    def error_response(self, exc, correlation_id):
+        status, body = error_body(exc, correlation_id)
+        headers = {"WWW-Authenticate": 'Bearer realm="civicgrid"'} if isinstance(exc, Unauthenticated) else None
+        return json_response(status, body, headers)
+
+
+api = ApiEndpoint.decorator

@@ -1,0 +1,1 @@
+"""The gateway's endpoints, one mixin per resource; ``gateway.service`` composes them."""

@@ -1,0 +1,112 @@
+"""Cases: finding them, reading them, acting on them, their files."""
+
+from gateway.http import api, file_response, query_dict, read_json, read_upload
+from shared.api.cases import (
+    CaseListQuerySchema,
+    CasePageSchema,
+    CaseSchema,
+    CommentSchema,
+    DispatchSchema,
+    ExtensionRequestSchema,
+    HistoryEntrySchema,
+    MergeSchema,
+    NoteSchema,
+    ReasonSchema,
+    RegisterSchema,
+    ResolveSchema,
+    SuperviseSchema,
+    VerifySchema,
+)
+from shared.api.common import ErrorSchema
+from shared.api.reports import AttachmentSchema
+
+MAX_UPLOAD = 10 * 1024 * 1024
+
+# action: (body schema, who, what it does) — the closed loop (domain.md §4)
+ACTIONS = {
+    "register": (RegisterSchema, "operator", "reported → registered (立案); may correct category and priority"),
+    "reject": (ReasonSchema, "operator", "reported → rejected (不予立案)"),
+    "merge": (MergeSchema, "operator", "reported or registered → merged into another case"),
+    "dispatch": (DispatchSchema, "operator", "registered → dispatched (派遣) to a department"),
+    "accept": (NoteSchema, "handler of the department", "dispatched → accepted (签收)"),
+    "return": (ReasonSchema, "handler of the department", "dispatched or accepted → registered (退回, not ours)"),
+    "request_extension": (ExtensionRequestSchema, "handler of the department", "ask for more time (延期)"),
+    "approve_extension": (NoteSchema, "supervisor", "the deadline moves by the hours asked"),
+    "deny_extension": (NoteSchema, "supervisor", "the deadline stays"),
+    "suspend": (ReasonSchema, "operator, supervisor", "park the case (挂起): its clock stops"),
+    "resume": (NoteSchema, "operator, supervisor", "the clock runs again"),
+    "supervise": (SuperviseSchema, "operator, supervisor", "put the case under supervision (督办) with an instruction"),
+    "resolve": (ResolveSchema, "handler of the department", "accepted → resolved (处置反馈), with evidence"),
+    "verify": (VerifySchema, "officer of the case's grid", "resolved → verified (核查), or back as rework (返工)"),
+    "close": (NoteSchema, "operator", "verified → closed (结案); a case handled on the spot from resolved"),
+    "reopen": (ReasonSchema, "grid officer, operator", "closed → dispatched as rework, within the reopen window"),
+    "cancel": (ReasonSchema, "operator, supervisor", "any open case → cancelled (作废)"),
+    "comment": (CommentSchema, "anyone who can see the case", "add a remark, with files"),
+}
+
+
+class CasesApi:
+    @api("GET", "/api/v1/cases", summary="Find cases", tags=["cases"], query=CaseListQuerySchema,
+         description="Filters combine; you see only the cases your role lets you see. Pages with a cursor.",
+         responses={200: ("One page of cases.", CasePageSchema), 400: ("Bad filter.", ErrorSchema)})
+    def list_cases(self, request):
+        return self.cases.list_cases(query_dict(request))
+
+    @api("GET", "/api/v1/cases/queue", summary="The operator queue: to register or dispatch, by priority then age",
+         tags=["cases"], responses={200: ("One page of cases.", CasePageSchema)})
+    def operator_queue(self, request):
+        return self.cases.operator_queue(query_dict(request))
+
+    @api("GET", "/api/v1/cases/worklist", summary="A department's cases in hand, by deadline", tags=["cases"],
+         responses={200: ("One page of cases.", CasePageSchema)})
+    def worklist(self, request):
+        return self.cases.worklist(query_dict(request))
+
+    @api("GET", "/api/v1/cases/workload", summary="Open cases in hand per department", tags=["cases"])
+    def workload(self, request):
+        return self.dispatch.workload()
+
+    @api("GET", "/api/v1/cases/<case_id>",
+         summary="A case: status, category, grid, department, deadline and history", tags=["cases"],
+         responses={200: ("The case.", CaseSchema), 403: ("Not yours to see.", ErrorSchema),
+                    404: ("No such case.", ErrorSchema)})
+    def get_case(self, request, case_id):
+        return self.cases.get_case(case_id)
+
+    @api("GET", "/api/v1/cases/<case_id>/timeline", summary="A case's timeline: every step, who, when, why",
+         tags=["cases"], responses={200: ("The history, oldest first.", HistoryEntrySchema)})
+    def timeline(self, request, case_id):
+        return self.cases.timeline(case_id)
+
+    @api("POST", "/api/v1/cases/<case_id>/attachments",
+         summary="Upload a photo (JPEG, PNG, WebP) or PDF for a case, at most 10 MB",
+         description="multipart/form-data with a `file` field; the type is checked by content. Use the id "
+                     "in `attachments` of resolve, verify or comment.",
+         tags=["cases"], responses={201: ("Stored.", AttachmentSchema), 422: ("Not an allowed file.", ErrorSchema)})
+    def upload_case_attachment(self, request, case_id):
+        filename, content = read_upload(request, MAX_UPLOAD)
+        return 201, self.cases.upload_attachment(case_id, filename, content)
+
+    @api("GET", "/api/v1/attachments/<attachment_id>", summary="A file: a report's photo or a case's evidence",
+         tags=["cases"], responses={403: ("Not yours to see.", ErrorSchema), 404: ("No such file.", ErrorSchema)})
+    def download_attachment(self, request, attachment_id):
+        owner = self.reporting if attachment_id.startswith("P") else self.cases
+        return file_response(owner.read_attachment(attachment_id))
+
+
+def _action_route(action: str):
+    schema, who, what = ACTIONS[action]
+
+    def act(self, request, case_id):
+        return self.cases.act(case_id, action, read_json(request))
+
+    act.__name__ = f"case_{action}"
+    return api("POST", f"/api/v1/cases/<case_id>/{action}", summary=f"{action.replace('_', ' ')}: {what}",
+               description=f"Who: {who}. Name the `version` you saw to be told (409) if it changed meanwhile.",
+               tags=["case actions"], body=schema,
+               responses={200: ("The case after the action.", CaseSchema),
+                          403: ("Not yours to do; the message says who may.", ErrorSchema),
+                          409: ("Wrong state, or someone acted first.", ErrorSchema)})(act)
+
+
+CaseActionsApi = type("CaseActionsApi", (), {f"case_{a}": _action_route(a) for a in ACTIONS})

@@ -1,0 +1,122 @@
+"""Reference data: the grid map and hierarchy, departments, categories, routing rules, users."""
+
+from gateway.http import api, json_response, query_dict, read_json
+from shared.api.common import ErrorSchema
+from shared.api.directory import (
+    CategorySchema,
+    DepartmentSchema,
+    FaultSchema,
+    GridMapImportedSchema,
+    GridSchema,
+    LocateQuerySchema,
+    LocationAnswerSchema,
+    PasswordChangeSchema,
+    RoutingRuleSchema,
+    UserSchema,
+    UserWriteSchema,
+)
+
+MAP_MAX_BYTES = 50 * 1024 * 1024
+GEOJSON = "application/geo+json; charset=utf-8"
+
+
+class DirectoryApi:
+    @api("GET", "/api/v1/directory/areas", summary="The hierarchy: district, streets, communities, grids",
+         tags=["directory"])
+    def list_areas(self, request):
+        return self.directory.list_areas()
+
+    @api("GET", "/api/v1/directory/grid-map", summary="Export the grid map (GeoJSON FeatureCollection)",
+         tags=["directory"])
+    def export_grid_map(self, request):
+        response = json_response(200, self.directory.export_grid_map())
+        response.content_type = GEOJSON
+        return response
+
+    @api(
+        "PUT",
+        "/api/v1/directory/grid-map",
+        summary="Import the grid map (GeoJSON FeatureCollection)",
+        description="All or nothing: a map with any fault is refused with the list of every fault "
+                    "(unclosed or self-intersecting polygon, overlap, unknown parent, duplicate code, "
+                    "grid without an officer, …) and nothing is imported.",
+        tags=["directory"],
+        responses={200: ("Imported; the new map version.", GridMapImportedSchema),
+                   422: ("The faults, one by one (`details.faults`).", FaultSchema)},
+    )
+    def import_grid_map(self, request):
+        return self.directory.import_grid_map(read_json(request, max_bytes=MAP_MAX_BYTES))
+
+    @api("GET", "/api/v1/directory/grids/<code>", summary="One grid: polygon, officers, leader, households",
+         tags=["directory"], responses={200: ("The grid.", GridSchema), 404: ("No such grid.", ErrorSchema)})
+    def get_grid(self, request, code):
+        return self.directory.get_grid(code)
+
+    @api("GET", "/api/v1/directory/locate", summary="Which grid a point lies in", tags=["directory"],
+         query=LocateQuerySchema, responses={200: ("The grid, or null outside the district.", LocationAnswerSchema)})
+    def locate(self, request):
+        return self.directory.locate(query_dict(request))
+
+    @api("GET", "/api/v1/directory/users", summary="People (administrators only)", tags=["directory"],
+         responses={200: ("Everyone, filtered by `role` and `department`.", UserSchema)})
+    def list_users(self, request):
+        return self.directory.list_users(query_dict(request))
+
+    @api("GET", "/api/v1/directory/users/<user_id>", summary="One person (administrators, or oneself)",
+         tags=["directory"], responses={200: ("The person.", UserSchema)})
+    def get_user(self, request, user_id):
+        return self.directory.get_user(user_id)
+
+    @api("PUT", "/api/v1/directory/users/<user_id>", summary="Create or change a person (administrators)",
+         tags=["directory"], body=UserWriteSchema, responses={200: ("Saved.", UserSchema)})
+    def put_user(self, request, user_id):
+        return self.directory.put_user(user_id, read_json(request))
+
+    @api("POST", "/api/v1/directory/users/<user_id>/password",
+         summary="Change a password (one's own with the old one; administrators anyone's)",
+         tags=["directory"], body=PasswordChangeSchema)
+    def change_password(self, request, user_id):
+        return self.directory.change_password(user_id, read_json(request))
+
+
+def _item_routes(kind: str, path: str, schema, noun: str) -> dict:
+    """List, read, write and delete endpoints of one kind of reference item."""
+
+    def list_items(self, request):
+        return self.directory.list_items(kind)
+
+    def get_item(self, request, key):
+        return self.directory.get_item(kind, key)
+
+    def put_item(self, request, key):
+        return self.directory.put_item(kind, key, read_json(request))
+
+    def delete_item(self, request, key):
+        return self.directory.delete_item(kind, key)
+
+    base = f"/api/v1/directory/{path}"
+    routes = {
+        f"list_{kind}": api("GET", base, summary=f"All {noun}s", tags=["directory"],
+                            responses={200: (f"Every {noun}.", schema)})(list_items),
+        f"get_{kind}": api("GET", f"{base}/<key>", summary=f"One {noun}", tags=["directory"],
+                           responses={200: (f"The {noun}.", schema), 404: ("Not found.", ErrorSchema)})(get_item),
+        f"put_{kind}": api("PUT", f"{base}/<key>", summary=f"Create or replace a {noun} (administrators)",
+                           tags=["directory"], body=schema,
+                           responses={200: ("Saved; other services get it by event.", schema)})(put_item),
+        f"delete_{kind}": api("DELETE", f"{base}/<key>", summary=f"Remove a {noun} (administrators)",
+                              tags=["directory"])(delete_item),
+    }
+    for name, function in routes.items():
+        function.__name__ = name
+    return routes
+
+
+DirectoryItemsApi = type(
+    "DirectoryItemsApi",
+    (),
+    {
+        **_item_routes("departments", "departments", DepartmentSchema, "department"),
+        **_item_routes("categories", "categories", CategorySchema, "category"),
+        **_item_routes("routing_rules", "routing-rules", RoutingRuleSchema, "routing rule"),
+    },
+)

@@ -1,0 +1,48 @@
+import eventlet
+from nameko.amqp.publish import get_connection
+
+from gateway.http import api, json_response
+
+CHECKED_SERVICES = ("directory", "reporting", "cases", "dispatch", "notifications", "indicators")
+
+
+class HealthApi:
+    @api("GET", "/healthz", summary="The gateway process is up", tags=["operations"], public=True)
+    def healthz(self, request):
+        return {"status": "ok"}
+
+    @api("GET", "/readyz", summary="Bus, services and their stores are reachable", tags=["operations"], public=True)
+    def readyz(self, request):
+        checks = {"bus": self._bus_reachable()}
+        reference = {}
+        pile = eventlet.GreenPile()
+        for name in CHECKED_SERVICES:
+            pile.spawn(self._service_health, name)
+        for name, health in pile:
+            checks[name] = bool(health and health.get("store"))
+            if health and "reference" in health:
+                reference[name] = health["reference"]
+        ready = all(checks.values())
+        body = {
+            "status": "ready" if ready else "not ready",
+            "checks": checks,
+            # Which revision of the directory's data each service holds (0: not received yet).
+            "reference": reference,
+            "reference_complete": all(all(kinds.values()) for kinds in reference.values()),
+        }
+        return json_response(200 if ready else 503, body)
+
+    def _bus_reachable(self) -> bool:
+        try:
+            with eventlet.Timeout(2), get_connection(self.config["AMQP_URI"]) as connection:
+                connection.ensure_connection(max_retries=1)
+        except (Exception, eventlet.Timeout):
+            return False
+        return True
+
+    def _service_health(self, name):
+        try:
+            with eventlet.Timeout(2):
+                return name, getattr(self, name).health()
+        except (Exception, eventlet.Timeout):
+            return name, None

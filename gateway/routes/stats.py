@@ -1,0 +1,68 @@
+"""Indicators and escalation policies."""
+
+import csv
+import io
+
+from werkzeug.wrappers import Response
+
+from gateway.http import api, query_dict, read_json
+from shared.api.cases import EscalationPolicySchema
+from shared.api.common import ErrorSchema
+from shared.api.stats import (
+    HotspotQuerySchema,
+    HotspotTableSchema,
+    IndicatorTableSchema,
+    StatsQuerySchema,
+)
+
+
+def csv_response(rows: list[dict], filename: str) -> Response:
+    """A table as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese right)."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+class StatsApi:
+    @api("GET", "/api/v1/stats/hotspots", summary="Hot spots: the grids with most cases reported in a period",
+         tags=["indicators"], query=HotspotQuerySchema,
+         responses={200: ("Grids, most cases first (CSV with format=csv).", HotspotTableSchema)})
+    def hotspots(self, request):
+        query = query_dict(request)
+        table = self.indicators.hotspots(query)
+        if query.get("format") == "csv":
+            return csv_response(table["rows"], f"hotspots-{table['first_day']}-{table['last_day']}.csv")
+        return table
+
+    @api("GET", "/api/v1/stats/<dimension>",
+         summary="Indicators per district, department, grid, community, street or category",
+         description="按期结案率 on-time closure rate = closed on time / (due − deferred); 结案率 closure rate = "
+                     "closed / (due − deferred); 返工率 rework rate = cases that failed a check / cases checked; "
+                     "延期率 extension rate = cases extended / cases dispatched; mean and 90th-percentile hours per "
+                     "stage; open and overdue now. A case is due in the period of its disposal deadline. "
+                     "See docs/indicators.md. `format=csv` for a spreadsheet.",
+         tags=["indicators"], query=StatsQuerySchema,
+         responses={200: ("One row per key.", IndicatorTableSchema), 403: ("Not your figures.", ErrorSchema)})
+    def indicators_table(self, request, dimension):
+        query = query_dict(request)
+        table = self.indicators.indicators(dimension, query)
+        if query.get("format") == "csv":
+            return csv_response(table["rows"], f"{dimension}-{table['period']}-{table['first_day']}.csv")
+        return table
+
+    @api("GET", "/api/v1/escalation-policies", summary="Escalation policies (current versions)",
+         tags=["indicators"], responses={200: ("Policies.", EscalationPolicySchema)})
+    def escalation_policies(self, request):
+        return self.cases.escalation_policies()
+
+    @api("PUT", "/api/v1/escalation-policies/<policy_id>",
+         summary="Save a new version of an escalation policy (administrators)",
+         description="Cases already under way keep the version they started with.", tags=["indicators"],
+         body=EscalationPolicySchema, responses={200: ("The new version.", EscalationPolicySchema),
+                                                 422: ("The policy cannot be used.", ErrorSchema)})
+    def save_escalation_policy(self, request, policy_id):
+        return self.cases.save_escalation_policy(policy_id, read_json(request))

@@ -1,0 +1,323 @@
+"""The actions people take on a case: which states each applies to, and what it does.
+
+``ACTIONS[name]`` gives the action's input schema, the states it applies to and its
+function ``(case, params, ctx) -> Change``. The service checks who may act
+(``rules.authorize``), then the state here, then applies the change at the case's
+version.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from marshmallow import Schema
+
+from services.cases.domain import timing
+from services.cases.domain.model import (
+    ACCEPTED,
+    CANCELLED,
+    CLOSED,
+    DISPATCHED,
+    MERGED,
+    OPEN,
+    PRIORITY_RANK,
+    REGISTERED,
+    REJECTED,
+    REPORTED,
+    RESOLVED,
+    VERIFIED,
+    Change,
+    after,
+    case_event,
+    history_entry,
+    with_derived,
+)
+from shared.api.cases import (
+    CommentSchema,
+    DispatchSchema,
+    ExtensionRequestSchema,
+    MergeSchema,
+    NoteSchema,
+    ReasonSchema,
+    RegisterSchema,
+    ResolveSchema,
+    SuperviseSchema,
+    VerifySchema,
+)
+from shared.errors import Unprocessable, WrongState
+from shared.events import Event
+from shared.ids import new_id
+
+
+@dataclass
+class Context:
+    actor: dict
+    now: datetime
+    categories: dict
+    departments: dict
+    calendar: object = None
+    policy: dict | None = None  # the escalation policy version the case started with
+    reopen_window: timedelta = timedelta(days=30)
+    target: dict | None = None  # the other case, for a merge
+
+    def category(self, case: dict) -> dict:
+        return self.categories[case["category"]]
+
+    def enter(self, case: dict, stage: str, **kwargs) -> dict:
+        return timing.enter(case, stage, now=self.now, category=self.category(case), calendar=self.calendar,
+                            policy=self.policy, **kwargs)
+
+
+@dataclass(frozen=True)
+class Action:
+    schema: Schema
+    states: frozenset
+    apply: callable
+
+
+def _change(case, ctx, action, to_status, fields_, event_type, extra, *, note=None, attachments=(), **entry):
+    """The common shape: set fields, one history entry, one event carrying the case after."""
+    set_fields = {**fields_, "updated_at": ctx.now}
+    if to_status:
+        set_fields["status"] = to_status
+    set_fields = with_derived(case, set_fields)
+    entries = [history_entry(case, 0, action=action, to_status=to_status, actor=ctx.actor, at=ctx.now, note=note,
+                             attachments=attachments, **entry)]
+    event = case_event(event_type, after(case, set_fields, entries), extra, actor=ctx.actor, now=ctx.now)
+    return Change(case["version"], set_fields, entries, [event])
+
+
+def _category(ctx, code):
+    if code not in ctx.categories:
+        raise Unprocessable(f"Unknown category '{code}'.", {"category": code})
+    return ctx.categories[code]
+
+
+def _department(ctx, code):
+    if code not in ctx.departments:
+        raise Unprocessable(f"Unknown department '{code}'.", {"department": code})
+    return code
+
+
+def register(case, p, ctx):
+    category = _category(ctx, p.get("category") or case["category"])
+    priority = p.get("priority") or (category["priority"] if p.get("category") else case["priority"])
+    fields_ = {"category": category["code"], "priority": priority, "priority_rank": PRIORITY_RANK[priority],
+               "registered_at": ctx.now}
+    return _change(case, ctx, "register", REGISTERED, fields_, "case.registered",
+                   {"report_id": case["report_ids"][0], "registered_by": ctx.actor["user_id"]}, note=p.get("note"))
+
+
+def reject(case, p, ctx):
+    return _change(case, ctx, "reject", REJECTED, {"closed_at": ctx.now, **timing.STOPPED}, "case.rejected",
+                   {"reason": p["reason"]}, note=p["reason"])
+
+
+def merge(case, p, ctx):
+    """Fold a duplicate into an open case. Only the duplicate changes here; the surviving case takes
+    in its reports and reporters from the ``case.merged`` event (``absorb``), so no transaction spans two cases."""
+    target = ctx.target
+    if target is None or target["_id"] == case["_id"]:
+        raise Unprocessable("Merge into another, existing case.", {"target_case_id": p["target_case_id"]})
+    if target["status"] not in OPEN:
+        raise WrongState(f"The case {target['_id']} is {target['status']}: merge only into an open case.")
+    return _change(case, ctx, "merge", MERGED, {"merged_into": target["_id"], "closed_at": ctx.now,
+                                                  **timing.STOPPED},
+                   "case.merged", {"target_case_id": target["_id"], "report_ids": case["report_ids"]},
+                   note=p.get("note"), target=target["_id"])
+
+
+def absorb(target: dict, merged: Event, *, now: datetime) -> Change:
+    """The surviving case takes in a merged duplicate's reports and reporters (bookkeeping: no version bump)."""
+    p = merged.payload
+    entry = history_entry(target, 0, action="absorb", to_status=None, actor=merged.actor, at=now,
+                          note=f"merged {p['case_id']}", merged=p["case_id"])
+    return Change(None, {"updated_at": now}, [entry], [], bump_version=False,
+                  add_to_sets={"report_ids": p["report_ids"], "reporters": p["reporters"],
+                               "merged_cases": [p["case_id"]]})
+
+
+def dispatch(case, p, ctx):
+    department = _department(ctx, p["department"])
+    assisting = [_department(ctx, d) for d in p["assisting_departments"] if d != department]
+    fields_ = {"department": department, "assisting_departments": assisting, "dispatched_at": ctx.now,
+               "returned": False, "accepted_at": None}
+    fields_.update(ctx.enter({**case, **fields_}, "sign_for", with_disposal=True))
+    return _change(case, ctx, "dispatch", DISPATCHED, fields_, "case.dispatched",
+                   {"decided_by": ctx.actor, "rule_id": None, "rework": False}, note=p.get("note"),
+                   department=department, deadline=fields_["deadline"])
+
+
+def accept(case, p, ctx):
+    fields_ = {"accepted_at": ctx.now, **timing.enter_disposal(case, category=ctx.category(case),
+                                                               calendar=ctx.calendar, policy=ctx.policy)}
+    return _change(case, ctx, "accept", ACCEPTED, fields_, "case.accepted", {}, note=p.get("note"))
+
+
+def return_(case, p, ctx):
+    fields_ = {"returned": True, "returned_by": case["department"], "department": None,
+               "assisting_departments": [], "deadline": None, "extension": None}
+    fields_.update(ctx.enter({**case, **fields_}, "dispatch"))
+    return _change(case, ctx, "return", REGISTERED, fields_, "case.returned",
+                   {"reason": p["reason"], "returned_by_department": case["department"]}, note=p["reason"])
+
+
+def request_extension(case, p, ctx):
+    request = {"status": "pending", "hours": p["hours"], "reason": p["reason"], "requested_by": ctx.actor,
+               "requested_at": ctx.now}
+    return _change(case, ctx, "request_extension", None, {"extension": request}, "case.extension_requested",
+                   {"reason": p["reason"], "hours": p["hours"]}, note=p["reason"], hours=p["hours"])
+
+
+def approve_extension(case, p, ctx):
+    extension = case["extension"]
+    fields_ = {"extension": {**extension, "status": "approved", "decided_by": ctx.actor, "decided_at": ctx.now},
+               "extensions": case.get("extensions", 0) + 1,
+               **timing.extend(case, extension["hours"], category=ctx.category(case), calendar=ctx.calendar,
+                               policy=ctx.policy)}
+    return _change(case, ctx, "approve_extension", None, fields_, "case.extension_approved",
+                   {"hours": extension["hours"]}, note=p.get("note"), deadline=fields_["deadline"])
+
+
+def deny_extension(case, p, ctx):
+    extension = case["extension"]
+    fields_ = {"extension": {**extension, "status": "denied", "decided_by": ctx.actor, "decided_at": ctx.now}}
+    return _change(case, ctx, "deny_extension", None, fields_, "case.extension_denied", {"note": p.get("note")},
+                   note=p.get("note"))
+
+
+def suspend(case, p, ctx):
+    fields_ = {"suspended": True, "suspended_at": ctx.now,
+               **timing.pause(case, now=ctx.now, category=ctx.category(case), calendar=ctx.calendar)}
+    return _change(case, ctx, "suspend", None, fields_, "case.suspended", {"reason": p["reason"]}, note=p["reason"])
+
+
+def resume(case, p, ctx):
+    paused = (ctx.now - case["suspended_at"]).total_seconds()
+    fields_ = {"suspended": False, "suspended_at": None, "paused_seconds": case.get("paused_seconds", 0.0) + paused,
+               **timing.resume(case, now=ctx.now, category=ctx.category(case), calendar=ctx.calendar,
+                               policy=ctx.policy)}
+    return _change(case, ctx, "resume", None, fields_, "case.resumed", {"paused_seconds": paused},
+                   note=p.get("note"), deadline=fields_.get("deadline", case.get("deadline")))
+
+
+def supervise(case, p, ctx):
+    """督办 by a person: the case carries the instruction and the mark, and the department hears of it.
+    Repeating it is allowed (追加督办): each time is on record and counted."""
+    fields_ = {"supervised": True, "supervised_at": case.get("supervised_at") or ctx.now,
+               "supervision": {"note": p["note"], "attachments": [], "by": ctx.actor, "at": ctx.now},
+               "supervisions": case.get("supervisions", 0) + 1}
+    return _change(case, ctx, "supervise", None, fields_, "case.supervised",
+                   {"note": p["note"], "supervisions": fields_["supervisions"]}, note=p["note"])
+
+
+def resolve(case, p, ctx):
+    resolution = {"note": p["note"], "attachments": p["attachments"], "by": ctx.actor, "at": ctx.now}
+    fields_ = {"resolution": resolution, "resolved_at": ctx.now, **ctx.enter(case, "verification")}
+    return _change(case, ctx, "resolve", RESOLVED, fields_,
+                   "case.resolved", {"note": p["note"], "attachments": p["attachments"]}, note=p["note"],
+                   attachments=p["attachments"])
+
+
+def _rework(case, ctx, *, action, reason, attachments=(), reopened=False):
+    count = case.get("rework_count", 0) + 1
+    fields_ = {"department": case.get("department") or case.get("returned_by"),
+               "dispatched_at": ctx.now, "accepted_at": None, "resolved_at": None, "verified_at": None,
+               "closed_at": None, "on_time": None, "rework_count": count,
+               "failed_checks": case.get("failed_checks", 0) + (0 if reopened else 1)}
+    if not fields_["department"]:
+        raise WrongState("The case has no department to go back to; dispatch it instead.")
+    fields_.update(ctx.enter({**case, **fields_}, "sign_for", with_disposal=True))  # a new disposal clock
+    return _change(case, ctx, action, DISPATCHED, fields_, "case.reworked",
+                   {"reason": reason, "rework_count": count, "reopened": reopened}, note=reason,
+                   attachments=attachments, department=fields_["department"], deadline=fields_["deadline"])
+
+
+def verify(case, p, ctx):
+    if not p["passed"]:
+        return _rework(case, ctx, action="verify", reason=p["note"], attachments=p["attachments"])
+    return _change(case, ctx, "verify", VERIFIED, {"verified_at": ctx.now, **timing.STOPPED, "verification": {
+        "note": p["note"], "attachments": p["attachments"], "by": ctx.actor, "at": ctx.now}},
+        "case.verified", {"note": p["note"]}, note=p["note"], attachments=p["attachments"])
+
+
+def close(case, p, ctx):
+    reference = case.get("resolved_at") or ctx.now
+    on_time = None if not case.get("deadline") else reference <= case["deadline"]
+    return _change(case, ctx, "close", CLOSED, {"closed_at": ctx.now, "on_time": on_time, **timing.STOPPED},
+                   "case.closed",
+                   {"on_time": on_time}, note=p.get("note"))
+
+
+def reopen(case, p, ctx):
+    if ctx.now - case["closed_at"] > ctx.reopen_window:
+        days = ctx.reopen_window.days
+        raise WrongState(f"The case was closed more than {days} days ago and can no longer be reopened; report it anew.")
+    return _rework(case, ctx, action="reopen", reason=p["reason"], reopened=True)
+
+
+def cancel(case, p, ctx):
+    return _change(case, ctx, "cancel", CANCELLED, {"closed_at": ctx.now, "suspended": False, **timing.STOPPED},
+                   "case.cancelled", {"reason": p["reason"]}, note=p["reason"])
+
+
+def comment(case, p, ctx):
+    comment_id = new_id("M")
+    change = _change(case, ctx, "comment", None, {}, "case.commented",
+                     {"comment_id": comment_id, "text": p["text"], "author": ctx.actor}, note=p["text"],
+                     attachments=p["attachments"], comment_id=comment_id)
+    return change
+
+
+_ANY_OPEN = OPEN
+ACTIONS = {
+    "register": Action(RegisterSchema(), frozenset({REPORTED}), register),
+    "reject": Action(ReasonSchema(), frozenset({REPORTED}), reject),
+    "merge": Action(MergeSchema(), frozenset({REPORTED, REGISTERED}), merge),
+    "dispatch": Action(DispatchSchema(), frozenset({REGISTERED}), dispatch),
+    "accept": Action(NoteSchema(), frozenset({DISPATCHED}), accept),
+    "return": Action(ReasonSchema(), frozenset({DISPATCHED, ACCEPTED}), return_),
+    "request_extension": Action(ExtensionRequestSchema(), frozenset({ACCEPTED}), request_extension),
+    "approve_extension": Action(NoteSchema(), frozenset({ACCEPTED}), approve_extension),
+    "deny_extension": Action(NoteSchema(), frozenset({ACCEPTED}), deny_extension),
+    "suspend": Action(ReasonSchema(), _ANY_OPEN, suspend),
+    "resume": Action(NoteSchema(), _ANY_OPEN, resume),
+    "supervise": Action(SuperviseSchema(), _ANY_OPEN, supervise),
+    "resolve": Action(ResolveSchema(), frozenset({ACCEPTED}), resolve),
+    "verify": Action(VerifySchema(), frozenset({RESOLVED}), verify),
+    "close": Action(NoteSchema(), frozenset({VERIFIED, RESOLVED}), close),
+    "reopen": Action(ReasonSchema(), frozenset({CLOSED}), reopen),
+    "cancel": Action(ReasonSchema(), _ANY_OPEN, cancel),
+    "comment": Action(CommentSchema(), frozenset(OPEN | {CLOSED, REJECTED, MERGED, CANCELLED}), comment),
+}
+ACTIONS_NEEDING_ACTIVE = frozenset(ACTIONS) - {"resume", "comment", "cancel", "supervise"}
+
+
+def _extension_pending(case: dict) -> bool:
+    return (case.get("extension") or {}).get("status") == "pending"
+
+
+# What an action needs beyond the case's status, and the sentence a person reads when it is missing. Checked by
+# ``check_state`` before any action runs, and by ``permitted.allowed_actions`` for the buttons a screen shows.
+PRECONDITIONS = {
+    "request_extension": (lambda c: not _extension_pending(c), "An extension request is already waiting for a supervisor."),
+    "approve_extension": (_extension_pending, "No extension request is waiting."),
+    "deny_extension": (_extension_pending, "No extension request is waiting."),
+    "suspend": (lambda c: not c.get("suspended"), "The case is suspended already."),
+    "resume": (lambda c: bool(c.get("suspended")), "The case is not suspended."),
+    "close": (lambda c: c["status"] != RESOLVED or bool(c.get("handled_on_spot")),
+              "The grid officer has not checked the fix yet: close it once verified."),
+}
+
+
+def check_state(name: str, case: dict) -> None:
+    """409 with a sentence a person can act on when the action does not fit the case's state."""
+    action = ACTIONS[name]
+    if case["status"] not in action.states:
+        allowed = ", ".join(sorted(action.states))
+        raise WrongState(f"The case is {case['status']}; '{name}' applies only when it is {allowed}.",
+                         {"status": case["status"], "allowed": sorted(action.states)})
+    if case.get("suspended") and name in ACTIONS_NEEDING_ACTIVE - {"suspend"}:
+        raise WrongState("The case is suspended; resume it first.", {"status": case["status"], "suspended": True})
+    fits, missing = PRECONDITIONS.get(name, (None, None))
+    if fits is not None and not fits(case):
+        raise WrongState(missing)

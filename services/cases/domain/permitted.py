@@ -1,0 +1,24 @@
+"""Which actions a person may take on a case now: the who-table (``rules``) and the state check
+(``actions.check_state``, preconditions included) together, so a screen offers only the buttons that would
+succeed. Pure."""
+
+from services.cases.domain.actions import ACTIONS, check_state
+from services.cases.domain.rules import WHO, party_of
+from shared.auth import Identity, can_see_case
+from shared.errors import WrongState
+
+
+def allowed_actions(identity: Identity, case: dict) -> list[str]:
+    """The actions ``identity`` may take on ``case`` in its current state, in the table's order."""
+    if not can_see_case(identity, case):
+        return []
+    allowed = []
+    for name in ACTIONS:
+        if not any(party_of(identity, party, case) for party in WHO.get(name, ())):
+            continue
+        try:
+            check_state(name, case)
+        except WrongState:
+            continue
+        allowed.append(name)
+    return allowed

@@ -1,0 +1,101 @@
+"""Case lists as queries: filters from validated fields only, limited to what the caller may see. Pure.
+
+Every query is one flat document — equality and ranges on fields, no ``$and`` or
+``$or`` at the top — and names the field whose index answers it, the most selective
+one it constrains: the storage puts that clause first, because the embedded store
+(SecantusDB) looks up the first clause an index leads with and checks the others on
+what it finds; a hint would make it walk the whole index (tests check the rule). Sorting uses single-field keys
+(``_id`` is time-ordered; ``deadline_key``, ``priority_key``), so a page cursor is a
+plain range.
+"""
+
+from datetime import UTC, datetime
+
+from pymongo import ASCENDING, DESCENDING
+
+from services.cases.domain.model import STATUSES
+from shared.auth import Identity, may
+from shared.auth.policy import DEPARTMENT_HEAD, GRID_LEADER, GRID_OFFICER, HANDLER
+from shared.errors import ValidationFailed
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+SORTS = {
+    "newest": ("_id", DESCENDING),
+    "oldest": ("_id", ASCENDING),
+    "deadline": ("deadline_key", ASCENDING),
+    "priority": ("priority_key", ASCENDING),
+}
+# most selective first: the first one a query constrains names its index
+HINT_ORDER = ("reporters", "grid", "community", "street", "departments", "category", "supervised",
+              "stage_deadline", "priority", "status")
+
+
+class NothingVisible(Exception):
+    """The filters and the caller's scope cannot meet: the answer is an empty page."""
+
+
+def visibility(identity: Identity) -> dict | None:
+    """The filter keeping a caller to the cases they may see; None: none at all."""
+    if may(identity, "cases.read_all"):
+        return {}
+    if identity.has_any({GRID_OFFICER, GRID_LEADER}) and identity.grids:
+        return {"grid": {"$in": sorted(identity.grids)}}
+    if identity.has_any({HANDLER, DEPARTMENT_HEAD}) and identity.department:
+        return {"departments": identity.department}
+    return None
+
+
+def _statuses(text: str) -> list[str]:
+    statuses = text.split(",")
+    unknown = [s for s in statuses if s not in STATUSES]
+    if unknown:
+        raise ValidationFailed.from_messages({"status": [f"Unknown status: {', '.join(unknown)}."]})
+    return statuses
+
+
+def _narrow(query: dict, field: str, allowed: list) -> None:
+    """Restrict ``field`` to ``allowed``, keeping any restriction already there."""
+    current = query.get(field)
+    if current is None:
+        query[field] = {"$in": allowed}
+        return
+    present = current["$in"] if isinstance(current, dict) else [current]
+    kept = [v for v in present if v in allowed]
+    if not kept:
+        raise NothingVisible()
+    query[field] = {"$in": kept}
+
+
+def index_for(query: dict) -> str:
+    """The field whose index answers ``query``."""
+    return next((field for field in HINT_ORDER if field in query), "created_at")
+
+
+def build(q: dict, identity: Identity, now: datetime) -> tuple[dict, tuple[str, int]]:
+    """(query, sort) for a validated ``CaseListQuerySchema``; ``NothingVisible`` when nothing can match."""
+    scope = visibility(identity)
+    if scope is None:
+        raise NothingVisible()
+    query: dict = {"created_at": {"$gte": q.get("created_from") or EPOCH, "$lte": q.get("created_to") or now}}
+    for field in ("category", "grid", "community", "street", "priority"):
+        if q.get(field):
+            query[field] = q[field]
+    if q.get("department"):
+        query["departments"] = q["department"]
+    if q.get("status"):
+        query["status"] = {"$in": _statuses(q["status"])}
+    if q.get("reporter"):
+        query["reporters"] = q["reporter"]
+    if q.get("overdue"):  # past the deadline of the stage it is in, and not parked
+        query["stage_deadline"] = {"$lt": now}
+        query["suspended"] = False
+    if q.get("supervised") is not None:
+        query["supervised"] = True if q["supervised"] else {"$ne": True}
+    for field, allowed in scope.items():
+        if field == "grid":
+            _narrow(query, "grid", allowed["$in"])
+        elif query.get(field, allowed) != allowed:
+            raise NothingVisible()
+        else:
+            query[field] = allowed
+    return query, SORTS[q.get("sort") or "newest"]

@@ -1,0 +1,246 @@
+"""CasesService: the case record, its state, its history — the closed loop."""
+
+import logging
+from datetime import timedelta
+
+from nameko.dependency_providers import Config
+
+from services.cases import domain, queries
+from services.cases.domain import escalation, timing
+from services.cases.domain.actions import absorb, check_state
+from services.cases.domain.model import after
+from services.cases.domain.permitted import allowed_actions
+from services.cases.storage import CaseStore
+from shared.api.cases import CaseListQuerySchema, CasePageSchema, CaseSchema, EscalationPolicySchema
+from shared.api.reports import AttachmentSchema
+from shared.attachments import as_download, decode_upload, sniff
+from shared.auth import can_see_case, may
+from shared.clock import Clock
+from shared.config import setting
+from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
+from shared.events import Event
+from shared.messaging import consume
+from shared.operable import Operable
+from shared.refdata import FollowsDirectory, ReferenceData
+from shared.rpc import rpc
+from shared.timer import timer
+from shared.validation import load
+from shared.workcalendar import Calendar
+
+_log = logging.getLogger(__name__)
+_case_view = CaseSchema()
+_page = CasePageSchema()
+_list_query = CaseListQuerySchema()
+_policy = EscalationPolicySchema()
+_attachment = AttachmentSchema()
+
+MAX_RACE_RETRIES = 5
+
+
+class CasesService(Operable, FollowsDirectory):
+    name = "cases"
+
+    config = Config()
+    store = CaseStore()
+    clock = Clock()
+    calendar = Calendar()
+    reference = ReferenceData("categories", "departments")
+
+    # -- from the bus ----------------------------------------------------------------
+    @consume("reporting", "incident.reported")
+    def on_incident_reported(self, event: Event) -> None:
+        self.reference.require("categories")
+        category = self.reference.categories[event.payload["category"]]
+        policy = self._current_policy(category)
+        case, events = domain.open_case(event, category=category, now=self.clock.now(), calendar=self.calendar,
+                                        policy=policy)
+        if not self.store.open(case, events):
+            _log.info("case %s already open; redelivered %s ignored", case["_id"], event.event_id)
+
+    def _current_policy(self, category: dict) -> dict:
+        policy_id = category.get("escalation_policy") or "default"
+        policy = self.store.policy(policy_id)
+        if policy is None:  # the platform's own default, saved as version 1 the first time it is needed
+            policy = self.store.policy("default") or self.store.save_policy(escalation.DEFAULT_POLICY)
+        return policy
+
+    def _policy_of(self, case: dict) -> dict | None:
+        pinned = case.get("policy")
+        return self.store.policy(pinned["policy_id"], pinned["version"]) if pinned else None
+
+    @consume("dispatch", "routing.decided")
+    def on_routing_decided(self, event: Event) -> None:
+        self.reference.require("categories")
+        case_id = event.payload["case_id"]
+        for _ in range(MAX_RACE_RETRIES):
+            case = self.store.get(case_id, with_seen=True)
+            if event.event_id in case.get("_seen", ()):
+                return
+            change = domain.apply_routing(case, event, category=self.reference.categories[case["category"]],
+                                          now=self.clock.now(), calendar=self.calendar, policy=self._policy_of(case))
+            if change is None:
+                _log.info("routing for %s ignored: the case is %s", case_id, case["status"])
+                return
+            if self.store.apply(case_id, change, consumed=event):
+                return
+        raise RuntimeError(f"case {case_id} kept changing under routing decision {event.event_id}")
+
+    @consume("cases", "case.merged")
+    def on_case_merged(self, event: Event) -> None:
+        """The surviving case takes in the duplicate's reports and reporters, once."""
+        target_id = event.payload["target_case_id"]
+        self.store.apply(target_id, absorb(self.store.get(target_id), event, now=self.clock.now()), consumed=event)
+
+    # -- people acting ---------------------------------------------------------------
+    @rpc
+    def act(self, case_id: str, action: str, params: dict) -> dict:
+        """Take ``action`` on a case: 403 for the wrong person, 409 for the wrong state or a lost race."""
+        identity = self.caller.require("cases.read")
+        spec = domain.ACTIONS.get(str(action))
+        if spec is None:
+            raise NotFound(f"No action '{action}'. Actions: {', '.join(sorted(domain.ACTIONS))}.")
+        params = load(spec.schema, params)
+        case = self._visible_case(identity, str(case_id))
+        actor = domain.authorize(action, identity, case)
+        seen = params.pop("version", None)
+        if seen is not None and seen != case["version"]:
+            raise Conflict("The case changed since you saw it; reload it and try again.",
+                           {"version": case["version"]})
+        check_state(action, case)
+        self._check_case_files(case["_id"], params.get("attachments", ()))
+        self.reference.require("categories")
+        ctx = domain.Context(actor=actor, now=self.clock.now(), categories=self.reference.categories,
+                             departments=self.reference.departments, calendar=self.calendar,
+                             policy=self._policy_of(case),
+                             reopen_window=timedelta(days=setting(self.config, "REOPEN_WINDOW_DAYS", 30, float)))
+        if action == "merge":
+            ctx.target = self._merge_target(identity, params["target_case_id"])
+        change = spec.apply(case, params, ctx)
+        if not self.store.apply(case["_id"], change):
+            raise Conflict("Someone changed the case at the same moment; reload it and try again.",
+                           {"version": case["version"]})
+        return self._view(after(case, change.set_fields, change.history), identity)
+
+    def _check_case_files(self, case_id: str, ids) -> None:
+        found = {m["attachment_id"] for m in self.store.attachments.metas(list(ids)) if m.get("case_id") == case_id}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise ValidationFailed.from_messages(
+                {"attachments": [f"Not a file uploaded to this case: {', '.join(missing)}."]})
+
+    # -- files -------------------------------------------------------------------------
+    @rpc
+    def upload_attachment(self, case_id: str, filename: str, content_b64: str) -> dict:
+        """A photo or PDF for a case (evidence of a fix, a check, a comment); anyone who sees the case."""
+        identity = self.caller.require("cases.read")
+        case = self._visible_case(identity, str(case_id))
+        data = decode_upload(content_b64, setting(self.config, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, int))
+        stored = self.store.attachments.put(data, filename=filename, content_type=sniff(data),
+                                            uploaded_by=identity.user_id, now=self.clock.now(), case_id=case["_id"])
+        return _attachment.dump(stored)
+
+    @rpc
+    def read_attachment(self, attachment_id: str) -> dict:
+        identity = self.caller.require("cases.read")
+        meta = self.store.attachments.meta(str(attachment_id))
+        self._visible_case(identity, meta["case_id"])
+        return as_download(meta, self.store.attachments.read(meta["attachment_id"]))
+
+    def _merge_target(self, identity, target_id: str) -> dict:
+        try:
+            return self._visible_case(identity, target_id)
+        except (NotFound, Forbidden):
+            return None
+
+    # -- reading ---------------------------------------------------------------------
+    @rpc
+    def get_case(self, case_id: str) -> dict:
+        identity = self.caller.require("cases.read")
+        return self._view(self._visible_case(identity, str(case_id)), identity)
+
+    @rpc
+    def timeline(self, case_id: str) -> list[dict]:
+        identity = self.caller.require("cases.read")
+        return self._view(self._visible_case(identity, str(case_id)))["history"]
+
+    def _light(self, case: dict) -> str | None:
+        return timing.light(case, now=self.clock.now(), calendar=self.calendar, categories=self.reference.categories,
+                            warning=setting(self.config, "WARNING_THRESHOLD", 0.75, float))
+
+    def _view(self, case: dict, identity=None) -> dict:
+        """The case as the API shows it; with ``identity``, the actions that person may take now."""
+        extra = {"allowed_actions": allowed_actions(identity, case)} if identity is not None else {}
+        return _case_view.dump({**case, "light": self._light(case), **extra})
+
+    def _visible_case(self, identity, case_id: str) -> dict:
+        try:
+            case = self.store.get(case_id)
+        except NotFound:
+            if may(identity, "cases.read_all"):
+                raise
+            case = None  # to others, a missing case looks like one they may not see
+        if case is None or not can_see_case(identity, case):
+            raise Forbidden("You may not see this case.")
+        return case
+
+    @rpc
+    def list_cases(self, query: dict) -> dict:
+        identity = self.caller.require("cases.read")
+        q = load(_list_query, query if isinstance(query, dict) else {})
+        try:
+            mongo_query, sort = queries.build(q, identity, self.clock.now())
+        except queries.NothingVisible:
+            return _page.dump({"items": [], "next_cursor": None})
+        items, cursor = self.store.find(mongo_query, sort=sort, limit=q["limit"], cursor=q["cursor"],
+                                        index=queries.index_for(mongo_query))
+        return _page.dump({"items": [{**c, "light": self._light(c)} for c in items], "next_cursor": cursor})
+
+    @rpc
+    def operator_queue(self, query: dict) -> dict:
+        """Cases waiting for the command centre — to register, or to dispatch (returned ones too) —
+        by priority, then age."""
+        self.caller.require("cases.read_all")
+        query = dict(query if isinstance(query, dict) else {})
+        return self.list_cases({**query, "status": "reported,registered", "sort": "priority"})
+
+    @rpc
+    def worklist(self, query: dict) -> dict:
+        """A department's cases in hand (dispatched or signed for), by deadline."""
+        identity = self.caller.require("cases.read")
+        query = dict(query if isinstance(query, dict) else {})
+        department = query.get("department") or identity.department
+        if department is None:
+            raise Forbidden("Name a department: you belong to none.")
+        if department != identity.department and not may(identity, "cases.read_all"):
+            raise Forbidden("You may only see your own department's worklist.")
+        return self.list_cases({**query, "department": department, "status": "dispatched,accepted",
+                                "sort": "deadline"})
+
+    # -- escalation --------------------------------------------------------------------
+    @timer("ESCALATION_SCAN_SECONDS", 5.0)
+    def escalate_due_cases(self) -> None:
+        """Fire every rung that is due. Each replica scans; the guarded write lets one of them fire it."""
+        now = self.clock.now()
+        for case in self.store.due_for_escalation(now):
+            category = self.reference.categories.get(case["category"])
+            policy = self._policy_of(case)
+            if category is None or policy is None:
+                continue
+            change = escalation.fire(case, policy, now=now, calendar=self.calendar, clock=timing.clock_of(category))
+            if self.store.apply(case["_id"], change):
+                _log.info("case %s: rung %d fired", case["_id"], case["escalation"]["next_rung"] + 1)
+
+    @rpc
+    def escalation_policies(self) -> list[dict]:
+        self.caller.require("routing.read")
+        self._current_policy({})
+        return self.store.policies()
+
+    @rpc
+    def save_escalation_policy(self, policy_id: str, data: dict) -> dict:
+        self.caller.require("directory.write")
+        policy = load(_policy, {**(data if isinstance(data, dict) else {}), "policy_id": policy_id})
+        problems = escalation.check_policy(policy)
+        if problems:
+            raise Unprocessable("The policy cannot be used as written.", {"problems": problems})
+        return self.store.save_policy(policy)

@@ -1,0 +1,154 @@
+"""Where cases are kept: one document per case with its append-only history.
+
+Every query the API offers is answered from an index (tests check the plans).
+"""
+
+import base64
+import json
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from services.cases.domain import Change
+from shared.attachments import AttachmentStore
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.events import Event
+from shared.mongo import SEEN_FIELD, MongoStore, Repository
+from shared.outbox import OUTBOX_FIELD
+
+CASES = "cases"
+POLICIES = "escalation_policies"
+_HIDDEN = {OUTBOX_FIELD: 0, SEEN_FIELD: 0}
+
+
+def _filter(case_id: str, change: Change) -> dict:
+    version = {} if change.expected_version is None else {"version": change.expected_version}
+    return {"_id": case_id, **version, **change.guard}
+
+
+def _update(change: Change) -> dict:
+    update = {"$set": dict(change.set_fields)}
+    if change.history:
+        update["$push"] = {"history": {"$each": change.history}}
+    if change.bump_version:
+        update["$inc"] = {"version": 1}
+    if change.add_to_sets:
+        update["$addToSet"] = {k: {"$each": v} for k, v in change.add_to_sets.items()}
+    return update
+
+
+def encode_cursor(value: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        value = None
+    if not isinstance(value, str):
+        raise ValidationFailed.from_messages({"cursor": ["Not a cursor this API gave out."]})
+    return value
+
+
+class CaseRepository(Repository):
+    def __init__(self, db, relay, policy_cache: dict | None = None):
+        super().__init__(db, relay)
+        self.attachments = AttachmentStore(db, prefix="F")
+        self._policies = policy_cache if policy_cache is not None else {}
+
+    def open(self, case: dict, events: list[Event]) -> bool:
+        """Store a new case; False if it exists (the opening event was redelivered)."""
+        return self.insert_with_events(CASES, case, events)
+
+    def get(self, case_id: str, with_seen: bool = False) -> dict:
+        case = self.db[CASES].find_one({"_id": case_id}, {OUTBOX_FIELD: 0} if with_seen else _HIDDEN)
+        if case is None:
+            raise NotFound(f"No case {case_id}.")
+        return case
+
+    def apply(self, case_id: str, change: Change, consumed: Event | None = None) -> bool:
+        """Apply ``change`` if the case is still at its expected version (and ``consumed`` is new)."""
+        return self.update_with_events(CASES, _filter(case_id, change), _update(change), change.events,
+                                       consumed=consumed)
+
+    # -- escalation ----------------------------------------------------------------
+    def due_for_escalation(self, now, limit: int = 200) -> list[dict]:
+        """Cases whose next escalation rung is due: an index on that moment, never a walk over open cases."""
+        return list(self.db[CASES].find({"escalation.next_due_at": {"$lte": now}}, _HIDDEN).limit(limit))
+
+    def policy(self, policy_id: str, version: int | None = None) -> dict | None:
+        """A version of an escalation policy (the latest without ``version``); versions never change."""
+        if version is not None and (policy_id, version) in self._policies:
+            return self._policies[(policy_id, version)]
+        query = {"policy_id": policy_id} if version is None else {"policy_id": policy_id, "version": version}
+        doc = self.db[POLICIES].find_one(query, {"_id": 0}, sort=[("version", DESCENDING)])
+        if doc is not None:
+            self._policies[(policy_id, doc["version"])] = doc
+        return doc
+
+    def policies(self) -> list[dict]:
+        latest: dict[str, dict] = {}
+        for doc in self.db[POLICIES].find({}, {"_id": 0}).sort("version", ASCENDING):
+            latest[doc["policy_id"]] = doc
+        return sorted(latest.values(), key=lambda d: d["policy_id"])
+
+    def save_policy(self, policy: dict) -> dict:
+        """A new version of a policy; cases already under way keep the version they started with."""
+        current = self.policy(policy["policy_id"])
+        saved = {**policy, "version": (current["version"] if current else 0) + 1}
+        try:
+            self.db[POLICIES].insert_one({**saved, "_id": f"{saved['policy_id']}:{saved['version']}"})
+        except DuplicateKeyError:
+            raise Conflict("Someone saved this policy at the same moment; reload it and try again.") from None
+        return saved
+
+    # -- finding cases -------------------------------------------------------------
+    def find(self, query: dict, *, sort: tuple[str, int], limit: int, cursor: str | None,
+             index: str) -> tuple[list, str | None]:
+        """One page of cases matching ``query`` (built from validated fields only), keyset-paged on one field.
+
+        ``index`` names the field whose index answers the query (``services.cases.queries.index_for``).
+        """
+        field, direction = sort
+        if cursor:
+            query = {**query, field: {"$gt" if direction == ASCENDING else "$lt": decode_cursor(cursor)}}
+        docs = list(self.db[CASES].find(_leading(query, index), {**_HIDDEN, "history": 0}).sort([sort])
+                    .limit(limit + 1))
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return docs, (encode_cursor(docs[-1][field]) if more else None)
+
+
+def _leading(query: dict, field: str) -> dict:
+    """``query`` with ``field`` first. No hint: on the embedded store a hint walks the whole index. Its planner
+    takes an index for the query's fields, or else for the first clause that has one: the most selective."""
+    if field not in query:
+        return query
+    return {field: query[field], **{k: v for k, v in query.items() if k != field}}
+
+
+LISTED_FIELDS = ("status", "departments", "grid", "community", "street", "category", "priority", "reporters",
+                 "supervised")
+INDEX_OF = {
+    **{field: [(field, ASCENDING), ("created_at", DESCENDING)] for field in LISTED_FIELDS},
+    "stage_deadline": [("stage_deadline", ASCENDING)],
+    "created_at": [("created_at", DESCENDING)],
+}
+
+
+class CaseStore(MongoStore):
+    repository_cls = CaseRepository
+    outbox_collections = (CASES,)
+    indexes = {
+        CASES: [IndexModel(keys) for keys in INDEX_OF.values()]
+        + [IndexModel([("escalation.next_due_at", ASCENDING)], sparse=True)],
+        POLICIES: [IndexModel([("policy_id", ASCENDING), ("version", ASCENDING)], unique=True)],
+    }
+
+    def setup(self):
+        super().setup()
+        self.policy_cache: dict = {}
+
+    def get_dependency(self, worker_ctx):
+        return CaseRepository(self.db, self.relay, self.policy_cache)

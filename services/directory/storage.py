@@ -1,0 +1,206 @@
+"""Where the reference data is kept.
+
+Each kind (departments, categories, routing rules, users) is a collection of one
+document per item. A change writes the item, bumps the kind's revision in ``meta``
+and queues the kind's ``*.changed`` event (carrying the whole set) in the same
+transaction. The grid map is versioned: an import writes a complete new version
+beside the current one, then switches ``meta.grid_map.current`` in one write — so a
+map is never half-imported — and only then removes the old version.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from services.directory.domain import KEY_FIELD, public_user
+from shared.errors import Conflict, NotFound
+from shared.events import Event
+from shared.mongo import MongoStore, Repository
+
+META = "meta"
+USERS = "users"
+AREAS = "areas"
+GRIDS = "grids"
+FAILURES = "sign_in_failures"
+_PRIVATE = {"_id": 0, "_outbox": 0, "password_hash": 0, "map_version": 0}
+
+EventFactory = Callable[[int, list[dict]], Event]
+
+
+class DirectoryRepository(Repository):
+    # -- kinds of items ------------------------------------------------------------
+    def revision(self, kind: str, session=None) -> int:
+        meta = self.db[META].find_one({"_id": kind}, {"revision": 1}, session=session)
+        return meta["revision"] if meta else 0
+
+    def items(self, kind: str, session=None) -> list[dict]:
+        docs = self.db[kind].find({}, _PRIVATE, session=session).sort("_id", ASCENDING)
+        return [public_user(d) for d in docs] if kind == USERS else list(docs)
+
+    def item(self, kind: str, key: str) -> dict:
+        doc = self.db[kind].find_one({"_id": key}, _PRIVATE)
+        if doc is None:
+            raise NotFound(f"No {kind.rstrip('s').replace('_', ' ')} '{key}'.")
+        return doc
+
+    def save(self, kind: str, item: dict, make_event: EventFactory, extra: dict | None = None) -> int:
+        """Create or replace ``item``; returns the kind's new revision."""
+        key = item[KEY_FIELD[kind]]
+
+        def work(session, push_events):
+            existing = self.db[kind].find_one({"_id": key}, {"password_hash": 1}, session=session) or {}
+            keep = {"password_hash": existing["password_hash"]} if "password_hash" in existing else {}
+            self.db[kind].replace_one({"_id": key}, {**keep, **item, **(extra or {}), "_id": key},
+                                      upsert=True, session=session)
+            return self._announce(kind, session, push_events, make_event)
+
+        try:
+            return self.run_transaction(work)
+        except DuplicateKeyError:
+            raise Conflict(f"Another {kind.rstrip('s')} has the same unique name.", {"kind": kind}) from None
+
+    def delete(self, kind: str, key: str, make_event: EventFactory) -> int:
+        def work(session, push_events):
+            if self.db[kind].delete_one({"_id": key}, session=session).deleted_count == 0:
+                raise NotFound(f"No {kind.rstrip('s').replace('_', ' ')} '{key}'.")
+            return self._announce(kind, session, push_events, make_event)
+
+        return self.run_transaction(work)
+
+    def _announce(self, kind, session, push_events, make_event) -> int:
+        revision = self.revision(kind, session) + 1
+        event = make_event(revision, self.items(kind, session))
+        push_events(META, kind, [event], session, {"$set": {"revision": revision}})
+        return revision
+
+    def load_many(self, kind: str, items: list[dict], make_event: EventFactory, extra: dict | None = None) -> int:
+        """Bulk-load items (seeding a district); one event for the lot."""
+        key = KEY_FIELD[kind]
+
+        def work(session, push_events):
+            self.db[kind].insert_many([{**i, **(extra or {}), "_id": i[key]} for i in items], session=session)
+            return self._announce(kind, session, push_events, make_event)
+
+        try:
+            return self.run_transaction(work)
+        except (DuplicateKeyError, BulkWriteError):
+            raise Conflict(f"Some {kind.replace('_', ' ')} exist already.", {"kind": kind}) from None
+
+    # -- seeding the demo district: one replica at a time --------------------------------
+    def claim_seeding(self, holder: str, now: datetime, hold_for) -> bool:
+        """A lease on seeding: taken if free, or if its holder let it run out (it died seeding)."""
+        try:
+            self.db[META].insert_one({"_id": "seeding", "holder": holder, "until": now + hold_for})
+            return True
+        except DuplicateKeyError:
+            taken = self.db[META].update_one({"_id": "seeding", "until": {"$lt": now}},
+                                             {"$set": {"holder": holder, "until": now + hold_for}})
+            return taken.modified_count == 1
+
+    def release_seeding(self, holder: str) -> None:
+        self.db[META].delete_one({"_id": "seeding", "holder": holder})
+
+    def user_ids(self) -> set[str]:
+        return {d["_id"] for d in self.db[USERS].find({}, {"_id": 1})}
+
+    def is_empty(self) -> bool:
+        return self.db[USERS].estimated_document_count() == 0
+
+    # -- users ---------------------------------------------------------------------
+    def user_by_username(self, username: str) -> dict | None:
+        return self.db[USERS].find_one({"username": username}, {"_outbox": 0})
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        if self.db[USERS].update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}}).matched_count == 0:
+            raise NotFound(f"No user '{user_id}'.")
+
+    def sign_in_failures(self, username: str) -> list[datetime]:
+        doc = self.db[FAILURES].find_one({"_id": username})
+        return doc["at"] if doc else []
+
+    def record_sign_in_failure(self, username: str, now: datetime, keep: int) -> None:
+        self.db[FAILURES].update_one({"_id": username}, {"$push": {"at": {"$each": [now], "$slice": -keep}}},
+                                     upsert=True)
+
+    def clear_sign_in_failures(self, username: str) -> None:
+        self.db[FAILURES].delete_one({"_id": username})
+
+    # -- the grid map --------------------------------------------------------------
+    def map_version(self) -> int:
+        meta = self.db[META].find_one({"_id": "grid_map"}, {"current": 1})
+        return meta.get("current", 0) if meta else 0
+
+    def current_map(self) -> tuple[int, list[dict], list[dict]]:
+        version = self.map_version()
+        query = {"map_version": version}
+        areas = list(self.db[AREAS].find(query, _PRIVATE).sort("code", ASCENDING))
+        grids = list(self.db[GRIDS].find(query, _PRIVATE).sort("code", ASCENDING))
+        return version, areas, grids
+
+    def grids_of_user(self, user_id: str) -> list[str]:
+        """Grids a person staffs or leads: two indexed lookups (an ``$or`` would scan every grid)."""
+        version = self.map_version()
+        codes = set()
+        for field in ("officers", "leader"):
+            query = {"map_version": version, field: user_id}
+            codes |= {d["code"] for d in self.db[GRIDS].find(query, {"code": 1})}
+        return sorted(codes)
+
+    def grid(self, code: str) -> dict:
+        doc = self.db[GRIDS].find_one({"map_version": self.map_version(), "code": code}, _PRIVATE)
+        if doc is None:
+            raise NotFound(f"No grid '{code}'.")
+        return doc
+
+    def replace_map(self, areas: list[dict], grids: list[dict],
+                    make_event: Callable[[int, int], Event]) -> int:
+        """Write a new map version, then switch to it in one write; returns the new version."""
+        old = self.map_version()
+        version = max(old, self._highest_written_version()) + 1
+        tag = {"map_version": version}
+        try:
+            self.db[AREAS].insert_many([{**a, **tag, "_id": f"{version}:{a['code']}"} for a in areas])
+            self.db[GRIDS].insert_many([{**g, **tag, "_id": f"{version}:{g['code']}"} for g in grids])
+        except BulkWriteError:  # another import wrote this version number at the same moment
+            raise Conflict("The grid map changed while this import ran; import again.") from None
+        revision = self.revision("grid_map") + 1
+        event = make_event(revision, version)
+        if old:  # the switch only happens if nobody switched since we looked
+            switched = self.update_with_events(META, {"_id": "grid_map", "current": old},
+                                               {"$set": {"current": version, "revision": revision}}, [event])
+        else:
+            switched = self.insert_with_events(META, {"_id": "grid_map", "current": version,
+                                                      "revision": revision}, [event])
+        if not switched:
+            self._drop_version(version)
+            raise Conflict("The grid map changed while this import ran; import again.")
+        self._drop_older_than(version)
+        return version
+
+    def _highest_written_version(self) -> int:
+        doc = self.db[GRIDS].find_one({}, {"map_version": 1}, sort=[("map_version", -1)])
+        return doc["map_version"] if doc else 0
+
+    def _drop_version(self, version: int) -> None:
+        for collection in (AREAS, GRIDS):
+            self.db[collection].delete_many({"map_version": version})
+
+    def _drop_older_than(self, version: int) -> None:
+        for collection in (AREAS, GRIDS):
+            self.db[collection].delete_many({"map_version": {"$lt": version}})
+
+
+class DirectoryStore(MongoStore):
+    repository_cls = DirectoryRepository
+    outbox_collections = (META,)
+    indexes = {
+        USERS: [IndexModel([("username", ASCENDING)], unique=True)],
+        AREAS: [IndexModel([("map_version", ASCENDING), ("code", ASCENDING)], unique=True)],
+        GRIDS: [
+            IndexModel([("map_version", ASCENDING), ("code", ASCENDING)], unique=True),
+            IndexModel([("map_version", ASCENDING), ("officers", ASCENDING)]),
+            IndexModel([("map_version", ASCENDING), ("leader", ASCENDING)]),
+        ],
+    }

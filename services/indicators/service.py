@@ -1,0 +1,128 @@
+"""IndicatorsService: the figures that judge the work, kept as read models from case events."""
+
+from zoneinfo import ZoneInfo
+
+from eventlet.semaphore import Semaphore
+from nameko.dependency_providers import Config
+
+from services.indicators import domain
+from services.indicators.storage import IndicatorStore
+from shared.api.stats import (
+    DIMENSIONS,
+    HotspotQuerySchema,
+    HotspotTableSchema,
+    IndicatorTableSchema,
+    StatsQuerySchema,
+)
+from shared.auth import may
+from shared.auth.policy import DEPARTMENT_HEAD, GRID_LEADER
+from shared.clock import Clock
+from shared.config import setting
+from shared.errors import Forbidden, NotFound
+from shared.events import Event
+from shared.messaging import consumers
+from shared.operable import Operable
+from shared.refdata import FollowsDirectory, ReferenceData
+from shared.rpc import rpc
+from shared.validation import load
+
+_query = StatsQuerySchema()
+_hotspot_query = HotspotQuerySchema()
+_table = IndicatorTableSchema()
+_hotspots = HotspotTableSchema()
+
+
+# Every event moves the same few hot counters (the district's, today's): concurrent transactions
+# would only conflict and retry. One at a time per process keeps the store calm.
+_ONE_AT_A_TIME = Semaphore(1)
+
+
+class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KIND_OF_EVENT, "record")):
+    name = "indicators"
+
+    config = Config()
+    store = IndicatorStore()
+    clock = Clock()
+    reference = ReferenceData("departments", "categories", "grid_map")
+
+    def record(self, event: Event) -> None:
+        with _ONE_AT_A_TIME:
+            self.store.record(event, self._tz)
+
+    @property
+    def _tz(self) -> ZoneInfo:
+        return ZoneInfo(setting(self.config, "TIMEZONE", "Asia/Shanghai"))
+
+    def _period(self, q: dict):
+        day = q.get("date") or self.clock.now().astimezone(self._tz).date()
+        return domain.period_days(q["period"], day)
+
+    def _allowed_keys(self, dimension: str) -> set[str] | None:
+        """None: every key; a set: only these (a head sees their department, a leader their grids)."""
+        identity = self.caller.require("cases.read")
+        if may(identity, "cases.read_all"):
+            return None
+        if dimension == "department" and DEPARTMENT_HEAD in identity.roles and identity.department:
+            return {identity.department}
+        if dimension == "grid" and GRID_LEADER in identity.roles and identity.grids:
+            return set(identity.grids)
+        raise Forbidden("The figures are for the command centre and supervisors; a department head sees "
+                        "their department's, a grid leader their grids'.")
+
+    @rpc
+    def indicators(self, dimension: str, query: dict) -> dict:
+        if dimension not in DIMENSIONS:
+            raise NotFound(f"No dimension '{dimension}'. Dimensions: {', '.join(DIMENSIONS)}.")
+        allowed = self._allowed_keys(dimension)
+        q = load(_query, query if isinstance(query, dict) else {})
+        first, last = self._period(q)
+        sums = domain.add_up(self.store.counters(dimension, first.isoformat(), last.isoformat(), q.get("key")))
+        open_now, overdue_now = self._open_and_overdue(dimension)
+        keys = (set(sums) | set(open_now)) if q.get("key") is None else {q["key"]}
+        rows = [{"key": key, "name": self._name(dimension, key), **domain.figures(sums.get(key, {})),
+                 "open": open_now.get(key, 0), "overdue": overdue_now.get(key, 0)}
+                for key in sorted(keys) if allowed is None or key in allowed]
+        return _table.dump({"dimension": dimension, "period": q["period"], "first_day": first, "last_day": last,
+                            "rows": rows})
+
+    def _open_and_overdue(self, dimension: str) -> tuple[dict, dict]:
+        now = self.clock.now()
+        open_now, overdue_now = {}, {}
+        for fact in self.store.open_cases(dimension):
+            key = "all" if dimension == "district" else fact.get(dimension)
+            if key is None:
+                continue
+            open_now[key] = open_now.get(key, 0) + 1
+            if fact.get("stage_deadline") and fact["stage_deadline"] < now and not fact.get("suspended"):
+                overdue_now[key] = overdue_now.get(key, 0) + 1
+        return open_now, overdue_now
+
+    def _name(self, dimension: str, key: str) -> str | None:
+        if dimension == "department":
+            item = self.reference.departments.get(key)
+            return item and item["name_zh"]
+        if dimension == "category":
+            item = self.reference.categories.get(key)
+            return item and item["name_zh"]
+        if dimension == "grid":
+            item = self.reference.grids.get(key)
+            return item and item["name"]
+        if dimension in ("community", "street", "district"):
+            item = self.reference.areas.get(key)
+            return item and item["name"]
+        return None
+
+    @rpc
+    def hotspots(self, query: dict) -> dict:
+        """The grids with most cases reported in the period."""
+        self.caller.require("cases.read_all")
+        q = load(_hotspot_query, query if isinstance(query, dict) else {})
+        first, last = self._period(q)
+        sums = domain.add_up(self.store.counters("grid", first.isoformat(), last.isoformat()))
+        ranked = sorted(((int(s.get("reported", 0)), grid) for grid, s in sums.items() if s.get("reported")),
+                        key=lambda pair: (-pair[0], pair[1]))[: q["limit"]]
+        rows = [{"grid": grid, "name": self._name("grid", grid),
+                 "community": (self.reference.grids.get(grid) or {}).get("community"),
+                 "street": (self.reference.grids.get(grid) or {}).get("street"), "reported": count}
+                for count, grid in ranked]
+        return _hotspots.dump({"period": q["period"], "first_day": first, "last_day": last, "rows": rows})

@@ -1,0 +1,199 @@
+"""From an event's audiences to recipients and their channels. Pure: the directory copy in, recipients out.
+
+Everything comes from the event's facts (``CaseFacts``) and the service's copy of
+the directory (users with roles, department, language and contacts; departments;
+the grid map with each grid's officers and leader) — never from another service.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from services.notifications import rules
+from services.notifications.messages import DEFAULT_LANGUAGE
+from shared.auth import Identity, can_see_case
+from shared.auth.policy import DEPARTMENT_HEAD, HANDLER, OPERATOR, SUPERVISOR
+from shared.events import Event
+
+WATCHABLE = ("grid", "community", "street", "category")
+SUBSCRIPTION_KINDS = ("case", *WATCHABLE)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: str  # "user" or "department"
+    id: str
+    language: str = DEFAULT_LANGUAGE
+    email: str | None = None
+    phone: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass
+class Addressed:
+    recipient: Recipient
+    channels: set[str] = field(default_factory=set)
+    audiences: set[str] = field(default_factory=set)
+
+
+class People:
+    """Lookups over the directory copy, built once per revision of it."""
+
+    def __init__(self, users: dict, departments: dict, grids: dict):
+        self.users = {uid: u for uid, u in users.items() if u.get("active", True)}
+        self.departments = {code: d for code, d in departments.items() if d.get("active", True)}
+        self.grids = grids
+        self.by_role: dict[str, list[str]] = defaultdict(list)
+        self.staff: dict[tuple[str, str], list[str]] = defaultdict(list)  # (department, role) -> users
+        for uid, user in sorted(self.users.items()):
+            for role in user.get("roles", ()):
+                self.by_role[role].append(uid)
+                if user.get("department"):
+                    self.staff[(user["department"], role)].append(uid)
+        self.grids_of: dict[str, set[str]] = defaultdict(set)
+        for code, grid in grids.items():
+            for uid in [*grid.get("officers", ()), grid.get("leader")]:
+                if uid:
+                    self.grids_of[uid].add(code)
+
+    def person(self, user_id: str) -> Recipient | None:
+        user = self.users.get(user_id)
+        if user is None:
+            return None
+        return Recipient("user", user_id, user.get("language") or DEFAULT_LANGUAGE, user.get("email"),
+                         user.get("phone"))
+
+    def department(self, code: str | None) -> Recipient | None:
+        return Recipient("department", code) if code in self.departments else None
+
+    def identity(self, user_id: str) -> Identity:
+        user = self.users.get(user_id, {})
+        return Identity(user_id, frozenset(user.get("roles", ())), grids=frozenset(self.grids_of.get(user_id, ())),
+                        department=user.get("department"))
+
+
+_people_cache: dict = {}
+
+
+def people_of(reference) -> People:
+    """The ``People`` of a ``shared.refdata.Reference``, rebuilt only when one of its kinds moved on."""
+    stamp = (id(reference), reference.revision("users"), reference.revision("departments"),
+             reference.revision("grid_map"))
+    if _people_cache.get("stamp") != stamp:
+        _people_cache.update(stamp=stamp, people=People(reference.users, reference.departments, reference.grids))
+    return _people_cache["people"]
+
+
+def subscription_keys(facts: dict) -> list[str]:
+    """The subscription keys an event about a case with ``facts`` matches."""
+    keys = [f"case:{facts['case_id']}"]
+    keys += [f"{kind}:{facts[kind]}" for kind in WATCHABLE if facts.get(kind)]
+    return keys
+
+
+def _users(people: People, user_ids) -> list[Recipient]:
+    return [r for r in (people.person(uid) for uid in user_ids) if r is not None]
+
+
+def _subscribers(people: People, facts: dict, subscriptions: list[dict], kinds) -> list[Recipient]:
+    """Subscribers of the given kinds who may see the case (a subscription grants no access)."""
+    wanted = {s["user_id"] for s in subscriptions if s["kind"] in kinds}
+    return [r for r in _users(people, sorted(wanted)) if can_see_case(people.identity(r.id), facts)]
+
+
+# Who holds a stage, and who answers for them — the targets an escalation rung may name.
+_RESPONSIBLE = {"dispatch": rules.COMMAND_CENTRE, "sign_for": rules.HANDLERS, "disposal": rules.HANDLERS,
+                "verification": rules.GRID_OFFICERS}
+_RESPONSIBLE_HEAD = {"dispatch": rules.COMMAND_CENTRE, "sign_for": rules.HEAD, "disposal": rules.HEAD,
+                     "verification": rules.GRID_LEADER}
+
+
+def escalation_targets(facts: dict, people: People, subscriptions: list[dict]) -> list[Recipient]:
+    """The people (and department) a fired rung names, from its target kinds and the case's stage."""
+    stage = facts.get("stage")
+    found: list[Recipient] = []
+    for target in facts.get("targets", ()):
+        kind = target.get("kind")
+        if kind == "person":
+            found += _users(people, [target.get("user_id")])
+        elif kind == "webhook":  # the case department's own systems, through its configured endpoint
+            found += [r for r in [people.department(facts.get("department"))] if r]
+        else:
+            audience = {"responsible": _RESPONSIBLE.get(stage), "responsible_head": _RESPONSIBLE_HEAD.get(stage),
+                        "command_centre": rules.COMMAND_CENTRE, "supervisor": rules.SUPERVISORS,
+                        "department_head": rules.HEAD, "department_handlers": rules.HANDLERS,
+                        "grid_officers": rules.GRID_OFFICERS, "grid_leader": rules.GRID_LEADER}.get(kind)
+            if audience:
+                found += resolve(audience, facts, people, subscriptions)
+    return found
+
+
+def resolve(audience: str, facts: dict, people: People, subscriptions: list[dict]) -> list[Recipient]:
+    department = facts.get("department")
+    grid = people.grids.get(facts.get("grid") or "", {})
+    if audience == rules.DEPARTMENT:
+        return [r for r in [people.department(department)] if r]
+    if audience == rules.ASSISTING:
+        return [r for r in map(people.department, facts.get("assisting_departments", ())) if r]
+    if audience == rules.HANDLERS:
+        return _users(people, people.staff.get((department, HANDLER), ()))
+    if audience == rules.HEAD:
+        return _users(people, people.staff.get((department, DEPARTMENT_HEAD), ()))
+    if audience == rules.GRID_OFFICERS:
+        return _users(people, grid.get("officers", ()))
+    if audience == rules.GRID_LEADER:
+        return _users(people, [grid["leader"]] if grid.get("leader") else [])
+    if audience == rules.COMMAND_CENTRE:
+        return _users(people, people.by_role.get(OPERATOR, ()))
+    if audience == rules.SUPERVISORS:
+        return _users(people, people.by_role.get(SUPERVISOR, ()))
+    if audience == rules.REPORTERS:
+        return _users(people, facts.get("reporters", ()))
+    if audience == rules.FOLLOWERS:
+        return _subscribers(people, facts, subscriptions, {"case"})
+    if audience == rules.WATCHERS:
+        return _subscribers(people, facts, subscriptions, set(WATCHABLE))
+    if audience == rules.ESCALATION_TARGETS:
+        return escalation_targets(facts, people, subscriptions)
+    raise ValueError(f"unknown audience {audience}")
+
+
+def address(event: Event, people: People, subscriptions: list[dict]) -> list[Addressed]:
+    """Everyone the rules name for ``event``, once each, with the default channels of every row naming them.
+
+    The person who acted is left out: nobody needs telling what they just did.
+    """
+    found: dict[str, Addressed] = {}
+    actor = (event.actor or {}).get("user_id")
+    for rule in rules.RULES.get(event.type, ()):
+        for recipient in resolve(rule.audience, event.payload, people, subscriptions):
+            if recipient.kind == "user" and recipient.id == actor:
+                continue
+            entry = found.setdefault(recipient.key, Addressed(recipient))
+            entry.channels |= set(rule.channels)
+            entry.audiences.add(rule.audience)
+    return list(found.values())
+
+
+def choose_channels(addressed: list[Addressed], kind: str, preferences: dict[str, dict],
+                    webhooks: set[str]) -> list[Addressed]:
+    """Apply people's channel choices for ``kind`` and the departments' webhook endpoints.
+
+    ``preferences``: user id -> {kind: [channels]}; ``webhooks``: departments with an active endpoint.
+    """
+    chosen = []
+    for entry in addressed:
+        r = entry.recipient
+        if r.kind == "user":
+            own = preferences.get(r.id, {}).get(kind)
+            channels = set(own) if own is not None else entry.channels
+            channels &= set(rules.PERSON_CHANNELS)
+        else:
+            channels = entry.channels & set(rules.DEPARTMENT_CHANNELS)
+            if r.id not in webhooks:
+                channels.discard(rules.WEBHOOK)
+        if channels:
+            chosen.append(Addressed(r, channels, entry.audiences))
+    return chosen

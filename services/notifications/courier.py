@@ -1,0 +1,38 @@
+"""Sending one claimed delivery through its channel: (target, outcome). Never raises for a failed send."""
+
+import time
+from dataclasses import asdict
+
+from services.notifications import rules
+from services.notifications.channels import Channels, webhook_bytes
+from services.notifications.delivery import Outcome
+from services.notifications.messages import Messages
+from services.notifications.signing import signed_headers
+
+
+def send(delivery: dict, channels: Channels, store, messages: Messages) -> tuple[str | None, Outcome]:
+    channel = delivery["channel"]
+    if channel == rules.WEBHOOK:
+        return _webhook(delivery, channels, store)
+    message = delivery.get("message")
+    if delivery.get("digest"):
+        items = [{"subject": m["message"]["subject"], "link": messages.case_link(m["case_id"])}
+                 for m in store.digest_members(delivery["_id"])]
+        if not items:
+            return delivery["target"], Outcome.impossible("the digest gathered nothing")
+        message = asdict(messages.digest(items, delivery["language"]))
+    target = delivery["target"]
+    if channel == rules.EMAIL:
+        headers = {"X-Civicgrid-Delivery": delivery["_id"], "Content-Language": delivery["language"]}
+        return target, channels.email.send(target, message, headers)
+    return target, channels.sms.send(target, message["sms"], delivery["_id"])
+
+
+def _webhook(delivery: dict, channels: Channels, store) -> tuple[str | None, Outcome]:
+    endpoint = store.webhook(delivery["recipient"]["id"])
+    if not endpoint or not endpoint.get("active", True):
+        return None, Outcome.impossible("the department has no active webhook endpoint")
+    body = webhook_bytes(delivery["body"])
+    # wall time, not the platform clock: the receiver checks freshness against its own clock
+    headers = signed_headers(endpoint["secret"], body, int(time.time()), delivery["_id"], delivery["event_type"])
+    return endpoint["url"], channels.webhook.post(endpoint["url"], body, headers)

@@ -1,0 +1,75 @@
+"""The burst rule: many messages to one person at once become one digest.
+
+Per recipient and channel (e-mail, SMS): while fewer than ``threshold`` messages
+were made for them in the last ``window``, each goes out at once; beyond that a
+message is *held* until the end of the current window, and everything held for
+that person and channel then goes out as one digest. A storm that files 200 cases
+in a minute sends an officer ``threshold`` e-mails and one digest, not 200.
+Urgent cases (the case's or its category's priority) are never held. The inbox,
+the live stream and webhooks (read by machines) are never digested.
+
+The count is taken before the message is filed, so concurrent workers may each
+let one more through: the threshold is a soft limit (``threshold`` + workers).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from services.notifications.delivery import ASSEMBLING
+
+URGENT = "urgent"
+
+
+@dataclass(frozen=True)
+class BurstRule:
+    threshold: int
+    window: timedelta
+
+    def hold_until(self, recent: int, urgent: bool, now: datetime) -> datetime | None:
+        """When a message goes out in a digest; None: it goes out now."""
+        if urgent or recent < self.threshold:
+            return None
+        return self.window_end(now)
+
+    def window_end(self, now: datetime) -> datetime:
+        size = self.window.total_seconds()
+        start = (now.timestamp() // size) * size
+        return datetime.fromtimestamp(start + size, UTC)
+
+
+def is_urgent(facts: dict, categories: dict) -> bool:
+    category = categories.get(facts.get("category") or "", {})
+    return facts.get("priority") == URGENT or category.get("priority") == URGENT
+
+
+def groups(held: list[dict]) -> list[list[dict]]:
+    """Held messages that go out together: one digest per recipient and channel."""
+    by_target: dict[tuple[str, str], list[dict]] = {}
+    for doc in held:
+        by_target.setdefault((doc["recipient_key"], doc["channel"]), []).append(doc)
+    return list(by_target.values())
+
+
+def digest_for(members: list[dict], new_id, now: datetime, lease_until: datetime) -> dict:
+    """The delivery that carries ``members`` (held for one recipient and channel) as one message."""
+    first = members[0]
+    digest_id = new_id("D")
+    return {
+        "_id": digest_id,
+        "dedup_key": f"digest:{digest_id}",
+        "event_id": None,
+        "event_type": "digest",
+        "case_id": None,
+        "recipient": first["recipient"],
+        "recipient_key": first["recipient_key"],
+        "channel": first["channel"],
+        "target": first["target"],
+        "language": first["language"],
+        "urgent": False,
+        "digest": True,
+        "state": ASSEMBLING,
+        "due_at": lease_until,
+        "created_at": now,
+        "tries": 0,
+        "attempts": [],
+    }

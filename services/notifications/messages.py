@@ -1,0 +1,153 @@
+"""What a notification says: Jinja2 templates per event type, in zh-CN and en.
+
+``templates/<language>/<event type>.txt`` holds the blocks ``subject`` and ``body``
+(and ``sms`` where the short form is not simply the subject). A plain-text e-mail is
+the body and a link to the case; the HTML e-mail puts the same text into
+``templates/layout.html``, which escapes everything (reasons and comments are
+people's words). Templates render with ``StrictUndefined``: a misspelt variable is a
+failure in the tests, not a blank in a message.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from shared.events import Event
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+SMS_MAX = 160
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+_PRIORITY = {
+    "zh-CN": {"urgent": "紧急", "high": "高", "normal": "普通", "low": "低"},
+    "en": {"urgent": "urgent", "high": "high", "normal": "normal", "low": "low"},
+}
+_LINK_LABEL = {"zh-CN": "查看案件", "en": "Open the case"}
+_INBOX_LABEL = {"zh-CN": "打开收件箱", "en": "Open your inbox"}
+_DEADLINE_FORMAT = {"zh-CN": "%Y年%m月%d日 %H:%M", "en": "%d %b %Y, %H:%M"}
+_CASE_FACTS = ("case_id", "version", "status", "category", "priority", "grid", "community", "street", "location",
+               "department", "assisting_departments", "deadline", "reporters", "suspended", "stage",
+               "stage_deadline", "supervised")
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+    html: str
+    sms: str
+
+
+def language_of(language: str | None) -> str:
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+class Messages:
+    def __init__(self, base_url: str, timezone: str = "Asia/Shanghai"):
+        self.base_url = base_url.rstrip("/")
+        self.zone = ZoneInfo(timezone)
+        self.env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]),
+                               undefined=StrictUndefined, keep_trailing_newline=False)
+
+    def case_link(self, case_id: str) -> str:
+        return f"{self.base_url}/api/v1/cases/{case_id}"
+
+    # -- one event ---------------------------------------------------------------------
+    def render(self, event: Event, language: str, reference, audiences=()) -> Message:
+        language = language_of(language)
+        values = self._values(event, language, reference, audiences)
+        subject, body, sms = self._blocks(f"{language}/{event.type}.txt", values)
+        link = values["link"]
+        return Message(subject, f"{body}\n\n{_LINK_LABEL[language]}: {link}",
+                       self._html(language, subject, body, link, _LINK_LABEL[language]),
+                       _shorten(sms or f"{subject} {link}"))
+
+    def titles(self, event: Event, reference, audiences=()) -> tuple[dict, dict]:
+        """(subject, body) in every language: the inbox shows the reader's."""
+        subjects, bodies = {}, {}
+        for language in LANGUAGES:
+            subject, body, _ = self._blocks(f"{language}/{event.type}.txt",
+                                            self._values(event, language, reference, audiences))
+            subjects[language], bodies[language] = subject, body
+        return subjects, bodies
+
+    # -- many at once --------------------------------------------------------------------
+    def digest(self, items: list[dict], language: str) -> Message:
+        """One message for a burst: ``items`` are ``{subject, link}`` of the messages it stands for."""
+        language = language_of(language)
+        subject, body, sms = self._blocks(f"{language}/digest.txt", {"count": len(items), "items": items})
+        inbox = f"{self.base_url}/api/v1/notifications"
+        return Message(subject, f"{body}\n{_INBOX_LABEL[language]}: {inbox}",
+                       self._html(language, subject, body, inbox, _INBOX_LABEL[language]), _shorten(sms))
+
+    # -- helpers -------------------------------------------------------------------------
+    def _blocks(self, name: str, values: dict) -> tuple[str, str, str | None]:
+        template = self.env.get_template(name)
+        context = template.new_context(values)
+
+        def block(key):
+            render = template.blocks.get(key)
+            return "".join(render(context)).strip() if render else None
+
+        return block("subject"), block("body"), block("sms")
+
+    def _html(self, language, subject, body, link, link_label) -> str:
+        return self.env.get_template("layout.html").render(
+            language=language, subject=subject, paragraphs=[p for p in body.split("\n\n") if p.strip()],
+            link=link, link_label=link_label)
+
+    def _values(self, event: Event, language: str, reference, audiences) -> dict:
+        p = event.payload
+        extras = {k: v for k, v in p.items() if k not in _CASE_FACTS}
+        author = extras.get("author")
+        if isinstance(author, dict):
+            extras["author"] = author.get("name") or author.get("user_id")
+        return {
+            **extras,
+            "case_id": p["case_id"],
+            "status": p["status"],
+            "category": _name(reference.categories.get(p["category"]), language, p["category"]),
+            "priority": _PRIORITY[language].get(p["priority"], p["priority"]),
+            "department": _name(reference.departments.get(p.get("department") or ""), language, "—"),
+            "returned_by": _name(reference.departments.get(p.get("returned_by_department") or ""), language,
+                                 p.get("returned_by_department") or "—"),
+            "place": place(p, reference),
+            "deadline": self._when(p.get("deadline"), language),
+            "stage_deadline": self._when(p.get("stage_deadline"), language),
+            "supervised": bool(p.get("supervised")),
+            "link": self.case_link(p["case_id"]),
+            "audiences": sorted(audiences),
+        }
+
+    def _when(self, moment: datetime | None, language: str) -> str | None:
+        if moment is None:
+            return None
+        local = moment.astimezone(self.zone)
+        offset = local.utcoffset().total_seconds() / 3600
+        return f"{local.strftime(_DEADLINE_FORMAT[language])} (UTC{offset:+g})"
+
+
+def _name(item: dict | None, language: str, fallback: str) -> str:
+    if not item:
+        return fallback
+    return item["name_en"] if language == "en" else item["name_zh"]
+
+
+def place(facts: dict, reference) -> str:
+    """Street, community and grid by name, as far as the case is placed."""
+    names = []
+    for level in ("street", "community"):
+        area = reference.areas.get(facts.get(level) or "")
+        if area:
+            names.append(area["name"])
+    grid = reference.grids.get(facts.get("grid") or "")
+    if grid:
+        names.append(grid["name"])
+    return " ".join(names) if names else (facts.get("grid") or "—")
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= SMS_MAX else text[: SMS_MAX - 1] + "…"

@@ -1,0 +1,127 @@
+"""From recipients and channels to what gets stored: inbox entries and outgoing deliveries. Pure.
+
+Every document carries ``dedup_key = event × recipient × channel`` under a unique
+index, so a redelivered event files nothing twice. Messages are rendered here, once,
+in the recipient's language; a webhook's JSON body is built here and signed when sent.
+"""
+
+from dataclasses import asdict, dataclass, field
+
+from services.notifications import rules
+from services.notifications.audiences import Addressed, Recipient
+from services.notifications.delivery import HELD, PENDING, SKIPPED
+from services.notifications.digest import BurstRule, is_urgent
+from services.notifications.messages import Messages
+from shared.events import Event, to_message
+from shared.ids import new_id
+
+_ROLE = {rules.DEPARTMENT: "lead", rules.ASSISTING: "assisting"}
+
+
+@dataclass
+class Plan:
+    inbox: list[dict] = field(default_factory=list)
+    deliveries: list[dict] = field(default_factory=list)
+
+
+def dedup_key(event: Event, recipient: Recipient, channel: str) -> str:
+    return f"{event.event_id}:{recipient.key}:{channel}"
+
+
+def burst_keys(chosen: list[Addressed]) -> list[tuple[str, str]]:
+    """The (recipient, channel) pairs whose recent traffic decides whether to hold a message."""
+    return [(a.recipient.key, c) for a in chosen if a.recipient.kind == "user"
+            for c in sorted(a.channels & {rules.EMAIL, rules.SMS})]
+
+
+def plan(event: Event, chosen: list[Addressed], *, messages: Messages, reference, recent: dict,
+         burst: BurstRule, now) -> Plan:
+    """``recent``: (recipient key, channel) -> messages made for it within the burst window."""
+    result = Plan()
+    urgent = is_urgent(event.payload, reference.categories)
+    wire_payload = to_message(event)["payload"]
+    for entry in chosen:
+        r = entry.recipient
+        if rules.INBOX in entry.channels:
+            result.inbox.append(_inbox_entry(event, entry, messages, reference, now))
+        for channel in sorted(entry.channels & rules.OUTGOING):
+            doc = _delivery(event, r, channel, urgent, now)
+            if channel == rules.WEBHOOK:
+                doc["body"] = _webhook_body(event, doc, wire_payload, messages, reference)
+                doc["target"] = None  # the department's endpoint, looked up when sent
+            else:
+                message = messages.render(event, r.language, reference, entry.audiences)
+                doc["message"] = asdict(message)
+                doc["target"] = r.email if channel == rules.EMAIL else r.phone
+                if not doc["target"]:
+                    doc.update(state=SKIPPED, error=f"no {'e-mail address' if channel == rules.EMAIL else 'phone'}")
+                else:
+                    held = burst.hold_until(recent.get((r.key, channel), 0), urgent, now)
+                    if held is not None:
+                        doc.update(state=HELD, due_at=held)
+            result.deliveries.append(doc)
+    return result
+
+
+def _inbox_entry(event: Event, entry: Addressed, messages: Messages, reference, now) -> dict:
+    r, p = entry.recipient, event.payload
+    title, body = messages.titles(event, reference, entry.audiences)
+    doc = {
+        "_id": new_id("N"),
+        "dedup_key": dedup_key(event, r, rules.INBOX),
+        "kind": event.type,
+        "recipient": {"kind": r.kind, "id": r.id},
+        "case_id": p["case_id"],
+        "title": title,
+        "body": body,
+        "link": messages.case_link(p["case_id"]),
+        "priority": p["priority"],
+        "deadline": p.get("deadline"),
+        "created_at": now,
+        "read": False,
+        "read_at": None,
+        "correlation_id": event.correlation_id,
+        "event_occurred_at": event.occurred_at,
+    }
+    if r.kind == "user":
+        doc["user_id"] = r.id
+    else:
+        # the department's shared inbox (``?department=``): lead or assisting
+        doc["department"] = r.id
+        doc["role"] = next((_ROLE[a] for a in (rules.DEPARTMENT, rules.ASSISTING) if a in entry.audiences), "lead")
+    return doc
+
+
+def _delivery(event: Event, r: Recipient, channel: str, urgent: bool, now) -> dict:
+    return {
+        "_id": new_id("D"),
+        "dedup_key": dedup_key(event, r, channel),
+        "event_id": event.event_id,
+        "event_type": event.type,
+        "case_id": event.payload["case_id"],
+        "recipient": {"kind": r.kind, "id": r.id},
+        "recipient_key": r.key,
+        "channel": channel,
+        "language": r.language,
+        "urgent": urgent,
+        "state": PENDING,
+        "due_at": now,
+        "created_at": now,
+        "tries": 0,
+        "attempts": [],
+        "correlation_id": event.correlation_id,
+    }
+
+
+def _webhook_body(event: Event, doc: dict, wire_payload: dict, messages: Messages, reference) -> dict:
+    subjects, _ = messages.titles(event, reference, {rules.DEPARTMENT})
+    return {
+        "delivery_id": doc["_id"],
+        "event_id": event.event_id,
+        "event_type": event.type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "department": doc["recipient"]["id"],
+        "case": wire_payload,
+        "link": messages.case_link(event.payload["case_id"]),
+        "message": subjects,
+    }

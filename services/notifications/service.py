@@ -1,0 +1,285 @@
+"""NotificationsService: who is told what, on which channel, exactly once; and the live feed.
+
+Case events come in through ``@consume`` (acknowledged after the writes; redeliveries
+file nothing twice). Each one is filed as inbox entries and outgoing deliveries by the
+recipient rules (``rules.py``), and appended to the live feed. A timer on every replica
+claims the deliveries that are due and sends them (``courier.py``), with retries,
+digests and dead letters (``delivery.py``, ``digest.py``).
+"""
+
+import logging
+
+from eventlet import GreenPool
+
+from services.notifications import audiences, choices, courier, digest, feed, planning
+from services.notifications.channels import Senders
+from services.notifications.delivery import CLAIMABLE, HELD, attempt_record
+from services.notifications.live import LivePublisher
+from services.notifications.rules import KINDS, PERSON_CHANNELS, RULES
+from services.notifications.settings import Settings
+from services.notifications.signing import new_secret
+from services.notifications.storage import NotificationStore
+from shared.api.notifications import (
+    DeliveryPageSchema,
+    DeliveryQuerySchema,
+    InboxPageSchema,
+    InboxQuerySchema,
+    PreferencesSchema,
+    PreferencesWriteSchema,
+    SubscriptionListSchema,
+    SubscriptionSchema,
+    SubscriptionWriteSchema,
+    WebhookListSchema,
+    WebhookSchema,
+    WebhookWithSecretSchema,
+    WebhookWriteSchema,
+)
+from shared.auth import may
+from shared.clock import Clock
+from shared.errors import Forbidden, NotFound, ValidationFailed
+from shared.events import Event
+from shared.events.contracts.notifications import FeedAppended
+from shared.ids import new_id
+from shared.messaging import consumers
+from shared.operable import Operable
+from shared.refdata import FollowsDirectory, ReferenceData
+from shared.rpc import rpc
+from shared.timer import timer
+from shared.validation import load
+
+_log = logging.getLogger(__name__)
+_inbox_query, _inbox_page = InboxQuerySchema(), InboxPageSchema()
+_subscription_in, _subscription, _subscriptions = SubscriptionWriteSchema(), SubscriptionSchema(), \
+    SubscriptionListSchema()
+_preferences_in, _preferences = PreferencesWriteSchema(), PreferencesSchema()
+_webhook_in, _webhook, _webhook_secret, _webhooks = WebhookWriteSchema(), WebhookSchema(), \
+    WebhookWithSecretSchema(), WebhookListSchema()
+_delivery_query, _delivery_page = DeliveryQuerySchema(), DeliveryPageSchema()
+_feed_entry = FeedAppended()
+REFERENCE_KINDS = ("categories", "departments", "users", "grid_map")
+
+
+# One consumer (one queue) per case event the rules know.
+class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES, "notify")):
+    name = "notifications"
+
+    store = NotificationStore()
+    clock = Clock()
+    settings = Settings()
+    channels = Senders()
+    live = LivePublisher()
+    reference = ReferenceData(*REFERENCE_KINDS)
+
+    # -- from the bus ------------------------------------------------------------------
+    def notify(self, event: Event) -> None:
+        """File what ``event`` means for everyone the rules name, and put it in the live feed."""
+        for kind in REFERENCE_KINDS:
+            self.reference.require(kind)
+        now, facts = self.clock.now(), event.payload
+        people = audiences.people_of(self.reference)
+        addressed = audiences.address(event, people, self.store.subscribers(audiences.subscription_keys(facts)))
+        chosen = audiences.choose_channels(
+            addressed, event.type,
+            self.store.preferences_of([a.recipient.id for a in addressed if a.recipient.kind == "user"]),
+            self.store.departments_with_webhooks([a.recipient.id for a in addressed
+                                                  if a.recipient.kind == "department"]))
+        recent = self.store.recent_counts(planning.burst_keys(chosen), since=now - self.settings.burst.window,
+                                          cap=self.settings.burst.threshold)
+        plan = planning.plan(event, chosen, messages=self.settings.messages, reference=self.reference,
+                             recent=recent, burst=self.settings.burst, now=now)
+        self.store.file(plan.inbox, plan.deliveries)
+        if event.type == "case.merged":
+            self.store.move_followers(facts["case_id"], facts["target_case_id"], now, lambda: new_id("S"))
+        entry = self.store.append_feed(feed.entry_for(event))
+        self.live.announce(feed.published(entry), event, now)
+
+    # -- the courier -------------------------------------------------------------------
+    @timer("DELIVERY_SCAN_SECONDS", 1.0)
+    def send_due(self) -> int:
+        """Gather held messages into digests, then claim and send what is due; returns how many were tried."""
+        s, now = self.settings, self.clock.now()
+        self.store.prune_feed(s.feed_keep)
+        lease_until = now + s.lease
+        for group in digest.groups(self.store.due(HELD, now, s.batch)):
+            if len(group) == 1:
+                self.store.release(group[0], now)
+            else:
+                self.store.gather_digest(digest.digest_for(group, new_id, now, lease_until),
+                                         [m["_id"] for m in group], now)
+        claimed = [c for state in CLAIMABLE for c in self.store.claim_due(state, now, lease_until, s.batch)]
+        for _ in GreenPool(s.concurrency).imap(self._send, claimed):
+            pass
+        return len(claimed)
+
+    def _send(self, delivery: dict) -> None:
+        try:
+            target, outcome = courier.send(delivery, self.channels, self.store, self.settings.messages)
+        except Exception as exc:  # a bug must not stop the other deliveries; the attempt says what happened
+            _log.exception("delivery %s failed unexpectedly", delivery["_id"])
+            target, outcome = delivery.get("target"), courier.Outcome.failed(f"{type(exc).__name__}: {exc}")
+        now = self.clock.now()
+        fields_ = self.settings.retry.after_attempt(delivery["tries"] + 1, outcome, now)
+        if not self.store.settle(delivery, fields_, attempt_record(delivery, target, outcome, now)):
+            _log.warning("delivery %s: the claim lapsed before the outcome was recorded", delivery["_id"])
+
+    # -- the inbox -----------------------------------------------------------------------
+    @rpc
+    def list_inbox(self, query: dict) -> dict:
+        """Your own inbox, unread first; or, with ``department``, a department's shared inbox (as before)."""
+        q = load(_inbox_query, query)
+        if q["department"] is None:
+            identity = self.caller.require("notifications.read_own")
+            items, cursor = self.store.personal_inbox(identity.user_id, q["limit"], q["cursor"])
+            return _inbox_page.dump({"items": items, "next_cursor": cursor, "next_before": None})
+        identity = self.caller.require("notifications.read_department")
+        if q["department"] != identity.department and not may(identity, "notifications.read_any_department"):
+            raise Forbidden("You may only read your own department's inbox.")
+        items = self.store.department_inbox(q["department"], q["limit"] + 1, q["before"])
+        more = len(items) > q["limit"]
+        items = items[: q["limit"]]
+        return _inbox_page.dump({"items": items, "next_before": items[-1]["_id"] if more else None})
+
+    @rpc
+    def unread_count(self) -> dict:
+        identity = self.caller.require("notifications.read_own")
+        return {"unread": self.store.unread_count(identity.user_id)}
+
+    @rpc
+    def mark_read(self, notification_id: str) -> dict:
+        identity = self.caller.require("notifications.read_own")
+        self.store.mark_read(identity.user_id, str(notification_id), self.clock.now())
+        return {"marked": 1}
+
+    @rpc
+    def mark_all_read(self) -> dict:
+        identity = self.caller.require("notifications.read_own")
+        return {"marked": self.store.mark_all_read(identity.user_id, self.clock.now())}
+
+    # -- subscriptions and preferences -----------------------------------------------------
+    @rpc
+    def list_subscriptions(self) -> dict:
+        identity = self.caller.require("notifications.subscribe")
+        return _subscriptions.dump({"items": self.store.subscriptions_of(identity.user_id)})
+
+    @rpc
+    def subscribe(self, body: dict) -> tuple[int, dict]:
+        identity = self.caller.require("notifications.subscribe")
+        b = load(_subscription_in, body)
+        self.reference.require("grid_map")
+        self.reference.require("categories")
+        wanted = choices.subscription(identity.user_id, b["kind"], b["target"], self.reference, new_id,
+                                      self.clock.now())
+        subscription, created = self.store.subscribe(wanted)
+        return (201 if created else 200), _subscription.dump(subscription)
+
+    @rpc
+    def unsubscribe(self, subscription_id: str) -> dict:
+        identity = self.caller.require("notifications.subscribe")
+        self.store.unsubscribe(identity.user_id, str(subscription_id))
+        return {"deleted": subscription_id}
+
+    @rpc
+    def get_preferences(self) -> dict:
+        identity = self.caller.require("notifications.read_own")
+        return _preferences.dump({"channels": self.store.preferences(identity.user_id), "kinds": list(KINDS),
+                                  "available_channels": list(PERSON_CHANNELS)})
+
+    @rpc
+    def set_preferences(self, body: dict) -> dict:
+        identity = self.caller.require("notifications.read_own")
+        channels = choices.preferences(load(_preferences_in, body)["channels"])
+        self.store.set_preferences(identity.user_id, channels, self.clock.now())
+        return self.get_preferences()
+
+    # -- departments' webhooks -------------------------------------------------------------
+    @rpc
+    def list_webhooks(self) -> dict:
+        self.caller.require("notifications.manage_webhooks")
+        return _webhooks.dump({"items": self.store.webhooks()})
+
+    @rpc
+    def put_webhook(self, department: str, body: dict) -> tuple[int, dict]:
+        """Create or change a department's endpoint. A new one answers its secret, once."""
+        self.caller.require("notifications.manage_webhooks")
+        b = load(_webhook_in, body)
+        self.reference.require("departments")
+        if department not in self.reference.departments:
+            raise NotFound(f"No department {department}.")
+        endpoint, created = self.store.put_webhook(str(department), b, new_secret(), self.clock.now())
+        return (201, _webhook_secret.dump(endpoint)) if created else (200, _webhook.dump(endpoint))
+
+    @rpc
+    def rotate_webhook_secret(self, department: str) -> dict:
+        self.caller.require("notifications.manage_webhooks")
+        return _webhook_secret.dump(self.store.set_webhook_secret(str(department), new_secret(), self.clock.now()))
+
+    @rpc
+    def delete_webhook(self, department: str) -> dict:
+        self.caller.require("notifications.manage_webhooks")
+        self.store.delete_webhook(str(department))
+        return {"deleted": department}
+
+    # -- who was told what -----------------------------------------------------------------
+    @rpc
+    def deliveries_for_case(self, case_id: str, query: dict) -> dict:
+        self.caller.require("notifications.read_deliveries")
+        q = load(_delivery_query, query)
+        return self._deliveries("case", str(case_id), q)
+
+    @rpc
+    def deliveries_for_recipient(self, query: dict) -> dict:
+        """Yours; your department's (its staff); anyone's (command centre, supervision, administrators)."""
+        identity = self.caller.require("notifications.read_own")
+        q = load(_delivery_query, query)
+        recipient = q["recipient"] or f"user:{identity.user_id}"
+        own = {f"user:{identity.user_id}", *([f"department:{identity.department}"] if identity.department else [])}
+        if recipient not in own and not may(identity, "notifications.read_deliveries"):
+            raise Forbidden("You may only see your own deliveries and your department's.")
+        return self._deliveries("recipient", recipient, q)
+
+    def _deliveries(self, by: str, value: str, q: dict) -> dict:
+        items = self.store.deliveries(by, value, q["limit"] + 1, q["before"])
+        more = len(items) > q["limit"]
+        items = items[: q["limit"]]
+        return _delivery_page.dump({"items": items, "next_before": items[-1]["_id"] if more else None})
+
+    @rpc
+    def dead_deliveries(self, query: dict) -> dict:
+        self.caller.require("operations.manage")
+        q = load(_delivery_query, query)
+        return _delivery_page.dump({"items": self.store.dead(q["limit"]), "next_before": None})
+
+    @rpc
+    def replay_delivery(self, delivery_id: str) -> dict:
+        self.caller.require("operations.manage")
+        return _delivery_page.dump({"items": [self.store.replay(str(delivery_id), self.clock.now())]})["items"][0]
+
+    # -- the live feed -------------------------------------------------------------------
+    @rpc
+    def open_stream(self, last_event_id) -> dict:
+        """What a stream starts with: the entries the caller may see after ``last_event_id``, the feed's head,
+        and whether the client must reload instead (``reset``: what it missed is no longer kept, or too much)."""
+        identity = self.caller.require("notifications.stream")
+        head, reset, backlog = self.store.feed_head(), False, []
+        visible = feed.scope(identity)
+        if last_event_id not in (None, ""):
+            try:
+                after = int(last_event_id)
+            except (TypeError, ValueError):
+                raise ValidationFailed.from_messages({"Last-Event-ID": ["Not an id this stream gave out."]}) from None
+            limit = self.settings.backlog_limit
+            if after > head or (after < head and not self.store.feed_holds(after + 1)):  # pruned meanwhile
+                reset = True
+            elif visible is not None:
+                backlog = self.store.feed_after(after, limit + 1, visible)
+                reset, backlog = (True, []) if len(backlog) > limit else (False, backlog)
+        return {"head": head, "reset": reset, "entries": [_feed_entry.dump(feed.published(e)) for e in backlog],
+                "identity": {"user_id": identity.user_id, "roles": sorted(identity.roles),
+                             "grids": sorted(identity.grids), "department": identity.department}}
+
+    @rpc
+    def feed_after(self, after: int, limit: int = 500) -> list[dict]:
+        """Feed entries after ``after``, unfiltered: for gateways filling a gap (no person; the bus is the
+        trust boundary, as for the events themselves)."""
+        entries = self.store.feed_after(int(after), min(max(int(limit), 1), 1000))
+        return [_feed_entry.dump(feed.published(e)) for e in entries]

@@ -1,0 +1,327 @@
+"""Where notifications are kept: inboxes, outgoing deliveries with every attempt, subscriptions,
+channel preferences, departments' webhook endpoints, and the live feed.
+
+Every query names the index that answers it (SecantusDB uses an index only when a
+query's fields are exactly an index's prefix); ``tests/integration/test_notification_queries.py``
+checks the plans. Deliveries are claimed with ``update_one`` on the state and due time
+they were read with, so each is sent by one process only, however many replicas scan.
+"""
+
+import uuid
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from services.notifications.delivery import ASSEMBLING, DEAD, DIGESTED, HELD, PENDING, SENDING
+from shared.errors import NotFound
+from shared.mongo import MongoStore, Repository
+
+INBOX = "inbox"
+DELIVERIES = "deliveries"
+SUBSCRIPTIONS = "subscriptions"
+PREFERENCES = "preferences"
+WEBHOOKS = "webhooks"
+FEED = "feed"
+DUPLICATE_KEY = 11000
+
+# index keys by what they answer. Queries never hint them: on the embedded store (SecantusDB) a hint walks the
+# whole index; its planner takes the index whose leading fields the query's equalities (then one range) name.
+INDEXES = {
+    INBOX: {
+        "dedup": [("dedup_key", ASCENDING)],
+        "department": [("department", ASCENDING), ("_id", DESCENDING)],
+        "person": [("user_id", ASCENDING), ("read", ASCENDING), ("_id", DESCENDING)],
+        "case": [("case_id", ASCENDING)],
+        "correlation": [("correlation_id", ASCENDING)],
+    },
+    DELIVERIES: {
+        "dedup": [("dedup_key", ASCENDING)],
+        "due": [("state", ASCENDING), ("due_at", ASCENDING)],
+        "burst": [("recipient_key", ASCENDING), ("channel", ASCENDING), ("created_at", ASCENDING)],
+        "recipient": [("recipient_key", ASCENDING), ("_id", DESCENDING)],
+        "case": [("case_id", ASCENDING), ("_id", DESCENDING)],
+        "digest": [("digest_id", ASCENDING)],
+    },
+    SUBSCRIPTIONS: {
+        "owner": [("user_id", ASCENDING), ("key", ASCENDING)],
+        "key": [("key", ASCENDING)],
+    },
+    FEED: {
+        # ``seq`` repeats ``_id``: the store answers a range on ``_id`` by a scan, on an indexed field by the index
+        "seq": [("seq", ASCENDING)],
+        "event": [("event_id", ASCENDING)],
+        "grid": [("grid", ASCENDING), ("seq", ASCENDING)],
+        "departments": [("departments", ASCENDING), ("seq", ASCENDING)],
+    },
+}
+_UNIQUE = {(INBOX, "dedup"), (DELIVERIES, "dedup"), (SUBSCRIPTIONS, "owner"), (FEED, "event")}
+_BY_ID = [("_id", ASCENDING)]
+_HIDDEN = {"_outbox": 0}
+
+
+# The feed's head as this process last saw it, per database (a repository lives for one worker).
+_FEED_HEADS: dict[str, int] = {}
+
+
+class NotificationRepository(Repository):
+    # -- filing ------------------------------------------------------------------------
+    def file(self, inbox: list[dict], deliveries: list[dict]) -> tuple[int, int]:
+        """Store what an event produced; what an earlier delivery of the event stored already is skipped."""
+        return self._insert_new(INBOX, inbox), self._insert_new(DELIVERIES, deliveries)
+
+    def _insert_new(self, collection: str, docs: list[dict]) -> int:
+        if not docs:
+            return 0
+        try:
+            return len(self.db[collection].insert_many(docs, ordered=False).inserted_ids)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+            return exc.details.get("nInserted", 0)
+
+    # -- what a recipient rule needs -----------------------------------------------------
+    def subscribers(self, keys: list[str]) -> list[dict]:
+        return list(self.db[SUBSCRIPTIONS].find({"key": {"$in": keys}}))
+
+    def preferences_of(self, user_ids: list[str]) -> dict[str, dict]:
+        if not user_ids:
+            return {}
+        docs = self.db[PREFERENCES].find({"_id": {"$in": user_ids}})
+        return {d["_id"]: d.get("channels", {}) for d in docs}
+
+    def departments_with_webhooks(self, codes: list[str]) -> set[str]:
+        if not codes:
+            return set()
+        docs = self.db[WEBHOOKS].find({"_id": {"$in": codes}}, {"active": 1})
+        return {d["_id"] for d in docs if d.get("active", True)}
+
+    def recent_counts(self, pairs: list[tuple[str, str]], since: datetime, cap: int) -> dict[tuple[str, str], int]:
+        """Messages made for each (recipient, channel) since ``since``, counted up to ``cap``: the burst rule
+        only asks whether there are ``cap`` already. A bounded index walk, not a count (a scan on the embedded
+        store, and this runs for every outgoing message)."""
+        return {
+            (key, channel): len(list(self.db[DELIVERIES].find(
+                {"recipient_key": key, "channel": channel, "created_at": {"$gte": since}}, {"_id": 1}).limit(cap)))
+            for key, channel in pairs
+        }
+
+    # -- inboxes -----------------------------------------------------------------------
+    def department_inbox(self, department: str, limit: int, before: str | None) -> list[dict]:
+        query = {"department": department}
+        if before:
+            query["_id"] = {"$lt": before}
+        return list(self.db[INBOX].find(query, _HIDDEN).sort("_id", DESCENDING).limit(limit))
+
+    def personal_inbox(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+        """Unread first, then read, newest first in each; the cursor says which part and where."""
+        part, _, after = (cursor or "u:").partition(":")
+        items: list[dict] = []
+        for read in (False, True):
+            if part == "r" and not read:
+                continue
+            query = {"user_id": user_id, "read": read}
+            if after and part == ("r" if read else "u"):
+                query["_id"] = {"$lt": after}
+            want = limit + 1 - len(items)
+            items += list(self.db[INBOX].find(query, _HIDDEN).sort("_id", DESCENDING).limit(want))
+            if len(items) > limit:
+                items = items[:limit]
+                return items, f"{'r' if items[-1]['read'] else 'u'}:{items[-1]['_id']}"
+        return items, None
+
+    def unread_count(self, user_id: str) -> int:
+        return self.db[INBOX].count_documents({"user_id": user_id, "read": False})
+
+    def mark_read(self, user_id: str, notification_id: str, now: datetime) -> None:
+        result = self.db[INBOX].update_one({"_id": notification_id, "user_id": user_id},
+                                           {"$set": {"read": True, "read_at": now}})
+        if result.matched_count != 1:
+            raise NotFound(f"No notification {notification_id} of yours.")
+
+    def mark_all_read(self, user_id: str, now: datetime) -> int:
+        return self.db[INBOX].update_many({"user_id": user_id, "read": False},
+                                          {"$set": {"read": True, "read_at": now}}).modified_count
+
+    # -- subscriptions and preferences ---------------------------------------------------
+    def subscriptions_of(self, user_id: str) -> list[dict]:
+        return list(self.db[SUBSCRIPTIONS].find({"user_id": user_id}))
+
+    def subscribe(self, subscription: dict) -> tuple[dict, bool]:
+        """(the subscription, whether it is new): subscribing twice to the same thing keeps one."""
+        try:
+            self.db[SUBSCRIPTIONS].insert_one(subscription)
+        except DuplicateKeyError:
+            existing = self.db[SUBSCRIPTIONS].find_one(
+                {"user_id": subscription["user_id"], "key": subscription["key"]})
+            return existing, False
+        return subscription, True
+
+    def unsubscribe(self, user_id: str, subscription_id: str) -> None:
+        if self.db[SUBSCRIPTIONS].delete_one({"_id": subscription_id, "user_id": user_id}).deleted_count != 1:
+            raise NotFound(f"No subscription {subscription_id} of yours.")
+
+    def move_followers(self, from_case: str, to_case: str, now: datetime, new_id) -> int:
+        """Followers of a merged case follow the case it was merged into."""
+        moved = 0
+        for sub in self.db[SUBSCRIPTIONS].find({"key": f"case:{from_case}"}):
+            _, created = self.subscribe({"_id": new_id(), "user_id": sub["user_id"], "kind": "case", "target": to_case,
+                                         "key": f"case:{to_case}", "created_at": now})
+            moved += created
+        return moved
+
+    def preferences(self, user_id: str) -> dict:
+        doc = self.db[PREFERENCES].find_one({"_id": user_id})
+        return doc.get("channels", {}) if doc else {}
+
+    def set_preferences(self, user_id: str, channels: dict, now: datetime) -> None:
+        self.db[PREFERENCES].update_one({"_id": user_id}, {"$set": {"channels": channels, "updated_at": now}},
+                                        upsert=True)
+
+    # -- webhook endpoints ---------------------------------------------------------------
+    def webhook(self, department: str) -> dict | None:
+        return self.db[WEBHOOKS].find_one({"_id": department})
+
+    def webhooks(self) -> list[dict]:
+        return list(self.db[WEBHOOKS].find({}).sort("_id", ASCENDING))
+
+    def put_webhook(self, department: str, fields_: dict, secret: str | None, now: datetime) -> tuple[dict, bool]:
+        """Create or change a department's endpoint; a new one gets ``secret``. (endpoint, created)."""
+        update = {"$set": {**fields_, "updated_at": now}}
+        if secret is not None:
+            update["$setOnInsert"] = {"secret": secret, "created_at": now}
+        result = self.db[WEBHOOKS].update_one({"_id": department}, update, upsert=True)
+        return self.webhook(department), result.upserted_id is not None
+
+    def set_webhook_secret(self, department: str, secret: str, now: datetime) -> dict:
+        if self.db[WEBHOOKS].update_one({"_id": department},
+                                        {"$set": {"secret": secret, "updated_at": now}}).matched_count != 1:
+            raise NotFound(f"No webhook for department {department}.")
+        return self.webhook(department)
+
+    def delete_webhook(self, department: str) -> None:
+        if self.db[WEBHOOKS].delete_one({"_id": department}).deleted_count != 1:
+            raise NotFound(f"No webhook for department {department}.")
+
+    # -- the courier's work --------------------------------------------------------------
+    def due(self, state: str, now: datetime, limit: int) -> list[dict]:
+        return list(self.db[DELIVERIES].find({"state": state, "due_at": {"$lte": now}})
+                    .sort("due_at", ASCENDING).limit(limit))
+
+    def claim_due(self, state: str, now: datetime, lease_until: datetime, limit: int) -> list[dict]:
+        """Take up to ``limit`` due deliveries in ``state`` for sending until ``lease_until``: one write for all,
+        marked with a token of this claim, then a point read of which ones it got (another process may have
+        taken some first)."""
+        due = self.due(state, now, limit)
+        if not due:
+            return []
+        token, ids = uuid.uuid4().hex, [d["_id"] for d in due]
+        self.db[DELIVERIES].update_many({"_id": {"$in": ids}, "state": state, "due_at": {"$lte": now}},
+                                        {"$set": {"state": SENDING, "due_at": lease_until, "claim": token}})
+        ours = {d["_id"] for d in self.db[DELIVERIES].find({"_id": {"$in": ids}}, {"claim": 1})
+                if d.get("claim") == token}
+        return [{**d, "state": SENDING, "due_at": lease_until, "claim": token} for d in due if d["_id"] in ours]
+
+    def settle(self, delivery: dict, fields_: dict, attempt: dict) -> bool:
+        """Record an attempt and its consequence, if the claim is still ours."""
+        result = self.db[DELIVERIES].update_one(
+            {"_id": delivery["_id"], "state": SENDING, "claim": delivery["claim"]},
+            {"$set": fields_, "$inc": {"tries": 1}, "$push": {"attempts": attempt}, "$unset": {"claim": ""}})
+        return result.modified_count == 1
+
+    def release(self, delivery: dict, now: datetime) -> bool:
+        """A held message alone in its window goes out as itself."""
+        return self.db[DELIVERIES].update_one({"_id": delivery["_id"], "state": HELD},
+                                              {"$set": {"state": PENDING, "due_at": now}}).modified_count == 1
+
+    def gather_digest(self, digest: dict, member_ids: list[str], now: datetime) -> int:
+        """File ``digest`` and move the held ``member_ids`` into it; returns how many it got.
+
+        The digest is filed as ``assembling`` (not sendable) until its members are in,
+        so it is never sent half-gathered; if this process dies in between, its lease
+        runs out and the courier sends it with the members it has.
+        """
+        self.db[DELIVERIES].insert_one(digest)
+        got = self.db[DELIVERIES].update_many({"_id": {"$in": member_ids}, "state": HELD},
+                                              {"$set": {"state": DIGESTED, "digest_id": digest["_id"]}}).modified_count
+        self.db[DELIVERIES].update_one({"_id": digest["_id"], "state": ASSEMBLING},
+                                       {"$set": {"state": PENDING, "due_at": now}})
+        return got
+
+    def digest_members(self, digest_id: str) -> list[dict]:
+        return list(self.db[DELIVERIES].find({"digest_id": digest_id}, {"message": 1, "case_id": 1}))
+
+    # -- who was told what ---------------------------------------------------------------
+    def deliveries(self, by: str, value: str, limit: int, before: str | None) -> list[dict]:
+        """Newest first, ``by`` ``case`` (a case id) or ``recipient`` (``user:…``/``department:…``)."""
+        query = {"case_id" if by == "case" else "recipient_key": value}
+        if before:
+            query["_id"] = {"$lt": before}
+        return list(self.db[DELIVERIES].find(query, {"body": 0, "message.html": 0}).sort("_id", DESCENDING).limit(limit))
+
+    def dead(self, limit: int) -> list[dict]:
+        return list(self.db[DELIVERIES].find({"state": DEAD}, {"body": 0, "message.html": 0})
+                    .sort("due_at", DESCENDING).limit(limit))
+
+    def replay(self, delivery_id: str, now: datetime) -> dict:
+        """A dead delivery gets a fresh set of attempts, due now; the old attempts stay on record."""
+        result = self.db[DELIVERIES].update_one(
+            {"_id": delivery_id, "state": DEAD},
+            {"$set": {"state": PENDING, "due_at": now, "tries": 0, "replayed_at": now}})
+        if result.matched_count != 1:
+            raise NotFound(f"No dead-lettered delivery {delivery_id}.")
+        return self.db[DELIVERIES].find_one({"_id": delivery_id}, {"body": 0, "message.html": 0})
+
+    # -- the live feed ---------------------------------------------------------------------
+    def append_feed(self, entry: dict, attempts: int = 100) -> dict:
+        """Store ``entry`` under the next number and return it; an event already in the feed keeps its number.
+
+        The number is the highest stored plus one, taken by inserting it (``_id`` is
+        unique): a number is only ever taken after the one before it is stored, so
+        readers never see a later entry while an earlier one is still to come.
+        """
+        for _ in range(attempts):
+            existing = self.db[FEED].find_one({"event_id": entry["event_id"]})
+            if existing:
+                return existing
+            head = self.feed_head()
+            try:
+                doc = {**entry, "_id": head + 1, "seq": head + 1}
+                self.db[FEED].insert_one(doc)
+                _FEED_HEADS[self.db.name] = head + 1
+                return doc
+            except DuplicateKeyError:
+                continue  # another writer took the number (or stored this event): look again
+        raise RuntimeError("could not append to the feed: too much contention")
+
+    def feed_head(self) -> int:
+        """The highest number stored. Read from the last one this process saw on: the entries at or above it are
+        the few other writers added since, where the whole feed would be a scan."""
+        known = _FEED_HEADS.get(self.db.name, 0)
+        last = list(self.db[FEED].find({"seq": {"$gte": known}}, {"seq": 1}).sort("seq", DESCENDING).limit(1))
+        head = last[0]["seq"] if last else known
+        _FEED_HEADS[self.db.name] = head
+        return head
+
+    def feed_holds(self, seq: int) -> bool:
+        """Whether entry ``seq`` is still kept (pruning removes the oldest)."""
+        return self.db[FEED].find_one({"_id": seq}, {"_id": 1}) is not None
+
+    def feed_after(self, after: int, limit: int, scope: dict | None = None) -> list[dict]:
+        query = {**(scope or {}), "seq": {"$gt": after}}
+        return list(self.db[FEED].find(query).sort("seq", ASCENDING).limit(limit))
+
+    def prune_feed(self, keep: int) -> int:
+        cutoff = self.feed_head() - keep
+        if cutoff <= 0:
+            return 0
+        return self.db[FEED].delete_many({"seq": {"$lte": cutoff}}).deleted_count
+
+
+class NotificationStore(MongoStore):
+    repository_cls = NotificationRepository
+    indexes = {
+        collection: [IndexModel(keys, unique=(collection, name) in _UNIQUE, sparse=name == "digest")
+                     for name, keys in by_name.items()]
+        for collection, by_name in INDEXES.items()
+    }

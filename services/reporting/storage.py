@@ -1,0 +1,100 @@
+"""Where reporting keeps reports, their photos, and what it needs to know of cases.
+
+``case_index`` is reporting's own view of cases, kept from the cases service's
+events: where each case is, whose it is and whether it is open — enough to suggest
+duplicates at intake and to decide who may see a report's photos, without asking
+the cases service anything.
+"""
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from shared.attachments import AttachmentStore
+from shared.errors import Conflict, NotFound
+from shared.events import Event
+from shared.mongo import MongoStore, Repository
+
+REPORTS = "reports"
+CASE_INDEX = "case_index"
+OPEN = ("reported", "registered", "dispatched", "accepted", "resolved", "verified")
+# Named on the query: the store takes an index only for a query on exactly its fields otherwise.
+NEARBY_INDEX = [("category", ASCENDING), ("open", ASCENDING), ("location.lat", ASCENDING)]
+
+
+class ReportRepository(Repository):
+    def __init__(self, db, relay):
+        super().__init__(db, relay)
+        self.attachments = AttachmentStore(db, prefix="P")
+
+    def add(self, report: dict, event: Event) -> tuple[dict, bool]:
+        """Store ``report`` and its event; on a retry, the first report instead.
+
+        Returns (stored report, whether it was a retry). A reused idempotency key
+        with different content is a conflict, never a silent second report.
+        """
+        if self.insert_with_events(REPORTS, report, [event]):
+            if report["attachments"]:
+                self.attachments.bind(report["attachments"], report_id=report["_id"], case_id=report["case_id"])
+            return report, False
+        first = self.db[REPORTS].find_one({"dedup_key": report["dedup_key"]}, {"_outbox": 0})
+        if first is None:  # the duplicate was on _id: vanishingly unlikely, never silently ignored
+            raise Conflict("Report id collision; please retry.")
+        if first["fingerprint"] != report["fingerprint"]:
+            raise Conflict(
+                "This idempotency key was already used for a different report.",
+                {"idempotency_key": report["idempotency_key"]},
+            )
+        return first, True
+
+    def get(self, report_id: str) -> dict:
+        report = self.db[REPORTS].find_one({"_id": report_id}, {"_outbox": 0})
+        if report is None:
+            raise NotFound(f"No report {report_id}.")
+        return report
+
+    # -- reporting's view of cases -------------------------------------------------
+    def track_case(self, facts: dict, reported_at=None) -> bool:
+        """Move the view of a case forward to ``facts``; older facts than those held change nothing."""
+        entry = {k: facts[k] for k in ("status", "category", "grid", "department", "assisting_departments",
+                                       "location", "version")}
+        entry["open"] = facts["status"] in OPEN
+        if reported_at is not None:
+            entry["reported_at"] = reported_at
+        try:
+            self.db[CASE_INDEX].update_one({"_id": facts["case_id"], "version": {"$lt": facts["version"]}},
+                                           {"$set": entry}, upsert=True)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def case_view(self, case_id: str) -> dict | None:
+        return self.db[CASE_INDEX].find_one({"_id": case_id})
+
+    def open_cases_in(self, category: str, box: dict, since) -> list[dict]:
+        """Open cases of ``category`` in ``box`` reported since ``since``. The store answers exactly the index's
+        fields (equalities, then the latitude band) from the index; longitude and age are checked here."""
+        (west, east), found = box["lon"], []
+        for case in self.db[CASE_INDEX].find(self.nearby_query(category, box)).limit(1000):
+            lon, reported_at = case["location"]["lon"], case.get("reported_at")
+            if west <= lon <= east and reported_at is not None and reported_at >= since:
+                found.append(case)
+                if len(found) == 200:
+                    break
+        return found
+
+    @staticmethod
+    def nearby_query(category: str, box: dict) -> dict:
+        return {"category": category, "open": True, "location.lat": {"$gte": box["lat"][0], "$lte": box["lat"][1]}}
+
+
+class ReportStore(MongoStore):
+    repository_cls = ReportRepository
+    outbox_collections = (REPORTS,)
+    indexes = {
+        REPORTS: [
+            IndexModel([("dedup_key", ASCENDING)], unique=True),
+            IndexModel([("case_id", ASCENDING)]),
+            IndexModel([("reporter", ASCENDING), ("received_at", DESCENDING)]),
+        ],
+        CASE_INDEX: [IndexModel(NEARBY_INDEX)],
+    }

@@ -1,0 +1,87 @@
+"""Field reports (owned by the reporting service)."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from shared.api.common import LocationSchema, code_field, identifier
+
+
+class ReportSubmissionSchema(Schema):
+    """What a grid officer's device sends. Unknown fields are refused."""
+
+    category = code_field(required=True, metadata={"description": "Category code, e.g. `sanitation`."})
+    description = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=4000),
+        metadata={"description": "What the officer saw (Open311 allows 4,000 characters)."},
+    )
+    location = fields.Nested(LocationSchema, required=True)
+    grid = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^[0-9A-Za-z_\-]{1,32}$"),
+        metadata={"description": "Grid code (15 digits in the standard scheme); optional."},
+    )
+    reporter = identifier(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The reporting person; defaults to the signed-in user. Only operators "
+                                 "(taking a hotline call) may report for someone else."},
+    )
+    attributes = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
+        values=fields.Raw(allow_none=True),
+        load_default=dict,
+        metadata={"description": "The category's extra fields (Open311 attributes), by attribute code."},
+    )
+    attachments = fields.List(
+        fields.String(validate=validate.Regexp(r"^P[0-9A-Z]{26}$")),
+        load_default=list,
+        validate=validate.Length(max=9),
+        metadata={"description": "Photos uploaded first with POST /api/v1/reports/attachments (at most 9)."},
+    )
+    handled_on_spot = fields.Boolean(
+        load_default=False,
+        metadata={"description": "自行处置: the officer fixed it there and then (needs a photo as evidence)."},
+    )
+    result_note = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=4000),
+                                metadata={"description": "What was done, when handled on the spot."})
+
+    @validates_schema
+    def _evidence_for_self_handled(self, data, **kwargs):
+        if data.get("handled_on_spot") and not data.get("attachments"):
+            raise ValidationError("A report handled on the spot needs at least one photo as evidence.", "attachments")
+        if data.get("handled_on_spot") and not data.get("result_note"):
+            raise ValidationError("Say what was done.", "result_note")
+    idempotency_key = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^[\x21-\x7e]{1,128}$"),
+        metadata={"description": "Chosen by the device; a retry with the same key never makes a second report."},
+    )
+
+
+class PossibleDuplicateSchema(Schema):
+    case_id = fields.String(required=True)
+    distance_m = fields.Float(required=True)
+    status = fields.String(required=True)
+    reported_at = fields.AwareDateTime(required=True)
+
+
+class ReportAcceptedSchema(Schema):
+    report_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    duplicate = fields.Boolean(
+        required=True,
+        metadata={"description": "True when this answers a retry of an earlier submission."},
+    )
+    possible_duplicates = fields.List(
+        fields.Nested(PossibleDuplicateSchema),
+        metadata={"description": "Open cases of the same category nearby: maybe the same problem."},
+    )
+
+
+class AttachmentSchema(Schema):
+    attachment_id = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    filename = fields.String(required=True)

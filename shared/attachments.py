@@ -1,0 +1,105 @@
+"""Photos and documents: checked by what they contain, kept in the owning service's GridFS.
+
+An image is accepted only if Pillow decodes it as JPEG, PNG or WebP; a document only
+if it starts as a PDF does. A file's name and declared type are never trusted. Each
+service that owns attachments keeps them in its own database: reporting the photos
+of reports (ids ``P…``), cases those of resolutions, checks and comments (``F…``).
+"""
+
+import base64
+import io
+import re
+import warnings
+from datetime import datetime
+
+import gridfs
+from PIL import Image, UnidentifiedImageError
+
+from shared.errors import FileTooLarge, NotFound, UnsupportedFile, ValidationFailed
+from shared.ids import new_id
+
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+PDF = "application/pdf"
+ALLOWED = (*IMAGE_TYPES.values(), PDF)
+_UNSAFE_NAME = re.compile(r"[^\w.\- ()\u4e00-\u9fff]")
+
+
+def sniff(data: bytes) -> str:
+    """The real type of ``data``; ``UnsupportedFile`` unless it is a JPEG, PNG, WebP or PDF."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                kind = image.format
+                image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError):
+        kind = None
+    if kind not in IMAGE_TYPES:
+        raise UnsupportedFile("The file is not a JPEG, PNG or WebP photo, nor a PDF (checked by its content).",
+                              {"allowed": list(ALLOWED)})
+    return IMAGE_TYPES[kind]
+
+
+def clean_filename(name: str | None) -> str:
+    name = (name or "attachment").replace("\\", "/").rsplit("/", 1)[-1]
+    return _UNSAFE_NAME.sub("_", name)[:120] or "attachment"
+
+
+def decode_upload(content_b64: str, max_bytes: int) -> bytes:
+    if not isinstance(content_b64, str) or len(content_b64) > (max_bytes * 4) // 3 + 8:
+        raise FileTooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", {"max_bytes": max_bytes})
+    try:
+        data = base64.b64decode(content_b64, validate=True)
+    except ValueError:
+        raise ValidationFailed.from_messages({"file": ["Not base64."]}) from None
+    if len(data) > max_bytes:
+        raise FileTooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", {"max_bytes": max_bytes})
+    if not data:
+        raise ValidationFailed.from_messages({"file": ["The file is empty."]})
+    return data
+
+
+class AttachmentStore:
+    """GridFS in one service's database, with the metadata that decides who may read a file."""
+
+    def __init__(self, db, prefix: str):
+        self.fs = gridfs.GridFS(db, collection="attachments")
+        self.files = db["attachments.files"]
+        self.prefix = prefix  # tells, from an id alone, which service keeps the file
+
+    def put(self, data: bytes, *, filename: str, content_type: str, uploaded_by: str, now: datetime,
+            **binding) -> dict:
+        attachment_id = new_id(self.prefix)
+        metadata = {"content_type": content_type, "uploaded_by": uploaded_by, "uploaded_at": now, **binding}
+        self.fs.put(data, _id=attachment_id, filename=clean_filename(filename), metadata=metadata)
+        return {"attachment_id": attachment_id, "content_type": content_type, "size": len(data),
+                "filename": clean_filename(filename)}
+
+    def meta(self, attachment_id: str) -> dict:
+        doc = self.files.find_one({"_id": attachment_id})
+        if doc is None:
+            raise NotFound(f"No attachment {attachment_id}.")
+        return {"attachment_id": doc["_id"], "filename": doc["filename"], "size": doc["length"], **doc["metadata"]}
+
+    def metas(self, ids: list[str]) -> list[dict]:
+        docs = {d["_id"]: d for d in self.files.find({"_id": {"$in": list(ids)}})}
+        return [{"attachment_id": i, "filename": docs[i]["filename"], "size": docs[i]["length"],
+                 **docs[i]["metadata"]} for i in ids if i in docs]
+
+    def read(self, attachment_id: str) -> bytes:
+        try:
+            return self.fs.get(attachment_id).read()
+        except gridfs.NoFile:
+            raise NotFound(f"No attachment {attachment_id}.") from None
+
+    def bind(self, ids: list[str], **binding) -> None:
+        self.files.update_many({"_id": {"$in": list(ids)}}, {"$set": {f"metadata.{k}": v for k, v in binding.items()}})
+
+
+def as_download(meta: dict, data: bytes) -> dict:
+    """The RPC answer for a download: the gateway turns it into a response."""
+    return {"content_type": meta["content_type"], "filename": meta["filename"],
+            "content": base64.b64encode(data).decode("ascii")}

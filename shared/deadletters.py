@@ -1,0 +1,97 @@
+"""Listing and replaying a service's dead letters.
+
+Dead letters stay in the broker (``<service>.dead-letters``), where RabbitMQ's own
+tools see them too. Listing browses the queue without consuming it: messages are
+fetched unacknowledged and return to the queue, in order, when the channel closes.
+Replaying publishes one message back to the queue it failed in, with a fresh
+attempt count, then removes it from the dead letters.
+"""
+
+import json
+
+from kombu import Exchange
+from nameko.amqp.publish import Publisher, get_connection
+from nameko.extensions import DependencyProvider
+
+from shared.errors import NotFound
+from shared.messaging import ATTEMPTS_HEADER
+from shared.topology import dead_letter_queue, declare
+
+
+def _describe(message) -> dict:
+    headers = message.headers or {}
+    try:
+        body = json.loads(message.body)
+    except (TypeError, ValueError):
+        body = message.body.decode("utf-8", "replace") if isinstance(message.body, bytes) else message.body
+    return {
+        "message_id": message.properties.get("message_id"),
+        "queue": headers.get("x-civicgrid-queue"),
+        "error": headers.get("x-civicgrid-error"),
+        "failed_at": headers.get("x-civicgrid-failed-at"),
+        "attempts": headers.get(ATTEMPTS_HEADER),
+        "event_type": body.get("type") if isinstance(body, dict) else None,
+        "event_id": body.get("event_id") if isinstance(body, dict) else None,
+        "body": body,
+    }
+
+
+class DeadLetterBox:
+    def __init__(self, amqp_uri: str, service: str):
+        self.amqp_uri = amqp_uri
+        self.queue = dead_letter_queue(service)
+        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
+
+    def _fetch(self, channel, until=None, limit=1000):
+        bound = self.queue.bind(channel)
+        bound.declare()
+        messages = []
+        for _ in range(limit):
+            message = bound.get(no_ack=False)
+            if message is None:
+                break
+            messages.append(message)
+            if until is not None and until(message):
+                break
+        return messages
+
+    def browse(self, limit: int = 100) -> list[dict]:
+        with get_connection(self.amqp_uri) as connection:
+            channel = connection.channel()
+            try:
+                return [_describe(m) for m in self._fetch(channel, limit=limit)]
+            finally:
+                channel.close()  # everything fetched goes back, unacknowledged
+
+    def replay(self, message_id: str) -> dict:
+        with get_connection(self.amqp_uri) as connection:
+            channel = connection.channel()
+            try:
+                messages = self._fetch(channel, until=lambda m: m.properties.get("message_id") == message_id)
+                target = next((m for m in messages if m.properties.get("message_id") == message_id), None)
+                if target is None:
+                    raise NotFound(f"no dead letter {message_id}")
+                headers = {k: v for k, v in (target.headers or {}).items() if not k.startswith("x-civicgrid-")}
+                original_queue = target.headers["x-civicgrid-queue"]
+                self.publisher.publish(
+                    json.loads(target.body),
+                    exchange=Exchange(""),
+                    routing_key=original_queue,
+                    headers=headers,
+                    message_id=target.headers.get("x-civicgrid-original-message-id") or message_id,
+                )
+                target.ack()
+                return {"replayed": message_id, "queue": original_queue}
+            finally:
+                channel.close()
+
+
+class DeadLetters(DependencyProvider):
+    def setup(self):
+        self.box = DeadLetterBox(self.container.config["AMQP_URI"], self.container.service_name)
+
+    def start(self):
+        declare(self.box.amqp_uri, [self.box.queue])
+
+    def get_dependency(self, worker_ctx):
+        return self.box

@@ -1,0 +1,1 @@
+"""Every event contract, one module per producing service (loaded by ``shared.events.catalogue``)."""

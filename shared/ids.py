@@ -1,0 +1,30 @@
+"""Identifiers: time-ordered, unguessable, readable (ULID in Crockford base32).
+
+Time order lets ids serve as cursors and keeps index inserts local; 80 random bits
+make them safe to generate in any replica without coordination.
+"""
+
+import os
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, index = divmod(value, 32)
+        chars.append(_ALPHABET[index])
+    return "".join(reversed(chars))
+
+
+def ulid(now_ms: int | None = None) -> str:
+    """A 26-character ULID; ``now_ms`` fixes the time part (for tests)."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    randomness = int.from_bytes(os.urandom(10), "big")
+    return _encode(ms, 10) + _encode(randomness, 16)
+
+
+def new_id(prefix: str) -> str:
+    """A prefixed id such as ``C01JD...``; the prefix tells what the id names."""
+    return f"{prefix}{ulid()}"

@@ -1,0 +1,198 @@
+"""The MongoDB dependency provider every service's store builds on.
+
+One ``MongoClient`` per service process (its pool is thread-safe), made in
+``setup()`` from the service's own URI and database (see ``shared.config``), closed
+on stop. Indexes are declared by the store and ensured at start. Each worker gets a
+thin repository object with the service's verbs; the repository writes state and
+outbox events in one document and hands the events to the relay.
+"""
+
+import logging
+import time
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from pymongo import MongoClient
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from shared.config import as_bool, mongo_target, setting
+from shared.events import Event
+from shared.metrics import StoreCommandMetrics
+from shared.outbox import OUTBOX_FIELD, OUTBOX_INDEX, OutboxRelay, outbox_entries
+
+_log = logging.getLogger(__name__)
+
+SEEN_FIELD = "_seen"
+SEEN_KEEP = 200  # a document's last consumed event ids; far more than any redelivery window
+
+
+def make_client(uri: str, config, service: str) -> MongoClient:
+    return MongoClient(
+        uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=setting(config, "MONGO_TIMEOUT_MS", 5000, int),
+        # A call the server never answers must fail (and be retried), not hang a worker for good.
+        socketTimeoutMS=setting(config, "MONGO_SOCKET_TIMEOUT_MS", 30000, int),
+        # pymongo does not test eventlet: should its pool ever be pinned (a greenlet killed while
+        # checking a connection in), waiting for a connection fails instead of waiting for ever.
+        waitQueueTimeoutMS=setting(config, "MONGO_SOCKET_TIMEOUT_MS", 30000, int),
+        appname=service,
+        event_listeners=[StoreCommandMetrics(service)],
+    )
+
+
+class Repository:
+    """Per-worker access to a service's database. Subclasses add the verbs."""
+
+    def __init__(self, db, relay: OutboxRelay | None):
+        self.db = db
+        self._relay = relay
+
+    # -- writes that carry events --------------------------------------------------
+    def insert_with_events(self, collection: str, doc: dict, events: list[Event]) -> bool:
+        """Insert ``doc`` with its events; False if a document with its unique keys exists.
+
+        A duplicate means the work was done before (a redelivered message, a retried
+        request), so the caller treats False as "already done", not as an error.
+        """
+        entries = outbox_entries(events)
+        doc = {**doc, OUTBOX_FIELD: entries}
+        try:
+            self.db[collection].insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        self._kick(collection, doc["_id"], entries)
+        return True
+
+    def update_with_events(self, collection: str, filter_: dict, update: dict,
+                           events: list[Event], consumed: Event | None = None) -> bool:
+        """Apply ``update`` to the one document matching ``filter_``, appending events.
+
+        ``consumed`` is the event this change reacts to: the update only applies if
+        that event has not been applied to the document already. Returns whether the
+        document changed; False means the filter (a version, a state, an event seen
+        before) did not match.
+        """
+        entries = outbox_entries(events)
+        filter_ = dict(filter_)
+        update = {key: dict(value) for key, value in update.items()}
+        push = update.setdefault("$push", {})
+        if entries:
+            push[OUTBOX_FIELD] = {"$each": entries}
+        if consumed is not None:
+            filter_[SEEN_FIELD] = {"$ne": consumed.event_id}
+            push[SEEN_FIELD] = {"$each": [consumed.event_id], "$slice": -SEEN_KEEP}
+        if not push:
+            del update["$push"]
+        result = self.db[collection].update_one(filter_, update)
+        if result.modified_count != 1:
+            return False
+        self._kick(collection, filter_["_id"], entries)
+        return True
+
+    def run_transaction(self, work):
+        """Run ``work(session, push_events)`` in one multi-document transaction.
+
+        ``push_events(collection, doc_id, events, session)`` appends events to a
+        document's outbox inside the transaction; they go to the relay only after
+        the commit. For the rare writes that span documents (reference data);
+        hot paths stay with single-document writes.
+        """
+        kicks: list = []
+
+        def push_events(collection: str, doc_id, events: list[Event], session, extra_update=None) -> None:
+            entries = outbox_entries(events)
+            update = {key: dict(value) for key, value in (extra_update or {}).items()}
+            update.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": entries}
+            self.db[collection].update_one({"_id": doc_id}, update, upsert=True, session=session)
+            kicks.append((collection, doc_id, entries))
+
+        def callback(session):
+            kicks.clear()
+            return work(session, push_events)
+
+        with self.db.client.start_session() as session:
+            result = session.with_transaction(callback)
+        for collection, doc_id, entries in kicks:
+            self._kick(collection, doc_id, entries)
+        return result
+
+    def _kick(self, collection, doc_id, entries) -> None:
+        if self._relay is not None:
+            self._relay.kick(collection, doc_id, entries)
+
+    def ping(self) -> bool:
+        try:
+            self.db.command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+
+class MongoStore(DependencyProvider):
+    """Base provider of a service's store.
+
+    Subclasses set ``repository_cls``, ``indexes`` ({collection: [IndexModel]}) and
+    ``outbox_collections`` (collections whose documents carry events).
+    """
+
+    repository_cls = Repository
+    indexes: dict[str, list] = {}
+    outbox_collections: tuple[str, ...] = ()
+
+    def setup(self):
+        config = self.container.config
+        service = self.container.service_name
+        uri, db_name = mongo_target(config, service)
+        self.client = make_client(uri, config, service)
+        self.db = self.client[db_name]
+        self.relay = None
+        if self.outbox_collections:
+            self.relay = OutboxRelay(
+                self.db,
+                self.outbox_collections,
+                service,
+                config["AMQP_URI"],
+                config,
+                scan_interval=setting(config, "OUTBOX_SCAN_SECONDS", 2.0, float),
+                scan_grace=setting(config, "OUTBOX_SCAN_GRACE_SECONDS", 5.0, float),
+            )
+        self._relay_enabled = setting(config, "OUTBOX_RELAY", True, as_bool)
+
+    def start(self):
+        self._ensure_indexes()
+        if self.relay is not None and self._relay_enabled:
+            self._relay_thread = self.container.spawn_managed_thread(self.relay.run)
+
+    def _ensure_indexes(self, attempts: int = 30) -> None:
+        wanted = dict(self.indexes)
+        for collection in self.outbox_collections:
+            wanted[collection] = [*wanted.get(collection, []), OUTBOX_INDEX]
+        for attempt in range(attempts):
+            try:
+                for collection, models in wanted.items():
+                    if models:
+                        self.db[collection].create_indexes(models)
+                return
+            except PyMongoError as exc:
+                if attempt == attempts - 1:
+                    raise
+                _log.warning("store not ready (%s); retrying index creation", exc)
+                time.sleep(1)
+
+    def stop(self):
+        thread = getattr(self, "_relay_thread", None)
+        if thread is not None:
+            self.relay.stop()
+            try:
+                with eventlet.Timeout(10):
+                    thread.wait()
+            except (eventlet.Timeout, Exception):  # nameko kills the thread anyway; the scan covers it
+                _log.warning("outbox relay of %s did not drain in time", self.container.service_name)
+        self.client.close()
+
+    def kill(self):
+        self.client.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.repository_cls(self.db, self.relay)

@@ -1,0 +1,37 @@
+"""What every service answers over RPC for operators: health, measurements, dead letters."""
+
+from shared.auth.provider import Caller
+from shared.deadletters import DeadLetters
+from shared.metrics import WorkerTimer, samples
+from shared.rpc import rpc
+
+
+class Operable:
+    """Mixin for service classes that have a ``store`` (a ``shared.mongo.MongoStore``)."""
+
+    dead_letter_box = DeadLetters()
+    caller = Caller()
+    worker_timer = WorkerTimer()
+
+    @rpc
+    def health(self) -> dict:
+        answer = {"service": self.name, "store": self.store.ping()}
+        reference = getattr(self, "reference", None)
+        if reference is not None:
+            answer["reference"] = reference.revisions()
+        return answer
+
+    @rpc
+    def metrics(self) -> list[dict]:
+        """Time per message and store commands of this service, all its processes (``shared.metrics``)."""
+        return samples(self.name)
+
+    @rpc
+    def dead_letters(self, limit: int = 100) -> list[dict]:
+        self.caller.require("operations.manage")
+        return self.dead_letter_box.browse(limit=min(max(int(limit), 1), 1000))
+
+    @rpc
+    def replay_dead_letter(self, message_id: str) -> dict:
+        self.caller.require("operations.manage")
+        return self.dead_letter_box.replay(str(message_id))

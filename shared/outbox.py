@@ -1,0 +1,204 @@
+"""Transactional outbox and its relay.
+
+A state change and the events it causes are written in the same single-document
+write: pending events ride in the document's ``_outbox`` array. After the write the
+relay publishes them (publisher confirms, mandatory routing) and pulls them from the
+document. If the process dies in between, the events are still in the store: the
+relay finds them on start-up and by a periodic scan over an index on
+``_outbox.queued_at``, and publishes them then. An event may thus be published more
+than once, never lost; consumers discard the duplicates.
+
+Pulling published events from their documents is work for the store (on the
+embedded store a document rewrite costs about as much as an insert), so it is done
+by a second greenthread, behind publishing: publishing never waits for a pull, and
+each pull gathers what was published meanwhile (at least ``mark_delay``), so one
+``update_many`` per collection clears the events of many documents. The grace period
+of the scan is far longer than that delay; should a scan still meet an event
+published but not yet pulled, the relay remembers having sent it and only pulls it.
+"""
+
+import logging
+import time
+from collections import OrderedDict, defaultdict
+from datetime import UTC, datetime, timedelta
+
+import eventlet
+from eventlet.queue import Empty, LightQueue
+from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.standalone.events import get_event_exchange
+from pymongo import ASCENDING, IndexModel
+
+from shared.events import Event, to_message
+from shared.faults import crash_if_armed
+
+_log = logging.getLogger(__name__)
+
+OUTBOX_FIELD = "_outbox"
+OUTBOX_INDEX = IndexModel([(f"{OUTBOX_FIELD}.queued_at", ASCENDING)], sparse=True)
+
+
+def outbox_entries(events: list[Event]) -> list[dict]:
+    """Outbox entries for ``events``; ``queued_at`` is wall time (the relay's clock, not the domain's)."""
+    queued_at = datetime.now(UTC)
+    return [
+        {"event_id": e.event_id, "type": e.type, "queued_at": queued_at, "message": to_message(e)}
+        for e in events
+    ]
+
+
+class OutboxRelay:
+    """Publishes outbox entries of one service's collections; runs as one greenthread."""
+
+    def __init__(self, db, collections, service_name, amqp_uri, config,
+                 scan_interval=2.0, scan_grace=5.0, batch_size=500, mark_delay=0.05):
+        self.db = db
+        self.collections = tuple(collections)
+        self.service_name = service_name
+        self.exchange = get_event_exchange(service_name, config)
+        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True, declare=[self.exchange])
+        self.scan_interval = scan_interval
+        self.scan_grace = timedelta(seconds=scan_grace)
+        self.batch_size = batch_size
+        self.mark_delay = mark_delay
+        self._queue = LightQueue()
+        self._published = LightQueue()  # (collection, doc ids, event ids) to pull; None ends the marker
+        self._running = False
+        self._started_at = datetime.now(UTC)
+        # Event ids this relay published lately: a scan racing the fast path must not send twice.
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self.published = 0
+
+    # -- called by workers -------------------------------------------------------
+    def kick(self, collection: str, doc_id, entries: list[dict]) -> None:
+        """Hand over entries just committed in ``collection``/``doc_id`` for immediate publishing."""
+        if entries:
+            self._queue.put((collection, doc_id, entries))
+
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    # -- the relay loop ----------------------------------------------------------
+    def run(self) -> None:
+        self._running = True
+        marker = eventlet.spawn(self._mark_loop)
+        try:
+            self._relay()
+        finally:
+            self._published.put(None)
+            marker.wait()
+
+    def _relay(self) -> None:
+        self._scan(cutoff=self._started_at)  # orphans of an earlier life of this service
+        next_scan = time.monotonic() + self.scan_interval
+        while self._running:
+            batch = self._take_batch(timeout=max(0.0, next_scan - time.monotonic()))
+            if batch:
+                self._publish_batch(batch)
+            if time.monotonic() >= next_scan:
+                # Entries younger than the grace period may still be in another replica's hands.
+                self._scan(cutoff=datetime.now(UTC) - self.scan_grace)
+                next_scan = time.monotonic() + self.scan_interval
+        # A graceful stop publishes what workers handed over, so the scan finds nothing.
+        while batch := self._take_batch(timeout=None):
+            self._publish_batch(batch)
+
+    def stop(self) -> None:
+        self._running = False
+        self._queue.put(None)  # wakes the loop
+
+    def _take_batch(self, timeout: float | None) -> list:
+        """Up to ``batch_size`` queued items; waits ``timeout`` for the first (None: no wait)."""
+        batch = []
+        try:
+            item = self._queue.get_nowait() if timeout is None else self._queue.get(timeout=timeout)
+        except Empty:
+            return batch
+        while True:
+            if item is not None:
+                batch.append(item)
+            if len(batch) >= self.batch_size:
+                return batch
+            try:
+                item = self._queue.get_nowait()
+            except Empty:
+                return batch
+
+    def _scan(self, cutoff: datetime) -> None:
+        for collection in self.collections:
+            try:
+                docs = list(
+                    self.db[collection]
+                    .find({f"{OUTBOX_FIELD}.queued_at": {"$lte": cutoff}}, {OUTBOX_FIELD: 1})
+                    .limit(self.batch_size)
+                )
+            except Exception:  # the store may be restarting; the next scan retries
+                _log.exception("outbox scan of %s failed", collection)
+                continue
+            batch = [(collection, d["_id"], d.get(OUTBOX_FIELD, [])) for d in docs]
+            if batch:
+                _log.info("outbox: republishing %d document(s) from %s", len(batch), collection)
+                self._publish_batch(batch)
+
+    def _publish_batch(self, batch) -> None:
+        done: dict[str, dict] = defaultdict(lambda: {"docs": set(), "events": []})
+        for collection, doc_id, entries in batch:
+            for entry in entries:
+                crash_if_armed(self.service_name, "before_publish")
+                if self._publish(entry):
+                    done[collection]["docs"].add(doc_id)
+                    done[collection]["events"].append(entry["event_id"])
+        for collection, ids in done.items():
+            self._published.put((collection, ids["docs"], ids["events"]))
+
+    def _publish(self, entry: dict) -> bool:
+        if entry["event_id"] in self._recent:
+            return True  # sent already; only the marking was missing
+        try:
+            self.publisher.publish(
+                entry["message"],
+                exchange=self.exchange,
+                routing_key=entry["type"],
+                message_id=entry["event_id"],
+            )
+        except UndeliverableMessage:
+            _log.error("event %s (%s) has no queue bound; kept in the outbox", entry["type"], entry["event_id"])
+            return False
+        except Exception:
+            _log.exception("publishing event %s failed; kept in the outbox", entry["event_id"])
+            eventlet.sleep(0.5)
+            return False
+        self.published += 1
+        self._recent[entry["event_id"]] = None
+        if len(self._recent) > 10_000:
+            self._recent.popitem(last=False)
+        return True
+
+    def _mark_loop(self) -> None:
+        """Pull published events from their documents, many documents per write, until told to end."""
+        ending = False
+        while not ending:
+            items = [self._published.get()]
+            if items[0] is not None:
+                eventlet.sleep(self.mark_delay)  # let more publishing finish: one write for all of it
+            while True:
+                try:
+                    items.append(self._published.get_nowait())
+                except Empty:
+                    break
+            ending = None in items
+            pending: dict[str, tuple[set, list]] = defaultdict(lambda: (set(), []))
+            for collection, doc_ids, event_ids in filter(None, items):
+                pending[collection][0].update(doc_ids)
+                pending[collection][1].extend(event_ids)
+            for collection, (doc_ids, event_ids) in pending.items():
+                self._mark_published(collection, doc_ids, event_ids)
+
+    def _mark_published(self, collection: str, doc_ids: set, event_ids: list[str]) -> None:
+        try:
+            self.db[collection].update_many(
+                {"_id": {"$in": list(doc_ids)}},
+                {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": event_ids}}}},
+            )
+        except Exception:  # published but not marked: the scan will publish again, consumers dedupe
+            _log.exception("could not mark %d event(s) published in %s", len(event_ids), collection)

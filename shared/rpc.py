@@ -1,0 +1,58 @@
+"""RPC between services, with a deadline.
+
+nameko's ``RpcProxy`` waits for a reply forever; a caller that serves a person (the
+gateway) must not. ``TimedRpcProxy`` sends the same request and gives up after
+``RPC_TIMEOUT_SECONDS`` with ``RpcTimedOut``; a late reply is dropped by nameko's
+reply listener.
+"""
+
+import eventlet
+from nameko.rpc import RpcProxy
+from nameko.rpc import rpc as _nameko_rpc
+
+from shared.config import setting
+from shared.errors import CivicgridError
+
+
+class RpcTimedOut(CivicgridError):
+    code = "UPSTREAM_TIMEOUT"
+
+
+class _TimedMethod:
+    def __init__(self, method_proxy, service: str, timeout: float):
+        self._method = method_proxy
+        self._service = service
+        self._timeout = timeout
+
+    def __call__(self, *args, **kwargs):
+        reply = self._method.call_async(*args, **kwargs)
+        name = f"{self._service}.{self._method.method_name}"
+        with eventlet.Timeout(self._timeout, RpcTimedOut(f"{name} did not answer within {self._timeout:g}s")):
+            return reply.result()
+
+    def call_async(self, *args, **kwargs):
+        return self._method.call_async(*args, **kwargs)
+
+
+class _TimedService:
+    def __init__(self, proxy, service: str, timeout: float):
+        self._proxy = proxy
+        self._service = service
+        self._timeout = timeout
+
+    def __getattr__(self, name):
+        return _TimedMethod(getattr(self._proxy, name), self._service, self._timeout)
+
+
+class TimedRpcProxy(RpcProxy):
+    def setup(self):
+        super().setup()
+        self.timeout = setting(self.container.config, "RPC_TIMEOUT_SECONDS", 10.0, float)
+
+    def get_dependency(self, worker_ctx):
+        return _TimedService(super().get_dependency(worker_ctx), self.target_service, self.timeout)
+
+
+def rpc(fn):
+    """nameko's ``@rpc``, with civicgrid's own errors declared expected (logged as refusals, not crashes)."""
+    return _nameko_rpc(expected_exceptions=CivicgridError)(fn)

@@ -1,0 +1,53 @@
+import pytest
+
+from tests.support.notify import SmtpServer
+from tests.support.platform import running_platform
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def smtp(tmp_path_factory):
+    """The platform's mail goes to a real SMTP server on localhost; tests read what arrived."""
+    server = SmtpServer(tmp_path_factory.mktemp("smtp"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(rabbit_admin, tmp_path_factory, smtp):
+    mail = {"EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_SECURITY": "none",
+            "SSE_KEEPALIVE_SECONDS": "1", "SSE_CATCH_UP_SECONDS": "1",
+            # the suite files hundreds of cases for the same few people within minutes: digests (tested in
+            # tests/integration/test_notifications.py) would hold the mail these tests look for
+            "DIGEST_THRESHOLD": "1000000"}
+    with running_platform(rabbit_admin, tmp_path_factory.mktemp("platform"), "cge", mail) as running:
+        yield running
+
+
+@pytest.fixture
+def store(platform):
+    """Direct read access to the platform's databases, for what a test must verify at the source."""
+    from tests.support.infra import test_client
+
+    client = test_client(platform.status()["mongo_uri"])
+    yield lambda service: client[f"{platform.env['DB_PREFIX']}{service}"]
+    client.close()
+
+
+OFFICER = "officer-610102001001001"
+OFFICER_GRID = "610102001001001"
+
+
+@pytest.fixture(scope="session")
+def grid_centre(platform):
+    """A point well inside a grid of the demo district (the mean of its outer ring)."""
+
+    def centre(code: str) -> dict:
+        grid = platform.as_user("operator1").get(f"/api/v1/directory/grids/{code}").json()
+        polygon = grid["polygon"]
+        ring = (polygon["coordinates"][0] if polygon["type"] == "Polygon" else polygon["coordinates"][0][0])[:-1]
+        return {"lon": sum(p[0] for p in ring) / len(ring), "lat": sum(p[1] for p in ring) / len(ring)}
+
+    return centre

@@ -1,0 +1,105 @@
+"""Every query the notifications store runs is answered from an index: recorded as it runs on the real store, and
+read by the rule its executor follows (``tests.support.plans``)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo import MongoClient, monitoring
+
+from services.notifications.storage import NotificationRepository, NotificationStore
+from tests.support.plans import answering_index, index_keys
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class Recorder(monitoring.CommandListener):
+    def __init__(self):
+        self.reads: list[dict] = []
+
+    def started(self, event):
+        if event.command_name in ("find", "aggregate"):
+            self.reads.append(dict(event.command))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+@pytest.fixture(scope="module")
+def store(mongo_server):
+    recorder = Recorder()
+    client = MongoClient(mongo_server.uri, tz_aware=True, event_listeners=[recorder])
+    db = client["cgt_notification_queries"]
+    for collection, models in NotificationStore.indexes.items():
+        db.drop_collection(collection)
+        db[collection].create_indexes(models)
+    db.inbox.insert_many([{"_id": f"N{i:04d}", "dedup_key": f"k{i}", "user_id": f"u{i % 7}", "read": i % 2 == 0,
+                           "department": f"d{i % 3}", "case_id": f"C{i % 50}", "created_at": NOW}
+                          for i in range(300)])
+    db.deliveries.insert_many([{"_id": f"D{i:04d}", "dedup_key": f"k{i}", "state": ("pending", "held", "dead")[i % 3],
+                                "due_at": NOW, "recipient_key": f"user:u{i % 7}", "channel": "email",
+                                "created_at": NOW, "case_id": f"C{i % 50}", "digest_id": f"G{i % 9}"}
+                               for i in range(300)])
+    db.subscriptions.insert_many([{"_id": f"S{i:04d}", "user_id": f"u{i % 7}", "kind": "grid", "target": f"G{i}",
+                                   "key": f"grid:G{i}"} for i in range(100)])
+    db.feed.insert_many([{"_id": i, "seq": i, "event_id": f"e{i}", "grid": f"G{i % 5}", "departments": [f"d{i % 3}"]}
+                         for i in range(1, 301)])
+    db.webhooks.insert_many([{"_id": f"d{i}", "url": "http://x", "secret": "s", "active": True} for i in range(3)])
+    db.preferences.insert_many([{"_id": f"u{i}", "channels": {}} for i in range(3)])
+    yield NotificationRepository(db, None), recorder, db
+    client.close()
+
+
+VERBS = {
+    "subscribers": lambda r: r.subscribers(["grid:G1", "case:C1"]),
+    "preferences_of": lambda r: r.preferences_of(["u1", "u2"]),
+    "departments_with_webhooks": lambda r: r.departments_with_webhooks(["d1"]),
+    "recent_counts": lambda r: r.recent_counts([("user:u1", "email")], NOW - timedelta(minutes=1), cap=5),
+    "department_inbox": lambda r: r.department_inbox("d1", 20, "N0200"),
+    "personal_inbox": lambda r: r.personal_inbox("u1", 30, None),
+    "personal_inbox_next": lambda r: r.personal_inbox("u1", 5, "r:N0100"),
+    "unread_count": lambda r: r.unread_count("u1"),
+    "subscriptions_of": lambda r: r.subscriptions_of("u1"),
+    "subscribe_again": lambda r: r.subscribe({"_id": "S9999", "user_id": "u1", "key": "grid:G1"}),
+    "move_followers": lambda r: r.move_followers("C1", "C2", NOW, lambda: "S8888"),
+    "webhooks": lambda r: r.webhooks(),
+    "due": lambda r: r.due("pending", NOW, 50),
+    "claim_due": lambda r: r.claim_due("held", NOW, NOW + timedelta(minutes=1), 5),
+    "digest_members": lambda r: r.digest_members("G1"),
+    "deliveries_for_case": lambda r: r.deliveries("case", "C1", 20, "D0200"),
+    "deliveries_for_recipient": lambda r: r.deliveries("recipient", "user:u1", 20, None),
+    "dead": lambda r: r.dead(50),
+    "feed_head": lambda r: r.feed_head(),
+    "feed_holds": lambda r: r.feed_holds(250),
+    "feed_after": lambda r: r.feed_after(250, 20),
+    "feed_after_grid": lambda r: r.feed_after(10, 20, {"grid": {"$in": ["G1", "G2"]}}),
+    "feed_after_department": lambda r: r.feed_after(10, 20, {"departments": "d1"}),
+    "append_feed_known": lambda r: r.append_feed({"event_id": "e5"}),
+}
+
+
+
+# Read whole, on purpose: one endpoint per department, a few dozen documents.
+SMALL = {"webhooks"}
+
+
+def _collection_and_filter(command: dict) -> tuple[str, dict]:
+    if "aggregate" in command:  # count_documents: a $match, then counting
+        return command["aggregate"], next(s["$match"] for s in command["pipeline"] if "$match" in s)
+    return command["find"], command.get("filter") or {}
+
+
+@pytest.mark.parametrize("verb", list(VERBS))
+def test_every_notification_query_uses_an_index(store, verb):
+    repository, recorder, db = store
+    recorder.reads.clear()
+    VERBS[verb](repository)
+    assert recorder.reads, "the verb read nothing"
+    for command in recorder.reads:
+        assert "hint" not in command, command  # a hint walks the whole index on this store
+        collection, query = _collection_and_filter(command)
+        if collection in SMALL:
+            continue
+        assert answering_index(query, index_keys(NotificationStore.indexes.get(collection, []))), command

@@ -1,0 +1,56 @@
+"""The notifications store's own bookkeeping, on the real store: the live feed's numbering when another process
+writes too, and the courier's claims when two couriers run."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.notifications.storage import NotificationRepository, NotificationStore
+from tests.support.infra import unique_name
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(mongo_server):
+    client = mongo_server.client()
+    database = client[unique_name("cgt_notify_store")]
+    for collection, models in NotificationStore.indexes.items():
+        database[collection].create_indexes(models)
+    yield database
+    client.drop_database(database.name)
+    client.close()
+
+
+def test_the_feed_numbers_on_after_entries_another_process_added(db):
+    repository = NotificationRepository(db, None)
+    assert repository.append_feed({"event_id": "e1"})["_id"] == 1
+    # another replica appends 2 and 3 behind this process's back
+    db.feed.insert_many([{"_id": n, "seq": n, "event_id": f"other{n}"} for n in (2, 3)])
+    assert repository.feed_head() == 3
+    assert repository.append_feed({"event_id": "e4"})["_id"] == 4
+    assert repository.append_feed({"event_id": "e1"})["_id"] == 1  # an event already in the feed keeps its number
+    assert [e["_id"] for e in repository.feed_after(0, 10)] == [1, 2, 3, 4]
+
+
+def test_a_pruned_entry_is_no_longer_held_and_the_head_survives_pruning(db):
+    repository = NotificationRepository(db, None)
+    for n in range(1, 11):
+        repository.append_feed({"event_id": f"e{n}"})
+    assert repository.prune_feed(keep=3) == 7
+    assert not repository.feed_holds(7) and repository.feed_holds(8)
+    assert repository.feed_head() == 10 and repository.append_feed({"event_id": "e11"})["_id"] == 11
+
+
+def test_two_couriers_never_claim_the_same_delivery(db):
+    db.deliveries.insert_many([{"_id": f"D{i}", "dedup_key": f"k{i}", "state": "pending", "due_at": NOW,
+                                "recipient_key": "user:u1", "channel": "email", "created_at": NOW, "tries": 0}
+                               for i in range(6)])
+    first, second = NotificationRepository(db, None), NotificationRepository(db, None)
+    lease = NOW + timedelta(minutes=5)
+    mine = first.claim_due("pending", NOW, lease, limit=4)
+    theirs = second.claim_due("pending", NOW, lease, limit=10)
+    assert len(mine) == 4 and len(theirs) == 2
+    assert not {d["_id"] for d in mine} & {d["_id"] for d in theirs}
+    assert {d["claim"] for d in db.deliveries.find()} == {mine[0]["claim"], theirs[0]["claim"]}
+    assert second.claim_due("pending", NOW, lease, limit=10) == []  # nothing left to take

@@ -1,0 +1,261 @@
+"""Notifications on the real bus and store, with a real SMTP server and a department's HTTP receiver.
+
+Time is moved with CLOCK_FILE and the courier's scan is triggered by hand: no test waits
+for a back-off or a digest window to pass.
+"""
+
+import json
+
+import pytest
+from nameko.amqp.publish import Publisher
+from nameko.standalone.events import get_event_exchange
+from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import entrypoint_hook
+
+from services.notifications import signing
+from services.notifications.service import NotificationsService
+from shared.clock import write_clock_offset
+from shared.events import to_message
+from shared.refdata import COLLECTION as REFERENCE
+from tests.support.auth import token_for
+from tests.support.infra import wait_for
+from tests.support.notify import SmtpServer, WebhookReceiver, reference_data, users_with_contacts
+from tests.support.samples import sample_event
+
+USERS = {u["user_id"]: u for u in users_with_contacts()}
+
+
+@pytest.fixture
+def smtp(tmp_path):
+    server = SmtpServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock_file(tmp_path):
+    path = str(tmp_path / "clock")
+    write_clock_offset(path, 0)
+    return path
+
+
+@pytest.fixture
+def config(service_config, smtp, clock_file):
+    return {**service_config, "EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
+            "SMTP_SECURITY": "none", "CLOCK_FILE": clock_file, "NOTIFY_HTTP_TIMEOUT_SECONDS": 0.5,
+            "DELIVERY_SCAN_SECONDS": 3600, "DELIVERY_MAX_ATTEMPTS": 3, "DELIVERY_RETRY_BASE_SECONDS": 60,
+            "DELIVERY_RETRY_MAX_SECONDS": 600, "DIGEST_THRESHOLD": 3, "DIGEST_WINDOW_SECONDS": 60,
+            "PUBLIC_BASE_URL": "https://grid.example.cn"}
+
+
+@pytest.fixture
+def db(databases):
+    return databases("notifications")
+
+
+@pytest.fixture
+def service(container_factory, config, db):
+    """The notifications service, with the directory's data already in its stored copy (no directory needed)."""
+    for kind, data in reference_data().items():
+        db[REFERENCE].insert_one({"_id": kind, "revision": 1, "data": data})
+    container = container_factory(NotificationsService, config)
+    container.start()
+    return container
+
+
+def publish(config, event):
+    Publisher(config["AMQP_URI"]).publish(to_message(event), exchange=get_event_exchange("cases", {}),
+                                          routing_key=event.type)
+
+
+def scan(container):
+    with entrypoint_hook(container, "send_due") as send_due:
+        return send_due()
+
+
+def move_clock(clock_file, seconds):
+    write_clock_offset(clock_file, seconds)
+
+
+def rpc_as(config, auth_keys, user_id):
+    user = USERS[user_id]
+    return ClusterRpcProxy(config, timeout=10, context_data={"auth_token": token_for(auth_keys[0], user)})
+
+
+def deliveries(db, **query):
+    return list(db.deliveries.find(query))
+
+
+def test_a_redelivered_event_is_filed_once_per_recipient_and_channel(service, config, db):
+    event = sample_event("case.dispatched", case_id="C-redelivered")
+    for _ in range(3):
+        publish(config, event)
+    wait_for(lambda: db.feed.count_documents({"event_id": event.event_id}) == 1, message="handled")
+    wait_for(lambda: db.inbox.count_documents({"case_id": "C-redelivered"}) == 4, message="inbox entries")
+    assert sorted((d["recipient_key"], d["channel"]) for d in deliveries(db, case_id="C-redelivered")) == [
+        ("user:handler-sanitation-1", "email"), ("user:head-sanitation", "email")]
+    assert db.inbox.count_documents({"case_id": "C-redelivered"}) == 4  # 2 departments, handler, head
+    assert db.feed.count_documents({}) == 1
+
+
+def test_e_mail_arrives_in_each_readers_language(service, config, db, smtp):
+    publish(config, sample_event("case.dispatched", case_id="C-mail"))
+    wait_for(lambda: len(deliveries(db, case_id="C-mail")) == 2, message="deliveries filed")
+    assert scan(service) == 2
+    zh, en = USERS["handler-sanitation-1"]["email"], USERS["head-sanitation"]["email"]
+    (chinese,) = wait_for(lambda: smtp.to(zh), message="Chinese e-mail")
+    (english,) = wait_for(lambda: smtp.to(en), message="English e-mail")
+    assert chinese["Subject"] == "新派遣 C-mail：环境卫生" and chinese["Content-Language"] == "zh-CN"
+    assert english["Subject"] == "New case C-mail: Environmental sanitation"
+    html = english.get_body(("html",)).get_content()
+    assert "https://grid.example.cn/api/v1/cases/C-mail" in html
+    assert "处置时限" in chinese.get_body(("plain",)).get_content()
+    assert english["Message-ID"] == f"<{english['X-Civicgrid-Delivery']}@civicgrid>"
+    assert {d["state"] for d in deliveries(db, case_id="C-mail")} == {"delivered"}
+
+
+def _webhook(config, auth_keys, url):
+    with rpc_as(config, auth_keys, "admin") as admin:
+        status, created = admin.notifications.put_webhook("sanitation", {"url": url})
+        assert status == 201 and created["secret"].startswith("whsec_")
+        listed = admin.notifications.list_webhooks()["items"]
+    assert "secret" not in listed[0] and listed[0]["secret_hint"] == "…" + created["secret"][-4:]
+    return created["secret"]
+
+
+def test_a_webhook_that_fails_twice_then_succeeds_is_delivered_once_and_signed(service, config, db, auth_keys,
+                                                                              clock_file):
+    receiver = WebhookReceiver(plan=[500, 503]).start()
+    try:
+        secret = _webhook(config, auth_keys, receiver.url)
+        publish(config, sample_event("case.dispatched", case_id="C-hook"))
+        wait_for(lambda: deliveries(db, case_id="C-hook", channel="webhook"), message="webhook filed")
+        for attempt in range(3):
+            move_clock(clock_file, attempt * 700)  # past the longest back-off
+            scan(service)
+        (hook,) = deliveries(db, case_id="C-hook", channel="webhook")
+        assert hook["state"] == "delivered"
+        assert [a["outcome"] for a in hook["attempts"]] == ["failed", "failed", "delivered"]
+        assert hook["attempts"][0]["error"].startswith("HTTP 500") and hook["attempts"][0]["target"] == receiver.url
+        assert len(receiver.requests) == 3
+        last = receiver.requests[-1]
+        assert {r["headers"][signing.DELIVERY_HEADER] for r in receiver.requests} == {hook["_id"]}
+        headers = last["headers"]
+        assert signing.verify(secret, last["body"], headers[signing.TIMESTAMP_HEADER],
+                              headers[signing.SIGNATURE_HEADER], now=int(headers[signing.TIMESTAMP_HEADER]))
+        body = json.loads(last["body"])
+        assert body["event_type"] == "case.dispatched" and body["case"]["case_id"] == "C-hook"
+        assert not signing.verify("whsec_wrong", last["body"], headers[signing.TIMESTAMP_HEADER],
+                                  headers[signing.SIGNATURE_HEADER], now=int(headers[signing.TIMESTAMP_HEADER]))
+    finally:
+        receiver.stop()
+
+
+def test_a_receiver_that_never_answers_is_dead_lettered_and_an_administrator_replays_it(
+        service, config, db, auth_keys, clock_file):
+    receiver = WebhookReceiver(plan=["hang", "hang", "hang"], hang_seconds=3).start()
+    try:
+        _webhook(config, auth_keys, receiver.url)
+        publish(config, sample_event("case.dispatched", case_id="C-dead"))
+        wait_for(lambda: deliveries(db, case_id="C-dead", channel="webhook"), message="webhook filed")
+        for attempt in range(3):
+            move_clock(clock_file, attempt * 700)
+            scan(service)
+        (hook,) = deliveries(db, case_id="C-dead", channel="webhook")
+        assert hook["state"] == "dead" and len(hook["attempts"]) == 3
+        assert hook["attempts"][-1]["error"] == "no answer within the timeout"
+        with rpc_as(config, auth_keys, "admin") as admin:
+            (dead,) = admin.notifications.dead_deliveries({})["items"]
+            assert dead["delivery_id"] == hook["_id"]
+            replayed = admin.notifications.replay_delivery(hook["_id"])
+            assert replayed["state"] == "pending" and replayed["tries"] == 0
+        scan(service)  # the receiver answers now
+        (hook,) = deliveries(db, case_id="C-dead", channel="webhook")
+        assert hook["state"] == "delivered" and len(hook["attempts"]) == 4
+        with rpc_as(config, auth_keys, "admin") as admin:
+            assert admin.notifications.dead_deliveries({})["items"] == []
+            on_record = admin.notifications.deliveries_for_case("C-dead", {})["items"]
+            assert {d["channel"] for d in on_record} == {"email", "webhook"}
+    finally:
+        receiver.stop()
+
+
+def test_a_burst_to_one_person_becomes_a_digest(service, config, db, smtp, clock_file):
+    handler = USERS["handler-sanitation-1"]["email"]
+    for n in range(8):
+        publish(config, sample_event("case.dispatched", case_id=f"C-storm-{n}"))
+        wait_for(lambda n=n: deliveries(db, case_id=f"C-storm-{n}"), message="filed in turn")
+    mails = deliveries(db, recipient_key="user:handler-sanitation-1")
+    assert sorted(d["state"] for d in mails) == ["held"] * 5 + ["pending"] * 3
+    scan(service)
+    assert len(wait_for(lambda: len(smtp.to(handler)) == 3 and smtp.to(handler), message="first three")) == 3
+    move_clock(clock_file, 61)  # the window closes
+    scan(service)
+    digest = wait_for(lambda: [m for m in smtp.to(handler) if "条新通知" in m["Subject"]], message="digest")
+    assert digest[0]["Subject"] == "您有 5 条新通知"
+    assert len(smtp.to(handler)) == 4
+    assert all(f"C-storm-{n}" in digest[0].get_body(("plain",)).get_content() for n in range(3, 8))
+
+
+def test_an_urgent_case_is_sent_at_once_even_in_a_burst(service, config, db):
+    for n in range(5):
+        publish(config, sample_event("case.dispatched", case_id=f"C-urgent-{n}", priority="urgent"))
+        wait_for(lambda n=n: deliveries(db, case_id=f"C-urgent-{n}"), message="filed in turn")
+    assert {d["state"] for d in deliveries(db, recipient_key="user:handler-sanitation-1")} == {"pending"}
+
+
+def test_two_replicas_scanning_at_once_send_each_message_once(container_factory, service, config, db, smtp):
+    second = container_factory(NotificationsService, config)
+    second.start()
+    for n in range(6):
+        publish(config, sample_event("case.resolved", case_id=f"C-twice-{n}", grid="610102001001001",
+                                     priority="urgent"))
+    wait_for(lambda: len(deliveries(db, channel="sms")) == 6, message="SMS filed")
+    import eventlet
+
+    pile = eventlet.GreenPile()
+    for container in (service, second):
+        pile.spawn(scan, container)
+    assert sum(pile) == 6
+    sms = deliveries(db, channel="sms")
+    assert {d["state"] for d in sms} == {"delivered"} and all(len(d["attempts"]) == 1 for d in sms)
+
+
+def test_people_read_and_mark_their_own_inbox_unread_first(service, config, db, auth_keys):
+    for n in range(3):
+        publish(config, sample_event("case.reported", case_id=f"C-inbox-{n}", department=None))
+        wait_for(lambda n=n: db.inbox.count_documents({"user_id": "operator1"}) == n + 1, message="filed in turn")
+    with rpc_as(config, auth_keys, "operator1") as operator:
+        newest, middle = operator.notifications.list_inbox({"limit": 2})["items"]
+        operator.notifications.mark_read(newest["notification_id"])
+        assert operator.notifications.unread_count() == {"unread": 2}
+        page = operator.notifications.list_inbox({"limit": 2})
+        assert [i["case_id"] for i in page["items"]] == ["C-inbox-1", "C-inbox-0"]  # unread first, newest first
+        rest = operator.notifications.list_inbox({"limit": 2, "cursor": page["next_cursor"]})
+        assert [(i["case_id"], i["read"]) for i in rest["items"]] == [("C-inbox-2", True)]
+        assert rest["next_cursor"] is None
+        assert operator.notifications.mark_all_read() == {"marked": 2}
+        assert operator.notifications.unread_count() == {"unread": 0}
+        assert "新上报" in page["items"][0]["title"]["zh-CN"]
+
+
+def test_an_sms_goes_through_the_http_gateway_to_the_officer_asked_to_verify(container_factory, config, db):
+    gateway = WebhookReceiver().start()
+    try:
+        for kind, data in reference_data().items():
+            db[REFERENCE].insert_one({"_id": kind, "revision": 1, "data": data})
+        container = container_factory(NotificationsService, {**config, "SMS_PROVIDER": "http",
+                                                             "SMS_GATEWAY_URL": gateway.url,
+                                                             "SMS_GATEWAY_TOKEN": "sms-token"})
+        container.start()
+        publish(config, sample_event("case.resolved", case_id="C-sms", grid="610102001001001"))
+        wait_for(lambda: deliveries(db, case_id="C-sms", channel="sms"), message="SMS filed")
+        scan(container)
+        (request,) = gateway.requests
+        body = json.loads(request["body"])
+        assert body["to"] == USERS["officer-1"]["phone"] and body["text"].startswith("【核查】C-sms")
+        assert request["headers"]["Authorization"] == "Bearer sms-token"
+        assert body["reference"] == deliveries(db, case_id="C-sms", channel="sms")[0]["_id"]
+    finally:
+        gateway.stop()

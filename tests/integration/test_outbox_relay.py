@@ -1,0 +1,131 @@
+"""The outbox relay on the real store and broker: published once, never lost."""
+
+import queue as stdlib_queue
+
+import eventlet
+import pytest
+from pymongo import MongoClient, monitoring
+
+from shared.events import from_message
+from shared.mongo import Repository
+from shared.outbox import OUTBOX_FIELD, OutboxRelay
+from tests.support.infra import wait_for
+from tests.support.samples import sample_event
+
+
+def make_relay(db, amqp_uri, grace=0.3):
+    return OutboxRelay(db, ["things"], "cases", amqp_uri, {"AMQP_URI": amqp_uri},
+                       scan_interval=0.2, scan_grace=grace)
+
+
+def drain(simple, expect=0, timeout=5.0, quiet=0.3):
+    """The events received: waits up to ``timeout`` for ``expect`` of them, then ``quiet`` for more."""
+    received = []
+    while True:
+        wait = timeout if len(received) < expect else quiet
+        try:
+            message = simple.get(timeout=wait)
+        except stdlib_queue.Empty:
+            return received
+        message.ack()
+        received.append(from_message(message.payload))
+
+
+@pytest.fixture
+def running(request):
+    threads = []
+
+    def start(relay):
+        threads.append((relay, eventlet.spawn(relay.run)))
+        return relay
+
+    yield start
+    for relay, thread in threads:
+        relay.stop()
+        thread.wait()
+
+
+def test_an_event_written_with_its_state_is_published_and_cleared(store_db, amqp_uri, listen, running):
+    inbox = listen("cases", "case.registered")
+    relay = running(make_relay(store_db, amqp_uri))
+    event = sample_event("case.registered")
+    assert Repository(store_db, relay).insert_with_events("things", {"_id": "t1"}, [event])
+
+    assert [e.event_id for e in drain(inbox, expect=1)] == [event.event_id]
+    wait_for(lambda: store_db.things.find_one({"_id": "t1"})[OUTBOX_FIELD] == [], message="outbox cleared")
+    assert drain(inbox) == []
+
+
+def test_events_of_a_process_that_died_before_publishing_go_out_on_restart(store_db, amqp_uri, listen, running):
+    inbox = listen("cases", "case.registered")
+    event = sample_event("case.registered")
+    # No relay: the write committed, then the process died.
+    Repository(store_db, None).insert_with_events("things", {"_id": "t2"}, [event])
+    assert store_db.things.find_one({"_id": "t2"})[OUTBOX_FIELD][0]["event_id"] == event.event_id
+
+    running(make_relay(store_db, amqp_uri))  # the restarted process
+    received = drain(inbox, expect=1)
+    assert [e.event_id for e in received] == [event.event_id]
+    wait_for(lambda: store_db.things.find_one({"_id": "t2"})[OUTBOX_FIELD] == [], message="outbox cleared")
+
+
+def test_an_event_nobody_can_receive_stays_in_the_outbox_until_someone_can(store_db, amqp_uri, listen, running):
+    event = sample_event("case.dispatched")
+    running(make_relay(store_db, amqp_uri))
+    Repository(store_db, None).insert_with_events("things", {"_id": "t3"}, [event])
+    eventlet.sleep(1.0)  # several scans with no queue bound
+    assert store_db.things.find_one({"_id": "t3"})[OUTBOX_FIELD], "unroutable event must be kept"
+
+    inbox = listen("cases", "case.dispatched")
+    assert [e.event_id for e in drain(inbox, expect=1)] == [event.event_id]
+
+
+def test_an_update_carries_its_events_and_applies_once_per_consumed_event(store_db, amqp_uri, listen, running):
+    inbox = listen("cases", "case.dispatched")
+    relay = running(make_relay(store_db, amqp_uri))
+    repo = Repository(store_db, relay)
+    repo.insert_with_events("things", {"_id": "t4", "n": 0}, [])
+    cause = sample_event("routing.decided")
+    effect = sample_event("case.dispatched")
+
+    assert repo.update_with_events("things", {"_id": "t4"}, {"$inc": {"n": 1}}, [effect], consumed=cause)
+    assert not repo.update_with_events("things", {"_id": "t4"}, {"$inc": {"n": 1}}, [effect], consumed=cause)
+
+    assert store_db.things.find_one({"_id": "t4"})["n"] == 1
+    assert [e.event_id for e in drain(inbox, expect=1)] == [effect.event_id]
+
+
+class _Updates(monitoring.CommandListener):
+    """Documents changed by each update command a client sends."""
+
+    def __init__(self):
+        self.changed = []
+
+    def started(self, event):
+        pass
+
+    def succeeded(self, event):
+        if event.command_name == "update":
+            self.changed.append(event.reply.get("nModified", 0))
+
+    def failed(self, event):
+        pass
+
+
+def test_published_events_are_pulled_from_many_documents_per_write(mongo_server, db_prefix, amqp_uri, listen,
+                                                                  running):
+    updates = _Updates()
+    client = MongoClient(mongo_server.uri, tz_aware=True, event_listeners=[updates])
+    try:
+        db = client[f"{db_prefix}probe"]
+        inbox = listen("cases", "case.registered")
+        repo = Repository(db, running(make_relay(db, amqp_uri)))
+        for i in range(20):
+            repo.insert_with_events("things", {"_id": f"burst{i}"}, [sample_event("case.registered")])
+
+        assert len(drain(inbox, expect=20)) == 20
+        wait_for(lambda: all(d[OUTBOX_FIELD] == [] for d in db.things.find()), message="outboxes cleared")
+        assert sum(updates.changed) == 20
+        assert len(updates.changed) < 20, "pulls are batched, not one write per document"
+    finally:
+        client.close()

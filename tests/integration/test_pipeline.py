@@ -1,0 +1,88 @@
+"""Every service on the real bus and store, in this process: a report reaches an inbox."""
+
+import pytest
+
+from services.cases.service import CasesService
+from services.dispatch.service import DispatchService
+from services.notifications.service import NotificationsService
+from services.reporting.service import ReportingService
+from shared.errors import Conflict, Forbidden, UnknownCategory, ValidationFailed
+from tests.support import district
+from tests.support.infra import wait_for
+
+REPORT = {
+    "category": "drainage",
+    "description": "下水道堵塞 blocked drain",
+    "location": district.centre(0),
+    "attributes": {"severity": "flooding"},
+}
+
+
+@pytest.fixture
+def platform(runner_factory, service_config, seeded_directory, rpc_as):
+    runner = runner_factory(service_config, ReportingService, CasesService, DispatchService, NotificationsService)
+    runner.start()
+    with rpc_as("operator1") as operator:
+        wait_for(lambda: all(operator.reporting.health()["reference"].values())
+                 and all(operator.dispatch.health()["reference"].values()), timeout=20, message="copies")
+    return rpc_as
+
+
+def inbox(rpc, department):
+    return rpc.notifications.list_inbox({"department": department})["items"]
+
+
+def test_a_report_lands_in_the_departments_inbox(platform):
+    with platform("officer-1") as officer, platform("operator1") as operator:
+        accepted = officer.reporting.submit_report(REPORT, correlation_id="corr-1")
+        case_id = accepted["case_id"]
+        (entry,) = wait_for(lambda: [e for e in inbox(operator, "municipal") if e["case_id"] == case_id],
+                            message="inbox entry")
+        assert entry["correlation_id"] == "corr-1"
+        case = operator.cases.get_case(case_id)
+        assert (case["status"], case["department"], case["grid"]) == ("dispatched", "municipal", district.GRID_CODES[0])
+        assert [h["to"] for h in case["history"]] == ["reported", "registered", "dispatched"]
+        (assignment,) = wait_for(lambda: operator.dispatch.assignments_for_case(case_id), message="assignment")
+        assert assignment["department"] == "municipal" and assignment["decided_by"] == "rule"
+
+
+def test_a_more_specific_rule_routes_a_case_elsewhere(platform):
+    with platform("officer-3") as officer, platform("operator1") as operator:
+        accepted = officer.reporting.submit_report(
+            {"category": "sanitation", "description": "垃圾", "location": district.centre(2)})
+        wait_for(lambda: [e for e in inbox(operator, "urban_management") if e["case_id"] == accepted["case_id"]],
+                 message="street 002's rubbish goes to urban management")
+
+
+def test_a_retry_with_the_same_key_makes_no_second_report(platform):
+    with platform("officer-1") as officer, platform("operator1") as operator:
+        first = officer.reporting.submit_report({**REPORT, "idempotency_key": "k-1"})
+        again = officer.reporting.submit_report({**REPORT, "idempotency_key": "k-1"})
+        assert (again["report_id"], again["case_id"], again["duplicate"]) == (first["report_id"], first["case_id"], True)
+        wait_for(lambda: [e for e in inbox(operator, "municipal") if e["case_id"] == first["case_id"]])
+        assert len([e for e in inbox(operator, "municipal") if e["case_id"] == first["case_id"]]) == 1
+
+
+def test_a_reused_key_with_different_content_is_a_conflict(platform):
+    with platform("officer-1") as officer:
+        officer.reporting.submit_report({**REPORT, "idempotency_key": "k-2"})
+        with pytest.raises(Conflict):
+            officer.reporting.submit_report({**REPORT, "idempotency_key": "k-2", "description": "other"})
+
+
+def test_bad_input_is_refused_field_by_field(platform):
+    with platform("officer-1") as officer, pytest.raises(ValidationFailed) as refused:
+        officer.reporting.submit_report({"category": "drainage", "location": {"lat": 99}, "extra": 1})
+    assert set(refused.value.details["fields"]) == {"description", "location", "extra"}
+
+
+def test_an_unknown_category_is_refused(platform):
+    with platform("officer-1") as officer, pytest.raises(UnknownCategory):
+        officer.reporting.submit_report({**REPORT, "category": "ufo"})
+
+
+def test_a_department_reads_only_its_own_inbox(platform):
+    with platform("handler-sanitation-1") as handler:
+        assert handler.notifications.list_inbox({"department": "sanitation"})["items"] is not None
+        with pytest.raises(Forbidden):
+            handler.notifications.list_inbox({"department": "municipal"})

@@ -1,0 +1,117 @@
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.cases.service import CasesService
+from shared.auth import Identity
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
+from shared.workcalendar import WorkCalendar
+from tests.service.fakes import FakeCaller, FakeCases, FixedClock, reference_with
+from tests.support import district
+from tests.support.samples import sample_event
+
+OPERATOR = Identity("operator1", frozenset({"operator"}))
+HANDLER = Identity("h", frozenset({"handler"}), department="sanitation")
+
+
+def make(identity=OPERATOR):
+    service = worker_factory(CasesService, store=FakeCases(), clock=FixedClock(), caller=FakeCaller(identity),
+                             config={"REOPEN_WINDOW_DAYS": 30}, calendar=WorkCalendar(),
+                             reference=reference_with(categories={"items": district.CATEGORIES},
+                                                      departments={"items": district.DEPARTMENTS}))
+    service.on_incident_reported(sample_event("incident.reported"))
+    return service
+
+
+@pytest.fixture
+def service():
+    return make()
+
+
+def test_a_reported_incident_opens_one_case_whatever_the_redeliveries(service):
+    service.on_incident_reported(sample_event("incident.reported"))
+    assert list(service.store.cases) == ["C1"]
+    assert [e.type for e in service.store.events] == ["case.reported"]
+
+
+def test_an_automatic_rule_dispatches_the_case_once(service):
+    decision = sample_event("routing.decided")
+    service.on_routing_decided(decision)
+    service.on_routing_decided(decision)  # redelivered
+    case = service.store.cases["C1"]
+    assert case["status"] == "dispatched" and case["version"] == 2
+    assert [e.type for e in service.store.events] == ["case.reported", "case.registered", "case.dispatched"]
+
+
+def test_a_lost_race_on_an_event_is_retried_on_the_fresh_case(service):
+    service.store.conflicts_to_simulate = 2
+    service.on_routing_decided(sample_event("routing.decided"))
+    assert service.store.cases["C1"]["status"] == "dispatched"
+
+
+def test_a_routing_decision_for_a_case_no_longer_reported_changes_nothing(service):
+    service.store.cases["C1"]["status"] = "cancelled"
+    service.on_routing_decided(sample_event("routing.decided"))
+    assert service.store.cases["C1"]["status"] == "cancelled"
+    assert len(service.store.events) == 1
+
+
+def test_an_operator_registers_and_gets_the_case_back(service):
+    answer = service.act("C1", "register", {"note": "real"})
+    assert (answer["status"], answer["version"]) == ("registered", 2)
+    assert service.store.cases["C1"]["status"] == "registered"
+
+
+def test_a_stale_version_is_a_conflict_and_changes_nothing(service):
+    with pytest.raises(Conflict):
+        service.act("C1", "register", {"version": 7})
+    assert service.store.cases["C1"]["status"] == "reported"
+
+
+def test_a_lost_race_on_an_action_is_a_conflict_not_an_overwrite(service):
+    service.store.conflicts_to_simulate = 1
+    with pytest.raises(Conflict, match="same moment"):
+        service.act("C1", "register", {})
+
+
+def test_the_wrong_state_is_a_conflict(service):
+    with pytest.raises(WrongState, match="reported"):
+        service.act("C1", "dispatch", {"department": "sanitation"})
+
+
+def test_an_unknown_action_is_not_found(service):
+    with pytest.raises(NotFound, match="Actions:"):
+        service.act("C1", "teleport", {})
+
+
+def test_bad_params_name_the_field(service):
+    with pytest.raises(ValidationFailed) as refused:
+        service.act("C1", "reject", {"reason": ""})
+    assert "reason" in refused.value.details["fields"]
+
+
+def test_a_handler_cannot_touch_a_case_not_theirs():
+    with pytest.raises(Forbidden):
+        make(HANDLER).act("C1", "register", {})
+
+
+def test_a_missing_case_is_not_found_only_for_those_who_could_see_any():
+    with pytest.raises(NotFound):
+        make().get_case("C404")
+    officer = Identity("officer-1", frozenset({"grid_officer"}), grids=frozenset({"610102001001001"}))
+    with pytest.raises(Forbidden):
+        make(officer).get_case("C404")
+
+
+def test_a_case_read_or_acted_on_says_which_actions_the_reader_may_take_now(service):
+    assert service.get_case("C1")["allowed_actions"] == ["register", "reject", "merge", "suspend", "supervise",
+                                                         "cancel", "comment"]
+    after_register = service.act("C1", "register", {})
+    assert after_register["allowed_actions"] == ["merge", "dispatch", "suspend", "supervise", "cancel", "comment"]
+
+
+def test_a_case_in_a_list_carries_its_location_for_the_map(service):
+    from shared.api.cases import CaseSummarySchema
+
+    summary = CaseSummarySchema().dump(service.store.cases["C1"])
+    assert set(summary["location"]) == {"lat", "lon"}
+    assert summary["reported_at"]

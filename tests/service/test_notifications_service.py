@@ -1,0 +1,120 @@
+"""The notifications service's entrypoints with an in-memory store: what is filed, who may ask what."""
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.notifications.service import NotificationsService
+from services.notifications.settings import settings_from_config
+from shared.auth import Identity
+from shared.errors import Forbidden, ValidationFailed
+from tests.service.fakes import FakeCaller, FakeNotifications, FixedClock
+from tests.support.notify import reference
+from tests.support.samples import sample_event
+
+OPERATOR = Identity("operator1", frozenset({"operator"}))
+HANDLER = Identity("handler-sanitation-1", frozenset({"handler"}), department="sanitation")
+OFFICER = Identity("officer-1", frozenset({"grid_officer"}), grids=frozenset({"610102001001001"}))
+ADMIN = Identity("admin", frozenset({"admin"}))
+
+
+class Announcements:
+    def __init__(self):
+        self.sent = []
+
+    def announce(self, payload, cause, now):
+        self.sent.append(payload)
+
+
+def make(identity=OPERATOR, store=None):
+    return worker_factory(NotificationsService, store=store or FakeNotifications(), clock=FixedClock(),
+                          caller=FakeCaller(identity), reference=reference(), live=Announcements(),
+                          settings=settings_from_config({"SSE_BACKLOG_LIMIT": 2}))
+
+
+def test_an_event_files_inbox_entries_deliveries_and_one_feed_entry_whatever_the_redeliveries():
+    service = make()
+    event = sample_event("case.dispatched")
+    service.notify(event)
+    service.notify(event)
+    store = service.store
+    assert len(store.inbox) == 4 and len(store.outgoing) == 2 and len(store.feed) == 1
+    assert [p["seq"] for p in service.live.sent] == [1, 1]  # announced again: gateways drop what they have
+
+
+def test_a_departments_webhook_gets_a_delivery_once_an_endpoint_exists():
+    store = FakeNotifications()
+    store.hooks["sanitation"] = {"_id": "sanitation", "url": "http://x", "secret": "s", "active": True}
+    service = make(store=store)
+    service.notify(sample_event("case.dispatched"))
+    assert [d["recipient_key"] for d in store.outgoing.values() if d["channel"] == "webhook"] == \
+        ["department:sanitation"]
+
+
+def test_people_read_their_own_inbox_and_only_their_departments_shared_one():
+    store = FakeNotifications()
+    make(store=store).notify(sample_event("case.dispatched"))
+    handler = make(HANDLER, store)
+    assert [i["kind"] for i in handler.list_inbox({})["items"]] == ["case.dispatched"]
+    assert handler.list_inbox({"department": "sanitation"})["items"]
+    with pytest.raises(Forbidden):
+        handler.list_inbox({"department": "municipal"})
+
+
+def test_only_administrators_manage_webhooks_and_a_secret_is_shown_once():
+    with pytest.raises(Forbidden):
+        make(OPERATOR).list_webhooks()
+    admin = make(ADMIN)
+    status, created = admin.put_webhook("sanitation", {"url": "https://dept.example/hook"})
+    assert status == 201 and created["secret"].startswith("whsec_")
+    status, changed = admin.put_webhook("sanitation", {"url": "https://dept.example/v2"})
+    assert status == 200 and "secret" not in changed and changed["secret_hint"] == "…" + created["secret"][-4:]
+    with pytest.raises(ValidationFailed):
+        admin.put_webhook("sanitation", {"url": "ftp://dept.example"})
+
+
+def test_deliveries_are_shown_to_their_recipient_their_department_and_the_command_centre():
+    store = FakeNotifications()
+    make(store=store).notify(sample_event("case.dispatched"))
+    handler = make(HANDLER, store)
+    assert handler.deliveries_for_recipient({})["items"][0]["channel"] == "email"
+    assert handler.deliveries_for_recipient({"recipient": "department:sanitation"})["items"] == []
+    with pytest.raises(Forbidden):
+        handler.deliveries_for_recipient({"recipient": "user:head-sanitation"})
+    with pytest.raises(Forbidden):
+        handler.deliveries_for_case("C1", {})
+    assert len(make(OPERATOR, store).deliveries_for_case("C1", {})["items"]) == 2
+
+
+def test_preferences_name_known_kinds_and_channels_only():
+    service = make(HANDLER)
+    with pytest.raises(ValidationFailed) as refused:
+        service.set_preferences({"channels": {"case.unknown": ["inbox"], "case.closed": ["pigeon"]}})
+    assert set(refused.value.details["fields"]["channels"]) == {"case.unknown", "case.closed"}
+
+
+def test_a_subscription_must_name_something_that_exists():
+    with pytest.raises(ValidationFailed):
+        make(HANDLER).subscribe({"kind": "grid", "target": "999"})
+
+
+def test_a_stream_starts_with_what_its_person_missed_and_may_see():
+    store = FakeNotifications()
+    writer = make(store=store)
+    writer.notify(sample_event("case.dispatched", case_id="C-mine", grid="610102001001001"))
+    writer.notify(sample_event("case.dispatched", case_id="C-not", grid="610102002001003"))
+    start = make(OFFICER, store).open_stream("0")
+    assert start["head"] == 2 and not start["reset"]
+    assert [e["case"]["case_id"] for e in start["entries"]] == ["C-mine"]
+    assert start["identity"]["grids"] == ["610102001001001"]
+
+
+def test_a_stream_that_missed_too_much_or_names_an_unknown_id_is_told_to_reload():
+    store = FakeNotifications()
+    writer = make(store=store)
+    for n in range(3):
+        writer.notify(sample_event("case.dispatched", case_id=f"C{n}"))
+    assert make(OPERATOR, store).open_stream("0")["reset"]  # 3 missed, the limit is 2
+    assert make(OPERATOR, store).open_stream("99")["reset"]
+    assert not make(OPERATOR, store).open_stream("1")["reset"]
+    with pytest.raises(ValidationFailed):
+        make(OPERATOR, store).open_stream("yesterday")

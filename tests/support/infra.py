@@ -1,0 +1,147 @@
+"""Real infrastructure for tests: a throw-away vhost per test, a SecantusDB per run."""
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import requests
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def amqp_base_uri() -> str:
+    """The broker tests use, without a vhost (``TEST_AMQP_URI``, default local guest)."""
+    uri = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    parsed = urlparse(uri)
+    return f"{parsed.scheme}://{parsed.netloc}/"
+
+
+def rabbit_api_uri() -> str:
+    return os.environ.get("TEST_RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RabbitAdmin:
+    """The bits of RabbitMQ's management API the tests need."""
+
+    def __init__(self, api_uri: str):
+        parsed = urlparse(api_uri)
+        self.base = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or 15672}/api"
+        self.auth = (parsed.username or "guest", parsed.password or "guest")
+        self.user = parsed.username or "guest"
+
+    def _call(self, method: str, path: str, **kwargs):
+        response = requests.request(method, f"{self.base}{path}", auth=self.auth, timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def check(self) -> None:
+        try:
+            self.overview()
+        except requests.RequestException as exc:
+            raise RuntimeError(
+                "RabbitMQ's management API is not reachable; run "
+                "`rabbitmq-plugins enable rabbitmq_management` (.ci/run does)"
+            ) from exc
+
+    def overview(self) -> dict:
+        """The broker's versions and totals."""
+        return self._call("GET", "/overview")
+
+    def create_vhost(self, name: str) -> None:
+        self._call("PUT", f"/vhosts/{quote(name, safe='')}")
+        self._call(
+            "PUT",
+            f"/permissions/{quote(name, safe='')}/{quote(self.user, safe='')}",
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+        )
+
+    def delete_vhost(self, name: str) -> None:
+        with contextlib.suppress(requests.RequestException):
+            self._call("DELETE", f"/vhosts/{quote(name, safe='')}")
+
+    def queues(self, vhost: str) -> dict[str, dict]:
+        return {q["name"]: q for q in self._call("GET", f"/queues/{quote(vhost, safe='')}")}
+
+
+class SecantusServer:
+    """SecantusDB in its own process, in memory, on a free port."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = Path(workdir)
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def start(self) -> None:
+        binary = shutil.which("secantusd-py", path=str(Path(sys.executable).parent))
+        log = open(self.workdir / "store.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(
+            [binary, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", ":memory:",
+             "--log-level", "WARNING"],
+            stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                client = MongoClient(self.uri, serverSelectionTimeoutMS=300)
+                client.admin.command("ping")
+                client.close()
+                return
+            except PyMongoError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("SecantusDB exited at start-up") from None
+                time.sleep(0.2)
+        raise RuntimeError("SecantusDB did not start")
+
+    def client(self) -> MongoClient:
+        return test_client(self.uri)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def test_client(uri: str) -> MongoClient:
+    """A client for a test's own checks: it fails rather than hangs if the store stops answering."""
+    return MongoClient(uri, tz_aware=True, socketTimeoutMS=20000, waitQueueTimeoutMS=20000,
+                       serverSelectionTimeoutMS=20000)
+
+
+# Generous: on a loaded two-core machine a healthy system can be slow; only a broken one takes this long.
+RPC_TIMEOUT = 30
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy; that value is returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)

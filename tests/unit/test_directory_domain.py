@@ -1,0 +1,68 @@
+from datetime import timedelta
+
+import pytest
+
+from services.directory import domain
+from services.directory.passwords import hash_password, verify_password
+from shared.errors import Unprocessable
+from tests.support import district
+from tests.support.samples import NOW
+
+AREAS = {a["code"]: a for a in district.AREAS}
+
+
+def test_grids_learn_their_community_and_street():
+    grids = {g["code"]: g for g in domain.with_places(district.AREAS, district.GRIDS)}
+    assert (grids["610102001001001"]["community"], grids["610102001001001"]["street"]) == ("610102001001", "610102001")
+
+
+def test_a_community_directly_under_the_district_has_no_street():
+    grids = {g["code"]: g for g in domain.with_places(district.AREAS, district.GRIDS)}
+    assert (grids["610102000003005"]["community"], grids["610102000003005"]["street"]) == ("610102000003", None)
+
+
+def test_a_person_answers_for_the_grids_they_staff_or_lead():
+    assert domain.grids_of("officer-1", district.GRIDS) == ["610102001001001"]
+    assert domain.grids_of("leader-610102001001", district.GRIDS) == ["610102001001001", "610102001001002"]
+
+
+def test_passwords_are_hashed_and_checked():
+    stored = hash_password("correct horse battery")
+    assert stored.startswith("$argon2")
+    assert verify_password(stored, "correct horse battery")
+    assert not verify_password(stored, "wrong")
+    assert not verify_password(None, "anything")
+
+
+def test_sign_in_is_throttled_after_repeated_failures():
+    failures = [NOW - timedelta(minutes=m) for m in (1, 2, 3, 4, 5)]
+    assert domain.throttled(failures, NOW, limit=5, window=timedelta(minutes=15))
+    assert not domain.throttled(failures, NOW + timedelta(minutes=20), limit=5, window=timedelta(minutes=15))
+
+
+def test_a_routing_rule_must_name_things_that_exist():
+    with pytest.raises(Unprocessable) as refused:
+        domain.check_routing_rule(
+            {"rule_id": "r", "category": "ufo", "department": "nasa", "street": "610102009", "community": None},
+            categories={"sanitation": {}}, departments={"sanitation": {}}, areas=AREAS,
+        )
+    assert set(refused.value.details["fields"]) == {"category", "department", "street"}
+
+
+def test_changed_events_carry_the_whole_set_and_its_revision():
+    event = domain.changed_event("departments", 7, district.DEPARTMENTS, now=NOW,
+                                 actor={"user_id": "admin", "role": "admin"}, correlation_id="X")
+    assert event.type == "departments.changed"
+    assert event.payload == {"revision": 7, "items": district.DEPARTMENTS}
+
+
+def test_a_rule_for_a_community_may_name_its_street_but_not_another():
+    domain.check_routing_rule(
+        {"rule_id": "r", "category": "c", "department": "d", "street": "610102001", "community": "610102001001"},
+        categories={"c": {}}, departments={"d": {}}, areas=AREAS,
+    )
+    with pytest.raises(Unprocessable):
+        domain.check_routing_rule(
+            {"rule_id": "r", "category": "c", "department": "d", "street": "610102002", "community": "610102001001"},
+            categories={"c": {}}, departments={"d": {}}, areas=AREAS,
+        )

@@ -1,0 +1,131 @@
+"""The indicators' definitions, and that events and history give the same contributions."""
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.cases.domain.actions import ACTIONS, Context, check_state
+from services.cases.domain.model import after
+from services.indicators import domain
+from shared.auth import Identity
+from tests.support import district
+from tests.unit.test_cases_lifecycle import CALENDAR, CATEGORIES, NOW, POLICY, case_in
+
+TZ = ZoneInfo("Asia/Shanghai")
+OPERATOR = Identity("op", frozenset({"operator"}))
+SUPERVISOR = Identity("sup", frozenset({"supervisor"}))
+HANDLER = Identity("h", frozenset({"handler"}), department="sanitation")
+OFFICER = Identity("o", frozenset({"grid_officer"}), grids=frozenset({"610102001001001"}))
+DEPARTMENTS = {d["code"]: d for d in district.DEPARTMENTS}
+
+
+def run(case, steps):
+    """Walk a case through steps; collect the events as the read model would receive them."""
+    events = []
+    for hours, action, params, who in steps:
+        now = NOW + timedelta(hours=hours)
+        actor = {"user_id": who.user_id, "role": sorted(who.roles)[0], "name": ""}
+        check_state(action, case)
+        ctx = Context(actor=actor, now=now, categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR,
+                      policy=POLICY)
+        spec = ACTIONS[action]
+        change = spec.apply(case, spec.schema.load(params), ctx)
+        case = after(case, change.set_fields, change.history)
+        events += change.events
+    return case, events
+
+
+STEPS = [
+    (1, "register", {}, OPERATOR), (2, "dispatch", {"department": "sanitation"}, OPERATOR),
+    (3, "accept", {}, HANDLER), (4, "request_extension", {"reason": "crane", "hours": 24}, HANDLER),
+    (5, "approve_extension", {}, SUPERVISOR), (6, "suspend", {"reason": "x"}, OPERATOR),
+    (9, "resume", {}, OPERATOR), (20, "resolve", {"note": "done", "attachments": ["F" + "0" * 26]}, HANDLER),
+    (22, "verify", {"passed": False, "note": "still dirty"}, OFFICER), (23, "accept", {}, HANDLER),
+    (30, "resolve", {"note": "really done", "attachments": ["F" + "0" * 26]}, HANDLER),
+    (31, "verify", {"passed": True, "note": "fine"}, OFFICER), (32, "close", {}, OPERATOR),
+]
+
+
+class _Opened:
+    """The case.reported event of a case built by ``case_in`` (the history's first entry)."""
+
+    type = "case.reported"
+
+    def __init__(self, case):
+        self.payload = {"version": 1, "handled_on_spot": False}
+        self.occurred_at = case["created_at"]
+
+
+def test_events_and_history_give_the_same_contributions():
+    case, events = run(case_in("reported"), STEPS)
+    from_events = [domain.transition_from_event(_Opened(case))] + [
+        t for t in (domain.transition_from_event(e) for e in events) if t]
+    snapshot = events[-1].payload
+    assert domain.contributions(snapshot, from_events, TZ) == domain.contributions(
+        snapshot, domain.transitions_from_history(case), TZ)
+
+
+def test_a_case_that_went_round_twice_counts_once_with_one_failed_check():
+    case, events = run(case_in("reported"), STEPS)
+    adds = domain.contributions(events[-1].payload, domain.transitions_from_history(case), TZ)
+    due_day = case["deadline"].astimezone(TZ).date().isoformat()
+    department = adds[f"department|sanitation|{due_day}"]
+    assert (department["due"], department["closed"], department["extended"]) == (1, 1, 1)
+    assert (department["checked"], department["failed_check"]) == (1, 1)
+    assert "deferred" not in department  # resumed: no longer parked
+
+
+def test_each_stage_taken_is_a_sample_rework_included():
+    case, _ = run(case_in("reported"), STEPS)
+    samples = domain._stage_samples(domain.transitions_from_history(case))
+    stages = [s for s, _, _ in samples]
+    assert stages.count("dispatch") == 1
+    assert stages.count("sign_for") == 2 and stages.count("disposal") == 2 and stages.count("verification") == 2
+    dispatch = next(seconds for stage, seconds, _ in samples if stage == "dispatch")
+    assert dispatch == 2 * 3600
+
+
+def test_the_counters_move_by_the_difference_only():
+    old = {"a|b|d": {"due": 1, "closed": 0}}
+    new = {"a|b|d": {"due": 1, "closed": 1}, "a|b|e": {"reported": 1}}
+    assert domain.difference(old, new) == {"a|b|d": {"closed": 1}, "a|b|e": {"reported": 1}}
+    assert domain.difference(new, new) == {}
+
+
+def test_rates_follow_the_published_formulas():
+    figures = domain.figures({"due": 10, "deferred": 2, "closed": 6, "closed_on_time": 4, "checked": 5,
+                              "failed_check": 1, "extended": 3, "dispatched": 10})
+    assert figures["on_time_closure_rate"] == 0.5  # 4 / (10 − 2)
+    assert figures["closure_rate"] == 0.75  # 6 / (10 − 2)
+    assert figures["rework_rate"] == 0.2
+    assert figures["extension_rate"] == 0.3
+    assert domain.figures({})["closure_rate"] is None  # nothing due: no rate, not 0
+
+
+def test_the_90th_percentile_is_the_top_of_its_bucket():
+    seconds = [600] * 9 + [36_000]
+    histogram = {}
+    for s in seconds:
+        histogram[str(domain.bucket(s))] = histogram.get(str(domain.bucket(s)), 0) + 1
+    sums = {"disposal_n": 10, "disposal_s": sum(seconds),
+            **{f"disposal_h.{k}": v for k, v in histogram.items()}}
+    figures = domain.figures(sums)
+    assert figures["disposal_mean_hours"] == round(sum(seconds) / 10 / 3600, 3)
+    assert 600 / 3600 <= figures["disposal_p90_hours"] <= 600 * domain.BUCKET_GROWTH / 3600
+
+
+@pytest.mark.parametrize("period, first, last", [
+    ("day", date(2026, 11, 25), date(2026, 11, 25)),
+    ("week", date(2026, 11, 23), date(2026, 11, 29)),
+    ("month", date(2026, 11, 1), date(2026, 11, 30)),
+    ("quarter", date(2026, 10, 1), date(2026, 12, 31)),
+])
+def test_periods(period, first, last):
+    assert domain.period_days(period, date(2026, 11, 25)) == (first, last)
+
+
+def test_a_cancelled_case_is_not_judged():
+    case, events = run(case_in("reported"), STEPS[:3] + [(4, "cancel", {"reason": "prank"}, OPERATOR)])
+    adds = domain.contributions(events[-1].payload, domain.transitions_from_history(case), TZ)
+    assert not any("due" in fields for fields in adds.values())

@@ -1,0 +1,69 @@
+"""Retries with back-off and jitter, the burst rule, and webhook signatures."""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+
+from services.notifications import signing
+from services.notifications.delivery import Outcome, RetryPolicy
+from services.notifications.digest import BurstRule, digest_for, groups, is_urgent
+from shared.ids import new_id
+
+NOW = datetime(2026, 11, 23, 9, 0, 30, tzinfo=UTC)
+POLICY = RetryPolicy(max_attempts=4, base_seconds=10, max_seconds=60)
+
+
+def test_back_off_doubles_per_attempt_up_to_the_ceiling_with_jitter_in_the_upper_half():
+    low = [POLICY.delay(n, rand=lambda: 0).total_seconds() for n in range(1, 6)]
+    high = [POLICY.delay(n, rand=lambda: 1).total_seconds() for n in range(1, 6)]
+    assert low == [5, 10, 20, 30, 30]
+    assert high == [10, 20, 40, 60, 60]
+
+
+def test_a_failed_attempt_is_due_again_later_until_the_last_one_dead_letters_it():
+    retry = POLICY.after_attempt(1, Outcome.failed("HTTP 500"), NOW, rand=lambda: 0.5)
+    assert retry == {"state": "pending", "due_at": NOW + timedelta(seconds=7.5)}
+    assert POLICY.after_attempt(4, Outcome.failed("HTTP 500"), NOW)["state"] == "dead"
+
+
+def test_success_delivers_and_an_impossible_send_is_skipped_not_retried():
+    assert POLICY.after_attempt(1, Outcome(True), NOW)["state"] == "delivered"
+    assert POLICY.after_attempt(1, Outcome.impossible("no endpoint"), NOW)["state"] == "skipped"
+
+
+def test_the_burst_rule_holds_messages_beyond_the_threshold_until_the_window_ends():
+    rule = BurstRule(threshold=5, window=timedelta(seconds=60))
+    assert rule.hold_until(4, urgent=False, now=NOW) is None
+    assert rule.hold_until(5, urgent=False, now=NOW) == datetime(2026, 11, 23, 9, 1, tzinfo=UTC)
+    assert rule.hold_until(500, urgent=True, now=NOW) is None
+
+
+def test_urgency_comes_from_the_case_or_its_category():
+    categories = {"fire": {"priority": "urgent"}, "litter": {"priority": "low"}}
+    assert is_urgent({"category": "fire", "priority": "normal"}, categories)
+    assert is_urgent({"category": "litter", "priority": "urgent"}, categories)
+    assert not is_urgent({"category": "litter", "priority": "normal"}, categories)
+
+
+def test_held_messages_are_gathered_per_recipient_and_channel():
+    def held(key, channel):
+        return {"_id": new_id("D"), "recipient": {"kind": "user", "id": key}, "recipient_key": key,
+                "channel": channel, "target": f"{key}@x", "language": "en"}
+
+    docs = [held("a", "email"), held("a", "email"), held("a", "sms"), held("b", "email")]
+    assert sorted(len(g) for g in groups(docs)) == [1, 1, 2]
+    digest = digest_for(groups(docs)[0], new_id, NOW, NOW + timedelta(minutes=2))
+    assert digest["state"] == "assembling" and digest["digest"] and digest["target"] == "a@x"
+
+
+def test_a_receiver_verifies_the_signature_and_refuses_tampering_and_replays():
+    secret, body, ts = signing.new_secret(), b'{"case":"C1"}', 1_800_000_000
+    headers = signing.signed_headers(secret, body, ts, "D1", "case.dispatched")
+    signed = headers[signing.SIGNATURE_HEADER]
+    expected = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    assert signed == f"sha256={expected}"
+    assert signing.verify(secret, body, headers[signing.TIMESTAMP_HEADER], signed, now=ts + 10)
+    assert not signing.verify(secret, body + b" ", str(ts), signed, now=ts)
+    assert not signing.verify("whsec_other", body, str(ts), signed, now=ts)
+    assert not signing.verify(secret, body, str(ts), signed, now=ts + 301)  # replayed later
+    assert not signing.verify(secret, body, "yesterday", signed, now=ts)

@@ -1,0 +1,116 @@
+"""What notifications say: every event in both languages, escaped HTML, digests, the plan of what is filed."""
+
+from datetime import timedelta
+
+import pytest
+
+from services.notifications import audiences, planning, rules
+from services.notifications.digest import BurstRule
+from services.notifications.messages import Messages
+from tests.support.notify import reference
+from tests.support.samples import NOW, sample_event
+
+REFERENCE = reference()
+MESSAGES = Messages("https://grid.example.cn")
+BURST = BurstRule(threshold=3, window=timedelta(seconds=60))
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+@pytest.mark.parametrize("event_type", list(rules.RULES))
+def test_every_event_reads_well_in_both_languages(event_type, language):
+    message = MESSAGES.render(sample_event(event_type), language, REFERENCE, {rules.REPORTERS})
+    assert "C1" in message.subject and message.subject.strip() == message.subject
+    assert "https://grid.example.cn/api/v1/cases/C1" in message.text and message.sms
+    assert "None" not in message.text and "{{" not in message.text
+    assert len(message.sms) <= 160
+
+
+def test_the_message_names_category_place_deadline_and_link_in_the_readers_language():
+    event = sample_event("case.dispatched", grid="610102001001001")
+    zh = MESSAGES.render(event, "zh-CN", REFERENCE)
+    en = MESSAGES.render(event, "en", REFERENCE)
+    assert "环境卫生" in zh.subject and "一社区 第1网格" in zh.text and "2026年11月23日 17:00 (UTC+8)" in zh.text
+    assert "Environmental sanitation" in en.subject and "23 Nov 2026, 17:00 (UTC+8)" in en.text
+    assert "环卫所" in zh.text and "Environmental sanitation" in en.text
+
+
+def test_an_unknown_language_falls_back_to_chinese():
+    assert MESSAGES.render(sample_event("case.closed"), "fr", REFERENCE).subject.startswith("案件")
+
+
+def test_peoples_words_are_escaped_in_html_but_kept_in_text():
+    event = sample_event("case.commented", text="<script>alert(1)</script> & more")
+    message = MESSAGES.render(event, "en", REFERENCE)
+    assert "<script>" not in message.html and "&lt;script&gt;" in message.html
+    assert "<script>alert(1)</script> & more" in message.text
+
+
+def test_a_digest_lists_what_it_stands_for():
+    items = [{"subject": f"New case C{i}", "link": f"https://x/C{i}"} for i in range(12)]
+    message = MESSAGES.digest(items, "en")
+    assert message.subject == "12 new notifications" and "New case C11" in message.text
+    assert MESSAGES.digest(items, "zh-CN").subject == "您有 12 条新通知"
+
+
+def chosen_for(event, webhooks=frozenset({"sanitation"})):
+    addressed = audiences.address(event, audiences.people_of(REFERENCE), [])
+    return audiences.choose_channels(addressed, event.type, {}, set(webhooks))
+
+
+def test_the_plan_files_one_entry_per_recipient_and_channel_with_a_key_that_survives_redelivery():
+    event = sample_event("case.dispatched")
+    first = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={},
+                          burst=BURST, now=NOW)
+    again = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={},
+                          burst=BURST, now=NOW)
+    assert sorted(d["dedup_key"] for d in first.inbox + first.deliveries) == \
+        sorted(d["dedup_key"] for d in again.inbox + again.deliveries)
+    assert {(d["recipient_key"], d["channel"]) for d in first.deliveries} == {
+        ("department:sanitation", "webhook"), ("user:handler-sanitation-1", "email"),
+        ("user:head-sanitation", "email")}
+    department = next(e for e in first.inbox if e.get("department") == "sanitation")
+    assert department["role"] == "lead" and "环境卫生" in department["title"]["zh-CN"]
+    head_mail = next(d for d in first.deliveries if d["recipient_key"] == "user:head-sanitation")
+    assert head_mail["language"] == "en" and head_mail["message"]["subject"].startswith("New case")
+
+
+def test_a_webhook_body_carries_the_case_and_its_message():
+    event = sample_event("case.dispatched")
+    plan = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={},
+                         burst=BURST, now=NOW)
+    (hook,) = [d for d in plan.deliveries if d["channel"] == "webhook"]
+    assert hook["body"]["delivery_id"] == hook["_id"] and hook["body"]["case"]["case_id"] == "C1"
+    assert hook["body"]["case"]["deadline"] == "2026-11-23T09:00:00+00:00"
+    assert set(hook["body"]["message"]) == {"zh-CN", "en"}
+
+
+def test_beyond_the_threshold_a_message_is_held_for_the_digest():
+    event = sample_event("case.dispatched")
+    recent = {("user:handler-sanitation-1", "email"): 3}
+    plan = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent=recent,
+                         burst=BURST, now=NOW)
+    states = {d["recipient_key"]: (d["state"], d["due_at"]) for d in plan.deliveries if d["channel"] == "email"}
+    assert states["user:handler-sanitation-1"] == ("held", NOW + timedelta(seconds=60))
+    assert states["user:head-sanitation"] == ("pending", NOW)
+
+
+def test_urgent_cases_are_never_held_back():
+    event = sample_event("case.dispatched", priority="urgent")
+    recent = {("user:handler-sanitation-1", "email"): 100}
+    plan = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent=recent,
+                         burst=BURST, now=NOW)
+    assert {d["state"] for d in plan.deliveries} == {"pending"}
+
+
+def test_a_person_without_an_address_gets_a_skipped_delivery_that_says_why():
+    from tests.service.fakes import reference_with
+    from tests.support.notify import reference_data
+
+    data = reference_data()
+    data["users"]["items"] = [{**u, "email": None} for u in data["users"]["items"]]
+    ref = reference_with(**data)
+    event = sample_event("case.dispatched")
+    addressed = audiences.address(event, audiences.people_of(ref), [])
+    plan = planning.plan(event, audiences.choose_channels(addressed, event.type, {}, set()), messages=MESSAGES,
+                         reference=ref, recent={}, burst=BURST, now=NOW)
+    assert {(d["state"], d["error"]) for d in plan.deliveries} == {("skipped", "no e-mail address")}

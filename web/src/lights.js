@@ -1,0 +1,3 @@
+import { t } from './i18n.js';
+
+export function lightLabel(light) { return t(`light.${light || 'none'}`); }

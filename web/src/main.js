@@ -1,0 +1,109 @@
+// The app: sign-in, a page per role, a router over the History API (the gateway answers every page path with
+// index.html).
+import './style.css';
+import { whenUnauthorized } from './api.js';
+import { clear, h } from './dom.js';
+import { lang, setLang, t, translateStatic } from './i18n.js';
+import { clearSession, hasRole, landing, session } from './session.js';
+
+const OFFICE = ['operator', 'supervisor'];
+const DEPARTMENT = ['handler', 'department_head'];
+const FIELD = ['grid_officer', 'grid_leader'];
+const CASE_READERS = [...OFFICE, ...DEPARTMENT, ...FIELD];
+
+// path pattern, loader, roles that may open it (none: public)
+const ROUTES = [
+  ['/login', () => import('./pages/login.js'), null],
+  ['/command', () => import('./pages/command.js'), OFFICE],
+  ['/overdue', () => import('./pages/overdue.js'), OFFICE],
+  ['/dashboard', () => import('./pages/dashboard.js'), [...OFFICE, 'department_head']],
+  ['/worklist', () => import('./pages/worklist.js'), DEPARTMENT],
+  ['/field', () => import('./pages/field.js'), FIELD],
+  ['/field/reports', () => import('./pages/myreports.js'), FIELD],
+  ['/field/tasks', () => import('./pages/tasks.js'), FIELD],
+  ['/cases/:id', () => import('./pages/case.js'), CASE_READERS],
+  ['/admin', () => import('./pages/admin.js'), ['admin']],
+];
+
+const NAV = [
+  ['/command', 'nav.command', OFFICE], ['/overdue', 'nav.overdue', OFFICE],
+  ['/worklist', 'nav.worklist', DEPARTMENT], ['/dashboard', 'nav.dashboard', [...OFFICE, 'department_head']],
+  ['/field', 'nav.field', FIELD], ['/field/reports', 'nav.myreports', FIELD], ['/field/tasks', 'nav.tasks', FIELD],
+];
+
+const main = document.getElementById('main');
+let cleanup = null;
+
+function match(path) {
+  for (const [pattern, loader, roles] of ROUTES) {
+    const names = [];
+    const regex = new RegExp(`^${pattern.replace(/:(\w+)/g, (_, n) => { names.push(n); return '([^/]+)'; })}/?$`);
+    const found = path.match(regex);
+    if (found) return { loader, roles, params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(found[i + 1])])) };
+  }
+  return null;
+}
+
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState({}, '', path); else history.pushState({}, '', path);
+  render();
+}
+
+function drawChrome() {
+  const nav = clear(document.getElementById('nav'));
+  const me = session();
+  if (me) {
+    const list = h('ul', {});
+    for (const [path, key, roles] of NAV) {
+      if (!hasRole(...roles)) continue;
+      const current = location.pathname === path;
+      list.append(h('li', {}, h('a', { href: path, 'data-link': true, 'aria-current': current ? 'page' : null }, t(key))));
+    }
+    nav.append(list);
+  }
+  document.getElementById('who').textContent = me ? me.user.name : '';
+  document.getElementById('sign-out').hidden = !me;
+  document.getElementById('lang-switch').value = lang();
+  translateStatic();
+  updateNetStatus();
+}
+
+function updateNetStatus() {
+  const status = document.getElementById('net-status');
+  status.textContent = navigator.onLine ? '' : t('net.offline');
+  status.classList.toggle('shown', !navigator.onLine);
+}
+
+async function render() {
+  if (cleanup) { try { cleanup(); } catch { /* page already gone */ } cleanup = null; }
+  const path = location.pathname;
+  if (path === '/' || path === '') { navigate(session() ? landing() : '/login', { replace: true }); return; }
+  const route = match(path);
+  drawChrome();
+  clear(main);
+  if (!route) { main.append(h('h1', {}, t('notfound'))); return; }
+  if (route.roles && !session()) { navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true }); return; }
+  if (route.roles && !hasRole(...route.roles)) { navigate(landing(), { replace: true }); return; }
+  main.append(h('p', { class: 'loading' }, t('common.loading')));
+  const module = await route.loader();
+  if (location.pathname !== path) return; // moved on meanwhile
+  clear(main);
+  cleanup = (await module.default(main, route.params, { navigate })) || null;
+  const heading = main.querySelector('h1');
+  if (heading && !main.contains(document.activeElement)) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
+}
+
+document.addEventListener('click', (event) => {
+  const link = event.target.closest('a[data-link]');
+  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  event.preventDefault();
+  navigate(link.getAttribute('href'));
+});
+window.addEventListener('popstate', render);
+window.addEventListener('online', updateNetStatus);
+window.addEventListener('offline', updateNetStatus);
+document.getElementById('lang-switch').addEventListener('change', (event) => { setLang(event.target.value); render(); });
+document.getElementById('sign-out').addEventListener('click', () => { clearSession(); navigate('/login'); });
+whenUnauthorized(() => navigate(`/login?next=${encodeURIComponent(location.pathname)}`, { replace: true }));
+
+render();

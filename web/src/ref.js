@@ -1,0 +1,21 @@
+// Reference data for names: categories and departments (read once per page load).
+import { get } from './api.js';
+import { localName } from './i18n.js';
+
+let categories = null;
+let departments = null;
+
+export async function loadReference() {
+  [categories, departments] = await Promise.all([
+    categories || get('/api/v1/directory/categories').then(list),
+    departments || get('/api/v1/directory/departments').then(list),
+  ]);
+  return { categories, departments };
+}
+
+function list(answer) { return Array.isArray(answer) ? answer : (answer?.items || []); }
+
+export function categoryName(code) { return localName((categories || []).find((c) => c.code === code), code); }
+export function departmentName(code) { return code ? localName((departments || []).find((d) => d.code === code), code) : '—'; }
+export function categoryList() { return categories || []; }
+export function departmentList() { return departments || []; }
