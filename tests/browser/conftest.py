@@ -8,11 +8,15 @@ from pathlib import Path
 
 import eventlet
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import grid_centre, platform, smtp  # noqa: F401 - the same platform fixtures as e2e
 from tests.support.platform import ROOT
 
 pytestmark = pytest.mark.browser
+
+# Playwright's 5 s default is short for a 2-core CI box that runs the platform, the browser and the test at once
+expect.set_options(timeout=15_000)
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 

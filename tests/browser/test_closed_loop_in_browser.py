@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import OFFICER, OFFICER_GRID
+from tests.e2e.lifecycle import Loop
 from tests.support.files import image_bytes
 from tests.support.infra import wait_for
 from tests.support.platform import DEMO_PASSWORD
@@ -42,6 +43,16 @@ def report_from_phone(page, description, photo):
     page.get_by_label(re.compile("照片")).set_input_files([{"name": "scene.png", "mimeType": "image/png",
                                                           "buffer": photo}])
     page.get_by_role("button", name="上报", exact=True).click()
+
+
+def submit_action(page, form, done):
+    """Submit an action form and wait for the page to confirm it; a failure says what the page showed instead."""
+    form.locator("button[type=submit]").click()
+    try:
+        expect(page.locator(".alert-ok")).to_contain_text(done, timeout=TIMEOUT)
+    except AssertionError as error:
+        raise AssertionError(f"'{done}' was not confirmed; the page shows {page.locator('.alert').all_inner_texts()}"
+                             ) from error
 
 
 def open_action(page, action):
@@ -128,20 +139,18 @@ def _loop(platform, contexts, screenshots):
     expect(operator).to_have_url(re.compile(r"/cases/C[0-9A-Z]{26}$"))
     case_id = operator.url.rsplit("/", 1)[1]
     expect(operator.locator("img[data-attachment]").first).to_have_attribute("src", re.compile("^blob:"))
-    open_action(operator, "register").locator("button[type=submit]").click()
-    expect(operator.locator(".alert-ok")).to_contain_text("立案")
+    submit_action(operator, open_action(operator, "register"), "立案")
     form = open_action(operator, "dispatch")
     department = form.locator("select").input_value()
-    form.locator("button[type=submit]").click()
-    expect(operator.locator(".alert-ok")).to_contain_text("派遣")
+    assert department, "the dispatch form offers a department"
+    submit_action(operator, form, "派遣")
     expect(operator.locator("details[data-action='dispatch']")).to_have_count(0)
     shot(operator, screenshots, "04-case-dispatched")
 
     # and puts it under supervision (督办) with an instruction, which the case then shows
     form = open_action(operator, "supervise")
     form.locator("textarea").fill("今天之内处理完毕")
-    form.locator("button[type=submit]").click()
-    expect(operator.locator(".alert-ok")).to_contain_text("督办")
+    submit_action(operator, form, "督办")
     expect(operator.get_by_text("今天之内处理完毕").first).to_be_visible()
 
     # the department signs for it and resolves it with a photo
@@ -158,8 +167,7 @@ def _loop(platform, contexts, screenshots):
     form.locator("textarea").fill("已上门调解，双方达成一致")
     form.locator("input[type=file]").set_input_files([{"name": "fixed.png", "mimeType": "image/png",
                                                        "buffer": photo}])
-    form.locator("button[type=submit]").click()
-    expect(handler.locator(".alert-ok")).to_contain_text("处置反馈")
+    submit_action(handler, form, "处置反馈")
     shot(handler, screenshots, "06-case-resolved")
 
     # the officer verifies it on site
@@ -171,8 +179,7 @@ def _loop(platform, contexts, screenshots):
     form = open_action(officer, "verify")
     form.get_by_label("核查通过").check()
     form.locator("textarea").fill("现场已恢复安静")
-    form.locator("button[type=submit]").click()
-    expect(officer.locator(".alert-ok")).to_contain_text("核查")
+    submit_action(officer, form, "核查")
     shot(officer, screenshots, "08-case-verified-phone")
 
     # the operator closes it
@@ -210,3 +217,20 @@ def _loop(platform, contexts, screenshots):
     operator.locator("#lang-switch").select_option("en")
     expect(operator.get_by_role("link", name="Command centre")).to_be_visible()
     shot(operator, screenshots, "13-english")
+
+
+def test_an_action_on_a_case_someone_just_moved_shows_the_case_as_it_is_now(platform, contexts, grid_centre):
+    """Two operators on one case: the second to submit is told, and sees the case as the first left it."""
+    loop = Loop(platform, grid_centre(OFFICER_GRID), "justice")
+    case_id = loop.report(f"楼道堆物 {uuid.uuid4().hex[:6]}")
+    page = contexts["desktop"]().new_page()
+    sign_in(page, platform.url, "operator1")
+    expect(page).to_have_url(re.compile("/command$"))
+    page.goto(f"{platform.url}/cases/{case_id}")
+    form = open_action(page, "register")
+    loop.act(loop.operator, case_id, "register")  # the other operator is quicker
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".alert-error")).to_contain_text("他人更新")
+    expect(page.locator(".badge.status-registered")).to_have_count(1)
+    expect(page.locator("details[data-action='register']")).to_have_count(0)
+    expect(page.locator("details[data-action='dispatch']")).to_have_count(1)

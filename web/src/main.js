@@ -33,6 +33,7 @@ const NAV = [
 
 const main = document.getElementById('main');
 let cleanup = null;
+let rendering = 0; // which render is current: a page that finishes after the person moved on is closed at once
 
 function match(path) {
   for (const [pattern, loader, roles] of ROUTES) {
@@ -75,6 +76,7 @@ function updateNetStatus() {
 }
 
 async function render() {
+  const mine = ++rendering;
   if (cleanup) { try { cleanup(); } catch { /* page already gone */ } cleanup = null; }
   const path = location.pathname;
   if (path === '/' || path === '') { navigate(session() ? landing() : '/login', { replace: true }); return; }
@@ -86,9 +88,17 @@ async function render() {
   if (route.roles && !hasRole(...route.roles)) { navigate(landing(), { replace: true }); return; }
   main.append(h('p', { class: 'loading' }, t('common.loading')));
   const module = await route.loader();
-  if (location.pathname !== path) return; // moved on meanwhile
-  clear(main);
-  cleanup = (await module.default(main, route.params, { navigate })) || null;
+  if (mine !== rendering) return; // moved on meanwhile
+  // each page draws into its own element, so one that finishes late cannot draw over the next
+  const view = h('div', { class: 'view' });
+  clear(main).append(view);
+  const close = (await module.default(view, route.params, { navigate })) || null;
+  if (mine !== rendering) { // moved on meanwhile: its live stream must not outlive it
+    view.remove();
+    if (close) { try { close(); } catch { /* already gone */ } }
+    return;
+  }
+  cleanup = close;
   const heading = main.querySelector('h1');
   if (heading && !main.contains(document.activeElement)) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
 }

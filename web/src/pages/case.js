@@ -1,6 +1,6 @@
 // A case: its facts, photos, possible duplicates, timeline — and a form for each action the person may take now
 // (the API's allowed_actions: the cases service decides, the page only shows).
-import { blob, get, message, post, upload } from '../api.js';
+import { ApiError, blob, get, message, post, upload } from '../api.js';
 import { clear, field, h } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
 import { categoryName, departmentList, departmentName, loadReference } from '../ref.js';
@@ -28,7 +28,7 @@ async function photoList(ids) {
   return list;
 }
 
-function actionForm(action, item, onDone) {
+function actionForm(action, item, onDone, onConflict) {
   const inputs = {};
   const controls = [];
   for (const spec of FORMS[action] || ['note']) {
@@ -83,6 +83,10 @@ function actionForm(action, item, onDone) {
       const after = await post(`/api/v1/cases/${item.case_id}/${action}`, body);
       onDone(after, t('common.saved', { what: t(`action.${action}`) }));
     } catch (error) {
+      if (error instanceof ApiError && error.status === 409 && onConflict) {
+        onConflict(t('case.conflict', { msg: message(error) })); // someone moved the case: show it as it is now
+        return;
+      }
       status.append(alertBox(t('common.error', { msg: message(error) })));
       submit.disabled = false;
     }
@@ -94,10 +98,17 @@ export default async function casePage(main, { id }, { navigate }) {
   await loadReference();
   let notice = null;
   let shown = 0; // the version on screen: the stream's echo of our own action redraws nothing
+  let drawing = 0; // only the latest draw reaches the screen
+
+  async function reload(text) {
+    try { notice = text; await draw(await get(`/api/v1/cases/${encodeURIComponent(id)}`)); } catch { /* keep what is shown */ }
+  }
 
   async function draw(item) {
-    shown = item.version || 0;
-    clear(main);
+    const mine = ++drawing;
+    const kind = notice?.kind || 'ok';
+    const text = notice?.text || notice;
+    notice = null;
     const facts = [
       [t('common.status'), statusBadge(item.status)], [t('common.stage_deadline'), h('span', {}, lightBadge(item.light), ' ', formatTime(item.stage_deadline))],
       [t('common.category'), categoryName(item.category)], [t('common.priority'), t(`priority.${item.priority}`)],
@@ -114,7 +125,9 @@ export default async function casePage(main, { id }, { navigate }) {
     if (!allowed.length) actions.append(h('p', { class: 'hint' }, t('case.actions.none')));
     for (const action of allowed) {
       const details = h('details', { class: 'action', dataset: { action } },
-        h('summary', {}, t(`action.${action}`)), actionForm(action, item, (after, text) => { notice = text; draw(after); }));
+        h('summary', {}, t(`action.${action}`)),
+        actionForm(action, item, (after, text) => { notice = text; draw(after); },
+          (text) => reload({ kind: 'error', text })));
       actions.append(details);
     }
     const duplicates = h('ul', { class: 'duplicates' });
@@ -130,9 +143,9 @@ export default async function casePage(main, { id }, { navigate }) {
       entry.department ? h('span', {}, ' · ', departmentName(entry.department)) : null,
       entry.note ? h('p', { class: 'note' }, entry.note) : null)));
     const photos = [...(item.attachments || [])];
-    main.append(
+    const parts = [
       h('div', { class: 'page-head' }, h('h1', {}, t('case.title', { id: item.case_id })), h('div', { class: 'flags' }, flags)),
-      notice ? alertBox(notice, 'ok') : null,
+      text ? alertBox(text, kind) : null,
       h('div', { class: 'case-grid' },
         h('section', { class: 'card' },
           h('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
@@ -142,8 +155,10 @@ export default async function casePage(main, { id }, { navigate }) {
           item.verification ? h('div', {}, h('h2', {}, t('case.verification')), h('p', {}, item.verification.note || ''), await photoList(item.verification.attachments)) : null),
         h('section', { class: 'card', 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, t('case.actions')), actions,
           h('h2', {}, t('case.duplicates')), duplicates),
-        h('section', { class: 'card wide' }, h('h2', {}, t('case.timeline')), timeline)));
-    notice = null;
+        h('section', { class: 'card wide' }, h('h2', {}, t('case.timeline')), timeline))];
+    if (mine !== drawing) return; // a newer draw started meanwhile
+    shown = item.version || 0;
+    clear(main).append(...parts.filter(Boolean));
   }
 
   try {
@@ -157,7 +172,11 @@ export default async function casePage(main, { id }, { navigate }) {
     if (event.data?.case?.case_id !== id) return;
     if ((event.data.case.version || 0) <= shown) return;
     if (main.querySelector('details[open]')) return;
-    try { await draw(await get(`/api/v1/cases/${encodeURIComponent(id)}`)); } catch { /* keep what is shown */ }
+    let item;
+    try { item = await get(`/api/v1/cases/${encodeURIComponent(id)}`); } catch { return; /* keep what is shown */ }
+    // a form opened while the case was fetched: leave it alone (its action answers with the new state)
+    if (main.querySelector('details[open]') || (item.version || 0) <= shown) return;
+    await draw(item);
   });
   void navigate;
   return close;
