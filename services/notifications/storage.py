@@ -10,6 +10,7 @@ they were read with, so each is sent by one process only, however many replicas 
 import uuid
 from datetime import datetime
 
+from cachetools import TTLCache
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -63,6 +64,12 @@ _HIDDEN = {"_outbox": 0}
 # The feed's head as this process last saw it, per database (a repository lives for one worker).
 _FEED_HEADS: dict[str, int] = {}
 
+# People's channel choices and departments' webhooks are read for every event and changed rarely: each process
+# keeps what it read for a few seconds, per database. A change made through this process applies at once; one
+# made through another replica within CHOICES_TTL_SECONDS.
+CHOICES_TTL_SECONDS = 5.0
+_CHOICES: dict[str, TTLCache] = {}
+
 
 class NotificationRepository(Repository):
     # -- filing ------------------------------------------------------------------------
@@ -84,17 +91,40 @@ class NotificationRepository(Repository):
     def subscribers(self, keys: list[str]) -> list[dict]:
         return list(self.db[SUBSCRIPTIONS].find({"key": {"$in": keys}}))
 
+    @property
+    def _choices(self) -> TTLCache:
+        return _CHOICES.setdefault(self.db.name, TTLCache(maxsize=50_000, ttl=CHOICES_TTL_SECONDS))
+
+    def _cached(self, kind: str, ids: list[str], read) -> dict:
+        """``{id: value}`` for ``ids`` from the cache, reading the missing ones with ``read(missing)``."""
+        cache, known = self._choices, {}
+        missing = []
+        for id_ in dict.fromkeys(ids):
+            try:
+                known[id_] = cache[(kind, id_)]
+            except KeyError:
+                missing.append(id_)
+        if missing:
+            found = read(missing)
+            for id_ in missing:
+                known[id_] = cache[(kind, id_)] = found.get(id_)
+        return known
+
+    def _forget(self, kind: str, id_: str) -> None:
+        self._choices.pop((kind, id_), None)
+
     def preferences_of(self, user_ids: list[str]) -> dict[str, dict]:
-        if not user_ids:
-            return {}
-        docs = self.db[PREFERENCES].find({"_id": {"$in": user_ids}})
-        return {d["_id"]: d.get("channels", {}) for d in docs}
+        def read(missing):
+            return {d["_id"]: d.get("channels", {}) for d in self.db[PREFERENCES].find({"_id": {"$in": missing}})}
+
+        return {k: v for k, v in self._cached("preferences", user_ids, read).items() if v is not None}
 
     def departments_with_webhooks(self, codes: list[str]) -> set[str]:
-        if not codes:
-            return set()
-        docs = self.db[WEBHOOKS].find({"_id": {"$in": codes}}, {"active": 1})
-        return {d["_id"] for d in docs if d.get("active", True)}
+        def read(missing):
+            docs = self.db[WEBHOOKS].find({"_id": {"$in": missing}}, {"active": 1})
+            return {d["_id"]: bool(d.get("active", True)) for d in docs}
+
+        return {code for code, active in self._cached("webhook", codes, read).items() if active}
 
     def recent_counts(self, pairs: list[tuple[str, str]], since: datetime, cap: int) -> dict[tuple[str, str], int]:
         """Messages made for each (recipient, channel) since ``since``, counted up to ``cap``: the burst rule
@@ -177,6 +207,7 @@ class NotificationRepository(Repository):
     def set_preferences(self, user_id: str, channels: dict, now: datetime) -> None:
         self.db[PREFERENCES].update_one({"_id": user_id}, {"$set": {"channels": channels, "updated_at": now}},
                                         upsert=True)
+        self._forget("preferences", user_id)
 
     # -- webhook endpoints ---------------------------------------------------------------
     def webhook(self, department: str) -> dict | None:
@@ -191,6 +222,7 @@ class NotificationRepository(Repository):
         if secret is not None:
             update["$setOnInsert"] = {"secret": secret, "created_at": now}
         result = self.db[WEBHOOKS].update_one({"_id": department}, update, upsert=True)
+        self._forget("webhook", department)
         return self.webhook(department), result.upserted_id is not None
 
     def set_webhook_secret(self, department: str, secret: str, now: datetime) -> dict:
@@ -200,6 +232,7 @@ class NotificationRepository(Repository):
         return self.webhook(department)
 
     def delete_webhook(self, department: str) -> None:
+        self._forget("webhook", department)
         if self.db[WEBHOOKS].delete_one({"_id": department}).deleted_count != 1:
             raise NotFound(f"No webhook for department {department}.")
 

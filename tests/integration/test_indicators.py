@@ -125,3 +125,45 @@ def _recompute(cases, dimension):
                 target[field] = target.get(field, 0) + amount
     return {key: {f: domain.figures(sums)[f] for f in FIGURES} for key, sums in totals.items()
             if sums.get("reported") or sums.get("due")}
+
+
+def test_events_committed_together_count_exactly_as_one_by_one(mongo_server):
+    """The group commit's batch (two cases interleaved, one event delivered twice) gives the same counters and
+    facts as taking each event in its own transaction."""
+    from services.indicators.storage import COUNTERS, FACTS, IndicatorRepository, IndicatorStore
+    from tests.support.infra import unique_name
+    from tests.unit.test_cases_lifecycle import case_in
+    from tests.unit.test_indicators import STEPS, run
+
+    _, first = run(case_in(), STEPS)
+    _, second = run({**case_in(), "_id": "C" + "9" * 26}, STEPS[:6])
+    interleaved = [e for pair in zip(first, second, strict=False) for e in pair] + first[len(second):]
+    client = mongo_server.client()
+    try:
+        def repository():
+            db = client[unique_name("cgt_indicators_batch")]
+            for collection, models in IndicatorStore.indexes.items():
+                db[collection].create_indexes(models)
+            return IndicatorRepository(db, None), db
+
+        one_by_one, db_one = repository()
+        for event in interleaved:
+            assert one_by_one.record(event, TZ)
+        assert not one_by_one.record(first[0], TZ)  # taken before
+
+        together, db_batch = repository()
+        assert together.record_many(interleaved[:5] + [interleaved[2]], TZ) == 5
+        assert together.record_many(interleaved[5:] + [first[0]], TZ) == len(interleaved) - 5
+
+        def state(db):
+            counters = {d.pop("_id"): d for d in db[COUNTERS].find()}
+            facts = {d["_id"]: (d["contributions"], d["open"], sorted(d["transitions"])) for d in db[FACTS].find()}
+            return counters, facts
+
+        assert state(db_batch) == state(db_one)
+        assert state(db_one)[0]  # something was counted
+    finally:
+        for name in client.list_database_names():
+            if name.startswith("cgt_indicators_batch"):
+                client.drop_database(name)
+        client.close()
