@@ -64,6 +64,9 @@ class ReportRepository(Repository):
             self.db[CASE_INDEX].update_one({"_id": facts["case_id"], "version": {"$lt": facts["version"]}},
                                            {"$set": entry}, upsert=True)
         except DuplicateKeyError:
+            if reported_at is not None:  # a later event came first: the view still needs when it was reported
+                self.db[CASE_INDEX].update_one({"_id": facts["case_id"], "reported_at": None},
+                                               {"$set": {"reported_at": reported_at}})
             return False
         return True
 

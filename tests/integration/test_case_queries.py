@@ -80,3 +80,18 @@ def test_the_duplicate_search_at_intake_uses_its_index(mongo_server):
     found = ReportRepository(db, None).open_cases_in("sanitation", box, NOW - timedelta(days=1))
     # open (even), inside the band (0..10), on the right longitude (not a multiple of 5), recent (not of 3)
     assert sorted(c["_id"] for c in found) == ["C2", "C4", "C8"]
+
+
+def test_reportings_view_of_a_case_keeps_when_it_was_reported_whatever_order_the_events_come_in(mongo_server):
+    from services.reporting.storage import CASE_INDEX, ReportRepository
+
+    db = mongo_server.client()["cgt_case_queries_view"]
+    db.drop_collection(CASE_INDEX)
+    repository = ReportRepository(db, None)
+    facts = {"case_id": "C1", "category": "sanitation", "grid": "G1", "department": None,
+             "assisting_departments": [], "location": {"lat": 34.0, "lon": 108.0}}
+    assert repository.track_case({**facts, "status": "dispatched", "department": "sanitation", "version": 3})
+    assert not repository.track_case({**facts, "status": "reported", "version": 1}, reported_at=NOW)
+    view = repository.case_view("C1")
+    assert (view["status"], view["department"], view["version"], view["reported_at"]) == (
+        "dispatched", "sanitation", 3, NOW)
