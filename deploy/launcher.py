@@ -278,6 +278,9 @@ class Launcher:
         from shared.topology import declare_services
 
         declare_services(env["AMQP_URI"], service_classes())
+        from shared.mongo import prepare_databases
+
+        say(f"preparing {prepare_databases(env, service_classes())} collections and their indexes")
         self.private_key_file = env.pop("AUTH_PRIVATE_KEY_FILE", None)
         if not env.get("AUTH_PUBLIC_KEY_FILE"):
             private, public = ensure_keypair(self.var / "keys")

@@ -129,6 +129,36 @@ class Repository:
         return True
 
 
+def create_indexes(db, wanted: dict[str, list]) -> None:
+    for collection, models in wanted.items():
+        db[collection].create_indexes(models)
+
+
+def prepare_databases(config, service_classes) -> int:
+    """Create every service's collections and indexes, one after another, before any service starts.
+
+    On the embedded store (SecantusDB 0.7) a collection created while another connection holds a
+    transaction open can deadlock the whole server; the services' own start-up then finds everything
+    in place and creates nothing while the directory seeds its data in a transaction. Returns how
+    many collections it prepared.
+    """
+    prepared = 0
+    for cls in service_classes:
+        stores = [d for d in vars(cls).values() if isinstance(d, MongoStore)]
+        if not stores:
+            continue
+        uri, db_name = mongo_target(config, cls.name)
+        client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=setting(config, "MONGO_TIMEOUT_MS", 30000, int))
+        try:
+            for store in stores:
+                wanted = store.wanted_indexes()
+                create_indexes(client[db_name], wanted)
+                prepared += len(wanted)
+        finally:
+            client.close()
+    return prepared
+
+
 class MongoStore(DependencyProvider):
     """Base provider of a service's store.
 
@@ -164,15 +194,18 @@ class MongoStore(DependencyProvider):
         if self.relay is not None and self._relay_enabled:
             self._relay_thread = self.container.spawn_managed_thread(self.relay.run)
 
-    def _ensure_indexes(self, attempts: int = 30) -> None:
-        wanted = dict(self.indexes)
-        for collection in self.outbox_collections:
+    @classmethod
+    def wanted_indexes(cls) -> dict[str, list]:
+        """Every collection this store keeps, with its indexes (the outbox's included)."""
+        wanted = dict(cls.indexes)
+        for collection in cls.outbox_collections:
             wanted[collection] = [*wanted.get(collection, []), OUTBOX_INDEX]
+        return {collection: models for collection, models in wanted.items() if models}
+
+    def _ensure_indexes(self, attempts: int = 30) -> None:
         for attempt in range(attempts):
             try:
-                for collection, models in wanted.items():
-                    if models:
-                        self.db[collection].create_indexes(models)
+                create_indexes(self.db, self.wanted_indexes())
                 return
             except PyMongoError as exc:
                 if attempt == attempts - 1:
