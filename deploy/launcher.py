@@ -3,7 +3,10 @@
 1. the store: the embedded MongoDB-compatible server (SecantusDB, data under
    ``var/db``, reopened on restart) unless ``MONGO_URI`` names a server;
 2. the bus: RabbitMQ at ``AMQP_URI``, started if it is installed locally and down;
-3. every queue declared before anything publishes (``shared.topology``);
+3. every queue declared before anything publishes (``shared.topology``), and every
+   service's collections and indexes created before any service starts
+   (``shared.mongo.prepare_databases``: the embedded store can deadlock when a
+   collection is created while another connection holds a transaction open);
 4. the signing keys of access tokens (``var/keys``, made once) unless configured;
    only the directory gets the private key;
 5. each service (``nameko run``, ``--replicas`` instances each) and the gateway;
