@@ -56,29 +56,30 @@ def test_two_couriers_never_claim_the_same_delivery(db):
     assert second.claim_due("pending", NOW, lease, limit=10) == []  # nothing left to take
 
 
-def test_choices_are_read_once_a_few_seconds_and_a_change_here_applies_at_once(db, monkeypatch):
-    from services.notifications import storage
+def test_choices_are_read_once_a_few_seconds_and_a_change_here_applies_at_once(db, mongo_server):
+    from pymongo import MongoClient
 
-    repository = NotificationRepository(db, None)
+    from services.notifications import storage
+    from tests.integration.test_notification_queries import Recorder
+
     db.preferences.insert_one({"_id": "u1", "channels": {"case.dispatched": ["inbox"]}})
     db.webhooks.insert_one({"_id": "d1", "url": "https://example.org/h", "active": True})
-    reads = []
-    real_find = db.preferences.find.__func__
+    recorder = Recorder()
+    client = MongoClient(mongo_server.uri, tz_aware=True, event_listeners=[recorder])
+    try:
+        repository = NotificationRepository(client[db.name], None)
+        assert repository.preferences_of(["u1", "u2"]) == {"u1": {"case.dispatched": ["inbox"]}}
+        assert repository.departments_with_webhooks(["d1", "d2"]) == {"d1"}
+        assert repository.preferences_of(["u2", "u1"]) == {"u1": {"case.dispatched": ["inbox"]}}
+        assert repository.departments_with_webhooks(["d2", "d1"]) == {"d1"}
+        # the second round came from memory, absent ids too
+        assert sorted(r["find"] for r in recorder.reads) == ["preferences", "webhooks"]
 
-    class Counting(type(db.preferences)):
-        def find(self, *args, **kwargs):
-            reads.append(self.name)
-            return real_find(self, *args, **kwargs)
-
-    monkeypatch.setattr(type(db.preferences), "find", Counting.find)
-    assert repository.preferences_of(["u1", "u2"]) == {"u1": {"case.dispatched": ["inbox"]}}
-    assert repository.departments_with_webhooks(["d1", "d2"]) == {"d1"}
-    assert repository.preferences_of(["u2", "u1"]) == {"u1": {"case.dispatched": ["inbox"]}}
-    assert repository.departments_with_webhooks(["d2", "d1"]) == {"d1"}
-    assert sorted(reads) == ["preferences", "webhooks"]  # the second round came from memory, absent ids too
-
-    repository.set_preferences("u2", {"case.dispatched": ["sms"]}, NOW)
-    assert repository.preferences_of(["u1", "u2"])["u2"] == {"case.dispatched": ["sms"]}
-    repository.delete_webhook("d1")
-    assert repository.departments_with_webhooks(["d1"]) == set()
+        repository.set_preferences("u2", {"case.dispatched": ["sms"]}, NOW)
+        assert repository.preferences_of(["u1", "u2"])["u2"] == {"case.dispatched": ["sms"]}
+        repository.delete_webhook("d1")
+        assert repository.departments_with_webhooks(["d1"]) == set()
+    finally:
+        client.close()
     assert storage.CHOICES_TTL_SECONDS <= 10  # a change through another replica shows within seconds
+

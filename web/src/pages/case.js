@@ -96,18 +96,17 @@ function actionForm(action, item, onDone, onConflict) {
 
 export default async function casePage(main, { id }, { navigate }) {
   await loadReference();
-  let notice = null;
+  let notice = null; // { kind: 'ok' | 'error', text } for the next draw
   let shown = 0; // the version on screen: the stream's echo of our own action redraws nothing
   let drawing = 0; // only the latest draw reaches the screen
 
-  async function reload(text) {
-    try { notice = text; await draw(await get(`/api/v1/cases/${encodeURIComponent(id)}`)); } catch { /* keep what is shown */ }
+  async function reload(said) {
+    try { notice = said; await draw(await get(`/api/v1/cases/${encodeURIComponent(id)}`)); } catch { /* keep what is shown */ }
   }
 
   async function draw(item) {
     const mine = ++drawing;
-    const kind = notice?.kind || 'ok';
-    const text = notice?.text || notice;
+    const said = notice; // { kind, text } above the case, once
     notice = null;
     const facts = [
       [t('common.status'), statusBadge(item.status)], [t('common.stage_deadline'), h('span', {}, lightBadge(item.light), ' ', formatTime(item.stage_deadline))],
@@ -126,7 +125,7 @@ export default async function casePage(main, { id }, { navigate }) {
     for (const action of allowed) {
       const details = h('details', { class: 'action', dataset: { action } },
         h('summary', {}, t(`action.${action}`)),
-        actionForm(action, item, (after, text) => { notice = text; draw(after); },
+        actionForm(action, item, (after, text) => { notice = { kind: 'ok', text }; draw(after); },
           (text) => reload({ kind: 'error', text })));
       actions.append(details);
     }
@@ -145,7 +144,7 @@ export default async function casePage(main, { id }, { navigate }) {
     const photos = [...(item.attachments || [])];
     const parts = [
       h('div', { class: 'page-head' }, h('h1', {}, t('case.title', { id: item.case_id })), h('div', { class: 'flags' }, flags)),
-      text ? alertBox(text, kind) : null,
+      said ? alertBox(said.text, said.kind) : null,
       h('div', { class: 'case-grid' },
         h('section', { class: 'card' },
           h('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),

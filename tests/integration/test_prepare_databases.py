@@ -1,0 +1,25 @@
+"""The launcher creates every service's collections and indexes before any service starts: on the embedded store a
+collection created while another connection holds a transaction open can deadlock the server."""
+
+from deploy.services import service_classes
+from shared.mongo import MongoStore, prepare_databases
+from tests.support.infra import unique_name
+
+
+def test_the_launcher_prepares_every_services_collections_and_indexes_before_they_start(mongo_server):
+    prefix = unique_name("cgt_prepare") + "_"
+    config = {"MONGO_URI": mongo_server.uri, "DB_PREFIX": prefix}
+    client = mongo_server.client()
+    try:
+        assert prepare_databases(config, service_classes()) > 0
+        for cls in service_classes():
+            for store in (d for d in vars(cls).values() if isinstance(d, MongoStore)):
+                db = client[f"{prefix}{cls.name}"]
+                for collection, models in store.wanted_indexes().items():
+                    names = set(db[collection].index_information())
+                    assert {m.document["name"] for m in models} <= names, (cls.name, collection)
+    finally:
+        for name in client.list_database_names():
+            if name.startswith(prefix):
+                client.drop_database(name)
+        client.close()
