@@ -2,9 +2,11 @@
 
 Case events come in through ``@consume`` (acknowledged after the writes; redeliveries
 file nothing twice). Each one is filed as inbox entries and outgoing deliveries by the
-recipient rules (``rules.py``), and appended to the live feed. A timer on every replica
-claims the deliveries that are due and sends them (``courier.py``), with retries,
-digests and dead letters (``delivery.py``, ``digest.py``).
+recipient rules (``rules.py``), and appended to the live feed. What can go out now is
+filed already claimed and sent at once by the process that filed it (``outgoing.py``);
+a timer on every replica claims the rest when due — retries, digests, claims whose
+process died — and sends it (``courier.py``), with dead letters (``delivery.py``,
+``digest.py``).
 """
 
 import logging
@@ -15,6 +17,7 @@ from services.notifications import audiences, choices, courier, digest, feed, pl
 from services.notifications.channels import Senders
 from services.notifications.delivery import CLAIMABLE, HELD, attempt_record
 from services.notifications.live import LivePublisher
+from services.notifications.outgoing import Outgoing
 from services.notifications.rules import KINDS, PERSON_CHANNELS, RULES
 from services.notifications.settings import Settings
 from services.notifications.signing import new_secret
@@ -39,6 +42,7 @@ from shared.clock import Clock
 from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.events import Event
 from shared.events.contracts.notifications import FeedAppended
+from shared.faults import crash_if_armed
 from shared.ids import new_id
 from shared.messaging import consumers
 from shared.operable import Operable
@@ -68,6 +72,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
     settings = Settings()
     channels = Senders()
     live = LivePublisher()
+    outgoing = Outgoing()
     reference = ReferenceData(*REFERENCE_KINDS)
 
     # -- from the bus ------------------------------------------------------------------
@@ -87,7 +92,12 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
                                           cap=self.settings.burst.threshold)
         plan = planning.plan(event, chosen, messages=self.settings.messages, reference=self.reference,
                              recent=recent, burst=self.settings.burst, now=now)
-        self.store.file(plan.inbox, plan.deliveries)
+        claimed = self.outgoing.claim(plan.deliveries, now, self.settings.lease)
+        stored = {d["_id"] for d in self.store.file(plan.inbox, plan.deliveries)}
+        claimed = [d for d in claimed if d["_id"] in stored]  # a redelivered event's were sent the first time
+        if claimed:
+            crash_if_armed(self.name, "before_sending")
+        self.outgoing.hand_over(claimed, self._send, self.settings.lease)
         if event.type == "case.merged":
             self.store.move_followers(facts["case_id"], facts["target_case_id"], now, lambda: new_id("S"))
         entry = self.store.append_feed(feed.entry_for(event))

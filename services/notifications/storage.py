@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 
 from cachetools import TTLCache
+from eventlet.semaphore import Semaphore
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -63,6 +64,9 @@ _HIDDEN = {"_outbox": 0}
 
 # The feed's head as this process last saw it, per database (a repository lives for one worker).
 _FEED_HEADS: dict[str, int] = {}
+# Appends of one process go one at a time: each takes the number after the last, so they never collide with each
+# other (only with another process's, which costs a re-read).
+_FEED_TURNS: dict[str, Semaphore] = {}
 
 # People's channel choices and departments' webhooks are read for every event and changed rarely: each process
 # keeps what it read for a few seconds, per database. A change made through this process applies at once; one
@@ -73,19 +77,24 @@ _CHOICES: dict[str, TTLCache] = {}
 
 class NotificationRepository(Repository):
     # -- filing ------------------------------------------------------------------------
-    def file(self, inbox: list[dict], deliveries: list[dict]) -> tuple[int, int]:
-        """Store what an event produced; what an earlier delivery of the event stored already is skipped."""
-        return self._insert_new(INBOX, inbox), self._insert_new(DELIVERIES, deliveries)
+    def file(self, inbox: list[dict], deliveries: list[dict]) -> list[dict]:
+        """Store what an event produced; what an earlier delivery of the event stored already is skipped.
+        Returns the deliveries stored now (a redelivered event's were stored the first time)."""
+        self._insert_new(INBOX, inbox)
+        return self._insert_new(DELIVERIES, deliveries)
 
-    def _insert_new(self, collection: str, docs: list[dict]) -> int:
+    def _insert_new(self, collection: str, docs: list[dict]) -> list[dict]:
         if not docs:
-            return 0
+            return []
         try:
-            return len(self.db[collection].insert_many(docs, ordered=False).inserted_ids)
+            self.db[collection].insert_many(docs, ordered=False)
         except BulkWriteError as exc:
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
-            return exc.details.get("nInserted", 0)
+            skipped = {e["index"] for e in errors}
+            return [d for i, d in enumerate(docs) if i not in skipped]
+        return docs
 
     # -- what a recipient rule needs -----------------------------------------------------
     def subscribers(self, keys: list[str]) -> list[dict]:
@@ -313,18 +322,26 @@ class NotificationRepository(Repository):
         unique): a number is only ever taken after the one before it is stored, so
         readers never see a later entry while an earlier one is still to come.
         """
+        with _FEED_TURNS.setdefault(self.db.name, Semaphore()):
+            return self._append_feed(entry, attempts)
+
+    def _append_feed(self, entry: dict, attempts: int) -> dict:
+        # One command in the common case: the number after the head this process knows. Only a collision — another
+        # process took that number, or this event is in the feed already — costs a read.
+        head = _FEED_HEADS[self.db.name] if self.db.name in _FEED_HEADS else self.feed_head()
         for _ in range(attempts):
-            existing = self.db[FEED].find_one({"event_id": entry["event_id"]})
-            if existing:
-                return existing
-            head = self.feed_head()
+            doc = {**entry, "_id": head + 1, "seq": head + 1}
             try:
-                doc = {**entry, "_id": head + 1, "seq": head + 1}
                 self.db[FEED].insert_one(doc)
-                _FEED_HEADS[self.db.name] = head + 1
-                return doc
-            except DuplicateKeyError:
-                continue  # another writer took the number (or stored this event): look again
+            except DuplicateKeyError as exc:
+                if "event_id" in (exc.details or {}).get("keyPattern", {}):
+                    existing = self.db[FEED].find_one({"event_id": entry["event_id"]})
+                    if existing:
+                        return existing
+                head = self.feed_head()
+                continue
+            _FEED_HEADS[self.db.name] = max(_FEED_HEADS.get(self.db.name, 0), head + 1)
+            return doc
         raise RuntimeError("could not append to the feed: too much contention")
 
     def feed_head(self) -> int:

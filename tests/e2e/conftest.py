@@ -21,7 +21,9 @@ def platform(rabbit_admin, tmp_path_factory, smtp):
             "SSE_KEEPALIVE_SECONDS": "1", "SSE_CATCH_UP_SECONDS": "1",
             # the suite files hundreds of cases for the same few people within minutes: digests (tested in
             # tests/integration/test_notifications.py) would hold the mail these tests look for
-            "DIGEST_THRESHOLD": "1000000"}
+            "DIGEST_THRESHOLD": "1000000",
+            # a message claimed by a process that died goes out again once this lapses (test_crash_recovery.py)
+            "DELIVERY_LEASE_SECONDS": "6"}
     with running_platform(rabbit_admin, tmp_path_factory.mktemp("platform"), "cge", mail) as running:
         yield running
 

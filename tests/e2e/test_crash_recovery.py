@@ -1,4 +1,5 @@
-"""Kill a service between its write and its publish: the event still goes out, exactly once."""
+"""Kill a service between its write and its publish, or between filing a message and sending it: the event
+still goes out, and the message, exactly once."""
 
 import os
 import signal
@@ -66,3 +67,26 @@ def test_a_service_killed_hard_under_load_loses_no_report(platform, store, offic
     wait_for(lambda: store("dispatch").assignments.count_documents({"case_id": {"$in": case_ids}}) == len(case_ids),
              timeout=60, message="every assignment recorded once")
     assert store("notifications").inbox.count_documents(department_entry({"$in": case_ids})) == len(case_ids)
+
+
+def test_notifications_killed_after_filing_mail_and_before_sending_it_sends_each_mail_once(platform, store, officer,
+                                                                                           report, smtp):
+    old_pid = platform.pid("notifications")
+    platform.arm_fault("notifications", "before_sending")
+
+    answer = officer.post("/api/v1/reports", {**report, "description": "路灯不亮 killed before sending"})
+    assert answer.status_code == 202, answer.text
+    case_id = answer.json()["case_id"]
+
+    platform.wait_restarted("notifications", old_pid)
+    assert "notifications exited with 70" in platform.launcher_output()
+
+    def mails_of_the_case():
+        return list(store("notifications").deliveries.find({"case_id": case_id, "channel": "email"}))
+
+    # filed claimed by the process that died: sent by the courier's scan once the claim's lease (6 s here) lapses
+    delivered = wait_for(lambda: (m := mails_of_the_case()) and all(d["state"] == "delivered" for d in m) and m,
+                         timeout=60, message="every e-mail of the case delivered")
+    assert all(len(d["attempts"]) == 1 for d in delivered)
+    sent = [m for m in smtp.messages() if m["X-Civicgrid-Delivery"] in {d["_id"] for d in delivered}]
+    assert sorted(m["X-Civicgrid-Delivery"] for m in sent) == sorted(d["_id"] for d in delivered)  # each once

@@ -44,6 +44,8 @@ def clock_file(tmp_path):
 def config(service_config, smtp, clock_file):
     return {**service_config, "EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
             "SMTP_SECURITY": "none", "CLOCK_FILE": clock_file, "NOTIFY_HTTP_TIMEOUT_SECONDS": 0.5,
+            # these tests drive the courier's scan by hand; sending at once is tested in test_outgoing.py
+            "DELIVERY_SEND_AT_ONCE": "0",
             "DELIVERY_SCAN_SECONDS": 3600, "DELIVERY_MAX_ATTEMPTS": 3, "DELIVERY_RETRY_BASE_SECONDS": 60,
             "DELIVERY_RETRY_MAX_SECONDS": 600, "DIGEST_THRESHOLD": 3, "DIGEST_WINDOW_SECONDS": 60,
             "PUBLIC_BASE_URL": "https://grid.example.cn"}

@@ -130,12 +130,11 @@ class FakeNotifications:
         self.feed: list[dict] = []
 
     def file(self, inbox, deliveries):
-        counts = []
+        stored = []
         for kept, docs in ((self.inbox, inbox), (self.outgoing, deliveries)):
-            new = [d for d in docs if d["dedup_key"] not in kept]
-            kept.update({d["dedup_key"]: d for d in new})
-            counts.append(len(new))
-        return tuple(counts)
+            stored = [d for d in docs if d["dedup_key"] not in kept]
+            kept.update({d["dedup_key"]: d for d in stored})
+        return stored
 
     def subscribers(self, keys):
         return [s for s in self.subscriptions if s["key"] in keys]
