@@ -37,7 +37,7 @@ import warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
-from deploy.services import GATEWAY, SERVICES, service_classes
+from deploy.services import GATEWAY, MAX_WORKERS, SERVICES, service_classes
 from shared.auth.keys import ensure_keypair
 
 # nameko is imported later (start-up); eventlet then announces its own deprecation,
@@ -324,6 +324,10 @@ class Launcher:
         env = self.env
         if path == SERVICES["directory"]:  # the only process that can sign access tokens
             env = {**env, "AUTH_PRIVATE_KEY_FILE": self.private_key_file or ""}
+        service = next((name for name, p in SERVICES.items() if p == path), None)
+        workers = env.get(f"{(service or 'gateway').upper()}_MAX_WORKERS") or MAX_WORKERS.get(service)
+        if workers:
+            env = {**env, "MAX_WORKERS": str(workers)}
         self.children.append(Child(label, argv, env, self.var / "log" / f"{label}.log"))
 
     def _wait_ready(self, timeout: float = 180) -> None:

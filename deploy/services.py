@@ -12,6 +12,12 @@ SERVICES = {
 }
 GATEWAY = "gateway.service:GatewayService"
 
+# Messages a process of the service handles at once, where it is not MAX_WORKERS (10). The indicators service
+# commits the events that arrive together in one transaction and waits a moment for more
+# (INDICATORS_LINGER_SECONDS): its batches can only be as large as what it has in hand. docker-compose.yml says
+# the same.
+MAX_WORKERS = {"indicators": 64}
+
 
 def load_class(path: str):
     module, _, name = path.partition(":")

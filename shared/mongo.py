@@ -186,6 +186,7 @@ class MongoStore(DependencyProvider):
                 config,
                 scan_interval=setting(config, "OUTBOX_SCAN_SECONDS", 2.0, float),
                 scan_grace=setting(config, "OUTBOX_SCAN_GRACE_SECONDS", 5.0, float),
+                mark_delay=setting(config, "OUTBOX_PULL_DELAY_SECONDS", 1.0, float),
             )
         self._relay_enabled = setting(config, "OUTBOX_RELAY", True, as_bool)
 

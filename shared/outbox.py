@@ -9,11 +9,13 @@ relay finds them on start-up and by a periodic scan over an index on
 than once, never lost; consumers discard the duplicates.
 
 Pulling published events from their documents is work for the store (on the
-embedded store a document rewrite costs about as much as an insert), so it is done
-by a second greenthread, behind publishing: publishing never waits for a pull, and
-each pull gathers what was published meanwhile (at least ``mark_delay``), so one
-``update_many`` per collection clears the events of many documents. The grace period
-of the scan is far longer than that delay; should a scan still meet an event
+embedded store a document rewrite costs about as much as an insert, and more the more
+indexes the collection has), so it is done by a second greenthread, behind
+publishing: publishing never waits for a pull, and each pull gathers what was
+published meanwhile (``mark_delay``, a second by default), so one ``update_many``
+per collection clears the events of many documents — and a document that was written
+again meanwhile (a case registered and dispatched a moment after it was reported) is
+rewritten once for all its events, not once per write. Should a scan meet an event
 published but not yet pulled, the relay remembers having sent it and only pulls it.
 """
 
@@ -50,7 +52,7 @@ class OutboxRelay:
     """Publishes outbox entries of one service's collections; runs as one greenthread."""
 
     def __init__(self, db, collections, service_name, amqp_uri, config,
-                 scan_interval=2.0, scan_grace=5.0, batch_size=500, mark_delay=0.05):
+                 scan_interval=2.0, scan_grace=5.0, batch_size=500, mark_delay=1.0):
         self.db = db
         self.collections = tuple(collections)
         self.service_name = service_name

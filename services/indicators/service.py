@@ -33,7 +33,8 @@ _hotspots = HotspotTableSchema()
 
 
 # Every event moves the same few hot counters (the district's, today's): concurrent transactions would only
-# conflict and retry. One at a time per process, each taking every event that arrived meanwhile.
+# conflict and retry. One at a time per process, each taking every event that arrived meanwhile — and waiting
+# INDICATORS_LINGER_SECONDS for more, so that a case's events, which move the same counters, share one.
 _BATCHES: dict[str, GroupCommit] = {}
 
 
@@ -47,8 +48,12 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
 
     def record(self, event: Event) -> None:
         tz = self._tz
-        _BATCHES.setdefault(self.store.db.name, GroupCommit()).submit(
-            event, lambda events: self.store.record_many(events, tz))
+        batches = _BATCHES.get(self.store.db.name)
+        if batches is None:
+            batches = _BATCHES[self.store.db.name] = GroupCommit(
+                max_batch=setting(self.config, "INDICATORS_MAX_BATCH", 200, int),
+                linger=setting(self.config, "INDICATORS_LINGER_SECONDS", 0.25, float))
+        batches.submit(event, lambda events: self.store.record_many(events, tz))
 
     @property
     def _tz(self) -> ZoneInfo:

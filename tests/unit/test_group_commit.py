@@ -69,3 +69,21 @@ def test_a_lone_item_commits_at_once_and_an_error_reaches_its_caller():
     assert seen == [1]
     with pytest.raises(RuntimeError):
         group.submit(2, lambda items: (_ for _ in ()).throw(RuntimeError("store down")))
+
+
+def test_a_lingering_batch_waits_for_what_arrives_soon_after_it_unless_it_is_full():
+    batches = []
+
+    def commit(items):
+        batches.append(list(items))
+
+    def arrive(item, after):
+        eventlet.sleep(after)
+        group.submit(item, commit)
+
+    group = GroupCommit(max_batch=3, linger=0.1)
+    pool = eventlet.GreenPool()
+    for n, after in enumerate((0, 0.02, 0.04, 0.05, 0.3)):  # the fourth finds the first batch full
+        pool.spawn(arrive, n, after)
+    pool.waitall()
+    assert batches == [[0, 1, 2], [3], [4]]
