@@ -17,10 +17,16 @@ from pymongo import MongoClient
 
 from deploy.services import SERVICES
 from shared.config import mongo_target
+from shared.ids import ulid
 
 _CHUNK = 500
 STORE_WRITES = frozenset({"insert", "update", "delete", "findAndModify"})
 STORE_READS = frozenset({"find", "getMore", "aggregate", "count", "distinct"})
+
+
+def _id_floor(prefix: str, epoch_seconds: float) -> str:
+    """The smallest id (``shared.ids``: a ULID after its prefix) made at or after ``epoch_seconds``."""
+    return prefix + ulid(int(max(epoch_seconds, 0) * 1000))[:10] + "0" * 16
 
 
 def _chunks(items: list, size: int = _CHUNK):
@@ -47,22 +53,14 @@ class Databases:
                   for r in accepted}
         by_case = {r["case_id"]: r["correlation_id"] for r in accepted if r.get("case_id")}
         report_ids = [r["report_id"] for r in accepted if r.get("report_id")]
-        for chunk in _chunks(list(traces)):
-            for entry in self["notifications"].inbox.find(
-                {"correlation_id": {"$in": chunk}}, {"correlation_id": 1, "created_at": 1, "kind": 1, "department": 1}
-            ):
-                # People are told too (operators of a new case, the department's handlers); the report's
-                # journey ends at its department's inbox, one entry per case.
-                if entry.get("kind") != "case.dispatched" or not entry.get("department"):
-                    continue
-                trace = traces[entry["correlation_id"]]
-                trace["inbox_entries"] += 1
-                trace.setdefault("inbox", entry["created_at"].timestamp())
         for chunk in _chunks(report_ids):
             for report in self["reporting"].reports.find({"_id": {"$in": chunk}}, {"correlation_id": 1, "received_at": 1}):
                 traces[report["correlation_id"]]["received"] = report["received_at"].timestamp()
+        departments = set()
         for chunk in _chunks(list(by_case)):
-            for case in self["cases"].cases.find({"_id": {"$in": chunk}}, {"history.action": 1, "history.at": 1}):
+            for case in self["cases"].cases.find({"_id": {"$in": chunk}},
+                                                 {"history.action": 1, "history.at": 1, "department": 1}):
+                departments.add(case.get("department"))
                 steps = {h["action"]: h["at"].timestamp() for h in case["history"]}
                 trace = traces[by_case[case["_id"]]]
                 if "register" in steps:
@@ -73,6 +71,20 @@ class Databases:
                 {"case_id": {"$in": chunk}}, {"case_id": 1, "created_at": 1}
             ):
                 traces[by_case[assignment["case_id"]]]["assigned"] = assignment["created_at"].timestamp()
+        # People are told too (operators of a new case, the department's handlers); the report's journey ends at
+        # its department's inbox, one entry per case. Read as a department reads its inbox (the inbox has no index
+        # on correlation ids: nothing in the product asks by them), from when the first report was due.
+        since = _id_floor("N", min((r["due"] for r in accepted), default=0) - 60)
+        for department in filter(None, departments):
+            for entry in self["notifications"].inbox.find(
+                {"department": department, "_id": {"$gte": since}},
+                {"correlation_id": 1, "created_at": 1, "kind": 1},
+            ):
+                trace = traces.get(entry.get("correlation_id"))
+                if trace is None or entry.get("kind") != "case.dispatched":
+                    continue
+                trace["inbox_entries"] += 1
+                trace.setdefault("inbox", entry["created_at"].timestamp())
         return traces
 
     def close(self) -> None:

@@ -129,9 +129,15 @@ class Repository:
         return True
 
 
-def create_indexes(db, wanted: dict[str, list]) -> None:
+def create_indexes(db, wanted: dict[str, list], retired: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Create the ``wanted`` indexes and drop the ``retired`` ones (by name) that an earlier version left."""
     for collection, models in wanted.items():
         db[collection].create_indexes(models)
+    for collection, names in (retired or {}).items():
+        present = set(db[collection].index_information())
+        for name in names:
+            if name in present:  # every write pays for an index: one nothing asks by is pure cost
+                db[collection].drop_index(name)
 
 
 def prepare_databases(config, service_classes) -> int:
@@ -152,7 +158,7 @@ def prepare_databases(config, service_classes) -> int:
         try:
             for store in stores:
                 wanted = store.wanted_indexes()
-                create_indexes(client[db_name], wanted)
+                create_indexes(client[db_name], wanted, store.retired_indexes)
                 prepared += len(wanted)
         finally:
             client.close()
@@ -162,13 +168,15 @@ def prepare_databases(config, service_classes) -> int:
 class MongoStore(DependencyProvider):
     """Base provider of a service's store.
 
-    Subclasses set ``repository_cls``, ``indexes`` ({collection: [IndexModel]}) and
-    ``outbox_collections`` (collections whose documents carry events).
+    Subclasses set ``repository_cls``, ``indexes`` ({collection: [IndexModel]}),
+    ``outbox_collections`` (collections whose documents carry events) and
+    ``retired_indexes`` (indexes an earlier version made, dropped at start).
     """
 
     repository_cls = Repository
     indexes: dict[str, list] = {}
     outbox_collections: tuple[str, ...] = ()
+    retired_indexes: dict[str, tuple[str, ...]] = {}  # {collection: index names an earlier version created}
 
     def setup(self):
         config = self.container.config
@@ -206,7 +214,7 @@ class MongoStore(DependencyProvider):
     def _ensure_indexes(self, attempts: int = 30) -> None:
         for attempt in range(attempts):
             try:
-                create_indexes(self.db, self.wanted_indexes())
+                create_indexes(self.db, self.wanted_indexes(), self.retired_indexes)
                 return
             except PyMongoError as exc:
                 if attempt == attempts - 1:

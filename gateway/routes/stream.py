@@ -33,7 +33,8 @@ class StreamApi:
 
     @consume("notifications", "feed.appended", broadcast=True)
     def on_feed_appended(self, event: Event) -> None:
-        self.live.hub.offer([_entry.dump(event.payload)])
+        announced = _entry.dump(event.payload)
+        self.live.hub.offer([*announced.pop("earlier", []), announced])
         self._fill_live_gap()
 
     @timer("SSE_CATCH_UP_SECONDS", 5.0)

@@ -34,8 +34,8 @@ INDEXES = {
         "dedup": [("dedup_key", ASCENDING)],
         "department": [("department", ASCENDING), ("_id", DESCENDING)],
         "person": [("user_id", ASCENDING), ("read", ASCENDING), ("_id", DESCENDING)],
-        "case": [("case_id", ASCENDING)],
-        "correlation": [("correlation_id", ASCENDING)],
+        # nothing else: every entry written pays for every index (a dozen entries per report), and nobody asks
+        # the inbox by case or correlation id
     },
     DELIVERIES: {
         "dedup": [("dedup_key", ASCENDING)],
@@ -370,6 +370,7 @@ class NotificationRepository(Repository):
 
 class NotificationStore(MongoStore):
     repository_cls = NotificationRepository
+    retired_indexes = {INBOX: ("case_id_1", "correlation_id_1")}
     indexes = {
         collection: [IndexModel(keys, unique=(collection, name) in _UNIQUE, sparse=name == "digest")
                      for name, keys in by_name.items()]

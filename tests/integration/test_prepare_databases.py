@@ -23,3 +23,20 @@ def test_the_launcher_prepares_every_services_collections_and_indexes_before_the
             if name.startswith(prefix):
                 client.drop_database(name)
         client.close()
+
+
+def test_an_index_an_earlier_version_made_and_this_one_retired_is_dropped(mongo_server):
+    from services.notifications.service import NotificationsService
+
+    prefix = unique_name("cgt_retire") + "_"
+    client = mongo_server.client()
+    db = client[f"{prefix}notifications"]
+    try:
+        db.inbox.create_index("case_id")  # as the version before this one had it
+        db.inbox.create_index("read_at")  # made by an operator, not by civicgrid: left alone
+        prepare_databases({"MONGO_URI": mongo_server.uri, "DB_PREFIX": prefix}, [NotificationsService])
+        names = set(db.inbox.index_information())
+        assert "case_id_1" not in names and {"read_at_1", "dedup_key_1", "user_id_1_read_1__id_-1"} <= names
+    finally:
+        client.drop_database(db.name)
+        client.close()
