@@ -180,8 +180,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="three short steps: under a minute")
     parser.add_argument("--replicas", type=int, default=1, help="instances of each service")
-    parser.add_argument("--stores", choices=("one", "per-service"), default="one",
-                        help="one embedded store for all services (as make run), or one per service")
+    parser.add_argument("--stores", choices=("one", "per-service"), default="per-service",
+                        help="one embedded store per service (as make run), or one for all services")
     parser.add_argument("--rates", type=lambda s: tuple(float(x) for x in s.split(",")),
                         help="comma-separated reports/s to try, instead of the profile's")
     parser.add_argument("--step-seconds", type=float, help="how long each rate is held")
@@ -244,7 +244,7 @@ def main(argv=None) -> int:
         say(f"final account: {results['final']}")
         results["sustained"] = analyse.sustained(results["steps"])
         paths = report.write(results, RESULTS, "latest")
-        report.write(results, RESULTS, f"{mode}-r{args.replicas}" + ("-stores" if args.stores == "per-service" else ""))
+        report.write(results, RESULTS, f"{mode}-r{args.replicas}" + ("-one-store" if args.stores == "one" else ""))
         print(report.to_markdown(results))
         say(f"results in {paths[0]} and {paths[1]}")
     finally:

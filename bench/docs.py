@@ -15,7 +15,7 @@ from bench.report import _ms, to_markdown
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "bench" / "results"
-RUNS = ("full-r1", "full-r2", "full-r1-stores", "quick-r1", "quick-r2")
+RUNS = ("full-r1", "full-r2", "full-r1-one-store", "quick-r1", "quick-r2")
 
 
 def summary(runs: dict[str, dict]) -> str:
@@ -32,7 +32,7 @@ def summary(runs: dict[str, dict]) -> str:
         b = top["bounds"]
         lines.append(
             f"| {results['run']['mode']}, {results['run']['replicas']} replica(s)"
-            f"{', a store per service' if results['run'].get('stores') == 'per-service' else ''} | {within} "
+            f"{', one store for all' if results['run'].get('stores') == 'one' else ''} | {within} "
             f"| {top['accepted_per_s']:g}/s (p99 {_ms(top['e2e_ms']['p99'])} ms) | {_ms(b['cpu_ms_per_report'])} "
             f"| {_ms(b['machine_per_s'])} | {_ms(b['store_ms_per_report'])} | {_ms(b['store_per_s'])} |"
         )

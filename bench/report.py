@@ -84,7 +84,7 @@ def to_markdown(results: dict) -> str:
     run, m, v, c = results["run"], results["machine"], results["versions"], results["ceilings"]
     lines = [
         f"### {run['mode']} run, {run['replicas']} replica(s) of each service"
-        f"{', one store per service' if run.get('stores') == 'per-service' else ''} — {run['started_at']}",
+        f"{', one store for all services' if run.get('stores') == 'one' else ', a store per service'} — {run['started_at']}",
         "",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB; load average at start "
         f"{', '.join(map(str, m['load_average_at_start']))}. Commit {run['commit']}.",

@@ -1,7 +1,8 @@
 """`make run`: the whole platform on one machine, stopped cleanly by Ctrl-C.
 
-1. the store: the embedded MongoDB-compatible server (SecantusDB, data under
-   ``var/db``, reopened on restart) unless ``MONGO_URI`` names a server;
+1. the stores: the embedded MongoDB-compatible server (SecantusDB), one process per
+   service (data under ``var/db/<service>``, reopened on restart), unless
+   ``MONGO_URI`` names a server;
 2. the bus: RabbitMQ at ``AMQP_URI``, started if it is installed locally and down;
 3. every queue declared before anything publishes (``shared.topology``), and every
    service's collections and indexes created before any service starts
@@ -34,6 +35,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -74,6 +76,11 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 class LaunchError(Exception):
     pass
+
+
+def single_store_data(storage: str) -> bool:
+    """Whether ``storage`` holds one store's data (WiredTiger's files at its top), not a directory per service."""
+    return storage != ":memory:" and (Path(storage) / "WiredTiger").exists()
 
 
 START_UP_RESTARTS = 3  # a process that exits this often before the platform is ready has a real problem
@@ -350,13 +357,18 @@ class Launcher:
             raise LaunchError(f"the platform was not ready within {timeout:.0f} s; logs in {self.var / 'log'}")
 
     def _start_stores(self, env: dict) -> None:
-        """The embedded store: one for all (the default), or one per service (``CIVICGRID_DB_STORES=per-service``):
-        SecantusDB is one Python process on one core, so several spread the store's work over the machine's cores."""
-        mode = env.get("CIVICGRID_DB_STORES") or "one"
-        if mode not in ("one", "per-service"):
-            raise LaunchError(f"CIVICGRID_DB_STORES={mode!r}: one or per-service")
+        """The embedded store: one per service (the default), or one for all (``CIVICGRID_DB_STORES=one``).
+        SecantusDB is one Python process on one core: one per service spreads the store's work over the machine's
+        cores, and gives each service its own server, as in a deployment. A data directory an earlier ``one``
+        layout left is kept in that layout."""
         port = int(env.get("CIVICGRID_DB_PORT") or 27017)
         storage = env.get("CIVICGRID_DB_PATH") or str(self.var / "db")
+        mode = env.get("CIVICGRID_DB_STORES") or ("one" if single_store_data(storage) else "per-service")
+        if mode not in ("one", "per-service"):
+            raise LaunchError(f"CIVICGRID_DB_STORES={mode!r}: one or per-service")
+        if mode == "one" and not env.get("CIVICGRID_DB_STORES"):
+            say(f"{storage} holds the data of one store for all services: keeping that layout "
+                f"(CIVICGRID_DB_STORES=one; docs/configuration.md)")
         if mode == "one":
             self.stores = [EmbeddedStore(self.var, port or free_port(), storage)]
         else:
@@ -366,7 +378,10 @@ class Launcher:
                            for i, name in enumerate(SERVICES)]
         for store in self.stores:
             say(f"starting the embedded store (SecantusDB) {store.name} on port {store.port}, data in {store.storage}")
-            store.start()
+        # together: each takes a second or two to open its data
+        with ThreadPoolExecutor(len(self.stores)) as pool:
+            for started in [pool.submit(store.start) for store in self.stores]:
+                started.result()
         env["MONGO_URI"] = self.stores[0].uri
         if mode == "per-service":
             for name, store in zip(SERVICES, self.stores, strict=True):

@@ -30,12 +30,21 @@ def platform(rabbit_admin, tmp_path_factory, smtp):
 
 @pytest.fixture
 def store(platform):
-    """Direct read access to the platform's databases, for what a test must verify at the source."""
+    """Direct read access to the platform's databases (each service's on its own store), for what a test must
+    verify at the source."""
     from tests.support.infra import test_client
 
-    client = test_client(platform.status()["mongo_uri"])
-    yield lambda service: client[f"{platform.env['DB_PREFIX']}{service}"]
-    client.close()
+    uris, clients = platform.status()["mongo_uris"], {}
+
+    def database(service):
+        uri = uris[service]
+        if uri not in clients:
+            clients[uri] = test_client(uri)
+        return clients[uri][f"{platform.env['DB_PREFIX']}{service}"]
+
+    yield database
+    for client in clients.values():
+        client.close()
 
 
 OFFICER = "officer-610102001001001"

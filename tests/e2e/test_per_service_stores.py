@@ -1,11 +1,13 @@
-"""``CIVICGRID_DB_STORES=per-service``: the embedded default as one store per service (each its own process, so
-the store's work spreads over the machine's cores). A report still goes from the officer to the department, and
-each service's data is on its own store only."""
+"""The embedded default is one store per service (each its own process, so the store's work spreads over the
+machine's cores, and each service has its own server, as in a deployment): a report still goes from the officer to
+the department, and each service's data is on its own store only. ``CIVICGRID_DB_STORES=one`` keeps one store for
+all, as a data directory from that layout is kept."""
 
 import uuid
 
 import pytest
 
+from deploy.launcher import single_store_data
 from services.directory.demo import generate_district
 from tests.e2e.conftest import OFFICER, OFFICER_GRID
 from tests.e2e.test_report_flow import inbox_entries
@@ -13,17 +15,15 @@ from tests.support.infra import test_client as store_client
 from tests.support.infra import wait_for
 from tests.support.platform import running_platform
 
-# a platform of its own may start inside the first test, on two loaded cores: allow for it
+# a platform of its own may start inside a test, on two loaded cores: allow for it
 pytestmark = pytest.mark.timeout(300)
 
 SERVICES = ("directory", "reporting", "cases", "dispatch", "notifications", "indicators")
 
 
 @pytest.fixture(scope="module")
-def split(rabbit_admin, tmp_path_factory):
-    with running_platform(rabbit_admin, tmp_path_factory.mktemp("split"), "cgs",
-                          {"CIVICGRID_DB_STORES": "per-service"}) as running:
-        yield running
+def split(platform):
+    return platform  # the default layout
 
 
 def test_each_service_keeps_its_data_on_its_own_store_and_a_report_still_arrives(split):
@@ -58,3 +58,16 @@ def test_each_service_keeps_its_data_on_its_own_store_and_a_report_still_arrives
         assert cases[f"{prefix}cases"].cases.find_one({"_id": case_id}) is not None
     finally:
         cases.close()
+
+
+def test_one_store_for_all_when_asked_or_when_the_data_directory_holds_that_layout(rabbit_admin, tmp_path_factory,
+                                                                                    tmp_path):
+    (tmp_path / "WiredTiger").write_text("WiredTiger\n")
+    assert single_store_data(str(tmp_path)) and not single_store_data(str(tmp_path / "fresh"))
+    assert not single_store_data(":memory:")
+    with running_platform(rabbit_admin, tmp_path_factory.mktemp("one"), "cgo",
+                          {"CIVICGRID_DB_STORES": "one"}) as one:
+        status = one.status()
+        assert len(set(status["mongo_uris"].values())) == 1 and list(status["store_pids"]) == ["store"]
+        answer = one.as_user("operator1").get("/api/v1/cases/queue")
+        assert answer.status_code == 200, answer.text
