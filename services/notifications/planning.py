@@ -40,18 +40,33 @@ def plan(event: Event, chosen: list[Addressed], *, messages: Messages, reference
     result = Plan()
     urgent = is_urgent(event.payload, reference.categories)
     wire_payload = to_message(event)["payload"]
+    # What a message says depends on the event, the reader's language and why they are told: the six operators
+    # told of a new case read the same titles, rendered once.
+    titles, rendered = {}, {}
+
+    def titles_for(audiences):
+        key = frozenset(audiences)
+        if key not in titles:
+            titles[key] = messages.titles(event, reference, audiences)
+        return titles[key]
+
+    def render(language, audiences):
+        key = (language, frozenset(audiences))
+        if key not in rendered:
+            rendered[key] = asdict(messages.render(event, language, reference, audiences))
+        return dict(rendered[key])
+
     for entry in chosen:
         r = entry.recipient
         if rules.INBOX in entry.channels:
-            result.inbox.append(_inbox_entry(event, entry, messages, reference, now))
+            result.inbox.append(_inbox_entry(event, entry, messages, titles_for(entry.audiences), now))
         for channel in sorted(entry.channels & rules.OUTGOING):
             doc = _delivery(event, r, channel, urgent, now)
             if channel == rules.WEBHOOK:
                 doc["body"] = _webhook_body(event, doc, wire_payload, messages, reference)
                 doc["target"] = None  # the department's endpoint, looked up when sent
             else:
-                message = messages.render(event, r.language, reference, entry.audiences)
-                doc["message"] = asdict(message)
+                doc["message"] = render(r.language, entry.audiences)
                 doc["target"] = r.email if channel == rules.EMAIL else r.phone
                 if not doc["target"]:
                     doc.update(state=SKIPPED, error=f"no {'e-mail address' if channel == rules.EMAIL else 'phone'}")
@@ -63,9 +78,9 @@ def plan(event: Event, chosen: list[Addressed], *, messages: Messages, reference
     return result
 
 
-def _inbox_entry(event: Event, entry: Addressed, messages: Messages, reference, now) -> dict:
+def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tuple[dict, dict], now) -> dict:
     r, p = entry.recipient, event.payload
-    title, body = messages.titles(event, reference, entry.audiences)
+    title, body = titles
     doc = {
         "_id": new_id("N"),
         "dedup_key": dedup_key(event, r, rules.INBOX),
