@@ -6,6 +6,7 @@ Every query the API offers is answered from an index (tests check the plans).
 import base64
 import json
 
+from cachetools import TTLCache
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
@@ -51,11 +52,18 @@ def decode_cursor(cursor: str) -> str:
     return value
 
 
+# Every new case pins the latest version of its category's escalation policy, which changes rarely: each process
+# keeps the latest it read for a few seconds. A new version applies at once to cases opened by the process that
+# saved it, and within LATEST_POLICY_TTL_SECONDS everywhere else.
+LATEST_POLICY_TTL_SECONDS = 5.0
+
+
 class CaseRepository(Repository):
-    def __init__(self, db, relay, policy_cache: dict | None = None):
+    def __init__(self, db, relay, policy_cache: dict | None = None, latest_policies: TTLCache | None = None):
         super().__init__(db, relay)
         self.attachments = AttachmentStore(db, prefix="F")
         self._policies = policy_cache if policy_cache is not None else {}
+        self._latest = latest_policies if latest_policies is not None else TTLCache(100, LATEST_POLICY_TTL_SECONDS)
 
     def open(self, case: dict, events: list[Event]) -> bool:
         """Store a new case; False if it exists (the opening event was redelivered)."""
@@ -81,10 +89,14 @@ class CaseRepository(Repository):
         """A version of an escalation policy (the latest without ``version``); versions never change."""
         if version is not None and (policy_id, version) in self._policies:
             return self._policies[(policy_id, version)]
+        if version is None and policy_id in self._latest:
+            return self._latest[policy_id]
         query = {"policy_id": policy_id} if version is None else {"policy_id": policy_id, "version": version}
         doc = self.db[POLICIES].find_one(query, {"_id": 0}, sort=[("version", DESCENDING)])
         if doc is not None:
             self._policies[(policy_id, doc["version"])] = doc
+            if version is None:
+                self._latest[policy_id] = doc
         return doc
 
     def policies(self) -> list[dict]:
@@ -95,12 +107,14 @@ class CaseRepository(Repository):
 
     def save_policy(self, policy: dict) -> dict:
         """A new version of a policy; cases already under way keep the version they started with."""
+        self._latest.pop(policy["policy_id"], None)  # numbered after the latest stored, not the latest remembered
         current = self.policy(policy["policy_id"])
         saved = {**policy, "version": (current["version"] if current else 0) + 1}
         try:
             self.db[POLICIES].insert_one({**saved, "_id": f"{saved['policy_id']}:{saved['version']}"})
         except DuplicateKeyError:
             raise Conflict("Someone saved this policy at the same moment; reload it and try again.") from None
+        self._latest[saved["policy_id"]] = saved
         return saved
 
     # -- finding cases -------------------------------------------------------------
@@ -149,6 +163,7 @@ class CaseStore(MongoStore):
     def setup(self):
         super().setup()
         self.policy_cache: dict = {}
+        self.latest_policies = TTLCache(maxsize=100, ttl=LATEST_POLICY_TTL_SECONDS)
 
     def get_dependency(self, worker_ctx):
-        return CaseRepository(self.db, self.relay, self.policy_cache)
+        return CaseRepository(self.db, self.relay, self.policy_cache, self.latest_policies)

@@ -19,6 +19,7 @@ from nameko.standalone.events import get_event_exchange
 
 from shared.config import setting
 from shared.events import Event, new_event, to_message
+from shared.topology import declare
 
 _log = logging.getLogger(__name__)
 EVENT_TYPE = "feed.appended"
@@ -79,7 +80,9 @@ class LivePublisher(DependencyProvider):
     def setup(self):
         config = self.container.config
         exchange = get_event_exchange(self.container.service_name, config)
-        self.feed = LiveFeed(Publisher(config["AMQP_URI"], declare=[exchange], use_confirms=False), exchange,
+        # declared once here, not before every publish (a third of a publish's CPU)
+        declare(config["AMQP_URI"], [exchange])
+        self.feed = LiveFeed(Publisher(config["AMQP_URI"], use_confirms=False), exchange,
                              self.container.service_name, setting(config, "SSE_ANNOUNCE_SECONDS", 0.05, float))
         self._thread = None
 
