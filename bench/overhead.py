@@ -1,0 +1,172 @@
+"""What one message and one store write cost, on this machine: ``python -m bench.overhead``.
+
+The figures behind "what bounds the numbers" in docs/benchmarks.md, each measured as
+CPU time (not wall time) of the process that pays it:
+
+- **consuming**: a nameko service whose event handler does nothing, through
+  ``shared.messaging.consume`` (contract check, ack after the handler), run in this
+  process after the messages are queued: CPU per message;
+- **publishing**: nameko's ``Publisher`` with confirms, with and without declaring the
+  exchange before every publish (the outbox relay used to), and without confirms (the
+  live feed's announcements): this process's CPU per publish;
+- **store writes**: ``insert_one`` and ``update_one`` of a case-sized document on the
+  embedded store (a SecantusDB process of its own) with one secondary index and with
+  thirteen (as the case has): the store process's CPU per write.
+
+Not a test and not part of ``make bench``; it prints one table and takes about a minute.
+It needs what ``make bench`` needs (RabbitMQ with its management API).
+"""
+
+import warnings
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # eventlet announces its own at import
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from kombu import Exchange  # noqa: E402
+from nameko.amqp.publish import Publisher  # noqa: E402
+from nameko.containers import ServiceContainer  # noqa: E402
+from nameko.standalone.events import get_event_exchange  # noqa: E402
+from pymongo import ASCENDING, DESCENDING, MongoClient  # noqa: E402
+
+from shared.events import to_message  # noqa: E402
+from shared.messaging import consume  # noqa: E402
+from shared.topology import declare  # noqa: E402
+from tests.support.infra import RabbitAdmin, amqp_base_uri, free_port, rabbit_api_uri, unique_name  # noqa: E402
+from tests.support.samples import sample_event  # noqa: E402
+
+MESSAGES = 2000
+WRITES = 500
+_handled = 0
+
+
+class Sink:
+    name = "overhead_sink"
+
+    @consume("cases", "case.dispatched")
+    def on_case_dispatched(self, event) -> None:
+        global _handled
+        _handled += 1
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def consuming(amqp_uri: str) -> float:
+    """CPU ms per message of a no-op nameko event handler."""
+    config = {"AMQP_URI": amqp_uri, "max_workers": 10, "serializer": "json"}
+    container = ServiceContainer(Sink, config)
+    container.start()  # declares its queue
+    container.stop()
+    exchange = get_event_exchange("cases", {})
+    publisher = Publisher(amqp_uri)
+    event = sample_event("case.dispatched")
+    for _ in range(MESSAGES):
+        message = to_message(event)
+        message["event_id"] = str(uuid.uuid4())
+        publisher.publish(message, exchange=exchange, routing_key="case.dispatched")
+    container = ServiceContainer(Sink, config)
+    started = _cpu()
+    container.start()
+    while _handled < MESSAGES:
+        eventlet.sleep(0.01)
+    spent = _cpu() - started
+    container.stop()
+    return spent / MESSAGES * 1000
+
+
+def publishing(amqp_uri: str) -> dict[str, float]:
+    """CPU ms per publish of nameko's Publisher, three ways."""
+    exchange = Exchange(f"overhead.{uuid.uuid4().hex[:8]}", type="topic", durable=False, auto_delete=False)
+    declare(amqp_uri, [exchange])
+    body = to_message(sample_event("case.dispatched"))
+    found = {}
+    for label, publisher in (
+        ("publish, confirms, exchange declared each time", Publisher(amqp_uri, declare=[exchange])),
+        ("publish, confirms", Publisher(amqp_uri)),
+        ("publish, no confirms", Publisher(amqp_uri, use_confirms=False)),
+    ):
+        publisher.publish(body, exchange=exchange, routing_key="nowhere")
+        started = _cpu()
+        for _ in range(MESSAGES):
+            publisher.publish(body, exchange=exchange, routing_key="nowhere")
+        found[label] = (_cpu() - started) / MESSAGES * 1000
+    return found
+
+
+def _case(n: int) -> dict:
+    return {"_id": f"C{n:08d}", "status": "reported", "departments": ["sanitation"], "grid": f"g{n % 800}",
+            "community": f"c{n % 100}", "street": f"s{n % 9}", "category": "sanitation", "priority": "normal",
+            "reporters": [f"u{n % 40}"], "supervised": False, "created_at": n, "stage_deadline": n,
+            "description": "垃圾堆积 " * 20, "history": [{"action": "report", "note": "x" * 60}]}
+
+
+def store_writes() -> dict[str, float]:
+    """Store CPU ms per insert and per update, with 1 and 13 secondary indexes."""
+    binary = shutil.which("secantusd-py", path=str(Path(sys.executable).parent)) or "secantusd-py"
+    port = free_port()
+    server = subprocess.Popen([binary, "--port", str(port), "--storage-path", ":memory:", "--log-level", "WARNING"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    found = {}
+    try:
+        client = MongoClient(f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false",
+                             serverSelectionTimeoutMS=30000)
+        client.admin.command("ping")
+        for count in (1, 13):
+            collection = client["overhead"][f"cases{count}"]
+            fields = ["status", "departments", "grid", "community", "street", "category", "priority",
+                      "reporters", "supervised", "stage_deadline", "created_at", "escalation.next_due_at"]
+            collection.create_index([("status", ASCENDING), ("created_at", DESCENDING)])
+            for field in fields[1:count]:
+                collection.create_index([(field, ASCENDING)])
+            started = _process_cpu(server.pid)
+            for n in range(WRITES):
+                collection.insert_one(_case(n))
+            found[f"store insert, {count} index(es)"] = (_process_cpu(server.pid) - started) / WRITES * 1000
+            started = _process_cpu(server.pid)
+            for n in range(WRITES):
+                collection.update_one({"_id": f"C{n:08d}"}, {"$set": {"note": n}})
+            found[f"store update, {count} index(es)"] = (_process_cpu(server.pid) - started) / WRITES * 1000
+        client.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return found
+
+
+def main() -> int:
+    admin = RabbitAdmin(rabbit_api_uri())
+    admin.check()
+    vhost = unique_name("cgoverhead")
+    admin.create_vhost(vhost)
+    try:
+        amqp_uri = f"{amqp_base_uri()}{vhost}"
+        figures = {"consume, no-op handler (shared.messaging)": consuming(amqp_uri), **publishing(amqp_uri),
+                   **store_writes()}
+    finally:
+        admin.delete_vhost(vhost)
+    print("| what | CPU ms each |\n|---|---:|")
+    for label, ms in figures.items():
+        print(f"| {label} | {ms:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
