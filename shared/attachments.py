@@ -14,10 +14,18 @@ from datetime import datetime
 
 import gridfs
 from PIL import Image, UnidentifiedImageError
+from pymongo import ASCENDING, IndexModel
 
 from shared.errors import FileTooLarge, NotFound, UnsupportedFile, ValidationFailed
 from shared.ids import new_id
 
+# GridFS's collections with the indexes it makes on its first write, declared by the stores that keep files so the
+# launcher creates them before any service starts: on the embedded store a collection created while another
+# connection holds a transaction open can deadlock the server (docs/architecture.md).
+ATTACHMENT_INDEXES = {
+    "attachments.files": [IndexModel([("filename", ASCENDING), ("uploadDate", ASCENDING)])],
+    "attachments.chunks": [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)],
+}
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 PDF = "application/pdf"
 ALLOWED = (*IMAGE_TYPES.values(), PDF)
@@ -66,9 +74,17 @@ class AttachmentStore:
     """GridFS in one service's database, with the metadata that decides who may read a file."""
 
     def __init__(self, db, prefix: str):
-        self.fs = gridfs.GridFS(db, collection="attachments")
+        self._db = db
+        self._fs = None
         self.files = db["attachments.files"]
         self.prefix = prefix  # tells, from an id alone, which service keeps the file
+
+    @property
+    def fs(self) -> gridfs.GridFS:
+        # made when a file is stored or read, not for every worker of the service (most handle no file)
+        if self._fs is None:
+            self._fs = gridfs.GridFS(self._db, collection="attachments")
+        return self._fs
 
     def put(self, data: bytes, *, filename: str, content_type: str, uploaded_by: str, now: datetime,
             **binding) -> dict:
@@ -85,6 +101,8 @@ class AttachmentStore:
         return {"attachment_id": doc["_id"], "filename": doc["filename"], "size": doc["length"], **doc["metadata"]}
 
     def metas(self, ids: list[str]) -> list[dict]:
+        if not ids:
+            return []  # most reports and actions carry no file: no read for them
         docs = {d["_id"]: d for d in self.files.find({"_id": {"$in": list(ids)}})}
         return [{"attachment_id": i, "filename": docs[i]["filename"], "size": docs[i]["length"],
                  **docs[i]["metadata"]} for i in ids if i in docs]

@@ -11,7 +11,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.cases.domain import Change
-from shared.attachments import AttachmentStore
+from shared.attachments import ATTACHMENT_INDEXES, AttachmentStore
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events import Event
 from shared.mongo import SEEN_FIELD, MongoStore, Repository
@@ -158,6 +158,7 @@ class CaseStore(MongoStore):
         CASES: [IndexModel(keys) for keys in INDEX_OF.values()]
         + [IndexModel([("escalation.next_due_at", ASCENDING)], sparse=True)],
         POLICIES: [IndexModel([("policy_id", ASCENDING), ("version", ASCENDING)], unique=True)],
+        **ATTACHMENT_INDEXES,
     }
 
     def setup(self):

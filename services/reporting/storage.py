@@ -9,7 +9,7 @@ the cases service anything.
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from shared.attachments import AttachmentStore
+from shared.attachments import ATTACHMENT_INDEXES, AttachmentStore
 from shared.errors import Conflict, NotFound
 from shared.events import Event
 from shared.mongo import MongoStore, Repository
@@ -100,4 +100,5 @@ class ReportStore(MongoStore):
             IndexModel([("reporter", ASCENDING), ("received_at", DESCENDING)]),
         ],
         CASE_INDEX: [IndexModel(NEARBY_INDEX)],
+        **ATTACHMENT_INDEXES,
     }
