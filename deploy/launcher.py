@@ -89,14 +89,19 @@ START_UP_RESTARTS = 3  # a process that exits this often before the platform is 
 class EmbeddedStore:
     """SecantusDB in its own process: the embedded default when MONGO_URI is unset."""
 
-    def __init__(self, var: Path, port: int, storage: str, name: str = "store"):
+    def __init__(self, var: Path, port: int, storage: str, name: str = "store", sync: bool = True):
         self.var = var
         self.port = port
         self.storage = storage
         self.name = name
+        # Without --sync-on-commit SecantusDB keeps its log's last moments in the process: a store killed then loses
+        # writes it had acknowledged (a report answered 202, a case whose events went out). A throw-away store
+        # (:memory:) loses everything on a restart anyway.
+        self.sync = sync and storage != ":memory:"
         self.process: subprocess.Popen | None = None
         self.pid_file = var / "run" / f"{name}.pid"
         self.log_file = var / "log" / f"{name}.log"
+        self.restart_at = 0.0  # monotonic time before which a failed restart is not tried again
 
     @property
     def uri(self) -> str:
@@ -137,7 +142,7 @@ class EmbeddedStore:
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(
                 [binary, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", storage,
-                 "--log-level", "WARNING"],
+                 "--log-level", "WARNING", *(["--sync-on-commit"] if self.sync else [])],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         self.pid_file.write_text(str(self.process.pid))
@@ -369,12 +374,14 @@ class Launcher:
         if mode == "one" and not env.get("CIVICGRID_DB_STORES"):
             say(f"{storage} holds the data of one store for all services: keeping that layout "
                 f"(CIVICGRID_DB_STORES=one; docs/configuration.md)")
+        sync = (env.get("CIVICGRID_DB_SYNC") or "1").strip().lower() not in ("0", "false", "no", "off")
         if mode == "one":
-            self.stores = [EmbeddedStore(self.var, port or free_port(), storage)]
+            self.stores = [EmbeddedStore(self.var, port or free_port(), storage, sync=sync)]
         else:
             def place(name):
                 return storage if storage == ":memory:" else str(Path(storage) / name)
-            self.stores = [EmbeddedStore(self.var, (port + i) if port else free_port(), place(name), f"store-{name}")
+            self.stores = [EmbeddedStore(self.var, (port + i) if port else free_port(), place(name), f"store-{name}",
+                                         sync=sync)
                            for i, name in enumerate(SERVICES)]
         for store in self.stores:
             say(f"starting the embedded store (SecantusDB) {store.name} on port {store.port}, data in {store.storage}")
@@ -436,7 +443,7 @@ class Launcher:
     def _restart_exited(self) -> None:
         """Restart, with back-off, every process that exited — at start-up too (a busy store, a slow broker)."""
         now = time.monotonic()
-        changed = False
+        changed = self._restart_exited_stores(now)
         for child in self.children:
             code = child.exited()
             if code is not None and child.restart_at is None:
@@ -451,6 +458,29 @@ class Launcher:
                 changed = True
         if changed:
             self._write_status()
+
+    def _restart_exited_stores(self, now: float) -> bool:
+        """An embedded store that died is started again on its port and data (its services retry meanwhile), and
+        its services' collections and indexes are made again where it kept none (``:memory:``)."""
+        restarted = False
+        for store in self.stores:
+            if self.stopping or store.process is None or store.process.poll() is None:
+                continue
+            if now < store.restart_at:
+                continue
+            say(f"{store.name} exited with {store.process.returncode}; restarting it (log: {store.log_file})")
+            try:
+                store.start()
+            except LaunchError as exc:
+                store.restart_at = now + 5.0
+                say(f"{store.name} did not come back ({exc}); trying again in 5 s")
+                continue
+            from shared.mongo import prepare_databases
+
+            served = [cls for cls in service_classes() if self.store_uris().get(cls.name) == store.uri]
+            prepare_databases(self.env, served)
+            restarted = True
+        return restarted
 
     def request_stop(self, *_args) -> None:
         self.stopping = True
