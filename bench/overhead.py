@@ -11,7 +11,8 @@ CPU time (not wall time) of the process that pays it:
   live feed's announcements): this process's CPU per publish;
 - **store writes**: ``insert_one`` and ``update_one`` of a case-sized document on the
   embedded store (a SecantusDB process of its own) with one secondary index and with
-  thirteen (as the case has): the store process's CPU per write.
+  thirteen (as the case has), without and with ``--sync-on-commit`` (as ``make run``
+  starts a store on disk): the store process's CPU per write.
 
 Not a test and not part of ``make bench``; it prints one table and takes about a minute.
 It needs what ``make bench`` needs (RabbitMQ with its management API).
@@ -118,12 +119,15 @@ def _case(n: int) -> dict:
             "description": "垃圾堆积 " * 20, "history": [{"action": "report", "note": "x" * 60}]}
 
 
-def store_writes() -> dict[str, float]:
-    """Store CPU ms per insert and per update, with 1 and 13 secondary indexes."""
+def store_writes(sync: bool) -> dict[str, float]:
+    """Store CPU ms per insert and per update, with 1 and 13 secondary indexes; ``sync``: with
+    ``--sync-on-commit``, as ``make run`` starts a store on disk."""
     binary = shutil.which("secantusd-py", path=str(Path(sys.executable).parent)) or "secantusd-py"
     port = free_port()
-    server = subprocess.Popen([binary, "--port", str(port), "--storage-path", ":memory:", "--log-level", "WARNING"],
+    server = subprocess.Popen([binary, "--port", str(port), "--storage-path", ":memory:", "--log-level", "WARNING",
+                               *(["--sync-on-commit"] if sync else [])],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    mode = ", synced" if sync else ""
     found = {}
     try:
         client = MongoClient(f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false",
@@ -139,11 +143,11 @@ def store_writes() -> dict[str, float]:
             started = _process_cpu(server.pid)
             for n in range(WRITES):
                 collection.insert_one(_case(n))
-            found[f"store insert, {count} index(es)"] = (_process_cpu(server.pid) - started) / WRITES * 1000
+            found[f"store insert, {count} index(es){mode}"] = (_process_cpu(server.pid) - started) / WRITES * 1000
             started = _process_cpu(server.pid)
             for n in range(WRITES):
                 collection.update_one({"_id": f"C{n:08d}"}, {"$set": {"note": n}})
-            found[f"store update, {count} index(es)"] = (_process_cpu(server.pid) - started) / WRITES * 1000
+            found[f"store update, {count} index(es){mode}"] = (_process_cpu(server.pid) - started) / WRITES * 1000
         client.close()
     finally:
         server.terminate()
@@ -159,7 +163,7 @@ def main() -> int:
     try:
         amqp_uri = f"{amqp_base_uri()}{vhost}"
         figures = {"consume, no-op handler (shared.messaging)": consuming(amqp_uri), **publishing(amqp_uri),
-                   **store_writes()}
+                   **store_writes(sync=False), **store_writes(sync=True)}
     finally:
         admin.delete_vhost(vhost)
     print("| what | CPU ms each |\n|---|---:|")
