@@ -2,23 +2,14 @@
 server, with the courier's scan switched off (it runs once an hour here): no scan, yet every message arrives,
 each once, and the scan finds nothing left to take."""
 
+# ruff: noqa: F811 - the tests take the imported fixtures by name
 import eventlet
 import pytest
 
-from services.notifications.service import NotificationsService
-from shared.refdata import COLLECTION as REFERENCE
-from tests.integration.test_notifications import USERS, deliveries, publish, scan
+# the notifications service on the real store, its SMTP server and its database, with this module's config
+from tests.integration.test_notifications import USERS, db, deliveries, publish, scan, service, smtp  # noqa: F401
 from tests.support.infra import wait_for
-from tests.support.notify import SmtpServer, reference_data
 from tests.support.samples import sample_event
-
-
-@pytest.fixture
-def smtp(tmp_path):
-    server = SmtpServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -26,20 +17,6 @@ def config(service_config, smtp):
     return {**service_config, "EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
             "SMTP_SECURITY": "none", "DELIVERY_SCAN_SECONDS": 3600, "DIGEST_THRESHOLD": 3,
             "DIGEST_WINDOW_SECONDS": 60}
-
-
-@pytest.fixture
-def db(databases):
-    return databases("notifications")
-
-
-@pytest.fixture
-def service(container_factory, config, db):
-    for kind, data in reference_data().items():
-        db[REFERENCE].insert_one({"_id": kind, "revision": 1, "data": data})
-    container = container_factory(NotificationsService, config)
-    container.start()
-    return container
 
 
 def test_mail_goes_out_at_once_each_once_and_leaves_the_scan_nothing(service, config, db, smtp):
