@@ -122,6 +122,11 @@ class DirectoryService(Operable):
     def reference_snapshot(self, kinds: list[str]) -> dict:
         snapshot = {}
         for kind in kinds:
+            # The revision first, then the data: a change committed between the two reads then gives newer data
+            # under an older revision, which the change's own event (a newer revision) brings again. The other way
+            # round it gave the new revision with the old data (a service took "revision 1, no departments" while
+            # the demo district was being seeded), and no event ever corrected it.
+            revision = self.store.revision(kind)
             if kind == "grid_map":
                 version, areas, grids = self.store.current_map()
                 data = {"map_version": version, "areas": areas, "grids": grids}
@@ -129,7 +134,7 @@ class DirectoryService(Operable):
                 data = {"items": self.store.items(kind)}
             else:
                 continue
-            snapshot[kind] = {"revision": self.store.revision(kind), "data": data}
+            snapshot[kind] = {"revision": revision, "data": data}
         return snapshot
 
     # -- the grid map --------------------------------------------------------------
