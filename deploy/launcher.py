@@ -41,6 +41,7 @@ from urllib.parse import urlparse
 
 from deploy.services import GATEWAY, MAX_WORKERS, SERVICES, service_classes
 from shared.auth.keys import ensure_keypair
+from shared.config import as_bool
 
 # nameko is imported later (start-up); eventlet then announces its own deprecation,
 # which tells an operator nothing.
@@ -76,6 +77,13 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 class LaunchError(Exception):
     pass
+
+
+def max_workers(name: str, env: dict) -> str | None:
+    """``MAX_WORKERS`` for the processes of ``name`` (a service or ``gateway``), where it is not the common one:
+    ``<NAME>_MAX_WORKERS`` if set, else ``deploy.services.MAX_WORKERS``."""
+    workers = env.get(f"{name.upper()}_MAX_WORKERS") or MAX_WORKERS.get(name)
+    return str(workers) if workers else None
 
 
 def single_store_data(storage: str) -> bool:
@@ -324,22 +332,21 @@ class Launcher:
         for name, path in SERVICES.items():
             for replica in range(1, self.args.replicas + 1):
                 label = name if self.args.replicas == 1 else f"{name}-{replica}"
-                self._add_child(label, path)
-        self._add_child("gateway", GATEWAY)
+                self._add_child(label, path, name)
+        self._add_child("gateway", GATEWAY, "gateway")
         for child in self.children:
             child.start()
         self._write_status()
         self._wait_ready()
 
-    def _add_child(self, label: str, path: str) -> None:
+    def _add_child(self, label: str, path: str, name: str) -> None:
         argv = [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG), path]
         env = self.env
         if path == SERVICES["directory"]:  # the only process that can sign access tokens
             env = {**env, "AUTH_PRIVATE_KEY_FILE": self.private_key_file or ""}
-        service = next((name for name, p in SERVICES.items() if p == path), None)
-        workers = env.get(f"{(service or 'gateway').upper()}_MAX_WORKERS") or MAX_WORKERS.get(service)
+        workers = max_workers(name, env)
         if workers:
-            env = {**env, "MAX_WORKERS": str(workers)}
+            env = {**env, "MAX_WORKERS": workers}
         self.children.append(Child(label, argv, env, self.var / "log" / f"{label}.log"))
 
     def _wait_ready(self, timeout: float = 180) -> None:
@@ -374,7 +381,10 @@ class Launcher:
         if mode == "one" and not env.get("CIVICGRID_DB_STORES"):
             say(f"{storage} holds the data of one store for all services: keeping that layout "
                 f"(CIVICGRID_DB_STORES=one; docs/configuration.md)")
-        sync = (env.get("CIVICGRID_DB_SYNC") or "1").strip().lower() not in ("0", "false", "no", "off")
+        try:
+            sync = as_bool(env.get("CIVICGRID_DB_SYNC") or "1")
+        except ValueError:
+            raise LaunchError(f"CIVICGRID_DB_SYNC={env['CIVICGRID_DB_SYNC']!r}: 1 or 0") from None
         if mode == "one":
             self.stores = [EmbeddedStore(self.var, port or free_port(), storage, sync=sync)]
         else:

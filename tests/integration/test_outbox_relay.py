@@ -129,3 +129,33 @@ def test_published_events_are_pulled_from_many_documents_per_write(mongo_server,
         assert len(updates.changed) < 20, "pulls are batched, not one write per document"
     finally:
         client.close()
+
+
+def test_a_broker_that_lost_the_exchange_gets_it_again_and_the_event_goes_out(store_db, amqp_uri, listen, running):
+    """The relay declares its exchange once, not before every publish — and again after a publish failed."""
+    from amqp.exceptions import ChannelError
+    from kombu import Connection, Exchange
+    from kombu.exceptions import OperationalError
+
+    inbox = listen("cases", "case.registered")
+    relay = running(make_relay(store_db, amqp_uri))
+    first = sample_event("case.registered")
+    Repository(store_db, relay).insert_with_events("things", {"_id": "x1"}, [first])
+    assert [e.event_id for e in drain(inbox, expect=1)] == [first.event_id]
+    with Connection(amqp_uri) as conn:  # the broker lost its definitions (a reset, a new node)
+        conn.default_channel.exchange_delete("cases.events")
+
+    second = sample_event("case.registered")
+    Repository(store_db, relay).insert_with_events("things", {"_id": "x2"}, [second])
+
+    def declared_again():
+        with Connection(amqp_uri) as conn:
+            try:
+                Exchange("cases.events", type="topic")(conn.default_channel).declare(passive=True)
+            except (ChannelError, OperationalError):
+                return False
+        return True
+
+    wait_for(declared_again, timeout=10, message="the relay declared its exchange again")
+    inbox.queue.bind_to(exchange="cases.events", routing_key="case.registered", channel=inbox.channel)
+    assert [e.event_id for e in drain(inbox, expect=1)] == [second.event_id]  # kept in the outbox till then
