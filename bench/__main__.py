@@ -36,6 +36,7 @@ RESULTS = ROOT / "bench" / "results"
 LOAD = "load generator"
 BROKER = "broker (shared)"
 OFFICERS = 40  # grid officers reporting, spread over the district
+ADMIN = "admin"  # the demo district's administrator (services/directory/demo/users.py)
 FINAL_STALL_SECONDS, FINAL_LIMIT_SECONDS = 30, 900  # the final account waits for the backlog this long
 
 
@@ -85,6 +86,13 @@ class Bench:
         status = platform.status()
         self.dbs = collect.Databases({**platform.env, "MONGO_URI": status["mongo_uri"],
                                      **{f"{name.upper()}_MONGO_URI": uri for name, uri in status["mongo_uris"].items()}})
+        # The services' own measurements are for administrators: the bench reads them as the demo's.
+        answer = platform.sign_in(ADMIN, platform.env["DEMO_PASSWORD"])
+        answer.raise_for_status()
+        self.admin_token = answer.json()["access_token"]
+
+    def service_metrics(self) -> dict[str, list[dict]]:
+        return collect.service_metrics(self.amqp_uri, self.admin_token)
 
     def processes(self) -> dict[str, int]:
         status = self.platform.status()
@@ -119,7 +127,7 @@ class Bench:
         Asking the service rather than counting the inbox keeps the store out of it:
         counting a collection is a scan on the embedded store.
         """
-        return collect.handled(collect.service_metrics(self.amqp_uri), "notifications", "on_case_dispatched")
+        return collect.handled(self.service_metrics(), "notifications", "on_case_dispatched")
 
     def wait_delivered(self, expected: int) -> None:
         collect.wait_for_count(self.delivered, expected, self.profile.drain_stall_seconds,
@@ -149,7 +157,7 @@ class Bench:
         if profiled:
             python = {name: pid for name, pid in pids.items() if name != BROKER}
             recorders = profile.start(python, self.profile.step_seconds, self.workdir)
-        metrics_before = collect.service_metrics(self.amqp_uri)
+        metrics_before = self.service_metrics()
         delivered_before = collect.handled(metrics_before, "notifications", "on_case_dispatched")
         cpu_before = collect.cpu_snapshot(pids)
         started = time.monotonic()
@@ -160,7 +168,7 @@ class Bench:
         self.accepted += accepted
         self.wait_delivered(delivered_before + len(accepted))
         cpu_drained = collect.cpu_snapshot(pids)
-        metrics_after = collect.service_metrics(self.amqp_uri)
+        metrics_after = self.service_metrics()
 
         # The load process has exited: its own count stands in for its /proc entry.
         cpu_before[LOAD] = 0.0

@@ -16,6 +16,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import MongoClient
 
 from deploy.services import SERVICES
+from shared.auth.provider import TOKEN_CONTEXT_KEY
 from shared.config import mongo_target
 from shared.ids import ulid
 
@@ -110,9 +111,11 @@ def wait_for_count(count, expected: int, stall_seconds: float, limit_seconds: fl
 
 
 # -- the services' own measurements ---------------------------------------------
-def service_metrics(amqp_uri: str) -> dict[str, list[dict]]:
-    """Every service's ``metrics`` RPC answer (summed over its replicas by the services)."""
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=15) as cluster:
+def service_metrics(amqp_uri: str, token: str) -> dict[str, list[dict]]:
+    """Every service's ``metrics`` RPC answer (summed over its replicas by the services); ``token``: an
+    administrator's."""
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=15,
+                         context_data={TOKEN_CONTEXT_KEY: token}) as cluster:
         return {name: getattr(cluster, name).metrics() for name in SERVICES}
 
 

@@ -23,7 +23,10 @@ class Operable:
 
     @rpc
     def metrics(self) -> list[dict]:
-        """Time per message and store commands of this service, all its processes (``shared.metrics``)."""
+        """Time per message and store commands of this service, all its processes (``shared.metrics``).
+
+        For administrators: the figures show how busy each entrypoint is, which is nobody else's business."""
+        self.caller.require("operations.manage")
         return samples(self.name)
 
     @rpc

@@ -8,6 +8,11 @@ class AdminApi:
     def list_dead_letters(self, request):
         return {"items": {name: getattr(self, name).dead_letters(100) for name in CHECKED_SERVICES}}
 
+    @api("GET", "/api/v1/admin/metrics", summary="Each service's time per message and store commands, all its "
+         "processes", tags=["operations"])
+    def list_metrics(self, request):
+        return {"items": {name: getattr(self, name).metrics() for name in CHECKED_SERVICES}}
+
     @api(
         "POST",
         "/api/v1/admin/dead-letters/<service>/<message_id>/replay",

@@ -154,6 +154,7 @@ ROWS = [
     ("DELETE", "/api/v1/directory/routing-rules/<key>", "/api/v1/directory/routing-rules/{new_item}", None,
      allowed("admin"), 200),
     ("GET", "/api/v1/admin/dead-letters", "/api/v1/admin/dead-letters", None, allowed("admin"), 200),
+    ("GET", "/api/v1/admin/metrics", "/api/v1/admin/metrics", None, allowed("admin"), 200),
     ("POST", "/api/v1/admin/dead-letters/<service>/<message_id>/replay",
      "/api/v1/admin/dead-letters/cases/no-such-letter/replay", None, allowed("admin"), 404),
 ] + [
