@@ -17,6 +17,8 @@
 6. waits until ``/readyz`` answers (and, in demo mode, until every service holds the
    demo data), prints what is where and the demo sign-ins, then supervises: a
    process that dies is restarted (with back-off), so killing one loses nothing.
+   Its processes die with it (even when it is killed), and with
+   ``CIVICGRID_EXIT_WITH_PARENT`` it stops when whoever started it is gone.
 
 The e2e tests start the platform through this same module. Settings come from the
 environment (see docs/configuration.md); flags override the few that matter here.
@@ -79,6 +81,15 @@ class LaunchError(Exception):
     pass
 
 
+def bound_to_launcher(argv: list[str]) -> list[str]:
+    """``argv`` run so that the process gets SIGTERM when the launcher dies, even by SIGKILL: a launcher killed
+    never leaves services and stores running unsupervised. util-linux's ``setpriv --pdeathsig`` (Linux; elsewhere
+    the command runs as it is). The signal follows the *thread* that started the child: the launcher starts
+    children from its main thread only."""
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else argv
+
+
 def max_workers(name: str, env: dict) -> str | None:
     """``MAX_WORKERS`` for the processes of ``name`` (a service or ``gateway``), where it is not the common one:
     ``<NAME>_MAX_WORKERS`` if set, else ``deploy.services.MAX_WORKERS``."""
@@ -135,6 +146,12 @@ class EmbeddedStore:
                 time.sleep(0.2)
 
     def start(self) -> None:
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the process (from the launcher's main thread: see ``bound_to_launcher``); ``wait_ready`` waits
+        until it answers."""
         self._stop_stale()
         if port_open("127.0.0.1", self.port):
             raise LaunchError(
@@ -149,14 +166,13 @@ class EmbeddedStore:
             Path(storage).mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(
-                [binary, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", storage,
-                 "--log-level", "WARNING", *(["--sync-on-commit"] if self.sync else [])],
+                bound_to_launcher([binary, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", storage,
+                                   "--log-level", "WARNING", *(["--sync-on-commit"] if self.sync else [])]),
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         self.pid_file.write_text(str(self.process.pid))
-        self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 60) -> None:
         from pymongo import MongoClient
         from pymongo.errors import PyMongoError
 
@@ -255,7 +271,8 @@ class Child:
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                self.argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                bound_to_launcher(self.argv), env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.started_at = time.monotonic()
 
@@ -290,6 +307,8 @@ class Launcher:
         self.children: list[Child] = []
         self.stopping = False
         self.gateway_url = f"http://{args.host}:{args.port}"
+        # A test run or the bench starts the launcher: if that process is killed, the platform goes with it.
+        self.parent = os.getppid() if as_bool(os.environ.get("CIVICGRID_EXIT_WITH_PARENT") or "0") else None
 
     # -- start ---------------------------------------------------------------------
     def start(self) -> None:
@@ -395,10 +414,13 @@ class Launcher:
                            for i, name in enumerate(SERVICES)]
         for store in self.stores:
             say(f"starting the embedded store (SecantusDB) {store.name} on port {store.port}, data in {store.storage}")
-        # together: each takes a second or two to open its data
+        # started one after the other from this thread, then waited for together: each takes a second or two to
+        # open its data
+        for store in self.stores:
+            store.spawn()
         with ThreadPoolExecutor(len(self.stores)) as pool:
-            for started in [pool.submit(store.start) for store in self.stores]:
-                started.result()
+            for ready in [pool.submit(store.wait_ready) for store in self.stores]:
+                ready.result()
         env["MONGO_URI"] = self.stores[0].uri
         if mode == "per-service":
             for name, store in zip(SERVICES, self.stores, strict=True):
@@ -450,8 +472,17 @@ class Launcher:
             self._restart_exited()
             time.sleep(0.2)
 
+    def _orphaned(self) -> bool:
+        """Whether the process that started us with ``CIVICGRID_EXIT_WITH_PARENT`` is gone (we were handed on)."""
+        if self.parent is not None and os.getppid() != self.parent:
+            say(f"the process that started the platform (pid {self.parent}) is gone: stopping")
+            self.stopping = True
+        return self.stopping
+
     def _restart_exited(self) -> None:
         """Restart, with back-off, every process that exited — at start-up too (a busy store, a slow broker)."""
+        if self._orphaned():
+            return
         now = time.monotonic()
         changed = self._restart_exited_stores(now)
         for child in self.children:

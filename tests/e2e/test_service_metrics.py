@@ -47,6 +47,6 @@ def test_nobody_else_sees_them(platform, user):
 
 
 def test_on_the_bus_a_call_without_a_token_is_refused(platform):
-    with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"], "serializer": "json"}, timeout=15) as cluster:
-        with pytest.raises(Unauthenticated):
-            cluster.cases.metrics()
+    config = {"AMQP_URI": platform.env["AMQP_URI"], "serializer": "json"}
+    with ClusterRpcProxy(config, timeout=15) as cluster, pytest.raises(Unauthenticated):
+        cluster.cases.metrics()

@@ -46,6 +46,7 @@ class Platform:
             "AUTH_PRIVATE_KEY_FILE": "",
             "CLOCK_FILE": str(self.clock_file),
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the tests' receivers listen on loopback
+            "CIVICGRID_EXIT_WITH_PARENT": "1",  # a killed test run (or bench) leaves no platform behind
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
