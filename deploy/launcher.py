@@ -9,7 +9,8 @@
    (``shared.mongo.prepare_databases``: the embedded store can deadlock when a
    collection is created while another connection holds a transaction open);
 4. the signing keys of access tokens (``var/keys``, made once) unless configured;
-   only the directory gets the private key;
+   only the directory gets the private key; the key sealing departments' webhook
+   secrets (``var/keys/webhook_secrets.key``, made once) goes to notifications only;
 5. each service (``nameko run``, ``--replicas`` instances each) and the gateway;
    in demo mode (the default) the directory loads the demo district on first start
    and every demo person's password is ``DEMO_PASSWORD`` (made once, in
@@ -42,6 +43,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from deploy.services import GATEWAY, MAX_WORKERS, SERVICES, service_classes
+from services.notifications.secretbox import ensure_key_file
 from shared.auth.keys import ensure_keypair
 from shared.config import as_bool
 
@@ -327,6 +329,9 @@ class Launcher:
         if not env.get("AUTH_PUBLIC_KEY_FILE"):
             private, public = ensure_keypair(self.var / "keys")
             env["AUTH_PUBLIC_KEY_FILE"], self.private_key_file = str(public), str(private)
+        # the key sealing departments' webhook secrets: the notifications service's alone
+        self.webhook_key_file = env.pop("WEBHOOK_SECRETS_KEY_FILE", None) or str(
+            ensure_key_file(self.var / "keys" / "webhook_secrets.key"))
         if self.args.demo:
             env.update({"DEMO_MODE": "true", "DEMO_PASSWORD": demo_password(self.var)})
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -363,6 +368,8 @@ class Launcher:
         env = self.env
         if path == SERVICES["directory"]:  # the only process that can sign access tokens
             env = {**env, "AUTH_PRIVATE_KEY_FILE": self.private_key_file or ""}
+        if path == SERVICES["notifications"]:
+            env = {**env, "WEBHOOK_SECRETS_KEY_FILE": self.webhook_key_file}
         workers = max_workers(name, env)
         if workers:
             env = {**env, "MAX_WORKERS": workers}

@@ -10,6 +10,7 @@ eventlet.monkey_patch()
 
 import pytest  # noqa: E402
 
+from services.notifications.secretbox import ensure_key_file  # noqa: E402
 from tests.support.auth import keypair  # noqa: E402
 from tests.support.infra import (  # noqa: E402
     RabbitAdmin,
@@ -42,6 +43,12 @@ def auth_keys(tmp_path_factory):
     return keypair(str(tmp_path_factory.mktemp("keys")))
 
 
+@pytest.fixture(scope="session")
+def webhook_secrets_key(tmp_path_factory):
+    """The key file sealing departments' webhook secrets in this run's notification stores."""
+    return str(ensure_key_file(tmp_path_factory.mktemp("secrets") / "webhook_secrets.key"))
+
+
 @pytest.fixture
 def vhost(rabbit_admin):
     name = unique_name("cgtest")
@@ -61,7 +68,7 @@ def db_prefix():
 
 
 @pytest.fixture
-def service_config(amqp_uri, mongo_server, db_prefix, auth_keys):
+def service_config(amqp_uri, mongo_server, db_prefix, auth_keys, webhook_secrets_key):
     """nameko config for a service under test: own vhost, own databases, fast retries."""
     return {
         "AMQP_URI": amqp_uri,
@@ -79,5 +86,6 @@ def service_config(amqp_uri, mongo_server, db_prefix, auth_keys):
         "WEB_SERVER_ADDRESS": "127.0.0.1:0",
         "AUTH_PRIVATE_KEY_FILE": auth_keys[0],
         "AUTH_PUBLIC_KEY_FILE": auth_keys[1],
+        "WEBHOOK_SECRETS_KEY_FILE": webhook_secrets_key,
         "GRID_MISMATCH_TOLERANCE_M": 30,
     }

@@ -7,6 +7,7 @@ checks the plans. Deliveries are claimed with ``update_one`` on the state and du
 they were read with, so each is sent by one process only, however many replicas scan.
 """
 
+import logging
 import uuid
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.notifications.delivery import ASSEMBLING, DEAD, DIGESTED, HELD, PENDING, SENDING
+from services.notifications.secretbox import SecretBox, box_from_config
 from shared.errors import NotFound
 from shared.mongo import MongoStore, Repository
 
@@ -26,6 +28,7 @@ PREFERENCES = "preferences"
 WEBHOOKS = "webhooks"
 FEED = "feed"
 DUPLICATE_KEY = 11000
+_log = logging.getLogger(__name__)
 
 # index keys by what they answer. Queries never hint them: on the embedded store (SecantusDB) a hint walks the
 # whole index; its planner takes the index whose leading fields the query's equalities (then one range) name.
@@ -219,26 +222,52 @@ class NotificationRepository(Repository):
         self._forget("preferences", user_id)
 
     # -- webhook endpoints ---------------------------------------------------------------
+    # The secret is kept sealed (``services.notifications.secretbox``): these verbs seal it on the way in and open it
+    # on the way out, so nothing above them sees the sealed form.
+    secrets: SecretBox | None = None  # set by ``NotificationStore``
+
+    def _sealed(self, secret: str) -> dict:
+        return {"secret": self.secrets.seal(secret), "secret_hint": secret[-4:]}
+
+    def _opened(self, endpoint: dict | None) -> dict | None:
+        if endpoint is not None and "secret" in endpoint:
+            endpoint["secret"] = self.secrets.open(endpoint["secret"])
+        return endpoint
+
     def webhook(self, department: str) -> dict | None:
-        return self.db[WEBHOOKS].find_one({"_id": department})
+        return self._opened(self.db[WEBHOOKS].find_one({"_id": department}))
 
     def webhooks(self) -> list[dict]:
-        return list(self.db[WEBHOOKS].find({}).sort("_id", ASCENDING))
+        """Every endpoint, without its secret (its ``secret_hint`` says which it is)."""
+        return list(self.db[WEBHOOKS].find({}, {"secret": 0}).sort("_id", ASCENDING))
 
     def put_webhook(self, department: str, fields_: dict, secret: str | None, now: datetime) -> tuple[dict, bool]:
         """Create or change a department's endpoint; a new one gets ``secret``. (endpoint, created)."""
         update = {"$set": {**fields_, "updated_at": now}}
         if secret is not None:
-            update["$setOnInsert"] = {"secret": secret, "created_at": now}
+            update["$setOnInsert"] = {**self._sealed(secret), "created_at": now}
         result = self.db[WEBHOOKS].update_one({"_id": department}, update, upsert=True)
         self._forget("webhook", department)
         return self.webhook(department), result.upserted_id is not None
 
     def set_webhook_secret(self, department: str, secret: str, now: datetime) -> dict:
         if self.db[WEBHOOKS].update_one({"_id": department},
-                                        {"$set": {"secret": secret, "updated_at": now}}).matched_count != 1:
+                                        {"$set": {**self._sealed(secret), "updated_at": now}}).matched_count != 1:
             raise NotFound(f"No webhook for department {department}.")
         return self.webhook(department)
+
+    def seal_secrets(self) -> int:
+        """Seal, under the first key, every secret stored in plain text (before sealing existed) or under an older
+        key; returns how many. Run at start: harmless when several replicas do it at once."""
+        sealed = 0
+        for endpoint in self.db[WEBHOOKS].find({}, {"secret": 1}):
+            stored = endpoint.get("secret")
+            if stored is None or self.secrets.up_to_date(stored):
+                continue
+            secret = self.secrets.open(stored)
+            sealed += self.db[WEBHOOKS].update_one({"_id": endpoint["_id"], "secret": stored},
+                                                   {"$set": self._sealed(secret)}).modified_count
+        return sealed
 
     def delete_webhook(self, department: str) -> None:
         self._forget("webhook", department)
@@ -376,3 +405,18 @@ class NotificationStore(MongoStore):
                      for name, keys in by_name.items()]
         for collection, by_name in INDEXES.items()
     }
+
+    def setup(self):
+        super().setup()
+        self.secrets = box_from_config(self.container.config)
+
+    def start(self):
+        super().start()
+        sealed = self.get_dependency(None).seal_secrets()
+        if sealed:
+            _log.info("sealed %d webhook secret(s) under the first key of WEBHOOK_SECRETS_KEY_FILE", sealed)
+
+    def get_dependency(self, worker_ctx):
+        repository = super().get_dependency(worker_ctx)
+        repository.secrets = self.secrets
+        return repository

@@ -95,7 +95,8 @@ class WebhookSchema(Schema):
     updated_at = fields.AwareDateTime()
 
     def _hint(self, doc):
-        return "…" + doc["secret"][-4:]
+        hint = doc.get("secret_hint") or doc.get("secret", "")[-4:]  # a secret from before hints were kept
+        return "…" + hint
 
 
 class WebhookWithSecretSchema(WebhookSchema):

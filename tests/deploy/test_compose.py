@@ -75,3 +75,11 @@ def test_the_notifications_container_gets_mail_and_sms_settings_with_no_secret_d
     assert (env["SMTP_PASSWORD"], env["SMS_GATEWAY_TOKEN"]) == ("from-the-env", "t0ken")
     text = (ROOT / "docker-compose.yml").read_text()
     assert "${SMTP_PASSWORD}" in text and "${SMS_GATEWAY_TOKEN}" in text
+
+
+def test_only_notifications_holds_the_key_sealing_webhook_secrets(rendered):
+    services = rendered["services"]
+    holders = {name for name, svc in services.items()
+               if any(str(secret.get("source", secret)) == "webhook_secrets_key" for secret in svc.get("secrets", []))}
+    assert holders == {"notifications"}
+    assert services["notifications"]["environment"]["WEBHOOK_SECRETS_KEY_FILE"] == "/run/secrets/webhook_secrets_key"

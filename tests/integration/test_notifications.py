@@ -7,12 +7,14 @@ for a back-off or a digest window to pass.
 import json
 
 import pytest
+from cryptography.fernet import Fernet
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook
 
 from services.notifications import signing
+from services.notifications.secretbox import SecretBox
 from services.notifications.service import NotificationsService
 from shared.clock import write_clock_offset
 from shared.events import to_message
@@ -117,12 +119,15 @@ def test_e_mail_arrives_in_each_readers_language(service, config, db, smtp):
     assert {d["state"] for d in deliveries(db, case_id="C-mail")} == {"delivered"}
 
 
-def _webhook(config, auth_keys, url):
+def _webhook(config, auth_keys, url, db=None):
     with rpc_as(config, auth_keys, "admin") as admin:
         status, created = admin.notifications.put_webhook("sanitation", {"url": url})
         assert status == 201 and created["secret"].startswith("whsec_")
         listed = admin.notifications.list_webhooks()["items"]
     assert "secret" not in listed[0] and listed[0]["secret_hint"] == "…" + created["secret"][-4:]
+    if db is not None:  # kept sealed: the database alone does not give it away
+        stored = db.webhooks.find_one({"_id": "sanitation"})["secret"]
+        assert stored.startswith("fernet:") and created["secret"] not in stored
     return created["secret"]
 
 
@@ -130,7 +135,7 @@ def test_a_webhook_that_fails_twice_then_succeeds_is_delivered_once_and_signed(s
                                                                               clock_file):
     receiver = WebhookReceiver(plan=[500, 503]).start()
     try:
-        secret = _webhook(config, auth_keys, receiver.url)
+        secret = _webhook(config, auth_keys, receiver.url, db)
         publish(config, sample_event("case.dispatched", case_id="C-hook"))
         wait_for(lambda: deliveries(db, case_id="C-hook", channel="webhook"), message="webhook filed")
         for attempt in range(3):
@@ -261,3 +266,22 @@ def test_an_sms_goes_through_the_http_gateway_to_the_officer_asked_to_verify(con
         assert body["reference"] == deliveries(db, case_id="C-sms", channel="sms")[0]["_id"]
     finally:
         gateway.stop()
+
+
+def test_secrets_stored_plain_or_under_an_old_key_are_sealed_under_the_first_key_at_start(
+        container_factory, config, db, tmp_path):
+    old_key, new_key = Fernet.generate_key(), Fernet.generate_key()
+    under_old = SecretBox([old_key]).seal("whsec_under_old_key")
+    db.webhooks.insert_many([
+        {"_id": "sanitation", "url": "http://127.0.0.1:9/a", "active": True, "secret": "whsec_stored_plain"},
+        {"_id": "water", "url": "http://127.0.0.1:9/b", "active": True, "secret": under_old},
+    ])
+    key_file = tmp_path / "rotated.key"
+    key_file.write_bytes(new_key + b"\n" + old_key + b"\n")  # a new key first, the old one still there
+    container_factory(NotificationsService, {**config, "WEBHOOK_SECRETS_KEY_FILE": str(key_file)}).start()
+
+    box = SecretBox([new_key])  # the old key could go now
+    stored = {d["_id"]: d for d in db.webhooks.find()}
+    assert box.open(stored["sanitation"]["secret"]) == "whsec_stored_plain"
+    assert box.open(stored["water"]["secret"]) == "whsec_under_old_key"
+    assert (stored["sanitation"]["secret_hint"], stored["water"]["secret_hint"]) == ("lain", "_key")
