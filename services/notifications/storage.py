@@ -382,6 +382,16 @@ class NotificationRepository(Repository):
         _FEED_HEADS[self.db.name] = head
         return head
 
+    def number_old_feed_entries(self) -> int:
+        """Give ``seq`` to feed entries stored before it existed (it repeats ``_id``); returns how many. Without it
+        they are invisible to ``feed_head``, and every append would collide with them until it gave up."""
+        numbered = 0
+        while old := list(self.db[FEED].find({"seq": None}, {"_id": 1}).limit(1000)):
+            for doc in old:
+                numbered += self.db[FEED].update_one({"_id": doc["_id"], "seq": None},
+                                                     {"$set": {"seq": doc["_id"]}}).modified_count
+        return numbered
+
     def feed_holds(self, seq: int) -> bool:
         """Whether entry ``seq`` is still kept (pruning removes the oldest)."""
         return self.db[FEED].find_one({"_id": seq}, {"_id": 1}) is not None
@@ -412,9 +422,13 @@ class NotificationStore(MongoStore):
 
     def start(self):
         super().start()
-        sealed = self.get_dependency(None).seal_secrets()
+        repository = self.get_dependency(None)
+        sealed = repository.seal_secrets()
         if sealed:
             _log.info("sealed %d webhook secret(s) under the first key of WEBHOOK_SECRETS_KEY_FILE", sealed)
+        numbered = repository.number_old_feed_entries()
+        if numbered:
+            _log.info("numbered %d feed entries stored before feed entries had a seq", numbered)
 
     def get_dependency(self, worker_ctx):
         repository = super().get_dependency(worker_ctx)

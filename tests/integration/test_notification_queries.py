@@ -77,6 +77,7 @@ VERBS = {
     "feed_after_grid": lambda r: r.feed_after(10, 20, {"grid": {"$in": ["G1", "G2"]}}),
     "feed_after_department": lambda r: r.feed_after(10, 20, {"departments": "d1"}),
     "append_feed_known": lambda r: r.append_feed({"event_id": "e5"}),
+    "number_old_feed_entries": lambda r: r.number_old_feed_entries(),
 }
 
 

@@ -58,14 +58,18 @@ def db(databases):
     return databases("notifications")
 
 
-@pytest.fixture
-def service(container_factory, config, db):
+def started(container_factory, config, db):
     """The notifications service, with the directory's data already in its stored copy (no directory needed)."""
     for kind, data in reference_data().items():
         db[REFERENCE].insert_one({"_id": kind, "revision": 1, "data": data})
     container = container_factory(NotificationsService, config)
     container.start()
     return container
+
+
+@pytest.fixture
+def service(container_factory, config, db):
+    return started(container_factory, config, db)
 
 
 def publish(config, event):
@@ -285,3 +289,13 @@ def test_secrets_stored_plain_or_under_an_old_key_are_sealed_under_the_first_key
     assert box.open(stored["sanitation"]["secret"]) == "whsec_stored_plain"
     assert box.open(stored["water"]["secret"]) == "whsec_under_old_key"
     assert (stored["sanitation"]["secret_hint"], stored["water"]["secret_hint"]) == ("lain", "_key")
+
+
+def test_feed_entries_stored_before_they_had_a_seq_are_numbered_at_start_and_the_feed_goes_on(
+        container_factory, config, db):
+    db.feed.insert_many([{"_id": n, "event_id": f"old-{n}", "case_id": "C-old"} for n in (1, 2, 3)])
+    started(container_factory, config, db)
+    assert sorted((d["_id"], d.get("seq")) for d in db.feed.find()) == [(1, 1), (2, 2), (3, 3)]
+    publish(config, sample_event("case.reported", case_id="C-after-old"))
+    (entry,) = wait_for(lambda: list(db.feed.find({"case.case_id": "C-after-old"})), message="appended")
+    assert entry["seq"] == 4
