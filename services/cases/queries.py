@@ -4,9 +4,9 @@ Every query is one flat document — equality and ranges on fields, no ``$and`` 
 ``$or`` at the top — and names the field whose index answers it, the most selective
 one it constrains: the storage puts that clause first, because the embedded store
 (SecantusDB) looks up the first clause an index leads with and checks the others on
-what it finds; a hint would make it walk the whole index (tests check the rule). Sorting uses single-field keys
-(``_id`` is time-ordered; ``deadline_key``, ``priority_key``), so a page cursor is a
-plain range.
+what it finds; a hint would make it walk the whole index (tests check the rule). Sorting by deadline or priority
+uses single-field keys ending in the id (``deadline_key``, ``priority_key``), so a page cursor is a plain range;
+newest and oldest go by ``created_at`` a window of time at a time (``CaseRepository.find``).
 """
 
 from datetime import UTC, datetime
@@ -20,8 +20,8 @@ from shared.errors import ValidationFailed
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 SORTS = {
-    "newest": ("_id", DESCENDING),
-    "oldest": ("_id", ASCENDING),
+    "newest": ("created_at", DESCENDING),
+    "oldest": ("created_at", ASCENDING),
     "deadline": ("deadline_key", ASCENDING),
     "priority": ("priority_key", ASCENDING),
 }

@@ -1,12 +1,21 @@
 """Every filter of the case list is answered from an index (``tests.support.plans``), and answered right."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from pymongo import MongoClient, monitoring
 
 from services.cases import queries
-from services.cases.storage import INDEX_OF, CaseRepository, CaseStore, _leading
+from services.cases.storage import (
+    FIRST_WINDOW,
+    INDEX_OF,
+    CaseRepository,
+    CaseStore,
+    _leading,
+    encode_cursor,
+)
 from shared.auth import Identity
+from shared.errors import ValidationFailed
 from tests.support.plans import answering_index
 
 OPERATOR = Identity("op", frozenset({"operator"}))
@@ -95,3 +104,108 @@ def test_reportings_view_of_a_case_keeps_when_it_was_reported_whatever_order_the
     view = repository.case_view("C1")
     assert (view["status"], view["department"], view["version"], view["reported_at"]) == (
         "dispatched", "sanitation", 3, NOW)
+
+
+# -- newest and oldest first, a window of time at a time ---------------------------------------------------------
+class _Reads(monitoring.CommandListener):
+    def __init__(self):
+        self.finds: list[dict] = []
+
+    def started(self, event):
+        if event.command_name == "find":
+            self.finds.append(dict(event.command))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def _spread_cases() -> list[dict]:
+    """Cases over years, days and the last hour, some sharing a millisecond (the store keeps no finer)."""
+    moments = ([NOW - timedelta(minutes=m) for m in range(0, 50, 2)]
+               + [NOW - timedelta(days=d, minutes=7) for d in range(1, 40)]
+               + [NOW - timedelta(days=400 + d) for d in range(0, 30)]
+               + [NOW - timedelta(minutes=30)] * 4 + [NOW - timedelta(days=3, minutes=7)] * 3)
+    return [{"_id": f"C{i:026d}", "status": ("reported", "dispatched", "closed")[i % 3], "grid": f"G{i % 3}",
+             "category": "sanitation",
+             "departments": ["sanitation"], "created_at": moment, "stage_deadline": NOW + timedelta(days=i % 3 - 1),
+             "suspended": False}
+            for i, moment in enumerate(moments)]
+
+
+@pytest.fixture(scope="module")
+def spread(mongo_server):
+    reads = _Reads()
+    client = MongoClient(mongo_server.uri, tz_aware=True, event_listeners=[reads])
+    db = client["cgt_case_queries_spread"]
+    db.drop_collection("cases")
+    for index in CaseStore.indexes["cases"]:
+        db.cases.create_indexes([index])
+    cases = _spread_cases()
+    db.cases.insert_many(cases)
+    yield CaseRepository(db, None), reads, cases
+    client.close()
+
+
+def _all_pages(repository, filters, limit, identity):
+    query, sort = queries.build(filters, identity, NOW)
+    ids, cursor = [], None
+    while True:
+        page, cursor = repository.find(query, sort=sort, limit=limit, cursor=cursor, index=queries.index_for(query))
+        assert len(page) <= limit
+        ids += [c["_id"] for c in page]
+        if cursor is None:
+            return ids
+
+
+TWO_GRIDS = Identity("o2", frozenset({"grid_officer"}), grids=frozenset({"G1", "G2"}))
+LISTS = [(OPERATOR, {}), (OPERATOR, {"grid": "G1"}), (OPERATOR, {"overdue": True}),
+         (OPERATOR, {"status": "reported,dispatched"}), (TWO_GRIDS, {}), (TWO_GRIDS, {"status": "closed"})]
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+@pytest.mark.parametrize(("identity", "filters"), LISTS,
+                         ids=["all", "grid", "overdue", "two-statuses", "officer-two-grids", "officer-closed"])
+@pytest.mark.parametrize("limit", [1, 4, 7, 50, 200])
+def test_newest_and_oldest_page_through_every_case_once_in_order(spread, sort, identity, filters, limit):
+    repository, _, cases = spread
+    query, _ = queries.build({"sort": sort, **filters}, identity, NOW)
+    wanted = [c for c in cases if all(_matches(c, k, v) for k, v in query.items())]
+    key = sorted(wanted, key=lambda c: (c["created_at"], c["_id"]), reverse=sort == "newest")
+    assert wanted and _all_pages(repository, {"sort": sort, **filters}, limit, identity) == [c["_id"] for c in key]
+
+
+def _matches(case, field, condition):
+    value = case.get(field)
+    if isinstance(condition, dict):
+        checks = {"$gte": lambda b: value >= b, "$lte": lambda b: value <= b, "$lt": lambda b: value < b,
+                  "$in": lambda b: value in b}
+        return all(checks[op](bound) for op, bound in condition.items())
+    return value == condition
+
+
+def test_the_first_page_of_the_newest_reads_the_last_hour_not_the_collection(spread):
+    repository, reads, _ = spread
+    reads.finds.clear()
+    query, sort = queries.build({}, OPERATOR, NOW)
+    page, cursor = repository.find(query, sort=sort, limit=20, cursor=None, index=queries.index_for(query))
+    assert len(page) == 20 and cursor
+    (first,) = reads.finds  # the last hour holds 29 cases: one window filled the page
+    assert first["filter"]["created_at"] == {"$lte": NOW, "$gte": NOW - FIRST_WINDOW}
+    reads.finds.clear()
+    page, _ = repository.find(query, sort=sort, limit=20, cursor=cursor, index=queries.index_for(query))
+    assert len(page) == 20
+    # the cursor's moment, the rest of the hour, then windows of 8 h, 64 h and 21 days: never the year-old cases
+    windows = [f["filter"]["created_at"] for f in reads.finds]
+    assert isinstance(windows[0], datetime) and all(w["$gte"] > NOW - timedelta(days=30) for w in windows[1:])
+
+
+def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(spread):
+    repository, _, _ = spread
+    query, sort = queries.build({}, OPERATOR, NOW)
+    for forged in ("bm90LWEtY3Vyc29y", encode_cursor("C0001")):
+        with pytest.raises(ValidationFailed) as refused:
+            repository.find(query, sort=sort, limit=5, cursor=forged, index=queries.index_for(query))
+        assert "cursor" in refused.value.details["fields"], refused.value
