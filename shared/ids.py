@@ -6,6 +6,7 @@ make them safe to generate in any replica without coordination.
 
 import os
 import time
+from datetime import UTC, datetime
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -28,3 +29,19 @@ def ulid(now_ms: int | None = None) -> str:
 def new_id(prefix: str) -> str:
     """A prefixed id such as ``C01JD...``; the prefix tells what the id names."""
     return f"{prefix}{ulid()}"
+
+
+def first_id_at(prefix: str, moment: datetime) -> str:
+    """The smallest id ``prefix`` can have at ``moment``: ids from then on sort at or after it."""
+    return prefix + _encode(max(0, int(moment.timestamp() * 1000)), 10)
+
+
+def moment_of(id_: str, prefix: str) -> datetime:
+    """When the id ``prefix`` + ULID was made (to the millisecond); ValueError for anything else."""
+    part = id_[len(prefix):len(prefix) + 10]
+    if not id_.startswith(prefix) or len(part) != 10 or any(c not in _ALPHABET for c in part):
+        raise ValueError(f"not an id of {prefix!r}: {id_!r}")
+    ms = 0
+    for c in part:
+        ms = ms * 32 + _ALPHABET.index(c)
+    return datetime.fromtimestamp(ms / 1000, UTC)

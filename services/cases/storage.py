@@ -5,7 +5,7 @@ Every query the API offers is answered from an index (tests check the plans).
 
 import base64
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cachetools import TTLCache
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -17,12 +17,11 @@ from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events import Event
 from shared.mongo import SEEN_FIELD, MongoStore, Repository
 from shared.outbox import OUTBOX_FIELD
+from shared.windows import spans
 
 CASES = "cases"
 POLICIES = "escalation_policies"
 CREATED = "created_at"
-# The case list reads newest (or oldest) first a window of time at a time (``CaseRepository._find_by_time``).
-FIRST_WINDOW, WINDOW_GROWTH = timedelta(hours=1), 8
 _HIDDEN = {OUTBOX_FIELD: 0, SEEN_FIELD: 0}
 
 
@@ -171,16 +170,12 @@ class CaseRepository(Repository):
 
     def _find_by_time(self, query: dict, direction: int, limit: int, cursor: str | None,
                       index: str) -> tuple[list, str | None]:
-        """Newest or oldest first, in windows of time that grow until the page is full.
+        """Newest or oldest first, a window of time at a time (``shared.windows``) until the page is full.
 
-        The embedded store reads every case an index range holds before it sorts and
-        limits (an unfiltered list took ~0.6 s at 20,000 cases, and grew with them), so
-        the range is asked a window at a time: the last hour, then eight times as
-        much, and so on. A page costs what its cases' windows hold, not the collection.
         Where the answering index does not lead to ``created_at``, or its field is not
         asked by equality (overdue: by stage deadline; not supervised), one window spans
-        it all. Pages go by (``created_at``, ``_id``): the
-        store keeps milliseconds, so several cases may share a moment.
+        it all. Pages go by (``created_at``, ``_id``): the store keeps milliseconds, so
+        several cases may share a moment.
         """
         order = [(CREATED, direction), ("_id", direction)]
         newest = direction == DESCENDING
@@ -194,20 +189,15 @@ class CaseRepository(Repository):
             start, start_open = moment, True
         lead = query.get(index)
         bounded = index == CREATED or (index in WINDOWED and (not isinstance(lead, dict) or set(lead) == {"$in"}))
-        width = FIRST_WINDOW if bounded else None
-        while len(found) <= limit:
-            if width is None:
-                far = end
-            else:
-                far = max(end, start - width) if newest else min(end, start + width)
-            if newest:  # [far, start], then [far', far) and so on down to the query's lower bound
-                window = {"$lt" if start_open else "$lte": start, "$gte": far}
-            else:  # [start, far), then [far, far') and so on up to the query's upper bound
-                window = {"$gt" if start_open else "$gte": start, "$lte" if far == end else "$lt": far}
-            found += self._read({**query, CREATED: window}, index, order, limit + 1 - len(found))
-            if far == end:
+        for near, far in spans(start, end, backwards=newest) if bounded else [(start, end)]:
+            if len(found) > limit:
                 break
-            start, start_open, width = far, newest, width * WINDOW_GROWTH
+            if newest:  # [far, near], then [far', far) and so on down to the query's lower bound
+                window = {"$lt" if start_open else "$lte": near, "$gte": far}
+            else:  # [near, far), then [far, far') and so on up to the query's upper bound
+                window = {"$gt" if start_open else "$gte": near, "$lte" if far == end else "$lt": far}
+            found += self._read({**query, CREATED: window}, index, order, limit + 1 - len(found))
+            start_open = newest
         more = len(found) > limit
         found = found[:limit]
         return found, (encode_time_cursor(found[-1][CREATED], found[-1]["_id"]) if more else None)

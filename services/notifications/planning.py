@@ -16,6 +16,7 @@ from shared.events import Event, to_message
 from shared.ids import new_id
 
 _ROLE = {rules.DEPARTMENT: "lead", rules.ASSISTING: "assisting"}
+INBOX_PREFIX = "N"  # an inbox entry's id: N + a ULID, which says when it was made (the inbox reads by it)
 
 
 @dataclass
@@ -82,7 +83,7 @@ def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tup
     r, p = entry.recipient, event.payload
     title, body = titles
     doc = {
-        "_id": new_id("N"),
+        "_id": new_id(INBOX_PREFIX),
         "dedup_key": dedup_key(event, r, rules.INBOX),
         "kind": event.type,
         "recipient": {"kind": r.kind, "id": r.id},

@@ -9,7 +9,7 @@ they were read with, so each is sent by one process only, however many replicas 
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cachetools import TTLCache
 from eventlet.semaphore import Semaphore
@@ -17,9 +17,12 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.notifications.delivery import ASSEMBLING, DEAD, DIGESTED, HELD, PENDING, SENDING
+from services.notifications.planning import INBOX_PREFIX
 from services.notifications.secretbox import SecretBox, box_from_config
-from shared.errors import NotFound
+from shared.errors import NotFound, ValidationFailed
+from shared.ids import first_id_at, moment_of
 from shared.mongo import MongoStore, Repository
+from shared.windows import spans
 
 INBOX = "inbox"
 DELIVERIES = "deliveries"
@@ -150,27 +153,42 @@ class NotificationRepository(Repository):
 
     # -- inboxes -----------------------------------------------------------------------
     def department_inbox(self, department: str, limit: int, before: str | None) -> list[dict]:
-        query = {"department": department}
-        if before:
-            query["_id"] = {"$lt": before}
-        return list(self.db[INBOX].find(query, _HIDDEN).sort("_id", DESCENDING).limit(limit))
+        return self._newest({"department": department}, limit, before, "before")
 
     def personal_inbox(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
         """Unread first, then read, newest first in each; the cursor says which part and where."""
         part, _, after = (cursor or "u:").partition(":")
+        if part not in ("u", "r"):
+            raise ValidationFailed.from_messages({"cursor": ["Not a cursor this API gave out."]})
         items: list[dict] = []
         for read in (False, True):
             if part == "r" and not read:
                 continue
-            query = {"user_id": user_id, "read": read}
-            if after and part == ("r" if read else "u"):
-                query["_id"] = {"$lt": after}
-            want = limit + 1 - len(items)
-            items += list(self.db[INBOX].find(query, _HIDDEN).sort("_id", DESCENDING).limit(want))
+            before = after if after and part == ("r" if read else "u") else None
+            items += self._newest({"user_id": user_id, "read": read}, limit + 1 - len(items), before, "cursor")
             if len(items) > limit:
                 items = items[:limit]
                 return items, f"{'r' if items[-1]['read'] else 'u'}:{items[-1]['_id']}"
         return items, None
+
+    def _newest(self, query: dict, limit: int, before: str | None, field: str) -> list[dict]:
+        """``limit`` entries of ``query``, newest first, older than the entry ``before``: a window of time at a
+        time (``shared.windows``; an entry's id carries when it was made), so an inbox nobody empties costs a page
+        what its newest windows hold, not everything in it."""
+        try:
+            start = moment_of(before, INBOX_PREFIX) if before else datetime.now(UTC)
+        except ValueError:
+            raise ValidationFailed.from_messages({field: ["Not an entry of this inbox."]}) from None
+        found: list[dict] = []
+        upper = before
+        for _, far in spans(start, None):
+            ids = {**({"$lt": upper} if upper else {}), **({"$gte": first_id_at(INBOX_PREFIX, far)} if far else {})}
+            window = {**query, "_id": ids} if ids else query
+            found += self.db[INBOX].find(window, _HIDDEN).sort("_id", DESCENDING).limit(limit - len(found))
+            if len(found) >= limit or far is None:
+                return found
+            upper = first_id_at(INBOX_PREFIX, far)
+        return found
 
     def unread_count(self, user_id: str) -> int:
         return self.db[INBOX].count_documents({"user_id": user_id, "read": False})

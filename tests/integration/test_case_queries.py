@@ -3,11 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from services.cases import queries
 from services.cases.storage import (
-    FIRST_WINDOW,
     INDEX_OF,
     CaseRepository,
     CaseStore,
@@ -16,7 +15,9 @@ from services.cases.storage import (
 )
 from shared.auth import Identity
 from shared.errors import ValidationFailed
+from shared.windows import FIRST_WINDOW
 from tests.support.plans import answering_index
+from tests.support.recording import Recorder
 
 OPERATOR = Identity("op", frozenset({"operator"}))
 OFFICER = Identity("o", frozenset({"grid_officer"}), grids=frozenset({"G1"}))
@@ -38,7 +39,6 @@ def repository(mongo_server):
         for i in range(300)
     ])
     return CaseRepository(db, None)
-
 
 
 FILTERS = [{}, {"status": "dispatched"}, {"category": "sanitation"}, {"grid": "G1"}, {"community": "M1"},
@@ -107,19 +107,6 @@ def test_reportings_view_of_a_case_keeps_when_it_was_reported_whatever_order_the
 
 
 # -- newest and oldest first, a window of time at a time ---------------------------------------------------------
-class _Reads(monitoring.CommandListener):
-    def __init__(self):
-        self.finds: list[dict] = []
-
-    def started(self, event):
-        if event.command_name == "find":
-            self.finds.append(dict(event.command))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
 
 
 def _spread_cases() -> list[dict]:
@@ -137,7 +124,7 @@ def _spread_cases() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def spread(mongo_server):
-    reads = _Reads()
+    reads = Recorder()
     client = MongoClient(mongo_server.uri, tz_aware=True, event_listeners=[reads])
     db = client["cgt_case_queries_spread"]
     db.drop_collection("cases")
@@ -188,17 +175,17 @@ def _matches(case, field, condition):
 
 def test_the_first_page_of_the_newest_reads_the_last_hour_not_the_collection(spread):
     repository, reads, _ = spread
-    reads.finds.clear()
+    reads.reads.clear()
     query, sort = queries.build({}, OPERATOR, NOW)
     page, cursor = repository.find(query, sort=sort, limit=20, cursor=None, index=queries.index_for(query))
     assert len(page) == 20 and cursor
-    (first,) = reads.finds  # the last hour holds 29 cases: one window filled the page
+    (first,) = reads.reads  # the last hour holds 29 cases: one window filled the page
     assert first["filter"]["created_at"] == {"$lte": NOW, "$gte": NOW - FIRST_WINDOW}
-    reads.finds.clear()
+    reads.reads.clear()
     page, _ = repository.find(query, sort=sort, limit=20, cursor=cursor, index=queries.index_for(query))
     assert len(page) == 20
     # the cursor's moment, the rest of the hour, then windows of 8 h, 64 h and 21 days: never the year-old cases
-    windows = [f["filter"]["created_at"] for f in reads.finds]
+    windows = [f["filter"]["created_at"] for f in reads.reads]
     assert isinstance(windows[0], datetime) and all(w["$gte"] > NOW - timedelta(days=30) for w in windows[1:])
 
 

@@ -4,27 +4,16 @@ read by the rule its executor follows (``tests.support.plans``)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from services.notifications.storage import NotificationRepository, NotificationStore
+from shared.ids import ulid
 from tests.support.plans import answering_index, index_keys
+from tests.support.recording import Recorder
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-class Recorder(monitoring.CommandListener):
-    def __init__(self):
-        self.reads: list[dict] = []
-
-    def started(self, event):
-        if event.command_name in ("find", "aggregate"):
-            self.reads.append(dict(event.command))
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
+# inbox entries made a minute apart, up to now (an entry's id says when it was made)
+INBOX_IDS = [f"N{ulid(int(datetime.now(UTC).timestamp() * 1000) - (300 - i) * 60_000)}" for i in range(300)]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +24,7 @@ def store(mongo_server):
     for collection, models in NotificationStore.indexes.items():
         db.drop_collection(collection)
         db[collection].create_indexes(models)
-    db.inbox.insert_many([{"_id": f"N{i:04d}", "dedup_key": f"k{i}", "user_id": f"u{i % 7}", "read": i % 2 == 0,
+    db.inbox.insert_many([{"_id": INBOX_IDS[i], "dedup_key": f"k{i}", "user_id": f"u{i % 7}", "read": i % 2 == 0,
                            "department": f"d{i % 3}", "case_id": f"C{i % 50}", "created_at": NOW}
                           for i in range(300)])
     db.deliveries.insert_many([{"_id": f"D{i:04d}", "dedup_key": f"k{i}", "state": ("pending", "held", "dead")[i % 3],
@@ -57,9 +46,9 @@ VERBS = {
     "preferences_of": lambda r: r.preferences_of(["u1", "u2"]),
     "departments_with_webhooks": lambda r: r.departments_with_webhooks(["d1"]),
     "recent_counts": lambda r: r.recent_counts([("user:u1", "email")], NOW - timedelta(minutes=1), cap=5),
-    "department_inbox": lambda r: r.department_inbox("d1", 20, "N0200"),
+    "department_inbox": lambda r: r.department_inbox("d1", 20, INBOX_IDS[200]),
     "personal_inbox": lambda r: r.personal_inbox("u1", 30, None),
-    "personal_inbox_next": lambda r: r.personal_inbox("u1", 5, "r:N0100"),
+    "personal_inbox_next": lambda r: r.personal_inbox("u1", 5, f"r:{INBOX_IDS[100]}"),
     "unread_count": lambda r: r.unread_count("u1"),
     "subscriptions_of": lambda r: r.subscriptions_of("u1"),
     "subscribe_again": lambda r: r.subscribe({"_id": "S9999", "user_id": "u1", "key": "grid:G1"}),
@@ -79,7 +68,6 @@ VERBS = {
     "append_feed_known": lambda r: r.append_feed({"event_id": "e5"}),
     "number_old_feed_entries": lambda r: r.number_old_feed_entries(),
 }
-
 
 
 # Read whole, on purpose: one endpoint per department, a few dozen documents.

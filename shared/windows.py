@@ -1,0 +1,31 @@
+"""Newest (or oldest) first, a window of time at a time.
+
+The embedded store (SecantusDB) reads every document an index range holds before it
+sorts and limits, so "the 30 newest" over an unbounded range costs the whole range and
+grows with the data (a case list page took ~1.2 s at 20,000 cases). Asked a window at
+a time — the last hour, then eight times as much, and so on until the page is full —
+a page costs what its windows hold. The windows cut the very field the page is sorted
+by, so the answer is exact whatever the data's spread; only the cost depends on it.
+"""
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+FIRST_WINDOW, GROWTH = timedelta(hours=1), 8
+_FOREVER = timedelta(days=365 * 100)  # past this a window without an end goes to the end
+
+
+def spans(start: datetime, end: datetime | None, *, backwards: bool = True) -> Iterator[tuple[datetime, datetime | None]]:
+    """``(near, far)`` from ``start`` towards ``end`` (None: no end): each span starts where the last one stopped
+    and is ``GROWTH`` times as wide; the last one's ``far`` is ``end``."""
+    near, width = start, FIRST_WINDOW
+    while True:
+        if end is None and width > _FOREVER:
+            yield near, None
+            return
+        far = near - width if backwards else near + width
+        if end is not None and (far <= end if backwards else far >= end):
+            yield near, end
+            return
+        yield near, far
+        near, width = far, width * GROWTH
