@@ -15,6 +15,9 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+# ids: a prefix and a ULID, which says when it was made (lists page by it: ``storage._newest``)
+INBOX_PREFIX, DELIVERY_PREFIX = "N", "D"
+
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
 HELD, DIGESTED, SKIPPED, ASSEMBLING = "held", "digested", "skipped", "assembling"
 # what the courier picks up when due: new work, lapsed claims, digests whose assembly was cut short

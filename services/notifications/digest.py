@@ -15,7 +15,7 @@ let one more through: the threshold is a soft limit (``threshold`` + workers).
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from services.notifications.delivery import ASSEMBLING
+from services.notifications.delivery import ASSEMBLING, DELIVERY_PREFIX
 
 URGENT = "urgent"
 
@@ -53,7 +53,7 @@ def groups(held: list[dict]) -> list[list[dict]]:
 def digest_for(members: list[dict], new_id, now: datetime, lease_until: datetime) -> dict:
     """The delivery that carries ``members`` (held for one recipient and channel) as one message."""
     first = members[0]
-    digest_id = new_id("D")
+    digest_id = new_id(DELIVERY_PREFIX)
     return {
         "_id": digest_id,
         "dedup_key": f"digest:{digest_id}",

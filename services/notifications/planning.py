@@ -9,14 +9,13 @@ from dataclasses import asdict, dataclass, field
 
 from services.notifications import rules
 from services.notifications.audiences import Addressed, Recipient
-from services.notifications.delivery import HELD, PENDING, SKIPPED
+from services.notifications.delivery import DELIVERY_PREFIX, HELD, INBOX_PREFIX, PENDING, SKIPPED
 from services.notifications.digest import BurstRule, is_urgent
 from services.notifications.messages import Messages
 from shared.events import Event, to_message
 from shared.ids import new_id
 
 _ROLE = {rules.DEPARTMENT: "lead", rules.ASSISTING: "assisting"}
-INBOX_PREFIX = "N"  # an inbox entry's id: N + a ULID, which says when it was made (the inbox reads by it)
 
 
 @dataclass
@@ -110,7 +109,7 @@ def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tup
 
 def _delivery(event: Event, r: Recipient, channel: str, urgent: bool, now) -> dict:
     return {
-        "_id": new_id("D"),
+        "_id": new_id(DELIVERY_PREFIX),
         "dedup_key": dedup_key(event, r, channel),
         "event_id": event.event_id,
         "event_type": event.type,

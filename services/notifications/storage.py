@@ -16,8 +16,16 @@ from eventlet.semaphore import Semaphore
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.notifications.delivery import ASSEMBLING, DEAD, DIGESTED, HELD, PENDING, SENDING
-from services.notifications.planning import INBOX_PREFIX
+from services.notifications.delivery import (
+    ASSEMBLING,
+    DEAD,
+    DELIVERY_PREFIX,
+    DIGESTED,
+    HELD,
+    INBOX_PREFIX,
+    PENDING,
+    SENDING,
+)
 from services.notifications.secretbox import SecretBox, box_from_config
 from shared.errors import NotFound, ValidationFailed
 from shared.ids import first_id_at, moment_of
@@ -171,23 +179,24 @@ class NotificationRepository(Repository):
                 return items, f"{'r' if items[-1]['read'] else 'u'}:{items[-1]['_id']}"
         return items, None
 
-    def _newest(self, query: dict, limit: int, before: str | None, field: str) -> list[dict]:
-        """``limit`` entries of ``query``, newest first, older than the entry ``before``: a window of time at a
-        time (``shared.windows``; an entry's id carries when it was made), so an inbox nobody empties costs a page
-        what its newest windows hold, not everything in it."""
+    def _newest(self, query: dict, limit: int, before: str | None, field: str, *, collection: str = INBOX,
+                prefix: str = INBOX_PREFIX, projection: dict = _HIDDEN) -> list[dict]:
+        """``limit`` documents of ``query``, newest first, older than the one ``before``: a window of time at a
+        time (``shared.windows``; an id says when it was made), so a page of an inbox nobody empties costs what its
+        newest windows hold, not everything in it. ``field``: what the request called ``before``."""
         try:
-            start = moment_of(before, INBOX_PREFIX) if before else datetime.now(UTC)
+            start = moment_of(before, prefix) if before else datetime.now(UTC)
         except ValueError:
-            raise ValidationFailed.from_messages({field: ["Not an entry of this inbox."]}) from None
+            raise ValidationFailed.from_messages({field: ["Not a cursor this API gave out."]}) from None
         found: list[dict] = []
         upper = before
         for _, far in spans(start, None):
-            ids = {**({"$lt": upper} if upper else {}), **({"$gte": first_id_at(INBOX_PREFIX, far)} if far else {})}
+            ids = {**({"$lt": upper} if upper else {}), **({"$gte": first_id_at(prefix, far)} if far else {})}
             window = {**query, "_id": ids} if ids else query
-            found += self.db[INBOX].find(window, _HIDDEN).sort("_id", DESCENDING).limit(limit - len(found))
+            found += self.db[collection].find(window, projection).sort("_id", DESCENDING).limit(limit - len(found))
             if len(found) >= limit or far is None:
                 return found
-            upper = first_id_at(INBOX_PREFIX, far)
+            upper = first_id_at(prefix, far)
         return found
 
     def unread_count(self, user_id: str) -> int:
@@ -343,10 +352,8 @@ class NotificationRepository(Repository):
     # -- who was told what ---------------------------------------------------------------
     def deliveries(self, by: str, value: str, limit: int, before: str | None) -> list[dict]:
         """Newest first, ``by`` ``case`` (a case id) or ``recipient`` (``user:…``/``department:…``)."""
-        query = {"case_id" if by == "case" else "recipient_key": value}
-        if before:
-            query["_id"] = {"$lt": before}
-        return list(self.db[DELIVERIES].find(query, {"body": 0, "message.html": 0}).sort("_id", DESCENDING).limit(limit))
+        return self._newest({"case_id" if by == "case" else "recipient_key": value}, limit, before, "before",
+                            collection=DELIVERIES, prefix=DELIVERY_PREFIX, projection={"body": 0, "message.html": 0})
 
     def dead(self, limit: int) -> list[dict]:
         return list(self.db[DELIVERIES].find({"state": DEAD}, {"body": 0, "message.html": 0})

@@ -1,4 +1,4 @@
-"""Inboxes page newest first a window of time at a time (``shared.windows``): every entry once, in order, and a
+"""Inboxes (and who was told what) page newest first a window of time at a time (``shared.windows``): every entry once, in order, and a
 first page that reads the last hour of an inbox nobody empties, not all of it."""
 
 import time
@@ -30,6 +30,8 @@ def inbox(mongo_server):
     entries = [{"_id": f"N{ulid(NOW_MS - age)}", "dedup_key": f"k{i}", "user_id": "op1", "read": i % 3 == 0,
                 "department": "sanitation", "created_at": datetime.now(UTC)} for i, age in enumerate(AGES)]
     db.inbox.insert_many(entries)
+    db.deliveries.insert_many([{"_id": f"D{e['_id'][1:]}", "dedup_key": e["dedup_key"], "recipient_key": "user:op1",
+                                "case_id": "C1", "state": "delivered"} for e in entries])
     yield NotificationRepository(db, None), reads, entries
     client.drop_database(db.name)
     client.close()
@@ -78,3 +80,15 @@ def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(inbox, cursor):
     with pytest.raises(ValidationFailed) as refused:
         repository.personal_inbox("op1", 10, cursor)
     assert "cursor" in refused.value.details["fields"]
+
+
+def test_who_was_told_pages_the_same_way(inbox):
+    repository, _, entries = inbox
+    seen, before = [], None
+    while True:
+        page = repository.deliveries("recipient", "user:op1", 8, before)
+        seen += [d["_id"] for d in page[:7]]
+        if len(page) <= 7:
+            break
+        before = page[6]["_id"]
+    assert seen == sorted((f"D{e['_id'][1:]}" for e in entries), reverse=True)

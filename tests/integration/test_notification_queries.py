@@ -14,6 +14,7 @@ from tests.support.recording import Recorder
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 # inbox entries made a minute apart, up to now (an entry's id says when it was made)
 INBOX_IDS = [f"N{ulid(int(datetime.now(UTC).timestamp() * 1000) - (300 - i) * 60_000)}" for i in range(300)]
+DELIVERY_IDS = [f"D{entry[1:]}" for entry in INBOX_IDS]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def store(mongo_server):
     db.inbox.insert_many([{"_id": INBOX_IDS[i], "dedup_key": f"k{i}", "user_id": f"u{i % 7}", "read": i % 2 == 0,
                            "department": f"d{i % 3}", "case_id": f"C{i % 50}", "created_at": NOW}
                           for i in range(300)])
-    db.deliveries.insert_many([{"_id": f"D{i:04d}", "dedup_key": f"k{i}", "state": ("pending", "held", "dead")[i % 3],
+    db.deliveries.insert_many([{"_id": DELIVERY_IDS[i], "dedup_key": f"k{i}", "state": ("pending", "held", "dead")[i % 3],
                                 "due_at": NOW, "recipient_key": f"user:u{i % 7}", "channel": "email",
                                 "created_at": NOW, "case_id": f"C{i % 50}", "digest_id": f"G{i % 9}"}
                                for i in range(300)])
@@ -57,7 +58,7 @@ VERBS = {
     "due": lambda r: r.due("pending", NOW, 50),
     "claim_due": lambda r: r.claim_due("held", NOW, NOW + timedelta(minutes=1), 5),
     "digest_members": lambda r: r.digest_members("G1"),
-    "deliveries_for_case": lambda r: r.deliveries("case", "C1", 20, "D0200"),
+    "deliveries_for_case": lambda r: r.deliveries("case", "C1", 20, DELIVERY_IDS[200]),
     "deliveries_for_recipient": lambda r: r.deliveries("recipient", "user:u1", 20, None),
     "dead": lambda r: r.dead(50),
     "feed_head": lambda r: r.feed_head(),
