@@ -18,7 +18,7 @@
 6. waits until ``/readyz`` answers (and, in demo mode, until every service holds the
    demo data), prints what is where and the demo sign-ins, then supervises: a
    process that dies is restarted (with back-off), so killing one loses nothing.
-   Its processes die with it (even when it is killed), and with
+   Its processes are killed with it (even when it is killed), and with
    ``CIVICGRID_EXIT_WITH_PARENT`` it stops when whoever started it is gone.
 
 The e2e tests start the platform through this same module. Settings come from the
@@ -84,12 +84,14 @@ class LaunchError(Exception):
 
 
 def bound_to_launcher(argv: list[str]) -> list[str]:
-    """``argv`` run so that the process gets SIGTERM when the launcher dies, even by SIGKILL: a launcher killed
-    never leaves services and stores running unsupervised. util-linux's ``setpriv --pdeathsig`` (Linux; elsewhere
-    the command runs as it is). The signal follows the *thread* that started the child: the launcher starts
-    children from its main thread only."""
+    """``argv`` run so that the process is killed when the launcher dies, even by SIGKILL: a launcher killed never
+    leaves services and stores running unsupervised. util-linux's ``setpriv --pdeathsig`` (Linux; elsewhere the
+    command runs as it is). The signal follows the *thread* that started the child, and the kernel sends it again
+    each time the child passes to another of the dying launcher's threads: a second SIGTERM makes ``nameko run``'s
+    stop fail half-way and the process hang (seen in CI), so it is SIGKILL, which the platform is built to survive
+    (acks after commit, stores that sync every commit). The launcher starts children from its main thread only."""
     setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
-    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else argv
+    return [setpriv, "--pdeathsig", "KILL", "--", *argv] if setpriv else argv
 
 
 def max_workers(name: str, env: dict) -> str | None:
