@@ -26,6 +26,7 @@ environment (see docs/configuration.md); flags override the few that matter here
 """
 
 import argparse
+import functools
 import json
 import os
 import secrets
@@ -90,8 +91,25 @@ def bound_to_launcher(argv: list[str]) -> list[str]:
     each time the child passes to another of the dying launcher's threads: a second SIGTERM makes ``nameko run``'s
     stop fail half-way and the process hang (seen in CI), so it is SIGKILL, which the platform is built to survive
     (acks after commit, stores that sync every commit). The launcher starts children from its main thread only."""
+    prefix = _pdeathsig_prefix()
+    return [*prefix, *argv]
+
+
+@functools.cache
+def _pdeathsig_prefix() -> tuple[str, ...]:
+    """``setpriv --pdeathsig KILL --`` where it works (util-linux 2.33 and later), else nothing: an older setpriv
+    would make every child exit at once with "unrecognized option"."""
     setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
-    return [setpriv, "--pdeathsig", "KILL", "--", *argv] if setpriv else argv
+    if setpriv is None:
+        return ()
+    prefix = (setpriv, "--pdeathsig", "KILL", "--")
+    try:
+        works = subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        works = False
+    if not works:
+        say("setpriv cannot set a parent-death signal here: services and stores outlive a launcher that is killed")
+    return prefix if works else ()
 
 
 def max_workers(name: str, env: dict) -> str | None:

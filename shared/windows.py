@@ -20,12 +20,13 @@ def spans(start: datetime, end: datetime | None, *, backwards: bool = True) -> I
     and is ``GROWTH`` times as wide; the last one's ``far`` is ``end``."""
     near, width = start, FIRST_WINDOW
     while True:
+        # decided before any arithmetic: a date near the calendar's ends must not overflow
         if end is None and width > _FOREVER:
             yield near, None
             return
-        far = near - width if backwards else near + width
-        if end is not None and (far <= end if backwards else far >= end):
+        if end is not None and ((near - end) if backwards else (end - near)) <= width:
             yield near, end
             return
+        far = near - width if backwards else near + width
         yield near, far
         near, width = far, width * GROWTH

@@ -184,9 +184,12 @@ class CaseRepository(Repository):
         start_open = False
         if cursor:
             moment, last_id = decode_time_cursor(cursor)
-            found = [d for d in self._read({**query, CREATED: moment}, index, order, 0)
-                     if (d["_id"] < last_id if newest else d["_id"] > last_id)]
-            start, start_open = moment, True
+            if (moment < end) if newest else (moment > end):
+                return [], None  # the cursor is past the query's range: nothing is left
+            if (moment <= start) if newest else (moment >= start):  # else the range starts before the cursor
+                found = [d for d in self._read({**query, CREATED: moment}, index, order, 0)
+                         if (d["_id"] < last_id if newest else d["_id"] > last_id)]
+                start, start_open = moment, True
         lead = query.get(index)
         bounded = index == CREATED or (index in WINDOWED and (not isinstance(lead, dict) or set(lead) == {"$in"}))
         for near, far in spans(start, end, backwards=newest) if bounded else [(start, end)]:

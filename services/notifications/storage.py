@@ -27,6 +27,7 @@ from services.notifications.delivery import (
     SENDING,
 )
 from services.notifications.secretbox import SecretBox, box_from_config
+from shared.config import ConfigError
 from shared.errors import NotFound, ValidationFailed
 from shared.ids import first_id_at, moment_of
 from shared.mongo import MongoStore, Repository
@@ -291,7 +292,11 @@ class NotificationRepository(Repository):
             stored = endpoint.get("secret")
             if stored is None or self.secrets.up_to_date(stored):
                 continue
-            secret = self.secrets.open(stored)
+            try:
+                secret = self.secrets.open(stored)
+            except ConfigError as exc:  # its webhooks fail, each attempt saying why; the rest of the service runs
+                _log.error("webhook of %s: %s", endpoint["_id"], exc)
+                continue
             sealed += self.db[WEBHOOKS].update_one({"_id": endpoint["_id"], "secret": stored},
                                                    {"$set": self._sealed(secret)}).modified_count
         return sealed
@@ -412,9 +417,11 @@ class NotificationRepository(Repository):
         they are invisible to ``feed_head``, and every append would collide with them until it gave up."""
         numbered = 0
         while old := list(self.db[FEED].find({"seq": None}, {"_id": 1}).limit(1000)):
-            for doc in old:
-                numbered += self.db[FEED].update_one({"_id": doc["_id"], "seq": None},
-                                                     {"$set": {"seq": doc["_id"]}}).modified_count
+            batch = sum(self.db[FEED].update_one({"_id": doc["_id"], "seq": None},
+                                                 {"$set": {"seq": doc["_id"]}}).modified_count for doc in old)
+            if not batch:  # another replica numbered them meanwhile, or the store will not: either way, done
+                break
+            numbered += batch
         return numbered
 
     def feed_holds(self, seq: int) -> bool:
@@ -442,11 +449,10 @@ class NotificationStore(MongoStore):
     }
 
     def setup(self):
+        # Before any extension starts (nameko starts them all at once, consumers too): what an earlier version
+        # stored is brought up to date first.
         super().setup()
         self.secrets = box_from_config(self.container.config)
-
-    def start(self):
-        super().start()
         repository = self.get_dependency(None)
         sealed = repository.seal_secrets()
         if sealed:

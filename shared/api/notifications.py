@@ -14,7 +14,7 @@ class InboxQuerySchema(Schema):
     department = code_field(load_default=None, allow_none=True,
                             metadata={"description": "A department's shared inbox instead of your own."})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    before = fields.String(load_default=None, allow_none=True, metadata={"description": "Department inbox paging."})
+    before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40), metadata={"description": "Department inbox paging."})
     cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
                            metadata={"description": "Personal inbox paging: `next_cursor` of the page before."})
 

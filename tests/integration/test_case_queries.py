@@ -196,3 +196,23 @@ def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(spread):
         with pytest.raises(ValidationFailed) as refused:
             repository.find(query, sort=sort, limit=5, cursor=forged, index=queries.index_for(query))
         assert "cursor" in refused.value.details["fields"], refused.value
+
+
+@pytest.mark.parametrize("filters", [{"created_to": datetime(9999, 12, 31, tzinfo=UTC)},
+                                     {"created_from": datetime(1, 1, 2, tzinfo=UTC), "sort": "oldest"}],
+                         ids=["newest-until-9999", "oldest-from-year-1"])
+def test_dates_at_the_calendars_ends_are_answered(spread, filters):
+    repository, _, cases = spread
+    query, sort = queries.build({**filters}, OPERATOR, NOW)
+    page, _ = repository.find(query, sort=sort, limit=500, cursor=None, index=queries.index_for(query))
+    assert len(page) == len(cases)
+
+
+def test_a_cursor_outside_the_querys_range_gives_what_the_range_holds(spread):
+    repository, _, cases = spread
+    query, sort = queries.build({}, OPERATOR, NOW)
+    future = encode_cursor(f"{(NOW + timedelta(days=1)).isoformat()}|C9")
+    page, _ = repository.find(query, sort=sort, limit=500, cursor=future, index=queries.index_for(query))
+    assert len(page) == len(cases)  # everything up to the range's end is older than the cursor
+    past = encode_cursor(f"{datetime(2001, 1, 1, tzinfo=UTC).isoformat()}|C9")
+    assert repository.find(query, sort=sort, limit=5, cursor=past, index=queries.index_for(query)) == ([], None)

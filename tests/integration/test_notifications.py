@@ -276,9 +276,12 @@ def test_secrets_stored_plain_or_under_an_old_key_are_sealed_under_the_first_key
         container_factory, config, db, tmp_path):
     old_key, new_key = Fernet.generate_key(), Fernet.generate_key()
     under_old = SecretBox([old_key]).seal("whsec_under_old_key")
+    lost = SecretBox([Fernet.generate_key()]).seal("whsec_key_lost")
     db.webhooks.insert_many([
         {"_id": "sanitation", "url": "http://127.0.0.1:9/a", "active": True, "secret": "whsec_stored_plain"},
         {"_id": "water", "url": "http://127.0.0.1:9/b", "active": True, "secret": under_old},
+        # sealed under a key nobody kept: its webhooks will fail, saying why; the service starts all the same
+        {"_id": "police", "url": "http://127.0.0.1:9/c", "active": True, "secret": lost},
     ])
     key_file = tmp_path / "rotated.key"
     key_file.write_bytes(new_key + b"\n" + old_key + b"\n")  # a new key first, the old one still there
@@ -289,6 +292,7 @@ def test_secrets_stored_plain_or_under_an_old_key_are_sealed_under_the_first_key
     assert box.open(stored["sanitation"]["secret"]) == "whsec_stored_plain"
     assert box.open(stored["water"]["secret"]) == "whsec_under_old_key"
     assert (stored["sanitation"]["secret_hint"], stored["water"]["secret_hint"]) == ("lain", "_key")
+    assert stored["police"]["secret"] == lost
 
 
 def test_feed_entries_stored_before_they_had_a_seq_are_numbered_at_start_and_the_feed_goes_on(

@@ -41,3 +41,11 @@ def test_an_id_says_when_it_was_made_and_orders_after_the_first_id_of_that_momen
 def test_something_else_is_not_an_id(bad):
     with pytest.raises(ValueError):
         moment_of(bad, "N")
+
+
+def test_dates_at_the_calendars_ends_make_no_overflow():
+    far_future, far_past = datetime(9999, 12, 31, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC)
+    assert list(spans(far_future, NOW))[-1][1] == NOW
+    assert list(spans(far_past, NOW))[-1] == (far_past, NOW)  # a start already past the end: one empty span
+    assert list(spans(far_past, far_future, backwards=False))[-1][1] == far_future
+    assert list(spans(NOW, far_past))[-1][1] == far_past
