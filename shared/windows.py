@@ -30,3 +30,23 @@ def spans(start: datetime, end: datetime | None, *, backwards: bool = True) -> I
         far = near - width if backwards else near + width
         yield near, far
         near, width = far, width * GROWTH
+
+
+def gather(read, start: datetime, end: datetime | None, want: int, *, backwards: bool = True,
+           start_open: bool = False, windowed: bool = True) -> list:
+    """Up to ``want`` documents, window after window of ``spans`` (one span from ``start`` to ``end`` when not
+    ``windowed``), in the order the windows go.
+
+    ``read(near, far, near_open, room)`` returns at most ``room`` documents of one window, sorted: going back it
+    is ``[far, near]``, going forward ``[near, far)`` (``far`` included when it is ``end``; None: no bound); the
+    near end is left out when ``near_open`` — the first window's when ``start_open`` (a cursor's own moment was
+    read already), and every later one's going back, whose near end the window before included.
+    """
+    found: list = []
+    near_open = start_open
+    for near, far in spans(start, end, backwards=backwards) if windowed else [(start, end)]:
+        found += read(near, far, near_open, want - len(found))
+        if len(found) >= want:
+            break
+        near_open = backwards
+    return found

@@ -17,7 +17,7 @@ from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events import Event
 from shared.mongo import SEEN_FIELD, MongoStore, Repository
 from shared.outbox import OUTBOX_FIELD
-from shared.windows import spans
+from shared.windows import gather
 
 CASES = "cases"
 POLICIES = "escalation_policies"
@@ -192,15 +192,17 @@ class CaseRepository(Repository):
                 start, start_open = moment, True
         lead = query.get(index)
         bounded = index == CREATED or (index in WINDOWED and (not isinstance(lead, dict) or set(lead) == {"$in"}))
-        for near, far in spans(start, end, backwards=newest) if bounded else [(start, end)]:
-            if len(found) > limit:
-                break
-            if newest:  # [far, near], then [far', far) and so on down to the query's lower bound
-                window = {"$lt" if start_open else "$lte": near, "$gte": far}
-            else:  # [near, far), then [far, far') and so on up to the query's upper bound
-                window = {"$gt" if start_open else "$gte": near, "$lte" if far == end else "$lt": far}
-            found += self._read({**query, CREATED: window}, index, order, limit + 1 - len(found))
-            start_open = newest
+
+        def read(near, far, near_open, room):
+            if newest:
+                window = {"$lt" if near_open else "$lte": near, "$gte": far}
+            else:
+                window = {"$gt" if near_open else "$gte": near, "$lte" if far == end else "$lt": far}
+            return self._read({**query, CREATED: window}, index, order, room)
+
+        if len(found) <= limit:
+            found += gather(read, start, end, limit + 1 - len(found), backwards=newest, start_open=start_open,
+                            windowed=bounded)
         more = len(found) > limit
         found = found[:limit]
         return found, (encode_time_cursor(found[-1][CREATED], found[-1]["_id"]) if more else None)

@@ -31,7 +31,7 @@ from shared.config import ConfigError
 from shared.errors import NotFound, ValidationFailed
 from shared.ids import first_id_at, moment_of
 from shared.mongo import MongoStore, Repository
-from shared.windows import spans
+from shared.windows import gather
 
 INBOX = "inbox"
 DELIVERIES = "deliveries"
@@ -189,16 +189,16 @@ class NotificationRepository(Repository):
             start = moment_of(before, prefix) if before else datetime.now(UTC)
         except ValueError:
             raise ValidationFailed.from_messages({field: ["Not a cursor this API gave out."]}) from None
-        found: list[dict] = []
-        upper = before
-        for _, far in spans(start, None):
+
+        def read(near, far, near_open, room):
+            # ids are compared, not moments: the first window stops at the cursor's own id, the others where the
+            # window before began
+            upper = (before if near == start else first_id_at(prefix, near)) if near_open else None
             ids = {**({"$lt": upper} if upper else {}), **({"$gte": first_id_at(prefix, far)} if far else {})}
-            window = {**query, "_id": ids} if ids else query
-            found += self.db[collection].find(window, projection).sort("_id", DESCENDING).limit(limit - len(found))
-            if len(found) >= limit or far is None:
-                return found
-            upper = first_id_at(prefix, far)
-        return found
+            return list(self.db[collection].find({**query, "_id": ids} if ids else query, projection)
+                        .sort("_id", DESCENDING).limit(room))
+
+        return gather(read, start, None, limit, start_open=before is not None)
 
     def unread_count(self, user_id: str) -> int:
         return self.db[INBOX].count_documents({"user_id": user_id, "read": False})

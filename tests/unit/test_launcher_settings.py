@@ -1,6 +1,7 @@
 """What the launcher gives each process and store, decided from the environment before anything starts."""
 
-from deploy.launcher import max_workers, single_store_data
+import deploy.launcher as launcher
+from deploy.launcher import bound_to_launcher, max_workers, single_store_data
 
 
 def test_the_indicators_take_more_messages_at_once_and_anyone_may_be_told_otherwise():
@@ -14,3 +15,19 @@ def test_a_data_directory_of_one_store_for_all_is_recognised(tmp_path):
     assert not single_store_data(str(tmp_path)) and not single_store_data(":memory:")
     (tmp_path / "WiredTiger").write_text("WiredTiger\n")
     assert single_store_data(str(tmp_path))
+
+
+def test_children_are_bound_to_the_launcher_where_setpriv_can_and_run_plain_where_it_cannot(tmp_path, monkeypatch):
+    launcher._pdeathsig_prefix.cache_clear()
+    bound = bound_to_launcher(["secantusd-py", "--port", "1"])
+    assert bound[-3:] == ["secantusd-py", "--port", "1"]
+    assert bound[1:4] == ["--pdeathsig", "KILL", "--"]  # util-linux on the project's machines has it
+    old = tmp_path / "setpriv"  # a setpriv from before --pdeathsig (util-linux < 2.33)
+    old.write_text("#!/bin/sh\necho 'setpriv: unrecognized option' >&2\nexit 1\n")
+    old.chmod(0o755)
+    monkeypatch.setattr(launcher.shutil, "which", lambda name, **_: str(old))
+    launcher._pdeathsig_prefix.cache_clear()
+    try:
+        assert bound_to_launcher(["nameko", "run"]) == ["nameko", "run"]
+    finally:
+        launcher._pdeathsig_prefix.cache_clear()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.ids import first_id_at, moment_of, new_id, ulid
-from shared.windows import FIRST_WINDOW, GROWTH, spans
+from shared.windows import FIRST_WINDOW, GROWTH, gather, spans
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -49,3 +49,20 @@ def test_dates_at_the_calendars_ends_make_no_overflow():
     assert list(spans(far_past, NOW))[-1] == (far_past, NOW)  # a start already past the end: one empty span
     assert list(spans(far_past, far_future, backwards=False))[-1][1] == far_future
     assert list(spans(NOW, far_past))[-1][1] == far_past
+
+
+def test_gather_reads_window_after_window_until_it_has_enough():
+    asked = []
+
+    def read(near, far, near_open, room):
+        asked.append((near, far, near_open, room))
+        return ["doc"] * min(room, 3)
+
+    assert gather(read, NOW, NOW - timedelta(days=30), 5, start_open=True) == ["doc"] * 5
+    assert [(a[2], a[3]) for a in asked] == [(True, 5), (True, 2)]  # going back, every near end was read before
+    asked.clear()
+    assert gather(read, NOW, NOW + timedelta(days=30), 9, backwards=False) == ["doc"] * 9
+    assert [a[2] for a in asked] == [False, False, False]  # going forward, each window's near end is its own
+    asked.clear()
+    gather(read, NOW, NOW - timedelta(days=30), 100, windowed=False)
+    assert asked == [(NOW, NOW - timedelta(days=30), False, 100)]
