@@ -4,10 +4,10 @@
    service (data under ``var/db/<service>``, reopened on restart), unless
    ``MONGO_URI`` names a server;
 2. the bus: RabbitMQ at ``AMQP_URI``, started if it is installed locally and down;
-3. every queue declared before anything publishes (``shared.topology``), and every
-   service's collections and indexes created before any service starts
-   (``shared.mongo.prepare_databases``: the embedded store can deadlock when a
-   collection is created while another connection holds a transaction open);
+3. the deploy step (``deploy.prepare``): every queue declared before anything
+   publishes, queues of an earlier version moved to this version's, and every
+   service's collections and indexes created before any service starts (and indexes
+   an earlier version left dropped: nothing older runs here);
 4. the signing keys of access tokens (``var/keys``, made once) unless configured;
    only the directory gets the private key; the key sealing departments' webhook
    secrets (``var/keys/webhook_secrets.key``, made once) goes to notifications only;
@@ -222,21 +222,26 @@ class EmbeddedStore:
 
 
 def ensure_broker(amqp_uri: str) -> None:
-    """Make sure RabbitMQ answers; start a local one if it is installed and down."""
+    """Make sure RabbitMQ answers (one of the brokers, where ``AMQP_URI`` names several); start the local one if it
+    is the only one named, installed and down."""
     from kombu import Connection
+
+    brokers = [uri for uri in amqp_uri.split(";") if uri.strip()]
 
     def reachable() -> bool:
         try:
             with Connection(amqp_uri, connect_timeout=2) as conn:
-                conn.ensure_connection(max_retries=1)
+                conn.ensure_connection(max_retries=len(brokers))
             return True
         except Exception:
             return False
 
     if reachable():
         return
-    host = urlparse(amqp_uri).hostname or "localhost"
+    host = urlparse(brokers[0]).hostname or "localhost"
     server = shutil.which("rabbitmq-server") or ("/usr/sbin/rabbitmq-server" if Path("/usr/sbin/rabbitmq-server").exists() else None)
+    if len(brokers) > 1:
+        raise LaunchError(f"none of the {len(brokers)} brokers named in AMQP_URI answers; is the cluster up?")
     if host not in {"localhost", "127.0.0.1", "::1"} or server is None:
         raise LaunchError(
             f"RabbitMQ is not reachable at {amqp_uri}.\n"
@@ -339,12 +344,15 @@ class Launcher:
         if not env.get("MONGO_URI"):
             self._start_stores(env)
         ensure_broker(env["AMQP_URI"])
-        from shared.topology import declare_services
+        from deploy.prepare import PrepareFailed, prepare_broker, prepare_stores
 
-        declare_services(env["AMQP_URI"], service_classes())
-        from shared.mongo import prepare_databases
-
-        say(f"preparing {prepare_databases(env, service_classes())} collections and their indexes")
+        try:
+            _, moved = prepare_broker(env)
+            if moved:
+                say(f"moved the queues of an earlier version to this version's: {', '.join(moved)}")
+            say(f"preparing {prepare_stores(env, retire=True)} collections and their indexes")
+        except PrepareFailed as exc:
+            raise LaunchError(str(exc)) from None
         self.private_key_file = env.pop("AUTH_PRIVATE_KEY_FILE", None)
         if not env.get("AUTH_PUBLIC_KEY_FILE"):
             private, public = ensure_keypair(self.var / "keys")

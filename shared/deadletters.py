@@ -5,6 +5,11 @@ tools see them too. Listing browses the queue without consuming it: messages are
 fetched unacknowledged and return to the queue, in order, when the channel closes.
 Replaying publishes one message back to the queue it failed in, with a fresh
 attempt count, then removes it from the dead letters.
+
+Two kinds arrive there: those the consumer parked after its attempts (their
+``x-civicgrid-*`` headers say where and why), and those the broker parked because
+consumers died holding them ``REDELIVERY_LIMIT`` times (RabbitMQ's ``x-death``
+header says from which queue; ``shared.topology``).
 """
 
 import json
@@ -15,7 +20,31 @@ from nameko.extensions import DependencyProvider
 
 from shared.errors import NotFound
 from shared.messaging import ATTEMPTS_HEADER
-from shared.topology import dead_letter_queue, declare
+from shared.topology import REDELIVERY_LIMIT, dead_letter_queue, declare
+
+
+def _origin(headers: dict) -> str | None:
+    """The queue a dead letter failed in."""
+    if headers.get("x-civicgrid-queue"):
+        return headers["x-civicgrid-queue"]
+    deaths = headers.get("x-death") or []
+    return deaths[0].get("queue") if deaths else None
+
+
+def _error(headers: dict) -> str | None:
+    if headers.get("x-civicgrid-error"):
+        return headers["x-civicgrid-error"]
+    deaths = headers.get("x-death") or []
+    if deaths and deaths[0].get("reason") == "delivery_limit":
+        return (f"handed to consumers {REDELIVERY_LIMIT} times without being settled: a consumer died each time "
+                "it held this message")
+    return f"dead-lettered by the broker ({deaths[0].get('reason')})" if deaths else None
+
+
+def _death_time(headers: dict) -> str | None:
+    deaths = headers.get("x-death") or []
+    moment = deaths[0].get("time") if deaths else None
+    return moment.isoformat() if hasattr(moment, "isoformat") else None
 
 
 def _describe(message) -> dict:
@@ -26,9 +55,9 @@ def _describe(message) -> dict:
         body = message.body.decode("utf-8", "replace") if isinstance(message.body, bytes) else message.body
     return {
         "message_id": message.properties.get("message_id"),
-        "queue": headers.get("x-civicgrid-queue"),
-        "error": headers.get("x-civicgrid-error"),
-        "failed_at": headers.get("x-civicgrid-failed-at"),
+        "queue": _origin(headers),
+        "error": _error(headers),
+        "failed_at": headers.get("x-civicgrid-failed-at") or _death_time(headers),
         "attempts": headers.get(ATTEMPTS_HEADER),
         "event_type": body.get("type") if isinstance(body, dict) else None,
         "event_id": body.get("event_id") if isinstance(body, dict) else None,
@@ -71,8 +100,9 @@ class DeadLetterBox:
                 target = next((m for m in messages if m.properties.get("message_id") == message_id), None)
                 if target is None:
                     raise NotFound(f"no dead letter {message_id}")
-                headers = {k: v for k, v in (target.headers or {}).items() if not k.startswith("x-civicgrid-")}
-                original_queue = target.headers["x-civicgrid-queue"]
+                headers = {k: v for k, v in (target.headers or {}).items()
+                           if not k.startswith(("x-civicgrid-", "x-death", "x-first-death", "x-last-death"))}
+                original_queue = _origin(target.headers or {})
                 self.publisher.publish(
                     json.loads(target.body),
                     exchange=Exchange(""),

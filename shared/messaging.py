@@ -11,16 +11,21 @@ the method returns (its writes committed). When it raises:
 - any other error is retried ``EVENT_MAX_ATTEMPTS`` times (default 5) with
   exponential back-off, then dead-lettered with the error attached.
 
-Retries wait in ``<queue>.retry``, a queue whose expired messages the broker routes
-back to the original queue. Dead letters wait in ``<service>.dead-letters`` where
+Retries wait in one quorum queue per delay (``civicgrid.retry.<ms>ms``), whose expired
+messages the broker routes back, at least once, to the original queue; the delays are
+``EVENT_RETRY_BASE_SECONDS`` doubling up to ``EVENT_RETRY_MAX_SECONDS``. Event queues
+are quorum queues; a message redelivered ``REDELIVERY_LIMIT`` times without being
+settled (its consumer died holding it, every time) is dead-lettered by the broker
+(``shared.topology``). Dead letters wait in ``<service>.dead-letters`` where
 ``shared.deadletters`` lists and replays them.
 
 ``@consume(source, type, broadcast=True)`` delivers to every running instance of the
-service, each on its own short-lived queue, instead of to one of them: for state
-that each instance keeps in memory (reference data). An instance that was down
-catches up by other means (a snapshot at start), so these queues need not outlive
-their instance; a failed message is simply returned to the instance's queue after
-a pause.
+service, each on its own queue of its connection, instead of to one of them: for state
+that each instance keeps in memory (reference data, live screens). An instance that
+missed messages — it was down, or its connection was — catches up by other means (a
+snapshot at start and after every reconnection, ``shared.refdata``), so these queues
+need not outlive their connection; a failed message is simply returned to the
+instance's queue after a pause.
 """
 
 import logging
@@ -30,16 +35,26 @@ from datetime import UTC, datetime
 from functools import partial
 
 import eventlet
-from kombu import Exchange
 from nameko.amqp.publish import Publisher
 from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from pymongo.errors import AutoReconnect, ConnectionFailure, ExecutionTimeout, WTimeoutError
 
+from shared.bus import ClusterQueueConsumer
 from shared.config import setting
 from shared.errors import ServiceUnavailable
 from shared.events import InvalidEvent, from_message
-from shared.topology import DEAD_LETTER_EXCHANGE, dead_letter_queue, declare, retry_queue
+from shared.topology import (
+    DEAD_LETTER_EXCHANGE,
+    dead_letter_queue,
+    dead_letter_routing_key,
+    declare_once,
+    delay_exchange,
+    event_queue,
+    retry_delays,
+    retry_entities,
+    transient_queue,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -47,10 +62,11 @@ ATTEMPTS_HEADER = "x-civicgrid-attempts"
 # Waiting mends these (a store restarting, reference data not yet arrived): they never use up attempts.
 TRANSIENT_ERRORS = (ConnectionFailure, AutoReconnect, ExecutionTimeout, WTimeoutError, ConnectionError,
                     ServiceUnavailable)
-_DEFAULT_EXCHANGE = Exchange("")
 
 
 class EventConsumer(EventHandler):
+    queue_consumer = ClusterQueueConsumer()
+
     def __init__(self, source_service: str, event_type: str, broadcast: bool = False, **kwargs):
         self.broadcast = broadcast
         super().__init__(
@@ -65,13 +81,18 @@ class EventConsumer(EventHandler):
     def setup(self):
         super().setup()
         config = self.container.config
+        service = self.container.service_name
+        if self.broadcast:
+            self.queue = transient_queue(self.queue.name, self.queue.exchange, self.event_type)
+        else:
+            self.queue = event_queue(self.queue.name, self.queue.exchange, self.event_type, service)
         self.max_attempts = setting(config, "EVENT_MAX_ATTEMPTS", 5, int)
-        self.base_delay = setting(config, "EVENT_RETRY_BASE_SECONDS", 1.0, float)
-        self.max_delay = setting(config, "EVENT_RETRY_MAX_SECONDS", 60.0, float)
-        self.retry_queue = None if self.broadcast else retry_queue(self.queue.name)
-        self.dead_letters = dead_letter_queue(self.container.service_name)
-        declare(config["AMQP_URI"], [DEAD_LETTER_EXCHANGE, self.dead_letters,
-                                     *([self.retry_queue] if self.retry_queue else [])])
+        self.delays = retry_delays(config)
+        self.dead_letters = dead_letter_queue(service)
+        # Declared here (not only when consuming starts) so that a queue an earlier version left with other
+        # arguments stops the start with a message saying what to run.
+        declare_once(config["AMQP_URI"], [DEAD_LETTER_EXCHANGE, self.dead_letters, *(
+            [] if self.broadcast else [*retry_entities(config), self.queue.exchange, self.queue])])
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True)
 
     def unpack_message_headers(self, message):
@@ -108,7 +129,7 @@ class EventConsumer(EventHandler):
         transient = isinstance(exc, TRANSIENT_ERRORS)
         if self.broadcast and not permanent:
             _log.warning("%s: handling failed (%s); trying again shortly", self.queue.name, exc)
-            eventlet.sleep(min(self.max_delay, self.base_delay * 5))
+            eventlet.sleep(self.delays[min(2, len(self.delays) - 1)])
             self.queue_consumer.requeue_message(message)
             return
         try:
@@ -124,18 +145,17 @@ class EventConsumer(EventHandler):
         self.queue_consumer.ack_message(message)
 
     def _retry_later(self, message, body, attempts: int, transient: bool) -> None:
-        delay = min(self.max_delay, self.base_delay * 2 ** (attempts - 1))
+        delay = self.delays[min(attempts, len(self.delays)) - 1]
         headers = dict(message.headers or {})
         # Transient failures do not use up the attempts a real bug gets.
         headers[ATTEMPTS_HEADER] = attempts - 1 if transient else attempts
         _log.warning("%s: attempt %d failed; retrying in %.1fs", self.queue.name, attempts, delay)
+        # The delay queue hands it back under this routing key: the name of the queue it failed in.
         self.publisher.publish(
             body,
-            exchange=_DEFAULT_EXCHANGE,
-            routing_key=self.retry_queue.name,
+            exchange=delay_exchange(delay),
+            routing_key=self.queue.name,
             headers=headers,
-            expiration=delay,
-            declare=[self.retry_queue],
             message_id=message.properties.get("message_id"),
         )
 
@@ -155,7 +175,7 @@ class EventConsumer(EventHandler):
         self.publisher.publish(
             body,
             exchange=DEAD_LETTER_EXCHANGE,
-            routing_key=f"{service}.{self.queue.name}",
+            routing_key=dead_letter_routing_key(service, self.queue.name),
             headers=headers,
             declare=[DEAD_LETTER_EXCHANGE, self.dead_letters],
             message_id=str(uuid.uuid4()),

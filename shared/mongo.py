@@ -2,9 +2,26 @@
 
 One ``MongoClient`` per service process (its pool is thread-safe), made in
 ``setup()`` from the service's own URI and database (see ``shared.config``), closed
-on stop. Indexes are declared by the store and ensured at start. Each worker gets a
-thin repository object with the service's verbs; the repository writes state and
-outbox events in one document and hands the events to the relay.
+on stop. Each worker gets a thin repository object with the service's verbs; the
+repository writes state and outbox events in one document and hands the events to
+the relay.
+
+What the client is told, and why (docs/deployment.md):
+
+- every write is acknowledged by a majority of the replica set, journaled
+  (``w=majority, j=true``): a write whose event has left through the outbox must not
+  be rolled back by an election, or the rest of the platform would hold an event of
+  a state that no longer exists;
+- retryable writes are on unless the URI turns them off (the embedded store's does,
+  for its speed; every write here is idempotent anyway);
+- the store must be a replica-set member (or a mongos): a service refuses to start on
+  a standalone server, which refuses transactions and cannot promise majority writes.
+
+Collections and indexes are the deploy step's work (``python -m deploy.prepare``,
+``prepare_databases`` below), run once before the services start, never by every
+replica at start: building an index on real data takes long, and during a rolling
+update a newer replica runs beside an older one. A store only checks at start that
+its indexes are there, and waits for the deploy step while they are not.
 """
 
 import logging
@@ -12,10 +29,10 @@ import time
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from pymongo import MongoClient
+from pymongo import MongoClient, uri_parser
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from shared.config import as_bool, mongo_target, setting
+from shared.config import ConfigError, as_bool, mongo_target, setting
 from shared.events import Event
 from shared.metrics import StoreCommandMetrics
 from shared.outbox import OUTBOX_FIELD, OUTBOX_INDEX, OutboxRelay, outbox_entries
@@ -26,9 +43,39 @@ SEEN_FIELD = "_seen"
 SEEN_KEEP = 200  # a document's last consumed event ids; far more than any redelivery window
 
 
+class StoreNotReady(ConfigError):
+    """The store cannot serve this service as it is: not a replica set, or not prepared by the deploy step."""
+
+
+def client_options(uri: str, config) -> dict:
+    """The settings every civicgrid client states (the module's docstring says why)."""
+    options = {"w": "majority", "journal": True}
+    if "retrywrites" not in {key.lower() for key in uri_parser.parse_uri(uri)["options"]}:
+        options["retryWrites"] = setting(config, "MONGO_RETRY_WRITES", True, as_bool)
+    return options
+
+
+def require_replica_set(client: MongoClient, uri: str) -> None:
+    hello = client.admin.command("hello")
+    if hello.get("setName") or hello.get("msg") == "isdbgrid":
+        return
+    raise StoreNotReady(
+        f"the MongoDB server at {_redacted(uri)} is standalone, not a replica-set member: civicgrid needs a replica "
+        "set (its writes are acknowledged by a majority, and some span documents in one transaction, which a "
+        "standalone server refuses). Start mongod with --replSet <name>, run rs.initiate() once (one member is "
+        "enough for development) and name the set in the URI (?replicaSet=<name>); see docs/deployment.md.")
+
+
+def _redacted(uri: str) -> str:
+    parsed = uri_parser.parse_uri(uri)
+    hosts = ",".join(f"{host}:{port}" for host, port in parsed["nodelist"])
+    return f"mongodb://{hosts}" if parsed.get("username") is None else f"mongodb://{parsed['username']}:…@{hosts}"
+
+
 def make_client(uri: str, config, service: str) -> MongoClient:
     return MongoClient(
         uri,
+        **client_options(uri, config),
         tz_aware=True,
         serverSelectionTimeoutMS=setting(config, "MONGO_TIMEOUT_MS", 5000, int),
         # A call the server never answers must fail (and be retried), not hang a worker for good.
@@ -140,13 +187,23 @@ def create_indexes(db, wanted: dict[str, list], retired: dict[str, tuple[str, ..
                 db[collection].drop_index(name)
 
 
-def prepare_databases(config, service_classes) -> int:
-    """Create every service's collections and indexes, one after another, before any service starts.
+def missing_indexes(db, wanted: dict[str, list]) -> list[str]:
+    """``collection.index`` names of the ``wanted`` indexes the database does not have."""
+    missing = []
+    for collection, models in wanted.items():
+        present = set(db[collection].index_information())
+        missing += [f"{collection}.{m.document['name']}" for m in models if m.document["name"] not in present]
+    return missing
 
-    On the embedded store (SecantusDB 0.7) a collection created while another connection holds a
-    transaction open can deadlock the whole server; the services' own start-up then finds everything
-    in place and creates nothing while the directory seeds its data in a transaction. Returns how
-    many collections it prepared.
+
+def prepare_databases(config, service_classes, *, retire: bool = False) -> int:
+    """Create every service's collections and indexes, one after another, before any service starts; with
+    ``retire``, also drop the indexes an earlier version made and this one no longer asks by (run that once no
+    older replica runs: docs/deployment.md). Refuses a store that is not a replica set. Returns how many
+    collections it prepared.
+
+    The collections are made here too, not on first use: on the embedded store (SecantusDB 0.7) a collection
+    created while another connection holds a transaction open can deadlock the whole server.
     """
     prepared = 0
     for cls in service_classes:
@@ -154,11 +211,13 @@ def prepare_databases(config, service_classes) -> int:
         if not stores:
             continue
         uri, db_name = mongo_target(config, cls.name)
-        client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=setting(config, "MONGO_TIMEOUT_MS", 30000, int))
+        client = MongoClient(uri, **client_options(uri, config), tz_aware=True,
+                             serverSelectionTimeoutMS=setting(config, "MONGO_TIMEOUT_MS", 30000, int))
         try:
+            require_replica_set(client, uri)
             for store in stores:
                 wanted = store.wanted_indexes()
-                create_indexes(client[db_name], wanted, store.retired_indexes)
+                create_indexes(client[db_name], wanted, store.retired_indexes if retire else None)
                 prepared += len(wanted)
         finally:
             client.close()
@@ -170,7 +229,7 @@ class MongoStore(DependencyProvider):
 
     Subclasses set ``repository_cls``, ``indexes`` ({collection: [IndexModel]}),
     ``outbox_collections`` (collections whose documents carry events) and
-    ``retired_indexes`` (indexes an earlier version made, dropped at start).
+    ``retired_indexes`` (indexes an earlier version made, which the deploy step drops once no older replica runs).
     """
 
     repository_cls = Repository
@@ -199,7 +258,7 @@ class MongoStore(DependencyProvider):
         self._relay_enabled = setting(config, "OUTBOX_RELAY", True, as_bool)
 
     def start(self):
-        self._ensure_indexes()
+        self._check_store()
         if self.relay is not None and self._relay_enabled:
             self._relay_thread = self.container.spawn_managed_thread(self.relay.run)
 
@@ -211,16 +270,33 @@ class MongoStore(DependencyProvider):
             wanted[collection] = [*wanted.get(collection, []), OUTBOX_INDEX]
         return {collection: models for collection, models in wanted.items() if models}
 
-    def _ensure_indexes(self, attempts: int = 30) -> None:
-        for attempt in range(attempts):
+    def _check_store(self) -> None:
+        """Wait until the store answers and the deploy step has prepared it; refuse one that is not a replica set.
+
+        Waiting (``MONGO_PREPARE_WAIT_SECONDS``) lets the services start beside the deploy step, as compose and
+        Kubernetes may start them; a store still unprepared after that is a deploy that forgot the step."""
+        config = self.container.config
+        deadline = time.monotonic() + setting(config, "MONGO_PREPARE_WAIT_SECONDS", 120.0, float)
+        uri, _ = mongo_target(config, self.container.service_name)
+        checked_set, told = False, 0.0
+        while True:
             try:
-                create_indexes(self.db, self.wanted_indexes(), self.retired_indexes)
-                return
+                if not checked_set:
+                    require_replica_set(self.client, uri)
+                    checked_set = True
+                missing = missing_indexes(self.db, self.wanted_indexes())
             except PyMongoError as exc:
-                if attempt == attempts - 1:
-                    raise
-                _log.warning("store not ready (%s); retrying index creation", exc)
-                time.sleep(1)
+                missing = [f"(the store does not answer: {exc})"]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise StoreNotReady(f"{self.db.name} is not prepared: missing {', '.join(missing[:5])}. Run "
+                                    "`python -m deploy.prepare` (make run does) before the services start.")
+            if time.monotonic() > told:
+                _log.warning("%s: waiting for the deploy step (python -m deploy.prepare): missing %s",
+                             self.db.name, ", ".join(missing[:5]))
+                told = time.monotonic() + 10
+            time.sleep(1)
 
     def stop(self):
         thread = getattr(self, "_relay_thread", None)

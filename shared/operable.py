@@ -1,6 +1,7 @@
 """What every service answers over RPC for operators: health, measurements, dead letters."""
 
 from shared.auth.provider import Caller
+from shared.bus import connection_name
 from shared.deadletters import DeadLetters
 from shared.metrics import WorkerTimer, samples
 from shared.rpc import rpc
@@ -15,7 +16,8 @@ class Operable:
 
     @rpc
     def health(self) -> dict:
-        answer = {"service": self.name, "store": self.store.ping()}
+        # which process answered: replicas share the RPC queue, and an operator (or a test) may need to tell them apart
+        answer = {"service": self.name, "instance": connection_name(self.name), "store": self.store.ping()}
         reference = getattr(self, "reference", None)
         if reference is not None:
             answer["reference"] = reference.revisions()

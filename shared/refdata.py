@@ -7,6 +7,11 @@ for a snapshot to catch up with anything it missed, and from then on applies the
 directory's ``*.changed`` events. Every event carries the whole current set of its
 kind and a revision; a copy only ever moves to a newer revision, so redeliveries and
 reordering are harmless.
+
+The events come on a broadcast queue of the instance's connection (``shared.messaging``),
+which a lost connection takes with it: what was published meanwhile never reaches
+this instance. So the snapshot is taken again each time the connection is back, after
+the queue is consuming again — nothing changed between the two can be missed.
 """
 
 import contextlib
@@ -14,9 +19,9 @@ import logging
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo.errors import DuplicateKeyError
 
+from shared.bus import bounded_standalone_call, queue_consumer_of
 from shared.config import setting
 from shared.errors import ServiceUnavailable
 from shared.events import Event
@@ -114,16 +119,17 @@ class ReferenceData(DependencyProvider):
         self.collection = store.db[COLLECTION]
         for doc in self.collection.find({"_id": {"$in": list(self.kinds)}}):
             self.reference.load(doc["_id"], doc["revision"], doc["data"])
+        consumer = queue_consumer_of(self.container)
+        if consumer is not None:
+            consumer.on_reconnect(self._catch_up)
         self.container.spawn_managed_thread(self._catch_up, identifier="reference-catch-up")
 
     def _catch_up(self) -> None:
         delay = 0.5
         while True:
             try:
-                # nameko's standalone proxy can wait on its socket past its own timeout: bound every try
-                with eventlet.Timeout(self.sync_timeout * 2), \
-                        ClusterRpcProxy(self.container.config, timeout=self.sync_timeout) as rpc:
-                    snapshot = rpc.directory.reference_snapshot(list(self.kinds))
+                snapshot = bounded_standalone_call(self.container.config, self.sync_timeout,
+                                                   lambda rpc: rpc.directory.reference_snapshot(list(self.kinds)))
                 for kind, state in snapshot.items():
                     if state["revision"]:
                         self.apply(kind, state["revision"], state["data"])

@@ -8,8 +8,8 @@ reply listener.
 
 import eventlet
 from nameko.rpc import RpcProxy
-from nameko.rpc import rpc as _nameko_rpc
 
+from shared.bus import Rpc, TransientReplyListener
 from shared.config import setting
 from shared.errors import CivicgridError
 
@@ -45,6 +45,8 @@ class _TimedService:
 
 
 class TimedRpcProxy(RpcProxy):
+    rpc_reply_listener = TransientReplyListener()
+
     def setup(self):
         super().setup()
         self.timeout = setting(self.container.config, "RPC_TIMEOUT_SECONDS", 10.0, float)
@@ -54,5 +56,6 @@ class TimedRpcProxy(RpcProxy):
 
 
 def rpc(fn):
-    """nameko's ``@rpc``, with civicgrid's own errors declared expected (logged as refusals, not crashes)."""
-    return _nameko_rpc(expected_exceptions=CivicgridError)(fn)
+    """nameko's ``@rpc`` on a quorum queue (``shared.bus``), with civicgrid's own errors declared expected (logged
+    as refusals, not crashes)."""
+    return Rpc.decorator(expected_exceptions=CivicgridError)(fn)

@@ -89,3 +89,30 @@ def service_config(amqp_uri, mongo_server, db_prefix, auth_keys, webhook_secrets
         "WEBHOOK_SECRETS_KEY_FILE": webhook_secrets_key,
         "GRID_MISMATCH_TOLERANCE_M": 30,
     }
+
+
+# The deploy step prepares the stores before any service starts (deploy.prepare); services started by the tests
+# find their collections and indexes made the same way.
+@pytest.fixture
+def container_factory(container_factory):
+    def make(service_cls, config, *args, **kwargs):
+        _prepare(config, [service_cls])
+        return container_factory(service_cls, config, *args, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def runner_factory(runner_factory):
+    def make(config, *service_classes):
+        _prepare(config, service_classes)
+        return runner_factory(config, *service_classes)
+
+    return make
+
+
+def _prepare(config, service_classes) -> None:
+    from shared.mongo import prepare_databases
+
+    if config.get("MONGO_URI"):
+        prepare_databases(config, service_classes)

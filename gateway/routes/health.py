@@ -35,7 +35,7 @@ class HealthApi:
     def _bus_reachable(self) -> bool:
         try:
             with eventlet.Timeout(2), get_connection(self.config["AMQP_URI"]) as connection:
-                connection.ensure_connection(max_retries=1)
+                connection.ensure_connection(max_retries=1 + self.config["AMQP_URI"].count(";"))  # each broker once
         except (Exception, eventlet.Timeout):
             return False
         return True

@@ -3,13 +3,14 @@
 import json
 
 import pytest
-from kombu import Connection
+from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 
 from shared.deadletters import DeadLetterBox
 from shared.events import to_message
 from shared.messaging import consume
+from shared.topology import REDELIVERY_LIMIT
 from tests.support.infra import wait_for
 from tests.support.samples import sample_event
 
@@ -91,3 +92,59 @@ def test_non_json_garbage_does_not_kill_the_consumer(probe, amqp_uri):
     publish(amqp_uri, to_message(sample_event("case.registered", case_id="ok-2")))
     wait_for(lambda: CALLS.get("ok-2") == 1, timeout=10, message="next message handled")
     json.dumps(CALLS)
+
+
+@pytest.fixture
+def patient_probe(container_factory, service_config):
+    """A probe whose back-off climbs to 6.4 s: 0.1, 0.2, 0.4 … 6.4."""
+    CALLS.clear()
+    container = container_factory(Probe, {**service_config, "EVENT_MAX_ATTEMPTS": 20, "EVENT_RETRY_MAX_SECONDS": 6.4})
+    container.start()
+    return container
+
+
+def test_a_short_retry_never_waits_behind_a_long_one(patient_probe, amqp_uri):
+    publish(amqp_uri, to_message(sample_event("case.registered", case_id="always-slow")))
+    wait_for(lambda: CALLS.get("always-slow", 0) >= 7, timeout=30, message="the slow one waiting 6.4 s")
+    attempts_of_slow = CALLS["always-slow"]
+
+    publish(amqp_uri, to_message(sample_event("case.registered", case_id="fail-twice-quick")))
+
+    wait_for(lambda: CALLS.get("fail-twice-quick") == 3, timeout=20, message="the quick one's third attempt")
+    assert CALLS["always-slow"] == attempts_of_slow, "the quick retries went first, not behind the slow one"
+
+
+def test_event_queues_and_retries_are_quorum_queues_that_dead_letter_at_least_once(probe, rabbit_admin, vhost):
+    queues = rabbit_admin.queues(vhost)
+    event_queue = queues["evt-cases-case.registered--probe.on_registered"]
+    assert event_queue["type"] == "quorum"
+    assert event_queue["arguments"]["x-dead-letter-strategy"] == "at-least-once"
+    assert event_queue["arguments"]["x-delivery-limit"] == REDELIVERY_LIMIT
+    delays = {name: q for name, q in queues.items() if name.startswith("civicgrid.retry.")}
+    assert {q["arguments"]["x-message-ttl"] for q in delays.values()} == {100, 200, 400, 500}
+    assert {q["type"] for q in delays.values()} == {"quorum"}
+    assert {q["arguments"]["x-dead-letter-strategy"] for q in delays.values()} == {"at-least-once"}
+    assert queues["probe.dead-letters"]["type"] == "quorum"
+
+
+def test_a_message_its_consumers_keep_dying_on_is_parked_by_the_broker_and_can_be_replayed(probe, amqp_uri):
+    probe.stop()  # its consumer would take the message; here a consumer "dies" holding it, again and again
+    event = sample_event("case.registered", case_id="ok-killer")
+    publish(amqp_uri, to_message(event))
+    queue = Queue("evt-cases-case.registered--probe.on_registered")
+    with Connection(amqp_uri) as connection:
+        bound = queue.bind(connection.channel())
+        for _ in range(REDELIVERY_LIMIT + 1):
+            message = wait_for(lambda: bound.get(no_ack=False), timeout=10, message="delivered again")
+            message.requeue()
+
+    box = DeadLetterBox(amqp_uri, "probe")
+    (letter,) = wait_for(box.browse, timeout=10, message="parked by the broker")
+    assert letter["event_id"] == event.event_id
+    assert letter["queue"] == queue.name
+    assert f"{REDELIVERY_LIMIT} times" in letter["error"]
+
+    box.replay(letter["message_id"])
+    with Connection(amqp_uri) as connection:
+        again = wait_for(lambda: queue.bind(connection.channel()).get(no_ack=True), timeout=10, message="replayed")
+    assert json.loads(again.body)["event_id"] == event.event_id

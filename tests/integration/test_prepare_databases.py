@@ -1,5 +1,6 @@
-"""The launcher creates every service's collections and indexes before any service starts: on the embedded store a
-collection created while another connection holds a transaction open can deadlock the server."""
+"""The deploy step creates every service's collections and indexes before any service starts, once, not in every
+replica: on real data an index takes long to build, a rolling update runs a newer replica beside an older one, and on
+the embedded store a collection created while another connection holds a transaction open can deadlock the server."""
 
 from deploy.services import service_classes
 from shared.mongo import MongoStore, prepare_databases
@@ -25,16 +26,21 @@ def test_the_launcher_prepares_every_services_collections_and_indexes_before_the
         client.close()
 
 
-def test_an_index_an_earlier_version_made_and_this_one_retired_is_dropped(mongo_server):
+def test_an_index_an_earlier_version_made_is_kept_during_the_update_and_dropped_when_told(mongo_server):
     from services.notifications.service import NotificationsService
 
     prefix = unique_name("cgt_retire") + "_"
     client = mongo_server.client()
     db = client[f"{prefix}notifications"]
+    config = {"MONGO_URI": mongo_server.uri, "DB_PREFIX": prefix}
     try:
         db.inbox.create_index("case_id")  # as the version before this one had it
         db.inbox.create_index("read_at")  # made by an operator, not by civicgrid: left alone
-        prepare_databases({"MONGO_URI": mongo_server.uri, "DB_PREFIX": prefix}, [NotificationsService])
+        prepare_databases(config, [NotificationsService])
+        assert "case_id_1" in set(db.inbox.index_information()), "an older replica may still ask by it"
+
+        prepare_databases(config, [NotificationsService], retire=True)
+
         names = set(db.inbox.index_information())
         assert "case_id_1" not in names and {"read_at_1", "dedup_key_1", "user_id_1_read_1__id_-1"} <= names
     finally:

@@ -81,11 +81,13 @@ class RabbitAdmin:
 
 
 class SecantusServer:
-    """SecantusDB in its own process, in memory, on a free port."""
+    """SecantusDB in its own process, in memory, on a free port (``--standalone``: one that says it is no replica
+    set, as a standalone mongod)."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, standalone: bool = False):
         self.workdir = Path(workdir)
         self.port = free_port()
+        self.standalone = standalone
         self.process: subprocess.Popen | None = None
 
     @property
@@ -97,7 +99,7 @@ class SecantusServer:
         log = open(self.workdir / "store.log", "ab")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
             [binary, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", ":memory:",
-             "--log-level", "WARNING"],
+             "--log-level", "WARNING", *(["--standalone"] if self.standalone else [])],
             stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
         )
         deadline = time.monotonic() + 60

@@ -1,0 +1,74 @@
+"""The deploy step: prepare the broker and the databases for this version, before its services start.
+
+Usage: ``python -m deploy.prepare [--retire-indexes]`` (reads ``AMQP_URI``, ``MONGO_URI``
+and the other settings from the environment, as the services do). ``make run`` runs it;
+docker-compose runs it as the one-shot ``prepare`` container. Run it once per deploy,
+not per replica:
+
+1. the broker: every exchange and queue of every service is declared (quorum queues:
+   ``shared.topology``), and a queue an earlier version declared otherwise — a classic
+   queue — is moved to this version's without losing a message (``deploy.queue_upgrade``;
+   the services must be stopped for that, and the step says so if they are not);
+2. the databases: every service's store must be a replica set; its collections and
+   indexes are created. Creating is additive, so an older replica keeps working beside
+   a newer one during a rolling update. ``--retire-indexes`` also drops the indexes an
+   earlier version made and this one no longer asks by: run it once the update is done.
+
+Exits 0 when done, 1 with a message saying what to do otherwise.
+"""
+
+import argparse
+import logging
+import os
+import sys
+
+from deploy.queue_upgrade import QueueInUse, upgrade_queues
+from deploy.services import service_classes
+from shared.config import ConfigError
+from shared.mongo import StoreNotReady, prepare_databases
+from shared.topology import TopologyMismatch, service_entities
+
+DEFAULTS = {"AMQP_URI": "amqp://guest:guest@localhost:5672/"}
+
+
+class PrepareFailed(Exception):
+    pass
+
+
+def prepare_broker(config) -> tuple[int, list[str]]:
+    """Declare every service's queues, moving those an earlier version declared otherwise; returns (how many
+    entities, which queues were moved)."""
+    entities = service_entities(service_classes(), config)
+    try:
+        moved = upgrade_queues(config["AMQP_URI"], entities)
+    except (QueueInUse, TopologyMismatch) as exc:
+        raise PrepareFailed(str(exc)) from None
+    return len(entities), moved
+
+
+def prepare_stores(config, *, retire: bool) -> int:
+    try:
+        return prepare_databases(config, service_classes(), retire=retire)
+    except StoreNotReady as exc:
+        raise PrepareFailed(str(exc)) from None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.prepare", description=__doc__.splitlines()[0])
+    parser.add_argument("--retire-indexes", action="store_true",
+                        help="also drop indexes this version no longer uses (once no older replica runs)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    config = {**DEFAULTS, **{k: v for k, v in os.environ.items() if v != ""}}
+    try:
+        count, moved = prepare_broker(config)
+        print(f"broker: {count} exchanges and queues declared" + (f"; moved {', '.join(moved)}" if moved else ""))
+        print(f"databases: {prepare_stores(config, retire=args.retire_indexes)} collections prepared")
+    except (PrepareFailed, ConfigError) as exc:
+        print(f"prepare: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

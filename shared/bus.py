@@ -1,0 +1,133 @@
+"""nameko's AMQP extensions, made for a RabbitMQ cluster.
+
+- One connection per process for everything it consumes (events, RPC requests, RPC
+  replies), named after the process (``<service>@<host>:<pid>``) so RabbitMQ's tools
+  show whose it is, and moving to the next broker of ``AMQP_URI`` when its node dies
+  (kombu's failover form, ``amqp://…@n1//;amqp://…@n2//``).
+- RPC requests wait in a quorum queue; replies in a classic exclusive one
+  (``shared.topology`` says why).
+- Whoever keeps state that a lost broadcast would leave stale (reference data) is
+  told each time the connection comes back (``on_reconnect``), so it can read a
+  snapshot again.
+"""
+
+import logging
+import os
+import socket
+import uuid
+
+import eventlet
+from kombu import Connection
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    DEFAULT_HEARTBEAT,
+    DEFAULT_TRANSPORT_OPTIONS,
+    HEARTBEAT_CONFIG_KEY,
+    LOGIN_METHOD_CONFIG_KEY,
+    TRANSPORT_OPTIONS_CONFIG_KEY,
+)
+from nameko.messaging import QueueConsumer
+from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, ReplyListener, RpcConsumer, get_rpc_exchange
+from nameko.rpc import Rpc as _NamekoRpc
+from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
+
+from shared.faults import pause_if_armed
+from shared.topology import declare_once, rpc_queue, transient_queue
+
+_log = logging.getLogger(__name__)
+
+
+def connection_name(service: str) -> str:
+    return f"{service}@{socket.gethostname()}:{os.getpid()}"
+
+
+class ClusterQueueConsumer(QueueConsumer):
+    """The process's consuming connection: failover across ``AMQP_URI``'s brokers, a name, reconnect callbacks."""
+
+    def __init__(self):
+        super().__init__()
+        self._connected_before = False
+        self._reconnect_callbacks: list = []
+
+    @property
+    def connection(self):
+        config = self.container.config
+        options = dict(config.get(TRANSPORT_OPTIONS_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS))
+        options["client_properties"] = {"connection_name": connection_name(self.container.service_name)}
+        return Connection(self.amqp_uri, transport_options=options,
+                          heartbeat=config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT),
+                          ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+
+    def on_connection_revived(self):
+        # Connected, not yet consuming: a test holds a process here to widen the gap in which broadcasts miss it.
+        pause_if_armed(self.container.service_name, "before_consuming_again")
+
+    def on_reconnect(self, callback) -> None:
+        """Call ``callback()`` (in its own greenthread) each time consuming resumes after a lost connection."""
+        self._reconnect_callbacks.append(callback)
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        # kombu calls this once every queue is declared and consumed again, so what a callback reads from now on
+        # cannot miss a message that a queue would have caught.
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+        if self._connected_before:
+            _log.warning("%s: consuming again after a lost connection (now %s)",
+                         self.container.service_name, connection.as_uri())
+            for callback in self._reconnect_callbacks:
+                self.container.spawn_managed_thread(callback, identifier="bus-reconnected")
+        self._connected_before = True
+
+
+def queue_consumer_of(container) -> ClusterQueueConsumer | None:
+    """The container's consuming connection, if it consumes anything."""
+    return next((e for e in container.subextensions if isinstance(e, ClusterQueueConsumer)), None)
+
+
+class QuorumRpcConsumer(RpcConsumer):
+    queue_consumer = ClusterQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.queue = rpc_queue(self.container.service_name, config)
+        declare_once(config["AMQP_URI"], [self.queue.exchange, self.queue])  # a mismatch stops the start, named
+
+
+class Rpc(_NamekoRpc):
+    rpc_consumer = QuorumRpcConsumer()
+
+
+def _listen_for_replies(listener) -> None:
+    """nameko's ``ReplyListener.setup`` with a transient reply queue: its own is durable, and a durable classic queue
+    whose node is lost cannot be declared again until that node returns."""
+    key = str(uuid.uuid4())
+    listener.routing_key = key
+    listener.queue = transient_queue(RPC_REPLY_QUEUE_TEMPLATE.format(listener.container.service_name, key),
+                                     get_rpc_exchange(listener.container.config), key)
+    listener.queue_consumer.register_provider(listener)
+
+
+class TransientReplyListener(ReplyListener):
+    """RPC replies for a service's proxies, on the process's own connection."""
+
+    queue_consumer = ClusterQueueConsumer()
+
+    def setup(self):
+        _listen_for_replies(self)
+
+
+class _StandaloneReplyListener(SingleThreadedReplyListener):
+    def setup(self):
+        _listen_for_replies(self)
+
+
+def standalone_rpc(config, timeout: float) -> ClusterRpcProxy:
+    """nameko's ``ClusterRpcProxy`` with a reply queue that a cluster node's loss cannot strand."""
+    return ClusterRpcProxy(config, timeout=timeout, reply_listener_cls=_StandaloneReplyListener)
+
+
+def bounded_standalone_call(config, timeout: float, call):
+    """``call(proxy)`` on a fresh standalone proxy, given up after twice ``timeout``: nameko's standalone proxy
+    can wait on its socket past its own timeout (a broker node lost mid-call)."""
+    with eventlet.Timeout(timeout * 2), standalone_rpc(config, timeout) as proxy:
+        return call(proxy)

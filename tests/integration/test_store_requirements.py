@@ -1,0 +1,74 @@
+"""What a service asks of its store: a replica set, prepared by the deploy step; and it says so when it is not."""
+
+import pytest
+from nameko.containers import ServiceContainer
+from pymongo import IndexModel
+
+from shared.mongo import MongoStore, StoreNotReady, make_client, prepare_databases
+from tests.support.infra import SecantusServer
+
+
+class _Store(MongoStore):
+    indexes = {"things": [IndexModel("kind")]}
+
+
+class Keeper:
+    name = "keeper"
+    store = _Store()
+
+
+@pytest.fixture(scope="module")
+def standalone_store(tmp_path_factory):
+    server = SecantusServer(tmp_path_factory.mktemp("standalone"), standalone=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+def start(config) -> ServiceContainer:
+    container = ServiceContainer(Keeper, {"serializer": "json", "max_workers": 2, **config})
+    try:
+        container.start()
+    except BaseException:
+        container.kill()
+        raise
+    return container
+
+
+def test_the_deploy_step_refuses_a_standalone_server_and_says_what_to_change(standalone_store, db_prefix):
+    with pytest.raises(StoreNotReady) as refused:
+        prepare_databases({"MONGO_URI": standalone_store.uri, "DB_PREFIX": db_prefix}, [Keeper])
+
+    message = str(refused.value)
+    assert "standalone" in message and "replica set" in message
+    assert "--replSet" in message and "rs.initiate()" in message and "replicaSet=" in message
+    assert f"127.0.0.1:{standalone_store.port}" in message
+
+
+def test_a_service_refuses_to_start_on_a_standalone_server(standalone_store, amqp_uri, db_prefix):
+    with pytest.raises(StoreNotReady, match="replica set"):
+        start({"AMQP_URI": amqp_uri, "MONGO_URI": standalone_store.uri, "DB_PREFIX": db_prefix})
+
+
+def test_a_service_waits_for_the_deploy_step_then_says_which_indexes_are_missing(mongo_server, amqp_uri, db_prefix):
+    config = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_server.uri, "DB_PREFIX": db_prefix,
+              "MONGO_PREPARE_WAIT_SECONDS": 1}
+
+    with pytest.raises(StoreNotReady) as refused:
+        start(config)
+
+    assert "things.kind_1" in str(refused.value) and "python -m deploy.prepare" in str(refused.value)
+    assert "kind_1" not in mongo_server.client()[f"{db_prefix}keeper"]["things"].index_information()
+
+    prepare_databases(config, [Keeper])
+    start(config).stop()
+
+
+def test_writes_are_acknowledged_by_a_majority_and_journaled(mongo_server):
+    client = make_client(mongo_server.uri.replace("?directConnection=true", ""), {}, "probe")
+    try:
+        assert client.write_concern.document == {"w": "majority", "j": True}
+        assert client.options.retry_writes is True
+        client.probe_db.things.insert_one({"kind": "checked on the real server"})
+    finally:
+        client.close()
