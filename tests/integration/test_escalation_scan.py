@@ -11,12 +11,13 @@ from pymongo import MongoClient
 from services.cases import domain
 from services.cases.domain.escalation import DEFAULT_POLICY
 from services.cases.service import CasesService
-from services.cases.storage import ESCALATION_PAGE, NEXT_DUE
+from services.cases.storage import CASES, ESCALATION_PAGE, NEXT_DUE, CaseStore
 from shared import mongo
 from shared.outbox import OUTBOX_FIELD
 from shared.refdata import COLLECTION as REFERENCE
 from shared.workcalendar import WorkCalendar
 from tests.support.notify import reference_data
+from tests.support.plans import answering_index, index_keys
 from tests.support.recording import Recorder
 from tests.support.samples import CATEGORIES, NOW, sample_event
 
@@ -122,6 +123,11 @@ def test_cases_that_cannot_be_escalated_do_not_hold_up_the_ones_behind_them(cont
     ready = [due_case(f"C-ready-{n:02}", now - timedelta(hours=1) + timedelta(seconds=n)) for n in range(10)]
     db.cases.insert_many(stuck + ready)
 
+    recorders[0].reads.clear()
     assert scan(service) == len(ready)  # in its first run
     assert all(rungs_fired(db, case["_id"]) == [1] for case in ready)
     assert db.cases.count_documents({"_id": {"$in": [c["_id"] for c in stuck]}, "history.action": "escalate"}) == 0
+    pages = scan_reads(recorders[0])
+    assert len(pages) == 2  # a page of stuck cases, then the rest
+    assert all(answering_index(page["filter"], index_keys(CaseStore.indexes[CASES])) == [(NEXT_DUE, 1)]
+               for page in pages)  # each page from the index on the due moment, never a walk over the cases
