@@ -6,7 +6,9 @@ the method returns (its writes committed). When it raises:
 
 - a broken message (not a valid event) goes straight to the service's dead-letter
   queue: retrying cannot mend it;
-- a transient infrastructure error (store or broker unreachable) is retried with
+- a transient infrastructure error (store or broker unreachable, or a transaction
+  the store calls worth retrying — one that lost a write conflict to another
+  replica's, still conflicting when pymongo's own retries ran out) is retried with
   back-off for as long as it takes: an outage must not throw events away;
 - any other error is retried ``EVENT_MAX_ATTEMPTS`` times (default 5) with
   exponential back-off, then dead-lettered with the error attached.
@@ -38,7 +40,13 @@ import eventlet
 from nameko.amqp.publish import Publisher
 from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
-from pymongo.errors import AutoReconnect, ConnectionFailure, ExecutionTimeout, WTimeoutError
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    ExecutionTimeout,
+    PyMongoError,
+    WTimeoutError,
+)
 
 from shared.bus import ClusterQueueConsumer
 from shared.config import setting
@@ -62,6 +70,11 @@ ATTEMPTS_HEADER = "x-civicgrid-attempts"
 # Waiting mends these (a store restarting, reference data not yet arrived): they never use up attempts.
 TRANSIENT_ERRORS = (ConnectionFailure, AutoReconnect, ExecutionTimeout, WTimeoutError, ConnectionError,
                     ServiceUnavailable)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TRANSIENT_ERRORS) or (
+        isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError"))
 
 
 class EventConsumer(EventHandler):
@@ -126,7 +139,7 @@ class EventConsumer(EventHandler):
     # -- failure paths -------------------------------------------------------------
     def _settle_failure(self, message, body, exc, permanent: bool) -> None:
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
-        transient = isinstance(exc, TRANSIENT_ERRORS)
+        transient = is_transient(exc)
         if self.broadcast and not permanent:
             _log.warning("%s: handling failed (%s); trying again shortly", self.queue.name, exc)
             eventlet.sleep(self.delays[min(2, len(self.delays) - 1)])

@@ -24,18 +24,20 @@ update a newer replica runs beside an older one. A store only checks at start th
 its indexes are there, and waits for the deploy step while they are not.
 """
 
+import contextlib
 import logging
 import time
 
 import eventlet
 from nameko.extensions import DependencyProvider
 from pymongo import MongoClient, uri_parser
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import CollectionInvalid, DuplicateKeyError, PyMongoError
 
 from shared.config import ConfigError, as_bool, mongo_target, setting
 from shared.events import Event
+from shared.lease import LEASES, Lease, Leases, lease_terms
 from shared.metrics import StoreCommandMetrics
-from shared.outbox import OUTBOX_FIELD, OUTBOX_INDEX, OutboxRelay, outbox_entries
+from shared.outbox import OUTBOX_FIELD, OUTBOX_INDEX, OUTBOX_SCAN, OutboxRelay, outbox_entries
 
 _log = logging.getLogger(__name__)
 
@@ -91,9 +93,16 @@ def make_client(uri: str, config, service: str) -> MongoClient:
 class Repository:
     """Per-worker access to a service's database. Subclasses add the verbs."""
 
-    def __init__(self, db, relay: OutboxRelay | None):
+    def __init__(self, db, relay: OutboxRelay | None, leases: Leases | None = None):
         self.db = db
         self._relay = relay
+        self._leases = leases
+
+    def lease(self, name: str) -> Lease:
+        """This process's lease of the scan ``name`` (one its store declares in ``scans``)."""
+        if self._leases is None:
+            raise KeyError(f"no scan {name!r}: this repository has no leases")
+        return self._leases[name]
 
     # -- writes that carry events --------------------------------------------------
     def insert_with_events(self, collection: str, doc: dict, events: list[Event]) -> bool:
@@ -177,9 +186,20 @@ class Repository:
 
 
 def create_indexes(db, wanted: dict[str, list], retired: dict[str, tuple[str, ...]] | None = None) -> None:
-    """Create the ``wanted`` indexes and drop the ``retired`` ones (by name) that an earlier version left."""
+    """Create the ``wanted`` collections and indexes and drop the ``retired`` ones (by name) an earlier version left.
+
+    A collection wanted with no index (the leases) is created too: made by its first write instead, it could be
+    made while another connection holds a transaction open, which can deadlock the embedded store.
+    """
+    present = None
     for collection, models in wanted.items():
-        db[collection].create_indexes(models)
+        if models:
+            db[collection].create_indexes(models)
+            continue
+        present = set(db.list_collection_names()) if present is None else present
+        if collection not in present:
+            with contextlib.suppress(CollectionInvalid):  # another process made it meanwhile
+                db.create_collection(collection)
     for collection, names in (retired or {}).items():
         present = set(db[collection].index_information())
         for name in names:
@@ -228,13 +248,15 @@ class MongoStore(DependencyProvider):
     """Base provider of a service's store.
 
     Subclasses set ``repository_cls``, ``indexes`` ({collection: [IndexModel]}),
-    ``outbox_collections`` (collections whose documents carry events) and
+    ``outbox_collections`` (collections whose documents carry events), ``scans`` (the
+    periodic scans of the service, each run under its lease, ``shared.lease``) and
     ``retired_indexes`` (indexes an earlier version made, which the deploy step drops once no older replica runs).
     """
 
     repository_cls = Repository
     indexes: dict[str, list] = {}
     outbox_collections: tuple[str, ...] = ()
+    scans: tuple[str, ...] = ()
     retired_indexes: dict[str, tuple[str, ...]] = {}  # {collection: index names an earlier version created}
 
     def setup(self):
@@ -243,6 +265,7 @@ class MongoStore(DependencyProvider):
         uri, db_name = mongo_target(config, service)
         self.client = make_client(uri, config, service)
         self.db = self.client[db_name]
+        self.leases = Leases(self.db[LEASES], lease_terms(config), self.scan_names())
         self.relay = None
         if self.outbox_collections:
             self.relay = OutboxRelay(
@@ -251,6 +274,7 @@ class MongoStore(DependencyProvider):
                 service,
                 config["AMQP_URI"],
                 config,
+                lease=self.leases[OUTBOX_SCAN],
                 scan_interval=setting(config, "OUTBOX_SCAN_SECONDS", 2.0, float),
                 scan_grace=setting(config, "OUTBOX_SCAN_GRACE_SECONDS", 5.0, float),
                 mark_delay=setting(config, "OUTBOX_PULL_DELAY_SECONDS", 1.0, float),
@@ -263,12 +287,20 @@ class MongoStore(DependencyProvider):
             self._relay_thread = self.container.spawn_managed_thread(self.relay.run)
 
     @classmethod
+    def scan_names(cls) -> tuple[str, ...]:
+        """The scans this store's service runs under a lease: its own, and the outbox relay's."""
+        return (*cls.scans, *((OUTBOX_SCAN,) if cls.outbox_collections else ()))
+
+    @classmethod
     def wanted_indexes(cls) -> dict[str, list]:
-        """Every collection this store keeps, with its indexes (the outbox's included)."""
+        """Every collection this store keeps, with its indexes (the outbox's included; the leases have none)."""
         wanted = dict(cls.indexes)
         for collection in cls.outbox_collections:
             wanted[collection] = [*wanted.get(collection, []), OUTBOX_INDEX]
-        return {collection: models for collection, models in wanted.items() if models}
+        wanted = {collection: models for collection, models in wanted.items() if models}
+        if cls.scan_names():
+            wanted[LEASES] = []
+        return wanted
 
     def _check_store(self) -> None:
         """Wait until the store answers and the deploy step has prepared it; refuse one that is not a replica set.
@@ -307,10 +339,11 @@ class MongoStore(DependencyProvider):
                     thread.wait()
             except (eventlet.Timeout, Exception):  # nameko kills the thread anyway; the scan covers it
                 _log.warning("outbox relay of %s did not drain in time", self.container.service_name)
+        self.leases.release()
         self.client.close()
 
     def kill(self):
         self.client.close()
 
     def get_dependency(self, worker_ctx):
-        return self.repository_cls(self.db, self.relay)
+        return self.repository_cls(self.db, self.relay, leases=self.leases)

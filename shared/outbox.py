@@ -17,6 +17,15 @@ per collection clears the events of many documents — and a document that was w
 again meanwhile (a case registered and dispatched a moment after it was reported) is
 rewritten once for all its events, not once per write. Should a scan meet an event
 published but not yet pulled, the relay remembers having sent it and only pulls it.
+
+The periodic scan runs in one process of the service at a time, under the ``outbox``
+lease (``shared.lease``), oldest entries first and past those it cannot publish (an
+event no queue receives stays, and must not keep the ones behind it waiting:
+``shared.sweep``). The scan at start-up runs in every process, lease or not: a
+process that died holding the lease cannot take it again under its new life until it
+lapses, and the events it left are what the start-up scan publishes at once. It runs
+once per process life; replicas starting together may each publish the same events,
+which the consumers discard.
 """
 
 import logging
@@ -32,12 +41,16 @@ from pymongo import ASCENDING, IndexModel
 
 from shared.events import Event, to_message
 from shared.faults import crash_if_armed
+from shared.lease import Lease
+from shared.sweep import Sweep
 from shared.topology import declare
 
 _log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "_outbox"
-OUTBOX_INDEX = IndexModel([(f"{OUTBOX_FIELD}.queued_at", ASCENDING)], sparse=True)
+QUEUED_AT = f"{OUTBOX_FIELD}.queued_at"
+OUTBOX_INDEX = IndexModel([(QUEUED_AT, ASCENDING)], sparse=True)
+OUTBOX_SCAN = "outbox"  # the name of the relay's lease
 
 
 def outbox_entries(events: list[Event]) -> list[dict]:
@@ -52,8 +65,8 @@ def outbox_entries(events: list[Event]) -> list[dict]:
 class OutboxRelay:
     """Publishes outbox entries of one service's collections; runs as one greenthread."""
 
-    def __init__(self, db, collections, service_name, amqp_uri, config,
-                 scan_interval=2.0, scan_grace=5.0, batch_size=500, mark_delay=1.0):
+    def __init__(self, db, collections, service_name, amqp_uri, config, *, lease: Lease,
+                 scan_interval=2.0, scan_grace=5.0, batch_size=500, scan_page=100, mark_delay=1.0):
         self.db = db
         self.collections = tuple(collections)
         self.service_name = service_name
@@ -63,9 +76,13 @@ class OutboxRelay:
         self.amqp_uri = amqp_uri
         self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
         self._declared = False
+        self.lease = lease
         self.scan_interval = scan_interval
         self.scan_grace = timedelta(seconds=scan_grace)
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # also the most documents a scan takes per collection
+        self.scan_page = scan_page
+        # where the periodic scan of each collection stopped: the next one goes on from there
+        self._sweeps = {collection: Sweep(scan_page, batch_size) for collection in self.collections}
         self.mark_delay = mark_delay
         self._queue = LightQueue()
         self._published = LightQueue()  # (collection, doc ids, event ids) to pull; None ends the marker
@@ -96,15 +113,17 @@ class OutboxRelay:
             marker.wait()
 
     def _relay(self) -> None:
-        self._scan(cutoff=self._started_at)  # orphans of an earlier life of this service
+        # orphans of an earlier life of this service: in every process, see the module's docstring
+        self._scan(self._started_at, {c: Sweep(self.scan_page, self.batch_size) for c in self.collections})
         next_scan = time.monotonic() + self.scan_interval
         while self._running:
             batch = self._take_batch(timeout=max(0.0, next_scan - time.monotonic()))
             if batch:
                 self._publish_batch(batch)
             if time.monotonic() >= next_scan:
-                # Entries younger than the grace period may still be in another replica's hands.
-                self._scan(cutoff=datetime.now(UTC) - self.scan_grace)
+                if self.lease.try_acquire():
+                    # Entries younger than the grace period may still be in another replica's hands.
+                    self._scan(datetime.now(UTC) - self.scan_grace, self._sweeps, self.lease.held)
                 next_scan = time.monotonic() + self.scan_interval
         # A graceful stop publishes what workers handed over, so the scan finds nothing.
         while batch := self._take_batch(timeout=None):
@@ -131,21 +150,45 @@ class OutboxRelay:
             except Empty:
                 return batch
 
-    def _scan(self, cutoff: datetime) -> None:
+    def _scan(self, cutoff: datetime, sweeps: dict[str, Sweep], go_on=lambda: True) -> None:
+        """Publish what was queued at or before ``cutoff`` and is still in the outbox, oldest first."""
         for collection in self.collections:
+            found = 0
+            batch = []
             try:
-                docs = list(
-                    self.db[collection]
-                    .find({f"{OUTBOX_FIELD}.queued_at": {"$lte": cutoff}}, {OUTBOX_FIELD: 1})
-                    .limit(self.batch_size)
-                )
+                for doc in sweeps[collection].run(self._orphans(collection, cutoff), orphan_place, go_on):
+                    batch.append((collection, doc["_id"], doc.get(OUTBOX_FIELD, [])))
+                    if len(batch) >= self.scan_page:
+                        found += len(batch)
+                        self._publish_batch(batch)
+                        batch = []
             except Exception:  # the store may be restarting; the next scan retries
                 _log.exception("outbox scan of %s failed", collection)
-                continue
-            batch = [(collection, d["_id"], d.get(OUTBOX_FIELD, [])) for d in docs]
             if batch:
-                _log.info("outbox: republishing %d document(s) from %s", len(batch), collection)
+                found += len(batch)
                 self._publish_batch(batch)
+            if found:
+                _log.info("outbox: republishing %d document(s) from %s", found, collection)
+
+    def _orphans(self, collection: str, cutoff: datetime):
+        """``read`` of a sweep (``shared.sweep``) over documents with entries queued at or before ``cutoff``.
+
+        A document is placed by its oldest entry. An index range on an array field also matches a document by a
+        newer entry, though its oldest was met before: such documents are left out of the rest of the run.
+        """
+        met: list = []
+
+        def read(after, size):
+            query = {QUEUED_AT: {"$lte": cutoff} if after is None else {"$gte": after[0], "$lte": cutoff}}
+            if met:
+                query["_id"] = {"$nin": met}
+            docs = list(self.db[collection].find(query, {OUTBOX_FIELD: 1})
+                        .sort([(QUEUED_AT, ASCENDING), ("_id", ASCENDING)]).limit(size))
+            ahead = [d for d in docs if after is None or orphan_place(d) > after]
+            met.extend(d["_id"] for d in docs if after is not None and orphan_place(d) <= after)
+            return ahead, len(docs) == size
+
+        return read
 
     def _publish_batch(self, batch) -> None:
         done: dict[str, dict] = defaultdict(lambda: {"docs": set(), "events": []})
@@ -213,3 +256,8 @@ class OutboxRelay:
             )
         except Exception:  # published but not marked: the scan will publish again, consumers dedupe
             _log.exception("could not mark %d event(s) published in %s", len(event_ids), collection)
+
+
+def orphan_place(doc: dict) -> tuple:
+    """Where a document stands in the scan's order: its oldest entry, then its id."""
+    return min(entry["queued_at"] for entry in doc[OUTBOX_FIELD]), doc["_id"]

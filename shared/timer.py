@@ -1,8 +1,10 @@
 """``@timer`` whose interval is a setting, so tests and deployments can change it.
 
 nameko's own ``@timer(interval=…)`` fixes the interval when the class is defined.
-A timer runs in every replica of a service: what it does must be claimed in the
-store to happen once (see the notifications service's delivery claims).
+A timer runs in every replica of a service: a periodic scan takes its lease first
+(``shared.lease``) so it runs in one replica at a time, and what it does stays
+guarded in the store on its own (a delivery's claim, a rung's ladder), since two
+replicas may still overlap for a moment.
 """
 
 from nameko.timer import Timer

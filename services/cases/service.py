@@ -218,9 +218,12 @@ class CasesService(Operable, FollowsDirectory):
 
     # -- escalation --------------------------------------------------------------------
     @timer("ESCALATION_SCAN_SECONDS", 5.0)
-    def escalate_due_cases(self) -> None:
-        """Fire every rung that is due. Each replica scans; the guarded write lets one of them fire it."""
+    def escalate_due_cases(self) -> int:
+        """Fire the rungs that are due, longest due first, in the one replica holding the escalation lease; returns
+        how many fired. A case this process cannot escalate now (its category or policy unknown here) is passed
+        over, not waited on; the guarded write fires each rung once, should two replicas ever scan at once."""
         now = self.clock.now()
+        fired = 0
         for case in self.store.due_for_escalation(now):
             category = self.reference.categories.get(case["category"])
             policy = self._policy_of(case)
@@ -228,7 +231,9 @@ class CasesService(Operable, FollowsDirectory):
                 continue
             change = escalation.fire(case, policy, now=now, calendar=self.calendar, clock=timing.clock_of(category))
             if self.store.apply(case["_id"], change):
+                fired += 1
                 _log.info("case %s: rung %d fired", case["_id"], case["escalation"]["next_rung"] + 1)
+        return fired
 
     @rpc
     def escalation_policies(self) -> list[dict]:

@@ -5,7 +5,9 @@ Every query the API offers is answered from an index (tests check the plans).
 
 import base64
 import json
+from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 
 from cachetools import TTLCache
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -17,12 +19,18 @@ from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events import Event
 from shared.mongo import SEEN_FIELD, MongoStore, Repository
 from shared.outbox import OUTBOX_FIELD
+from shared.sweep import Sweep
 from shared.windows import gather
 
 CASES = "cases"
 POLICIES = "escalation_policies"
 CREATED = "created_at"
 _HIDDEN = {OUTBOX_FIELD: 0, SEEN_FIELD: 0}
+ESCALATION = "escalation"  # the scan, and its lease
+NEXT_DUE = "escalation.next_due_at"
+# A run of the escalation scan reads due cases a page at a time and takes at most this many, so a backlog (a clock
+# moved by days, a store that was down) is worked off over several runs rather than in one that outlives its lease.
+ESCALATION_PAGE, ESCALATION_RUN = 200, 1000
 
 
 def _filter(case_id: str, change: Change) -> dict:
@@ -77,11 +85,13 @@ LATEST_POLICY_TTL_SECONDS = 5.0
 
 
 class CaseRepository(Repository):
-    def __init__(self, db, relay, policy_cache: dict | None = None, latest_policies: TTLCache | None = None):
-        super().__init__(db, relay)
+    def __init__(self, db, relay, policy_cache: dict | None = None, latest_policies: TTLCache | None = None,
+                 leases=None, escalations: Sweep | None = None):
+        super().__init__(db, relay, leases)
         self.attachments = AttachmentStore(db, prefix="F")
         self._policies = policy_cache if policy_cache is not None else {}
         self._latest = latest_policies if latest_policies is not None else TTLCache(100, LATEST_POLICY_TTL_SECONDS)
+        self._escalations = escalations if escalations is not None else Sweep(ESCALATION_PAGE, ESCALATION_RUN)
 
     def open(self, case: dict, events: list[Event]) -> bool:
         """Store a new case; False if it exists (the opening event was redelivered)."""
@@ -99,9 +109,26 @@ class CaseRepository(Repository):
                                        consumed=consumed)
 
     # -- escalation ----------------------------------------------------------------
-    def due_for_escalation(self, now, limit: int = 200) -> list[dict]:
-        """Cases whose next escalation rung is due: an index on that moment, never a walk over open cases."""
-        return list(self.db[CASES].find({"escalation.next_due_at": {"$lte": now}}, _HIDDEN).limit(limit))
+    def due_for_escalation(self, now) -> Iterator[dict]:
+        """Cases whose next escalation rung is due at ``now``, longest due first — in the one replica holding the
+        escalation lease, a run's worth from where its last run stopped (``shared.sweep``); elsewhere none."""
+        lease = self.lease(ESCALATION)
+        if not lease.try_acquire():
+            return iter(())
+        return self._escalations.run(partial(self.due_page, now), _due_place, lease.held)
+
+    def due_page(self, now, after: tuple | None, size: int) -> tuple[list[dict], bool]:
+        """Up to ``size`` cases due at ``now`` placed after ``after`` (due time, id), in that order; and whether
+        there may be more. An index on the due moment, never a walk over open cases."""
+        query = {NEXT_DUE: {"$lte": now}}
+        if after is not None:
+            due, case_id = after
+            # the due moment first: the store narrows by its index, then checks the rest on what it found
+            query = {NEXT_DUE: {"$gte": due, "$lte": now},
+                     "$or": [{NEXT_DUE: {"$gt": due}}, {"_id": {"$gt": case_id}}]}
+        order = [(NEXT_DUE, ASCENDING), ("_id", ASCENDING)]
+        cases = list(self.db[CASES].find(query, _HIDDEN).sort(order).limit(size))
+        return cases, len(cases) == size
 
     def policy(self, policy_id: str, version: int | None = None) -> dict | None:
         """A version of an escalation policy (the latest without ``version``); versions never change."""
@@ -208,6 +235,10 @@ class CaseRepository(Repository):
         return found, (encode_time_cursor(found[-1][CREATED], found[-1]["_id"]) if more else None)
 
 
+def _due_place(case: dict) -> tuple:
+    return case["escalation"]["next_due_at"], case["_id"]
+
+
 def _sortable(value) -> tuple:
     """A sort key that puts a missing value first, as the store does."""
     return (0, "") if value is None else (1, value)
@@ -235,9 +266,10 @@ WINDOWED = frozenset({*LISTED_FIELDS, "created_at"})
 class CaseStore(MongoStore):
     repository_cls = CaseRepository
     outbox_collections = (CASES,)
+    scans = (ESCALATION,)
     indexes = {
         CASES: [IndexModel(keys) for keys in INDEX_OF.values()]
-        + [IndexModel([("escalation.next_due_at", ASCENDING)], sparse=True)],
+        + [IndexModel([(NEXT_DUE, ASCENDING)], sparse=True)],
         POLICIES: [IndexModel([("policy_id", ASCENDING), ("version", ASCENDING)], unique=True)],
         **ATTACHMENT_INDEXES,
     }
@@ -246,6 +278,8 @@ class CaseStore(MongoStore):
         super().setup()
         self.policy_cache: dict = {}
         self.latest_policies = TTLCache(maxsize=100, ttl=LATEST_POLICY_TTL_SECONDS)
+        self.escalations = Sweep(ESCALATION_PAGE, ESCALATION_RUN)
 
     def get_dependency(self, worker_ctx):
-        return CaseRepository(self.db, self.relay, self.policy_cache, self.latest_policies)
+        return CaseRepository(self.db, self.relay, self.policy_cache, self.latest_policies, self.leases,
+                              self.escalations)

@@ -4,9 +4,10 @@ Case events come in through ``@consume`` (acknowledged after the writes; redeliv
 file nothing twice). Each one is filed as inbox entries and outgoing deliveries by the
 recipient rules (``rules.py``), and appended to the live feed. What can go out now is
 filed already claimed and sent at once by the process that filed it (``outgoing.py``);
-a timer on every replica claims the rest when due — retries, digests, claims whose
-process died — and sends it (``courier.py``), with dead letters (``delivery.py``,
-``digest.py``).
+the courier's scan claims the rest when due — retries, digests, claims whose process
+died — and sends it (``courier.py``), with dead letters (``delivery.py``,
+``digest.py``). The scan, and the pruning of the feed, run in one replica at a time,
+each under its lease (``shared.lease``).
 """
 
 import logging
@@ -21,7 +22,7 @@ from services.notifications.outgoing import Outgoing
 from services.notifications.rules import KINDS, PERSON_CHANNELS, RULES
 from services.notifications.settings import Settings
 from services.notifications.signing import new_secret
-from services.notifications.storage import NotificationStore
+from services.notifications.storage import COURIER, FEED_PRUNING, NotificationStore
 from shared.api.notifications import (
     DeliveryPageSchema,
     DeliveryQuerySchema,
@@ -106,9 +107,12 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
     # -- the courier -------------------------------------------------------------------
     @timer("DELIVERY_SCAN_SECONDS", 1.0)
     def send_due(self) -> int:
-        """Gather held messages into digests, then claim and send what is due; returns how many were tried."""
+        """Gather held messages into digests, then claim and send what is due, earliest due first and at most a
+        batch of each; returns how many were tried. In the one replica holding the courier's lease: the claims keep
+        each message to one sender should two replicas ever scan at once, the lease saves the others the reads."""
+        if not self.store.lease(COURIER).try_acquire():
+            return 0
         s, now = self.settings, self.clock.now()
-        self.store.prune_feed(s.feed_keep)
         lease_until = now + s.lease
         for group in digest.groups(self.store.due(HELD, now, s.batch)):
             if len(group) == 1:
@@ -120,6 +124,14 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         for _ in GreenPool(s.concurrency).imap(self._send, claimed):
             pass
         return len(claimed)
+
+    @timer("FEED_PRUNE_SECONDS", 60.0)
+    def prune_feed(self) -> int:
+        """Drop the feed's entries older than the last ``SSE_FEED_KEEP``, in the replica holding the pruning lease;
+        returns how many. Streams only ask whether an entry is still kept, so the feed may run a minute over."""
+        if not self.store.lease(FEED_PRUNING).try_acquire():
+            return 0
+        return self.store.prune_feed(self.settings.feed_keep)
 
     def _send(self, delivery: dict) -> None:
         try:

@@ -39,6 +39,7 @@ SUBSCRIPTIONS = "subscriptions"
 PREFERENCES = "preferences"
 WEBHOOKS = "webhooks"
 FEED = "feed"
+COURIER, FEED_PRUNING = "courier", "feed-pruning"  # the service's scans, each run under its lease
 DUPLICATE_KEY = 11000
 _log = logging.getLogger(__name__)
 
@@ -441,6 +442,7 @@ class NotificationRepository(Repository):
 
 class NotificationStore(MongoStore):
     repository_cls = NotificationRepository
+    scans = (COURIER, FEED_PRUNING)
     retired_indexes = {INBOX: ("case_id_1", "correlation_id_1")}
     indexes = {
         collection: [IndexModel(keys, unique=(collection, name) in _UNIQUE, sparse=name == "digest")

@@ -22,8 +22,8 @@ NEARBY_INDEX = [("category", ASCENDING), ("open", ASCENDING), ("location.lat", A
 
 
 class ReportRepository(Repository):
-    def __init__(self, db, relay):
-        super().__init__(db, relay)
+    def __init__(self, db, relay, leases=None):
+        super().__init__(db, relay, leases)
         self.attachments = AttachmentStore(db, prefix="P")
 
     def add(self, report: dict, event: Event) -> tuple[dict, bool]:

@@ -23,7 +23,9 @@ def platform(rabbit_admin, tmp_path_factory, smtp):
             # tests/integration/test_notifications.py) would hold the mail these tests look for
             "DIGEST_THRESHOLD": "1000000",
             # a message claimed by a process that died goes out again once this lapses (test_crash_recovery.py)
-            "DELIVERY_LEASE_SECONDS": "6"}
+            "DELIVERY_LEASE_SECONDS": "6",
+            # and a scan whose lease a killed process held is taken over once that lapses
+            "SCAN_LEASE_SECONDS": "6", "LEASE_SKEW_SECONDS": "2"}
     with running_platform(rabbit_admin, tmp_path_factory.mktemp("platform"), "cge", mail) as running:
         yield running
 

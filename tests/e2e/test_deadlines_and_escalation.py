@@ -23,7 +23,9 @@ pytestmark = pytest.mark.timeout(420)
 @pytest.fixture(scope="module")
 def platform(rabbit_admin, tmp_path_factory):
     with running_platform(rabbit_admin, tmp_path_factory.mktemp("clocked"), "cgc",
-                          {"ESCALATION_SCAN_SECONDS": "0.3"}, start_timeout=240, replicas=2) as running:
+                          # a replica killed holding the escalation lease hands it on within 6 s
+                          {"ESCALATION_SCAN_SECONDS": "0.3", "SCAN_LEASE_SECONDS": "6", "LEASE_SKEW_SECONDS": "2"},
+                          start_timeout=240, replicas=2) as running:
         yield running
 
 

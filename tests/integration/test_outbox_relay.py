@@ -1,21 +1,25 @@
 """The outbox relay on the real store and broker: published once, never lost."""
 
 import queue as stdlib_queue
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pytest
 from pymongo import MongoClient, monitoring
 
 from shared.events import from_message
+from shared.lease import LEASES, Lease, LeaseTerms, new_holder
 from shared.mongo import Repository
-from shared.outbox import OUTBOX_FIELD, OutboxRelay
+from shared.outbox import OUTBOX_FIELD, OUTBOX_SCAN, OutboxRelay, orphan_place, outbox_entries
+from shared.sweep import Sweep
 from tests.support.infra import wait_for
 from tests.support.samples import sample_event
 
 
-def make_relay(db, amqp_uri, grace=0.3):
+def make_relay(db, amqp_uri, grace=0.3, **options):
     return OutboxRelay(db, ["things"], "cases", amqp_uri, {"AMQP_URI": amqp_uri},
-                       scan_interval=0.2, scan_grace=grace)
+                       lease=Lease(db[LEASES], OUTBOX_SCAN, new_holder(), LeaseTerms()),
+                       scan_interval=0.2, scan_grace=grace, **options)
 
 
 def drain(simple, expect=0, timeout=5.0, quiet=0.3):
@@ -80,6 +84,41 @@ def test_an_event_nobody_can_receive_stays_in_the_outbox_until_someone_can(store
     assert [e.event_id for e in drain(inbox, expect=1)] == [event.event_id]
 
 
+def orphan(doc_id: str, event_type: str, queued_at: datetime) -> tuple[dict, str]:
+    """A document whose event a process that died left in the outbox at ``queued_at``; and the event's id."""
+    event = sample_event(event_type)
+    entries = [{**entry, "queued_at": queued_at} for entry in outbox_entries([event])]
+    return {"_id": doc_id, OUTBOX_FIELD: entries}, event.event_id
+
+
+def test_events_no_queue_receives_do_not_hold_up_the_ones_queued_behind_them(store_db, amqp_uri, listen, running):
+    inbox = listen("cases", "case.registered")
+    running(make_relay(store_db, amqp_uri, batch_size=20, scan_page=10))  # a scan takes 20 documents, 10 a page
+    eventlet.sleep(0.1)  # past its start-up scan: the periodic one finds them
+    old = datetime.now(UTC) - timedelta(minutes=5)
+    stuck = [orphan(f"u{n:02}", "case.dispatched", old + timedelta(seconds=n)) for n in range(30)]  # no queue
+    ready = [orphan(f"r{n}", "case.registered", old + timedelta(minutes=1, seconds=n)) for n in range(5)]
+    store_db.things.insert_many([doc for doc, _ in stuck + ready])
+
+    assert sorted(e.event_id for e in drain(inbox, expect=5)) == sorted(event_id for _, event_id in ready)
+    wait_for(lambda: all(store_db.things.find_one({"_id": doc["_id"]})[OUTBOX_FIELD] == [] for doc, _ in ready),
+             message="published events pulled")
+    assert all(store_db.things.find_one({"_id": doc["_id"]})[OUTBOX_FIELD] for doc, _ in stuck)
+
+
+def test_the_scan_meets_each_document_once_by_its_oldest_entry_though_newer_ones_match_too(store_db, amqp_uri):
+    old = datetime.now(UTC) - timedelta(minutes=5)
+    docs = {"a": [0, 50], "b": [10], "c": [20, 30], "d": [40]}  # seconds after ``old`` of each entry
+    store_db.things.insert_many([
+        {"_id": doc_id, OUTBOX_FIELD: [{**orphan(doc_id, "case.registered", old)[0][OUTBOX_FIELD][0],
+                                        "queued_at": old + timedelta(seconds=s)} for s in seconds]}
+        for doc_id, seconds in docs.items()])
+    read = make_relay(store_db, amqp_uri)._orphans("things", datetime.now(UTC))
+
+    met = [doc["_id"] for doc in Sweep(page=1, limit=100).run(read, orphan_place)]
+    assert met == ["a", "b", "c", "d"]
+
+
 def test_an_update_carries_its_events_and_applies_once_per_consumed_event(store_db, amqp_uri, listen, running):
     inbox = listen("cases", "case.dispatched")
     relay = running(make_relay(store_db, amqp_uri))
@@ -96,16 +135,18 @@ def test_an_update_carries_its_events_and_applies_once_per_consumed_event(store_
 
 
 class _Updates(monitoring.CommandListener):
-    """Documents changed by each update command a client sends."""
+    """Documents changed by each update command a client sends to the ``things`` (not the relay's lease)."""
 
     def __init__(self):
         self.changed = []
+        self._things = set()
 
     def started(self, event):
-        pass
+        if event.command_name == "update" and event.command["update"] == "things":
+            self._things.add(event.request_id)
 
     def succeeded(self, event):
-        if event.command_name == "update":
+        if event.request_id in self._things:
             self.changed.append(event.reply.get("nModified", 0))
 
     def failed(self, event):
