@@ -79,6 +79,22 @@ class RabbitAdmin:
     def queues(self, vhost: str) -> dict[str, dict]:
         return {q["name"]: q for q in self._call("GET", f"/queues/{quote(vhost, safe='')}")}
 
+    def queue(self, vhost: str, name: str) -> dict:
+        """One queue; a quorum queue's has ``leader``, ``members`` and ``online`` (node names)."""
+        return self._call("GET", f"/queues/{quote(vhost, safe='')}/{quote(name, safe='')}")
+
+    def connections(self) -> list[dict]:
+        """Open client connections, each with ``name``, ``client_properties`` and ``node``."""
+        return self._call("GET", "/connections")
+
+    def close_connection(self, name: str) -> None:
+        """Close a client connection by its ``name`` (as :meth:`connections` gives it)."""
+        self._call("DELETE", f"/connections/{quote(name, safe='')}")
+
+    def cluster_nodes(self) -> list[dict]:
+        """The cluster's nodes, each with ``name`` and ``running``."""
+        return self._call("GET", "/nodes")
+
 
 class SecantusServer:
     """SecantusDB in its own process, in memory, on a free port (``--standalone``: one that says it is no replica
