@@ -6,9 +6,10 @@
   (kombu's failover form, ``amqp://…@n1//;amqp://…@n2//``).
 - RPC requests wait in a quorum queue; replies in a classic exclusive one
   (``shared.topology`` says why).
-- Whoever keeps state that a lost broadcast would leave stale (reference data) is
-  told each time the connection comes back (``on_reconnect``), so it can read a
-  snapshot again.
+- Whoever keeps state that a missed broadcast would leave stale (reference data) is
+  told once consuming has started and again each time it resumes after a lost
+  connection (``when_consuming``), so it can read a snapshot then: after its
+  broadcast queues exist, so nothing published later can miss it.
 """
 
 import logging
@@ -46,8 +47,8 @@ class ClusterQueueConsumer(QueueConsumer):
 
     def __init__(self):
         super().__init__()
-        self._connected_before = False
-        self._reconnect_callbacks: list = []
+        self._consuming = False
+        self._callbacks: list = []
 
     @property
     def connection(self):
@@ -62,20 +63,23 @@ class ClusterQueueConsumer(QueueConsumer):
         # Connected, not yet consuming: a test holds a process here to widen the gap in which broadcasts miss it.
         pause_if_armed(self.container.service_name, "before_consuming_again")
 
-    def on_reconnect(self, callback) -> None:
-        """Call ``callback()`` (in its own greenthread) each time consuming resumes after a lost connection."""
-        self._reconnect_callbacks.append(callback)
+    def when_consuming(self, callback) -> None:
+        """Call ``callback()`` (in its own greenthread) once consuming has started — at once if it has — and again
+        each time it resumes after a lost connection."""
+        self._callbacks.append(callback)
+        if self._consuming:
+            self.container.spawn_managed_thread(callback, identifier="bus-consuming")
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
-        # kombu calls this once every queue is declared and consumed again, so what a callback reads from now on
+        # kombu calls this once every queue is declared and consumed (again), so what a callback reads from now on
         # cannot miss a message that a queue would have caught.
         super().on_consume_ready(connection, channel, consumers, **kwargs)
-        if self._connected_before:
+        if self._consuming:
             _log.warning("%s: consuming again after a lost connection (now %s)",
                          self.container.service_name, connection.as_uri())
-            for callback in self._reconnect_callbacks:
-                self.container.spawn_managed_thread(callback, identifier="bus-reconnected")
-        self._connected_before = True
+        self._consuming = True
+        for callback in self._callbacks:
+            self.container.spawn_managed_thread(callback, identifier="bus-consuming")
 
 
 def queue_consumer_of(container) -> ClusterQueueConsumer | None:

@@ -9,9 +9,10 @@ kind and a revision; a copy only ever moves to a newer revision, so redeliveries
 reordering are harmless.
 
 The events come on a broadcast queue of the instance's connection (``shared.messaging``),
-which a lost connection takes with it: what was published meanwhile never reaches
-this instance. So the snapshot is taken again each time the connection is back, after
-the queue is consuming again — nothing changed between the two can be missed.
+which exists only while the instance is connected: what is published before it is
+declared, or while a lost connection is being made again, never reaches this
+instance. So the snapshot is taken once the queue is consuming, and again each time it
+consumes again after a lost connection — nothing changed in between can be missed.
 """
 
 import contextlib
@@ -120,9 +121,10 @@ class ReferenceData(DependencyProvider):
         for doc in self.collection.find({"_id": {"$in": list(self.kinds)}}):
             self.reference.load(doc["_id"], doc["revision"], doc["data"])
         consumer = queue_consumer_of(self.container)
-        if consumer is not None:
-            consumer.on_reconnect(self._catch_up)
-        self.container.spawn_managed_thread(self._catch_up, identifier="reference-catch-up")
+        if consumer is None:  # nothing to keep it current: a snapshot is all there is
+            self.container.spawn_managed_thread(self._catch_up, identifier="reference-catch-up")
+        else:
+            consumer.when_consuming(self._catch_up)
 
     def _catch_up(self) -> None:
         delay = 0.5
