@@ -38,6 +38,7 @@ from eventlet.queue import Empty, LightQueue
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.standalone.events import get_event_exchange
 from pymongo import ASCENDING, IndexModel
+from pymongo.read_concern import ReadConcern
 
 from shared.events import Event, to_message
 from shared.faults import crash_if_armed
@@ -46,6 +47,7 @@ from shared.sweep import Sweep
 from shared.topology import declare
 
 _log = logging.getLogger(__name__)
+_MAJORITY = ReadConcern("majority")
 
 OUTBOX_FIELD = "_outbox"
 QUEUED_AT = f"{OUTBOX_FIELD}.queued_at"
@@ -182,7 +184,9 @@ class OutboxRelay:
             query = {QUEUED_AT: {"$lte": cutoff} if after is None else {"$gte": after[0], "$lte": cutoff}}
             if met:
                 query["_id"] = {"$nin": met}
-            docs = list(self.db[collection].find(query, {OUTBOX_FIELD: 1})
+            # Majority read concern: an event is published only for a write a majority holds, which no election can
+            # roll back (the fast path publishes after a w=majority write; the scan must promise the same).
+            docs = list(self.db.get_collection(collection, read_concern=_MAJORITY).find(query, {OUTBOX_FIELD: 1})
                         .sort([(QUEUED_AT, ASCENDING), ("_id", ASCENDING)]).limit(size))
             ahead = [d for d in docs if after is None or orphan_place(d) > after]
             met.extend(d["_id"] for d in docs if after is not None and orphan_place(d) <= after)

@@ -163,12 +163,18 @@ def test_losing_the_broker_node_that_leads_the_cases_queue_loses_and_doubles_no_
                                                                                         report_point):
     app = FieldApp(platform, report_point)
     leader = rabbit_cluster.queue_leader(cluster_vhost, CASES_QUEUE)
+    pids = platform.status()["pids"]
 
     app.burst(60, "node-loss", during=lambda: rabbit_cluster.kill(leader))
 
     assert_each_arrived_once(store, list(app.accepted.values()))
     new_leader = rabbit_cluster.queue_leader(cluster_vhost, CASES_QUEUE)
     assert new_leader.name != leader.name
+    # every process moved its connections to a live node by itself: none died or was restarted for it
+    assert platform.status()["pids"] == pids
+    ours = [c for c in rabbit_cluster.admin(new_leader).connections()
+            if "@" in c.get("client_properties", {}).get("connection_name", "")]
+    assert ours and all(c["node"] != leader.name for c in ours)
 
     rabbit_cluster.restart(leader)
     admin = rabbit_cluster.admin()

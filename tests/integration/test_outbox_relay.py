@@ -13,6 +13,7 @@ from shared.mongo import Repository
 from shared.outbox import OUTBOX_FIELD, OUTBOX_SCAN, OutboxRelay, orphan_place, outbox_entries
 from shared.sweep import Sweep
 from tests.support.infra import wait_for
+from tests.support.recording import Recorder
 from tests.support.samples import sample_event
 
 
@@ -117,6 +118,22 @@ def test_the_scan_meets_each_document_once_by_its_oldest_entry_though_newer_ones
 
     met = [doc["_id"] for doc in Sweep(page=1, limit=100).run(read, orphan_place)]
     assert met == ["a", "b", "c", "d"]
+
+
+def test_the_scan_reads_only_what_a_majority_of_the_replica_set_holds(mongo_server, db_prefix, amqp_uri):
+    recorder = Recorder()
+    client = MongoClient(mongo_server.uri, tz_aware=True, event_listeners=[recorder])
+    try:
+        db = client[f"{db_prefix}probe"]
+        db.things.insert_one(orphan("x", "case.registered", datetime.now(UTC) - timedelta(minutes=5))[0])
+        read = make_relay(db, amqp_uri)._orphans("things", datetime.now(UTC))
+        recorder.reads.clear()
+
+        list(Sweep(page=10, limit=10).run(read, orphan_place))
+
+        assert recorder.reads and all(r.get("readConcern") == {"level": "majority"} for r in recorder.reads)
+    finally:
+        client.close()
 
 
 def test_an_update_carries_its_events_and_applies_once_per_consumed_event(store_db, amqp_uri, listen, running):

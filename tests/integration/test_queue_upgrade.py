@@ -50,6 +50,12 @@ def drain(amqp_uri: str, queue: str) -> list[dict]:
 
 @pytest.fixture
 def earlier_broker(amqp_uri):
+    return with_messages_waiting(amqp_uri)
+
+
+def with_messages_waiting(amqp_uri: str) -> str:
+    """The earlier version's queues on ``amqp_uri``, with five events, a retry, a dead letter and an RPC request
+    waiting."""
     declare_as_the_earlier_version(amqp_uri)
     reporting = get_event_exchange("reporting", {})
     for n in range(5):
