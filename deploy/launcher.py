@@ -224,14 +224,14 @@ class EmbeddedStore:
 def ensure_broker(amqp_uri: str) -> None:
     """Make sure RabbitMQ answers (one of the brokers, where ``AMQP_URI`` names several); start the local one if it
     is the only one named, installed and down."""
-    from kombu import Connection
+    from shared.broker import connect
 
     brokers = [uri for uri in amqp_uri.split(";") if uri.strip()]
 
     def reachable() -> bool:
         try:
-            with Connection(amqp_uri, connect_timeout=2) as conn:
-                conn.ensure_connection(max_retries=len(brokers))
+            with connect(amqp_uri, rounds=1, connect_timeout=2):
+                pass
             return True
         except Exception:
             return False

@@ -29,6 +29,7 @@ import logging
 from amqp.exceptions import NotFound, PreconditionFailed
 from kombu import Connection, Producer, Queue
 
+from shared.broker import broker_count
 from shared.topology import QUORUM
 
 _log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def upgrade_queues(amqp_uri: str, entities) -> list[str]:
     emptied. Raises ``QueueInUse`` if one to move is still consumed."""
     moved = []
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        connection.ensure_connection(max_retries=2 * broker_count(amqp_uri), interval_start=0, interval_max=2)
         for entity in entities:
             if not isinstance(entity, Queue):
                 _declare(connection, entity)

@@ -90,6 +90,17 @@ def queue_consumer_of(container) -> ClusterQueueConsumer | None:
 class QuorumRpcConsumer(RpcConsumer):
     queue_consumer = ClusterQueueConsumer()
 
+    def handle_result(self, message, result, exc_info):
+        # nameko lets an error sending the reply escape the worker, which kills the whole container (seen when a
+        # broker node was lost as a reply went out): the work is done, the caller times out and may call again.
+        try:
+            return super().handle_result(message, result, exc_info)
+        except Exception as exc:  # noqa: BLE001 - whatever the broker did, this process must go on serving
+            _log.warning("%s: the reply to %s could not be sent (%s); its caller will time out",
+                         self.container.service_name, message.delivery_info.get("routing_key"), exc)
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+
     def setup(self):
         super().setup()
         config = self.container.config

@@ -15,9 +15,10 @@ header says from which queue; ``shared.topology``).
 import json
 
 from kombu import Exchange
-from nameko.amqp.publish import Publisher, get_connection
+from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 
+from shared.broker import connect
 from shared.errors import NotFound
 from shared.messaging import ATTEMPTS_HEADER
 from shared.topology import REDELIVERY_LIMIT, dead_letter_queue, declare
@@ -85,7 +86,7 @@ class DeadLetterBox:
         return messages
 
     def browse(self, limit: int = 100) -> list[dict]:
-        with get_connection(self.amqp_uri) as connection:
+        with connect(self.amqp_uri) as connection:
             channel = connection.channel()
             try:
                 return [_describe(m) for m in self._fetch(channel, limit=limit)]
@@ -93,7 +94,7 @@ class DeadLetterBox:
                 channel.close()  # everything fetched goes back, unacknowledged
 
     def replay(self, message_id: str) -> dict:
-        with get_connection(self.amqp_uri) as connection:
+        with connect(self.amqp_uri) as connection:
             channel = connection.channel()
             try:
                 messages = self._fetch(channel, until=lambda m: m.properties.get("message_id") == message_id)

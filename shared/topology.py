@@ -35,10 +35,10 @@ with each attempt, which the broker's count cannot steer.
 
 from amqp.exceptions import PreconditionFailed
 from kombu import Exchange, Queue
-from nameko.amqp.publish import get_connection
 from nameko.rpc import get_rpc_exchange
 from nameko.standalone.events import get_event_exchange
 
+from shared.broker import connect
 from shared.config import setting
 
 DEAD_LETTER_EXCHANGE = Exchange("civicgrid.dead-letters", type="topic", durable=True)
@@ -159,7 +159,7 @@ UPGRADE_HINT = ("run `python -m deploy.prepare` with the services stopped: it mo
 
 
 def declare(amqp_uri: str, entities) -> None:
-    with get_connection(amqp_uri) as connection:
+    with connect(amqp_uri) as connection:
         channel = connection.channel()
         try:
             for entity in entities:

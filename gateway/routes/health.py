@@ -1,7 +1,7 @@
 import eventlet
-from nameko.amqp.publish import get_connection
 
 from gateway.http import api, json_response
+from shared.broker import connect
 
 CHECKED_SERVICES = ("directory", "reporting", "cases", "dispatch", "notifications", "indicators")
 
@@ -34,8 +34,8 @@ class HealthApi:
 
     def _bus_reachable(self) -> bool:
         try:
-            with eventlet.Timeout(2), get_connection(self.config["AMQP_URI"]) as connection:
-                connection.ensure_connection(max_retries=1 + self.config["AMQP_URI"].count(";"))  # each broker once
+            with eventlet.Timeout(2), connect(self.config["AMQP_URI"], rounds=1, connect_timeout=1):
+                pass
         except (Exception, eventlet.Timeout):
             return False
         return True

@@ -225,8 +225,10 @@ def categories_revisions(platform) -> dict[tuple[str, str], int]:
 
 
 def test_reference_data_changed_while_a_replicas_connection_is_down_reaches_every_replica(platform, rabbit_cluster):
-    before = categories_revisions(platform)
-    assert len(before) == 2 * len(CATEGORY_FOLLOWERS) and len(set(before.values())) == 1, before
+    # a replica restarted by an earlier test may still be starting
+    before = wait_for(lambda: len(seen := categories_revisions(platform)) == 2 * len(CATEGORY_FOLLOWERS) and seen,
+                      timeout=60, interval=1, message="every replica answering")
+    assert len(set(before.values())) == 1, before
     admin_api = rabbit_cluster.admin()
     victim = f"cases@{socket.gethostname()}:{platform.pid('cases-1')}"
 
