@@ -106,7 +106,8 @@ class EventConsumer(EventHandler):
         # arguments stops the start with a message saying what to run.
         declare_once(config["AMQP_URI"], [DEAD_LETTER_EXCHANGE, self.dead_letters, *(
             [] if self.broadcast else [*retry_entities(config), self.queue.exchange, self.queue])])
-        self.publisher = Publisher(config["AMQP_URI"], use_confirms=True)
+        # confirmed and routed, or an error: the original is acknowledged only once its retry or dead letter is safe
+        self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, mandatory=True)
 
     def unpack_message_headers(self, message):
         # Only nameko's own context headers become context data; ours stay on the message.

@@ -45,7 +45,9 @@ DEAD_LETTER_EXCHANGE = Exchange("civicgrid.dead-letters", type="topic", durable=
 # Deliveries of one message to consumers that never settled it before it is parked as a dead letter. Part of the
 # queues' arguments: changing it changes every queue, which deploy.prepare then moves (docs/deployment.md).
 REDELIVERY_LIMIT = 20
-QUORUM = {"x-queue-type": "quorum"}
+# balanced: a new queue's leader goes to the node leading the fewest, not to the node the declaring client happens to
+# be connected to (the deploy step's: every leader on one node, which then does all the routing)
+QUORUM = {"x-queue-type": "quorum", "x-queue-leader-locator": "balanced"}
 # at-least-once dead-lettering is only offered with reject-publish overflow (no queue here has a length limit)
 _AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 
