@@ -54,6 +54,8 @@ def _side(step: dict | None) -> dict | None:
         "errors": sum(step["errors"].values()),
         "verdict": step["verdict"],
         "cpu_ms_per_report": cpu_by_part(step["cpu"]["ms_per_report"]),
+        # What the rest of the machine kept busy meanwhile: unequal between the passes, it is noise, not replication.
+        "other_work_cores": step["cpu"]["cores"].get("other work"),
     }
 
 
@@ -92,7 +94,7 @@ def _pair(step: dict, key: str, part_name: str | None = None) -> str:
         if figures is None:
             values.append(None)
         else:
-            values.append(figures[key][part_name] if part_name else figures[key])
+            values.append(figures[key][part_name] if part_name else figures.get(key))
     return " → ".join(_figure(v) for v in values)
 
 
@@ -147,16 +149,18 @@ def to_markdown(comparison: dict) -> str:
     lines += [
         "",
         "CPU ms per report by part (all replicas and stores of a part together; *broker*: every node of it, "
-        "with its helper processes), and what the cluster added:",
+        "with its helper processes), what the cluster added, and the cores the rest of the machine kept busy "
+        "meanwhile (where the two passes differ, so does the noise in their figures):",
         "",
-        "| offered/s | stores | services | gateway | broker | load generator | total | Δ broker | Δ total |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| offered/s | stores | services | gateway | broker | load generator | total | Δ broker | Δ total "
+        "| other work (cores) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for step in comparison["steps"]:
         lines.append(
             f"| {step['offered_per_s']:g} | "
             + " | ".join(_pair(step, "cpu_ms_per_report", p) for p in (*PARTS, "total"))
-            + f" | {_delta(step, 'broker')} | {_delta(step, 'total')} |"
+            + f" | {_delta(step, 'broker')} | {_delta(step, 'total')} | {_pair(step, 'other_work_cores')} |"
         )
     sustained, final = comparison["sustained"], comparison["final"]
     lines += [

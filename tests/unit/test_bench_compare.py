@@ -7,7 +7,7 @@ from tests.unit.test_bench_analyse import CEILINGS, _step
 
 def _results(broker: str, steps: list[dict], broker_ms: float) -> dict:
     for step in steps:
-        step["cpu"] = {"cores": {}, "ms_per_report": {
+        step["cpu"] = {"cores": {"other work": 0.1 if broker == "single" else 0.7}, "ms_per_report": {
             "store-cases": 10.0, "store-notifications": 20.0, "cases": 5.0, "notifications-2": 4.0,
             "gateway": 3.0, f"broker ({'3 nodes' if broker == 'cluster' else 'shared'})": broker_ms,
             "load generator": 1.0}}
@@ -65,7 +65,7 @@ def test_the_comparison_reads_single_then_cluster_in_each_cell(tmp_path):
     assert "| 10 | 10 → 10 | 100 → 100 | 100 → 100 |" in text
     assert "| 20 | 20 → – |" in text and "ok → –" in text
     # stores, services, gateway, broker, load, total, then what the cluster added
-    assert "| 10 | 30 → 30 | 9 → 9 | 3 → 3 | 12 → 30 | 1 → 1 | 55 → 73 | +18.0 | +18.0 |" in text
+    assert "| 10 | 30 → 30 | 9 → 9 | 3 → 3 | 12 → 30 | 1 → 1 | 55 → 73 | +18.0 | +18.0 | 0.1 → 0.7 |" in text
     assert "Quorum queue leaders on the cluster: rq1@localhost 40." in text
     assert "cluster 30 of 30 delivered, lost 0, duplicated 0" in text
 
