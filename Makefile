@@ -5,12 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock | cksum | cut -d' ' -f1)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install web run test test-fast test-browser bench bench-quick lint lock clean
+.PHONY: help install web run test test-fast test-browser bench bench-quick bench-cluster lint lock clean
 
 help:
 	@echo "make run      start the whole platform (embedded store, local RabbitMQ) on http://127.0.0.1:8000"
 	@echo "make test     run the whole test suite against the real broker and store"
-	@echo "make bench    measure throughput and latency (make bench-quick: under a minute)"
+	@echo "make bench    measure throughput and latency on the machine's broker, then on a three-node cluster,"
+	@echo "              and compare them (~10 min; make bench-quick: the broker alone, under a minute;"
+	@echo "              make bench-cluster: the quick steps on both, compared, ~5 min)"
 	@echo "make web      build the web console and field app into web/dist (npm ci && npm run build)"
 	@echo "make lint     ruff"
 	@echo "make lock     re-pin requirements*.lock from pyproject.toml"
@@ -53,10 +55,14 @@ test-browser: install web
 	$(BIN)/python -m pytest tests/browser
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --broker both
 
 bench-quick: install
 	$(BIN)/python -m bench --quick
+
+# The quick steps on the single broker and on a three-node cluster, compared (the cluster takes ~30 s to start).
+bench-cluster: install
+	$(BIN)/python -m bench --quick --broker both
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,16 +1,20 @@
 """`make bench`: reports per second end to end, latency, and the machine's own ceilings.
 
 1. starts the platform as `make run` does (embedded store, local broker), isolated:
-   its own vhost, databases, port and var directory;
+   its own vhost, databases, port and var directory; with ``--broker cluster`` on a
+   three-node RabbitMQ cluster started for the run instead (every queue a quorum
+   queue with a member on each node), with ``--broker both`` once on each, one after
+   the other, and compares the two passes (what replication costs);
 2. measures the broker's and the store's raw ceilings on those same instances;
 3. drives report intake from a separate load process (``bench.load``) at rising
    rates, open loop, until latency or errors break down;
 4. per rate, reads at the source what became of every accepted report (latency
    along its correlation id, lost or duplicated), what each service spent per
    message, the store writes per report and the CPU each process used;
-5. writes ``bench/results/latest.{json,md}`` (and ``<mode>-r<replicas>.*``).
+5. writes ``bench/results/<mode>-r<replicas>[-cluster].{json,md}`` and ``latest.*`` (the
+   last pass), and with ``both`` ``<mode>-r<replicas>-comparison.{json,md}``.
 
-``--quick`` finishes in under a minute. Nothing here is a test: it asserts nothing.
+``--quick`` finishes in under a minute on the single broker. Nothing here is a test: it asserts nothing.
 """
 
 import argparse
@@ -26,15 +30,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import analyse, ceilings, collect, load, profile, report
+from bench import analyse, brokers, ceilings, collect, compare, load, profile, report
 from services.directory.demo import generate_district
-from tests.support.infra import RabbitAdmin, amqp_base_uri, rabbit_api_uri, unique_name
+from tests.support.infra import unique_name
 from tests.support.platform import Platform
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-LOAD = "load generator"
-BROKER = "broker (shared)"
+LOAD = compare.LOAD
 OFFICERS = 40  # grid officers reporting, spread over the district
 ADMIN = "admin"  # the demo district's administrator (services/directory/demo/users.py)
 FINAL_STALL_SECONDS, FINAL_LIMIT_SECONDS = 30, 900  # the final account waits for the backlog this long
@@ -74,9 +77,10 @@ def say(message: str) -> None:
 
 
 class Bench:
-    def __init__(self, platform: Platform, amqp_uri: str, profile: Profile, workdir: Path):
+    def __init__(self, platform: Platform, broker, profile: Profile, workdir: Path):
         self.platform = platform
-        self.amqp_uri = amqp_uri
+        self.broker = broker
+        self.amqp_uri = broker.amqp_uri
         self.profile = profile
         self.workdir = workdir
         self.run_id = uuid.uuid4().hex[:6]
@@ -94,13 +98,10 @@ class Bench:
     def service_metrics(self) -> dict[str, list[dict]]:
         return collect.service_metrics(self.amqp_uri, self.admin_token)
 
-    def processes(self) -> dict[str, int]:
+    def processes(self) -> dict[str, int | tuple[int, ...]]:
+        """The platform's processes by name, and the broker's nodes as one entry (``collect.cpu_snapshot``)."""
         status = self.platform.status()
-        pids = {**status["pids"], **status.get("store_pids", {})}
-        broker = collect.broker_pid()
-        if broker:
-            pids[BROKER] = broker
-        return pids
+        return {**status["pids"], **status.get("store_pids", {}), self.broker.label: self.broker.pids()}
 
     def sign_in_officers(self, count: int = OFFICERS) -> None:
         """The officers the load reports as, signed in once (tokens last hours), written to the load's plan."""
@@ -150,12 +151,13 @@ class Bench:
 
     def step(self, rate: float, ceilings_found: dict, profiled: bool = False) -> dict:
         pids = self.processes()
-        # The broker is left out: other users of the machine's broker may keep it busy.
-        collect.wait_quiet({k: v for k, v in pids.items() if k != BROKER}, cores=0.1,
-                           limit=self.profile.quiet_limit_seconds)
+        # The machine's broker is left out: its other users may keep it busy. A cluster of the bench's own is
+        # waited for like the rest: its quorum queues go on writing and compacting their logs after a burst.
+        quiet = {k: v for k, v in pids.items() if k != self.broker.label or not self.broker.shared}
+        waited = collect.wait_quiet(quiet, cores=0.1, limit=self.profile.quiet_limit_seconds)
         recorders = None
         if profiled:
-            python = {name: pid for name, pid in pids.items() if name != BROKER}
+            python = {name: pid for name, pid in pids.items() if name != self.broker.label}
             recorders = profile.start(python, self.profile.step_seconds, self.workdir)
         metrics_before = self.service_metrics()
         delivered_before = collect.handled(metrics_before, "notifications", "on_case_dispatched")
@@ -179,6 +181,7 @@ class Bench:
             rate, result, self.dbs.trace(accepted), collect.metrics_delta(metrics_before, metrics_after),
             cpu, ceilings_found, os.cpu_count(),
         )
+        step["quiet_wait_s"] = round(waited, 1)  # at the limit: the step began with the processes still busy
         if recorders:
             step["profile"] = profile.finish(recorders)
         return step
@@ -186,7 +189,10 @@ class Bench:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="three short steps: under a minute")
+    parser.add_argument("--quick", action="store_true", help="three short steps: under a minute on the single broker")
+    parser.add_argument("--broker", choices=("single", "cluster", "both"), default="single",
+                        help="the machine's broker (single), a three-node cluster started for the run (cluster), "
+                             "or the one then the other, compared (both)")
     parser.add_argument("--replicas", type=int, default=1, help="instances of each service")
     parser.add_argument("--stores", choices=("one", "per-service"), default="per-service",
                         help="one embedded store per service (as make run), or one for all services")
@@ -199,39 +205,42 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    mode = "quick" if args.quick else "full"
-    profile = PROFILES[mode]
-    if args.rates or args.step_seconds:
-        profile = Profile(**{**profile.__dict__, **{k: v for k, v in
-                             (("rates", args.rates), ("step_seconds", args.step_seconds)) if v}})
-    admin = RabbitAdmin(rabbit_api_uri())
-    admin.check()
-    vhost = unique_name("cgbench")
-    admin.create_vhost(vhost)
-    workdir = Path(tempfile.mkdtemp(prefix="civicgrid-bench-"))
-    amqp_uri = f"{amqp_base_uri()}{vhost}"
-    # The store keeps its data on disk, as `make run` has it, not in memory.
-    platform = Platform(workdir, amqp_uri, unique_name("cgb") + "_",
-                        {**PRODUCTION_SETTINGS, "REPLICAS": str(args.replicas),
-                         "CIVICGRID_DB_PATH": str(workdir / "db"), "CIVICGRID_DB_STORES": args.stores})
-    results = {
-        "run": {"mode": mode, "replicas": args.replicas, "stores": args.stores, "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "commit": report.git_commit(ROOT), "step_seconds": profile.step_seconds,
-                "rates": list(profile.rates)},
-        "machine": report.machine(),
-        "versions": report.versions(admin.overview()),
-    }
+def passes(broker: str) -> tuple[str, ...]:
+    """The brokers a run measures on, in order: ``both`` is the single broker, then the cluster."""
+    return brokers.KINDS if broker == "both" else (broker,)
+
+
+def run_pass(kind: str, args, mode: str, profile: Profile, workdir: Path, commit: str | None) -> dict:
+    """One pass on one broker: start it and the platform, measure, stop both; returns the results."""
+    broker = brokers.make(kind, workdir)
+    platform = None
     bench = None
     try:
-        say(f"starting the platform ({args.replicas} replica(s) of each service, {args.stores} store(s)) in {workdir}")
-        platform.start()
-        bench = Bench(platform, amqp_uri, profile, workdir)
+        if kind == "cluster":
+            say(f"starting a {broker.nodes}-node RabbitMQ cluster")
+        broker.start()
+        # The store keeps its data on disk, as `make run` has it, not in memory.
+        platform = Platform(workdir, broker.amqp_uri, unique_name("cgb") + "_",
+                            {**PRODUCTION_SETTINGS, "REPLICAS": str(args.replicas),
+                             "CIVICGRID_DB_PATH": str(workdir / "db"), "CIVICGRID_DB_STORES": args.stores})
+        results = {
+            "run": {"mode": mode, "replicas": args.replicas, "stores": args.stores, "broker": kind,
+                    "broker_nodes": broker.nodes,
+                    "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "commit": commit, "step_seconds": profile.step_seconds,
+                    "rates": list(profile.rates)},
+            "machine": report.machine(),
+            "versions": report.versions(broker.admin.overview()),
+        }
+        say(f"starting the platform ({args.replicas} replica(s) of each service, {args.stores} store(s), "
+            f"{kind} broker) in {workdir}")
+        # Declaring every quorum queue on three nodes takes longer than on one.
+        platform.start(timeout=300 if kind == "cluster" else 120)
+        bench = Bench(platform, broker, profile, workdir)
         say(f"signing in {OFFICERS} grid officers")
         bench.sign_in_officers()
         say("measuring raw ceilings")
-        found = {**ceilings.broker(amqp_uri, profile.ceiling_seconds),
+        found = {**ceilings.broker(broker.amqp_uri, profile.ceiling_seconds),
                  **ceilings.store(platform.status()["mongo_uri"], f"{platform.env['DB_PREFIX']}ceiling",
                                   profile.ceiling_seconds)}
         results["ceilings"] = found
@@ -251,19 +260,46 @@ def main(argv=None) -> int:
         results["final"] = bench.final_account()
         say(f"final account: {results['final']}")
         results["sustained"] = analyse.sustained(results["steps"])
-        paths = report.write(results, RESULTS, "latest")
-        report.write(results, RESULTS, f"{mode}-r{args.replicas}" + ("-one-store" if args.stores == "one" else ""))
-        print(report.to_markdown(results))
-        say(f"results in {paths[0]} and {paths[1]}")
+        results["broker"] = {"kind": kind, "row": broker.label, "queue_leaders": broker.queue_leaders()}
+        return results
     finally:
         if bench is not None:
             bench.dbs.close()
-        platform.stop()
-        admin.delete_vhost(vhost)
-        if args.keep:
-            say(f"work directory kept: {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        if platform is not None:
+            platform.stop()
+        broker.stop()
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    profile = PROFILES[mode]
+    if args.rates or args.step_seconds:
+        profile = Profile(**{**profile.__dict__, **{k: v for k, v in
+                             (("rates", args.rates), ("step_seconds", args.step_seconds)) if v}})
+    # Taken once: the first pass's results files would make the second's tree read as changed.
+    commit = report.git_commit(ROOT)
+    done: dict[str, dict] = {}
+    for kind in passes(args.broker):
+        # A directory per pass: each platform has its own var, stores and logs.
+        workdir = Path(tempfile.mkdtemp(prefix=f"civicgrid-bench-{kind}-"))
+        try:
+            results = done[kind] = run_pass(kind, args, mode, profile, workdir, commit)
+            paths = report.write(results, RESULTS, report.results_name(mode, args.replicas, args.stores, kind))
+            report.write(results, RESULTS, "latest")
+            print(report.to_markdown(results))
+            say(f"results in {paths[0]} and {paths[1]}")
+        finally:
+            if args.keep:
+                say(f"work directory kept: {workdir}")
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
+    if len(done) == 2:
+        compared = compare.compare(done["single"], done["cluster"])
+        name = report.results_name(mode, args.replicas, args.stores, "single") + "-comparison"
+        paths = report.write(compared, RESULTS, name, render=compare.to_markdown)
+        print(compare.to_markdown(compared))
+        say(f"comparison in {paths[0]} and {paths[1]}")
     return 0
 
 

@@ -2,8 +2,11 @@
 
 Each figure is what one client does alone, with the guarantees the services use:
 
-- broker publish: persistent messages to a durable queue, each waiting for its
-  publisher confirm (as the outbox relay publishes);
+- broker publish: persistent messages to a quorum queue (as every queue a service
+  waits on is: ``shared.topology``), each waiting for its publisher confirm (as the
+  outbox relay publishes). On a cluster the queue has a member on every node and a
+  confirm waits for a majority of them to have the message on disk: the figure is
+  what replication costs one publisher;
 - broker consume: the same messages, acknowledged one by one, prefetch as a
   service's ``MAX_WORKERS`` (as ``shared.messaging`` consumes);
 - store insert: ``insert_one`` of a report-sized document with a string ``_id``
@@ -23,6 +26,8 @@ from kombu import Connection, Consumer, Exchange, Queue
 from nameko.amqp.publish import Publisher
 from pymongo import ASCENDING, IndexModel, MongoClient
 
+from shared.topology import QUORUM
+
 _BODY = {
     "event_id": "00000000-0000-0000-0000-000000000000",
     "type": "incident.reported",
@@ -36,7 +41,8 @@ def _rate(count: int, elapsed: float) -> float:
 
 def broker(amqp_uri: str, seconds: float, prefetch: int = 10) -> dict:
     """Publish with confirms for ``seconds``, then consume all of it with acks."""
-    queue = Queue(f"bench.ceiling.{uuid.uuid4().hex[:8]}", exchange=Exchange(""), durable=True)
+    queue = Queue(f"bench.ceiling.{uuid.uuid4().hex[:8]}", exchange=Exchange(""), durable=True,
+                  queue_arguments=QUORUM)
     publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True, declare=[queue])
     published, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -62,6 +68,7 @@ def broker(amqp_uri: str, seconds: float, prefetch: int = 10) -> dict:
     return {
         "broker_publish_per_s": _rate(published, publish_elapsed),
         "broker_consume_per_s": _rate(consumed, consume_elapsed),
+        "broker_queue_type": "quorum",
     }
 
 

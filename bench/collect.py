@@ -4,7 +4,7 @@
   correlation id (report received, case registered, assignment made, case
   dispatched, inbox entry filed) and how many inbox entries it got;
 - the services: their ``metrics`` RPC (time per message, store commands);
-- the kernel: CPU seconds of every process of the platform.
+- the kernel: CPU seconds of every process of the platform, and of the broker's nodes.
 """
 
 import os
@@ -178,26 +178,63 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 MACHINE = "machine (all processes)"
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds a live process has used; None if it is gone."""
+def _stat_fields(pid: int) -> list[str] | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat.rsplit(")", 1)[1].split()
+    # The command name may hold spaces and parentheses; the fields after it do not.
+    return stat.rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a live process has used; None if it is gone."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def broker_pid() -> int | None:
-    """The local RabbitMQ node (shared with whatever else uses the broker on this machine)."""
+def parents() -> dict[int, int]:
+    """pid -> parent pid of every process on the machine."""
+    found = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "beam.smp":
-                    return int(entry.name)
-            except OSError:
-                continue
-    return None
+        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) is not None:
+            found[int(entry.name)] = int(fields[1])
+    return found
+
+
+def descendants(root: int, parent_of: dict[int, int]) -> set[int]:
+    """Every process below ``root`` in a pid -> parent pid map (not ``root`` itself)."""
+    children: dict[int, list[int]] = {}
+    for pid, parent in parent_of.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def tree_cpu_seconds(root: int, parent_of: dict[int, int]) -> float | None:
+    """CPU seconds of ``root`` and the processes below it, those that have ended included; None if
+    ``root`` is gone.
+
+    A RabbitMQ node is a ``beam.smp`` with helpers below it (``erl_child_setup``, ``inet_gethost``,
+    the disk monitor's shell and the ``df`` it runs): each live one counts its own time, and one that
+    has ended and been reaped lives on in its parent's children's time (``cutime``, ``cstime``).
+    """
+    total = 0.0
+    for pid in (root, *descendants(root, parent_of)):
+        fields = _stat_fields(pid)
+        if fields is None:
+            if pid == root:
+                return None
+            continue  # ended between the listing and now: its parent's children's time has it
+        total += sum(int(x) for x in fields[11:15]) / _TICKS
+    return total
 
 
 def machine_busy_seconds() -> float:
@@ -207,14 +244,27 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / _TICKS
 
 
-def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds of each live process, and of the whole machine under ``MACHINE``."""
-    snapshot = {name: seconds for name, pid in pids.items() if (seconds := cpu_seconds(pid)) is not None}
+def cpu_snapshot(pids: dict[str, int | tuple[int, ...]]) -> dict[str, float]:
+    """CPU seconds of each live process, and of the whole machine under ``MACHINE``.
+
+    A tuple of pids is one entry counted together, each with the processes below it (the
+    broker's nodes); it is left out, as a process that has gone is, if any of them has gone.
+    """
+    snapshot = {}
+    parent_of = parents() if any(isinstance(pid, tuple) for pid in pids.values()) else {}
+    for name, pid in pids.items():
+        if isinstance(pid, tuple):
+            trees = [tree_cpu_seconds(root, parent_of) for root in pid]
+            seconds = None if None in trees else sum(trees)
+        else:
+            seconds = cpu_seconds(pid)
+        if seconds is not None:
+            snapshot[name] = seconds
     snapshot[MACHINE] = machine_busy_seconds()
     return snapshot
 
 
-def wait_quiet(pids: dict[str, int], cores: float, limit: float, window: float = 1.0) -> float:
+def wait_quiet(pids: dict[str, int | tuple[int, ...]], cores: float, limit: float, window: float = 1.0) -> float:
     """Wait until ``pids`` together keep fewer than ``cores`` busy over ``window`` seconds.
 
     The store and the broker go on working after a burst (checkpoints, message

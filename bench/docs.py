@@ -1,8 +1,9 @@
 """Put the latest results into docs/benchmarks.md: ``python -m bench.docs``.
 
-Rewrites what lies between the ``<!-- summary:… -->`` and ``<!-- results:… -->``
-markers from ``bench/results/<mode>-r<replicas>.json``, so the document quotes
-exactly the committed results.
+Rewrites what lies between the ``<!-- summary:… -->``, ``<!-- comparison:… -->`` and
+``<!-- results:… -->`` markers from ``bench/results/<mode>-r<replicas>[-cluster].json``
+and ``<mode>-r<replicas>-comparison.json``, so the document quotes exactly the
+committed results.
 """
 
 import json
@@ -10,12 +11,16 @@ import re
 import sys
 from pathlib import Path
 
+from bench import compare
 from bench.report import _ms, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "bench" / "results"
-RUNS = ("full-r1", "full-r2", "full-r1-one-store", "quick-r1", "quick-r2")
+RUNS = ("full-r1", "full-r1-cluster", "full-r2", "full-r2-cluster", "full-r1-one-store", "quick-r1",
+        "quick-r1-cluster", "quick-r2", "quick-r2-cluster")
+# `--broker both` runs: the single-broker pass beside the cluster pass of the same run.
+COMPARISONS = ("full-r1-comparison", "full-r2-comparison", "quick-r1-comparison", "quick-r2-comparison")
 
 
 def summary(runs: dict[str, dict]) -> str:
@@ -32,11 +37,28 @@ def summary(runs: dict[str, dict]) -> str:
         b = top["bounds"]
         lines.append(
             f"| {results['run']['mode']}, {results['run']['replicas']} replica(s)"
-            f"{', one store for all' if results['run'].get('stores') == 'one' else ''} | {within} "
+            f"{', one store for all' if results['run'].get('stores') == 'one' else ''}{_broker(results['run'])} "
+            f"| {within} "
             f"| {top['accepted_per_s']:g}/s (p99 {_ms(top['e2e_ms']['p99'])} ms) | {_ms(b['cpu_ms_per_report'])} "
             f"| {_ms(b['machine_per_s'])} | {_ms(b['store_ms_per_report'])} | {_ms(b['store_per_s'])} |"
         )
     return "\n".join(lines)
+
+
+def _broker(run: dict) -> str:
+    return f", {run.get('broker_nodes', 3)}-node cluster" if run.get("broker") == "cluster" else ""
+
+
+def comparisons(found: dict[str, dict]) -> str:
+    """Each ``--broker both`` run's comparison, or a line saying there is none yet."""
+    if not found:
+        return "No comparison committed yet: `make bench` runs one."
+    return "\n".join(compare.to_markdown(c).replace("### ", "#### ", 1) for c in found.values()).rstrip()
+
+
+def _load(names: tuple[str, ...]) -> dict[str, dict]:
+    return {name: json.loads((RESULTS / f"{name}.json").read_text())
+            for name in names if (RESULTS / f"{name}.json").exists()}
 
 
 def _replace(text: str, marker: str, body: str) -> str:
@@ -47,17 +69,18 @@ def _replace(text: str, marker: str, body: str) -> str:
 
 
 def main() -> int:
-    runs = {name: json.loads((RESULTS / f"{name}.json").read_text())
-            for name in RUNS if (RESULTS / f"{name}.json").exists()}
+    runs = _load(RUNS)
     if not runs:
         print(f"no results in {RESULTS}; run `make bench` first", file=sys.stderr)
         return 1
     text = DOC.read_text(encoding="utf-8")
     text = _replace(text, "summary", summary(runs))
+    found = _load(COMPARISONS)
+    text = _replace(text, "comparison", comparisons(found))
     sections = [to_markdown(results).replace("### ", "#### ", 1) for results in runs.values()]
     text = _replace(text, "results", "\n".join(sections).rstrip())
     DOC.write_text(text, encoding="utf-8")
-    print(f"updated {DOC} from {', '.join(runs)}")
+    print(f"updated {DOC} from {', '.join([*runs, *found])}")
     return 0
 
 

@@ -56,6 +56,18 @@ def git_commit(root: Path) -> str | None:
     return f"{commit}{'+changes' if dirty else ''}"
 
 
+def results_name(mode: str, replicas: int, stores: str, broker: str) -> str:
+    """The results files' name of a pass: ``<mode>-r<replicas>[-one-store][-cluster]``."""
+    return f"{mode}-r{replicas}" + ("-one-store" if stores == "one" else "") + ("-cluster" if broker == "cluster" else "")
+
+
+def broker_phrase(run: dict) -> str:
+    """How a heading names the broker: nothing for the machine's own (as results before cluster mode)."""
+    if run.get("broker", "single") == "single":
+        return ""
+    return f", on a {run.get('broker_nodes', 3)}-node RabbitMQ cluster (quorum queues replicated to every node)"
+
+
 def _ms(value) -> str:
     """A figure for a table; a dash for one that could not be measured."""
     return "–" if value is None else f"{value:g}"
@@ -84,14 +96,16 @@ def to_markdown(results: dict) -> str:
     run, m, v, c = results["run"], results["machine"], results["versions"], results["ceilings"]
     lines = [
         f"### {run['mode']} run, {run['replicas']} replica(s) of each service"
-        f"{', one store for all services' if run.get('stores') == 'one' else ', a store per service'} — {run['started_at']}",
+        f"{', one store for all services' if run.get('stores') == 'one' else ', a store per service'}"
+        f"{broker_phrase(run)} — {run['started_at']}",
         "",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB; load average at start "
         f"{', '.join(map(str, m['load_average_at_start']))}. Commit {run['commit']}.",
         "",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
         "",
-        f"Raw ceilings (same run): broker publish {c['broker_publish_per_s']:g}/s, consume "
+        f"Raw ceilings (same run{', on the cluster' if run.get('broker') == 'cluster' else ''}): broker publish "
+        f"{'to a quorum queue ' if c.get('broker_queue_type') == 'quorum' else ''}{c['broker_publish_per_s']:g}/s, consume "
         f"{c['broker_consume_per_s']:g}/s; store insert {c['store_insert_per_s']:g}/s, indexed update "
         f"{c['store_update_per_s']:g}/s.",
         "",
@@ -137,6 +151,11 @@ def to_markdown(results: dict) -> str:
             f"per report: " + ", ".join(f"{k} {n:g}" for k, n in last["per_report"]["store_commands"].items())
             + f"; events per report: {last['per_report']['events']:g}.",
         ]
+    leaders = results.get("broker", {}).get("queue_leaders")
+    if leaders:
+        lines += ["", "Quorum queue leaders: " + ", ".join(f"{node} {n}" for node, n in leaders.items())
+                  + " (a client connects to the first node it can reach; a queue's leader is by default the node "
+                  "of the connection that declared it)."]
     final = results.get("final")
     if final:
         lines += ["", f"*late*: accepted in the step but not in the department's inbox when the step's drain ended. "
@@ -153,13 +172,14 @@ def to_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write(results: dict, directory: Path, name: str) -> tuple[Path, Path]:
-    """``<name>.json`` and ``<name>.md`` in ``directory``, each replaced whole."""
+def write(results: dict, directory: Path, name: str, render=None) -> tuple[Path, Path]:
+    """``<name>.json`` and ``<name>.md`` (``render(results)``, by default a pass's tables) in ``directory``,
+    each replaced whole."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = (directory / f"{name}.json", directory / f"{name}.md")
-    for path, text in zip(paths, (json.dumps(results, indent=2, ensure_ascii=False), to_markdown(results)),
-                          strict=True):
+    text = (render or to_markdown)(results)
+    for path, content in zip(paths, (json.dumps(results, indent=2, ensure_ascii=False), text), strict=True):
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.write_text(content + "\n", encoding="utf-8")
         tmp.replace(path)
     return paths
