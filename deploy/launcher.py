@@ -124,6 +124,14 @@ def single_store_data(storage: str) -> bool:
     return storage != ":memory:" and (Path(storage) / "WiredTiger").exists()
 
 
+def starting_with(amqp_uri: str, turn: int) -> str:
+    """``amqp_uri``'s brokers, the ``turn``-th first: each process connects first to a different node of a cluster,
+    so connections spread over the nodes, and a node's loss moves a share of them, not all or none."""
+    brokers = [uri for uri in amqp_uri.split(";") if uri.strip()]
+    turn %= max(1, len(brokers))
+    return ";".join(brokers[turn:] + brokers[:turn])
+
+
 START_UP_RESTARTS = 3  # a process that exits this often before the platform is ready has a real problem
 
 
@@ -401,6 +409,7 @@ class Launcher:
         workers = max_workers(name, env)
         if workers:
             env = {**env, "MAX_WORKERS": workers}
+        env = {**env, "AMQP_URI": starting_with(env["AMQP_URI"], len(self.children))}
         self.children.append(Child(label, argv, env, self.var / "log" / f"{label}.log"))
 
     def _wait_ready(self, timeout: float = 180) -> None:

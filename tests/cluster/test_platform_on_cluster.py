@@ -129,6 +129,11 @@ class FieldApp:
         assert not errors, errors
 
 
+def platform_connections(admin) -> list[dict]:
+    """The connections the platform's processes opened (they name theirs ``<service>@<host>:<pid>``)."""
+    return [c for c in admin.connections() if "@" in c.get("client_properties", {}).get("connection_name", "")]
+
+
 def assert_each_arrived_once(store, answers: list[dict]) -> None:
     """Every accepted report is one case, dispatched once, in its department's inbox once, with one assignment."""
     case_ids = [a["case_id"] for a in answers]
@@ -164,6 +169,9 @@ def test_losing_the_broker_node_that_leads_the_cases_queue_loses_and_doubles_no_
     app = FieldApp(platform, report_point)
     leader = rabbit_cluster.queue_leader(cluster_vhost, CASES_QUEUE)
     pids = platform.status()["pids"]
+    # the launcher starts each process on another node first: the lost node takes some of their connections with it
+    assert wait_for(lambda: [c for c in platform_connections(rabbit_cluster.admin()) if c["node"] == leader.name],
+                    timeout=30, message=f"processes connected to {leader.name}")
 
     app.burst(60, "node-loss", during=lambda: rabbit_cluster.kill(leader))
 
@@ -172,8 +180,7 @@ def test_losing_the_broker_node_that_leads_the_cases_queue_loses_and_doubles_no_
     assert new_leader.name != leader.name
     # every process moved its connections to a live node by itself: none died or was restarted for it
     assert platform.status()["pids"] == pids
-    ours = [c for c in rabbit_cluster.admin(new_leader).connections()
-            if "@" in c.get("client_properties", {}).get("connection_name", "")]
+    ours = platform_connections(rabbit_cluster.admin(new_leader))
     assert ours and all(c["node"] != leader.name for c in ours)
 
     rabbit_cluster.restart(leader)

@@ -31,3 +31,13 @@ def test_children_are_bound_to_the_launcher_where_setpriv_can_and_run_plain_wher
         assert bound_to_launcher(["nameko", "run"]) == ["nameko", "run"]
     finally:
         launcher._pdeathsig_prefix.cache_clear()
+
+
+def test_each_process_connects_first_to_another_broker_of_the_cluster():
+    from deploy.launcher import starting_with
+
+    uri = "amqp://u:p@n1/vh;amqp://u:p@n2/vh;amqp://u:p@n3/vh"
+    firsts = [starting_with(uri, turn).split(";")[0] for turn in range(4)]
+    assert firsts == ["amqp://u:p@n1/vh", "amqp://u:p@n2/vh", "amqp://u:p@n3/vh", "amqp://u:p@n1/vh"]
+    assert sorted(starting_with(uri, 1).split(";")) == sorted(uri.split(";"))
+    assert starting_with("amqp://guest:guest@localhost:5672/", 5) == "amqp://guest:guest@localhost:5672/"
