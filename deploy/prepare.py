@@ -22,6 +22,10 @@ import logging
 import os
 import sys
 
+from amqp.exceptions import AMQPError, PreconditionFailed
+from kombu.exceptions import KombuError
+from pymongo.errors import PyMongoError
+
 from deploy.queue_upgrade import QueueInUse, upgrade_queues
 from deploy.services import service_classes
 from shared.config import ConfigError
@@ -43,6 +47,12 @@ def prepare_broker(config) -> tuple[int, list[str]]:
         moved = upgrade_queues(config["AMQP_URI"], entities)
     except (QueueInUse, TopologyMismatch) as exc:
         raise PrepareFailed(str(exc)) from None
+    except PreconditionFailed as exc:  # an exchange of another type
+        raise PrepareFailed(f"the broker refused a declaration ({exc.reply_text}): delete that exchange "
+                            "(RabbitMQ's management UI), then run this again") from None
+    except (AMQPError, KombuError, OSError) as exc:
+        raise PrepareFailed(f"cannot use the broker named in AMQP_URI ({type(exc).__name__}: {exc}): check its "
+                            "hosts, vhost, user and password, and that a node is up; then run this again") from None
     return len(entities), moved
 
 
@@ -51,6 +61,10 @@ def prepare_stores(config, *, retire: bool) -> int:
         return prepare_databases(config, service_classes(), retire=retire)
     except StoreNotReady as exc:
         raise PrepareFailed(str(exc)) from None
+    except PyMongoError as exc:
+        raise PrepareFailed(f"cannot use the store named in MONGO_URI ({type(exc).__name__}: {exc}): check its hosts, "
+                            "replicaSet, user and password, and that the set has a primary; then run this "
+                            "again") from None
 
 
 def main(argv=None) -> int:

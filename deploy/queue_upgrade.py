@@ -5,6 +5,8 @@ earlier civicgrid (or a quorum queue with other arguments) must be replaced by a
 queue of the same name. Each such queue is moved so that no message is lost, waiting
 or arriving meanwhile:
 
+0. the retry queue of versions before quorum queues (``<queue>.retry``) is emptied into
+   its queue first, while that still exists (an expiring retry goes back by name);
 1. a holding queue ``<name>.moving`` is declared with the same binding, so what is
    published from now on lands there too;
 2. every message waiting in the old queue is copied into it (publisher confirms),
@@ -15,10 +17,8 @@ or arriving meanwhile:
 
 A message published between 3 and 4 reaches both queues and is delivered twice, which
 consumers already discard. A run stopped half-way is finished by the next one (a
-holding queue left behind is emptied into its queue). The retry queues of versions
-before quorum queues (``<queue>.retry``, one per event queue, with per-message
-expiry) are emptied into their queue — their messages are tried again at once — and
-deleted.
+holding queue left behind is emptied into its queue). Messages from a legacy retry
+queue are tried again at once.
 
 Nothing of an older version may consume a queue while it is moved: a queue with
 consumers is refused, with what to do.
@@ -54,6 +54,14 @@ def upgrade_queues(amqp_uri: str, entities) -> list[str]:
             if not isinstance(entity, Queue):
                 _declare(connection, entity)
                 continue
+            legacy_retry = f"{entity.name}{LEGACY_RETRY_SUFFIX}"
+            if entity.name.startswith("evt-") and _state(connection, legacy_retry) is not None:
+                # First, while its queue still exists: a legacy retry that expires dead-letters to its queue by name
+                # (not through the exchange the holding queue is bound to), and would be lost in the move's gap.
+                if _state(connection, entity.name) is None:
+                    _declare(connection, entity)
+                _empty_into(connection, legacy_retry, entity.name)
+                moved.append(legacy_retry)
             holding = _holding_queue(entity)
             if not _try_declare(connection, entity):
                 _move(connection, entity, holding)
@@ -61,10 +69,6 @@ def upgrade_queues(amqp_uri: str, entities) -> list[str]:
             if _state(connection, holding.name) is not None:  # this run's, or one an interrupted run left
                 _unbind(connection, holding)
                 _empty_into(connection, holding.name, entity.name)
-            legacy_retry = f"{entity.name}{LEGACY_RETRY_SUFFIX}"
-            if entity.name.startswith("evt-") and _state(connection, legacy_retry) is not None:
-                _empty_into(connection, legacy_retry, entity.name)
-                moved.append(legacy_retry)
     return moved
 
 
@@ -115,7 +119,12 @@ def _move(connection, queue: Queue, holding: Queue) -> None:
     _copy_all(connection, queue.name, holding.name)
     channel = connection.channel()
     try:
-        channel.queue_delete(queue.name)
+        # if_unused: a consumer that came since the check would hold messages the delete would take with it
+        channel.queue_delete(queue.name, if_unused=True)
+    except PreconditionFailed:
+        raise QueueInUse(f"{queue.name} gained a consumer while it was being moved: stop every civicgrid service, "
+                         "then run `python -m deploy.prepare` again (its messages wait in "
+                         f"{holding.name})") from None
     finally:
         _close(channel)
     _declare(connection, queue)

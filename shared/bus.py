@@ -19,6 +19,7 @@ import uuid
 
 import eventlet
 from kombu import Connection
+from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     DEFAULT_HEARTBEAT,
@@ -36,6 +37,24 @@ from shared.faults import pause_if_armed
 from shared.topology import declare_once, rpc_queue, transient_queue
 
 _log = logging.getLogger(__name__)
+
+
+# How long a publish waits for the broker's confirm. Without a bound, a broker whose machine vanished (no reset, just
+# silence) holds the publisher until TCP gives up, a quarter of an hour; what timed out is sent again (the outbox keeps
+# it, a consumer requeues its message).
+PUBLISH_TIMEOUT_SECONDS = 10
+
+
+def publisher(amqp_uri: str, **options) -> Publisher:
+    """nameko's ``Publisher`` with connection options of its own.
+
+    nameko keeps them in one dict shared by every ``Publisher`` and writes each publish's ``use_confirms`` into it,
+    while kombu's pooled connections keep a reference to that dict and read it when they reconnect: after a broker
+    node's loss a connection of a confirming publisher could come back without confirms because an unconfirmed one
+    (the live feed's) published last. Its publishes wait at most ``PUBLISH_TIMEOUT_SECONDS`` for a confirm."""
+    made = Publisher(amqp_uri, timeout=PUBLISH_TIMEOUT_SECONDS, **options)
+    made.transport_options = dict(DEFAULT_TRANSPORT_OPTIONS)
+    return made
 
 
 def connection_name(service: str) -> str:

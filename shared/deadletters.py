@@ -15,10 +15,10 @@ header says from which queue; ``shared.topology``).
 import json
 
 from kombu import Exchange
-from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 
 from shared.broker import connect
+from shared.bus import publisher
 from shared.errors import NotFound
 from shared.messaging import ATTEMPTS_HEADER
 from shared.topology import REDELIVERY_LIMIT, dead_letter_queue, declare
@@ -37,8 +37,8 @@ def _error(headers: dict) -> str | None:
         return headers["x-civicgrid-error"]
     deaths = headers.get("x-death") or []
     if deaths and deaths[0].get("reason") == "delivery_limit":
-        return (f"handed to consumers {REDELIVERY_LIMIT} times without being settled: a consumer died each time "
-                "it held this message")
+        return (f"returned to its queue unsettled {REDELIVERY_LIMIT} times: a consumer died or lost its connection "
+                "while holding it, or could not park it for a retry")
     return f"dead-lettered by the broker ({deaths[0].get('reason')})" if deaths else None
 
 
@@ -70,7 +70,7 @@ class DeadLetterBox:
     def __init__(self, amqp_uri: str, service: str):
         self.amqp_uri = amqp_uri
         self.queue = dead_letter_queue(service)
-        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
+        self.publisher = publisher(amqp_uri, use_confirms=True, mandatory=True)
 
     def _fetch(self, channel, until=None, limit=1000):
         bound = self.queue.bind(channel)

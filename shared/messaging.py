@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from functools import partial
 
 import eventlet
-from nameko.amqp.publish import Publisher
 from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from pymongo.errors import (
@@ -48,7 +47,7 @@ from pymongo.errors import (
     WTimeoutError,
 )
 
-from shared.bus import ClusterQueueConsumer
+from shared.bus import ClusterQueueConsumer, publisher
 from shared.config import setting
 from shared.errors import ServiceUnavailable
 from shared.events import InvalidEvent, from_message
@@ -67,6 +66,7 @@ from shared.topology import (
 _log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-civicgrid-attempts"
+OUTAGES_HEADER = "x-civicgrid-outages"  # transient failures in a row: they set the back-off, not the attempts
 # Waiting mends these (a store restarting, reference data not yet arrived): they never use up attempts.
 TRANSIENT_ERRORS = (ConnectionFailure, AutoReconnect, ExecutionTimeout, WTimeoutError, ConnectionError,
                     ServiceUnavailable)
@@ -107,7 +107,7 @@ class EventConsumer(EventHandler):
         declare_once(config["AMQP_URI"], [DEAD_LETTER_EXCHANGE, self.dead_letters, *(
             [] if self.broadcast else [*retry_entities(config), self.queue.exchange, self.queue])])
         # confirmed and routed, or an error: the original is acknowledged only once its retry or dead letter is safe
-        self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, mandatory=True)
+        self.publisher = publisher(config["AMQP_URI"], use_confirms=True, mandatory=True)
 
     def unpack_message_headers(self, message):
         # Only nameko's own context headers become context data; ours stay on the message.
@@ -152,17 +152,21 @@ class EventConsumer(EventHandler):
             else:
                 self._dead_letter(message, body, exc, attempts)
         except Exception:
-            # Could not park the message anywhere: give it back to the queue as it is.
+            # Could not park the message anywhere (the broker is failing over): give it back to the queue as it is,
+            # after a pause — each return counts towards the queue's delivery limit.
             _log.exception("could not retry or dead-letter a message of %s", self.queue.name)
+            eventlet.sleep(self.delays[-1] / 4)
             self.queue_consumer.requeue_message(message)
             return
         self.queue_consumer.ack_message(message)
 
     def _retry_later(self, message, body, attempts: int, transient: bool) -> None:
-        delay = self.delays[min(attempts, len(self.delays)) - 1]
         headers = dict(message.headers or {})
-        # Transient failures do not use up the attempts a real bug gets.
+        # Transient failures do not use up the attempts a real bug gets, but back off all the same.
+        outages = int(headers.get(OUTAGES_HEADER, 0)) + 1 if transient else 0
+        delay = self.delays[min(max(attempts, outages), len(self.delays)) - 1]
         headers[ATTEMPTS_HEADER] = attempts - 1 if transient else attempts
+        headers[OUTAGES_HEADER] = outages
         _log.warning("%s: attempt %d failed; retrying in %.1fs", self.queue.name, attempts, delay)
         # The delay queue hands it back under this routing key: the name of the queue it failed in.
         self.publisher.publish(

@@ -280,9 +280,11 @@ class MongoStore(DependencyProvider):
                 mark_delay=setting(config, "OUTBOX_PULL_DELAY_SECONDS", 1.0, float),
             )
         self._relay_enabled = setting(config, "OUTBOX_RELAY", True, as_bool)
+        # In setup, not start: nameko starts every extension at once, and no consumer, RPC or timer may work on a
+        # store without its unique indexes (a redelivered event would do its work twice). Every setup ends first.
+        self._check_store()
 
     def start(self):
-        self._check_store()
         if self.relay is not None and self._relay_enabled:
             self._relay_thread = self.container.spawn_managed_thread(self.relay.run)
 
@@ -312,21 +314,28 @@ class MongoStore(DependencyProvider):
         uri, _ = mongo_target(config, self.container.service_name)
         checked_set, told = False, 0.0
         while True:
+            missing, problem = [], None
             try:
                 if not checked_set:
                     require_replica_set(self.client, uri)
                     checked_set = True
                 missing = missing_indexes(self.db, self.wanted_indexes())
             except PyMongoError as exc:
-                missing = [f"(the store does not answer: {exc})"]
-            if not missing:
+                problem = exc
+            if not missing and problem is None:
                 return
             if time.monotonic() > deadline:
+                if problem is not None:
+                    raise StoreNotReady(f"cannot use the store at {_redacted(uri)} ({problem}): check MONGO_URI — its "
+                                        "hosts, replicaSet, user and password — and that the server is up.")
                 raise StoreNotReady(f"{self.db.name} is not prepared: missing {', '.join(missing[:5])}. Run "
                                     "`python -m deploy.prepare` (make run does) before the services start.")
             if time.monotonic() > told:
-                _log.warning("%s: waiting for the deploy step (python -m deploy.prepare): missing %s",
-                             self.db.name, ", ".join(missing[:5]))
+                if problem is not None:
+                    _log.warning("%s: the store does not answer yet (%s)", self.db.name, problem)
+                else:
+                    _log.warning("%s: waiting for the deploy step (python -m deploy.prepare): missing %s",
+                                 self.db.name, ", ".join(missing[:5]))
                 told = time.monotonic() + 10
             time.sleep(1)
 

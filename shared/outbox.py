@@ -35,11 +35,12 @@ from datetime import UTC, datetime, timedelta
 
 import eventlet
 from eventlet.queue import Empty, LightQueue
-from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.amqp.publish import UndeliverableMessage
 from nameko.standalone.events import get_event_exchange
 from pymongo import ASCENDING, IndexModel
 from pymongo.read_concern import ReadConcern
 
+from shared.bus import publisher
 from shared.events import Event, to_message
 from shared.faults import crash_if_armed
 from shared.lease import Lease
@@ -76,7 +77,7 @@ class OutboxRelay:
         # The exchange is declared when the relay starts and again after a failed publish, not before every
         # publish: that costs a third of a publish's CPU (docs/benchmarks.md).
         self.amqp_uri = amqp_uri
-        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True)
+        self.publisher = publisher(amqp_uri, use_confirms=True, mandatory=True)
         self._declared = False
         self.lease = lease
         self.scan_interval = scan_interval

@@ -25,10 +25,10 @@ class _TimedMethod:
         self._timeout = timeout
 
     def __call__(self, *args, **kwargs):
-        reply = self._method.call_async(*args, **kwargs)
         name = f"{self._service}.{self._method.method_name}"
+        # the request's publish inside the deadline too: it waits for the broker's confirm, which a lost node delays
         with eventlet.Timeout(self._timeout, RpcTimedOut(f"{name} did not answer within {self._timeout:g}s")):
-            return reply.result()
+            return self._method.call_async(*args, **kwargs).result()
 
     def call_async(self, *args, **kwargs):
         return self._method.call_async(*args, **kwargs)

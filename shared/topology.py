@@ -39,7 +39,7 @@ from nameko.rpc import get_rpc_exchange
 from nameko.standalone.events import get_event_exchange
 
 from shared.broker import connect
-from shared.config import setting
+from shared.config import ConfigError, setting
 
 DEAD_LETTER_EXCHANGE = Exchange("civicgrid.dead-letters", type="topic", durable=True)
 # Deliveries of one message to consumers that never settled it before it is parked as a dead letter. Part of the
@@ -83,8 +83,11 @@ def dead_letter_routing_key(service: str, queue_name: str) -> str:
 
 
 def dead_letter_queue(service: str) -> Queue:
+    """Where a service's failures wait for an operator. Listing them returns each to the queue unsettled, which a
+    quorum queue counts as a delivery (RabbitMQ 4 gives every quorum queue a limit of 20 by default): the limit is
+    set far out of reach, so that looking at dead letters never drops one."""
     return Queue(f"{service}.dead-letters", exchange=DEAD_LETTER_EXCHANGE, routing_key=f"{service}.#",
-                 durable=True, queue_arguments=QUORUM)
+                 durable=True, queue_arguments={**QUORUM, "x-delivery-limit": 1_000_000_000})
 
 
 # -- retries ------------------------------------------------------------------------------
@@ -92,6 +95,9 @@ def retry_delays(config) -> list[float]:
     """The back-off ladder in seconds: ``EVENT_RETRY_BASE_SECONDS`` doubling up to ``EVENT_RETRY_MAX_SECONDS``."""
     base = setting(config, "EVENT_RETRY_BASE_SECONDS", 1.0, float)
     longest = setting(config, "EVENT_RETRY_MAX_SECONDS", 60.0, float)
+    if not 0.001 <= base <= longest:
+        raise ConfigError(f"configuration EVENT_RETRY_BASE_SECONDS={base:g} must be at least 0.001 and at most "
+                          f"EVENT_RETRY_MAX_SECONDS={longest:g} (each delay is a queue of its own)")
     delays, delay = [], base
     while delay < longest:
         delays.append(delay)
@@ -169,10 +175,17 @@ def declare(amqp_uri: str, entities) -> None:
                     entity.bind(channel).declare()
                 except PreconditionFailed as exc:
                     raise TopologyMismatch(f"{entity.name} exists on the broker with other arguments than this "
-                                           f"version declares ({exc.reply_text}): {UPGRADE_HINT}") from None
+                                           f"version declares ({exc.reply_text}): {_hint(entity)}") from None
         finally:
             if channel.is_open:
                 channel.close()
+
+
+def _hint(entity) -> str:
+    if isinstance(entity, Queue):
+        return UPGRADE_HINT
+    return ("an exchange cannot be moved: delete it (RabbitMQ's management UI, or rabbitmqadmin delete exchange), "
+            "then run `python -m deploy.prepare`")
 
 
 _declared: set[tuple[str, str]] = set()

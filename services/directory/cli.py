@@ -73,7 +73,7 @@ def create_admin(args) -> int:
     from shared.ids import new_id
     from shared.mongo import make_client
 
-    config = {"MONGO_URI": os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/?directConnection=true"),
+    config = {"MONGO_URI": os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"),
               "DIRECTORY_MONGO_URI": os.environ.get("DIRECTORY_MONGO_URI"),
               "DB_PREFIX": os.environ.get("DB_PREFIX", "civicgrid_")}
     password = _password(f"new password of {args.username}: ")

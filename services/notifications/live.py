@@ -17,6 +17,7 @@ from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
+from shared.bus import publisher
 from shared.config import setting
 from shared.events import Event, new_event, to_message
 from shared.topology import declare
@@ -82,7 +83,7 @@ class LivePublisher(DependencyProvider):
         exchange = get_event_exchange(self.container.service_name, config)
         # declared once here, not before every publish (a third of a publish's CPU)
         declare(config["AMQP_URI"], [exchange])
-        self.feed = LiveFeed(Publisher(config["AMQP_URI"], use_confirms=False), exchange,
+        self.feed = LiveFeed(publisher(config["AMQP_URI"], use_confirms=False), exchange,
                              self.container.service_name, setting(config, "SSE_ANNOUNCE_SECONDS", 0.05, float))
         self._thread = None
 

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 
 import pytest
 import requests
@@ -161,6 +162,9 @@ def test_every_durable_queue_is_a_quorum_queue_replicated_on_all_three_nodes(pla
     assert {q["type"] for q in durable.values()} == {"quorum"}, {n: q["type"] for n, q in durable.items()}
     assert all(len(q["members"]) == 3 for q in durable.values()), {n: q["members"] for n, q in durable.items()}
     assert CASES_QUEUE in durable and "rpc-cases" in durable
+    # declared with x-queue-leader-locator balanced: no one node leads (and routes for) every queue
+    leaders = Counter(q["leader"] for q in durable.values())
+    assert len(leaders) == 3 and max(leaders.values()) <= 2 * min(leaders.values()), leaders
 
 
 def test_losing_the_broker_node_that_leads_the_cases_queue_loses_and_doubles_no_report(platform, store,
@@ -180,8 +184,11 @@ def test_losing_the_broker_node_that_leads_the_cases_queue_loses_and_doubles_no_
     assert new_leader.name != leader.name
     # every process moved its connections to a live node by itself: none died or was restarted for it
     assert platform.status()["pids"] == pids
-    ours = platform_connections(rabbit_cluster.admin(new_leader))
-    assert ours and all(c["node"] != leader.name for c in ours)
+    expected = {f"{name.rsplit('-', 1)[0]}@{socket.gethostname()}:{pid}" for name, pid in pids.items()}
+    connected = wait_for(lambda: expected <= {c["client_properties"]["connection_name"] for c in
+                                              platform_connections(rabbit_cluster.admin(new_leader))} and expected,
+                         timeout=60, message="every process connected again")
+    assert connected
 
     rabbit_cluster.restart(leader)
     admin = rabbit_cluster.admin()

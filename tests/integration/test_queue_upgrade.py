@@ -1,6 +1,7 @@
 """The deploy step moves an earlier version's classic queues to quorum queues, losing no message waiting in them."""
 
 import json
+import time
 
 import pytest
 from kombu import Connection, Exchange, Queue
@@ -8,6 +9,7 @@ from nameko.amqp.publish import Publisher
 from nameko.rpc import get_rpc_exchange
 from nameko.standalone.events import get_event_exchange
 
+from deploy import queue_upgrade
 from deploy.prepare import PrepareFailed, prepare_broker
 from deploy.services import service_classes
 from shared.topology import DEAD_LETTER_EXCHANGE, event_queue_name, service_entities
@@ -83,6 +85,26 @@ def test_the_earlier_versions_classic_queues_become_quorum_queues_with_every_mes
     assert all(m["headers"].get("x-civicgrid-attempts") == 1 for m in waiting if m["message_id"] != "evt-retrying")
     assert [m["body"] for m in drain(earlier_broker, "cases.dead-letters")] == [{"n": "dead"}]
     assert len(drain(earlier_broker, "rpc-cases")) == 1
+
+
+def test_retries_of_the_earlier_version_that_expire_during_the_move_are_not_lost(amqp_uri, monkeypatch):
+    declare_as_the_earlier_version(amqp_uri)
+    # expiring while the step runs: a legacy retry goes back to its queue by name, not through the exchange
+    for n in range(20):
+        publish(amqp_uri, f"{CASES_QUEUE}.retry", {"n": f"expiring {n}"}, expiration=0.1 * n, message_id=f"r-{n}")
+    copy_all = queue_upgrade._copy_all
+
+    def slowly(connection, source, target):  # widen the moment between the last copy and the old queue's deletion
+        copied = copy_all(connection, source, target)
+        if source == CASES_QUEUE:
+            time.sleep(1.5)
+        return copied
+
+    monkeypatch.setattr(queue_upgrade, "_copy_all", slowly)
+
+    prepare_broker({"AMQP_URI": amqp_uri})
+
+    assert sorted(m["message_id"] for m in drain(amqp_uri, CASES_QUEUE)) == sorted(f"r-{n}" for n in range(20))
 
 
 def test_the_moved_queue_keeps_its_binding(earlier_broker):

@@ -1,11 +1,18 @@
 """What a service asks of its store: a replica set, prepared by the deploy step; and it says so when it is not."""
 
+import eventlet
 import pytest
+from nameko.amqp.publish import Publisher
 from nameko.containers import ServiceContainer
+from nameko.standalone.events import get_event_exchange
 from pymongo import IndexModel
 
+from shared.events import to_message
+from shared.messaging import consume
 from shared.mongo import MongoStore, StoreNotReady, make_client, prepare_databases
-from tests.support.infra import SecantusServer
+from shared.topology import consumer_queues, declare
+from tests.support.infra import SecantusServer, wait_for
+from tests.support.samples import sample_event
 
 
 class _Store(MongoStore):
@@ -62,6 +69,40 @@ def test_a_service_waits_for_the_deploy_step_then_says_which_indexes_are_missing
 
     prepare_databases(config, [Keeper])
     start(config).stop()
+
+
+class Worker:
+    """A service with work to do: it must not take any before its store is prepared."""
+
+    name = "keeper"
+    store = _Store()
+    handled: list = []
+
+    @consume("cases", "case.registered")
+    def on_registered(self, event):
+        Worker.handled.append(event.event_id)
+
+
+def test_nothing_is_consumed_before_the_store_is_prepared(mongo_server, amqp_uri, db_prefix):
+    config = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_server.uri, "DB_PREFIX": db_prefix, "serializer": "json",
+              "max_workers": 2, "MONGO_PREPARE_WAIT_SECONDS": 60}
+    Worker.handled.clear()
+    container = ServiceContainer(Worker, config)
+    starting = eventlet.spawn(container.start)
+    try:
+        event = sample_event("case.registered")
+        declare(amqp_uri, consumer_queues(Worker, config))
+        Publisher(amqp_uri).publish(to_message(event), exchange=get_event_exchange("cases", {}),
+                                    routing_key="case.registered")
+        eventlet.sleep(2)
+        assert Worker.handled == [], "handled on a store without its indexes"
+
+        prepare_databases(config, [Worker])
+
+        starting.wait()
+        wait_for(lambda: Worker.handled == [event.event_id], timeout=20, message="handled once prepared")
+    finally:
+        container.kill()
 
 
 def test_writes_are_acknowledged_by_a_majority_and_journaled(mongo_server):

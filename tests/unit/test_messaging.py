@@ -22,3 +22,28 @@ def test_outages_and_transactions_the_store_calls_worth_retrying_use_up_no_attem
                                    Conflict("changed meanwhile"), ValueError("a bug")])
 def test_other_failures_use_up_attempts(error):
     assert not is_transient(error)
+
+
+def test_the_retry_delays_double_up_to_the_longest_and_a_zero_base_is_refused():
+    import pytest
+
+    from shared.config import ConfigError
+    from shared.topology import retry_delays
+
+    assert retry_delays({}) == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0]
+    assert retry_delays({"EVENT_RETRY_BASE_SECONDS": 0.1, "EVENT_RETRY_MAX_SECONDS": 0.5}) == [0.1, 0.2, 0.4, 0.5]
+    for bad in ({"EVENT_RETRY_BASE_SECONDS": 0}, {"EVENT_RETRY_BASE_SECONDS": -1},
+                {"EVENT_RETRY_BASE_SECONDS": 5, "EVENT_RETRY_MAX_SECONDS": 1}):
+        with pytest.raises(ConfigError, match="EVENT_RETRY_BASE_SECONDS"):
+            retry_delays(bad)
+
+
+def test_each_publisher_keeps_its_own_connection_options_so_one_without_confirms_cannot_switch_them_off():
+    from nameko.amqp.publish import Publisher
+
+    from shared.bus import publisher
+
+    confirming, unconfirmed = publisher("amqp://x/", use_confirms=True), publisher("amqp://x/", use_confirms=False)
+    assert confirming.transport_options is not unconfirmed.transport_options
+    assert all(made.transport_options is not Publisher.transport_options for made in (confirming, unconfirmed))
+    assert confirming.publish_kwargs["timeout"] > 0  # a confirm that never comes fails the publish, which is retried
