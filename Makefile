@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock | cksum | cut -d' ' -f1)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install web run test test-fast test-browser bench bench-quick bench-cluster lint lock clean
+.PHONY: help install web run test-machine test test-fast test-browser bench bench-quick bench-cluster lint lock clean
 
 help:
 	@echo "make run      start the whole platform (embedded store, local RabbitMQ) on http://127.0.0.1:8000"
@@ -45,13 +45,17 @@ web: web/dist/.built
 run: install web
 	$(BIN)/python -m deploy.launcher
 
-test: install web
+# what the suite needs from the machine (broker, its management API, docker-compose, node, chromium), where missing
+test-machine:
+	@bash deploy/test-machine.sh
+
+test: test-machine install web
 	$(BIN)/python -m pytest
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit tests/service
 
-test-browser: install web
+test-browser: test-machine install web
 	$(BIN)/python -m pytest tests/browser
 
 bench: install
