@@ -12,11 +12,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import MongoClient
 
 from deploy.services import SERVICES
 from shared.auth.provider import TOKEN_CONTEXT_KEY
+from shared.bus import standalone_rpc
 from shared.config import mongo_target
 from shared.ids import ulid
 
@@ -114,7 +114,7 @@ def wait_for_count(count, expected: int, stall_seconds: float, limit_seconds: fl
 def service_metrics(amqp_uri: str, token: str) -> dict[str, list[dict]]:
     """Every service's ``metrics`` RPC answer (summed over its replicas by the services); ``token``: an
     administrator's."""
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=15,
+    with standalone_rpc({"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=15,
                          context_data={TOKEN_CONTEXT_KEY: token}) as cluster:
         return {name: getattr(cluster, name).metrics() for name in SERVICES}
 

@@ -30,7 +30,7 @@ from deploy.queue_upgrade import QueueInUse, upgrade_queues
 from deploy.services import service_classes
 from shared.config import ConfigError
 from shared.mongo import StoreNotReady, prepare_databases
-from shared.topology import TopologyMismatch, service_entities
+from shared.topology import service_entities
 
 DEFAULTS = {"AMQP_URI": "amqp://guest:guest@localhost:5672/"}
 
@@ -45,7 +45,7 @@ def prepare_broker(config) -> tuple[int, list[str]]:
     entities = service_entities(service_classes(), config)
     try:
         moved = upgrade_queues(config["AMQP_URI"], entities)
-    except (QueueInUse, TopologyMismatch) as exc:
+    except QueueInUse as exc:
         raise PrepareFailed(str(exc)) from None
     except PreconditionFailed as exc:  # an exchange of another type
         raise PrepareFailed(f"the broker refused a declaration ({exc.reply_text}): delete that exchange "

@@ -27,9 +27,9 @@ consumers is refused, with what to do.
 import logging
 
 from amqp.exceptions import NotFound, PreconditionFailed
-from kombu import Connection, Producer, Queue
+from kombu import Producer, Queue
 
-from shared.broker import broker_count
+from shared.broker import connect
 from shared.topology import QUORUM
 
 _log = logging.getLogger(__name__)
@@ -48,8 +48,7 @@ def upgrade_queues(amqp_uri: str, entities) -> list[str]:
     """Declare ``entities``, moving every queue that exists with other arguments; returns the queues moved or
     emptied. Raises ``QueueInUse`` if one to move is still consumed."""
     moved = []
-    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
-        connection.ensure_connection(max_retries=2 * broker_count(amqp_uri), interval_start=0, interval_max=2)
+    with connect(amqp_uri, confirm_publish=True) as connection:
         for entity in entities:
             if not isinstance(entity, Queue):
                 _declare(connection, entity)

@@ -17,10 +17,10 @@ def broker_count(amqp_uri: str) -> int:
 
 
 @contextmanager
-def connect(amqp_uri: str, *, rounds: int = 2, connect_timeout: float = 5):
+def connect(amqp_uri: str, *, rounds: int = 2, connect_timeout: float = 5, **transport_options):
     """A connection to the first broker of ``amqp_uri`` that answers, trying them all ``rounds`` times; closed
-    after."""
-    connection = Connection(amqp_uri, connect_timeout=connect_timeout)
+    after. ``transport_options``: py-amqp's (``confirm_publish=True`` for publisher confirms)."""
+    connection = Connection(amqp_uri, connect_timeout=connect_timeout, transport_options=transport_options)
     try:
         connection.ensure_connection(max_retries=rounds * broker_count(amqp_uri), interval_start=0,
                                      interval_step=1, interval_max=2)

@@ -155,9 +155,10 @@ class _StandaloneReplyListener(SingleThreadedReplyListener):
         _listen_for_replies(self)
 
 
-def standalone_rpc(config, timeout: float) -> ClusterRpcProxy:
-    """nameko's ``ClusterRpcProxy`` with a reply queue that a cluster node's loss cannot strand."""
-    return ClusterRpcProxy(config, timeout=timeout, reply_listener_cls=_StandaloneReplyListener)
+def standalone_rpc(config, timeout: float, **options) -> ClusterRpcProxy:
+    """nameko's ``ClusterRpcProxy`` (``options``: its own, e.g. ``context_data``) with a reply queue that a cluster
+    node's loss cannot strand: what every caller outside a service uses (tools, tests, the bench)."""
+    return ClusterRpcProxy(config, timeout=timeout, reply_listener_cls=_StandaloneReplyListener, **options)
 
 
 def bounded_standalone_call(config, timeout: float, call):

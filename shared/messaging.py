@@ -16,8 +16,8 @@ the method returns (its writes committed). When it raises:
 Retries wait in one quorum queue per delay (``civicgrid.retry.<ms>ms``), whose expired
 messages the broker routes back, at least once, to the original queue; the delays are
 ``EVENT_RETRY_BASE_SECONDS`` doubling up to ``EVENT_RETRY_MAX_SECONDS``. Event queues
-are quorum queues; a message redelivered ``REDELIVERY_LIMIT`` times without being
-settled (its consumer died holding it, every time) is dead-lettered by the broker
+are quorum queues; a message returned to its queue unsettled ``REDELIVERY_LIMIT`` times
+(its consumer died or lost its connection while holding it) is dead-lettered by the broker
 (``shared.topology``). Dead letters wait in ``<service>.dead-letters`` where
 ``shared.deadletters`` lists and replays them.
 

@@ -162,10 +162,6 @@ class TopologyMismatch(Exception):
     earlier version, say)."""
 
 
-UPGRADE_HINT = ("run `python -m deploy.prepare` with the services stopped: it moves the messages into the queue "
-                "this version declares (docs/deployment.md, \"Upgrading the queues\")")
-
-
 def declare(amqp_uri: str, entities) -> None:
     with connect(amqp_uri) as connection:
         channel = connection.channel()
@@ -183,7 +179,8 @@ def declare(amqp_uri: str, entities) -> None:
 
 def _hint(entity) -> str:
     if isinstance(entity, Queue):
-        return UPGRADE_HINT
+        return ("run `python -m deploy.prepare` with the services stopped: it moves the messages into the queue this "
+                "version declares (docs/deployment.md, \"Upgrading the queues\")")
     return ("an exchange cannot be moved: delete it (RabbitMQ's management UI, or rabbitmqadmin delete exchange), "
             "then run `python -m deploy.prepare`")
 
@@ -198,11 +195,3 @@ def declare_once(amqp_uri: str, entities) -> None:
     if wanted:
         declare(amqp_uri, wanted)
         _declared.update((amqp_uri, f"{type(e).__name__}:{e.name}") for e in wanted)
-
-
-def declare_services(amqp_uri: str, service_classes, config=None) -> int:
-    """Declare the queues of all ``service_classes``; returns how many entities."""
-    config = config or {"AMQP_URI": amqp_uri}
-    entities = service_entities(service_classes, config)
-    declare(amqp_uri, entities)
-    return len(entities)

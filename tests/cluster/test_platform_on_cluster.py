@@ -19,9 +19,8 @@ import requests
 from services.directory.demo import generate_district
 from shared.bus import standalone_rpc
 from shared.topology import event_queue_name
-from tests.support.infra import test_client as store_client
 from tests.support.infra import unique_name, wait_for
-from tests.support.platform import Platform
+from tests.support.platform import Platform, platform_databases
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
 
@@ -56,16 +55,8 @@ def platform(rabbit_cluster, cluster_vhost, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def store(platform):
-    uris, clients = platform.status()["mongo_uris"], {}
-
-    def database(service):
-        if uris[service] not in clients:
-            clients[uris[service]] = store_client(uris[service])
-        return clients[uris[service]][f"{platform.env['DB_PREFIX']}{service}"]
-
-    yield database
-    for client in clients.values():
-        client.close()
+    with platform_databases(platform) as database:
+        yield database
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.support.notify import SmtpServer
-from tests.support.platform import running_platform
+from tests.support.platform import platform_databases, running_platform
 
 pytestmark = pytest.mark.e2e
 
@@ -32,21 +32,9 @@ def platform(rabbit_admin, tmp_path_factory, smtp):
 
 @pytest.fixture
 def store(platform):
-    """Direct read access to the platform's databases (each service's on its own store), for what a test must
-    verify at the source."""
-    from tests.support.infra import test_client
-
-    uris, clients = platform.status()["mongo_uris"], {}
-
-    def database(service):
-        uri = uris[service]
-        if uri not in clients:
-            clients[uri] = test_client(uri)
-        return clients[uri][f"{platform.env['DB_PREFIX']}{service}"]
-
-    yield database
-    for client in clients.values():
-        client.close()
+    """Direct read access to the platform's databases, for what a test must verify at the source."""
+    with platform_databases(platform) as database:
+        yield database
 
 
 OFFICER = "officer-610102001001001"

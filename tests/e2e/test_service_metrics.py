@@ -4,8 +4,8 @@ HTTP at ``/api/v1/admin/metrics``, and on the bus only with an administrator's t
 import uuid
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.bus import standalone_rpc
 from shared.errors import Unauthenticated
 from tests.e2e.conftest import OFFICER, OFFICER_GRID
 from tests.support.infra import wait_for
@@ -48,5 +48,5 @@ def test_nobody_else_sees_them(platform, user):
 
 def test_on_the_bus_a_call_without_a_token_is_refused(platform):
     config = {"AMQP_URI": platform.env["AMQP_URI"], "serializer": "json"}
-    with ClusterRpcProxy(config, timeout=15) as cluster, pytest.raises(Unauthenticated):
+    with standalone_rpc(config, timeout=15) as cluster, pytest.raises(Unauthenticated):
         cluster.cases.metrics()

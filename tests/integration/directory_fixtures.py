@@ -1,11 +1,11 @@
 """A running directory holding the tiny test district, and tokens of its people."""
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.directory.seeding import seed_district
 from services.directory.service import DirectoryService
 from services.directory.storage import DirectoryRepository
+from shared.bus import standalone_rpc
 from shared.clock import utcnow
 from tests.support import district
 from tests.support.infra import RPC_TIMEOUT
@@ -26,7 +26,7 @@ def seeded_directory(container_factory, service_config, mongo_server, db_prefix)
 @pytest.fixture
 def sign_in(seeded_directory, service_config):
     def token(username: str) -> str:
-        with ClusterRpcProxy(service_config, timeout=RPC_TIMEOUT) as rpc:
+        with standalone_rpc(service_config, timeout=RPC_TIMEOUT) as rpc:
             return rpc.directory.issue_token({"username": username, "password": district.PASSWORD})["access_token"]
 
     return token
@@ -37,6 +37,6 @@ def rpc_as(service_config, sign_in):
     """``with rpc_as("operator1") as rpc:`` — a cluster proxy carrying that person's token."""
 
     def proxy(username: str):
-        return ClusterRpcProxy(service_config, timeout=RPC_TIMEOUT, context_data={"auth_token": sign_in(username)})
+        return standalone_rpc(service_config, timeout=RPC_TIMEOUT, context_data={"auth_token": sign_in(username)})
 
     return proxy

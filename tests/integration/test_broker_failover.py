@@ -42,3 +42,9 @@ def test_a_service_consumes_from_the_broker_that_answers_on_a_named_connection(c
                 if c.get("vhost") == vhost]
 
     wait_for(lambda: connection_name("probe") in names(), timeout=15, message="the process's named connection")
+
+
+def test_make_run_finds_the_broker_that_answers(with_a_dead_broker_first):
+    from deploy.launcher import ensure_broker
+
+    ensure_broker(with_a_dead_broker_first)  # raises LaunchError if none answers

@@ -1,8 +1,8 @@
 """The directory on the real bus and store: signing in, changes reaching other services' copies."""
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.bus import standalone_rpc
 from shared.errors import Forbidden, TooManyRequests, Unauthenticated, Unprocessable
 from shared.mongo import MongoStore, Repository
 from shared.refdata import FollowsDirectory, ReferenceData
@@ -39,7 +39,7 @@ class Follower(FollowsDirectory):
 def follower(container_factory, service_config, seeded_directory):
     container = container_factory(Follower, service_config)
     container.start()
-    with ClusterRpcProxy(service_config, timeout=RPC_TIMEOUT) as rpc_proxy:
+    with standalone_rpc(service_config, timeout=RPC_TIMEOUT) as rpc_proxy:
         wait_for(lambda: all(rpc_proxy.follower.revisions().values()), timeout=20, message="copies complete")
         yield rpc_proxy.follower
 
@@ -58,7 +58,7 @@ def test_a_directory_change_reaches_the_other_services_copies(follower, rpc_as):
 
 
 def test_signing_in_gives_a_token_naming_roles_and_grids(seeded_directory, service_config):
-    with ClusterRpcProxy(service_config, timeout=RPC_TIMEOUT) as rpc_proxy:
+    with standalone_rpc(service_config, timeout=RPC_TIMEOUT) as rpc_proxy:
         answer = rpc_proxy.directory.issue_token({"username": "leader-610102001001", "password": district.PASSWORD})
     assert answer["token_type"] == "Bearer"
     assert answer["user"]["roles"] == ["grid_leader"]
@@ -67,7 +67,7 @@ def test_signing_in_gives_a_token_naming_roles_and_grids(seeded_directory, servi
 
 
 def test_wrong_passwords_are_refused_then_throttled(seeded_directory, service_config):
-    with ClusterRpcProxy(service_config, timeout=RPC_TIMEOUT) as rpc_proxy:
+    with standalone_rpc(service_config, timeout=RPC_TIMEOUT) as rpc_proxy:
         for _ in range(5):
             with pytest.raises(Unauthenticated):
                 rpc_proxy.directory.issue_token({"username": "operator1", "password": "guess"})

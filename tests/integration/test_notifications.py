@@ -10,12 +10,12 @@ import pytest
 from cryptography.fernet import Fernet
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
-from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook
 
 from services.notifications import signing
 from services.notifications.secretbox import SecretBox
 from services.notifications.service import NotificationsService
+from shared.bus import standalone_rpc
 from shared.clock import write_clock_offset
 from shared.events import to_message
 from shared.refdata import COLLECTION as REFERENCE
@@ -88,7 +88,7 @@ def move_clock(clock_file, seconds):
 
 def rpc_as(config, auth_keys, user_id):
     user = USERS[user_id]
-    return ClusterRpcProxy(config, timeout=10, context_data={"auth_token": token_for(auth_keys[0], user)})
+    return standalone_rpc(config, timeout=10, context_data={"auth_token": token_for(auth_keys[0], user)})
 
 
 def deliveries(db, **query):

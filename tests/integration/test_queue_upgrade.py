@@ -165,3 +165,16 @@ def test_the_deploy_step_declares_every_queue_a_service_needs(amqp_uri, rabbit_a
     assert expected <= set(queues)
     assert {"rpc-cases", "cases.dead-letters", CASES_QUEUE, "civicgrid.retry.1000ms"} <= expected
     assert {queues[name]["type"] for name in expected} == {"quorum"}
+
+
+def test_a_service_that_finds_an_earlier_versions_queue_refuses_to_start_and_says_what_to_run(
+        amqp_uri, container_factory, service_config):
+    from services.cases.service import CasesService
+    from shared.topology import TopologyMismatch
+
+    declare_as_the_earlier_version(amqp_uri)
+
+    with pytest.raises(TopologyMismatch) as refused:
+        container_factory(CasesService, service_config).start()
+
+    assert "python -m deploy.prepare" in str(refused.value) and "Upgrading the queues" in str(refused.value)

@@ -146,6 +146,26 @@ class UserClient:
 
 
 @contextmanager
+def platform_databases(platform: Platform):
+    """``database(service)``: direct read access to a running platform's databases (each service's on its own
+    store), for what a test must verify at the source."""
+    from tests.support.infra import test_client
+
+    uris, clients = platform.status()["mongo_uris"], {}
+
+    def database(service):
+        if uris[service] not in clients:
+            clients[uris[service]] = test_client(uris[service])
+        return clients[uris[service]][f"{platform.env['DB_PREFIX']}{service}"]
+
+    try:
+        yield database
+    finally:
+        for client in clients.values():
+            client.close()
+
+
+@contextmanager
 def running_platform(rabbit_admin, workdir: Path, name: str, extra_env: dict | None = None, *,
                      start_timeout: float = 120, **options):
     """A platform on its own vhost and databases (named after ``name``), stopped and its vhost deleted after."""
