@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock | cksum | cut -d' ' -f1)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install web run test-machine test test-fast test-browser bench bench-quick bench-cluster lint lock clean
+.PHONY: help install web run machine-run machine-bench machine-test test test-fast test-browser bench bench-quick bench-cluster lint lock clean
 
 help:
 	@echo "make run      start the whole platform (embedded store, local RabbitMQ) on http://127.0.0.1:8000"
@@ -42,30 +42,31 @@ web/dist/.built: web/node_modules/.installed $(WEB_SOURCES)
 
 web: web/dist/.built
 
-run: install web
+run: machine-run install web
 	$(BIN)/python -m deploy.launcher
 
-# what the suite needs from the machine (broker, its management API, docker-compose, node, chromium), where missing
-test-machine:
-	@bash deploy/test-machine.sh
+# What each target needs from the machine (broker, its management API, node, docker-compose, chromium), installed and
+# started where missing: deploy/machine.sh.
+machine-run machine-bench machine-test:
+	@bash deploy/machine.sh $(@:machine-%=%)
 
-test: test-machine install web
+test: machine-test install web
 	$(BIN)/python -m pytest
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit tests/service
 
-test-browser: test-machine install web
+test-browser: machine-test install web
 	$(BIN)/python -m pytest tests/browser
 
-bench: install
+bench: machine-bench install
 	$(BIN)/python -m bench --broker both
 
-bench-quick: install
+bench-quick: machine-bench install
 	$(BIN)/python -m bench --quick
 
 # The quick steps on the single broker and on a three-node cluster, compared (the cluster takes ~30 s to start).
-bench-cluster: install
+bench-cluster: machine-bench install
 	$(BIN)/python -m bench --quick --broker both
 
 lint: install
