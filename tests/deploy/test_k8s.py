@@ -1,6 +1,7 @@
 """deploy/k8s runs the whole platform on Kubernetes (rendered with kubectl's kustomize and validated; no cluster
 here): the Kubernetes 1.31 schemas in strict mode, the operators' CRDs, and the rules every civicgrid pod keeps."""
 
+import functools
 import re
 import shutil
 import subprocess
@@ -66,9 +67,17 @@ def config_env() -> dict:
     return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
-def config_map(docs) -> dict:
+def config_map_doc(docs) -> dict:
     (config,) = [doc for doc in docs if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("civicgrid-config")]
-    return config["data"]
+    return config
+
+
+def config_map(docs) -> dict:
+    return config_map_doc(docs)["data"]
+
+
+def config_map_name(docs) -> str:
+    return config_map_doc(docs)["metadata"]["name"]
 
 
 # --- the schemas ---
@@ -88,10 +97,11 @@ def strict(schema):
     return schema
 
 
+@functools.cache
 def crd_schemas() -> dict:
     schemas = {}
     for path in CRDS.glob("*.yaml"):
-        crd = yaml.safe_load(path.read_text())
+        crd = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         for version in crd["spec"]["versions"]:
             if version.get("served"):
                 key = (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"])
@@ -400,3 +410,8 @@ def test_the_deploy_step_job_retries_until_the_stores_are_up(rendered):
     (job,) = of_kind(rendered, "Job").values()
     assert job["spec"]["backoffLimit"] >= 6
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    # an upgrade applies the step first (`kubectl apply -k deploy/k8s -l civicgrid/deploy-step=true`): it must get
+    # the release's configuration with it, and nothing else
+    first = [doc for doc in rendered if doc["metadata"].get("labels", {}).get("civicgrid/deploy-step") == "true"]
+    assert {doc["kind"] for doc in first} == {"Job", "ConfigMap"}
+    assert container(job)["envFrom"] == [{"configMapRef": {"name": config_map_name(rendered)}}]
