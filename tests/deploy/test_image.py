@@ -108,7 +108,7 @@ def test_the_web_stage_builds_the_web_app_as_the_image_would(tmp_path):
     """Runs the web stage's own COPY and RUN lines, in order, in a fresh directory, from a build context filtered by
     .dockerignore (so a local web/node_modules or web/dist cannot help). The npm cache of this machine may answer
     (npm_config_prefer_offline): the commands are the image's."""
-    assert shutil.which("npm"), "node.js and npm are needed (make test-machine installs them)"
+    assert shutil.which("npm"), "node.js and npm are needed (make test installs them: deploy/machine.sh)"
     patterns = dockerignore_patterns()
     workdir = None
     ran = []
