@@ -250,6 +250,7 @@ def test_replicas_of_a_process_spread_over_nodes(rendered):
         template = deployment["spec"]["template"]
         (spread,) = template["spec"]["topologySpreadConstraints"]
         assert spread["topologyKey"] == "kubernetes.io/hostname" and spread["whenUnsatisfiable"] == "DoNotSchedule"
+        assert spread["nodeTaintsPolicy"] == "Honor"
         # counted per process: the selector holds every civicgrid process, matchLabelKeys narrows it to this one
         assert spread["labelSelector"]["matchLabels"].items() <= template["metadata"]["labels"].items()
         assert spread["matchLabelKeys"] == ["app.kubernetes.io/name"]
