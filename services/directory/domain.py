@@ -2,7 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from shared.errors import Unprocessable
+from shared.auth.policy import ADMIN
+from shared.errors import LastAdministrator, Unprocessable
 from shared.events import Event, new_event
 
 KIND_EVENT = {
@@ -95,6 +96,24 @@ def check_routing_rule(rule: dict, *, categories: dict, departments: dict, areas
 def check_user(user: dict, departments: dict) -> None:
     if user.get("department") and user["department"] not in departments:
         raise Unprocessable(f"Unknown department '{user['department']}'.", {"department": user["department"]})
+
+
+LAST_ADMINISTRATOR_MESSAGES = {
+    "en": "At least one active administrator must remain, and this change would leave none: "
+          "make someone else an administrator first.",
+    "zh-CN": "系统须至少保留一名在用的系统管理员，此项修改将使系统没有管理员：请先将另一人设为管理员。",
+}
+
+
+def active_administrators(users: list[dict]) -> set[str]:
+    return {u["user_id"] for u in users if u.get("active", True) and ADMIN in (u.get("roles") or ())}
+
+
+def check_an_administrator_remains(before: list[dict], after: list[dict]) -> None:
+    """Refuse a change that deactivates or demotes the last active administrator (none would be left to undo it)."""
+    if active_administrators(before) and not active_administrators(after):
+        raise LastAdministrator(LAST_ADMINISTRATOR_MESSAGES["en"],
+                                {"rule": "an_active_administrator_remains", "messages": LAST_ADMINISTRATOR_MESSAGES})
 
 
 def throttled(failures: list[datetime], now: datetime, *, limit: int, window: timedelta) -> bool:

@@ -54,6 +54,7 @@ class TokenSigner(DependencyProvider):
         self.key = load_private_key(config)
         self.ttl = timedelta(seconds=setting(config, "AUTH_TOKEN_TTL_SECONDS", 8 * 3600, int))
         self.max_failures = setting(config, "SIGN_IN_MAX_FAILURES", 5, int)
+        self.client_max_failures = setting(config, "SIGN_IN_CLIENT_MAX_FAILURES", 20, int)
         self.failure_window = timedelta(seconds=setting(config, "SIGN_IN_WINDOW_SECONDS", 900, int))
 
     def get_dependency(self, worker_ctx):
@@ -91,16 +92,24 @@ class DirectoryService(Operable):
 
     # -- signing in ----------------------------------------------------------------
     @rpc
-    def issue_token(self, credentials: dict) -> dict:
+    def issue_token(self, credentials: dict, client: str | None = None) -> dict:
+        """A token for a username and password. ``client`` is the address the gateway saw the request come
+        from: failures are counted per username and per client (a caller on the bus, which is trusted,
+        may leave it out)."""
         given = load(_sign_in, credentials)
         now = self.clock.now()
         username = given["username"]
+        window = self.signer.failure_window
         failures = self.store.sign_in_failures(username)
-        if domain.throttled(failures, now, limit=self.signer.max_failures, window=self.signer.failure_window):
+        client_failures = self.store.sign_in_failures(str(client), by="client") if client else []
+        if (domain.throttled(failures, now, limit=self.signer.max_failures, window=window)
+                or domain.throttled(client_failures, now, limit=self.signer.client_max_failures, window=window)):
             raise TooManyRequests("Too many failed sign-ins; wait a few minutes and try again.")
         user = self.store.user_by_username(username)
         if not verify_password(user and user.get("password_hash"), given["password"]) or not user.get("active", True):
             self.store.record_sign_in_failure(username, now, keep=self.signer.max_failures)
+            if client:  # not cleared by a success: one good account must not reset a client's guessing
+                self.store.record_sign_in_failure(str(client), now, keep=self.signer.client_max_failures, by="client")
             raise Unauthenticated("Wrong username or password.")
         if failures:
             self.store.clear_sign_in_failures(username)
@@ -259,7 +268,8 @@ class DirectoryService(Operable):
         password = user.pop("password", None)
         domain.check_user(user, {d["code"]: d for d in self.store.items("departments")})
         extra = {"password_hash": hash_password(password)} if password else None
-        revision = self.store.save("users", user, self._event_factory("users", identity.actor("admin")), extra)
+        revision = self.store.save("users", user, self._event_factory("users", identity.actor("admin")), extra,
+                                   check=domain.check_an_administrator_remains)
         return {**domain.public_user(user), "revision": revision}
 
     @rpc

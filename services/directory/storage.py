@@ -15,6 +15,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.directory.domain import KEY_FIELD, public_user
+from shared.auth.principal import Person
 from shared.errors import Conflict, NotFound
 from shared.events import Event
 from shared.mongo import MongoStore, Repository
@@ -24,6 +25,8 @@ USERS = "users"
 AREAS = "areas"
 GRIDS = "grids"
 FAILURES = "sign_in_failures"
+CLIENT_FAILURES = "sign_in_failures_by_client"
+FAILURES_BY = {"username": FAILURES, "client": CLIENT_FAILURES}
 _PRIVATE = {"_id": 0, "_outbox": 0, "password_hash": 0, "map_version": 0}
 
 EventFactory = Callable[[int, list[dict]], Event]
@@ -45,15 +48,25 @@ class DirectoryRepository(Repository):
             raise NotFound(f"No {kind.rstrip('s').replace('_', ' ')} '{key}'.")
         return doc
 
-    def save(self, kind: str, item: dict, make_event: EventFactory, extra: dict | None = None) -> int:
-        """Create or replace ``item``; returns the kind's new revision."""
+    def save(self, kind: str, item: dict, make_event: EventFactory, extra: dict | None = None,
+             check: Callable[[list[dict], list[dict]], None] | None = None) -> int:
+        """Create or replace ``item``; returns the kind's new revision.
+
+        ``check(before, after)`` sees the kind's whole set on both sides of the change, inside the
+        transaction, and refuses it by raising. Every change of a kind bumps the same revision
+        document, so two changes that each pass alone (two administrators demoting each other) cannot
+        both commit: the second is retried, and its check then sees the first.
+        """
         key = item[KEY_FIELD[kind]]
 
         def work(session, push_events):
+            before = self.items(kind, session) if check else []
             existing = self.db[kind].find_one({"_id": key}, {"password_hash": 1}, session=session) or {}
             keep = {"password_hash": existing["password_hash"]} if "password_hash" in existing else {}
             self.db[kind].replace_one({"_id": key}, {**keep, **item, **(extra or {}), "_id": key},
                                       upsert=True, session=session)
+            if check:
+                check(before, self.items(kind, session))
             return self._announce(kind, session, push_events, make_event)
 
         try:
@@ -116,13 +129,15 @@ class DirectoryRepository(Repository):
         if self.db[USERS].update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}}).matched_count == 0:
             raise NotFound(f"No user '{user_id}'.")
 
-    def sign_in_failures(self, username: str) -> list[datetime]:
-        doc = self.db[FAILURES].find_one({"_id": username})
+    # Failed sign-ins are counted per username and per client address, each in its own collection,
+    # so that no username can be made to look like a client or the other way round.
+    def sign_in_failures(self, key: str, by: str = "username") -> list[datetime]:
+        doc = self.db[FAILURES_BY[by]].find_one({"_id": key})
         return doc["at"] if doc else []
 
-    def record_sign_in_failure(self, username: str, now: datetime, keep: int) -> None:
-        self.db[FAILURES].update_one({"_id": username}, {"$push": {"at": {"$each": [now], "$slice": -keep}}},
-                                     upsert=True)
+    def record_sign_in_failure(self, key: str, now: datetime, keep: int, by: str = "username") -> None:
+        self.db[FAILURES_BY[by]].update_one({"_id": key}, {"$push": {"at": {"$each": [now], "$slice": -keep}}},
+                                            upsert=True)
 
     def clear_sign_in_failures(self, username: str) -> None:
         self.db[FAILURES].delete_one({"_id": username})
@@ -194,6 +209,12 @@ class DirectoryRepository(Repository):
 
 class DirectoryStore(MongoStore):
     repository_cls = DirectoryRepository
+
+    def current_person(self, user_id: str) -> Person | None:
+        """For ``shared.auth.provider.Caller``: the directory checks its callers against its own records."""
+        repository = self.repository_cls(self.db, self.relay)
+        user = self.db[USERS].find_one({"_id": user_id}, _PRIVATE)
+        return Person(public_user(user), frozenset(repository.grids_of_user(user_id))) if user else None
     outbox_collections = (META,)
     indexes = {
         USERS: [IndexModel([("username", ASCENDING)], unique=True)],
