@@ -1,5 +1,6 @@
 """Rules of the reference data. Pure: no I/O, time passed in."""
 
+import ipaddress
 from datetime import datetime, timedelta
 
 from shared.auth.policy import ADMIN
@@ -114,6 +115,20 @@ def check_an_administrator_remains(before: list[dict], after: list[dict]) -> Non
     if active_administrators(before) and not active_administrators(after):
         raise LastAdministrator(LAST_ADMINISTRATOR_MESSAGES["en"],
                                 {"rule": "an_active_administrator_remains", "messages": LAST_ADMINISTRATOR_MESSAGES})
+
+
+def client_key(address: str) -> str:
+    """What the sign-in limit per client counts by: an IPv4 address, or an IPv6 address's /64 — one
+    subscriber's network, in which a client may take a new address for every try."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
 
 
 def throttled(failures: list[datetime], now: datetime, *, limit: int, window: timedelta) -> bool:

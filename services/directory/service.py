@@ -100,8 +100,9 @@ class DirectoryService(Operable):
         now = self.clock.now()
         username = given["username"]
         window = self.signer.failure_window
+        client = domain.client_key(str(client)) if client else None
         failures = self.store.sign_in_failures(username)
-        client_failures = self.store.sign_in_failures(str(client), by="client") if client else []
+        client_failures = self.store.sign_in_failures(client, by="client") if client else []
         if (domain.throttled(failures, now, limit=self.signer.max_failures, window=window)
                 or domain.throttled(client_failures, now, limit=self.signer.client_max_failures, window=window)):
             raise TooManyRequests("Too many failed sign-ins; wait a few minutes and try again.")
@@ -109,7 +110,7 @@ class DirectoryService(Operable):
         if not verify_password(user and user.get("password_hash"), given["password"]) or not user.get("active", True):
             self.store.record_sign_in_failure(username, now, keep=self.signer.max_failures)
             if client:  # not cleared by a success: one good account must not reset a client's guessing
-                self.store.record_sign_in_failure(str(client), now, keep=self.signer.client_max_failures, by="client")
+                self.store.record_sign_in_failure(client, now, keep=self.signer.client_max_failures, by="client")
             raise Unauthenticated("Wrong username or password.")
         if failures:
             self.store.clear_sign_in_failures(username)

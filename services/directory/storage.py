@@ -209,12 +209,6 @@ class DirectoryRepository(Repository):
 
 class DirectoryStore(MongoStore):
     repository_cls = DirectoryRepository
-
-    def current_person(self, user_id: str) -> Person | None:
-        """For ``shared.auth.provider.Caller``: the directory checks its callers against its own records."""
-        repository = self.repository_cls(self.db, self.relay)
-        user = self.db[USERS].find_one({"_id": user_id}, _PRIVATE)
-        return Person(public_user(user), frozenset(repository.grids_of_user(user_id))) if user else None
     outbox_collections = (META,)
     indexes = {
         USERS: [IndexModel([("username", ASCENDING)], unique=True)],
@@ -225,3 +219,9 @@ class DirectoryStore(MongoStore):
             IndexModel([("map_version", ASCENDING), ("leader", ASCENDING)]),
         ],
     }
+
+    def current_person(self, user_id: str) -> Person | None:
+        """For ``shared.auth.provider.Caller``: the directory checks its callers against its own records."""
+        repository = self.repository_cls(self.db, self.relay)
+        user = self.db[USERS].find_one({"_id": user_id}, _PRIVATE)
+        return Person(public_user(user), frozenset(repository.grids_of_user(user_id))) if user else None

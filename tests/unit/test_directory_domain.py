@@ -91,3 +91,13 @@ def test_an_administrator_may_step_down_when_another_remains():
     with pytest.raises(LastAdministrator):
         domain.check_an_administrator_remains(before, [_person("admin", ["operator"]),
                                                        _person("other", ["admin"], active=False)])
+
+
+@pytest.mark.parametrize("address, key", [
+    ("203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),  # a client may take any address of its /64
+    ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+    ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 as a dual-stack socket shows it
+])
+def test_sign_in_failures_count_per_client_network(address, key):
+    assert domain.client_key(address) == key
