@@ -56,6 +56,8 @@ class Hub:
         self._pending: dict[int, dict] = {}
         self._subscribers: set[Subscriber] = set()
         self._lock = Semaphore()
+        # the directory's latest word heard here, per kind: (revision, whether an identity is out of date)
+        self._latest: dict[str, tuple[int, object]] = {}
 
     @property
     def listening(self) -> bool:
@@ -92,16 +94,32 @@ class Hub:
         """Where to fetch from when an entry waits for an earlier one; None if nothing waits."""
         return self.last if self._pending and self.last is not None else None
 
-    def close_where(self, stale) -> int:
-        """End the streams whose ``identity`` is ``stale``; their clients come back (Last-Event-ID) and are
-        checked again by the notifications service."""
+    def learn(self, kind: str, revision: int, stale) -> int:
+        """The directory changed ``kind`` (``users`` or ``grid_map``): end the streams whose person it changed
+        (``stale(identity)``); their clients come back with their Last-Event-ID and are checked again.
+        An older revision than one heard already changes nothing."""
         with self._lock:
+            if revision <= self._latest.get(kind, (0, None))[0]:
+                return 0
+            self._latest[kind] = (revision, stale)
             ending = [s for s in self._subscribers if s.identity is not None and stale(s.identity)]
             for subscriber in ending:
-                subscriber.closed = True
-                subscriber.put(_CLOSE)
-                self._subscribers.discard(subscriber)
+                self._end(subscriber)
         return len(ending)
+
+    def admit(self, subscriber: Subscriber, identity: dict) -> None:
+        """The stream's person, as the notifications service authorised them. If this gateway has heard of
+        a newer change to them (the service's copy had not taken it yet), the stream ends at once: the
+        client comes back later and is checked again."""
+        with self._lock:
+            subscriber.identity = identity
+            if any(stale(identity) for _, stale in self._latest.values()):
+                self._end(subscriber)
+
+    def _end(self, subscriber: Subscriber) -> None:
+        subscriber.closed = True
+        subscriber.put(_CLOSE)
+        self._subscribers.discard(subscriber)
 
     def close_all(self) -> None:
         with self._lock:

@@ -26,7 +26,7 @@ class StreamApi:
         except Exception:
             self.live.hub.unsubscribe(subscriber)
             raise
-        subscriber.identity = start["identity"]
+        self.live.hub.admit(subscriber, start["identity"])
         self.live.hub.establish(start["head"])
         self._fill_live_gap()
         return EventStreamResponse(events(self.live.hub, subscriber, start, self.live.keepalive,
@@ -42,11 +42,11 @@ class StreamApi:
     # account or a lost role stops receiving at once, as it would on its next request.
     @consume("directory", "users.changed", broadcast=True)
     def on_users_changed(self, event: Event) -> None:
-        self.live.hub.close_where(changed_person(event.payload["items"]))
+        self.live.hub.learn("users", event.payload["revision"], changed_person(event.payload["items"]))
 
     @consume("directory", "grid_map.imported", broadcast=True)
     def on_grid_map_imported(self, event: Event) -> None:
-        self.live.hub.close_where(changed_grids(event.payload["grids"]))
+        self.live.hub.learn("grid_map", event.payload["revision"], changed_grids(event.payload["grids"]))
 
     @timer("SSE_CATCH_UP_SECONDS", 5.0)
     def catch_up_live_feed(self) -> None:

@@ -1,6 +1,8 @@
 """A change to someone's account counts at once, in every service, for the tokens they already hold;
 the last administrator stays; sign-in is limited per client as well as per username."""
 
+import time
+
 import pytest
 import requests
 
@@ -10,7 +12,7 @@ from tests.support.platform import DEMO_PASSWORD, UserClient
 # run alone, this file starts the session's platform (up to 120 s on a loaded machine) inside its first test
 pytestmark = pytest.mark.timeout(300)
 
-GRID = "610102001001002"  # not the grid the other e2e files work in: this file deactivates its officer
+GRID = "610102001001003"  # a grid no other e2e file works in: this file deactivates its officer
 
 
 @pytest.fixture
@@ -67,16 +69,44 @@ def test_a_deactivated_officers_valid_token_is_refused_at_once_everywhere(platfo
     assert platform.sign_in(officer["record"]["username"]).status_code == 401
 
 
+def test_a_deactivated_officers_open_live_stream_ends_and_does_not_reopen(platform, officer):
+    client = officer["client"]
+    stream = client.session.get(f"{client.url}/api/v1/stream", stream=True, timeout=(5, 30))
+    assert stream.status_code == 200
+    change(platform, officer["record"], active=False)
+    changed = time.monotonic()
+    for _ in stream.iter_lines():  # a keepalive every second (SSE_KEEPALIVE_SECONDS) until the gateway ends it
+        assert time.monotonic() - changed < 10, "the stream stayed open after the account was deactivated"
+    stream.close()
+
+    def reopened():
+        again = client.session.get(f"{client.url}/api/v1/stream", stream=True, timeout=(5, 30))
+        if again.status_code == 200:  # the notifications service's copy lagged the gateway: it ends at once
+            lines = list(again.iter_lines())
+            assert len(lines) <= 3, lines  # retry (and reset): no case, no keepalive
+        return again
+
+    # the browser comes back after the stream's retry delay; by then the change has reached every copy
+    (again,) = wait_for(lambda: [r for r in [reopened()] if r.status_code == 401], timeout=5, message="refused")
+    assert again.json()["error"] == "UNAUTHENTICATED"
+
+
 def test_a_role_change_counts_for_the_token_already_held(platform, officer):
     client = officer["client"]
-    assert client.get("/api/v1/cases/queue").status_code == 403
+
+    def rights() -> dict:
+        """What the token gets in cases, indicators, reporting and the directory (nothing is changed:
+        an empty report is a 400 to whoever may report and a 403 to whoever may not)."""
+        return {"queue": client.get("/api/v1/cases/queue").status_code,
+                "hotspots": client.get("/api/v1/stats/hotspots").status_code,
+                "report": client.post("/api/v1/reports", {}).status_code,
+                "roles": client.get("/api/v1/me").json()["roles"]}
+
+    assert rights() == {"queue": 403, "hotspots": 403, "report": 400, "roles": ["grid_officer"]}
     change(platform, officer["record"], roles=["supervisor"])
-    wait_for(lambda: client.get("/api/v1/cases/queue").status_code == 200, timeout=5, message="cases sees the role")
-    assert client.get("/api/v1/stats/hotspots").status_code == 200  # indicators too
-    assert client.get("/api/v1/me").json()["roles"] == ["supervisor"]
-    refused = client.post("/api/v1/reports", {"category": "dispute", "description": "x", "location": officer["location"],
-                                              "attributes": {"dispute_kind": "neighbour"}})
-    assert refused.status_code == 403  # a supervisor files no reports: the role taken away is gone
+    # each service as soon as its copy has the change: a supervisor watches queues and hotspots, files no reports
+    wait_for(lambda: rights() == {"queue": 200, "hotspots": 200, "report": 403, "roles": ["supervisor"]},
+             timeout=5, message="every service sees the new role")
 
 
 def test_the_last_active_administrator_can_be_neither_deactivated_nor_demoted(platform):
