@@ -17,8 +17,23 @@ KEY_FIELD = {"departments": "code", "categories": "code", "routing_rules": "rule
 PUBLIC_USER_FIELDS = ("user_id", "username", "name", "roles", "department", "language", "phone", "email", "active")
 
 
+# What every service's copy holds of a person: the public profile, and from when their tokens count
+# (epoch seconds; a token signed earlier is refused: shared.auth.principal).
+REFERENCE_USER_FIELDS = (*PUBLIC_USER_FIELDS, "tokens_valid_from")
+
+
 def public_user(user: dict) -> dict:
     return {field: user.get(field) for field in PUBLIC_USER_FIELDS}
+
+
+def reference_user(user: dict) -> dict:
+    return {field: user.get(field) for field in REFERENCE_USER_FIELDS}
+
+
+def tokens_revoked_at(now: datetime) -> int:
+    """The ``tokens_valid_from`` that revokes every token signed up to ``now``: tokens carry whole seconds,
+    so one signed within the same second counts as before it."""
+    return int(now.timestamp()) + 1
 
 
 def changed_event(kind: str, revision: int, items: list[dict], *, now: datetime, actor: dict,

@@ -25,6 +25,7 @@ from shared.clock import Clock
 from shared.config import setting
 from shared.errors import (
     Forbidden,
+    NotFound,
     TooManyRequests,
     Unauthenticated,
     Unprocessable,
@@ -251,7 +252,7 @@ class DirectoryService(Operable):
     def list_users(self, query: dict | None = None) -> list[dict]:
         self.caller.require("users.manage")
         query = query if isinstance(query, dict) else {}
-        users = self.store.items("users")
+        users = [domain.public_user(u) for u in self.store.items("users")]
         role, department = query.get("role"), query.get("department")
         return [u for u in users if (not role or role in u["roles"]) and (not department or u["department"] == department)]
 
@@ -268,7 +269,11 @@ class DirectoryService(Operable):
         user = load(_users, {**(data if isinstance(data, dict) else {}), "user_id": user_id})
         password = user.pop("password", None)
         domain.check_user(user, {d["code"]: d for d in self.store.items("departments")})
-        extra = {"password_hash": hash_password(password)} if password else None
+        extra = {"password_hash": hash_password(password)} if password else {}
+        if (password or not user["active"]) and self._exists("users", user_id):
+            # a deactivated account, or one whose password an administrator replaced: the tokens it holds end
+            # here for good — reactivating it later does not bring them back
+            extra["tokens_valid_from"] = domain.tokens_revoked_at(self.clock.now())
         revision = self.store.save("users", user, self._event_factory("users", identity.actor("admin")), extra,
                                    check=domain.check_an_administrator_remains)
         return {**domain.public_user(user), "revision": revision}
@@ -281,8 +286,17 @@ class DirectoryService(Operable):
             user = self.store.user_by_username(self.store.item("users", user_id)["username"])
             if not verify_password(user.get("password_hash"), change.get("old_password") or ""):
                 raise Forbidden("The old password is wrong.")
-        else:
+            self.store.set_password_hash(user_id, hash_password(change["password"]))
+        else:  # reset by an administrator (a lost or stolen phone): whatever signed in before is signed out
             self.caller.require("users.manage")
-            self.store.item("users", user_id)
-        self.store.set_password_hash(user_id, hash_password(change["password"]))
+            self.store.reset_password(user_id, hash_password(change["password"]),
+                                      domain.tokens_revoked_at(self.clock.now()),
+                                      self._event_factory("users", identity.actor("admin")))
         return {"user_id": user_id, "password_changed": True}
+
+    def _exists(self, kind: str, key: str) -> bool:
+        try:
+            self.store.item(kind, key)
+        except NotFound:
+            return False
+        return True

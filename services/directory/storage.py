@@ -14,7 +14,7 @@ from datetime import datetime
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.directory.domain import KEY_FIELD, public_user
+from services.directory.domain import KEY_FIELD, reference_user
 from shared.auth.principal import Person
 from shared.errors import Conflict, NotFound
 from shared.events import Event
@@ -40,7 +40,7 @@ class DirectoryRepository(Repository):
 
     def items(self, kind: str, session=None) -> list[dict]:
         docs = self.db[kind].find({}, _PRIVATE, session=session).sort("_id", ASCENDING)
-        return [public_user(d) for d in docs] if kind == USERS else list(docs)
+        return [reference_user(d) for d in docs] if kind == USERS else list(docs)
 
     def item(self, kind: str, key: str) -> dict:
         doc = self.db[kind].find_one({"_id": key}, _PRIVATE)
@@ -61,8 +61,9 @@ class DirectoryRepository(Repository):
 
         def work(session, push_events):
             before = self.items(kind, session) if check else []
-            existing = self.db[kind].find_one({"_id": key}, {"password_hash": 1}, session=session) or {}
-            keep = {"password_hash": existing["password_hash"]} if "password_hash" in existing else {}
+            kept = ("password_hash", "tokens_valid_from")  # not part of what a client sends
+            existing = self.db[kind].find_one({"_id": key}, dict.fromkeys(kept, 1), session=session) or {}
+            keep = {field: existing[field] for field in kept if field in existing}
             self.db[kind].replace_one({"_id": key}, {**keep, **item, **(extra or {}), "_id": key},
                                       upsert=True, session=session)
             if check:
@@ -128,6 +129,20 @@ class DirectoryRepository(Repository):
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         if self.db[USERS].update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}}).matched_count == 0:
             raise NotFound(f"No user '{user_id}'.")
+
+    def reset_password(self, user_id: str, password_hash: str, tokens_valid_from: int,
+                       make_event: EventFactory) -> int:
+        """A new password set by someone else, and every token signed before it revoked — announced, so that
+        every service's copy refuses those tokens."""
+        def work(session, push_events):
+            changed = self.db[USERS].update_one(
+                {"_id": user_id}, {"$set": {"password_hash": password_hash, "tokens_valid_from": tokens_valid_from}},
+                session=session)
+            if changed.matched_count == 0:
+                raise NotFound(f"No user '{user_id}'.")
+            return self._announce(USERS, session, push_events, make_event)
+
+        return self.run_transaction(work)
 
     # Failed sign-ins are counted per username and per client address, each in its own collection,
     # so that no username can be made to look like a client or the other way round.
@@ -224,4 +239,4 @@ class DirectoryStore(MongoStore):
         """For ``shared.auth.provider.Caller``: the directory checks its callers against its own records."""
         repository = self.repository_cls(self.db, self.relay)
         user = self.db[USERS].find_one({"_id": user_id}, _PRIVATE)
-        return Person(public_user(user), frozenset(repository.grids_of_user(user_id))) if user else None
+        return Person(reference_user(user), frozenset(repository.grids_of_user(user_id))) if user else None

@@ -21,8 +21,12 @@ class Person:
     grids: frozenset[str] | None = None  # None: this service keeps no grid map and decides nothing by grid
 
 
-def current_identity(claimed: Identity, person: Person | None) -> Identity:
+def current_identity(claimed: Identity, issued_at: int, person: Person | None) -> Identity:
     """The identity to authorise: the token's person, with what the directory says of them now.
+
+    ``issued_at`` is the token's ``iat``: a token signed before the person's ``tokens_valid_from``
+    (set when the account is deactivated or an administrator replaces its password) stays refused,
+    even once the account is active again.
 
     ``person`` is None only while the copy predates the person (users are never deleted,
     only deactivated, and a token is only issued to an active user): the token is then the
@@ -33,6 +37,8 @@ def current_identity(claimed: Identity, person: Person | None) -> Identity:
     user = person.user
     if not user.get("active", True):
         raise Unauthenticated("This account has been deactivated; ask an administrator.")
+    if issued_at < (user.get("tokens_valid_from") or 0):
+        raise Unauthenticated("This sign-in has been ended by an administrator; sign in again.")
     return Identity(
         user_id=claimed.user_id,
         roles=frozenset(user.get("roles") or ()),

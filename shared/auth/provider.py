@@ -13,7 +13,7 @@ from shared.auth.identity import Identity
 from shared.auth.keys import load_public_key
 from shared.auth.policy import may
 from shared.auth.principal import current_identity
-from shared.auth.tokens import verify_token
+from shared.auth.tokens import verify_claims
 from shared.clock import clock_from_config
 from shared.config import ConfigError
 from shared.errors import Forbidden
@@ -34,8 +34,9 @@ class CallerContext:
         """The verified caller as the directory knows them now; ``Unauthenticated`` without a valid token
         or for a deactivated account."""
         if self._identity is None:
-            claimed = verify_token(self._public_key, self._token, now=self._clock.now())
-            self._identity = current_identity(claimed, self._people.current_person(claimed.user_id))
+            claims = verify_claims(self._public_key, self._token, now=self._clock.now())
+            self._identity = current_identity(Identity.from_claims(claims), claims["iat"],
+                                              self._people.current_person(claims["sub"]))
         return self._identity
 
     def require(self, permission: str) -> Identity:

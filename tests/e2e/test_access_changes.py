@@ -67,6 +67,29 @@ def test_a_deactivated_officers_valid_token_is_refused_at_once_everywhere(platfo
     assert refused.json()["error"] == "UNAUTHENTICATED" and "deactivated" in refused.json()["message"]
     # nor can the person sign in for a new token
     assert platform.sign_in(officer["record"]["username"]).status_code == 401
+    # active again: a new sign-in works, the token held before the deactivation stays refused
+    change(platform, officer["record"], active=True)
+    answer = platform.sign_in(officer["record"]["username"])
+    assert answer.status_code == 200, answer.text
+    fresh = requests.Session()
+    fresh.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    renewed = {**officer, "client": UserClient(platform.url, fresh)}
+    wait_for(lambda: attempts(renewed)["read case"] == 200, timeout=5, message="the new token works")
+    assert set(attempts(officer).values()) == {401}
+
+
+def test_a_password_reset_by_an_administrator_ends_the_sign_ins_made_before(platform, officer):
+    client = officer["client"]
+    assert client.get(f"/api/v1/cases/{officer['case_id']}").status_code == 200
+    password = f"/api/v1/directory/users/{officer['record']['user_id']}/password"
+    reset = platform.as_user("admin").post(password, {"password": "a-new-password-1"})
+    assert reset.status_code == 200, reset.text
+    try:
+        wait_for(lambda: set(attempts(officer).values()) == {401}, timeout=5, message="every service refuses")
+        assert "ended" in officer["client"].get(f"/api/v1/cases/{officer['case_id']}").json()["message"]
+        assert platform.sign_in(officer["record"]["username"], "a-new-password-1").status_code == 200
+    finally:
+        assert platform.as_user("admin").post(password, {"password": DEMO_PASSWORD}).status_code == 200
 
 
 def test_a_deactivated_officers_open_live_stream_ends_and_does_not_reopen(platform, officer):

@@ -147,3 +147,12 @@ def test_a_copy_that_has_no_users_yet_refuses_rather_than_trusting_the_token(key
 def test_a_person_newer_than_the_copy_is_taken_at_the_tokens_word(keys):
     caller = _caller(keys, _copy([{"user_id": "someone-else", "roles": ["admin"], "active": True}]))
     assert caller.identity.roles == {"grid_officer"}
+
+
+def test_tokens_signed_before_an_administrator_ended_them_stay_refused_once_active_again(keys):
+    signed_at = int(NOW.timestamp())
+    ended = _caller(keys, _copy([{**USER, "active": True, "tokens_valid_from": signed_at + 1}]))
+    with pytest.raises(Unauthenticated, match="ended"):
+        ended.require("directory.read")
+    later = _caller(keys, _copy([{**USER, "active": True, "tokens_valid_from": signed_at}]))
+    assert later.require("directory.read").user_id == "officer-1"

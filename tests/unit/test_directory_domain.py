@@ -101,3 +101,11 @@ def test_an_administrator_may_step_down_when_another_remains():
 ])
 def test_sign_in_failures_count_per_client_network(address, key):
     assert domain.client_key(address) == key
+
+
+def test_ending_tokens_covers_the_whole_second_they_were_signed_in():
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 11, 23, 9, 0, 0, 700000, tzinfo=UTC)
+    signed_in_that_second = int(moment.timestamp())  # a token's iat: whole seconds
+    assert signed_in_that_second < domain.tokens_revoked_at(moment)
