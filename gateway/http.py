@@ -19,12 +19,14 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
+from gateway.clients import client_address
 from gateway.errors import error_body
 from gateway.webapp import serve as serve_web_app
 from shared.auth.keys import load_public_key
 from shared.auth.provider import TOKEN_CONTEXT_KEY
 from shared.auth.tokens import verify_token
 from shared.clock import clock_from_config
+from shared.config import setting
 from shared.errors import CivicgridError, FileTooLarge, Unauthenticated, ValidationFailed
 from shared.ids import new_id
 
@@ -134,6 +136,7 @@ class ApiServer(WebServer):
         super().setup()
         self.public_key = load_public_key(self.container.config)
         self.clock = clock_from_config(self.container.config)
+        self.trusted_proxies = setting(self.container.config, "GATEWAY_TRUSTED_PROXIES", 0, int)
 
     def authenticate(self, request: Request) -> str:
         """The request's verified token; ``Unauthenticated`` otherwise (a bad token never costs an RPC)."""
@@ -163,6 +166,7 @@ class ApiEndpoint(HttpRequestHandler):
     def handle_request(self, request):
         request.shallow = False
         request.correlation_id = correlation_id_of(request)
+        request.client_address = client_address(request, self.server.trusted_proxies)
         context = {"correlation_id": request.correlation_id}
         try:
             if not self.public:

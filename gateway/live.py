@@ -11,7 +11,9 @@ A stream starts by subscribing to the hub and *then* asking the service for what
 the client missed (``open_stream``), so nothing falls between the two: every entry
 the hub passes on after the subscription is either in that answer (skipped by
 number) or newer. Each stream shows its person only the cases they may see
-(``shared.auth.can_see_case``). The HTTP worker returns at once; the stream is
+(``shared.auth.can_see_case``), and ends when the directory says that person changed
+(deactivated, other roles, department or grids): the client comes back and is checked
+again, as every request is. The HTTP worker returns at once; the stream is
 written by the web server's connection greenthread, so an open stream costs no
 nameko worker. See ``docs/notifications.md`` for the protocol and its guarantee.
 """
@@ -26,6 +28,7 @@ from werkzeug.wrappers import Response
 
 from shared.auth import Identity, can_see_case
 from shared.config import setting
+from shared.refdata import grids_by_person
 
 QUEUE_SIZE = 1000  # entries a slow client may fall behind before its stream is closed (it then resumes)
 RETRY_MS = 3000
@@ -36,6 +39,7 @@ class Subscriber:
     def __init__(self):
         self.queue: LightQueue = LightQueue(QUEUE_SIZE)
         self.closed = False
+        self.identity: dict | None = None  # whom the stream was opened for, as the notifications service saw them
 
     def put(self, entry) -> bool:
         try:
@@ -52,6 +56,8 @@ class Hub:
         self._pending: dict[int, dict] = {}
         self._subscribers: set[Subscriber] = set()
         self._lock = Semaphore()
+        # the directory's latest word heard here, per kind: (revision, whether an identity is out of date)
+        self._latest: dict[str, tuple[int, object]] = {}
 
     @property
     def listening(self) -> bool:
@@ -88,6 +94,33 @@ class Hub:
         """Where to fetch from when an entry waits for an earlier one; None if nothing waits."""
         return self.last if self._pending and self.last is not None else None
 
+    def learn(self, kind: str, revision: int, stale) -> int:
+        """The directory changed ``kind`` (``users`` or ``grid_map``): end the streams whose person it changed
+        (``stale(identity)``); their clients come back with their Last-Event-ID and are checked again.
+        An older revision than one heard already changes nothing."""
+        with self._lock:
+            if revision <= self._latest.get(kind, (0, None))[0]:
+                return 0
+            self._latest[kind] = (revision, stale)
+            ending = [s for s in self._subscribers if s.identity is not None and stale(s.identity)]
+            for subscriber in ending:
+                self._end(subscriber)
+        return len(ending)
+
+    def admit(self, subscriber: Subscriber, identity: dict) -> None:
+        """The stream's person, as the notifications service authorised them. If this gateway has heard of
+        a newer change to them (the service's copy had not taken it yet), the stream ends at once: the
+        client comes back later and is checked again."""
+        with self._lock:
+            subscriber.identity = identity
+            if any(stale(identity) for _, stale in self._latest.values()):
+                self._end(subscriber)
+
+    def _end(self, subscriber: Subscriber) -> None:
+        subscriber.closed = True
+        subscriber.put(_CLOSE)
+        self._subscribers.discard(subscriber)
+
     def close_all(self) -> None:
         with self._lock:
             for subscriber in self._subscribers:
@@ -106,6 +139,31 @@ class Hub:
             for subscriber in list(self._subscribers):
                 if not subscriber.put(entry):
                     self._subscribers.discard(subscriber)
+
+
+def changed_person(users: list[dict]):
+    """Whether a stream's person is no longer who their stream was opened for: deactivated, or other
+    roles or department (``users.changed`` carries every user)."""
+    current = {u["user_id"]: u for u in users}
+
+    def stale(identity: dict) -> bool:
+        user = current.get(identity["user_id"])
+        if user is None:
+            return False  # not in this announcement: nothing said about them
+        return (not user.get("active", True) or sorted(user.get("roles") or ()) != sorted(identity["roles"])
+                or user.get("department") != identity["department"])
+
+    return stale
+
+
+def changed_grids(grids: list[dict]):
+    """Whether a stream's person now staffs or leads other grids than when it was opened (a new map)."""
+    held = grids_by_person({g["code"]: g for g in grids})
+
+    def stale(identity: dict) -> bool:
+        return held.get(identity["user_id"], frozenset()) != frozenset(identity["grids"])
+
+    return stale
 
 
 class LiveHub(DependencyProvider):

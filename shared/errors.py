@@ -89,6 +89,12 @@ class WrongState(Conflict):
     code = "WRONG_STATE"
 
 
+class LastAdministrator(Conflict):
+    """The change would leave no active administrator: nobody could manage people any more."""
+
+    code = "LAST_ADMINISTRATOR"
+
+
 class Unauthenticated(CivicgridError):
     code = "UNAUTHENTICATED"
 

@@ -22,6 +22,7 @@ import eventlet
 from nameko.extensions import DependencyProvider
 from pymongo.errors import DuplicateKeyError
 
+from shared.auth.principal import Person
 from shared.bus import bounded_standalone_call, queue_consumer_of
 from shared.config import setting
 from shared.errors import ServiceUnavailable
@@ -39,6 +40,17 @@ KIND_EVENTS = {
 }
 EVENT_KINDS = {event_type: kind for kind, event_type in KIND_EVENTS.items()}
 COLLECTION = "reference"
+AUTHORISING_KIND = "users"  # every service checks its callers against the current users (shared.auth.principal)
+
+
+def grids_by_person(grids: dict[str, dict]) -> dict[str, frozenset[str]]:
+    """The grids each person answers for: as one of its officers or as its leader."""
+    held: dict[str, set[str]] = {}
+    for code, grid in grids.items():
+        for user_id in [*grid.get("officers", ()), grid.get("leader")]:
+            if user_id:
+                held.setdefault(user_id, set()).add(code)
+    return {user_id: frozenset(codes) for user_id, codes in held.items()}
 
 
 def payload_data(payload: dict) -> dict:
@@ -61,6 +73,7 @@ class Reference:
         self.areas: dict[str, dict] = {}
         self.map_version = 0
         self.grid_index = None
+        self.grids_of: dict[str, frozenset[str]] = {}
 
     def revision(self, kind: str) -> int:
         return self._revisions.get(kind, 0)
@@ -79,6 +92,18 @@ class Reference:
         if not self._revisions.get(kind):
             raise ServiceUnavailable(f"The {kind.replace('_', ' ')} has not reached this service yet; try again shortly.")
 
+    def person(self, user_id: str) -> Person | None:
+        """The directory's current record of a caller; ``ServiceUnavailable`` until the users reached this copy.
+
+        Grids come with it where this service keeps the grid map (none before a map exists);
+        elsewhere they are None: the service decides nothing by grid.
+        """
+        self.require("users")
+        user = self.users.get(user_id)
+        if user is None:
+            return None
+        return Person(user, self.grids_of.get(user_id, frozenset()) if "grid_map" in self.kinds else None)
+
     def load(self, kind: str, revision: int, data: dict) -> bool:
         """Adopt ``data`` if ``revision`` is newer than the one held."""
         if kind not in self._revisions or revision <= self._revisions[kind]:
@@ -89,6 +114,7 @@ class Reference:
             grids = {g["code"]: g for g in data["grids"]}
             self.grid_index = GridIndex.from_grids(list(grids.values()))
             self.grids, self.areas = grids, {a["code"]: a for a in data["areas"]}
+            self.grids_of = grids_by_person(grids)
             self.map_version = data["map_version"]
         elif kind == "users":
             self.users = {u["user_id"]: u for u in data["items"]}
@@ -107,7 +133,7 @@ class ReferenceData(DependencyProvider):
         unknown = set(kinds) - set(KIND_EVENTS)
         if unknown:
             raise ValueError(f"unknown reference kinds {sorted(unknown)}")
-        self.kinds = kinds
+        self.kinds = tuple(dict.fromkeys((*kinds, AUTHORISING_KIND)))
 
     def setup(self):
         self.reference = Reference(self.kinds, applier=self)
@@ -160,6 +186,10 @@ class ReferenceData(DependencyProvider):
 
     def apply_event(self, event: Event) -> bool:
         return self.apply(EVENT_KINDS[event.type], event.payload["revision"], payload_data(event.payload))
+
+    def current_person(self, user_id: str) -> Person | None:
+        """For ``shared.auth.provider.Caller``: who a caller is now, by this service's copy."""
+        return self.reference.person(user_id)
 
     def get_dependency(self, worker_ctx):
         return self.reference

@@ -1,7 +1,7 @@
 """GET /api/v1/stream: live case updates as Server-Sent Events (``gateway.live``)."""
 
 from gateway.http import api
-from gateway.live import EventStreamResponse, events
+from gateway.live import EventStreamResponse, changed_grids, changed_person, events
 from shared.events import Event
 from shared.events.contracts.notifications import FeedAppended
 from shared.messaging import consume
@@ -26,6 +26,7 @@ class StreamApi:
         except Exception:
             self.live.hub.unsubscribe(subscriber)
             raise
+        self.live.hub.admit(subscriber, start["identity"])
         self.live.hub.establish(start["head"])
         self._fill_live_gap()
         return EventStreamResponse(events(self.live.hub, subscriber, start, self.live.keepalive,
@@ -36,6 +37,16 @@ class StreamApi:
         announced = _entry.dump(event.payload)
         self.live.hub.offer([*announced.pop("earlier", []), announced])
         self._fill_live_gap()
+
+    # A stream is authorised once, when it opens; these end it when its person changes, so that a deactivated
+    # account or a lost role stops receiving at once, as it would on its next request.
+    @consume("directory", "users.changed", broadcast=True)
+    def on_users_changed(self, event: Event) -> None:
+        self.live.hub.learn("users", event.payload["revision"], changed_person(event.payload["items"]))
+
+    @consume("directory", "grid_map.imported", broadcast=True)
+    def on_grid_map_imported(self, event: Event) -> None:
+        self.live.hub.learn("grid_map", event.payload["revision"], changed_grids(event.payload["grids"]))
 
     @timer("SSE_CATCH_UP_SECONDS", 5.0)
     def catch_up_live_feed(self) -> None:

@@ -44,7 +44,8 @@ class CasesService(Operable, FollowsDirectory):
     store = CaseStore()
     clock = Clock()
     calendar = Calendar()
-    reference = ReferenceData("categories", "departments")
+    # the grid map for who staffs which grid now: an officer sees their grids' cases (shared.auth.principal)
+    reference = ReferenceData("categories", "departments", "grid_map")
 
     # -- from the bus ----------------------------------------------------------------
     @consume("reporting", "incident.reported")

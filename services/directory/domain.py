@@ -1,8 +1,10 @@
 """Rules of the reference data. Pure: no I/O, time passed in."""
 
+import ipaddress
 from datetime import datetime, timedelta
 
-from shared.errors import Unprocessable
+from shared.auth.policy import ADMIN
+from shared.errors import LastAdministrator, Unprocessable
 from shared.events import Event, new_event
 
 KIND_EVENT = {
@@ -15,8 +17,23 @@ KEY_FIELD = {"departments": "code", "categories": "code", "routing_rules": "rule
 PUBLIC_USER_FIELDS = ("user_id", "username", "name", "roles", "department", "language", "phone", "email", "active")
 
 
+# What every service's copy holds of a person: the public profile, and from when their tokens count
+# (epoch seconds; a token signed earlier is refused: shared.auth.principal).
+REFERENCE_USER_FIELDS = (*PUBLIC_USER_FIELDS, "tokens_valid_from")
+
+
 def public_user(user: dict) -> dict:
     return {field: user.get(field) for field in PUBLIC_USER_FIELDS}
+
+
+def reference_user(user: dict) -> dict:
+    return {field: user.get(field) for field in REFERENCE_USER_FIELDS}
+
+
+def tokens_revoked_at(now: datetime) -> int:
+    """The ``tokens_valid_from`` that revokes every token signed up to ``now``: tokens carry whole seconds,
+    so one signed within the same second counts as before it."""
+    return int(now.timestamp()) + 1
 
 
 def changed_event(kind: str, revision: int, items: list[dict], *, now: datetime, actor: dict,
@@ -95,6 +112,38 @@ def check_routing_rule(rule: dict, *, categories: dict, departments: dict, areas
 def check_user(user: dict, departments: dict) -> None:
     if user.get("department") and user["department"] not in departments:
         raise Unprocessable(f"Unknown department '{user['department']}'.", {"department": user["department"]})
+
+
+LAST_ADMINISTRATOR_MESSAGES = {
+    "en": "At least one active administrator must remain, and this change would leave none: "
+          "make someone else an administrator first.",
+    "zh-CN": "系统须至少保留一名在用的系统管理员，此项修改将使系统没有管理员：请先将另一人设为管理员。",
+}
+
+
+def active_administrators(users: list[dict]) -> set[str]:
+    return {u["user_id"] for u in users if u.get("active", True) and ADMIN in (u.get("roles") or ())}
+
+
+def check_an_administrator_remains(before: list[dict], after: list[dict]) -> None:
+    """Refuse a change that deactivates or demotes the last active administrator (none would be left to undo it)."""
+    if active_administrators(before) and not active_administrators(after):
+        raise LastAdministrator(LAST_ADMINISTRATOR_MESSAGES["en"],
+                                {"rule": "an_active_administrator_remains", "messages": LAST_ADMINISTRATOR_MESSAGES})
+
+
+def client_key(address: str) -> str:
+    """What the sign-in limit per client counts by: an IPv4 address, or an IPv6 address's /64 — one
+    subscriber's network, in which a client may take a new address for every try."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
 
 
 def throttled(failures: list[datetime], now: datetime, *, limit: int, window: timedelta) -> bool:

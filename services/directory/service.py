@@ -25,6 +25,7 @@ from shared.clock import Clock
 from shared.config import setting
 from shared.errors import (
     Forbidden,
+    NotFound,
     TooManyRequests,
     Unauthenticated,
     Unprocessable,
@@ -54,6 +55,7 @@ class TokenSigner(DependencyProvider):
         self.key = load_private_key(config)
         self.ttl = timedelta(seconds=setting(config, "AUTH_TOKEN_TTL_SECONDS", 8 * 3600, int))
         self.max_failures = setting(config, "SIGN_IN_MAX_FAILURES", 5, int)
+        self.client_max_failures = setting(config, "SIGN_IN_CLIENT_MAX_FAILURES", 20, int)
         self.failure_window = timedelta(seconds=setting(config, "SIGN_IN_WINDOW_SECONDS", 900, int))
 
     def get_dependency(self, worker_ctx):
@@ -91,16 +93,25 @@ class DirectoryService(Operable):
 
     # -- signing in ----------------------------------------------------------------
     @rpc
-    def issue_token(self, credentials: dict) -> dict:
+    def issue_token(self, credentials: dict, client: str | None = None) -> dict:
+        """A token for a username and password. ``client`` is the address the gateway saw the request come
+        from: failures are counted per username and per client (a caller on the bus, which is trusted,
+        may leave it out)."""
         given = load(_sign_in, credentials)
         now = self.clock.now()
         username = given["username"]
+        window = self.signer.failure_window
+        client = domain.client_key(str(client)) if client else None
         failures = self.store.sign_in_failures(username)
-        if domain.throttled(failures, now, limit=self.signer.max_failures, window=self.signer.failure_window):
+        client_failures = self.store.sign_in_failures(client, by="client") if client else []
+        if (domain.throttled(failures, now, limit=self.signer.max_failures, window=window)
+                or domain.throttled(client_failures, now, limit=self.signer.client_max_failures, window=window)):
             raise TooManyRequests("Too many failed sign-ins; wait a few minutes and try again.")
         user = self.store.user_by_username(username)
         if not verify_password(user and user.get("password_hash"), given["password"]) or not user.get("active", True):
             self.store.record_sign_in_failure(username, now, keep=self.signer.max_failures)
+            if client:  # not cleared by a success: one good account must not reset a client's guessing
+                self.store.record_sign_in_failure(client, now, keep=self.signer.client_max_failures, by="client")
             raise Unauthenticated("Wrong username or password.")
         if failures:
             self.store.clear_sign_in_failures(username)
@@ -241,7 +252,7 @@ class DirectoryService(Operable):
     def list_users(self, query: dict | None = None) -> list[dict]:
         self.caller.require("users.manage")
         query = query if isinstance(query, dict) else {}
-        users = self.store.items("users")
+        users = [domain.public_user(u) for u in self.store.items("users")]
         role, department = query.get("role"), query.get("department")
         return [u for u in users if (not role or role in u["roles"]) and (not department or u["department"] == department)]
 
@@ -258,8 +269,13 @@ class DirectoryService(Operable):
         user = load(_users, {**(data if isinstance(data, dict) else {}), "user_id": user_id})
         password = user.pop("password", None)
         domain.check_user(user, {d["code"]: d for d in self.store.items("departments")})
-        extra = {"password_hash": hash_password(password)} if password else None
-        revision = self.store.save("users", user, self._event_factory("users", identity.actor("admin")), extra)
+        extra = {"password_hash": hash_password(password)} if password else {}
+        if (password or not user["active"]) and self._exists("users", user_id):
+            # a deactivated account, or one whose password an administrator replaced: the tokens it holds end
+            # here for good — reactivating it later does not bring them back
+            extra["tokens_valid_from"] = domain.tokens_revoked_at(self.clock.now())
+        revision = self.store.save("users", user, self._event_factory("users", identity.actor("admin")), extra,
+                                   check=domain.check_an_administrator_remains)
         return {**domain.public_user(user), "revision": revision}
 
     @rpc
@@ -270,8 +286,17 @@ class DirectoryService(Operable):
             user = self.store.user_by_username(self.store.item("users", user_id)["username"])
             if not verify_password(user.get("password_hash"), change.get("old_password") or ""):
                 raise Forbidden("The old password is wrong.")
-        else:
+            self.store.set_password_hash(user_id, hash_password(change["password"]))
+        else:  # reset by an administrator (a lost or stolen phone): whatever signed in before is signed out
             self.caller.require("users.manage")
-            self.store.item("users", user_id)
-        self.store.set_password_hash(user_id, hash_password(change["password"]))
+            self.store.reset_password(user_id, hash_password(change["password"]),
+                                      domain.tokens_revoked_at(self.clock.now()),
+                                      self._event_factory("users", identity.actor("admin")))
         return {"user_id": user_id, "password_changed": True}
+
+    def _exists(self, kind: str, key: str) -> bool:
+        try:
+            self.store.item(kind, key)
+        except NotFound:
+            return False
+        return True

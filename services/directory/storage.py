@@ -14,7 +14,8 @@ from datetime import datetime
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.directory.domain import KEY_FIELD, public_user
+from services.directory.domain import KEY_FIELD, reference_user
+from shared.auth.principal import Person
 from shared.errors import Conflict, NotFound
 from shared.events import Event
 from shared.mongo import MongoStore, Repository
@@ -24,6 +25,8 @@ USERS = "users"
 AREAS = "areas"
 GRIDS = "grids"
 FAILURES = "sign_in_failures"
+CLIENT_FAILURES = "sign_in_failures_by_client"
+FAILURES_BY = {"username": FAILURES, "client": CLIENT_FAILURES}
 _PRIVATE = {"_id": 0, "_outbox": 0, "password_hash": 0, "map_version": 0}
 
 EventFactory = Callable[[int, list[dict]], Event]
@@ -37,7 +40,7 @@ class DirectoryRepository(Repository):
 
     def items(self, kind: str, session=None) -> list[dict]:
         docs = self.db[kind].find({}, _PRIVATE, session=session).sort("_id", ASCENDING)
-        return [public_user(d) for d in docs] if kind == USERS else list(docs)
+        return [reference_user(d) for d in docs] if kind == USERS else list(docs)
 
     def item(self, kind: str, key: str) -> dict:
         doc = self.db[kind].find_one({"_id": key}, _PRIVATE)
@@ -45,15 +48,26 @@ class DirectoryRepository(Repository):
             raise NotFound(f"No {kind.rstrip('s').replace('_', ' ')} '{key}'.")
         return doc
 
-    def save(self, kind: str, item: dict, make_event: EventFactory, extra: dict | None = None) -> int:
-        """Create or replace ``item``; returns the kind's new revision."""
+    def save(self, kind: str, item: dict, make_event: EventFactory, extra: dict | None = None,
+             check: Callable[[list[dict], list[dict]], None] | None = None) -> int:
+        """Create or replace ``item``; returns the kind's new revision.
+
+        ``check(before, after)`` sees the kind's whole set on both sides of the change, inside the
+        transaction, and refuses it by raising. Every change of a kind bumps the same revision
+        document, so two changes that each pass alone (two administrators demoting each other) cannot
+        both commit: the second is retried, and its check then sees the first.
+        """
         key = item[KEY_FIELD[kind]]
 
         def work(session, push_events):
-            existing = self.db[kind].find_one({"_id": key}, {"password_hash": 1}, session=session) or {}
-            keep = {"password_hash": existing["password_hash"]} if "password_hash" in existing else {}
+            before = self.items(kind, session) if check else []
+            kept = ("password_hash", "tokens_valid_from")  # not part of what a client sends
+            existing = self.db[kind].find_one({"_id": key}, dict.fromkeys(kept, 1), session=session) or {}
+            keep = {field: existing[field] for field in kept if field in existing}
             self.db[kind].replace_one({"_id": key}, {**keep, **item, **(extra or {}), "_id": key},
                                       upsert=True, session=session)
+            if check:
+                check(before, self.items(kind, session))
             return self._announce(kind, session, push_events, make_event)
 
         try:
@@ -116,13 +130,29 @@ class DirectoryRepository(Repository):
         if self.db[USERS].update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}}).matched_count == 0:
             raise NotFound(f"No user '{user_id}'.")
 
-    def sign_in_failures(self, username: str) -> list[datetime]:
-        doc = self.db[FAILURES].find_one({"_id": username})
+    def reset_password(self, user_id: str, password_hash: str, tokens_valid_from: int,
+                       make_event: EventFactory) -> int:
+        """A new password set by someone else, and every token signed before it revoked — announced, so that
+        every service's copy refuses those tokens."""
+        def work(session, push_events):
+            changed = self.db[USERS].update_one(
+                {"_id": user_id}, {"$set": {"password_hash": password_hash, "tokens_valid_from": tokens_valid_from}},
+                session=session)
+            if changed.matched_count == 0:
+                raise NotFound(f"No user '{user_id}'.")
+            return self._announce(USERS, session, push_events, make_event)
+
+        return self.run_transaction(work)
+
+    # Failed sign-ins are counted per username and per client address, each in its own collection,
+    # so that no username can be made to look like a client or the other way round.
+    def sign_in_failures(self, key: str, by: str = "username") -> list[datetime]:
+        doc = self.db[FAILURES_BY[by]].find_one({"_id": key})
         return doc["at"] if doc else []
 
-    def record_sign_in_failure(self, username: str, now: datetime, keep: int) -> None:
-        self.db[FAILURES].update_one({"_id": username}, {"$push": {"at": {"$each": [now], "$slice": -keep}}},
-                                     upsert=True)
+    def record_sign_in_failure(self, key: str, now: datetime, keep: int, by: str = "username") -> None:
+        self.db[FAILURES_BY[by]].update_one({"_id": key}, {"$push": {"at": {"$each": [now], "$slice": -keep}}},
+                                            upsert=True)
 
     def clear_sign_in_failures(self, username: str) -> None:
         self.db[FAILURES].delete_one({"_id": username})
@@ -204,3 +234,9 @@ class DirectoryStore(MongoStore):
             IndexModel([("map_version", ASCENDING), ("leader", ASCENDING)]),
         ],
     }
+
+    def current_person(self, user_id: str) -> Person | None:
+        """For ``shared.auth.provider.Caller``: the directory checks its callers against its own records."""
+        repository = self.repository_cls(self.db, self.relay)
+        user = self.db[USERS].find_one({"_id": user_id}, _PRIVATE)
+        return Person(reference_user(user), frozenset(repository.grids_of_user(user_id))) if user else None

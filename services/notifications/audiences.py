@@ -13,6 +13,7 @@ from services.notifications.messages import DEFAULT_LANGUAGE
 from shared.auth import Identity, can_see_case
 from shared.auth.policy import DEPARTMENT_HEAD, HANDLER, OPERATOR, SUPERVISOR
 from shared.events import Event
+from shared.refdata import grids_by_person
 
 WATCHABLE = ("grid", "community", "street", "category")
 SUBSCRIPTION_KINDS = ("case", *WATCHABLE)
@@ -52,11 +53,7 @@ class People:
                 self.by_role[role].append(uid)
                 if user.get("department"):
                     self.staff[(user["department"], role)].append(uid)
-        self.grids_of: dict[str, set[str]] = defaultdict(set)
-        for code, grid in grids.items():
-            for uid in [*grid.get("officers", ()), grid.get("leader")]:
-                if uid:
-                    self.grids_of[uid].add(code)
+        self.grids_of = grids_by_person(grids)
 
     def person(self, user_id: str) -> Recipient | None:
         user = self.users.get(user_id)

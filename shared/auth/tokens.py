@@ -29,7 +29,12 @@ def issue_token(private_key, *, user: dict, grids: list[str], now: datetime, ttl
 
 
 def verify_token(public_key, token: str | None, now: datetime) -> Identity:
-    """The identity in ``token``; ``Unauthenticated`` if it is missing, forged or expired at ``now``.
+    """The identity in ``token``; ``Unauthenticated`` if it is missing, forged or expired at ``now``."""
+    return Identity.from_claims(verify_claims(public_key, token, now))
+
+
+def verify_claims(public_key, token: str | None, now: datetime) -> dict:
+    """The claims of ``token``; ``Unauthenticated`` if it is missing, forged or expired at ``now``.
 
     Expiry is checked against the platform clock, not the system's, so a test that
     moves time moves token expiry with it.
@@ -45,4 +50,4 @@ def verify_token(public_key, token: str | None, now: datetime) -> Identity:
         raise Unauthenticated("The access token is not valid.") from None
     if claims["exp"] <= now.timestamp():
         raise Unauthenticated("The access token has expired; sign in again.")
-    return Identity.from_claims(claims)
+    return claims

@@ -25,7 +25,9 @@ def platform(rabbit_admin, tmp_path_factory, smtp):
             # a message claimed by a process that died goes out again once this lapses (test_crash_recovery.py)
             "DELIVERY_LEASE_SECONDS": "6",
             # and a scan whose lease a killed process held is taken over once that lapses
-            "SCAN_LEASE_SECONDS": "6", "LEASE_SKEW_SECONDS": "2"}
+            "SCAN_LEASE_SECONDS": "6", "LEASE_SKEW_SECONDS": "2",
+            # as if behind one reverse proxy: test_access_changes.py signs in from addresses of its choosing
+            "GATEWAY_TRUSTED_PROXIES": "1"}
     with running_platform(rabbit_admin, tmp_path_factory.mktemp("platform"), "cge", mail) as running:
         yield running
 

@@ -19,7 +19,8 @@ def platform(runner_factory, service_config, seeded_directory, rpc_as):
     with rpc_as("operator1") as operator:
         wait_for(lambda: all(operator.reporting.health()["reference"].values())
                  and all(operator.cases.health()["reference"].values())
-                 and all(operator.dispatch.health()["reference"].values()), timeout=20, message="copies")
+                 and all(operator.dispatch.health()["reference"].values())
+                 and all(operator.notifications.health()["reference"].values()), timeout=20, message="copies")
     return rpc_as
 
 

@@ -3,7 +3,13 @@
 import pytest
 
 from shared.bus import standalone_rpc
-from shared.errors import Forbidden, TooManyRequests, Unauthenticated, Unprocessable
+from shared.errors import (
+    Forbidden,
+    LastAdministrator,
+    TooManyRequests,
+    Unauthenticated,
+    Unprocessable,
+)
 from shared.mongo import MongoStore, Repository
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
@@ -73,6 +79,30 @@ def test_wrong_passwords_are_refused_then_throttled(seeded_directory, service_co
                 rpc_proxy.directory.issue_token({"username": "operator1", "password": "guess"})
         with pytest.raises(TooManyRequests):
             rpc_proxy.directory.issue_token({"username": "operator1", "password": district.PASSWORD})
+
+
+def test_one_client_is_throttled_whatever_usernames_it_tries(seeded_directory, service_config):
+    limit = int(service_config.get("SIGN_IN_CLIENT_MAX_FAILURES") or 20)
+    with standalone_rpc(service_config, timeout=RPC_TIMEOUT) as rpc_proxy:
+        for i in range(limit):
+            with pytest.raises(Unauthenticated):
+                rpc_proxy.directory.issue_token({"username": f"nobody-{i}", "password": "guess"}, "203.0.113.7")
+        with pytest.raises(TooManyRequests):
+            rpc_proxy.directory.issue_token({"username": "operator1", "password": district.PASSWORD}, "203.0.113.7")
+        signed_in = rpc_proxy.directory.issue_token({"username": "operator1", "password": district.PASSWORD},
+                                                    "203.0.113.8")
+    assert signed_in["user"]["username"] == "operator1"
+
+
+def test_the_last_active_administrator_stays_and_nothing_changes(rpc_as):
+    with rpc_as("admin") as rpc_proxy:
+        me = rpc_proxy.directory.get_user("admin")
+        revision = rpc_proxy.directory.reference_snapshot(["users"])["users"]["revision"]
+        for changes in ({"active": False}, {"roles": ["supervisor"]}):
+            with pytest.raises(LastAdministrator):
+                rpc_proxy.directory.put_user("admin", {**me, **changes})
+        assert rpc_proxy.directory.get_user("admin") == me
+        assert rpc_proxy.directory.reference_snapshot(["users"])["users"]["revision"] == revision  # nothing announced
 
 
 def test_only_an_administrator_changes_reference_data(rpc_as):

@@ -23,8 +23,10 @@ def platform(runner_factory, service_config, seeded_directory, rpc_as):
     runner = runner_factory(service_config, ReportingService, CasesService, DispatchService, NotificationsService)
     runner.start()
     with rpc_as("operator1") as operator:
-        wait_for(lambda: all(operator.reporting.health()["reference"].values())
-                 and all(operator.dispatch.health()["reference"].values()), timeout=20, message="copies")
+        # every service checks its callers against its copy of the users: all copies first
+        wait_for(lambda: all(all(service.health()["reference"].values()) for service in
+                             (operator.reporting, operator.cases, operator.dispatch, operator.notifications)),
+                 timeout=20, message="copies")
     return rpc_as
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from services.directory import domain
 from services.directory.passwords import hash_password, verify_password
-from shared.errors import Unprocessable
+from shared.errors import LastAdministrator, Unprocessable
 from tests.support import district
 from tests.support.samples import NOW
 
@@ -66,3 +66,46 @@ def test_a_rule_for_a_community_may_name_its_street_but_not_another():
             {"rule_id": "r", "category": "c", "department": "d", "street": "610102002", "community": "610102001001"},
             categories={"c": {}}, departments={"d": {}}, areas=AREAS,
         )
+
+
+def _person(user_id, roles, active=True):
+    return {"user_id": user_id, "roles": roles, "active": active}
+
+
+@pytest.mark.parametrize("after", [
+    [_person("admin", ["admin"], active=False), _person("op", ["operator"])],  # deactivated
+    [_person("admin", ["supervisor"]), _person("op", ["operator"])],  # lost the role
+])
+def test_the_last_active_administrator_stays(after):
+    before = [_person("admin", ["admin"]), _person("op", ["operator"])]
+    with pytest.raises(LastAdministrator) as refused:
+        domain.check_an_administrator_remains(before, after)
+    assert refused.value.details["rule"] == "an_active_administrator_remains"
+    assert set(refused.value.details["messages"]) == {"en", "zh-CN"}
+
+
+def test_an_administrator_may_step_down_when_another_remains():
+    before = [_person("admin", ["admin"]), _person("other", ["admin"])]
+    domain.check_an_administrator_remains(before, [_person("admin", ["admin"], active=False), before[1]])
+    # an inactive administrator does not count as the one who remains
+    with pytest.raises(LastAdministrator):
+        domain.check_an_administrator_remains(before, [_person("admin", ["operator"]),
+                                                       _person("other", ["admin"], active=False)])
+
+
+@pytest.mark.parametrize("address, key", [
+    ("203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),  # a client may take any address of its /64
+    ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+    ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 as a dual-stack socket shows it
+])
+def test_sign_in_failures_count_per_client_network(address, key):
+    assert domain.client_key(address) == key
+
+
+def test_ending_tokens_covers_the_whole_second_they_were_signed_in():
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 11, 23, 9, 0, 0, 700000, tzinfo=UTC)
+    signed_in_that_second = int(moment.timestamp())  # a token's iat: whole seconds
+    assert signed_in_that_second < domain.tokens_revoked_at(moment)

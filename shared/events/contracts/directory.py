@@ -44,6 +44,14 @@ class RoutingRulesChanged(_Revisioned):
     items = fields.List(fields.Nested(RoutingRuleSchema), required=True)
 
 
+class ReferenceUserSchema(UserSchema):
+    """A person as every service's copy holds them: the public profile, and from when their tokens count."""
+
+    tokens_valid_from = fields.Integer(allow_none=True, load_default=None, metadata={
+        "description": "Epoch seconds: a token signed earlier is refused (set on deactivation and on a password "
+                       "reset by an administrator)."})
+
+
 @contract("users.changed", producer="directory")
 class UsersChanged(_Revisioned):
-    items = fields.List(fields.Nested(UserSchema), required=True)
+    items = fields.List(fields.Nested(ReferenceUserSchema), required=True)
