@@ -10,13 +10,18 @@ from services.directory import domain, gridmap
 from services.directory.passwords import hash_password, needs_rehash, verify_password
 from services.directory.seeding import DemoSeed
 from services.directory.storage import DirectoryStore
+from shared.api.common import DeletedSchema
 from shared.api.directory import (
+    AreasSchema,
     CategorySchema,
     DepartmentSchema,
+    GridSchema,
     LocateQuerySchema,
+    PasswordChangedSchema,
     PasswordChangeSchema,
     RoutingRuleSchema,
     SignInSchema,
+    UserSchema,
     UserWriteSchema,
 )
 from shared.auth.keys import load_private_key
@@ -41,6 +46,12 @@ ITEM_SCHEMAS = {
     "routing_rules": RoutingRuleSchema(),
 }
 _users = UserWriteSchema()
+# the answers, serialised by the schemas the OpenAPI document shows (gateway/routes/directory.py)
+_user_view = UserSchema()
+_areas_view = AreasSchema()
+_grid_view = GridSchema()
+_deleted = DeletedSchema()
+_password_changed = PasswordChangedSchema()
 _sign_in = SignInSchema()
 _password = PasswordChangeSchema()
 _locate = LocateQuerySchema()
@@ -170,13 +181,12 @@ class DirectoryService(Operable):
     def list_areas(self) -> dict:
         self.caller.require("directory.read")
         version, areas, grids = self.store.current_map()
-        return {"map_version": version, "areas": areas,
-                "grids": [{k: g[k] for k in ("code", "name", "parent", "community", "street")} for g in grids]}
+        return _areas_view.dump({"map_version": version, "areas": areas, "grids": grids})
 
     @rpc
     def get_grid(self, code: str) -> dict:
         self.caller.require("directory.read")
-        return self.store.grid(str(code))
+        return _grid_view.dump(self.store.grid(str(code)))
 
     @rpc
     def locate(self, query: dict) -> dict:
@@ -193,13 +203,13 @@ class DirectoryService(Operable):
     def list_items(self, kind: str) -> list[dict]:
         self._check_kind(kind)
         self.caller.require("routing.read" if kind == "routing_rules" else "directory.read")
-        return self.store.items(kind)
+        return ITEM_SCHEMAS[kind].dump(self.store.items(kind), many=True)
 
     @rpc
     def get_item(self, kind: str, key: str) -> dict:
         self._check_kind(kind)
         self.caller.require("routing.read" if kind == "routing_rules" else "directory.read")
-        return self.store.item(kind, str(key))
+        return ITEM_SCHEMAS[kind].dump(self.store.item(kind, str(key)))
 
     @rpc
     def put_item(self, kind: str, key: str, data: dict) -> dict:
@@ -209,14 +219,14 @@ class DirectoryService(Operable):
                                           domain.KEY_FIELD[kind]: key})
         self._check_references(kind, item)
         revision = self.store.save(kind, item, self._event_factory(kind, identity.actor("admin")))
-        return {**item, "revision": revision}
+        return ITEM_SCHEMAS[kind].dump({**item, "revision": revision})
 
     @rpc
     def delete_item(self, kind: str, key: str) -> dict:
         self._check_kind(kind)
         identity = self.caller.require("directory.write")
         revision = self.store.delete(kind, str(key), self._event_factory(kind, identity.actor("admin")))
-        return {"deleted": key, "revision": revision}
+        return _deleted.dump({"deleted": key, "revision": revision})
 
     def _check_kind(self, kind: str) -> None:
         if kind not in ITEM_SCHEMAS:
@@ -243,14 +253,15 @@ class DirectoryService(Operable):
         query = query if isinstance(query, dict) else {}
         users = self.store.items("users")
         role, department = query.get("role"), query.get("department")
-        return [u for u in users if (not role or role in u["roles"]) and (not department or u["department"] == department)]
+        return _user_view.dump([u for u in users if (not role or role in u["roles"])
+                                and (not department or u["department"] == department)], many=True)
 
     @rpc
     def get_user(self, user_id: str) -> dict:
         identity = self.caller.identity
         if identity.user_id != user_id:
             self.caller.require("users.manage")
-        return domain.public_user(self.store.item("users", str(user_id)))
+        return _user_view.dump(domain.public_user(self.store.item("users", str(user_id))))
 
     @rpc
     def put_user(self, user_id: str, data: dict) -> dict:
@@ -260,7 +271,7 @@ class DirectoryService(Operable):
         domain.check_user(user, {d["code"]: d for d in self.store.items("departments")})
         extra = {"password_hash": hash_password(password)} if password else None
         revision = self.store.save("users", user, self._event_factory("users", identity.actor("admin")), extra)
-        return {**domain.public_user(user), "revision": revision}
+        return _user_view.dump({**domain.public_user(user), "revision": revision})
 
     @rpc
     def change_password(self, user_id: str, data: dict) -> dict:
@@ -274,4 +285,4 @@ class DirectoryService(Operable):
             self.caller.require("users.manage")
             self.store.item("users", user_id)
         self.store.set_password_hash(user_id, hash_password(change["password"]))
-        return {"user_id": user_id, "password_changed": True}
+        return _password_changed.dump({"user_id": user_id, "password_changed": True})

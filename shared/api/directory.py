@@ -13,6 +13,11 @@ DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multiva
 STAGES = ("dispatch", "sign_for", "disposal", "verification")
 
 
+def _revision():
+    return fields.Integer(dump_only=True, metadata={
+        "description": "In the answer to a change: the directory's revision of this kind of data after it."})
+
+
 class AreaSchema(Schema):
     code = code_field(required=True)
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
@@ -40,6 +45,7 @@ class DepartmentSchema(Schema):
     phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
     email = fields.Email(allow_none=True, load_default=None)
     active = fields.Boolean(load_default=True)
+    revision = _revision()
 
 
 class AttributeValueSchema(Schema):
@@ -106,6 +112,7 @@ class CategorySchema(Schema):
     duplicate_window_hours = fields.Float(load_default=72.0, validate=validate.Range(min=0, max=24 * 365),
                                           metadata={"description": "… if reported within this many hours."})
     active = fields.Boolean(load_default=True)
+    revision = _revision()
 
 
 class RoutingRuleSchema(Schema):
@@ -117,6 +124,7 @@ class RoutingRuleSchema(Schema):
     community = code_field(allow_none=True, load_default=None)
     department = code_field(required=True)
     automatic = fields.Boolean(load_default=False, metadata={"description": "Dispatched without an operator."})
+    revision = _revision()
 
 
 class UserSchema(Schema):
@@ -132,6 +140,7 @@ class UserSchema(Schema):
     phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
     email = fields.Email(allow_none=True, load_default=None)
     active = fields.Boolean(load_default=True)
+    revision = _revision()
 
 
 class UserWriteSchema(UserSchema):
@@ -190,3 +199,24 @@ class FaultSchema(Schema):
     feature = fields.Integer(allow_none=True)
     object_code = fields.String(allow_none=True)
     message = fields.String()
+
+
+class GridSummarySchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    parent = fields.String()
+    community = fields.String(allow_none=True)
+    street = fields.String(allow_none=True)
+
+
+class AreasSchema(Schema):
+    """The hierarchy of the current grid map."""
+
+    map_version = fields.Integer()
+    areas = fields.List(fields.Nested(AreaSchema), metadata={"description": "District, streets, communities."})
+    grids = fields.List(fields.Nested(GridSummarySchema))
+
+
+class PasswordChangedSchema(Schema):
+    user_id = fields.String(required=True)
+    password_changed = fields.Boolean(required=True)
