@@ -13,6 +13,7 @@ from shared.api.directory import (
     PasswordChangedSchema,
     PasswordChangeSchema,
     RoutingRuleSchema,
+    UserQuerySchema,
     UserSchema,
     UserWriteSchema,
 )
@@ -63,6 +64,7 @@ class DirectoryApi:
         return self.directory.locate(query_dict(request))
 
     @api("GET", "/api/v1/directory/users", summary="People (administrators only)", tags=["directory"],
+         query=UserQuerySchema,
          responses={200: ("Everyone, filtered by `role` and `department`.", UserSchema(many=True))})
     def list_users(self, request):
         return self.directory.list_users(query_dict(request))

@@ -21,6 +21,7 @@ from shared.api.directory import (
     PasswordChangeSchema,
     RoutingRuleSchema,
     SignInSchema,
+    UserQuerySchema,
     UserSchema,
     UserWriteSchema,
 )
@@ -48,6 +49,7 @@ ITEM_SCHEMAS = {
 _users = UserWriteSchema()
 # the answers, serialised by the schemas the OpenAPI document shows (gateway/routes/directory.py)
 _user_view = UserSchema()
+_user_query = UserQuerySchema()
 _areas_view = AreasSchema()
 _grid_view = GridSchema()
 _deleted = DeletedSchema()
@@ -250,9 +252,9 @@ class DirectoryService(Operable):
     @rpc
     def list_users(self, query: dict | None = None) -> list[dict]:
         self.caller.require("users.manage")
-        query = query if isinstance(query, dict) else {}
+        q = load(_user_query, query if isinstance(query, dict) else {})
         users = self.store.items("users")
-        role, department = query.get("role"), query.get("department")
+        role, department = q["role"], q["department"]
         return _user_view.dump([u for u in users if (not role or role in u["roles"])
                                 and (not department or u["department"] == department)], many=True)
 

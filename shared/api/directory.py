@@ -143,6 +143,11 @@ class UserSchema(Schema):
     revision = _revision()
 
 
+class UserQuerySchema(Schema):
+    role = fields.String(load_default=None, validate=validate.OneOf(ROLES), metadata={"description": "Only people with this role."})
+    department = code_field(load_default=None, metadata={"description": "Only people of this department."})
+
+
 class UserWriteSchema(UserSchema):
     password = fields.String(load_only=True, load_default=None, validate=validate.Length(min=10, max=200))
 
