@@ -10,7 +10,7 @@ table that makes the answers, and its body is ``ErrorSchema``.
 import re
 
 from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow import MarshmallowPlugin, resolver
 from apispec.ext.marshmallow.common import resolve_schema_cls
 
 from gateway.errors import status_of
@@ -34,6 +34,11 @@ ERROR_ANSWERS = (
     (Forbidden, lambda ep: not ep.public, "Not allowed to you: your role, or your part in the data."),
     (NotFound, lambda ep: bool(_path_parameters(ep)), "Nothing with this id."),
 )
+
+
+def _schema_name(schema) -> str:
+    """A component's name: the schema's, and ``…Body`` for a body whose key the path gives (``key_from_path``)."""
+    return resolver(schema) + ("Body" if getattr(schema, "partial", None) else "")
 
 
 def _endpoints(service_cls):
@@ -96,7 +101,7 @@ def build_spec(service_cls, version: str) -> dict:
         title="civicgrid API",
         version=version,
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
         info={
             "description": (
                 "Grid management (网格化管理): field reports, dispatch, case tracking and "

@@ -1,8 +1,9 @@
 """Reference data: the grid map and hierarchy, departments, categories, routing rules, users."""
 
 from gateway.http import api, json_response, query_dict, read_json
-from shared.api.common import DeletedSchema
+from shared.api.common import DeletedSchema, key_from_path
 from shared.api.directory import (
+    KEY_FIELD,
     AreasSchema,
     CategorySchema,
     DepartmentSchema,
@@ -75,7 +76,7 @@ class DirectoryApi:
         return self.directory.get_user(user_id)
 
     @api("PUT", "/api/v1/directory/users/<user_id>", summary="Create or change a person (administrators)",
-         tags=["directory"], body=UserWriteSchema, responses={200: ("Saved.", UserSchema)},
+         tags=["directory"], body=key_from_path(UserWriteSchema, KEY_FIELD["users"]), responses={200: ("Saved.", UserSchema)},
          raises={Unprocessable: "An unknown department.", Conflict: "Another person has this username."})
     def put_user(self, request, user_id):
         return self.directory.put_user(user_id, read_json(request))
@@ -110,7 +111,7 @@ def _item_routes(kind: str, path: str, schema, noun: str) -> dict:
         f"get_{kind}": api("GET", f"{base}/<key>", summary=f"One {noun}", tags=["directory"],
                            responses={200: (f"The {noun}.", schema)})(get_item),
         f"put_{kind}": api("PUT", f"{base}/<key>", summary=f"Create or replace a {noun} (administrators)",
-                           tags=["directory"], body=schema,
+                           tags=["directory"], body=key_from_path(schema, KEY_FIELD[kind]),
                            responses={200: ("Saved, with the new `revision`; other services get it by event.", schema)},
                            raises={Unprocessable: "It names something unknown (a department, category, area).",
                                    Conflict: f"Another {noun} has the same unique name."},

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from gateway.http import api, query_dict, read_json
 from shared.api.cases import EscalationPolicySchema
+from shared.api.common import key_from_path
 from shared.api.stats import (
     HotspotQuerySchema,
     HotspotTableSchema,
@@ -67,7 +68,8 @@ class StatsApi:
     @api("PUT", "/api/v1/escalation-policies/<policy_id>",
          summary="Save a new version of an escalation policy (administrators)",
          description="Cases already under way keep the version they started with.", tags=["indicators"],
-         body=EscalationPolicySchema, responses={200: ("The new version.", EscalationPolicySchema)},
+         body=key_from_path(EscalationPolicySchema, "policy_id"),
+         responses={200: ("The new version.", EscalationPolicySchema)},
          raises={Conflict: "Someone saved this policy at the same moment.",
                  Unprocessable: "The policy cannot be used as written (`details.problems`)."})
     def save_escalation_policy(self, request, policy_id):

@@ -12,6 +12,7 @@ from services.directory.seeding import DemoSeed
 from services.directory.storage import DirectoryStore
 from shared.api.common import DeletedSchema
 from shared.api.directory import (
+    KEY_FIELD,
     AreasSchema,
     CategorySchema,
     DepartmentSchema,
@@ -218,7 +219,7 @@ class DirectoryService(Operable):
         self._check_kind(kind)
         identity = self.caller.require("directory.write")
         item = load(ITEM_SCHEMAS[kind], {**(data if isinstance(data, dict) else {}),
-                                          domain.KEY_FIELD[kind]: key})
+                                          KEY_FIELD[kind]: key})
         self._check_references(kind, item)
         revision = self.store.save(kind, item, self._event_factory(kind, identity.actor("admin")))
         return ITEM_SCHEMAS[kind].dump({**item, "revision": revision})

@@ -14,7 +14,8 @@ from datetime import datetime
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.directory.domain import KEY_FIELD, public_user
+from services.directory.domain import public_user
+from shared.api.directory import KEY_FIELD
 from shared.errors import Conflict, NotFound
 from shared.events import Event
 from shared.mongo import MongoStore, Repository

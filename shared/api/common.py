@@ -4,7 +4,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 from shared.fields import LocationSchema, code_field, identifier
 
-__all__ = ["LocationSchema", "code_field", "ErrorSchema", "DeletedSchema", "Cursor", "identifier"]
+__all__ = ["LocationSchema", "code_field", "ErrorSchema", "DeletedSchema", "Cursor", "identifier", "key_from_path"]
 
 
 class ErrorSchema(Schema):
@@ -33,3 +33,8 @@ class Cursor(Schema):
 class DeletedSchema(Schema):
     deleted = fields.String(required=True, metadata={"description": "The key or id removed."})
     revision = fields.Integer(metadata={"description": "Directory data: its revision of this kind after it."})
+
+
+def key_from_path(schema_cls: type[Schema], key: str) -> Schema:
+    """The body of a ``PUT …/{key}``: the item's schema, its key optional — the path names it (and wins)."""
+    return schema_cls(partial=(key,))

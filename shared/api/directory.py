@@ -11,6 +11,8 @@ LANGUAGES = ("zh-CN", "en")
 LEVELS = ("district", "street", "community")
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 STAGES = ("dispatch", "sign_for", "disposal", "verification")
+# Each kind's key: the last part of its path (PUT /api/v1/directory/<kind>/<key>), and the field that holds it.
+KEY_FIELD = {"departments": "code", "categories": "code", "routing_rules": "rule_id", "users": "user_id"}
 
 
 def _revision():

@@ -127,3 +127,18 @@ def test_answer_schemas_are_marshmallow_schemas_the_services_serialise_with():
     dumped = ITEM_SCHEMAS["departments"].dump({**stored, "revision": 4})
     assert dumped == {"code": "roads", "name_zh": "道路", "name_en": "Roads", "active": True, "revision": 4}
     assert isinstance(ITEM_SCHEMAS["departments"], Schema)
+
+
+@pytest.mark.parametrize(("path", "key"), [
+    ("/api/v1/directory/departments/{key}", "code"),
+    ("/api/v1/directory/categories/{key}", "code"),
+    ("/api/v1/directory/routing-rules/{key}", "rule_id"),
+    ("/api/v1/directory/users/{user_id}", "user_id"),
+    ("/api/v1/escalation-policies/{policy_id}", "policy_id"),
+])
+def test_a_put_body_need_not_repeat_the_key_its_path_gives(doc, path, key):
+    ref = doc["paths"][path]["put"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert key in body["properties"]
+    assert key not in body.get("required", ())
+    assert body["required"]  # the other required fields stay required
