@@ -1,7 +1,8 @@
 """The one table that turns errors into HTTP answers.
 
 Bodies are ``{"error": CODE, "message": ..., "correlation_id": ...}`` plus ``fields``
-for validation errors. Lookup walks the exception's class hierarchy, so a subclass
+for validation errors and ``details`` for others that carry any (``ErrorSchema``
+documents them). Lookup walks the exception's class hierarchy, so a subclass
 (``UnknownCategory``) inherits its parent's status (422) unless listed itself.
 Anything unlisted is a 500 whose body says nothing about the internals.
 """
@@ -40,7 +41,12 @@ STATUS_BY_ERROR: dict[type, int] = {
 
 
 def status_for(exc: BaseException) -> int | None:
-    for cls in type(exc).__mro__:
+    return status_of(type(exc))
+
+
+def status_of(error_class: type) -> int | None:
+    """The status of an error class (the OpenAPI document reads the same table)."""
+    for cls in error_class.__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
     return None

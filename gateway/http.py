@@ -3,7 +3,11 @@
 ``@api(method, url, ...)`` handlers receive the werkzeug request and return a dict
 (200), a ``(status, dict)`` tuple, or a werkzeug ``Response``. Errors raised here or
 in a service come back as JSON through ``gateway.errors``. The keyword arguments
-after the URL describe the operation for the OpenAPI document.
+after the URL describe the operation for the OpenAPI document (``gateway.openapi``):
+``responses`` its answers, ``{status: (text, schema)}`` — the schema that serialises
+the answer, ``Schema(many=True)`` for a list, or ``{media type: schema}`` — and
+``raises`` the errors it may answer with beyond those every operation documents
+(``{error class: text}``, the status from ``gateway.errors``).
 """
 
 import base64
@@ -152,13 +156,14 @@ class ApiEndpoint(HttpRequestHandler):
     server = ApiServer()
 
     def __init__(self, method, url, *, summary="", description="", tags=(), body=None, query=None,
-                 responses=None, public=False, **kwargs):
+                 responses=None, raises=None, public=False, **kwargs):
         self.summary = summary
         self.description = description
         self.tags = tuple(tags)
         self.body_schema = body
         self.query_schema = query
         self.responses = responses or {}
+        self.raises = dict(raises or {})
         self.public = public
         kwargs.setdefault("expected_exceptions", CivicgridError)
         super().__init__(method, url, **kwargs)

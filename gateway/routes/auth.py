@@ -1,6 +1,6 @@
 from gateway.http import api, read_json
-from shared.api.common import ErrorSchema
 from shared.api.directory import MeSchema, SignInSchema, TokenSchema
+from shared.errors import TooManyRequests, Unauthenticated
 
 
 class AuthApi:
@@ -13,8 +13,8 @@ class AuthApi:
                     "one client address lock that address (429), whichever username they tried.",
         tags=["auth"],
         body=SignInSchema,
-        responses={200: ("Signed in.", TokenSchema), 401: ("Wrong username or password.", ErrorSchema),
-                   429: ("Too many failed attempts.", ErrorSchema)},
+        responses={200: ("Signed in.", TokenSchema)},
+        raises={Unauthenticated: "Wrong username or password.", TooManyRequests: "Too many failed attempts."},
         public=True,
     )
     def issue_token(self, request):

@@ -17,8 +17,9 @@ from shared.api.cases import (
     SuperviseSchema,
     VerifySchema,
 )
-from shared.api.common import ErrorSchema
-from shared.api.reports import AttachmentSchema
+from shared.api.operations import WORKLOAD
+from shared.api.reports import UPLOAD_FORM, AttachmentSchema
+from shared.errors import Conflict, Unprocessable
 
 MAX_UPLOAD = 10 * 1024 * 1024
 
@@ -48,7 +49,7 @@ ACTIONS = {
 class CasesApi:
     @api("GET", "/api/v1/cases", summary="Find cases", tags=["cases"], query=CaseListQuerySchema,
          description="Filters combine; you see only the cases your role lets you see. Pages with a cursor.",
-         responses={200: ("One page of cases.", CasePageSchema), 400: ("Bad filter.", ErrorSchema)})
+         responses={200: ("One page of cases.", CasePageSchema)})
     def list_cases(self, request):
         return self.cases.list_cases(query_dict(request))
 
@@ -62,19 +63,19 @@ class CasesApi:
     def worklist(self, request):
         return self.cases.worklist(query_dict(request))
 
-    @api("GET", "/api/v1/cases/workload", summary="Open cases in hand per department", tags=["cases"])
+    @api("GET", "/api/v1/cases/workload", summary="Open cases in hand per department", tags=["cases"],
+         responses={200: ("Per department.", WORKLOAD)})
     def workload(self, request):
         return self.dispatch.workload()
 
     @api("GET", "/api/v1/cases/<case_id>",
          summary="A case: status, category, grid, department, deadline and history", tags=["cases"],
-         responses={200: ("The case.", CaseSchema), 403: ("Not yours to see.", ErrorSchema),
-                    404: ("No such case.", ErrorSchema)})
+         responses={200: ("The case.", CaseSchema)})
     def get_case(self, request, case_id):
         return self.cases.get_case(case_id)
 
     @api("GET", "/api/v1/cases/<case_id>/timeline", summary="A case's timeline: every step, who, when, why",
-         tags=["cases"], responses={200: ("The history, oldest first.", HistoryEntrySchema)})
+         tags=["cases"], responses={200: ("The history, oldest first.", HistoryEntrySchema(many=True))})
     def timeline(self, request, case_id):
         return self.cases.timeline(case_id)
 
@@ -82,13 +83,14 @@ class CasesApi:
          summary="Upload a photo (JPEG, PNG, WebP) or PDF for a case, at most 10 MB",
          description="multipart/form-data with a `file` field; the type is checked by content. Use the id "
                      "in `attachments` of resolve, verify or comment.",
-         tags=["cases"], responses={201: ("Stored.", AttachmentSchema), 422: ("Not an allowed file.", ErrorSchema)})
+         tags=["cases"], body=UPLOAD_FORM, responses={201: ("Stored.", AttachmentSchema)},
+         raises={Unprocessable: "Not an allowed file, or too large."})
     def upload_case_attachment(self, request, case_id):
         filename, content = read_upload(request, MAX_UPLOAD)
         return 201, self.cases.upload_attachment(case_id, filename, content)
 
     @api("GET", "/api/v1/attachments/<attachment_id>", summary="A file: a report's photo or a case's evidence",
-         tags=["cases"], responses={403: ("Not yours to see.", ErrorSchema), 404: ("No such file.", ErrorSchema)})
+         tags=["cases"], responses={200: ("The file, as its own type.", {"*/*": {"type": "string", "format": "binary"}})})
     def download_attachment(self, request, attachment_id):
         owner = self.reporting if attachment_id.startswith("P") else self.cases
         return file_response(owner.read_attachment(attachment_id))
@@ -104,9 +106,9 @@ def _action_route(action: str):
     return api("POST", f"/api/v1/cases/<case_id>/{action}", summary=f"{action.replace('_', ' ')}: {what}",
                description=f"Who: {who}. Name the `version` you saw to be told (409) if it changed meanwhile.",
                tags=["case actions"], body=schema,
-               responses={200: ("The case after the action.", CaseSchema),
-                          403: ("Not yours to do; the message says who may.", ErrorSchema),
-                          409: ("Wrong state, or someone acted first.", ErrorSchema)})(act)
+               responses={200: ("The case after the action.", CaseSchema)},
+               raises={Conflict: "Wrong state, or someone acted first.",
+                       Unprocessable: "It names something unknown or not allowed (a category, a department)."})(act)
 
 
 CaseActionsApi = type("CaseActionsApi", (), {f"case_{a}": _action_route(a) for a in ACTIONS})

@@ -1,17 +1,20 @@
 import eventlet
 
 from gateway.http import api, json_response
+from shared.api.operations import HealthSchema, ReadinessSchema
 from shared.broker import connect
 
 CHECKED_SERVICES = ("directory", "reporting", "cases", "dispatch", "notifications", "indicators")
 
 
 class HealthApi:
-    @api("GET", "/healthz", summary="The gateway process is up", tags=["operations"], public=True)
+    @api("GET", "/healthz", summary="The gateway process is up", tags=["operations"], public=True,
+         responses={200: ("Up.", HealthSchema)})
     def healthz(self, request):
         return {"status": "ok"}
 
-    @api("GET", "/readyz", summary="Bus, services and their stores are reachable", tags=["operations"], public=True)
+    @api("GET", "/readyz", summary="Bus, services and their stores are reachable", tags=["operations"], public=True,
+         responses={200: ("Ready.", ReadinessSchema), 503: ("Not ready: `checks` says what is missing.", ReadinessSchema)})
     def readyz(self, request):
         checks = {"bus": self._bus_reachable()}
         reference = {}

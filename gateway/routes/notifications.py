@@ -1,7 +1,7 @@
 """Notifications: inboxes, subscriptions, channel preferences, departments' webhooks, deliveries."""
 
 from gateway.http import api, query_dict, read_json
-from shared.api.common import ErrorSchema
+from shared.api.common import DeletedSchema
 from shared.api.notifications import (
     DeliveryPageSchema,
     DeliveryQuerySchema,
@@ -31,7 +31,7 @@ class NotificationsApi:
          description="Without `department`: your own notifications, unread first, newest first within each, "
                      "paged with `cursor`. With `department=CODE`: that department's shared inbox (its people; "
                      "the command centre and supervision may read any), paged with `before`.",
-         responses={200: ("One page of the inbox.", InboxPageSchema), 400: ("Bad query.", ErrorSchema)})
+         responses={200: ("One page of the inbox.", InboxPageSchema)})
     def list_notifications(self, request):
         return self.notifications.list_inbox(query_dict(request))
 
@@ -41,7 +41,7 @@ class NotificationsApi:
         return self.notifications.unread_count()
 
     @api("POST", "/api/v1/notifications/<notification_id>/read", summary="Mark one of your notifications read",
-         tags=TAGS, responses={200: ("Marked.", MarkedReadSchema), 404: ("Not one of yours.", ErrorSchema)})
+         tags=TAGS, responses={200: ("Marked.", MarkedReadSchema)})
     def mark_read(self, request, notification_id):
         return self.notifications.mark_read(notification_id)
 
@@ -60,13 +60,13 @@ class NotificationsApi:
          "street or category", tags=TAGS, body=SubscriptionWriteSchema,
          description="You hear only of cases you may see. Subscribing twice to the same thing answers 200 with "
                      "the subscription you have.",
-         responses={201: ("Subscribed.", SubscriptionSchema), 400: ("Unknown target.", ErrorSchema)})
+         responses={201: ("Subscribed.", SubscriptionSchema), 200: ("Already subscribed.", SubscriptionSchema)})
     def subscribe(self, request):
         status, body = self.notifications.subscribe(read_json(request))
         return status, body
 
     @api("DELETE", "/api/v1/notifications/subscriptions/<subscription_id>", summary="Stop following or watching",
-         tags=TAGS, responses={404: ("Not one of yours.", ErrorSchema)})
+         tags=TAGS, responses={200: ("Removed.", DeletedSchema)})
     def unsubscribe(self, request, subscription_id):
         return self.notifications.unsubscribe(subscription_id)
 
@@ -77,7 +77,7 @@ class NotificationsApi:
 
     @api("PUT", "/api/v1/notifications/preferences", summary="Choose your channels per kind of notification",
          tags=TAGS, body=PreferencesWriteSchema,
-         responses={200: ("Your choices.", PreferencesSchema), 400: ("Unknown kind or channel.", ErrorSchema)})
+         responses={200: ("Your choices.", PreferencesSchema)})
     def set_preferences(self, request):
         return self.notifications.set_preferences(read_json(request))
 
@@ -91,20 +91,18 @@ class NotificationsApi:
          tags=TAGS, body=WebhookWriteSchema,
          description="A new endpoint answers 201 with its signing `secret`, shown this once; a change answers 200 "
                      "without it. Requests are signed as docs/notifications.md describes.",
-         responses={201: ("Created, with its secret.", WebhookWithSecretSchema), 200: ("Changed.", WebhookSchema),
-                    404: ("No such department.", ErrorSchema)})
+         responses={201: ("Created, with its secret.", WebhookWithSecretSchema), 200: ("Changed.", WebhookSchema)})
     def put_webhook(self, request, department):
         status, body = self.notifications.put_webhook(department, read_json(request))
         return status, body
 
     @api("POST", "/api/v1/notifications/webhooks/<department>/secret", summary="Rotate a webhook's signing secret",
-         tags=TAGS, responses={200: ("The new secret, shown this once.", WebhookWithSecretSchema),
-                               404: ("No endpoint.", ErrorSchema)})
+         tags=TAGS, responses={200: ("The new secret, shown this once.", WebhookWithSecretSchema)})
     def rotate_webhook_secret(self, request, department):
         return self.notifications.rotate_webhook_secret(department)
 
     @api("DELETE", "/api/v1/notifications/webhooks/<department>", summary="Remove a department's webhook endpoint",
-         tags=TAGS, responses={404: ("No endpoint.", ErrorSchema)})
+         tags=TAGS, responses={200: ("Removed.", DeletedSchema)})
     def delete_webhook(self, request, department):
         return self.notifications.delete_webhook(department)
 
@@ -128,7 +126,6 @@ class NotificationsApi:
         return self.notifications.dead_deliveries(query_dict(request))
 
     @api("POST", "/api/v1/admin/deliveries/<delivery_id>/replay", summary="Send a dead delivery again",
-         tags=["operations"], responses={200: ("Due again, with fresh attempts.", DeliverySchema),
-                                         404: ("No dead delivery with this id.", ErrorSchema)})
+         tags=["operations"], responses={200: ("Due again, with fresh attempts.", DeliverySchema)})
     def replay_delivery(self, request, delivery_id):
         return self.notifications.replay_delivery(delivery_id)

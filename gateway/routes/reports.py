@@ -1,6 +1,11 @@
 from gateway.http import api, read_json, read_upload
-from shared.api.common import ErrorSchema
-from shared.api.reports import AttachmentSchema, ReportAcceptedSchema, ReportSubmissionSchema
+from shared.api.reports import (
+    UPLOAD_FORM,
+    AttachmentSchema,
+    ReportAcceptedSchema,
+    ReportSubmissionSchema,
+)
+from shared.errors import Conflict, Unprocessable
 
 MAX_UPLOAD = 10 * 1024 * 1024
 
@@ -17,12 +22,9 @@ class ReportsApi:
         ),
         tags=["reports"],
         body=ReportSubmissionSchema,
-        responses={
-            202: ("Accepted; the case is being opened.", ReportAcceptedSchema),
-            400: ("Invalid fields, listed one by one.", ErrorSchema),
-            409: ("The idempotency key was used for a different report.", ErrorSchema),
-            422: ("Unknown category.", ErrorSchema),
-        },
+        responses={202: ("Accepted; the case is being opened.", ReportAcceptedSchema)},
+        raises={Conflict: "The idempotency key was used for a different report.",
+                Unprocessable: "Unknown category, or a point outside every grid."},
     )
     def submit_report(self, request):
         body = read_json(request)
@@ -33,7 +35,8 @@ class ReportsApi:
          summary="Upload a photo for a report about to be filed (JPEG, PNG, WebP or PDF, at most 10 MB)",
          description="multipart/form-data with a `file` field; the type is checked by content, not by name. "
                      "Put the returned id in the report's `attachments`.",
-         tags=["reports"], responses={201: ("Stored.", AttachmentSchema), 422: ("Not an allowed file.", ErrorSchema)})
+         tags=["reports"], body=UPLOAD_FORM, responses={201: ("Stored.", AttachmentSchema)},
+         raises={Unprocessable: "Not an allowed file, or too large."})
     def upload_report_attachment(self, request):
         filename, content = read_upload(request, MAX_UPLOAD)
         return 201, self.reporting.upload_attachment(filename, content)

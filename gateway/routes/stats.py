@@ -7,13 +7,17 @@ from werkzeug.wrappers import Response
 
 from gateway.http import api, query_dict, read_json
 from shared.api.cases import EscalationPolicySchema
-from shared.api.common import ErrorSchema
+from shared.api.common import key_from_path
 from shared.api.stats import (
     HotspotQuerySchema,
     HotspotTableSchema,
     IndicatorTableSchema,
     StatsQuerySchema,
 )
+from shared.errors import Conflict, Unprocessable
+
+CSV = "text/csv"
+TABLE_AS_CSV = {"type": "string", "description": "The rows as CSV (UTF-8 with a BOM), one column per field."}
 
 
 def csv_response(rows: list[dict], filename: str) -> Response:
@@ -30,7 +34,8 @@ def csv_response(rows: list[dict], filename: str) -> Response:
 class StatsApi:
     @api("GET", "/api/v1/stats/hotspots", summary="Hot spots: the grids with most cases reported in a period",
          tags=["indicators"], query=HotspotQuerySchema,
-         responses={200: ("Grids, most cases first (CSV with format=csv).", HotspotTableSchema)})
+         responses={200: ("Grids, most cases first (CSV with format=csv).",
+                          {"application/json": HotspotTableSchema, CSV: TABLE_AS_CSV})})
     def hotspots(self, request):
         query = query_dict(request)
         table = self.indicators.hotspots(query)
@@ -46,7 +51,8 @@ class StatsApi:
                      "stage; open and overdue now. A case is due in the period of its disposal deadline. "
                      "See docs/indicators.md. `format=csv` for a spreadsheet.",
          tags=["indicators"], query=StatsQuerySchema,
-         responses={200: ("One row per key.", IndicatorTableSchema), 403: ("Not your figures.", ErrorSchema)})
+         responses={200: ("One row per key (CSV with format=csv).",
+                          {"application/json": IndicatorTableSchema, CSV: TABLE_AS_CSV})})
     def indicators_table(self, request, dimension):
         query = query_dict(request)
         table = self.indicators.indicators(dimension, query)
@@ -55,14 +61,16 @@ class StatsApi:
         return table
 
     @api("GET", "/api/v1/escalation-policies", summary="Escalation policies (current versions)",
-         tags=["indicators"], responses={200: ("Policies.", EscalationPolicySchema)})
+         tags=["indicators"], responses={200: ("Policies.", EscalationPolicySchema(many=True))})
     def escalation_policies(self, request):
         return self.cases.escalation_policies()
 
     @api("PUT", "/api/v1/escalation-policies/<policy_id>",
          summary="Save a new version of an escalation policy (administrators)",
          description="Cases already under way keep the version they started with.", tags=["indicators"],
-         body=EscalationPolicySchema, responses={200: ("The new version.", EscalationPolicySchema),
-                                                 422: ("The policy cannot be used.", ErrorSchema)})
+         body=key_from_path(EscalationPolicySchema, "policy_id"),
+         responses={200: ("The new version.", EscalationPolicySchema)},
+         raises={Conflict: "Someone saved this policy at the same moment.",
+                 Unprocessable: "The policy cannot be used as written (`details.problems`)."})
     def save_escalation_policy(self, request, policy_id):
         return self.cases.save_escalation_policy(policy_id, read_json(request))

@@ -14,6 +14,7 @@ _entry = FeedAppended()
 class StreamApi:
     @api("GET", "/api/v1/stream", summary="Live case updates (Server-Sent Events), resumable with Last-Event-ID",
          tags=["notifications"],
+         responses={200: ("The stream.", {"text/event-stream": {"type": "string"}})},
          description="`text/event-stream`: one event per change of a case you may see (`event:` the event type, "
                      "`id:` its number in the feed, `data:` the case's facts). Reconnect with the `Last-Event-ID` "
                      "header (or `?last_event_id=`) to receive everything you missed; an `event: reset` means "

@@ -240,7 +240,7 @@ class CasesService(Operable, FollowsDirectory):
     def escalation_policies(self) -> list[dict]:
         self.caller.require("routing.read")
         self._current_policy({})
-        return self.store.policies()
+        return _policy.dump(self.store.policies(), many=True)
 
     @rpc
     def save_escalation_policy(self, policy_id: str, data: dict) -> dict:
@@ -249,4 +249,4 @@ class CasesService(Operable, FollowsDirectory):
         problems = escalation.check_policy(policy)
         if problems:
             raise Unprocessable("The policy cannot be used as written.", {"problems": problems})
-        return self.store.save_policy(policy)
+        return _policy.dump(self.store.save_policy(policy))

@@ -13,7 +13,6 @@ KIND_EVENT = {
     "routing_rules": "routing_rules.changed",
     "users": "users.changed",
 }
-KEY_FIELD = {"departments": "code", "categories": "code", "routing_rules": "rule_id", "users": "user_id"}
 PUBLIC_USER_FIELDS = ("user_id", "username", "name", "roles", "department", "language", "phone", "email", "active")
 
 

@@ -10,13 +10,20 @@ from services.directory import domain, gridmap
 from services.directory.passwords import hash_password, needs_rehash, verify_password
 from services.directory.seeding import DemoSeed
 from services.directory.storage import DirectoryStore
+from shared.api.common import DeletedSchema
 from shared.api.directory import (
+    KEY_FIELD,
+    AreasSchema,
     CategorySchema,
     DepartmentSchema,
+    GridSchema,
     LocateQuerySchema,
+    PasswordChangedSchema,
     PasswordChangeSchema,
     RoutingRuleSchema,
     SignInSchema,
+    UserQuerySchema,
+    UserSchema,
     UserWriteSchema,
 )
 from shared.auth.keys import load_private_key
@@ -42,6 +49,13 @@ ITEM_SCHEMAS = {
     "routing_rules": RoutingRuleSchema(),
 }
 _users = UserWriteSchema()
+# the answers, serialised by the schemas the OpenAPI document shows (gateway/routes/directory.py)
+_user_view = UserSchema()
+_user_query = UserQuerySchema()
+_areas_view = AreasSchema()
+_grid_view = GridSchema()
+_deleted = DeletedSchema()
+_password_changed = PasswordChangedSchema()
 _sign_in = SignInSchema()
 _password = PasswordChangeSchema()
 _locate = LocateQuerySchema()
@@ -181,13 +195,12 @@ class DirectoryService(Operable):
     def list_areas(self) -> dict:
         self.caller.require("directory.read")
         version, areas, grids = self.store.current_map()
-        return {"map_version": version, "areas": areas,
-                "grids": [{k: g[k] for k in ("code", "name", "parent", "community", "street")} for g in grids]}
+        return _areas_view.dump({"map_version": version, "areas": areas, "grids": grids})
 
     @rpc
     def get_grid(self, code: str) -> dict:
         self.caller.require("directory.read")
-        return self.store.grid(str(code))
+        return _grid_view.dump(self.store.grid(str(code)))
 
     @rpc
     def locate(self, query: dict) -> dict:
@@ -204,30 +217,30 @@ class DirectoryService(Operable):
     def list_items(self, kind: str) -> list[dict]:
         self._check_kind(kind)
         self.caller.require("routing.read" if kind == "routing_rules" else "directory.read")
-        return self.store.items(kind)
+        return ITEM_SCHEMAS[kind].dump(self.store.items(kind), many=True)
 
     @rpc
     def get_item(self, kind: str, key: str) -> dict:
         self._check_kind(kind)
         self.caller.require("routing.read" if kind == "routing_rules" else "directory.read")
-        return self.store.item(kind, str(key))
+        return ITEM_SCHEMAS[kind].dump(self.store.item(kind, str(key)))
 
     @rpc
     def put_item(self, kind: str, key: str, data: dict) -> dict:
         self._check_kind(kind)
         identity = self.caller.require("directory.write")
         item = load(ITEM_SCHEMAS[kind], {**(data if isinstance(data, dict) else {}),
-                                          domain.KEY_FIELD[kind]: key})
+                                          KEY_FIELD[kind]: key})
         self._check_references(kind, item)
         revision = self.store.save(kind, item, self._event_factory(kind, identity.actor("admin")))
-        return {**item, "revision": revision}
+        return ITEM_SCHEMAS[kind].dump({**item, "revision": revision})
 
     @rpc
     def delete_item(self, kind: str, key: str) -> dict:
         self._check_kind(kind)
         identity = self.caller.require("directory.write")
         revision = self.store.delete(kind, str(key), self._event_factory(kind, identity.actor("admin")))
-        return {"deleted": key, "revision": revision}
+        return _deleted.dump({"deleted": key, "revision": revision})
 
     def _check_kind(self, kind: str) -> None:
         if kind not in ITEM_SCHEMAS:
@@ -251,17 +264,18 @@ class DirectoryService(Operable):
     @rpc
     def list_users(self, query: dict | None = None) -> list[dict]:
         self.caller.require("users.manage")
-        query = query if isinstance(query, dict) else {}
-        users = [domain.public_user(u) for u in self.store.items("users")]
-        role, department = query.get("role"), query.get("department")
-        return [u for u in users if (not role or role in u["roles"]) and (not department or u["department"] == department)]
+        q = load(_user_query, query if isinstance(query, dict) else {})
+        users = self.store.items("users")
+        role, department = q["role"], q["department"]
+        return _user_view.dump([u for u in users if (not role or role in u["roles"])
+                                and (not department or u["department"] == department)], many=True)
 
     @rpc
     def get_user(self, user_id: str) -> dict:
         identity = self.caller.identity
         if identity.user_id != user_id:
             self.caller.require("users.manage")
-        return domain.public_user(self.store.item("users", str(user_id)))
+        return _user_view.dump(domain.public_user(self.store.item("users", str(user_id))))
 
     @rpc
     def put_user(self, user_id: str, data: dict) -> dict:
@@ -276,7 +290,7 @@ class DirectoryService(Operable):
             extra["tokens_valid_from"] = domain.tokens_revoked_at(self.clock.now())
         revision = self.store.save("users", user, self._event_factory("users", identity.actor("admin")), extra,
                                    check=domain.check_an_administrator_remains)
-        return {**domain.public_user(user), "revision": revision}
+        return _user_view.dump({**domain.public_user(user), "revision": revision})
 
     @rpc
     def change_password(self, user_id: str, data: dict) -> dict:
@@ -292,7 +306,7 @@ class DirectoryService(Operable):
             self.store.reset_password(user_id, hash_password(change["password"]),
                                       domain.tokens_revoked_at(self.clock.now()),
                                       self._event_factory("users", identity.actor("admin")))
-        return {"user_id": user_id, "password_changed": True}
+        return _password_changed.dump({"user_id": user_id, "password_changed": True})
 
     def _exists(self, kind: str, key: str) -> bool:
         try:

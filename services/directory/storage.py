@@ -14,7 +14,8 @@ from datetime import datetime
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.directory.domain import KEY_FIELD, reference_user
+from services.directory.domain import reference_user
+from shared.api.directory import KEY_FIELD
 from shared.auth.principal import Person
 from shared.errors import Conflict, NotFound
 from shared.events import Event

@@ -11,6 +11,13 @@ LANGUAGES = ("zh-CN", "en")
 LEVELS = ("district", "street", "community")
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 STAGES = ("dispatch", "sign_for", "disposal", "verification")
+# Each kind's key: the last part of its path (PUT /api/v1/directory/<kind>/<key>), and the field that holds it.
+KEY_FIELD = {"departments": "code", "categories": "code", "routing_rules": "rule_id", "users": "user_id"}
+
+
+def _revision():
+    return fields.Integer(dump_only=True, metadata={
+        "description": "In the answer to a change: the directory's revision of this kind of data after it."})
 
 
 class AreaSchema(Schema):
@@ -40,6 +47,7 @@ class DepartmentSchema(Schema):
     phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
     email = fields.Email(allow_none=True, load_default=None)
     active = fields.Boolean(load_default=True)
+    revision = _revision()
 
 
 class AttributeValueSchema(Schema):
@@ -106,6 +114,7 @@ class CategorySchema(Schema):
     duplicate_window_hours = fields.Float(load_default=72.0, validate=validate.Range(min=0, max=24 * 365),
                                           metadata={"description": "… if reported within this many hours."})
     active = fields.Boolean(load_default=True)
+    revision = _revision()
 
 
 class RoutingRuleSchema(Schema):
@@ -117,6 +126,7 @@ class RoutingRuleSchema(Schema):
     community = code_field(allow_none=True, load_default=None)
     department = code_field(required=True)
     automatic = fields.Boolean(load_default=False, metadata={"description": "Dispatched without an operator."})
+    revision = _revision()
 
 
 class UserSchema(Schema):
@@ -132,6 +142,12 @@ class UserSchema(Schema):
     phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
     email = fields.Email(allow_none=True, load_default=None)
     active = fields.Boolean(load_default=True)
+    revision = _revision()
+
+
+class UserQuerySchema(Schema):
+    role = fields.String(load_default=None, validate=validate.OneOf(ROLES), metadata={"description": "Only people with this role."})
+    department = code_field(load_default=None, metadata={"description": "Only people of this department."})
 
 
 class UserWriteSchema(UserSchema):
@@ -190,3 +206,24 @@ class FaultSchema(Schema):
     feature = fields.Integer(allow_none=True)
     object_code = fields.String(allow_none=True)
     message = fields.String()
+
+
+class GridSummarySchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    parent = fields.String()
+    community = fields.String(allow_none=True)
+    street = fields.String(allow_none=True)
+
+
+class AreasSchema(Schema):
+    """The hierarchy of the current grid map."""
+
+    map_version = fields.Integer()
+    areas = fields.List(fields.Nested(AreaSchema), metadata={"description": "District, streets, communities."})
+    grids = fields.List(fields.Nested(GridSummarySchema))
+
+
+class PasswordChangedSchema(Schema):
+    user_id = fields.String(required=True)
+    password_changed = fields.Boolean(required=True)

@@ -85,3 +85,10 @@ class AttachmentSchema(Schema):
     content_type = fields.String(required=True)
     size = fields.Integer(required=True)
     filename = fields.String(required=True)
+
+
+UPLOAD_FORM = {"multipart/form-data": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary",
+                            "description": "JPEG, PNG, WebP or PDF, at most 10 MB; the type is checked by content."}},
+}}
