@@ -49,12 +49,13 @@ def act(case, action, params, identity, now=NOW, **ctx):
     context = Context(actor=actor, now=now, categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR,
                       policy=POLICY, **ctx)
     spec = ACTIONS[action]
-    change = spec.apply(case, {**_defaults(spec), **params}, context)
+    change = spec.apply(case, _loaded(spec, params), context)
     return after(case, change.set_fields, change.history), change, context
 
 
-def _defaults(spec):
-    return spec.schema.load({k: v for k, v in _MINIMAL.items() if k in spec.schema.fields})
+def _loaded(spec, params):
+    """``params`` as the service loads them, what they leave out filled in as little as the schema takes."""
+    return spec.schema.load({**{k: v for k, v in _MINIMAL.items() if k in spec.schema.fields}, **params})
 
 
 _MINIMAL = {"reason": "because", "note": "done", "text": "hello", "hours": 24, "passed": True,
