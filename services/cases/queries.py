@@ -34,9 +34,14 @@ class NothingVisible(Exception):
     """The filters and the caller's scope cannot meet: the answer is an empty page."""
 
 
-def visibility(identity: Identity) -> dict | None:
-    """The filter keeping a caller to the cases they may see; None: none at all."""
-    if may(identity, "cases.read_all"):
+def visibility(identity: Identity, q: dict | None = None) -> dict | None:
+    """The filter keeping a caller to the cases they may see (``shared.auth.can_see_case``); None: none at all.
+
+    A list of one's own reports (``reporter`` is the caller) is all visible, wherever they are: a reporter always
+    sees what they reported. Other lists keep to the caller's grids or department — a query is one flat document
+    (above), so it cannot say "my grids, or reported by me".
+    """
+    if may(identity, "cases.read_all") or (q or {}).get("reporter") == identity.user_id:
         return {}
     if identity.has_any({GRID_OFFICER, GRID_LEADER}) and identity.grids:
         return {"grid": {"$in": sorted(identity.grids)}}
@@ -73,7 +78,7 @@ def index_for(query: dict) -> str:
 
 def build(q: dict, identity: Identity, now: datetime) -> tuple[dict, tuple[str, int]]:
     """(query, sort) for a validated ``CaseListQuerySchema``; ``NothingVisible`` when nothing can match."""
-    scope = visibility(identity)
+    scope = visibility(identity, q)
     if scope is None:
         raise NothingVisible()
     query: dict = {"created_at": {"$gte": q.get("created_from") or EPOCH, "$lte": q.get("created_to") or now}}

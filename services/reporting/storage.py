@@ -61,6 +61,7 @@ class ReportRepository(Repository):
         """Move the view of a case forward to ``facts``; older facts than those held change nothing."""
         entry = {k: facts[k] for k in ("status", "category", "grid", "department", "assisting_departments",
                                        "location", "version")}
+        entry["reporters"] = list(facts.get("reporters") or [])  # who may see the photos: shared.auth.can_see_case
         entry["open"] = facts["status"] in OPEN
         if reported_at is not None:
             entry["reported_at"] = reported_at

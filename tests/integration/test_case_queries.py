@@ -65,6 +65,17 @@ def test_a_filter_outside_the_callers_scope_runs_no_query():
         queries.build({"department": "police"}, HANDLER, NOW)
 
 
+def test_a_reporter_lists_everything_they_reported_wherever_it_is(repository):
+    reporter = Identity("u2", frozenset({"grid_officer"}), grids=frozenset({"G1"}))
+    query, sort = queries.build({"reporter": "u2"}, reporter, NOW)
+    assert answering_index(_leading(query, queries.index_for(query)), INDEX_OF.values())[0][0] == "reporters"
+    found, _ = repository.find(query, sort=sort, limit=500, cursor=None, index=queries.index_for(query))
+    assert sorted(c["_id"] for c in found) == [f"C{i:026d}" for i in range(300) if i % 11 == 2]
+    assert {c["grid"] for c in found} > {"G1"}  # outside their grid too
+    someone_elses, _ = queries.build({"reporter": "u3"}, reporter, NOW)
+    assert someone_elses["grid"] == {"$in": ["G1"]}  # another's reports: still only those in one's grids
+
+
 def test_the_answers_are_right_not_only_fast(repository):
     query, sort = queries.build({"grid": "G1", "status": "dispatched"}, OPERATOR, NOW)
     found, _ = repository.find(query, sort=sort, limit=500, cursor=None, index=queries.index_for(query))

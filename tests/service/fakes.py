@@ -175,13 +175,16 @@ class FakeNotifications:
     def feed_holds(self, seq):
         return any(e["_id"] == seq for e in self.feed)
 
-    def feed_after(self, after, limit, scope=None):
-        def visible(e):
-            if not scope:
-                return True
+    def feed_after(self, after, limit, scopes=None):
+        def matches(e, scope):
             if "grid" in scope:
                 return e["grid"] in scope["grid"]["$in"]
-            return scope["departments"] in e["departments"]
+            if "reporters" in scope:
+                return scope["reporters"] in e["reporters"]
+            return "departments" not in scope or scope["departments"] in e["departments"]
+
+        def visible(e):
+            return scopes is None or any(matches(e, s) for s in scopes)
 
         return [e for e in self.feed if e["_id"] > after and visible(e)][:limit]
 
