@@ -191,11 +191,11 @@ class CasesService(Operable, FollowsDirectory):
         identity = self.caller.require("cases.read")
         q = load(_list_query, query if isinstance(query, dict) else {})
         try:
-            mongo_query, sort = queries.build(q, identity, self.clock.now())
+            found, sort = queries.build(q, identity, self.clock.now())
         except queries.NothingVisible:
             return _page.dump({"items": [], "next_cursor": None})
-        items, cursor = self.store.find(mongo_query, sort=sort, limit=q["limit"], cursor=q["cursor"],
-                                        index=queries.index_for(mongo_query))
+        items, cursor = self.store.find_any([(query, queries.index_for(query)) for query in found], sort=sort,
+                                            limit=q["limit"], cursor=q["cursor"])
         return _page.dump({"items": [{**c, "light": self._light(c)} for c in items], "next_cursor": cursor})
 
     @rpc
