@@ -99,12 +99,18 @@ async function sendOne(item) {
     item.uploaded.push(stored.attachment_id);
     await put(item); // an interrupted send resumes after the photos already up
   }
-  return post('/api/v1/reports', { ...item.payload, attachments: item.uploaded }, { timeoutMs: REPORT_TIMEOUT_MS });
+  try {
+    return await post('/api/v1/reports', { ...item.payload, attachments: item.uploaded },
+      { timeoutMs: REPORT_TIMEOUT_MS });
+  } catch (error) {
+    error.posted = true; // the report itself may have reached the server
+    throw error;
+  }
 }
 
 function reason(error) {
-  if (!(error instanceof ApiError)) return { kind: 'network' };
-  return { kind: 'server', status: error.status };
+  return { kind: error instanceof ApiError ? 'server' : 'network', status: error.status || null,
+    posted: Boolean(error.posted) };
 }
 
 /** Send what waits, oldest first; stops at the first network failure. Answers the results of this round. */

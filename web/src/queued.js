@@ -15,8 +15,10 @@ function refusal(error) {
 }
 
 function unconfirmed(item) {
-  const { kind, status } = item.unconfirmed;
-  return kind === 'server' && status >= 500 ? t('field.unconfirmed.server', { status }) : t('field.unconfirmed.network');
+  const { kind, status, posted } = item.unconfirmed;
+  if (!posted) return t('field.unconfirmed.unsent');
+  if (kind === 'network') return t('field.unconfirmed.network');
+  return t(status >= 500 ? 'field.unconfirmed.server' : 'field.unconfirmed.later', { status });
 }
 
 export function queuedEntry(item) {
