@@ -7,6 +7,7 @@ import pytest
 from services.cases import domain
 from services.cases.domain.actions import ACTIONS, When
 from services.cases.domain.permitted import allowed_actions
+from shared.auth import Identity
 from shared.errors import Forbidden, WrongState
 from tests.support.samples import CATEGORIES, sample_event
 from tests.unit.test_cases_lifecycle import (
@@ -14,6 +15,7 @@ from tests.unit.test_cases_lifecycle import (
     CALENDAR,
     EXTENSION,
     HANDLER,
+    HEAD,
     LEADER,
     NOW,
     OFFICER,
@@ -27,7 +29,10 @@ from tests.unit.test_cases_lifecycle import (
     case_in,
 )
 
-PEOPLE = [OPERATOR, SUPERVISOR, HANDLER, OTHER_HANDLER, OFFICER, LEADER, OTHER_OFFICER, ADMIN]
+# the case's reporter (samples: officer-1), an officer of another grid: sees the case, takes no step in it
+REPORTER_ELSEWHERE = Identity("officer-1", frozenset({"grid_officer"}), grids=frozenset({"610102002001003"}))
+PEOPLE = [OPERATOR, SUPERVISOR, HANDLER, HEAD, OTHER_HANDLER, OFFICER, LEADER, OTHER_OFFICER, REPORTER_ELSEWHERE,
+          ADMIN]
 STATES = [("reported", {}), ("registered", {}), ("registered", {"returned": True}), ("dispatched", {}),
           ("dispatched", {"suspended": True, "suspended_at": NOW}), ("accepted", {}),
           ("accepted", {"extension": EXTENSION}), ("resolved", {}), ("resolved", {"handled_on_spot": True}),
