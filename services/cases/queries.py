@@ -6,7 +6,9 @@ one it constrains: the storage puts that clause first, because the embedded stor
 (SecantusDB) looks up the first clause an index leads with and checks the others on
 what it finds; a hint would make it walk the whole index (tests check the rule). Sorting by deadline or priority
 uses single-field keys ending in the id (``deadline_key``, ``priority_key``), so a page cursor is a plain range;
-newest and oldest go by ``created_at`` a window of time at a time (``CaseRepository.find``).
+newest and oldest go by ``created_at`` a window of time at a time (``CaseRepository.find``). What a caller may see
+is one query per scope they see through — "my grids, or reported by me" is two — merged page by page
+(``CaseRepository.find_any``).
 """
 
 from datetime import UTC, datetime
@@ -34,15 +36,18 @@ class NothingVisible(Exception):
     """The filters and the caller's scope cannot meet: the answer is an empty page."""
 
 
-def visibility(identity: Identity) -> dict | None:
-    """The filter keeping a caller to the cases they may see; None: none at all."""
+def visibility(identity: Identity) -> list[dict]:
+    """The filters keeping a caller to the cases they may see, as ``shared.auth.can_see_case`` decides: a case
+    matching any of them is visible ([{}]: all). A query is one flat document (above), so "my grids, or reported
+    by me" is two queries, each answered by its own index, and the storage merges their pages."""
     if may(identity, "cases.read_all"):
-        return {}
+        return [{}]
+    scopes = []
     if identity.has_any({GRID_OFFICER, GRID_LEADER}) and identity.grids:
-        return {"grid": {"$in": sorted(identity.grids)}}
+        scopes.append({"grid": {"$in": sorted(identity.grids)}})
     if identity.has_any({HANDLER, DEPARTMENT_HEAD}) and identity.department:
-        return {"departments": identity.department}
-    return None
+        scopes.append({"departments": identity.department})
+    return [*scopes, {"reporters": identity.user_id}]  # a reporter always sees what they reported
 
 
 def _statuses(text: str) -> list[str]:
@@ -71,11 +76,25 @@ def index_for(query: dict) -> str:
     return next((field for field in HINT_ORDER if field in query), "created_at")
 
 
-def build(q: dict, identity: Identity, now: datetime) -> tuple[dict, tuple[str, int]]:
-    """(query, sort) for a validated ``CaseListQuerySchema``; ``NothingVisible`` when nothing can match."""
-    scope = visibility(identity)
-    if scope is None:
+def build(q: dict, identity: Identity, now: datetime) -> tuple[list[dict], tuple[str, int]]:
+    """(queries, sort) for a validated ``CaseListQuerySchema``: the cases matching any of the queries, one per
+    scope the caller sees through (``visibility``) that the filters can meet; ``NothingVisible`` when none can."""
+    asked, found = _filters(q, now), []
+    for scope in visibility(identity):
+        try:
+            query = _within(dict(asked), scope)
+        except NothingVisible:
+            continue
+        if query == asked:  # the scope adds nothing (all cases, or a list of one's own reports): it holds the rest
+            return [query], SORTS[q.get("sort") or "newest"]
+        if query not in found:
+            found.append(query)
+    if not found:
         raise NothingVisible()
+    return found, SORTS[q.get("sort") or "newest"]
+
+
+def _filters(q: dict, now: datetime) -> dict:
     query: dict = {"created_at": {"$gte": q.get("created_from") or EPOCH, "$lte": q.get("created_to") or now}}
     for field in ("category", "grid", "community", "street", "priority"):
         if q.get(field):
@@ -91,6 +110,11 @@ def build(q: dict, identity: Identity, now: datetime) -> tuple[dict, tuple[str, 
         query["suspended"] = False
     if q.get("supervised") is not None:
         query["supervised"] = True if q["supervised"] else {"$ne": True}
+    return query
+
+
+def _within(query: dict, scope: dict) -> dict:
+    """``query`` kept to ``scope``; ``NothingVisible`` when the two cannot meet."""
     for field, allowed in scope.items():
         if field == "grid":
             _narrow(query, "grid", allowed["$in"])
@@ -98,4 +122,4 @@ def build(q: dict, identity: Identity, now: datetime) -> tuple[dict, tuple[str, 
             raise NothingVisible()
         else:
             query[field] = allowed
-    return query, SORTS[q.get("sort") or "newest"]
+    return query

@@ -7,7 +7,7 @@ from nameko.dependency_providers import Config
 
 from services.cases import domain, queries
 from services.cases.domain import escalation, timing
-from services.cases.domain.actions import absorb, check_state
+from services.cases.domain.actions import When, absorb, check_state
 from services.cases.domain.model import after
 from services.cases.domain.permitted import allowed_actions
 from services.cases.storage import CaseStore
@@ -107,13 +107,13 @@ class CasesService(Operable, FollowsDirectory):
         if seen is not None and seen != case["version"]:
             raise Conflict("The case changed since you saw it; reload it and try again.",
                            {"version": case["version"]})
-        check_state(action, case)
+        when = self._when()
+        check_state(action, case, when)
         self._check_case_files(case["_id"], params.get("attachments", ()))
         self.reference.require("categories")
-        ctx = domain.Context(actor=actor, now=self.clock.now(), categories=self.reference.categories,
+        ctx = domain.Context(actor=actor, now=when.now, categories=self.reference.categories,
                              departments=self.reference.departments, calendar=self.calendar,
-                             policy=self._policy_of(case),
-                             reopen_window=timedelta(days=setting(self.config, "REOPEN_WINDOW_DAYS", 30, float)))
+                             policy=self._policy_of(case), reopen_window=when.reopen_window)
         if action == "merge":
             ctx.target = self._merge_target(identity, params["target_case_id"])
         change = spec.apply(case, params, ctx)
@@ -170,8 +170,11 @@ class CasesService(Operable, FollowsDirectory):
 
     def _view(self, case: dict, identity=None) -> dict:
         """The case as the API shows it; with ``identity``, the actions that person may take now."""
-        extra = {"allowed_actions": allowed_actions(identity, case)} if identity is not None else {}
+        extra = {"allowed_actions": allowed_actions(identity, case, when=self._when())} if identity is not None else {}
         return _case_view.dump({**case, "light": self._light(case), **extra})
+
+    def _when(self) -> When:
+        return When(self.clock.now(), timedelta(days=setting(self.config, "REOPEN_WINDOW_DAYS", 30, float)))
 
     def _visible_case(self, identity, case_id: str) -> dict:
         try:
@@ -189,11 +192,11 @@ class CasesService(Operable, FollowsDirectory):
         identity = self.caller.require("cases.read")
         q = load(_list_query, query if isinstance(query, dict) else {})
         try:
-            mongo_query, sort = queries.build(q, identity, self.clock.now())
+            found, sort = queries.build(q, identity, self.clock.now())
         except queries.NothingVisible:
             return _page.dump({"items": [], "next_cursor": None})
-        items, cursor = self.store.find(mongo_query, sort=sort, limit=q["limit"], cursor=q["cursor"],
-                                        index=queries.index_for(mongo_query))
+        items, cursor = self.store.find_any([(query, queries.index_for(query)) for query in found], sort=sort,
+                                            limit=q["limit"], cursor=q["cursor"])
         return _page.dump({"items": [{**c, "light": self._light(c)} for c in items], "next_cursor": cursor})
 
     @rpc

@@ -179,6 +179,28 @@ class CaseRepository(Repository):
         docs = docs[:limit]
         return docs, (encode_cursor(docs[-1][field]) if more else None)
 
+    def find_any(self, queries: list[tuple[dict, str]], *, sort: tuple[str, int], limit: int,
+                 cursor: str | None) -> tuple[list, str | None]:
+        """One page of the cases matching any of ``queries`` (each with the field whose index answers it), in
+        ``sort`` order: each query's page from the same cursor, merged. The first ``limit`` of the union are among
+        the first ``limit`` of each, so the merged page is exact and its last case is the next cursor."""
+        if len(queries) == 1:
+            (query, index), = queries
+            return self.find(query, sort=sort, limit=limit, cursor=cursor, index=index)
+        field, direction = sort
+        found, more = {}, False
+        for query, index in queries:
+            page, next_cursor = self.find(query, sort=sort, limit=limit, cursor=cursor, index=index)
+            found.update((doc["_id"], doc) for doc in page)
+            more = more or next_cursor is not None
+        order = (lambda d: (d[CREATED], d["_id"])) if field == CREATED else (lambda d: _sortable(d.get(field)))
+        docs = sorted(found.values(), key=order, reverse=direction == DESCENDING)
+        more, docs = more or len(docs) > limit, docs[:limit]
+        if not (more and docs):
+            return docs, None
+        last = docs[-1]
+        return docs, (encode_time_cursor(last[CREATED], last["_id"]) if field == CREATED else encode_cursor(last[field]))
+
     def _read(self, query: dict, index: str, sort: list, limit: int) -> list[dict]:
         """``limit`` cases of ``query`` in ``sort`` order (0: all). The embedded store bounds its index walk by an
         equality on the leading field and a range on the next, but not by an ``$in`` and a range: a leading ``$in``

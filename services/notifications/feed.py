@@ -26,6 +26,7 @@ def entry_for(event: Event) -> dict:
         # flattened for the indexes that answer "what may this reader see"
         "grid": facts["grid"],
         "departments": [d for d in [facts["department"], *facts["assisting_departments"]] if d],
+        "reporters": list(facts.get("reporters") or []),
     }
 
 
@@ -35,12 +36,14 @@ def published(entry: dict) -> dict:
             "occurred_at": entry["occurred_at"], "case": entry["case"]}
 
 
-def scope(identity: Identity) -> dict | None:
-    """The filter of the entries ``identity`` may see, as ``shared.auth.can_see_case`` decides; None: none."""
+def scope(identity: Identity) -> list[dict]:
+    """The filters of the entries ``identity`` may see, as ``shared.auth.can_see_case`` decides: an entry matching
+    any of them is visible ([{}]: all). Each is a flat query its own index answers; the store merges them."""
     if may(identity, "cases.read_all"):
-        return {}
+        return [{}]
+    scopes = [{"reporters": identity.user_id}]  # what one reported, wherever it is
     if identity.has_any({GRID_OFFICER, GRID_LEADER}) and identity.grids:
-        return {"grid": {"$in": sorted(identity.grids)}}
+        scopes.append({"grid": {"$in": sorted(identity.grids)}})
     if identity.has_any({HANDLER, DEPARTMENT_HEAD}) and identity.department:
-        return {"departments": identity.department}
-    return None
+        scopes.append({"departments": identity.department})
+    return scopes

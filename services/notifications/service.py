@@ -292,7 +292,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
             limit = self.settings.backlog_limit
             if after > head or (after < head and not self.store.feed_holds(after + 1)):  # pruned meanwhile
                 reset = True
-            elif visible is not None:
+            elif visible:
                 backlog = self.store.feed_after(after, limit + 1, visible)
                 reset, backlog = (True, []) if len(backlog) > limit else (False, backlog)
         return {"head": head, "reset": reset, "entries": [_feed_entry.dump(feed.published(e)) for e in backlog],

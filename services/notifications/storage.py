@@ -71,6 +71,7 @@ INDEXES = {
         "event": [("event_id", ASCENDING)],
         "grid": [("grid", ASCENDING), ("seq", ASCENDING)],
         "departments": [("departments", ASCENDING), ("seq", ASCENDING)],
+        "reporters": [("reporters", ASCENDING), ("seq", ASCENDING)],
     },
 }
 _UNIQUE = {(INBOX, "dedup"), (DELIVERIES, "dedup"), (SUBSCRIPTIONS, "owner"), (FEED, "event")}
@@ -429,9 +430,14 @@ class NotificationRepository(Repository):
         """Whether entry ``seq`` is still kept (pruning removes the oldest)."""
         return self.db[FEED].find_one({"_id": seq}, {"_id": 1}) is not None
 
-    def feed_after(self, after: int, limit: int, scope: dict | None = None) -> list[dict]:
-        query = {**(scope or {}), "seq": {"$gt": after}}
-        return list(self.db[FEED].find(query).sort("seq", ASCENDING).limit(limit))
+    def feed_after(self, after: int, limit: int, scopes: list[dict] | None = None) -> list[dict]:
+        """Up to ``limit`` entries after ``after`` in order, matching any of ``scopes`` (None: all). One query per
+        scope, each answered by its index, merged: an entry two scopes match is read twice, kept once."""
+        found = {}
+        for scope in [{}] if scopes is None else scopes:
+            query = {**scope, "seq": {"$gt": after}}
+            found.update((e["_id"], e) for e in self.db[FEED].find(query).sort("seq", ASCENDING).limit(limit))
+        return [found[seq] for seq in sorted(found)[:limit]]
 
     def prune_feed(self, keep: int) -> int:
         cutoff = self.feed_head() - keep

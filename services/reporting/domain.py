@@ -10,14 +10,18 @@ from shared.events import Event, new_event
 from shared.ids import new_id
 
 
-def dedup_key(submission: dict, reporter: str, report_id: str) -> str:
-    """The key that makes a retried submission find its first report.
+def replay_key(submission: dict, reporter: str) -> str | None:
+    """The key that makes a retried submission find its first report; None without an idempotency key.
 
-    Scoped by reporter, so two devices choosing the same key never collide; a
-    submission without a key is unique by its own id.
+    Scoped by reporter, so two devices choosing the same key never collide.
     """
     key = submission.get("idempotency_key")
-    return f"{reporter}\x1f{key}" if key else report_id
+    return f"{reporter}\x1f{key}" if key else None
+
+
+def dedup_key(submission: dict, reporter: str, report_id: str) -> str:
+    """``replay_key``, or for a submission without a key its own id (unique)."""
+    return replay_key(submission, reporter) or report_id
 
 
 def fingerprint(submission: dict) -> str:

@@ -39,11 +39,18 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
 
     @rpc
     def submit_report(self, data: dict, correlation_id: str | None = None) -> dict:
-        identity = self.caller.require("reports.submit")
+        identity = self.caller.identity
         submission = load(_submission, data)
         reporter_id = submission.get("reporter") or identity.user_id
         if reporter_id != identity.user_id and not may(identity, "reports.submit_for_others"):
             raise Forbidden("You may only report as yourself.")
+        # A retry is answered from the first report before anything else is checked: since then its photos belong
+        # to that report, and the sender's roles, the categories or the grid map may have changed. Refusing it
+        # would have the device offer to discard a report the server holds, and the officer file it twice.
+        key = domain.replay_key(submission, reporter_id)
+        if key and (first := self.store.first_report(key, domain.fingerprint(submission))):
+            return self._accepted(first, retried=True)
+        self.caller.require("reports.submit")
         self.reference.require("categories")
         self.reference.require("grid_map")
         self._check_own_uploads(submission["attachments"], identity.user_id)
@@ -65,6 +72,10 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             possible_duplicates=similar,
         )
         stored, retried = self.store.add(report, event)
+        return self._accepted(stored, retried)
+
+    @staticmethod
+    def _accepted(stored: dict, retried: bool) -> dict:
         return _accepted.dump({"report_id": stored["_id"], "case_id": stored["case_id"], "duplicate": retried,
                                "possible_duplicates": stored.get("possible_duplicates", [])})
 

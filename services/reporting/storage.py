@@ -36,15 +36,19 @@ class ReportRepository(Repository):
             if report["attachments"]:
                 self.attachments.bind(report["attachments"], report_id=report["_id"], case_id=report["case_id"])
             return report, False
-        first = self.db[REPORTS].find_one({"dedup_key": report["dedup_key"]}, {"_outbox": 0})
+        first = self.first_report(report["dedup_key"], report["fingerprint"])
         if first is None:  # the duplicate was on _id: vanishingly unlikely, never silently ignored
             raise Conflict("Report id collision; please retry.")
-        if first["fingerprint"] != report["fingerprint"]:
-            raise Conflict(
-                "This idempotency key was already used for a different report.",
-                {"idempotency_key": report["idempotency_key"]},
-            )
         return first, True
+
+    def first_report(self, dedup_key: str, fingerprint: str) -> dict | None:
+        """The report first stored under ``dedup_key``, if any: a retry's answer. The same key with other content
+        is a conflict, never a silent second report."""
+        first = self.db[REPORTS].find_one({"dedup_key": dedup_key}, {"_outbox": 0})
+        if first is not None and first["fingerprint"] != fingerprint:
+            raise Conflict("This idempotency key was already used for a different report.",
+                           {"idempotency_key": first["idempotency_key"]})
+        return first
 
     def get(self, report_id: str) -> dict:
         report = self.db[REPORTS].find_one({"_id": report_id}, {"_outbox": 0})
@@ -57,6 +61,7 @@ class ReportRepository(Repository):
         """Move the view of a case forward to ``facts``; older facts than those held change nothing."""
         entry = {k: facts[k] for k in ("status", "category", "grid", "department", "assisting_departments",
                                        "location", "version")}
+        entry["reporters"] = list(facts.get("reporters") or [])  # who may see the photos: shared.auth.can_see_case
         entry["open"] = facts["status"] in OPEN
         if reported_at is not None:
             entry["reported_at"] = reported_at

@@ -145,7 +145,9 @@ def _note(required=False):
 
 
 def _attachments(minimum=0):
-    return fields.List(fields.String(validate=validate.Regexp(r"^F[0-9A-Z]{26}$")), load_default=list,
+    # marshmallow validates only what was sent: a list that may not be empty may not be left out either
+    absent = {"required": True} if minimum else {"load_default": list}
+    return fields.List(fields.String(validate=validate.Regexp(r"^F[0-9A-Z]{26}$")), **absent,
                        validate=validate.Length(min=minimum, max=9),
                        metadata={"description": "Ids of files uploaded with POST /api/v1/cases/{id}/attachments."})
 

@@ -49,9 +49,16 @@ def may(identity, permission: str) -> bool:
     return identity.has_any(PERMISSIONS[permission])
 
 
+def reported(identity, case: dict) -> bool:
+    """Whether ``identity`` reported ``case`` (or a report merged into it)."""
+    return identity.user_id in (case.get("reporters") or ()) or identity.user_id == case.get("reporter")
+
+
 def can_see_case(identity, case: dict) -> bool:
-    """A case is visible to the command centre, to its grid's people and to its departments."""
-    if may(identity, "cases.read_all"):
+    """A case is visible to the command centre, to its grid's people, to its departments, and always to whoever
+    reported it, wherever it is. The lists' filters (``services.cases.queries.visibility``,
+    ``services.notifications.feed.scope``) say the same as database queries."""
+    if may(identity, "cases.read_all") or reported(identity, case):
         return True
     if identity.has_any({GRID_OFFICER, GRID_LEADER}) and case.get("grid") in identity.grids:
         return True

@@ -112,7 +112,13 @@ def test_a_report_handled_on_the_spot_closes_after_a_look(loop):
     case = wait_for(lambda: (r := loop.operator.get(f"/api/v1/cases/{case_id}")).status_code == 200 and r.json(),
                     timeout=15)
     assert (case["status"], case["handled_on_spot"]) == ("resolved", True)
-    assert loop.act(loop.operator, case_id, "close")["status"] == "closed"
+    closed = loop.act(loop.operator, case_id, "close")
+    assert closed["status"] == "closed"
+    # it never had a department to go back to: nobody is offered a reopen that could only fail
+    assert "reopen" not in closed["allowed_actions"]
+    assert "reopen" not in loop.officer.get(f"/api/v1/cases/{case_id}").json()["allowed_actions"]
+    refused = loop.officer.post(f"/api/v1/cases/{case_id}/reopen", {"reason": "dirty again"})
+    assert refused.status_code == 409 and "report it anew" in refused.json()["message"]
     photo = loop.operator.get(f"/api/v1/attachments/{upload.json()['attachment_id']}")
     assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/webp"
 
@@ -188,3 +194,38 @@ def test_a_supervisor_puts_a_late_case_under_supervision_and_the_department_hear
     assert "周五前办结" in told[0]["body"]["zh-CN"]
     listed = loop.operator.get("/api/v1/cases", params={"supervised": "true", "status": "accepted"}).json()["items"]
     assert case_id in [c["case_id"] for c in listed]
+
+
+def test_a_resolution_without_its_evidence_is_refused_naming_the_photos(loop):
+    case_id = loop.case_at("accepted")
+    for body in ({"note": "已处理"}, {"note": "已处理", "attachments": []}):
+        answer = loop.handler.post(f"/api/v1/cases/{case_id}/resolve", body)
+        assert answer.status_code == 400 and "attachments" in answer.json()["fields"], answer.text
+    assert loop.handler.get(f"/api/v1/cases/{case_id}").json()["status"] == "accepted"
+
+
+def test_a_reporter_sees_what_they_reported_outside_their_own_grid(loop, platform):
+    elsewhere = platform.as_user("officer-610102009001001")  # loop.location is in another officer's grid
+    me = elsewhere.get("/api/v1/me").json()["user_id"]
+    upload = elsewhere.session.post(f"{elsewhere.url}/api/v1/reports/attachments", timeout=30,
+                                    files={"file": ("drain.jpg", io.BytesIO(image_bytes("JPEG")))})
+    assert upload.status_code == 201, upload.text
+    report = {"category": "dispute", "description": "路过看到的纠纷 seen passing by", "location": loop.location,
+              "attributes": {"dispute_kind": "neighbour"}, "attachments": [upload.json()["attachment_id"]],
+              "idempotency_key": f"passing-by-{me}-{upload.json()['attachment_id']}"}
+    answer = elsewhere.post("/api/v1/reports", report)
+    assert answer.status_code == 202, answer.text
+    case_id = answer.json()["case_id"]
+    case = wait_for(lambda: (r := elsewhere.get(f"/api/v1/cases/{case_id}")).status_code == 200 and r.json(),
+                    timeout=15, message="the reporter reads their case")
+    assert case["grid"] == OFFICER_GRID and me in case["reporters"]
+    assert elsewhere.get(f"/api/v1/cases/{case_id}/timeline").status_code == 200
+    photo = elsewhere.get(f"/api/v1/attachments/{upload.json()['attachment_id']}")
+    assert photo.status_code == 200
+    mine = elsewhere.get("/api/v1/cases", params={"reporter": me, "limit": 200}).json()["items"]
+    listed = elsewhere.get("/api/v1/cases", params={"limit": 200}).json()["items"]
+    assert case_id in {c["case_id"] for c in mine} and case_id in {c["case_id"] for c in listed}
+    # the answer was lost and the phone sends it again: the same case, not a refusal of its photo
+    again = elsewhere.post("/api/v1/reports", report)
+    assert again.status_code == 202, again.text
+    assert (again.json()["case_id"], again.json()["duplicate"]) == (case_id, True)

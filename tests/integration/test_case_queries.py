@@ -35,6 +35,7 @@ def repository(mongo_server):
         {"_id": f"C{i:026d}", "status": ("reported", "dispatched", "closed")[i % 3], "category": "sanitation",
          "grid": f"G{i % 7}", "community": f"M{i % 5}", "street": f"S{i % 3}", "department": "sanitation",
          "departments": ["sanitation"], "assisting_departments": [], "priority": "normal", "priority_rank": 2, "reporters": [f"u{i % 11}"],
+         "deadline_key": f"{i % 13:04d}|C{i:026d}", "priority_key": f"{i % 4}|C{i:026d}",
          "deadline": NOW, "created_at": NOW, "supervised": i % 4 == 0}
         for i in range(300)
     ])
@@ -50,23 +51,59 @@ FILTERS = [{}, {"status": "dispatched"}, {"category": "sanitation"}, {"grid": "G
 @pytest.mark.parametrize("filters", FILTERS, ids=[",".join(f) or "none" for f in FILTERS])
 def test_the_case_list_never_scans_the_collection(repository, identity, filters):
     try:
-        query, sort = queries.build({"sort": "newest", **filters}, identity, NOW)
+        found, sort = queries.build({"sort": "newest", **filters}, identity, NOW)
     except queries.NothingVisible:
         return  # no query is run at all
-    field = queries.index_for(query)
-    sent = _leading(query, field)
-    assert answering_index(sent, INDEX_OF.values())[0][0] == field, sent  # the most selective clause leads
+    for query in found:
+        field = queries.index_for(query)
+        sent = _leading(query, field)
+        assert answering_index(sent, INDEX_OF.values())[0][0] == field, sent  # the most selective clause leads
 
 
-def test_a_filter_outside_the_callers_scope_runs_no_query():
+def test_a_filter_outside_the_callers_scope_finds_only_what_they_reported_there():
+    (query,), _ = queries.build({"grid": "G9"}, OFFICER, NOW)
+    assert (query["grid"], query["reporters"]) == ("G9", "o")
+    (query,), _ = queries.build({"department": "police"}, HANDLER, NOW)
+    assert (query["departments"], query["reporters"]) == ("police", "h")
+
+
+def test_a_filter_nothing_visible_can_meet_runs_no_query():
     with pytest.raises(queries.NothingVisible):
-        queries.build({"grid": "G9"}, OFFICER, NOW)
+        queries.build({"grid": "G9", "reporter": "u5"}, OFFICER, NOW)
     with pytest.raises(queries.NothingVisible):
-        queries.build({"department": "police"}, HANDLER, NOW)
+        queries.build({"department": "police", "reporter": "u5"}, HANDLER, NOW)
+
+
+def test_a_reporter_lists_everything_they_reported_wherever_it_is(repository):
+    reporter = Identity("u2", frozenset({"grid_officer"}), grids=frozenset({"G1"}))
+    (query,), sort = queries.build({"reporter": "u2"}, reporter, NOW)  # one query: all one's own reports
+    assert answering_index(_leading(query, queries.index_for(query)), INDEX_OF.values())[0][0] == "reporters"
+    found, _ = repository.find(query, sort=sort, limit=500, cursor=None, index=queries.index_for(query))
+    assert sorted(c["_id"] for c in found) == [f"C{i:026d}" for i in range(300) if i % 11 == 2]
+    assert {c["grid"] for c in found} > {"G1"}  # outside their grid too
+    (someone_elses,), _ = queries.build({"reporter": "u3"}, reporter, NOW)
+    assert someone_elses["grid"] == {"$in": ["G1"]}  # another's reports: still only those in one's grids
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "deadline", "priority"])
+@pytest.mark.parametrize("limit", [1, 7, 50])
+def test_an_officers_list_is_their_grids_and_what_they_reported_anywhere_each_once(repository, sort, limit):
+    officer = Identity("u2", frozenset({"grid_officer"}), grids=frozenset({"G1", "G3"}))
+    ids, cursor = [], None
+    found, order = queries.build({"sort": sort}, officer, NOW)
+    assert len(found) == 2
+    while True:
+        page, cursor = repository.find_any([(q, queries.index_for(q)) for q in found], sort=order, limit=limit,
+                                           cursor=cursor)
+        ids += [c["_id"] for c in page]
+        if cursor is None:
+            break
+    expected = {f"C{i:026d}" for i in range(300) if i % 7 in (1, 3) or i % 11 == 2}
+    assert len(ids) == len(expected) and set(ids) == expected
 
 
 def test_the_answers_are_right_not_only_fast(repository):
-    query, sort = queries.build({"grid": "G1", "status": "dispatched"}, OPERATOR, NOW)
+    (query,), sort = queries.build({"grid": "G1", "status": "dispatched"}, OPERATOR, NOW)
     found, _ = repository.find(query, sort=sort, limit=500, cursor=None, index=queries.index_for(query))
     expected = [i for i in range(300) if i % 7 == 1 and i % 3 == 1]
     assert sorted(c["_id"] for c in found) == sorted(f"C{i:026d}" for i in expected)
@@ -137,10 +174,11 @@ def spread(mongo_server):
 
 
 def _all_pages(repository, filters, limit, identity):
-    query, sort = queries.build(filters, identity, NOW)
+    found, sort = queries.build(filters, identity, NOW)
     ids, cursor = [], None
     while True:
-        page, cursor = repository.find(query, sort=sort, limit=limit, cursor=cursor, index=queries.index_for(query))
+        page, cursor = repository.find_any([(q, queries.index_for(q)) for q in found], sort=sort, limit=limit,
+                                           cursor=cursor)
         assert len(page) <= limit
         ids += [c["_id"] for c in page]
         if cursor is None:
@@ -158,8 +196,8 @@ LISTS = [(OPERATOR, {}), (OPERATOR, {"grid": "G1"}), (OPERATOR, {"overdue": True
 @pytest.mark.parametrize("limit", [1, 4, 7, 50, 200])
 def test_newest_and_oldest_page_through_every_case_once_in_order(spread, sort, identity, filters, limit):
     repository, _, cases = spread
-    query, _ = queries.build({"sort": sort, **filters}, identity, NOW)
-    wanted = [c for c in cases if all(_matches(c, k, v) for k, v in query.items())]
+    found, _ = queries.build({"sort": sort, **filters}, identity, NOW)
+    wanted = [c for c in cases if any(all(_matches(c, k, v) for k, v in query.items()) for query in found)]
     key = sorted(wanted, key=lambda c: (c["created_at"], c["_id"]), reverse=sort == "newest")
     assert wanted and _all_pages(repository, {"sort": sort, **filters}, limit, identity) == [c["_id"] for c in key]
 
@@ -176,7 +214,7 @@ def _matches(case, field, condition):
 def test_the_first_page_of_the_newest_reads_the_last_hour_not_the_collection(spread):
     repository, reads, _ = spread
     reads.reads.clear()
-    query, sort = queries.build({}, OPERATOR, NOW)
+    (query,), sort = queries.build({}, OPERATOR, NOW)
     page, cursor = repository.find(query, sort=sort, limit=20, cursor=None, index=queries.index_for(query))
     assert len(page) == 20 and cursor
     (first,) = reads.reads  # the last hour holds 29 cases: one window filled the page
@@ -191,7 +229,7 @@ def test_the_first_page_of_the_newest_reads_the_last_hour_not_the_collection(spr
 
 def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(spread):
     repository, _, _ = spread
-    query, sort = queries.build({}, OPERATOR, NOW)
+    (query,), sort = queries.build({}, OPERATOR, NOW)
     for forged in ("bm90LWEtY3Vyc29y", encode_cursor("C0001")):
         with pytest.raises(ValidationFailed) as refused:
             repository.find(query, sort=sort, limit=5, cursor=forged, index=queries.index_for(query))
@@ -203,14 +241,14 @@ def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(spread):
                          ids=["newest-until-9999", "oldest-from-year-1"])
 def test_dates_at_the_calendars_ends_are_answered(spread, filters):
     repository, _, cases = spread
-    query, sort = queries.build({**filters}, OPERATOR, NOW)
+    (query,), sort = queries.build({**filters}, OPERATOR, NOW)
     page, _ = repository.find(query, sort=sort, limit=500, cursor=None, index=queries.index_for(query))
     assert len(page) == len(cases)
 
 
 def test_a_cursor_outside_the_querys_range_gives_what_the_range_holds(spread):
     repository, _, cases = spread
-    query, sort = queries.build({}, OPERATOR, NOW)
+    (query,), sort = queries.build({}, OPERATOR, NOW)
     future = encode_cursor(f"{(NOW + timedelta(days=1)).isoformat()}|C9")
     page, _ = repository.find(query, sort=sort, limit=500, cursor=future, index=queries.index_for(query))
     assert len(page) == len(cases)  # everything up to the range's end is older than the cursor

@@ -34,7 +34,8 @@ def store(mongo_server):
                                for i in range(300)])
     db.subscriptions.insert_many([{"_id": f"S{i:04d}", "user_id": f"u{i % 7}", "kind": "grid", "target": f"G{i}",
                                    "key": f"grid:G{i}"} for i in range(100)])
-    db.feed.insert_many([{"_id": i, "seq": i, "event_id": f"e{i}", "grid": f"G{i % 5}", "departments": [f"d{i % 3}"]}
+    db.feed.insert_many([{"_id": i, "seq": i, "event_id": f"e{i}", "grid": f"G{i % 5}", "departments": [f"d{i % 3}"],
+                          "reporters": [f"u{i % 11}"]}
                          for i in range(1, 301)])
     db.webhooks.insert_many([{"_id": f"d{i}", "url": "http://x", "secret": "s", "active": True} for i in range(3)])
     db.preferences.insert_many([{"_id": f"u{i}", "channels": {}} for i in range(3)])
@@ -64,11 +65,19 @@ VERBS = {
     "feed_head": lambda r: r.feed_head(),
     "feed_holds": lambda r: r.feed_holds(250),
     "feed_after": lambda r: r.feed_after(250, 20),
-    "feed_after_grid": lambda r: r.feed_after(10, 20, {"grid": {"$in": ["G1", "G2"]}}),
-    "feed_after_department": lambda r: r.feed_after(10, 20, {"departments": "d1"}),
+    "feed_after_grid": lambda r: r.feed_after(10, 20, [{"grid": {"$in": ["G1", "G2"]}}]),
+    "feed_after_department": lambda r: r.feed_after(10, 20, [{"departments": "d1"}]),
+    "feed_after_grid_or_reporter": lambda r: r.feed_after(10, 20, [{"reporters": "u3"}, {"grid": {"$in": ["G1"]}}]),
     "append_feed_known": lambda r: r.append_feed({"event_id": "e5"}),
     "number_old_feed_entries": lambda r: r.number_old_feed_entries(),
 }
+
+
+def test_the_feed_after_a_point_is_what_any_scope_lets_through_in_order_once(store):
+    repository, _, _ = store
+    entries = repository.feed_after(10, 30, [{"reporters": "u3"}, {"grid": {"$in": ["G1"]}}])
+    expected = [i for i in range(11, 301) if i % 11 == 3 or i % 5 == 1][:30]
+    assert [e["seq"] for e in entries] == expected  # 56 is both the grid's and u3's: once
 
 
 # Read whole, on purpose: one endpoint per department, a few dozen documents.

@@ -1,5 +1,7 @@
 """Every service on the real bus and store, in this process: a report reaches an inbox."""
 
+import base64
+
 import pytest
 
 from services.cases.service import CasesService
@@ -8,6 +10,7 @@ from services.notifications.service import NotificationsService
 from services.reporting.service import ReportingService
 from shared.errors import Conflict, Forbidden, UnknownCategory, ValidationFailed
 from tests.support import district
+from tests.support.files import image_bytes
 from tests.support.infra import wait_for
 
 REPORT = {
@@ -63,6 +66,19 @@ def test_a_retry_with_the_same_key_makes_no_second_report(platform):
         assert (again["report_id"], again["case_id"], again["duplicate"]) == (first["report_id"], first["case_id"], True)
         wait_for(lambda: [e for e in inbox(operator, "municipal") if e["case_id"] == first["case_id"]])
         assert len([e for e in inbox(operator, "municipal") if e["case_id"] == first["case_id"]]) == 1
+
+
+def test_a_retry_of_a_report_with_photos_answers_as_the_first_time(platform):
+    """The phone's answer was lost and it sends the same report again: its photos now belong to the report the
+    server made, and that must not turn the retry into a refusal (the phone would offer to discard a report the
+    server holds, and the officer would file it again)."""
+    with platform("officer-1") as officer:
+        photo = officer.reporting.upload_attachment("drain.jpg", base64.b64encode(image_bytes()).decode())
+        report = {**REPORT, "attachments": [photo["attachment_id"]], "idempotency_key": "k-photos"}
+        first = officer.reporting.submit_report(report)
+        again = officer.reporting.submit_report(report)
+        assert (again["report_id"], again["case_id"], again["duplicate"]) == (first["report_id"], first["case_id"], True)
+        assert again["possible_duplicates"] == first["possible_duplicates"]
 
 
 def test_a_reused_key_with_different_content_is_a_conflict(platform):

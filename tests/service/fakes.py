@@ -49,12 +49,18 @@ class FakeReports:
     def open_cases_in(self, category, box, since):
         return [c for c in self.open_cases if c["category"] == category]
 
-    def add(self, report, event):
+    def first_report(self, dedup_key, fingerprint):
         for existing in self.reports.values():
-            if existing["dedup_key"] == report["dedup_key"]:
-                if existing["fingerprint"] != report["fingerprint"]:
+            if existing["dedup_key"] == dedup_key:
+                if existing["fingerprint"] != fingerprint:
                     raise Conflict("reused key")
-                return existing, True
+                return existing
+        return None
+
+    def add(self, report, event):
+        first = self.first_report(report["dedup_key"], report["fingerprint"])
+        if first is not None:
+            return first, True
         self.reports[report["_id"]] = report
         self.events.append(event)
         return report, False
@@ -112,10 +118,14 @@ class FakeAttachments:
 
 
 class FakeUploads:
-    """Photos every caller uploaded, for any id asked about."""
+    """Photos officer-1 uploaded, for any id asked about; those in ``bound`` already belong to a report."""
+
+    def __init__(self):
+        self.bound: set[str] = set()
 
     def metas(self, ids):
-        return [{"attachment_id": i, "uploaded_by": "officer-1"} for i in ids]
+        return [{"attachment_id": i, "uploaded_by": "officer-1", **({"report_id": "R0"} if i in self.bound else {})}
+                for i in ids]
 
 
 class FakeNotifications:
@@ -165,13 +175,16 @@ class FakeNotifications:
     def feed_holds(self, seq):
         return any(e["_id"] == seq for e in self.feed)
 
-    def feed_after(self, after, limit, scope=None):
-        def visible(e):
-            if not scope:
-                return True
+    def feed_after(self, after, limit, scopes=None):
+        def matches(e, scope):
             if "grid" in scope:
                 return e["grid"] in scope["grid"]["$in"]
-            return scope["departments"] in e["departments"]
+            if "reporters" in scope:
+                return scope["reporters"] in e["reporters"]
+            return "departments" not in scope or scope["departments"] in e["departments"]
+
+        def visible(e):
+            return scopes is None or any(matches(e, s) for s in scopes)
 
         return [e for e in self.feed if e["_id"] > after and visible(e)][:limit]
 

@@ -89,6 +89,16 @@ def test_bad_params_name_the_field(service):
     assert "reason" in refused.value.details["fields"]
 
 
+def test_a_reporter_reads_their_report_made_outside_their_grid():
+    elsewhere = Identity("officer-1", frozenset({"grid_officer"}), grids=frozenset({"610102002001003"}))
+    service = make(elsewhere)
+    assert service.get_case("C1")["reporters"] == ["officer-1"]
+    assert service.timeline("C1")
+    service.caller = FakeCaller(Identity("officer-2", frozenset({"grid_officer"}), grids=elsewhere.grids))
+    with pytest.raises(Forbidden):
+        service.get_case("C1")
+
+
 def test_a_handler_cannot_touch_a_case_not_theirs():
     with pytest.raises(Forbidden):
         make(HANDLER).act("C1", "register", {})

@@ -101,11 +101,21 @@ def test_a_stream_starts_with_what_its_person_missed_and_may_see():
     store = FakeNotifications()
     writer = make(store=store)
     writer.notify(sample_event("case.dispatched", case_id="C-mine", grid="610102001001001"))
-    writer.notify(sample_event("case.dispatched", case_id="C-not", grid="610102002001003"))
+    writer.notify(sample_event("case.dispatched", case_id="C-not", grid="610102002001003", reporters=["officer-9"]))
     start = make(OFFICER, store).open_stream("0")
     assert start["head"] == 2 and not start["reset"]
     assert [e["case"]["case_id"] for e in start["entries"]] == ["C-mine"]
     assert start["identity"]["grids"] == ["610102001001001"]
+
+
+def test_a_stream_brings_what_its_person_reported_outside_their_grids_too():
+    store = FakeNotifications()
+    writer = make(store=store)
+    writer.notify(sample_event("case.dispatched", case_id="C-elsewhere", grid="610102002001003",
+                               reporters=["officer-1"]))
+    writer.notify(sample_event("case.dispatched", case_id="C-not", grid="610102002001003", reporters=["o-9"]))
+    start = make(OFFICER, store).open_stream("0")
+    assert [e["case"]["case_id"] for e in start["entries"]] == ["C-elsewhere"]
 
 
 def test_a_stream_that_missed_too_much_or_names_an_unknown_id_is_told_to_reload():

@@ -70,6 +70,28 @@ def test_a_retry_answers_with_the_first_ids(service):
     assert len(service.store.reports) == 1
 
 
+def test_a_retry_answers_as_the_first_time_whatever_changed_since(service):
+    """A replay is answered from the first report before anything is checked again: its photos are now bound to
+    that report, and the category or the grid map may have changed meanwhile."""
+    report = {**REPORT, "attachments": ["P" + "0" * 26], "idempotency_key": "dev-photos"}
+    first = service.submit_report(report)
+    service.store.attachments.bound = set(report["attachments"])
+    service.reference.load("categories", 2, {"items": [{**c, "active": False} for c in district.CATEGORIES]})
+    service.reference.load("grid_map", 2, {"map_version": 2, "areas": district.AREAS, "grids": []})
+    service.caller = FakeCaller(Identity("officer-1", frozenset({"handler"}), department="sanitation"))  # moved
+    again = service.submit_report(report)
+    assert (again["report_id"], again["case_id"], again["duplicate"]) == (first["report_id"], first["case_id"], True)
+    assert len(service.store.reports) == 1
+
+
+def test_a_photo_already_in_a_report_is_refused_for_a_new_one(service):
+    service.store.attachments.bound = {"P" + "0" * 26}
+    with pytest.raises(ValidationFailed) as refused:
+        service.submit_report({**REPORT, "attachments": ["P" + "0" * 26], "idempotency_key": "dev-new"})
+    assert "Not a photo you uploaded for a new report" in refused.value.details["fields"]["attachments"][0]
+    assert service.store.reports == {}
+
+
 def test_invalid_input_touches_nothing(service):
     with pytest.raises(ValidationFailed) as refused:
         service.submit_report({**REPORT, "location": {"lat": "north"}, "description": ""})

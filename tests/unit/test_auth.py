@@ -74,6 +74,14 @@ def test_who_sees_a_case(identity, visible):
     assert can_see_case(identity, CASE) is visible
 
 
+@pytest.mark.parametrize("role", ["grid_officer", "grid_leader", "handler"])
+def test_a_reporter_always_sees_what_they_reported_wherever_it_is(role):
+    reporter = Identity("u-7", frozenset({role}), grids=frozenset({"G2"}), department="police")
+    assert can_see_case(reporter, {**CASE, "reporter": "u-7", "reporters": ["u-7"]})
+    assert can_see_case(reporter, {**CASE, "reporter": "u-1", "reporters": ["u-1", "u-7"]})  # merged in
+    assert not can_see_case(reporter, {**CASE, "reporter": "u-1", "reporters": ["u-1"]})
+
+
 def test_only_administrators_change_the_directory():
     assert may(who("admin"), "directory.write")
     assert not any(may(who(role), "directory.write") for role in ("operator", "supervisor", "grid_officer"))

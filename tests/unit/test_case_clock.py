@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.cases.domain import escalation, timing
-from services.cases.domain.actions import ACTIONS, Context, check_state
+from services.cases.domain.actions import ACTIONS, Context, When, check_state
 from services.cases.domain.escalation import DEFAULT_POLICY
 from services.cases.domain.model import after
 from shared.auth import Identity
@@ -38,7 +38,7 @@ def dispatched_case(when):
 
 def act(case, action, params, who, now):
     actor = {"user_id": who.user_id, "role": sorted(who.roles)[0], "name": ""}
-    check_state(action, case)
+    check_state(action, case, When(now))
     ctx = Context(actor=actor, now=now, categories=WORKING, departments={"sanitation": {}}, calendar=CAL,
                   policy=POLICY)
     spec = ACTIONS[action]

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from services.cases import domain
-from services.cases.domain.actions import ACTIONS, Context, absorb, check_state
+from services.cases.domain.actions import ACTIONS, Context, When, absorb, check_state
 from services.cases.domain.escalation import DEFAULT_POLICY
 from services.cases.domain.model import after
 from shared.auth import Identity
@@ -45,16 +45,17 @@ def case_in(status="reported", **extra):
 def act(case, action, params, identity, now=NOW, **ctx):
     """What the service does: who, then state, then the change — returns the case after."""
     actor = domain.authorize(action, identity, case)
-    check_state(action, case)
     context = Context(actor=actor, now=now, categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR,
                       policy=POLICY, **ctx)
+    check_state(action, case, When(now, context.reopen_window))
     spec = ACTIONS[action]
-    change = spec.apply(case, {**_defaults(spec), **params}, context)
+    change = spec.apply(case, _loaded(spec, params), context)
     return after(case, change.set_fields, change.history), change, context
 
 
-def _defaults(spec):
-    return spec.schema.load({k: v for k, v in _MINIMAL.items() if k in spec.schema.fields})
+def _loaded(spec, params):
+    """``params`` as the service loads them, what they leave out filled in as little as the schema takes."""
+    return spec.schema.load({**{k: v for k, v in _MINIMAL.items() if k in spec.schema.fields}, **params})
 
 
 _MINIMAL = {"reason": "because", "note": "done", "text": "hello", "hours": 24, "passed": True,
@@ -113,7 +114,7 @@ def test_anyone_else_is_refused_with_a_reason(action, status, fields, params, _,
 def test_an_action_in_the_wrong_state_is_a_conflict_saying_which_states_fit(action):
     wrong = next(s for s in ("cancelled", "closed", "reported") if s not in ACTIONS[action].states)
     with pytest.raises(WrongState) as refused:
-        check_state(action, case_in(wrong))
+        check_state(action, case_in(wrong), When(NOW))
     assert wrong in refused.value.message
 
 
@@ -166,7 +167,7 @@ def test_suspension_stops_the_clock():
 
 def test_a_suspended_case_takes_no_step_but_resume():
     with pytest.raises(WrongState, match="suspended"):
-        check_state("accept", case_in("dispatched", suspended=True))
+        check_state("accept", case_in("dispatched", suspended=True), When(NOW))
 
 
 def test_a_case_closes_only_after_its_check_unless_handled_on_the_spot():
@@ -275,4 +276,4 @@ def test_a_suspended_case_can_still_be_supervised_but_a_closed_one_cannot():
                            OPERATOR)
     assert supervised["supervised"] is True
     with pytest.raises(WrongState):
-        check_state("supervise", case_in("closed"))
+        check_state("supervise", case_in("closed"), When(NOW))

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.cases.domain.actions import ACTIONS, Context, check_state
+from services.cases.domain.actions import ACTIONS, Context, When, check_state
 from services.cases.domain.model import after
 from services.indicators import domain
 from shared.auth import Identity
@@ -26,7 +26,7 @@ def run(case, steps):
     for hours, action, params, who in steps:
         now = NOW + timedelta(hours=hours)
         actor = {"user_id": who.user_id, "role": sorted(who.roles)[0], "name": ""}
-        check_state(action, case)
+        check_state(action, case, When(now))
         ctx = Context(actor=actor, now=now, categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR,
                       policy=POLICY)
         spec = ACTIONS[action]

@@ -32,16 +32,21 @@ export async function get(path) {
   return answer(await fetch(path, { headers: headers(), cache: 'no-store' }));
 }
 
-export async function post(path, body = {}) {
+/** ``timeoutMs``: give up waiting after so long (an AbortError, as a lost network would give). */
+function within(timeoutMs) {
+  return timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {};
+}
+
+export async function post(path, body = {}, { timeoutMs } = {}) {
   return answer(await fetch(path, { method: 'POST', headers: headers({ 'Content-Type': 'application/json' }),
-    body: JSON.stringify(body) }));
+    body: JSON.stringify(body), ...within(timeoutMs) }));
 }
 
 /** Upload one file (multipart, field "file"); answers {attachment_id, …}. */
-export async function upload(path, file, filename) {
+export async function upload(path, file, filename, { timeoutMs } = {}) {
   const form = new FormData();
   form.append('file', file, filename || file.name || 'photo.jpg');
-  return answer(await fetch(path, { method: 'POST', headers: headers(), body: form }));
+  return answer(await fetch(path, { method: 'POST', headers: headers(), body: form, ...within(timeoutMs) }));
 }
 
 /** A protected file (photo, CSV) as a Blob. */

@@ -2,7 +2,22 @@
 // report was written), its fields and its photos (as Blobs), and the ids of photos already uploaded, so a retry
 // neither uploads a photo twice nor — the key says so — makes a second case. Sent on load, on the `online`
 // event, every 20 seconds while anything waits, and when asked.
+//
+// A send that failed after the server may have received it (no answer, a timeout, a 5xx) says nothing about
+// whether the report is there, so the entry is kept and sent again with the same key — the server answers a
+// retry with the first answer — and is never offered for discarding. Only a definite refusal (a 4xx other than
+// 401, 408 and 429, which mean "not now") is: the server made no report of it, and the entry says so.
 import { ApiError, post, upload } from './api.js';
+
+// Long enough for photos over a slow mobile network; a request that hangs longer is retried, not waited on.
+const UPLOAD_TIMEOUT_MS = 120000;
+const REPORT_TIMEOUT_MS = 60000;
+const NOT_NOW = new Set([401, 408, 429]);
+
+/** Whether ``error`` is the server's definite refusal (it made nothing of the request), not a failure to hear. */
+export function refused(error) {
+  return error instanceof ApiError && error.status >= 400 && error.status < 500 && !NOT_NOW.has(error.status);
+}
 
 const DB = 'civicgrid-field';
 const STORE = 'outbox';
@@ -73,11 +88,29 @@ function remember(result) {
 async function sendOne(item) {
   for (let i = item.uploaded.length; i < item.photos.length; i += 1) {
     const photo = item.photos[i];
-    const stored = await upload('/api/v1/reports/attachments', photo, photo.name || `photo-${i + 1}.jpg`);
+    let stored;
+    try {
+      stored = await upload('/api/v1/reports/attachments', photo, photo.name || `photo-${i + 1}.jpg`,
+        { timeoutMs: UPLOAD_TIMEOUT_MS });
+    } catch (error) {
+      if (refused(error)) error.photo = i + 1; // which photo the server would not take
+      throw error;
+    }
     item.uploaded.push(stored.attachment_id);
     await put(item); // an interrupted send resumes after the photos already up
   }
-  return post('/api/v1/reports', { ...item.payload, attachments: item.uploaded });
+  try {
+    return await post('/api/v1/reports', { ...item.payload, attachments: item.uploaded },
+      { timeoutMs: REPORT_TIMEOUT_MS });
+  } catch (error) {
+    error.posted = true; // the report itself may have reached the server
+    throw error;
+  }
+}
+
+function reason(error) {
+  return { kind: error instanceof ApiError ? 'server' : 'network', status: error.status || null,
+    posted: Boolean(error.posted) };
 }
 
 /** Send what waits, oldest first; stops at the first network failure. Answers the results of this round. */
@@ -88,6 +121,8 @@ export function flush() {
     try {
       for (const item of await pending()) {
         if (item.error) continue; // refused by the server: the person decides (discard)
+        item.attempts = (item.attempts || 0) + 1;
+        item.last_attempt_at = new Date().toISOString();
         try {
           const accepted = await sendOne(item);
           remember({ ...accepted, idempotency_key: item.idempotency_key, description: item.payload.description,
@@ -96,15 +131,20 @@ export function flush() {
           results.push({ ok: true, item, accepted });
           notify({ ok: true, item, accepted });
         } catch (error) {
-          if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 401
-              && error.status !== 408 && error.status !== 429) {
-            item.error = error.body?.message || `HTTP ${error.status}`;
+          if (refused(error)) {
+            item.error = { status: error.status, message: error.body?.message || `HTTP ${error.status}`,
+              fields: error.body?.fields || null, photo: error.photo || null };
             await put(item);
             results.push({ ok: false, item, error });
             notify({ ok: false, item, error });
             continue;
           }
-          break; // offline or the server is down: try again later
+          // no answer, a timeout, a 5xx, "sign in again", "too many": the server may hold the report — keep it,
+          // and send it again later with the same key
+          item.unconfirmed = reason(error);
+          await put(item);
+          notify({ ok: false, item, error, retrying: true });
+          break;
         }
       }
     } finally {

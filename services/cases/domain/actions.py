@@ -47,6 +47,17 @@ from shared.errors import Unprocessable, WrongState
 from shared.events import Event
 from shared.ids import new_id
 
+REOPEN_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class When:
+    """What deciding whether an action fits a case needs to know besides the case: the moment, and how long a
+    closed case may still be reopened (``REOPEN_WINDOW_DAYS``)."""
+
+    now: datetime
+    reopen_window: timedelta = REOPEN_WINDOW
+
 
 @dataclass
 class Context:
@@ -56,7 +67,7 @@ class Context:
     departments: dict
     calendar: object = None
     policy: dict | None = None  # the escalation policy version the case started with
-    reopen_window: timedelta = timedelta(days=30)
+    reopen_window: timedelta = REOPEN_WINDOW
     target: dict | None = None  # the other case, for a merge
 
     def category(self, case: dict) -> dict:
@@ -224,8 +235,8 @@ def _rework(case, ctx, *, action, reason, attachments=(), reopened=False):
                "dispatched_at": ctx.now, "accepted_at": None, "resolved_at": None, "verified_at": None,
                "closed_at": None, "on_time": None, "rework_count": count,
                "failed_checks": case.get("failed_checks", 0) + (0 if reopened else 1)}
-    if not fields_["department"]:
-        raise WrongState("The case has no department to go back to; dispatch it instead.")
+    if not fields_["department"]:  # a failed check of a fix made on the spot (reopen's precondition says so)
+        raise WrongState("The case has no department to go back to.")
     fields_.update(ctx.enter({**case, **fields_}, "sign_for", with_disposal=True))  # a new disposal clock
     return _change(case, ctx, action, DISPATCHED, fields_, "case.reworked",
                    {"reason": reason, "rework_count": count, "reopened": reopened}, note=reason,
@@ -249,9 +260,6 @@ def close(case, p, ctx):
 
 
 def reopen(case, p, ctx):
-    if ctx.now - case["closed_at"] > ctx.reopen_window:
-        days = ctx.reopen_window.days
-        raise WrongState(f"The case was closed more than {days} days ago and can no longer be reopened; report it anew.")
     return _rework(case, ctx, action="reopen", reason=p["reason"], reopened=True)
 
 
@@ -296,21 +304,38 @@ def _extension_pending(case: dict) -> bool:
     return (case.get("extension") or {}).get("status") == "pending"
 
 
-# What an action needs beyond the case's status, and the sentence a person reads when it is missing. Checked by
-# ``check_state`` before any action runs, and by ``permitted.allowed_actions`` for the buttons a screen shows.
+def _department_to_go_back_to(case: dict) -> bool:
+    return bool(case.get("department") or case.get("returned_by"))
+
+
+def _within_reopen_window(case: dict, when: When) -> bool:
+    return when.now - case["closed_at"] <= when.reopen_window
+
+
+# What an action needs beyond the case's status — ``(fits(case, when), the sentence a person reads when it does
+# not)`` — checked by ``check_state`` before any action runs and by ``permitted.allowed_actions`` for the buttons a
+# screen shows: the only place such a rule is written, so a button is never offered for an action that would fail.
 PRECONDITIONS = {
-    "request_extension": (lambda c: not _extension_pending(c), "An extension request is already waiting for a supervisor."),
-    "approve_extension": (_extension_pending, "No extension request is waiting."),
-    "deny_extension": (_extension_pending, "No extension request is waiting."),
-    "suspend": (lambda c: not c.get("suspended"), "The case is suspended already."),
-    "resume": (lambda c: bool(c.get("suspended")), "The case is not suspended."),
-    "close": (lambda c: c["status"] != RESOLVED or bool(c.get("handled_on_spot")),
-              "The grid officer has not checked the fix yet: close it once verified."),
+    "request_extension": [(lambda c, w: not _extension_pending(c),
+                           "An extension request is already waiting for a supervisor.")],
+    "approve_extension": [(lambda c, w: _extension_pending(c), "No extension request is waiting.")],
+    "deny_extension": [(lambda c, w: _extension_pending(c), "No extension request is waiting.")],
+    "suspend": [(lambda c, w: not c.get("suspended"), "The case is suspended already.")],
+    "resume": [(lambda c, w: bool(c.get("suspended")), "The case is not suspended.")],
+    "close": [(lambda c, w: c["status"] != RESOLVED or bool(c.get("handled_on_spot")),
+               "The grid officer has not checked the fix yet: close it once verified.")],
+    "reopen": [
+        (lambda c, w: _department_to_go_back_to(c),
+         "The case was handled on the spot and never had a department to go back to; report it anew."),
+        (_within_reopen_window,
+         lambda w: f"The case was closed more than {w.reopen_window.days} days ago and can no longer be reopened; "
+                   "report it anew."),
+    ],
 }
 
 
-def check_state(name: str, case: dict) -> None:
-    """409 with a sentence a person can act on when the action does not fit the case's state."""
+def check_state(name: str, case: dict, when: When) -> None:
+    """409 with a sentence a person can act on when the action does not fit the case's state at ``when``."""
     action = ACTIONS[name]
     if case["status"] not in action.states:
         allowed = ", ".join(sorted(action.states))
@@ -318,6 +343,6 @@ def check_state(name: str, case: dict) -> None:
                          {"status": case["status"], "allowed": sorted(action.states)})
     if case.get("suspended") and name in ACTIONS_NEEDING_ACTIVE - {"suspend"}:
         raise WrongState("The case is suspended; resume it first.", {"status": case["status"], "suspended": True})
-    fits, missing = PRECONDITIONS.get(name, (None, None))
-    if fits is not None and not fits(case):
-        raise WrongState(missing)
+    for fits, missing in PRECONDITIONS.get(name, ()):
+        if not fits(case, when):
+            raise WrongState(missing(when) if callable(missing) else missing)

@@ -2,14 +2,14 @@
 (``actions.check_state``, preconditions included) together, so a screen offers only the buttons that would
 succeed. Pure."""
 
-from services.cases.domain.actions import ACTIONS, check_state
+from services.cases.domain.actions import ACTIONS, When, check_state
 from services.cases.domain.rules import WHO, party_of
 from shared.auth import Identity, can_see_case
 from shared.errors import WrongState
 
 
-def allowed_actions(identity: Identity, case: dict) -> list[str]:
-    """The actions ``identity`` may take on ``case`` in its current state, in the table's order."""
+def allowed_actions(identity: Identity, case: dict, *, when: When) -> list[str]:
+    """The actions ``identity`` may take on ``case`` at ``when``, in the table's order."""
     if not can_see_case(identity, case):
         return []
     allowed = []
@@ -17,7 +17,7 @@ def allowed_actions(identity: Identity, case: dict) -> list[str]:
         if not any(party_of(identity, party, case) for party in WHO.get(name, ())):
             continue
         try:
-            check_state(name, case)
+            check_state(name, case, when)
         except WrongState:
             continue
         allowed.append(name)

@@ -4,7 +4,8 @@ import { message } from '../api.js';
 import { field, h } from '../dom.js';
 import { lang, localName, t } from '../i18n.js';
 import { districtMap, pickPoint } from '../map.js';
-import { discard, enqueue, flush, onChange, pending, startBackgroundSending } from '../offline.js';
+import { enqueue, flush, onChange, pending, startBackgroundSending } from '../offline.js';
+import { queuedEntry } from '../queued.js';
 import { categoryList, loadReference } from '../ref.js';
 import { session } from '../session.js';
 import { alertBox } from '../widgets.js';
@@ -77,10 +78,7 @@ export default async function fieldPage(main) {
     const items = await pending();
     queued.textContent = t('field.queued', { n: items.length });
     queued.dataset.count = String(items.length);
-    waiting.replaceChildren(...items.map((item) => h('li', {},
-      h('span', {}, item.payload.description.slice(0, 40)),
-      item.error ? alertBox(t('field.failed', { msg: item.error })) : null,
-      item.error ? h('button', { type: 'button', class: 'small', onclick: () => discard(item.idempotency_key) }, t('field.discard')) : null)));
+    waiting.replaceChildren(...items.map(queuedEntry));
   }
   const stop = onChange((result) => {
     showQueue();

@@ -3,6 +3,7 @@ import { get, message } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { onChange, pending, startBackgroundSending } from '../offline.js';
+import { queuedEntry } from '../queued.js';
 import { loadReference } from '../ref.js';
 import { session } from '../session.js';
 import { alertBox, caseRow } from '../widgets.js';
@@ -18,7 +19,7 @@ export default async function myReports(main) {
     h('section', { class: 'card' }, list));
   async function load() {
     const items = await pending();
-    waiting.replaceChildren(...(items.length ? items.map((i) => h('li', {}, i.payload.description)) : [h('li', {}, t('common.none'))]));
+    waiting.replaceChildren(...(items.length ? items.map(queuedEntry) : [h('li', {}, t('common.none'))]));
     try {
       const page = await get(`/api/v1/cases?reporter=${encodeURIComponent(session().user.user_id)}&limit=100`);
       list.replaceChildren(...(page.items.length ? page.items.map((item) => caseRow(item)) : [h('li', { class: 'empty' }, t('mine.none'))]));
