@@ -46,6 +46,9 @@ class ReportRepository(Repository):
             )
         return first, True
 
+    def by_dedup_key(self, key: str) -> dict | None:
+        return self.db[REPORTS].find_one({"dedup_key": key}, {"_outbox": 0})
+
     def get(self, report_id: str) -> dict:
         report = self.db[REPORTS].find_one({"_id": report_id}, {"_outbox": 0})
         if report is None:
