@@ -207,6 +207,12 @@ class Open311Api:
     def open311_token(self, request, fmt, token):
         raise NotFound("token: this endpoint answers service_request_id at once and issues no tokens.")
 
+    # -- operators: who to answer --------------------------------------------------------
+    @api("GET", "/api/v1/cases/<case_id>/reporter-contact", tags=["open311"],
+         summary="The contact details the public gave with a case's reports (operators only; personal data)")
+    def reporter_contact(self, request, case_id):
+        return self.reporting.reporter_contact(case_id)
+
     # -- administrators: the apps' keys -------------------------------------------------
     @api("GET", "/api/v1/admin/open311/keys", tags=["open311"], summary="Open311 API keys (never the keys)",
          responses={200: ("The keys.", ApiKeySchema(many=True))})

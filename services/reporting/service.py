@@ -17,7 +17,7 @@ from shared.attachments import as_download, decode_upload, sniff
 from shared.auth import can_see_case, may
 from shared.clock import Clock
 from shared.config import setting
-from shared.errors import Forbidden, ValidationFailed
+from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.events import Event
 from shared.ids import new_id
 from shared.messaging import consumers
@@ -107,6 +107,16 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             report["dedup_key"] = keys[0]
         stored, retried = self.store.add(report, event)
         return self._accepted(stored, retried=retried)
+
+    @rpc
+    def reporter_contact(self, case_id: str) -> dict:
+        """The contact details the public gave with the reports of a case: for its operators only."""
+        identity = self.caller.require("reports.read_contact")
+        case = self.store.case_view(str(case_id))
+        if case is None or not can_see_case(identity, case):
+            raise NotFound(f"No case {case_id}.")
+        return {"case_id": case["_id"], "reporters": [
+            {**c, "received_at": c["received_at"].isoformat()} for c in self.store.contacts_for_case(case["_id"])]}
 
     @staticmethod
     def _accepted(stored: dict, *, retried: bool) -> dict:

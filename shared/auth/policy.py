@@ -24,6 +24,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reports.submit_for_others": frozenset({OPERATOR}),
     # the public's reports, through an app holding an Open311 API key
     "reports.submit_public": frozenset({PUBLIC_APP}),
+    # a public reporter's contact details: personal data, for the operators who screen and answer the case
+    "reports.read_contact": frozenset({OPERATOR}),
     # cases: everyone on the job sees some cases; which ones is decided per case
     "cases.read": frozenset({GRID_OFFICER, GRID_LEADER, OPERATOR, HANDLER, DEPARTMENT_HEAD, SUPERVISOR}),
     "cases.read_all": frozenset({OPERATOR, SUPERVISOR}),

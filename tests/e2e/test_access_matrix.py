@@ -167,6 +167,8 @@ ROWS = [
      PUBLIC, 200),
     ("GET", "/open311/v2/tokens/<token>.<fmt>", "/open311/v2/tokens/T1.json", None, PUBLIC, 404),
     ("GET", "/open311/v2/<path:rest>", "/open311/v2/nothing.json", None, PUBLIC, 404),
+    ("GET", "/api/v1/cases/<case_id>/reporter-contact", "/api/v1/cases/{public_id}/reporter-contact", None,
+     OPERATOR_ONLY, 200),
     ("GET", "/api/v1/admin/open311/keys", "/api/v1/admin/open311/keys", None, allowed("admin"), 200),
     ("POST", "/api/v1/admin/open311/keys", "/api/v1/admin/open311/keys", "{open311_key}", allowed("admin"), 201),
     ("DELETE", "/api/v1/admin/open311/keys/<key_id>", "/api/v1/admin/open311/keys/K-none", None,

@@ -263,7 +263,15 @@ def test_the_reporters_contact_details_are_in_no_answer(platform, root, api_key,
     personal = [*CONTACT.values(), device]
     for text in answers:
         assert not [p for p in personal if p in text]
-    # kept where the report is, for the operators of the case (reporting's database), and nowhere in the events
+    # the operators of the case see them; nobody else
+    contact = wait_for(lambda: (r := operator.get(f"/api/v1/cases/{request_id}/reporter-contact")).status_code == 200
+                       and r.json(), timeout=15, message="reporting knows the case")
+    (reporter,) = contact["reporters"]
+    assert {k: reporter[k] for k in (*CONTACT, "device_id", "account_id")} == {
+        **CONTACT, "device_id": device, "account_id": "acct-778899"}
+    for other in ("supervisor", "handler-sanitation-1", "officer-610102001001001", "admin"):
+        assert platform.as_user(other).get(f"/api/v1/cases/{request_id}/reporter-contact").status_code == 403
+    # kept where the report is (reporting's database), and not in the case
     report = store("reporting")["reports"].find_one({"case_id": request_id})
     assert report["contact"] == {**CONTACT, "account_id": "acct-778899", "device_id": device}
     case = store("cases")["cases"].find_one({"_id": request_id})
