@@ -7,10 +7,19 @@ from nameko.testing.services import worker_factory
 
 from services.cases.service import CasesService
 from services.directory.domain import with_places
+from services.directory.service import DirectoryService
 from services.reporting.service import ReportingService
 from shared.auth import Identity
 from shared.auth.policy import PUBLIC_APP
-from shared.errors import Forbidden, NotFound, UnknownCategory, ValidationFailed
+from shared.auth.tokens import verify_token
+from shared.errors import (
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+    UnknownCategory,
+    ValidationFailed,
+)
 from shared.workcalendar import WorkCalendar
 from tests.service.fakes import FakeCaller, FakeCases, FakeReports, FixedClock, reference_with
 from tests.support import district
@@ -142,3 +151,73 @@ def test_the_open311_query_is_checked_by_the_cases_service_too():
         cases().open311_requests({"start": QUERY["start"], "end": (NOW + timedelta(days=100)).isoformat()})
     with pytest.raises(ValidationFailed):
         cases().open311_requests({**QUERY, "status": ["pending"]})
+
+
+# -- directory: the apps' keys ------------------------------------------------------------------
+
+class _Keys:
+    """The directory store's key verbs over a dict; one request a window per key beyond its limit is refused."""
+
+    def __init__(self):
+        self.keys: dict[str, dict] = {}
+
+    def add_api_key(self, document):
+        self.keys[document["_id"]] = dict(document)
+
+    def api_keys(self):
+        return list(self.keys.values())
+
+    def api_key_by_hash(self, digest):
+        return next((k for k in self.keys.values() if k["hash"] == digest), None)
+
+    def revoke_api_key(self, key_id, now):
+        self.keys[key_id]["revoked_at"] = self.keys[key_id]["revoked_at"] or now
+        return self.keys[key_id]
+
+    def take_request_slot(self, key, window):
+        kept = self.keys[key["_id"]]
+        if kept["window"] != window:
+            kept.update(window=window, used=0)
+        kept["used"] += 1
+        return kept["used"] <= kept["rate_limit_per_minute"]
+
+
+def directory(identity):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    signer = type("Signer", (), {"key": Ed25519PrivateKey.generate()})()
+    service = worker_factory(DirectoryService, store=_Keys(), clock=FixedClock(), caller=FakeCaller(identity),
+                             signer=signer)
+    return service, signer.key.public_key()
+
+
+def test_a_key_is_shown_once_listed_without_it_and_exchanged_for_a_one_request_token():
+    service, public_key = directory(Identity("admin", frozenset({"admin"})))
+    made = service.create_api_key({"app": "随手拍", "rate_limit_per_minute": 2})
+    assert made["api_key"].startswith(made["prefix"]) and made["created_by"] == "admin"
+    (listed,) = service.list_api_keys()
+    assert "api_key" not in listed and "hash" not in listed and made["api_key"] not in repr(service.store.keys)
+
+    session = service.open311_session(made["api_key"])
+    identity = verify_token(public_key, session["token"], now=FixedClock().now())
+    assert (identity.user_id, identity.roles, identity.name) == (f"app:{made['key_id']}", {PUBLIC_APP}, "随手拍")
+    assert not verify_token(public_key, session["token"], now=FixedClock().now()).grids
+    with pytest.raises(Unauthenticated):  # it lasts one request, not a session
+        verify_token(public_key, session["token"], now=FixedClock().now() + timedelta(minutes=3))
+
+    service.open311_session(made["api_key"])
+    with pytest.raises(TooManyRequests):
+        service.open311_session(made["api_key"])
+    service.revoke_api_key(made["key_id"])
+    with pytest.raises(Forbidden, match="revoked"):
+        service.open311_session(made["api_key"])
+    with pytest.raises(Forbidden, match="required"):
+        service.open311_session("")
+
+
+def test_only_administrators_manage_keys():
+    service, _ = directory(OPERATOR)
+    for call in (lambda: service.create_api_key({"app": "x"}), service.list_api_keys,
+                 lambda: service.revoke_api_key("K1")):
+        with pytest.raises(Forbidden):
+            call()
