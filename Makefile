@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock | cksum | cut -d' ' -f1)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install web run machine-run machine-bench machine-test test test-fast test-browser bench bench-quick bench-cluster lint lock clean
+.PHONY: help install web run machine-run machine-bench machine-test test test-fast test-browser bench bench-quick bench-cluster bench-lifecycle lint lock clean
 
 help:
 	@echo "make run      start the whole platform (embedded store, local RabbitMQ) on http://127.0.0.1:8000"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench    measure throughput and latency on the machine's broker, then on a three-node cluster,"
 	@echo "              and compare them (~10 min; make bench-quick: the broker alone, under a minute;"
 	@echo "              make bench-cluster: the quick steps on both, compared, ~5 min)"
+	@echo "make bench-lifecycle  600 cases round all seven stages over the API, 12 people at once (~5 min)"
 	@echo "make web      build the web console and field app into web/dist (npm ci && npm run build)"
 	@echo "make lint     ruff"
 	@echo "make lock     re-pin requirements*.lock from pyproject.toml"
@@ -68,6 +69,11 @@ bench-quick: machine-bench install
 # The quick steps on the single broker and on a three-node cluster, compared (the cluster takes ~30 s to start).
 bench-cluster: machine-bench install
 	$(BIN)/python -m bench --quick --broker both
+
+# The whole loop instead of intake: cases reported, registered, dispatched, signed for, resolved, verified and closed
+# over the API by several people at once (bench/lifecycle.py; figures per action and CPU per case).
+bench-lifecycle: machine-bench install
+	$(BIN)/python -m bench --lifecycle
 
 lint: install
 	$(BIN)/ruff check .

@@ -30,7 +30,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import analyse, brokers, ceilings, collect, compare, load, profile, report
+from bench import (
+    analyse,
+    brokers,
+    ceilings,
+    collect,
+    compare,
+    lifecycle,
+    lifecycle_figures,
+    load,
+    profile,
+    report,
+)
 from services.directory.demo import generate_district
 from tests.support.infra import unique_name
 from tests.support.platform import Platform
@@ -112,6 +123,82 @@ class Bench:
             answer.raise_for_status()
             officer["token"] = answer.json()["access_token"]
         self.plan.write_text(json.dumps({"categories": load.automatic_categories(district), "officers": officers}))
+
+    def sign_in_people(self) -> Path:
+        """The lifecycle's people (officers, operators, each department's handlers), signed in once, in a plan."""
+        district = generate_district()
+        password = self.platform.env["DEMO_PASSWORD"]
+
+        def signed_in(username: str) -> dict:
+            answer = self.platform.sign_in(username, password)
+            answer.raise_for_status()
+            return {"username": username, "token": answer.json()["access_token"]}
+
+        officers = [{**officer, **signed_in(officer["username"])} for officer in load.field_officers(district, OFFICERS)]
+        users = district["users"]
+        operators = [signed_in(u["username"]) for u in users if "operator" in u["roles"]]
+        categories = lifecycle.plan_categories(district)
+        # Every department's handlers: routing may send a case to another than the category's own (a street's rule).
+        handlers = {}
+        for user in users:
+            if "handler" in user["roles"]:
+                handlers.setdefault(user["department"], []).append(signed_in(user["username"]))
+        plan = self.workdir / "lifecycle-plan.json"
+        plan.write_text(json.dumps({"categories": categories, "officers": officers, "operators": operators,
+                                    "handlers": handlers}))
+        return plan
+
+    def district_today(self) -> dict:
+        """The whole district's figures for today, as a supervisor reads them."""
+        token = self.platform.sign_in("supervisor", self.platform.env["DEMO_PASSWORD"]).json()["access_token"]
+        answer = self.platform.session.get(f"{self.platform.url}/api/v1/stats/district", params={"period": "day"},
+                                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        answer.raise_for_status()
+        rows = answer.json()["rows"]
+        return rows[0] if rows else {"reported": 0, "open": 0}
+
+    def lifecycle(self, cases: int, people: int) -> dict:
+        """Cases round the whole loop (``bench.lifecycle``), then the account: every case read back closed, and
+        the district's figures moved by exactly those cases (indicators catch up a moment later)."""
+        plan = self.sign_in_people()
+        # A case per person first, untimed, so connections, queues and caches exist before anything is timed.
+        self.run_lifecycle(plan, people, people, f"w{self.run_id}")
+        before = self.district_today()
+        pids = self.processes()
+        collect.wait_quiet({k: v for k, v in pids.items() if k != self.broker.label or not self.broker.shared},
+                           cores=0.1, limit=self.profile.quiet_limit_seconds)
+        cpu_before = collect.cpu_snapshot(pids)
+        result = self.run_lifecycle(plan, cases, people, f"l{self.run_id}")
+        cpu_after = collect.cpu_snapshot(pids)
+        cpu_before[LOAD], cpu_after[LOAD] = 0.0, result["cpu_seconds"]
+        return lifecycle_figures.summarise(result, cpu_before, cpu_after, self.account(result, before))
+
+    def run_lifecycle(self, plan: Path, cases: int, people: int, tag: str) -> dict:
+        out = self.workdir / f"lifecycle-{tag}.json"
+        subprocess.run(
+            [sys.executable, "-m", "bench.lifecycle", "--url", self.platform.url, "--plan", str(plan),
+             "--cases", str(cases), "--people", str(people), "--tag", tag, "--out", str(out)],
+            cwd=ROOT, env=self.platform.env, check=True, timeout=FINAL_LIMIT_SECONDS + cases * 10,
+        )
+        return json.loads(out.read_text())
+
+    def account(self, result: dict, before: dict) -> dict:
+        ids = [o["case_id"] for o in result["outcomes"] if o.get("case_id")]
+        operator = self.platform.as_user("operator1")
+        closed_seen = sum(1 for case_id in ids if operator.get(f"/api/v1/cases/{case_id}").json()["status"] == "closed")
+        expected = result["cases"]
+
+        def figures() -> tuple[int, int]:
+            now = self.district_today()
+            return now["reported"] - before["reported"], now["open"] - before["open"]
+
+        deadline = time.monotonic() + FINAL_STALL_SECONDS
+        reported, opened = figures()
+        while (reported, opened) != (expected, 0) and time.monotonic() < deadline:
+            time.sleep(1)
+            reported, opened = figures()
+        return {"expected": expected, "closed_seen": closed_seen, "reported_counted": reported,
+                "open_change": opened, "matches": closed_seen == expected and (reported, opened) == (expected, 0)}
 
     def load(self, rate: float, seconds: float, tag: str) -> dict:
         out = self.workdir / f"load-{tag}.json"
@@ -202,6 +289,11 @@ def parse_args(argv=None):
     parser.add_argument("--profile", type=float, metavar="RATE",
                         help="record py-spy profiles of every process during the step at RATE")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, raw records)")
+    parser.add_argument("--lifecycle", action="store_true",
+                        help="instead of intake: cases round all seven stages over the API, several people at once "
+                             "(bench/lifecycle.py)")
+    parser.add_argument("--cases", type=int, help="cases the lifecycle run takes round the loop (quick 60, full 600)")
+    parser.add_argument("--people", type=int, default=12, help="people acting at once in the lifecycle run")
     return parser.parse_args(argv)
 
 
@@ -237,6 +329,11 @@ def run_pass(kind: str, args, mode: str, profile: Profile, workdir: Path, commit
         # Declaring every quorum queue on three nodes takes longer than on one.
         platform.start(timeout=300 if kind == "cluster" else 120)
         bench = Bench(platform, broker, profile, workdir)
+        if args.lifecycle:
+            say(f"{args.cases} cases round the whole loop, {args.people} people at once")
+            results["run"].update(lifecycle=True, cases=args.cases, people=args.people)
+            results["lifecycle"] = bench.lifecycle(args.cases, args.people)
+            return results
         say(f"signing in {OFFICERS} grid officers")
         bench.sign_in_officers()
         say("measuring raw ceilings")
@@ -279,12 +376,20 @@ def main(argv=None) -> int:
                              (("rates", args.rates), ("step_seconds", args.step_seconds)) if v}})
     # Taken once: the first pass's results files would make the second's tree read as changed.
     commit = report.git_commit(ROOT)
+    if args.lifecycle and not args.cases:
+        args.cases = 60 if args.quick else 600
     done: dict[str, dict] = {}
     for kind in passes(args.broker):
         # A directory per pass: each platform has its own var, stores and logs.
         workdir = Path(tempfile.mkdtemp(prefix=f"civicgrid-bench-{kind}-"))
         try:
             results = done[kind] = run_pass(kind, args, mode, profile, workdir, commit)
+            if args.lifecycle:
+                name = "lifecycle-" + report.results_name(mode, args.replicas, args.stores, kind)
+                paths = report.write(results, RESULTS, name, render=lifecycle_figures.to_markdown)
+                print(lifecycle_figures.to_markdown(results))
+                say(f"results in {paths[0]} and {paths[1]}")
+                continue
             paths = report.write(results, RESULTS, report.results_name(mode, args.replicas, args.stores, kind))
             report.write(results, RESULTS, "latest")
             print(report.to_markdown(results))
@@ -294,7 +399,7 @@ def main(argv=None) -> int:
                 say(f"work directory kept: {workdir}")
             else:
                 shutil.rmtree(workdir, ignore_errors=True)
-    if len(done) == 2:
+    if len(done) == 2 and not args.lifecycle:
         compared = compare.compare(done["single"], done["cluster"])
         name = report.results_name(mode, args.replicas, args.stores, "single") + "-comparison"
         paths = report.write(compared, RESULTS, name, render=compare.to_markdown)

@@ -87,7 +87,7 @@ def _by_service(cores: dict[str, float]) -> dict[str, float]:
     return summed
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header),
             *("| " + " | ".join(row) + " |" for row in rows)]
 
@@ -126,7 +126,7 @@ def to_markdown(results: dict) -> str:
     services = sorted({name for s in steps for name in s["service_ms"]})
     lines += ["", "Where the time goes: p99 of each hop along the correlation id, and each service's "
               "mean time per message (ms):", ""]
-    lines += _table(["offered/s", *(name for name, _, _ in STAGES), *services], [
+    lines += table(["offered/s", *(name for name, _, _ in STAGES), *services], [
         [f"{s['offered_per_s']:g}", *(_ms(s["stages_ms"][name]["p99"]) for name, _, _ in STAGES),
          *(_ms(s["service_ms"].get(name, {}).get("mean_ms")) for name in services)]
         for s in steps
@@ -135,7 +135,7 @@ def to_markdown(results: dict) -> str:
     lines += ["", "What bounds it: cores each process kept busy; CPU each report cost, all processes "
               "together, and the rate that allows on the machine's cores; the store's share, and the "
               "rate its single core allows:", ""]
-    lines += _table(
+    lines += table(
         ["offered/s", *processes, "CPU ms/report", "→ machine bound/s", "store ms/report", "→ store bound/s"],
         [[f"{s['offered_per_s']:g}", *(_ms(_by_service(s["cpu"]["cores"]).get(p)) for p in processes),
           _ms(s["bounds"]["cpu_ms_per_report"]), _ms(s["bounds"]["machine_per_s"]),

@@ -22,7 +22,7 @@ from shared.api.reports import AttachmentSchema
 
 MAX_UPLOAD = 10 * 1024 * 1024
 
-# action: (body schema, who, what it does) — the closed loop (domain.md §4)
+# action: (body schema, who, what it does) — the closed loop (docs/domain.md §4)
 ACTIONS = {
     "register": (RegisterSchema, "operator", "reported → registered (立案); may correct category and priority"),
     "reject": (ReasonSchema, "operator", "reported → rejected (不予立案)"),

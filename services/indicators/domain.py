@@ -1,4 +1,4 @@
-"""The figures every department, grid, community, street and category is judged by (domain.md §6). Pure.
+"""The figures every department, grid, community, street and category is judged by (docs/domain.md §6). Pure.
 
 A case's contribution to the daily counters is derived from its *transitions* —
 (kind, version, time, detail) — whether they come from the cases service's events

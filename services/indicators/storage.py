@@ -125,9 +125,6 @@ class IndicatorRepository(Repository):
             fields[dimension] = 1
         return list(self.db[FACTS].find({"open": True}, fields))
 
-    def raw_facts(self) -> list[dict]:
-        return list(self.db[FACTS].find({}, {"snapshot": 1, "transitions": 1}))
-
 
 class IndicatorStore(MongoStore):
     repository_cls = IndicatorRepository

@@ -1,6 +1,6 @@
 """Who may do what: the one table of permissions, and the row-level rules.
 
-Roles (domain.md §1): grid officer 网格员, grid leader 网格长, dispatch operator
+Roles (docs/domain.md §1): grid officer 网格员, grid leader 网格长, dispatch operator
 指挥中心派遣员, department handler 处置人员, department head 部门负责人,
 supervisor 监督/督办, administrator 系统管理员.
 """

@@ -46,8 +46,8 @@ class RabbitAdmin:
         self.auth = (parsed.username or "guest", parsed.password or "guest")
         self.user = parsed.username or "guest"
 
-    def _call(self, method: str, path: str, **kwargs):
-        response = requests.request(method, f"{self.base}{path}", auth=self.auth, timeout=10, **kwargs)
+    def _call(self, method: str, path: str, timeout: float = 10, **kwargs):
+        response = requests.request(method, f"{self.base}{path}", auth=self.auth, timeout=timeout, **kwargs)
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -57,7 +57,7 @@ class RabbitAdmin:
         except requests.RequestException as exc:
             raise RuntimeError(
                 "RabbitMQ's management API is not reachable; run "
-                "`rabbitmq-plugins enable rabbitmq_management` (.ci/run does)"
+                "`rabbitmq-plugins enable rabbitmq_management` (make test does: deploy/machine.sh)"
             ) from exc
 
     def overview(self) -> dict:
@@ -65,7 +65,8 @@ class RabbitAdmin:
         return self._call("GET", "/overview")
 
     def create_vhost(self, name: str) -> None:
-        self._call("PUT", f"/vhosts/{quote(name, safe='')}")
+        # A vhost starts its own message stores: seconds on a busy broker (seen: over 10 s with several runs at once).
+        self._call("PUT", f"/vhosts/{quote(name, safe='')}", timeout=60)
         self._call(
             "PUT",
             f"/permissions/{quote(name, safe='')}/{quote(self.user, safe='')}",

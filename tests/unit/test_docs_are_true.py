@@ -48,3 +48,52 @@ def test_the_event_catalogue_names_every_consumer():
         assert row, event_type
         named = {s for s in services if re.search(rf"\b{s}\b", row.group(1))}
         assert named == consumers, event_type
+
+
+def _table(text: str, heading: str) -> dict[str, list[str]]:
+    """The rows of the first table after ``heading``: first cell's `code` -> the other cells."""
+    after = text[text.index(heading):]
+    rows = {}
+    for line in after.splitlines()[1:]:
+        if rows and not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        code = re.fullmatch(r"`(\w+)`", cells[0]) if line.startswith("|") else None
+        if code:
+            rows[code.group(1)] = cells[1:]
+    return rows
+
+
+def _app_label(key: str) -> str:
+    """The zh-CN label the web app shows for ``key`` (zh-CN comes first in web/src/i18n.js)."""
+    found = re.search(rf"'{re.escape(key)}': '([^']*)'", (ROOT / "web" / "src" / "i18n.js").read_text())
+    assert found, key
+    return found.group(1)
+
+
+def test_the_domain_page_names_every_role():
+    from shared.auth.policy import ROLES
+
+    roles = _table((ROOT / "docs" / "domain.md").read_text(), "## 1. Who uses it")
+    assert set(roles) == set(ROLES)
+
+
+def test_the_domain_page_tells_the_closed_loop_as_the_code_runs_it():
+    from services.cases.domain.actions import ACTIONS
+    from services.cases.domain.model import OPEN, STATUSES
+    from services.cases.domain.rules import WHO
+
+    text = (ROOT / "docs" / "domain.md").read_text()
+    statuses = _table(text, "| Status | 中文 |")
+    assert list(statuses) == list(STATUSES)
+    for status, (zh, _) in statuses.items():
+        assert zh == _app_label(f"status.{status}"), status
+
+    actions = _table(text, "| Action | 中文 |")
+    assert set(actions) == set(ACTIONS)
+    words = {"open": OPEN, "any": frozenset(STATUSES)}
+    for name, (zh, states, who) in actions.items():
+        assert zh == _app_label(f"action.{name}"), name
+        named = words.get(states) or frozenset(s.strip() for s in states.split(","))
+        assert named == ACTIONS[name].states, name
+        assert {p.strip() for p in who.split(",")} == WHO[name], name

@@ -1,4 +1,4 @@
-"""The closed loop of digital urban management (domain.md §4), as pure functions.
+"""The closed loop of digital urban management (docs/domain.md §4), as pure functions.
 
 A case is a document; each transition takes the case as it was seen and returns a
 ``Change`` — fields to set, history entries to append, events to publish — that

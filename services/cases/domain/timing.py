@@ -1,6 +1,6 @@
 """The clock of a case: which stage it is in, when that stage is due, and its escalation ladder.
 
-Stages and their limits (domain.md §4): registration and dispatch (``dispatch``,
+Stages and their limits (docs/domain.md §5): registration and dispatch (``dispatch``,
 from the report), signing for (``sign_for``, from dispatch), disposal (``disposal``,
 also from dispatch — the department's whole job), verification (``verification``,
 from the department's result). Limits are hours per category, optionally per
