@@ -279,14 +279,23 @@ DEMO_SIGN_INS = (
 
 def demo_password(var: Path) -> str:
     """The demo password: given, or made once and kept in ``var/demo-password``."""
-    given = os.environ.get("DEMO_PASSWORD")
+    return _demo_secret(var / "demo-password", os.environ.get("DEMO_PASSWORD"), lambda: secrets.token_urlsafe(9))
+
+
+def demo_open311_key(var: Path) -> str:
+    """The demo app's Open311 API key: given, or made once and kept in ``var/demo-open311-key``."""
+    from services.directory.apikeys import make_key
+
+    return _demo_secret(var / "demo-open311-key", os.environ.get("DEMO_OPEN311_KEY"), make_key)
+
+
+def _demo_secret(path: Path, given: str | None, make) -> str:
     if given:
         return given
-    path = var / "demo-password"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(9))
+            handle.write(make())
     return path.read_text().strip()
 
 
@@ -369,7 +378,8 @@ class Launcher:
         self.webhook_key_file = env.pop("WEBHOOK_SECRETS_KEY_FILE", None) or str(
             ensure_key_file(self.var / "keys" / "webhook_secrets.key"))
         if self.args.demo:
-            env.update({"DEMO_MODE": "true", "DEMO_PASSWORD": demo_password(self.var)})
+            env.update({"DEMO_MODE": "true", "DEMO_PASSWORD": demo_password(self.var),
+                        "DEMO_OPEN311_KEY": demo_open311_key(self.var)})
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):
             # Replicas of a service write their measurements here so one RPC answer sums them
             # (shared/metrics.py); emptied first, as prometheus-client asks, so counts start at zero.
@@ -492,6 +502,8 @@ class Launcher:
             lines += [f"    {username:<26} {role}" for username, role in DEMO_SIGN_INS]
             lines.append("    (and officer-<grid code>, leader-<community code>, handler-<department>-1..3, "
                          "head-<department>, operator1..6)")
+            lines.append(f"  Open311    {self.gateway_url}/open311/v2/discovery.json   demo api_key "
+                         f"{self.env['DEMO_OPEN311_KEY']}  (in {self.var / 'demo-open311-key'})")
         lines.append("  Ctrl-C stops everything.")
         for line in lines:
             say(line)

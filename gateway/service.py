@@ -10,6 +10,7 @@ from gateway.routes.directory import DirectoryApi, DirectoryItemsApi
 from gateway.routes.docs import DocsApi
 from gateway.routes.health import HealthApi
 from gateway.routes.notifications import NotificationsApi
+from gateway.routes.open311 import Open311Api
 from gateway.routes.reports import ReportsApi
 from gateway.routes.stats import StatsApi
 from gateway.routes.stream import StreamApi
@@ -18,7 +19,7 @@ from shared.rpc import TimedRpcProxy
 
 class GatewayService(HealthApi, DocsApi, AuthApi, ReportsApi, CasesApi, CaseActionsApi, NotificationsApi,
                      DirectoryApi, DirectoryItemsApi, StreamApi, StatsApi,
-                     AdminApi):
+                     AdminApi, Open311Api):
     name = "gateway"
 
     config = Config()

@@ -5,13 +5,14 @@ from datetime import timedelta
 
 from nameko.dependency_providers import Config
 
-from services.cases import domain, queries
+from services.cases import domain, open311, queries
 from services.cases.domain import escalation, timing
 from services.cases.domain.actions import When, absorb, check_state
 from services.cases.domain.model import after
 from services.cases.domain.permitted import allowed_actions
 from services.cases.storage import CaseStore
 from shared.api.cases import CaseListQuerySchema, CasePageSchema, CaseSchema, EscalationPolicySchema
+from shared.api.open311 import PublicRequestQuerySchema, PublicRequestSchema
 from shared.api.reports import AttachmentSchema
 from shared.attachments import as_download, decode_upload, sniff
 from shared.auth import can_see_case, may
@@ -33,6 +34,8 @@ _page = CasePageSchema()
 _list_query = CaseListQuerySchema()
 _policy = EscalationPolicySchema()
 _attachment = AttachmentSchema()
+_public_query = PublicRequestQuerySchema()
+_public_request = PublicRequestSchema()
 
 MAX_RACE_RETRIES = 5
 
@@ -91,6 +94,26 @@ class CasesService(Operable, FollowsDirectory):
         """The surviving case takes in the duplicate's reports and reporters, once."""
         target_id = event.payload["target_case_id"]
         self.store.apply(target_id, absorb(self.store.get(target_id), event, now=self.clock.now()), consumed=event)
+
+    # -- Open311: the public's requests, as everyone may see them --------------------
+    @rpc
+    def open311_requests(self, query: dict) -> list[dict]:
+        """Public by design, like a city's Open311 GET requests: only the public's cases, only their public facts
+        (``services/cases/open311.py``); never who reported, never an internal note."""
+        q = load(_public_query, query if isinstance(query, dict) else {})
+        if q["ids"]:
+            cases = self.store.public_cases(list(dict.fromkeys(q["ids"])))
+        else:
+            found = {open311.PUBLIC_SINCE: {"$gte": q["start"], "$lte": q["end"]}}
+            if q["categories"]:
+                found["category"] = {"$in": q["categories"]}
+            if q["status"]:
+                found["status"] = {"$in": sorted({s for o in q["status"] for s in open311.INTERNAL_STATUSES[o]})}
+            cases = self.store.public_requests(found, skip=(q["page"] - 1) * q["page_size"], limit=q["page_size"])
+        self.reference.require("categories")
+        return [_public_request.dump(open311.public_view(
+            case, categories=self.reference.categories, departments=self.reference.departments or {},
+            language=q["language"])) for case in cases]
 
     # -- people acting ---------------------------------------------------------------
     @rpc

@@ -14,6 +14,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.cases.domain import Change
+from services.cases.domain.model import PUBLIC_SINCE
 from shared.attachments import ATTACHMENT_INDEXES, AttachmentStore
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events import Event
@@ -102,6 +103,16 @@ class CaseRepository(Repository):
         if case is None:
             raise NotFound(f"No case {case_id}.")
         return case
+
+    # -- Open311: the public's requests ------------------------------------------------
+    def public_requests(self, query: dict, *, skip: int, limit: int) -> list[dict]:
+        """Public cases of ``query`` (its first clause the ``public_requested_at`` range), newest first."""
+        found = self.db[CASES].find(_leading(query, PUBLIC_SINCE), _HIDDEN)
+        return list(found.sort(PUBLIC_SINCE, DESCENDING).skip(skip).limit(limit))
+
+    def public_cases(self, ids: list[str]) -> list[dict]:
+        found = {c["_id"]: c for c in self.db[CASES].find({"_id": {"$in": ids}}, _HIDDEN)}
+        return [found[i] for i in ids if i in found and found[i].get("source") == "public"]
 
     def apply(self, case_id: str, change: Change, consumed: Event | None = None) -> bool:
         """Apply ``change`` if the case is still at its expected version (and ``consumed`` is new)."""
@@ -291,7 +302,7 @@ class CaseStore(MongoStore):
     scans = (ESCALATION,)
     indexes = {
         CASES: [IndexModel(keys) for keys in INDEX_OF.values()]
-        + [IndexModel([(NEXT_DUE, ASCENDING)], sparse=True)],
+        + [IndexModel([(NEXT_DUE, ASCENDING)], sparse=True), IndexModel([(PUBLIC_SINCE, DESCENDING)], sparse=True)],
         POLICIES: [IndexModel([("policy_id", ASCENDING), ("version", ASCENDING)], unique=True)],
         **ATTACHMENT_INDEXES,
     }

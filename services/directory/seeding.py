@@ -11,7 +11,7 @@ from datetime import timedelta
 import eventlet
 from nameko.extensions import DependencyProvider
 
-from services.directory import domain
+from services.directory import apikeys, domain
 from services.directory.demo import generate_district
 from services.directory.passwords import hash_password
 from services.directory.storage import DirectoryRepository, DirectoryStore
@@ -81,6 +81,8 @@ class DemoSeed(DependencyProvider):
         config = self.container.config
         self.enabled = setting(config, "DEMO_MODE", False, as_bool)
         self.password = setting(config, "DEMO_PASSWORD") if self.enabled else None
+        # made by `make run` and kept in var/demo-open311-key, like the demo password (docs/open311.md)
+        self.open311_key = setting(config, "DEMO_OPEN311_KEY", "") if self.enabled else ""
         self.clock = clock_from_config(config)
 
     def start(self):
@@ -95,6 +97,7 @@ class DemoSeed(DependencyProvider):
         while True:
             try:
                 if self._complete(repository):
+                    self._put_open311_key(repository)
                     return
                 if repository.claim_seeding(holder, self.clock.now(), timedelta(minutes=2)):
                     try:
@@ -107,6 +110,12 @@ class DemoSeed(DependencyProvider):
             except Exception:  # a busy or restarting store: seeding must not take the service down
                 _log.exception("seeding the demo district failed; trying again")
             eventlet.sleep(1)  # another replica is seeding, or the store needs a moment
+
+    def _put_open311_key(self, repository: DirectoryRepository) -> None:
+        if self.open311_key:
+            repository.put_api_key(apikeys.new_key_document(
+                {"app": "demo", "contact": None, "rate_limit_per_minute": 600}, api_key=self.open311_key,
+                created_by="system", now=self.clock.now(), key_id="demo"))
 
     @staticmethod
     def _complete(repository: DirectoryRepository) -> bool:

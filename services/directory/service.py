@@ -6,7 +6,7 @@ from datetime import timedelta
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 
-from services.directory import domain, gridmap
+from services.directory import apikeys, domain, gridmap
 from services.directory.passwords import hash_password, needs_rehash, verify_password
 from services.directory.seeding import DemoSeed
 from services.directory.storage import DirectoryStore
@@ -14,6 +14,9 @@ from shared.api.common import DeletedSchema
 from shared.api.directory import (
     KEY_FIELD,
     AreasSchema,
+    ApiKeyCreateSchema,
+    ApiKeyIssuedSchema,
+    ApiKeySchema,
     CategorySchema,
     DepartmentSchema,
     GridSchema,
@@ -27,6 +30,7 @@ from shared.api.directory import (
     UserWriteSchema,
 )
 from shared.auth.keys import load_private_key
+from shared.auth.policy import PUBLIC_APP
 from shared.auth.tokens import issue_token
 from shared.clock import Clock
 from shared.config import setting
@@ -59,6 +63,11 @@ _password_changed = PasswordChangedSchema()
 _sign_in = SignInSchema()
 _password = PasswordChangeSchema()
 _locate = LocateQuerySchema()
+_key_create = ApiKeyCreateSchema()
+_key_listed = ApiKeySchema()
+_key_issued = ApiKeyIssuedSchema()
+# An app's token lives for one Open311 request; the key is checked (and counted) again on the next.
+APP_TOKEN_TTL = timedelta(minutes=2)
 
 
 class TokenSigner(DependencyProvider):
@@ -141,6 +150,46 @@ class DirectoryService(Operable):
         identity = self.caller.identity
         user = self.store.item("users", identity.user_id)
         return {**domain.public_user(user), "grids": self.store.grids_of_user(identity.user_id)}
+
+    # -- Open311: apps' API keys, and the catalogue open to the public -------------------
+    @rpc
+    def create_api_key(self, data: dict) -> dict:
+        identity = self.caller.require("open311.manage_keys")
+        given = load(_key_create, data if isinstance(data, dict) else {})
+        api_key = apikeys.make_key()
+        document = apikeys.new_key_document(given, api_key=api_key, created_by=identity.user_id,
+                                            now=self.clock.now())
+        self.store.add_api_key(document)
+        return _key_issued.dump({**apikeys.listed(document), "api_key": api_key})
+
+    @rpc
+    def list_api_keys(self) -> list[dict]:
+        self.caller.require("open311.manage_keys")
+        return [_key_listed.dump(apikeys.listed(d)) for d in self.store.api_keys()]
+
+    @rpc
+    def revoke_api_key(self, key_id: str) -> dict:
+        self.caller.require("open311.manage_keys")
+        return _key_listed.dump(apikeys.listed(self.store.revoke_api_key(str(key_id), self.clock.now())))
+
+    @rpc
+    def open311_session(self, api_key: str) -> dict:
+        """A token for one request of the app holding ``api_key`` (the key is the credential, as a password is)."""
+        key = self.store.api_key_by_hash(apikeys.key_hash(str(api_key))) if api_key else None
+        if key is None or key.get("revoked_at"):
+            raise Forbidden("Unknown or revoked api_key." if api_key else "An api_key is required.")
+        now = self.clock.now()
+        if not self.store.take_request_slot(key, apikeys.window_of(now)):
+            raise TooManyRequests(f"This api_key may make {key['rate_limit_per_minute']} requests a minute.")
+        app = {"user_id": f"app:{key['_id']}", "name": key["app"], "roles": [PUBLIC_APP]}
+        return {"token": issue_token(self.signer.key, user=app, grids=[], now=now, ttl=APP_TOKEN_TTL),
+                "key_id": key["_id"], "app": key["app"]}
+
+    @rpc
+    def open311_catalogue(self) -> dict:
+        """The categories open to the public, and the district's code. Public by design: what anyone may report."""
+        services = [c for c in self.store.items("categories") if c.get("public") and c.get("active", True)]
+        return {"jurisdiction_id": self.store.district_code(), "services": services}
 
     # -- copies for other services (the bus is the trust boundary; no user token) ---
     @rpc

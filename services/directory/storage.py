@@ -28,6 +28,7 @@ GRIDS = "grids"
 FAILURES = "sign_in_failures"
 CLIENT_FAILURES = "sign_in_failures_by_client"
 FAILURES_BY = {"username": FAILURES, "client": CLIENT_FAILURES}
+API_KEYS = "api_keys"
 _PRIVATE = {"_id": 0, "_outbox": 0, "password_hash": 0, "map_version": 0}
 
 EventFactory = Callable[[int, list[dict]], Event]
@@ -158,6 +159,49 @@ class DirectoryRepository(Repository):
     def clear_sign_in_failures(self, username: str) -> None:
         self.db[FAILURES].delete_one({"_id": username})
 
+    # -- Open311 API keys ------------------------------------------------------------
+    def add_api_key(self, document: dict) -> None:
+        self.db[API_KEYS].insert_one(document)
+
+    def put_api_key(self, document: dict) -> None:
+        """The demo's key: the one in var/demo-open311-key, whichever it is now."""
+        current = {k: document[k] for k in ("hash", "prefix")}
+        rest = {k: v for k, v in document.items() if k not in current and k != "_id"}
+        self.db[API_KEYS].update_one({"_id": document["_id"]}, {"$set": current, "$setOnInsert": rest},
+                                     upsert=True)
+
+    def api_keys(self) -> list[dict]:
+        return list(self.db[API_KEYS].find({}).sort("created_at", ASCENDING))
+
+    def api_key_by_hash(self, digest: str) -> dict | None:
+        return self.db[API_KEYS].find_one({"hash": digest})
+
+    def revoke_api_key(self, key_id: str, now: datetime) -> dict:
+        self.db[API_KEYS].update_one({"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": now}})
+        found = self.db[API_KEYS].find_one({"_id": key_id})
+        if found is None:
+            raise NotFound(f"No API key '{key_id}'.")
+        return found
+
+    def take_request_slot(self, key: dict, window: int) -> bool:
+        """Count one request in ``window`` (a minute); False once the key's limit is reached there."""
+        limit = key["rate_limit_per_minute"]
+        for _ in range(2):  # a request that lost the race to open the window counts in it on the second round
+            counted = self.db[API_KEYS].update_one(
+                {"_id": key["_id"], "window": window, "used": {"$lt": limit}}, {"$inc": {"used": 1}})
+            if counted.matched_count:
+                return True
+            opened = self.db[API_KEYS].update_one(
+                {"_id": key["_id"], "window": {"$ne": window}}, {"$set": {"window": window, "used": 1}})
+            if opened.matched_count:
+                return True
+        return False
+
+    def district_code(self) -> str | None:
+        """The code of the district the current map covers: the Open311 ``jurisdiction_id``."""
+        found = self.db[AREAS].find_one({"map_version": self.map_version(), "level": "district"}, {"code": 1})
+        return found["code"] if found else None
+
     # -- the grid map --------------------------------------------------------------
     def map_version(self) -> int:
         meta = self.db[META].find_one({"_id": "grid_map"}, {"current": 1})
@@ -228,6 +272,7 @@ class DirectoryStore(MongoStore):
     outbox_collections = (META,)
     indexes = {
         USERS: [IndexModel([("username", ASCENDING)], unique=True)],
+        API_KEYS: [IndexModel([("hash", ASCENDING)], unique=True)],
         AREAS: [IndexModel([("map_version", ASCENDING), ("code", ASCENDING)], unique=True)],
         GRIDS: [
             IndexModel([("map_version", ASCENDING), ("code", ASCENDING)], unique=True),

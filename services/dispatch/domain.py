@@ -29,12 +29,18 @@ def route(rules: list[dict], *, category: str, street: str | None, community: st
     return max(matching, key=lambda r: (_specificity(r), r["rule_id"]))
 
 
+def unseen(rule: dict, source: str | None) -> bool:
+    """Whether the rule dispatches the case without an operator. A report from the public is screened by a person
+    first (立案 or 不予立案) unless the rule says the public's reports may go straight through too."""
+    return rule["automatic"] and (source != "public" or rule.get("dispatch_public_reports", False))
+
+
 def decide(reported: Event, rule: dict, *, now: datetime) -> Event:
     """Announce the department a rule names for a newly reported case, and whether to dispatch without a person."""
     return new_event(
         "routing.decided",
         {"case_id": reported.payload["case_id"], "department": rule["department"], "assisting_departments": [],
-         "rule_id": rule["rule_id"], "automatic": rule["automatic"]},
+         "rule_id": rule["rule_id"], "automatic": unseen(rule, reported.payload.get("source"))},
         producer="dispatch", occurred_at=now, correlation_id=reported.correlation_id,
         causation_id=reported.event_id,
     )

@@ -39,14 +39,18 @@ def check_category(code: str, categories: dict) -> dict:
 
 
 def accept_report(submission: dict, *, reporter: str, filed_by: dict, place: dict, categories: dict,
-                  now: datetime, correlation_id: str, possible_duplicates=()) -> tuple[dict, Event]:
+                  now: datetime, correlation_id: str, possible_duplicates=(), source: str = "field",
+                  public: dict | None = None) -> tuple[dict, Event]:
     """The report document to store and the event announcing it.
 
     ``reporter`` is who reported (an officer, or the resident an operator took a call
     from); ``filed_by`` the actor (``{user_id, role, name}``) who filed it; ``place``
     is where ``services.reporting.placing`` put it. The case id is reserved here so
-    the officer's device gets it in the answer, before the case is opened.
+    the officer's device gets it in the answer, before the case is opened. ``source``
+    is ``public`` for the public's reports (``services.reporting.public``), whose
+    ``public`` facts (address, media_url) travel with the event; their contact details never do.
     """
+    public = public or {}
     category = check_category(submission["category"], categories)
     attributes = check_attributes(submission.get("attributes") or {}, category)
     report_id = new_id("R")
@@ -70,6 +74,8 @@ def accept_report(submission: dict, *, reporter: str, filed_by: dict, place: dic
         "fingerprint": fingerprint(submission),
         "received_at": now,
         "correlation_id": correlation_id,
+        "source": source,
+        **public,
     }
     event = new_event(
         "incident.reported",
@@ -86,7 +92,8 @@ def accept_report(submission: dict, *, reporter: str, filed_by: dict, place: dic
             "located_grid": place["located_grid"],
             "attributes": attributes,
             "reporter": reporter,
-            "source": "field",
+            "source": source,
+            **public,
             "reported_at": now,
             "attachments": report["attachments"],
             "handled_on_spot": report["handled_on_spot"],

@@ -1,16 +1,23 @@
 """ReportingService: intake of field reports, their photos, and duplicate suggestions."""
 
+from datetime import timedelta
+
 from nameko.dependency_providers import Config
 
-from services.reporting import domain, duplicates
+from services.reporting import domain, duplicates, public
 from services.reporting.placing import place_report
 from services.reporting.storage import ReportStore
-from shared.api.reports import AttachmentSchema, ReportAcceptedSchema, ReportSubmissionSchema
+from shared.api.reports import (
+    AttachmentSchema,
+    PublicReportSchema,
+    ReportAcceptedSchema,
+    ReportSubmissionSchema,
+)
 from shared.attachments import as_download, decode_upload, sniff
 from shared.auth import can_see_case, may
 from shared.clock import Clock
 from shared.config import setting
-from shared.errors import Forbidden, ValidationFailed
+from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.events import Event
 from shared.ids import new_id
 from shared.messaging import consumers
@@ -22,6 +29,7 @@ from shared.validation import load
 _submission = ReportSubmissionSchema()
 _accepted = ReportAcceptedSchema()
 _attachment = AttachmentSchema()
+_public = PublicReportSchema()
 
 
 # The case events that move a case's place, owner or openness: reporting's own view of cases.
@@ -76,6 +84,53 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
 
     @staticmethod
     def _accepted(stored: dict, retried: bool) -> dict:
+        return _accepted.dump({"report_id": stored["_id"], "case_id": stored["case_id"], "duplicate": retried,
+                               "possible_duplicates": stored.get("possible_duplicates", [])})
+
+    @rpc
+    def submit_public_report(self, data: dict, correlation_id: str | None = None) -> dict:
+        """A resident's report through an app holding an Open311 API key: the same intake as a staff report,
+        marked ``public`` so that it waits for an operator to screen it (docs/open311.md)."""
+        identity = self.caller.require("reports.submit_public")
+        given = load(_public, data)
+        self.reference.require("categories")
+        self.reference.require("grid_map")
+        category = public.check_public_category(given["category"], self.reference.categories)
+        submission = public.submission_of(given, category)
+        place = place_report(submission["location"], None, grids=self.reference.grids,
+                             index=self.reference.grid_index, tolerance_m=0.0)
+        now = self.clock.now()
+        reporter = public.reporter_of(identity.user_id)
+        window = timedelta(seconds=setting(self.config, "PUBLIC_RETRY_WINDOW_SECONDS", 600, int))
+        keys = public.dedup_keys(reporter, given["device_id"], submission, given, now=now, window=window)
+        for key in keys:
+            first = self.store.by_dedup_key(key)
+            if public.is_recent_retry(first, now=now, window=window):
+                return self._accepted(first, retried=True)
+        report, event = domain.accept_report(
+            submission, reporter=reporter, filed_by=identity.actor(), place=place,
+            categories=self.reference.categories, now=now, correlation_id=correlation_id or new_id("X"),
+            possible_duplicates=self._possible_duplicates(submission, now), source="public",
+            public=public.public_facts(given),
+        )
+        report["contact"] = public.contact_of(given, given["account_id"], given["device_id"])
+        if keys:
+            report["dedup_key"] = keys[0]
+        stored, retried = self.store.add(report, event)
+        return self._accepted(stored, retried=retried)
+
+    @rpc
+    def reporter_contact(self, case_id: str) -> dict:
+        """The contact details the public gave with the reports of a case: for its operators only."""
+        identity = self.caller.require("reports.read_contact")
+        case = self.store.case_view(str(case_id))
+        if case is None or not can_see_case(identity, case):
+            raise NotFound(f"No case {case_id}.")
+        return {"case_id": case["_id"], "reporters": [
+            {**c, "received_at": c["received_at"].isoformat()} for c in self.store.contacts_for_case(case["_id"])]}
+
+    @staticmethod
+    def _accepted(stored: dict, *, retried: bool) -> dict:
         return _accepted.dump({"report_id": stored["_id"], "case_id": stored["case_id"], "duplicate": retried,
                                "possible_duplicates": stored.get("possible_duplicates", [])})
 

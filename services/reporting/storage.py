@@ -49,6 +49,12 @@ class ReportRepository(Repository):
             raise Conflict("This idempotency key was already used for a different report.",
                            {"idempotency_key": first["idempotency_key"]})
         return first
+    def by_dedup_key(self, key: str) -> dict | None:
+        return self.db[REPORTS].find_one({"dedup_key": key}, {"_outbox": 0})
+
+    def contacts_for_case(self, case_id: str) -> list[dict]:
+        found = self.db[REPORTS].find({"case_id": case_id, "source": "public"}, {"contact": 1, "received_at": 1})
+        return [{"report_id": r["_id"], "received_at": r["received_at"], **r.get("contact", {})} for r in found]
 
     def get(self, report_id: str) -> dict:
         report = self.db[REPORTS].find_one({"_id": report_id}, {"_outbox": 0})

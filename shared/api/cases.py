@@ -17,6 +17,7 @@ class HistoryEntrySchema(Schema):
     attachments = fields.List(fields.String())
     reason = fields.String(allow_none=True)
     comment_id = fields.String(allow_none=True)
+    public = fields.Boolean(allow_none=True, metadata={"description": "A comment the public sees (Open311)."})
     merged = fields.String(allow_none=True)
     target = fields.String(allow_none=True)
     hours = fields.Float(allow_none=True)
@@ -78,6 +79,10 @@ class CaseSchema(Schema):
     location = fields.Nested(LocationSchema)
     description = fields.String()
     reporter = fields.String()
+    source = fields.String(allow_none=True, metadata={
+        "description": "field: reported by staff; public: by a resident through Open311 — screen it (立案 or 不予立案)."})
+    address = fields.String(allow_none=True, metadata={"description": "A public report's address, as given."})
+    media_url = fields.String(allow_none=True, metadata={"description": "A public report's photo, as a link."})
     report_ids = fields.List(fields.String())
     department = fields.String(allow_none=True)
     assisting_departments = fields.List(fields.String())
@@ -212,6 +217,9 @@ class CommentSchema(Schema):
     version = _version()
     text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     attachments = _attachments()
+    public = fields.Boolean(load_default=False, metadata={
+        "description": "A reply to the public: shown as the request's status_notes in Open311. Other comments "
+                       "are internal and never leave the platform."})
 
 
 # -- finding cases ------------------------------------------------------------------

@@ -115,6 +115,8 @@ class CategorySchema(Schema):
                                           metadata={"description": "… if reported within this many hours."})
     active = fields.Boolean(load_default=True)
     revision = _revision()
+    public = fields.Boolean(load_default=False, metadata={
+        "description": "Open to the public: listed at /open311/v2/services and accepted from apps (docs/open311.md)."})
 
 
 class RoutingRuleSchema(Schema):
@@ -127,6 +129,9 @@ class RoutingRuleSchema(Schema):
     department = code_field(required=True)
     automatic = fields.Boolean(load_default=False, metadata={"description": "Dispatched without an operator."})
     revision = _revision()
+    dispatch_public_reports = fields.Boolean(load_default=False, metadata={
+        "description": "With `automatic`: reports from the public are dispatched unseen too. Without it they wait "
+                       "for an operator to screen them (立案 or 不予立案)."})
 
 
 class UserSchema(Schema):
@@ -227,3 +232,29 @@ class AreasSchema(Schema):
 class PasswordChangedSchema(Schema):
     user_id = fields.String(required=True)
     password_changed = fields.Boolean(required=True)
+class ApiKeyCreateSchema(Schema):
+    """An app that may file the public's reports through Open311 (docs/open311.md)."""
+
+    app = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                        metadata={"description": "Who the key is for: the app or organisation."})
+    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                            metadata={"description": "Whom to ask about the app."})
+    rate_limit_per_minute = fields.Integer(load_default=60, validate=validate.Range(min=1, max=6000),
+                                           metadata={"description": "Requests per minute; more is a 429."})
+
+
+class ApiKeySchema(Schema):
+    """An API key as listed: never the key itself, which is shown once when it is made."""
+
+    key_id = fields.String(required=True)
+    app = fields.String(required=True)
+    contact = fields.String(allow_none=True)
+    prefix = fields.String(required=True, metadata={"description": "The key's first characters, to recognise it."})
+    rate_limit_per_minute = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    created_by = fields.String(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+
+
+class ApiKeyIssuedSchema(ApiKeySchema):
+    api_key = fields.String(required=True, metadata={"description": "The key. Shown this once; only its hash is kept."})

@@ -92,3 +92,29 @@ UPLOAD_FORM = {"multipart/form-data": {
     "properties": {"file": {"type": "string", "format": "binary",
                             "description": "JPEG, PNG, WebP or PDF, at most 10 MB; the type is checked by content."}},
 }}
+class ReporterContactSchema(Schema):
+    """A member of the public's contact details: personal data, seen only by the operators of the case."""
+
+    email = fields.Email(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ()\-]{3,30}$"))
+    first_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    last_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class PublicReportSchema(Schema):
+    """A report from the public, through an app holding an Open311 API key (the gateway's reading of
+    ``POST /open311/v2/requests``). Attribute values come as the form sent them: text, or lists of text."""
+
+    category = code_field(required=True, metadata={"description": "The Open311 service_code."})
+    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=4000))
+    location = fields.Nested(LocationSchema, required=True)
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                            metadata={"description": "address_string, as the reporter gave it."})
+    media_url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"},
+                           validate=validate.Length(max=2000))
+    attributes = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
+        values=fields.Raw(allow_none=True), load_default=dict)
+    device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+    account_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+    contact = fields.Nested(ReporterContactSchema, load_default=dict)

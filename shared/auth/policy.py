@@ -15,11 +15,17 @@ ADMIN = "admin"
 
 ROLES = (GRID_OFFICER, GRID_LEADER, OPERATOR, HANDLER, DEPARTMENT_HEAD, SUPERVISOR, ADMIN)
 STAFF = frozenset(ROLES)
+# Not a person's role: an app holding an Open311 API key, for the few minutes of one request (docs/open311.md).
+PUBLIC_APP = "open311_app"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # field reports: officers in the street, operators taking a hotline call
     "reports.submit": frozenset({GRID_OFFICER, GRID_LEADER, OPERATOR}),
     "reports.submit_for_others": frozenset({OPERATOR}),
+    # the public's reports, through an app holding an Open311 API key
+    "reports.submit_public": frozenset({PUBLIC_APP}),
+    # a public reporter's contact details: personal data, for the operators who screen and answer the case
+    "reports.read_contact": frozenset({OPERATOR}),
     # cases: everyone on the job sees some cases; which ones is decided per case
     "cases.read": frozenset({GRID_OFFICER, GRID_LEADER, OPERATOR, HANDLER, DEPARTMENT_HEAD, SUPERVISOR}),
     "cases.read_all": frozenset({OPERATOR, SUPERVISOR}),
@@ -40,6 +46,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "directory.write": frozenset({ADMIN}),
     "routing.read": frozenset({OPERATOR, SUPERVISOR, ADMIN}),
     "users.manage": frozenset({ADMIN}),
+    # apps' Open311 API keys
+    "open311.manage_keys": frozenset({ADMIN}),
     # the platform itself
     "operations.manage": frozenset({ADMIN}),
 }

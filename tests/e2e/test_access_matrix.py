@@ -157,6 +157,22 @@ ROWS = [
     ("GET", "/api/v1/admin/metrics", "/api/v1/admin/metrics", None, allowed("admin"), 200),
     ("POST", "/api/v1/admin/dead-letters/<service>/<message_id>/replay",
      "/api/v1/admin/dead-letters/cases/no-such-letter/replay", None, allowed("admin"), 404),
+    # Open311: public as in every city that runs it; filing needs an app's api_key (tests/e2e/test_open311.py)
+    ("GET", "/open311/v2/discovery.<fmt>", "/open311/v2/discovery.json", None, PUBLIC, 200),
+    ("GET", "/open311/v2/services.<fmt>", "/open311/v2/services.xml", None, PUBLIC, 200),
+    ("GET", "/open311/v2/services/<service_code>.<fmt>", "/open311/v2/services/street_light.json", None, PUBLIC, 200),
+    ("POST", "/open311/v2/requests.<fmt>", "/open311/v2/requests.json", "{open311_request}", PUBLIC, 201),
+    ("GET", "/open311/v2/requests.<fmt>", "/open311/v2/requests.json", None, PUBLIC, 200),
+    ("GET", "/open311/v2/requests/<service_request_id>.<fmt>", "/open311/v2/requests/{public_id}.xml", None,
+     PUBLIC, 200),
+    ("GET", "/open311/v2/tokens/<token>.<fmt>", "/open311/v2/tokens/T1.json", None, PUBLIC, 404),
+    ("GET", "/open311/v2/<path:rest>", "/open311/v2/nothing.json", None, PUBLIC, 404),
+    ("GET", "/api/v1/cases/<case_id>/reporter-contact", "/api/v1/cases/{public_id}/reporter-contact", None,
+     OPERATOR_ONLY, 200),
+    ("GET", "/api/v1/admin/open311/keys", "/api/v1/admin/open311/keys", None, allowed("admin"), 200),
+    ("POST", "/api/v1/admin/open311/keys", "/api/v1/admin/open311/keys", "{open311_key}", allowed("admin"), 201),
+    ("DELETE", "/api/v1/admin/open311/keys/<key_id>", "/api/v1/admin/open311/keys/K-none", None,
+     allowed("admin"), 404),
 ] + [
     ("POST", f"/api/v1/cases/<case_id>/{action}", f"/api/v1/cases/{{fresh}}/{action}", f"{{action:{action}}}",
      who, 200)
@@ -191,8 +207,17 @@ def world(platform, grid_centre):
     supervisor_id = platform.as_user("supervisor").get("/api/v1/me").json()["user_id"]
     loop = Loop(platform, grid_centre(OFFICER_GRID), case["department"])
     attachment_id = loop.upload(operator, case_id)
+    spot = grid_centre(OFFICER_GRID)
+    open311_request = {"api_key": (platform.workdir / "var" / "demo-open311-key").read_text().strip(),
+                       "service_code": "sanitation", "lat": spot["lat"], "long": spot["lon"],
+                       "description": "权限矩阵 access matrix"}
+    filed = platform.session.post(f"{platform.url}/open311/v2/requests.json", json=open311_request, timeout=30)
+    assert filed.status_code == 201, filed.text
+    public_id = filed.json()[0]["service_request_id"]
+    wait_for(lambda: operator.get(f"/api/v1/cases/{public_id}").status_code == 200, timeout=30, message="opened")
     return {"case_id": case_id, "dept": case["department"], "report": report, "rule": rule, "grid_map": grid_map,
-            "supervisor_id": supervisor_id, "loop": loop, "attachment_id": attachment_id}
+            "supervisor_id": supervisor_id, "loop": loop, "attachment_id": attachment_id,
+            "open311_request": open311_request, "public_id": public_id}
 
 
 def _values(world, role):
@@ -229,6 +254,8 @@ def _body(template, values, role):
         "subscription": {"kind": "case", "target": values["new_item"]},
         "preferences": {"channels": {"case.commented": ["inbox"]}},
         "webhook": {"url": "http://127.0.0.1:9/matrix-hook", "description": "access matrix"},
+        "open311_request": {**values["open311_request"], "description": f"矩阵 {role} {uuid.uuid4().hex[:8]}"},
+        "open311_key": {"app": f"matrix {role}", "rate_limit_per_minute": 5},
     }[key]
 
 

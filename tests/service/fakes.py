@@ -49,6 +49,9 @@ class FakeReports:
     def open_cases_in(self, category, box, since):
         return [c for c in self.open_cases if c["category"] == category]
 
+    def by_dedup_key(self, key):
+        return next((r for r in self.reports.values() if r["dedup_key"] == key), None)
+
     def first_report(self, dedup_key, fingerprint):
         for existing in self.reports.values():
             if existing["dedup_key"] == dedup_key:
@@ -85,6 +88,17 @@ class FakeCases:
 
     def policy(self, policy_id, version=None):
         return self.policies.get((policy_id, version or 1))
+
+    def public_requests(self, query, *, skip, limit):
+        def matches(case):
+            return all(case.get(k) in v["$in"] if "$in" in v else v["$gte"] <= case.get(k, v["$gte"]) <= v["$lte"]
+                       and k in case for k, v in query.items())
+        found = sorted((c for c in self.cases.values() if matches(c)), key=lambda c: c["public_requested_at"],
+                       reverse=True)
+        return found[skip:skip + limit]
+
+    def public_cases(self, ids):
+        return [self.cases[i] for i in ids if i in self.cases and self.cases[i].get("source") == "public"]
 
     def get(self, case_id, with_seen=False):
         if case_id not in self.cases:

@@ -271,8 +271,8 @@ def cancel(case, p, ctx):
 def comment(case, p, ctx):
     comment_id = new_id("M")
     change = _change(case, ctx, "comment", None, {}, "case.commented",
-                     {"comment_id": comment_id, "text": p["text"], "author": ctx.actor}, note=p["text"],
-                     attachments=p["attachments"], comment_id=comment_id)
+                     {"comment_id": comment_id, "text": p["text"], "author": ctx.actor, "public": p["public"]},
+                     note=p["text"], attachments=p["attachments"], comment_id=comment_id, public=p["public"])
     return change
 
 

@@ -6,6 +6,7 @@ from services.cases.domain import timing
 from services.cases.domain.model import (
     DISPATCHED,
     PRIORITY_RANK,
+    PUBLIC_SINCE,
     REGISTERED,
     REPORTED,
     RESOLVED,
@@ -46,7 +47,10 @@ def open_case(incident: Event, *, category: dict, now: datetime, calendar, polic
         "version": 1, "correlation_id": incident.correlation_id, "history": [],
         "policy": {"policy_id": policy["policy_id"], "version": policy["version"]} if policy else None,
         "supervised": False, "failed_checks": 0, **timing.STOPPED,
+        "source": p["source"],
     }
+    if p["source"] == "public":  # listed by Open311 (services/cases/open311.py)
+        case.update({PUBLIC_SINCE: p["reported_at"], "address": p["address"], "media_url": p["media_url"]})
     entries = [history_entry(case, 0, action="report", to_status=REPORTED, actor=incident.actor,
                              at=p["reported_at"], attachments=p["attachments"])]
     entries[0]["from_status"] = None

@@ -18,10 +18,11 @@ CANCELLED = "cancelled"      # 作废
 
 OPEN = frozenset({REPORTED, REGISTERED, DISPATCHED, ACCEPTED, RESOLVED, VERIFIED})
 STATUSES = (REPORTED, REGISTERED, DISPATCHED, ACCEPTED, RESOLVED, VERIFIED, CLOSED, REJECTED, MERGED, CANCELLED)
+PUBLIC_SINCE = "public_requested_at"  # set on the public's cases only: Open311 lists them by it (sparse index)
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 FACT_FIELDS = ("status", "category", "priority", "grid", "community", "street", "location", "department",
                "assisting_departments", "deadline", "reporters", "suspended", "stage", "stage_deadline",
-               "supervised")
+               "supervised", "source")
 
 
 @dataclass

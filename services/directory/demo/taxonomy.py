@@ -37,6 +37,12 @@ GROUPS = {
 }
 
 
+# What a resident may report through Open311 apps: the street's visible problems. Security, disputes, people's
+# circumstances and emergencies (110/119/120) stay with grid officers and the hotline.
+PUBLIC = frozenset({"sanitation", "street_light", "drainage", "road_damage", "illegal_construction",
+                    "property_management", "greening"})
+
+
 def _limits(disposal: float, *, sign_for: float = 1, dispatch: float = 1, verification: float = 4) -> dict:
     return {"dispatch": dispatch, "sign_for": sign_for, "disposal": disposal, "verification": verification}
 
@@ -71,6 +77,7 @@ def _category(
         "attributes": list(attributes),
         "keywords": list(keywords),
         "group": dict(GROUPS[group]),
+        "public": code in PUBLIC,
     }
 
 

@@ -40,6 +40,8 @@ class CaseFacts(Schema):
                           validate=validate.OneOf(("dispatch", "sign_for", "disposal", "verification")))
     stage_deadline = fields.AwareDateTime(allow_none=True, load_default=None)
     supervised = fields.Boolean(load_default=False)
+    source = fields.String(allow_none=True, load_default="field",
+                           metadata={"description": "field: reported by staff; public: by a resident (Open311)."})
 
 
 class _WithReason(CaseFacts):
@@ -172,6 +174,7 @@ class CaseCancelled(_WithReason):
 class CaseCommented(CaseFacts):
     comment_id = fields.String(required=True)
     text = fields.String(required=True)
+    public = fields.Boolean(load_default=False, metadata={"description": "A reply the public sees (Open311)."})
     author = fields.Nested(ActorRef, required=True)
 
 

@@ -1,6 +1,6 @@
 """Events produced by the reporting service."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from shared.events.catalogue import contract
 from shared.fields import LocationSchema, code_field
@@ -22,7 +22,10 @@ class IncidentReported(Schema):
     located_grid = fields.String(allow_none=True, load_default=None)
     attributes = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
     reporter = fields.String(required=True)
-    source = fields.String(load_default="field")
+    source = fields.String(load_default="field", validate=validate.OneOf(("field", "public")),
+                           metadata={"description": "field: staff; public: a resident through Open311."})
+    address = fields.String(allow_none=True, load_default=None, metadata={"description": "As the public gave it."})
+    media_url = fields.String(allow_none=True, load_default=None, metadata={"description": "A public report's photo."})
     reported_at = fields.AwareDateTime(required=True)
     attachments = fields.List(fields.String(), load_default=list)
     handled_on_spot = fields.Boolean(load_default=False, metadata={"description": "自行处置: fixed by the officer."})
