@@ -13,10 +13,10 @@ from services.directory.storage import DirectoryStore
 from shared.api.common import DeletedSchema
 from shared.api.directory import (
     KEY_FIELD,
-    AreasSchema,
     ApiKeyCreateSchema,
     ApiKeyIssuedSchema,
     ApiKeySchema,
+    AreasSchema,
     CategorySchema,
     DepartmentSchema,
     GridSchema,

@@ -80,10 +80,10 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             possible_duplicates=similar,
         )
         stored, retried = self.store.add(report, event)
-        return self._accepted(stored, retried)
+        return self._accepted(stored, retried=retried)
 
     @staticmethod
-    def _accepted(stored: dict, retried: bool) -> dict:
+    def _accepted(stored: dict, *, retried: bool) -> dict:
         return _accepted.dump({"report_id": stored["_id"], "case_id": stored["case_id"], "duplicate": retried,
                                "possible_duplicates": stored.get("possible_duplicates", [])})
 
@@ -128,11 +128,6 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             raise NotFound(f"No case {case_id}.")
         return {"case_id": case["_id"], "reporters": [
             {**c, "received_at": c["received_at"].isoformat()} for c in self.store.contacts_for_case(case["_id"])]}
-
-    @staticmethod
-    def _accepted(stored: dict, *, retried: bool) -> dict:
-        return _accepted.dump({"report_id": stored["_id"], "case_id": stored["case_id"], "duplicate": retried,
-                               "possible_duplicates": stored.get("possible_duplicates", [])})
 
     def _possible_duplicates(self, submission: dict, now) -> list[dict]:
         category = self.reference.categories.get(submission["category"])
