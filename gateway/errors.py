@@ -1,8 +1,10 @@
 """The one table that turns errors into HTTP answers.
 
 Bodies are ``{"error": CODE, "message": ..., "correlation_id": ...}`` plus ``fields``
-for validation errors. Lookup walks the exception's class hierarchy, so a subclass
-(``UnknownCategory``) inherits its parent's status (422) unless listed itself.
+for validation errors, and ``reason`` and ``params`` when the error has a text of its
+own (its key in ``shared/texts.json``: the app renders it in the reader's language).
+Lookup walks the exception's class hierarchy, so a subclass (``UnknownCategory``)
+inherits its parent's status (422) unless listed itself.
 Anything unlisted is a 500 whose body says nothing about the internals.
 """
 
@@ -51,6 +53,10 @@ def error_body(exc: BaseException, correlation_id: str | None = None) -> tuple[i
     status = status_for(exc)
     if status is not None:
         body = {"error": exc.code, "message": exc.message}
+        if exc.reason:
+            body["reason"] = exc.reason
+            if exc.params:
+                body["params"] = exc.params
         if isinstance(exc, ValidationFailed):
             body["fields"] = exc.details.get("fields", {})
         elif exc.details:

@@ -77,7 +77,7 @@ class Reference:
 
     def require(self, kind: str) -> None:
         if not self._revisions.get(kind):
-            raise ServiceUnavailable(f"The {kind.replace('_', ' ')} has not reached this service yet; try again shortly.")
+            raise ServiceUnavailable.of("service.not_ready", thing=kind.replace("_", " "))
 
     def load(self, kind: str, revision: int, data: dict) -> bool:
         """Adopt ``data`` if ``revision`` is newer than the one held."""

@@ -98,14 +98,13 @@ class CasesService(Operable, FollowsDirectory):
         identity = self.caller.require("cases.read")
         spec = domain.ACTIONS.get(str(action))
         if spec is None:
-            raise NotFound(f"No action '{action}'. Actions: {', '.join(sorted(domain.ACTIONS))}.")
+            raise NotFound.of("case.unknown_action", action=str(action), actions=", ".join(sorted(domain.ACTIONS)))
         params = load(spec.schema, params)
         case = self._visible_case(identity, str(case_id))
         actor = domain.authorize(action, identity, case)
         seen = params.pop("version", None)
         if seen is not None and seen != case["version"]:
-            raise Conflict("The case changed since you saw it; reload it and try again.",
-                           {"version": case["version"]})
+            raise Conflict.of("case.changed", {"version": case["version"]})
         check_state(action, case)
         self._check_case_files(case["_id"], params.get("attachments", ()))
         self.reference.require("categories")
@@ -117,8 +116,7 @@ class CasesService(Operable, FollowsDirectory):
             ctx.target = self._merge_target(identity, params["target_case_id"])
         change = spec.apply(case, params, ctx)
         if not self.store.apply(case["_id"], change):
-            raise Conflict("Someone changed the case at the same moment; reload it and try again.",
-                           {"version": case["version"]})
+            raise Conflict.of("case.changed_concurrently", {"version": case["version"]})
         return self._view(after(case, change.set_fields, change.history), identity)
 
     def _check_case_files(self, case_id: str, ids) -> None:
@@ -180,7 +178,7 @@ class CasesService(Operable, FollowsDirectory):
                 raise
             case = None  # to others, a missing case looks like one they may not see
         if case is None or not can_see_case(identity, case):
-            raise Forbidden("You may not see this case.")
+            raise Forbidden.of("case.not_visible")
         return case
 
     @rpc
@@ -210,9 +208,9 @@ class CasesService(Operable, FollowsDirectory):
         query = dict(query if isinstance(query, dict) else {})
         department = query.get("department") or identity.department
         if department is None:
-            raise Forbidden("Name a department: you belong to none.")
+            raise Forbidden.of("worklist.no_department")
         if department != identity.department and not may(identity, "cases.read_all"):
-            raise Forbidden("You may only see your own department's worklist.")
+            raise Forbidden.of("worklist.other_department")
         return self.list_cases({**query, "department": department, "status": "dispatched,accepted",
                                 "sort": "deadline"})
 
@@ -247,5 +245,5 @@ class CasesService(Operable, FollowsDirectory):
         policy = load(_policy, {**(data if isinstance(data, dict) else {}), "policy_id": policy_id})
         problems = escalation.check_policy(policy)
         if problems:
-            raise Unprocessable("The policy cannot be used as written.", {"problems": problems})
+            raise Unprocessable.of("policy.unusable", {"problems": problems})
         return self.store.save_policy(policy)

@@ -72,7 +72,8 @@ def grids_of(user_id: str, grids: list[dict]) -> list[str]:
 
 def check_category(category: dict, departments: dict) -> None:
     if category["department"] not in departments:
-        raise Unprocessable(f"Unknown department '{category['department']}'.", {"department": category["department"]})
+        raise Unprocessable.of("department.unknown", {"department": category["department"]},
+                               department=category["department"])
 
 
 def check_routing_rule(rule: dict, *, categories: dict, departments: dict, areas: dict) -> None:
@@ -89,12 +90,12 @@ def check_routing_rule(rule: dict, *, categories: dict, departments: dict, areas
     if street and community in areas and areas[community].get("parent") != street:
         problems["community"] = f"The community '{community}' is not in the street '{street}'."
     if problems:
-        raise Unprocessable("The routing rule refers to things that do not exist.", {"fields": problems})
+        raise Unprocessable.of("routing.unknown_references", {"fields": problems})
 
 
 def check_user(user: dict, departments: dict) -> None:
     if user.get("department") and user["department"] not in departments:
-        raise Unprocessable(f"Unknown department '{user['department']}'.", {"department": user["department"]})
+        raise Unprocessable.of("department.unknown", {"department": user["department"]}, department=user["department"])
 
 
 def throttled(failures: list[datetime], now: datetime, *, limit: int, window: timedelta) -> bool:

@@ -97,11 +97,11 @@ class DirectoryService(Operable):
         username = given["username"]
         failures = self.store.sign_in_failures(username)
         if domain.throttled(failures, now, limit=self.signer.max_failures, window=self.signer.failure_window):
-            raise TooManyRequests("Too many failed sign-ins; wait a few minutes and try again.")
+            raise TooManyRequests.of("signin.throttled")
         user = self.store.user_by_username(username)
         if not verify_password(user and user.get("password_hash"), given["password"]) or not user.get("active", True):
             self.store.record_sign_in_failure(username, now, keep=self.signer.max_failures)
-            raise Unauthenticated("Wrong username or password.")
+            raise Unauthenticated.of("signin.wrong_password")
         if failures:
             self.store.clear_sign_in_failures(username)
         if needs_rehash(user["password_hash"]):
@@ -153,10 +153,7 @@ class DirectoryService(Operable):
             overlap_tolerance_m2=setting(self.config, "MAP_OVERLAP_TOLERANCE_M2", 1.0, float),
         )
         if faults:
-            raise Unprocessable(
-                f"The map has {len(faults)} fault(s); nothing was imported.",
-                {"faults": [asdict(f) for f in faults]},
-            )
+            raise Unprocessable.of("gridmap.faults", {"faults": [asdict(f) for f in faults]}, count=len(faults))
         return self._replace_map(areas, grids, identity.actor("admin"))
 
     def _replace_map(self, areas, grids, actor) -> dict:
@@ -269,7 +266,7 @@ class DirectoryService(Operable):
         if identity.user_id == user_id:
             user = self.store.user_by_username(self.store.item("users", user_id)["username"])
             if not verify_password(user.get("password_hash"), change.get("old_password") or ""):
-                raise Forbidden("The old password is wrong.")
+                raise Forbidden.of("password.old_wrong")
         else:
             self.caller.require("users.manage")
             self.store.item("users", user_id)

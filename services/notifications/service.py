@@ -155,7 +155,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
             return _inbox_page.dump({"items": items, "next_cursor": cursor, "next_before": None})
         identity = self.caller.require("notifications.read_department")
         if q["department"] != identity.department and not may(identity, "notifications.read_any_department"):
-            raise Forbidden("You may only read your own department's inbox.")
+            raise Forbidden.of("inbox.other_department")
         items = self.store.department_inbox(q["department"], q["limit"] + 1, q["before"])
         more = len(items) > q["limit"]
         items = items[: q["limit"]]
@@ -226,7 +226,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         b = load(_webhook_in, body)
         self.reference.require("departments")
         if department not in self.reference.departments:
-            raise NotFound(f"No department {department}.")
+            raise NotFound.of("department.not_found", department=department)
         endpoint, created = self.store.put_webhook(str(department), b, new_secret(), self.clock.now())
         return (201, _webhook_secret.dump(endpoint)) if created else (200, _webhook.dump(endpoint))
 
@@ -256,7 +256,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         recipient = q["recipient"] or f"user:{identity.user_id}"
         own = {f"user:{identity.user_id}", *([f"department:{identity.department}"] if identity.department else [])}
         if recipient not in own and not may(identity, "notifications.read_deliveries"):
-            raise Forbidden("You may only see your own deliveries and your department's.")
+            raise Forbidden.of("deliveries.not_yours")
         return self._deliveries("recipient", recipient, q)
 
     def _deliveries(self, by: str, value: str, q: dict) -> dict:

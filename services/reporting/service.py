@@ -43,7 +43,7 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         submission = load(_submission, data)
         reporter_id = submission.get("reporter") or identity.user_id
         if reporter_id != identity.user_id and not may(identity, "reports.submit_for_others"):
-            raise Forbidden("You may only report as yourself.")
+            raise Forbidden.of("report.only_as_yourself")
         self.reference.require("categories")
         self.reference.require("grid_map")
         self._check_own_uploads(submission["attachments"], identity.user_id)
@@ -100,7 +100,7 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         meta = self.store.attachments.meta(str(attachment_id))
         case = self.store.case_view(meta["case_id"]) if meta.get("case_id") else None
         if meta["uploaded_by"] != identity.user_id and not (case and can_see_case(identity, case)):
-            raise Forbidden("You may not see this file.")
+            raise Forbidden.of("file.not_visible")
         return as_download(meta, self.store.attachments.read(meta["attachment_id"]))
 
     # -- reporting's view of cases, from their events ------------------------------------

@@ -38,18 +38,15 @@ class ReportRepository(Repository):
             return report, False
         first = self.db[REPORTS].find_one({"dedup_key": report["dedup_key"]}, {"_outbox": 0})
         if first is None:  # the duplicate was on _id: vanishingly unlikely, never silently ignored
-            raise Conflict("Report id collision; please retry.")
+            raise Conflict.of("report.id_collision")
         if first["fingerprint"] != report["fingerprint"]:
-            raise Conflict(
-                "This idempotency key was already used for a different report.",
-                {"idempotency_key": report["idempotency_key"]},
-            )
+            raise Conflict.of("report.key_reused", {"idempotency_key": report["idempotency_key"]})
         return first, True
 
     def get(self, report_id: str) -> dict:
         report = self.db[REPORTS].find_one({"_id": report_id}, {"_outbox": 0})
         if report is None:
-            raise NotFound(f"No report {report_id}.")
+            raise NotFound.of("report.not_found", report_id=report_id)
         return report
 
     # -- reporting's view of cases -------------------------------------------------

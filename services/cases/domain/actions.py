@@ -88,13 +88,13 @@ def _change(case, ctx, action, to_status, fields_, event_type, extra, *, note=No
 
 def _category(ctx, code):
     if code not in ctx.categories:
-        raise Unprocessable(f"Unknown category '{code}'.", {"category": code})
+        raise Unprocessable.of("category.unknown", {"category": code}, category=code)
     return ctx.categories[code]
 
 
 def _department(ctx, code):
     if code not in ctx.departments:
-        raise Unprocessable(f"Unknown department '{code}'.", {"department": code})
+        raise Unprocessable.of("department.unknown", {"department": code}, department=code)
     return code
 
 
@@ -117,9 +117,9 @@ def merge(case, p, ctx):
     in its reports and reporters from the ``case.merged`` event (``absorb``), so no transaction spans two cases."""
     target = ctx.target
     if target is None or target["_id"] == case["_id"]:
-        raise Unprocessable("Merge into another, existing case.", {"target_case_id": p["target_case_id"]})
+        raise Unprocessable.of("case.merge_into_other", {"target_case_id": p["target_case_id"]})
     if target["status"] not in OPEN:
-        raise WrongState(f"The case {target['_id']} is {target['status']}: merge only into an open case.")
+        raise WrongState.of("case.merge_target_closed", target_case_id=target["_id"], status=target["status"])
     return _change(case, ctx, "merge", MERGED, {"merged_into": target["_id"], "closed_at": ctx.now,
                                                   **timing.STOPPED},
                    "case.merged", {"target_case_id": target["_id"], "report_ids": case["report_ids"]},
@@ -225,7 +225,7 @@ def _rework(case, ctx, *, action, reason, attachments=(), reopened=False):
                "closed_at": None, "on_time": None, "rework_count": count,
                "failed_checks": case.get("failed_checks", 0) + (0 if reopened else 1)}
     if not fields_["department"]:
-        raise WrongState("The case has no department to go back to; dispatch it instead.")
+        raise WrongState.of("case.nowhere_to_return")
     fields_.update(ctx.enter({**case, **fields_}, "sign_for", with_disposal=True))  # a new disposal clock
     return _change(case, ctx, action, DISPATCHED, fields_, "case.reworked",
                    {"reason": reason, "rework_count": count, "reopened": reopened}, note=reason,
@@ -251,7 +251,7 @@ def close(case, p, ctx):
 def reopen(case, p, ctx):
     if ctx.now - case["closed_at"] > ctx.reopen_window:
         days = ctx.reopen_window.days
-        raise WrongState(f"The case was closed more than {days} days ago and can no longer be reopened; report it anew.")
+        raise WrongState.of("case.reopen_too_late", days=days)
     return _rework(case, ctx, action="reopen", reason=p["reason"], reopened=True)
 
 
@@ -299,13 +299,13 @@ def _extension_pending(case: dict) -> bool:
 # What an action needs beyond the case's status, and the sentence a person reads when it is missing. Checked by
 # ``check_state`` before any action runs, and by ``permitted.allowed_actions`` for the buttons a screen shows.
 PRECONDITIONS = {
-    "request_extension": (lambda c: not _extension_pending(c), "An extension request is already waiting for a supervisor."),
-    "approve_extension": (_extension_pending, "No extension request is waiting."),
-    "deny_extension": (_extension_pending, "No extension request is waiting."),
-    "suspend": (lambda c: not c.get("suspended"), "The case is suspended already."),
-    "resume": (lambda c: bool(c.get("suspended")), "The case is not suspended."),
+    "request_extension": (lambda c: not _extension_pending(c), "case.extension_pending"),
+    "approve_extension": (_extension_pending, "case.no_extension_pending"),
+    "deny_extension": (_extension_pending, "case.no_extension_pending"),
+    "suspend": (lambda c: not c.get("suspended"), "case.already_suspended"),
+    "resume": (lambda c: bool(c.get("suspended")), "case.not_suspended"),
     "close": (lambda c: c["status"] != RESOLVED or bool(c.get("handled_on_spot")),
-              "The grid officer has not checked the fix yet: close it once verified."),
+              "case.not_verified"),
 }
 
 
@@ -314,10 +314,10 @@ def check_state(name: str, case: dict) -> None:
     action = ACTIONS[name]
     if case["status"] not in action.states:
         allowed = ", ".join(sorted(action.states))
-        raise WrongState(f"The case is {case['status']}; '{name}' applies only when it is {allowed}.",
-                         {"status": case["status"], "allowed": sorted(action.states)})
+        raise WrongState.of("case.wrong_state", {"status": case["status"], "allowed": sorted(action.states)},
+                            status=case["status"], action=name, allowed=allowed)
     if case.get("suspended") and name in ACTIONS_NEEDING_ACTIVE - {"suspend"}:
-        raise WrongState("The case is suspended; resume it first.", {"status": case["status"], "suspended": True})
+        raise WrongState.of("case.suspended", {"status": case["status"], "suspended": True})
     fits, missing = PRECONDITIONS.get(name, (None, None))
     if fits is not None and not fits(case):
-        raise WrongState(missing)
+        raise WrongState.of(missing)
