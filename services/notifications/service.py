@@ -15,7 +15,7 @@ import logging
 from eventlet import GreenPool
 
 from services.notifications import audiences, choices, courier, digest, feed, planning
-from services.notifications.channels import Senders
+from services.notifications.channels import INSIDE, Senders
 from services.notifications.delivery import CLAIMABLE, HELD, attempt_record
 from services.notifications.live import LivePublisher
 from services.notifications.outgoing import Outgoing
@@ -40,7 +40,7 @@ from shared.api.notifications import (
 )
 from shared.auth import may
 from shared.clock import Clock
-from shared.errors import Forbidden, NotFound, ValidationFailed
+from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
 from shared.events.contracts.notifications import FeedAppended
 from shared.faults import crash_if_armed
@@ -221,12 +221,18 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
 
     @rpc
     def put_webhook(self, department: str, body: dict) -> tuple[int, dict]:
-        """Create or change a department's endpoint. A new one answers its secret, once."""
+        """Create or change a department's endpoint. A new one answers its secret, once. An address inside the
+        platform's networks is refused here (422), as every send to it would be, unless ``WEBHOOK_ALLOWED_HOSTS``
+        lists its host."""
         self.caller.require("notifications.manage_webhooks")
         b = load(_webhook_in, body)
         self.reference.require("departments")
         if department not in self.reference.departments:
             raise NotFound.of("department.not_found", department=department)
+        refused = self.channels.webhook.refusal(b["url"])
+        if refused and refused.rule == INSIDE:  # a host that does not resolve yet may later: its sends retry
+            raise Unprocessable.of("webhook.inside_networks", {"url": b["url"], "rule": "WEBHOOK_ALLOWED_HOSTS"},
+                                   host=refused.host, addresses=", ".join(refused.addresses))
         endpoint, created = self.store.put_webhook(str(department), b, new_secret(), self.clock.now())
         return (201, _webhook_secret.dump(endpoint)) if created else (200, _webhook.dump(endpoint))
 
