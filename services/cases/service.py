@@ -11,6 +11,7 @@ from services.cases.domain.actions import absorb, check_state
 from services.cases.domain.model import after
 from services.cases.domain.permitted import allowed_actions
 from services.cases.storage import CaseStore
+from shared import texts
 from shared.api.cases import CaseListQuerySchema, CasePageSchema, CaseSchema, EscalationPolicySchema
 from shared.api.reports import AttachmentSchema
 from shared.attachments import as_download, decode_upload, sniff
@@ -159,15 +160,21 @@ class CasesService(Operable, FollowsDirectory):
     @rpc
     def timeline(self, case_id: str) -> list[dict]:
         identity = self.caller.require("cases.read")
-        return self._view(self._visible_case(identity, str(case_id)))["history"]
+        return self._view(self._visible_case(identity, str(case_id)), language=identity.language)["history"]
 
     def _light(self, case: dict) -> str | None:
         return timing.light(case, now=self.clock.now(), calendar=self.calendar, categories=self.reference.categories,
                             warning=setting(self.config, "WARNING_THRESHOLD", 0.75, float))
 
-    def _view(self, case: dict, identity=None) -> dict:
-        """The case as the API shows it; with ``identity``, the actions that person may take now."""
+    def _view(self, case: dict, identity=None, language: str | None = None) -> dict:
+        """The case as the API shows it, the platform's notes in the reader's language; with ``identity``, the
+        actions that person may take now."""
         extra = {"allowed_actions": allowed_actions(identity, case)} if identity is not None else {}
+        language = language or (identity.language if identity is not None else None)
+        if "history" in case:
+            case = {**case, "history": [
+                {**e, "note": texts.render(e["note_key"], e.get("note_params"), language)} if e.get("note_key") else e
+                for e in case["history"]]}
         return _case_view.dump({**case, "light": self._light(case), **extra})
 
     def _visible_case(self, identity, case_id: str) -> dict:

@@ -130,7 +130,7 @@ def absorb(target: dict, merged: Event, *, now: datetime) -> Change:
     """The surviving case takes in a merged duplicate's reports and reporters (bookkeeping: no version bump)."""
     p = merged.payload
     entry = history_entry(target, 0, action="absorb", to_status=None, actor=merged.actor, at=now,
-                          note=f"merged {p['case_id']}", merged=p["case_id"])
+                          note_key="note.merged", note_params={"case_id": p["case_id"]}, merged=p["case_id"])
     return Change(None, {"updated_at": now}, [entry], [], bump_version=False,
                   add_to_sets={"report_ids": p["report_ids"], "reporters": p["reporters"],
                                "merged_cases": [p["case_id"]]})
