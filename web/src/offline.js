@@ -98,7 +98,7 @@ export function flush() {
         } catch (error) {
           if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 401
               && error.status !== 408 && error.status !== 429) {
-            item.error = error.body?.message || `HTTP ${error.status}`;
+            item.error = { status: error.status, body: error.body }; // worded when shown, in the language then
             await put(item);
             results.push({ ok: false, item, error });
             notify({ ok: false, item, error });

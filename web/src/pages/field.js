@@ -79,7 +79,7 @@ export default async function fieldPage(main) {
     queued.dataset.count = String(items.length);
     waiting.replaceChildren(...items.map((item) => h('li', {},
       h('span', {}, item.payload.description.slice(0, 40)),
-      item.error ? alertBox(t('field.failed', { msg: item.error })) : null,
+      item.error ? alertBox(t('field.failed', { msg: message(item.error) })) : null,
       item.error ? h('button', { type: 'button', class: 'small', onclick: () => discard(item.idempotency_key) }, t('field.discard')) : null)));
   }
   const stop = onChange((result) => {
