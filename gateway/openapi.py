@@ -62,7 +62,8 @@ def build_spec(service_cls, version: str) -> dict:
             "description": (
                 "Grid management (网格化管理): field reports, dispatch, case tracking and "
                 "notifications. Errors are `{error, message, correlation_id}`; validation "
-                "errors add `fields`."
+                "errors add `fields`, and an error with a text of its own adds `reason` and `params` "
+                "(its key in shared/texts.json, for the reader's language)."
             )
         },
     )
