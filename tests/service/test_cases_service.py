@@ -42,6 +42,8 @@ def test_an_automatic_rule_dispatches_the_case_once(service):
     case = service.store.cases["C1"]
     assert case["status"] == "dispatched" and case["version"] == 2
     assert [e.type for e in service.store.events] == ["case.reported", "case.registered", "case.dispatched"]
+    rule = decision.payload["rule_id"]
+    assert [e["note"] for e in service.get_case("C1")["history"][-2:]] == [f"按派遣规则 {rule} 自动办理"] * 2
 
 
 def test_a_lost_race_on_an_event_is_retried_on_the_fresh_case(service):
