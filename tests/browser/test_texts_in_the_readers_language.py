@@ -60,11 +60,11 @@ def _page(browser, platform, locale):
 def test_the_chinese_app_shows_an_escalation_note_and_a_refused_action_in_chinese(browser, platform, escalated):
     page = _page(browser, platform, "zh-CN")
     page.goto(f"{platform.url}/cases/{escalated}")
-    note = page.locator(".timeline .note", has_text="升级")
-    expect(note).to_have_text("第1级升级：预警")
-
-    timeline = page.locator(".timeline").inner_text()
-    assert not LATIN_WORD.search(timeline), timeline
+    escalation = page.locator(".timeline li", has=page.locator(".note", has_text="升级"))
+    expect(escalation.locator(".note")).to_have_text("第1级升级：预警")
+    expect(escalation).to_contain_text("升级提醒")
+    expect(escalation).to_contain_text("系统")
+    assert not LATIN_WORD.search(escalation.inner_text()), escalation.inner_text()
 
     reported = _loop(platform).report("楼道堆物 重复上报")
     page.goto(f"{platform.url}/cases/{reported}")

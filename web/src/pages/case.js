@@ -138,7 +138,8 @@ export default async function casePage(main, { id }, { navigate }) {
       h('time', { datetime: entry.at }, formatTime(entry.at)), ' ',
       h('strong', {}, t(`action.${entry.action}`)),
       entry.to ? h('span', {}, ' → ', t(`status.${entry.to}`)) : null,
-      h('span', { class: 'who' }, ' · ', t('case.by', { who: entry.actor?.name || entry.actor?.user_id || '', role: t(`role.${entry.actor?.role}`) })),
+      h('span', { class: 'who' }, ' · ', entry.actor?.role === 'system' ? t('role.system') // not its id, 'system'
+        : t('case.by', { who: entry.actor?.name || entry.actor?.user_id || '', role: t(`role.${entry.actor?.role}`) })),
       entry.department ? h('span', {}, ' · ', departmentName(entry.department)) : null,
       entry.note_key ? h('p', { class: 'note' }, serverText(entry.note_key, entry.note_params || {}))
         : entry.note ? h('p', { class: 'note' }, entry.note) : null)));
