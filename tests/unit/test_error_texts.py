@@ -82,6 +82,12 @@ def test_each_text_is_in_chinese_and_english_naming_no_parameter_the_english_lac
 _PLACEHOLDERS = re.compile(r"\{\w+\}")
 
 
+def test_the_app_has_a_generic_text_in_both_languages_for_every_error_code():
+    app = (ROOT / "web" / "src" / "i18n.js").read_text("utf-8")
+    codes = {getattr(errors, name).code for name in ERROR_CLASSES - {RpcTimedOut.__name__}} | {RpcTimedOut.code}
+    assert [c for c in sorted(codes) if app.count(f"'error.{c}':") != 2] == []
+
+
 def test_a_text_renders_in_the_readers_language_with_its_words_translated():
     assert texts.render("case.not_visible", {}, "zh-CN") == "你无权查看此案件。"
     assert texts.render("case.not_visible", {}, "en-GB") == "You may not see this case."

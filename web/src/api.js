@@ -62,10 +62,13 @@ export function message(error) {
 }
 
 export function describe(status, body) {
+  const fields = Object.keys(body?.fields || {}).map(fieldLabel);
+  if (fields.length && body.error === 'VALIDATION_ERROR') {
+    return t('error.fields', { fields: fields.join(t('error.list_separator')) });
+  }
   const own = body?.reason && serverText(body.reason, body.params || {});
   const text = own || (body?.error && t(`error.${body.error}`) !== `error.${body.error}` ? t(`error.${body.error}`)
     : t('error.http', { status }));
-  const fields = Object.keys(body?.fields || {}).map(fieldLabel);
   return fields.length ? `${text} ${t('error.fields', { fields: fields.join(t('error.list_separator')) })}` : text;
 }
 
