@@ -2,8 +2,10 @@
 
 Bodies are ``{"error": CODE, "message": ..., "correlation_id": ...}`` plus ``fields``
 for validation errors and ``details`` for others that carry any (``ErrorSchema``
-documents them). Lookup walks the exception's class hierarchy, so a subclass
-(``UnknownCategory``) inherits its parent's status (422) unless listed itself.
+documents them), and ``reason`` and ``params`` when the error has a text of its own (its key
+in ``shared/texts.json``: the app renders it in the reader's language). Lookup walks the
+exception's class hierarchy, so a subclass (``UnknownCategory``) inherits its parent's
+status (422) unless listed itself.
 Anything unlisted is a 500 whose body says nothing about the internals.
 """
 
@@ -57,6 +59,10 @@ def error_body(exc: BaseException, correlation_id: str | None = None) -> tuple[i
     status = status_for(exc)
     if status is not None:
         body = {"error": exc.code, "message": exc.message}
+        if exc.reason:
+            body["reason"] = exc.reason
+            if exc.params:
+                body["params"] = exc.params
         if isinstance(exc, ValidationFailed):
             body["fields"] = exc.details.get("fields", {})
         elif exc.details:

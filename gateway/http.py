@@ -74,14 +74,14 @@ def read_json(request: Request, max_bytes: int = 1_048_576) -> dict:
 def read_upload(request: Request, max_bytes: int) -> tuple[str, str]:
     """(filename, base64 content) of a multipart upload's ``file`` field."""
     if request.content_length is not None and request.content_length > max_bytes + 64 * 1024:
-        raise FileTooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", {"max_bytes": max_bytes})
+        raise FileTooLarge.of("file.too_large", {"max_bytes": max_bytes}, max_mb=max_bytes // (1024 * 1024))
     request.max_content_length = max_bytes + 64 * 1024
     upload = request.files.get("file")
     if upload is None:
         raise ValidationFailed.from_messages({"file": ["Send the file as multipart/form-data, field 'file'."]})
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise FileTooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", {"max_bytes": max_bytes})
+        raise FileTooLarge.of("file.too_large", {"max_bytes": max_bytes}, max_mb=max_bytes // (1024 * 1024))
     return upload.filename or "attachment", base64.b64encode(data).decode("ascii")
 
 

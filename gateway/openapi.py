@@ -106,7 +106,8 @@ def build_spec(service_cls, version: str) -> dict:
             "description": (
                 "Grid management (网格化管理): field reports, dispatch, case tracking and "
                 "notifications. Errors are `Error` objects: `{error, message, correlation_id}`; "
-                "validation errors (400) add `fields`, others may add `details`."
+                "validation errors (400) add `fields`, others may add `details`, and an error with a text of "
+                "its own adds `reason` and `params` (its key in shared/texts.json, for the reader's language)."
             )
         },
     )

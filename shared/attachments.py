@@ -46,8 +46,7 @@ def sniff(data: bytes) -> str:
             Image.DecompressionBombError):
         kind = None
     if kind not in IMAGE_TYPES:
-        raise UnsupportedFile("The file is not a JPEG, PNG or WebP photo, nor a PDF (checked by its content).",
-                              {"allowed": list(ALLOWED)})
+        raise UnsupportedFile.of("file.unsupported", {"allowed": list(ALLOWED)})
     return IMAGE_TYPES[kind]
 
 
@@ -58,13 +57,13 @@ def clean_filename(name: str | None) -> str:
 
 def decode_upload(content_b64: str, max_bytes: int) -> bytes:
     if not isinstance(content_b64, str) or len(content_b64) > (max_bytes * 4) // 3 + 8:
-        raise FileTooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", {"max_bytes": max_bytes})
+        raise FileTooLarge.of("file.too_large", {"max_bytes": max_bytes}, max_mb=max_bytes // (1024 * 1024))
     try:
         data = base64.b64decode(content_b64, validate=True)
     except ValueError:
         raise ValidationFailed.from_messages({"file": ["Not base64."]}) from None
     if len(data) > max_bytes:
-        raise FileTooLarge(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", {"max_bytes": max_bytes})
+        raise FileTooLarge.of("file.too_large", {"max_bytes": max_bytes}, max_mb=max_bytes // (1024 * 1024))
     if not data:
         raise ValidationFailed.from_messages({"file": ["The file is empty."]})
     return data
@@ -97,7 +96,7 @@ class AttachmentStore:
     def meta(self, attachment_id: str) -> dict:
         doc = self.files.find_one({"_id": attachment_id})
         if doc is None:
-            raise NotFound(f"No attachment {attachment_id}.")
+            raise NotFound.of("attachment.not_found", attachment_id=attachment_id)
         return {"attachment_id": doc["_id"], "filename": doc["filename"], "size": doc["length"], **doc["metadata"]}
 
     def metas(self, ids: list[str]) -> list[dict]:
@@ -111,7 +110,7 @@ class AttachmentStore:
         try:
             return self.fs.get(attachment_id).read()
         except gridfs.NoFile:
-            raise NotFound(f"No attachment {attachment_id}.") from None
+            raise NotFound.of("attachment.not_found", attachment_id=attachment_id) from None
 
     def bind(self, ids: list[str], **binding) -> None:
         self.files.update_many({"_id": {"$in": list(ids)}}, {"$set": {f"metadata.{k}": v for k, v in binding.items()}})

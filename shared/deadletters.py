@@ -100,7 +100,7 @@ class DeadLetterBox:
                 messages = self._fetch(channel, until=lambda m: m.properties.get("message_id") == message_id)
                 target = next((m for m in messages if m.properties.get("message_id") == message_id), None)
                 if target is None:
-                    raise NotFound(f"no dead letter {message_id}")
+                    raise NotFound.of("deadletter.not_found", message_id=message_id)
                 headers = {k: v for k, v in (target.headers or {}).items()
                            if not k.startswith(("x-civicgrid-", "x-death", "x-first-death", "x-last-death"))}
                 original_queue = _origin(target.headers or {})

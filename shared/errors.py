@@ -5,9 +5,16 @@ in a service comes back to an RPC caller as the same type (not a bare
 ``RemoteError``) — provided the caller imported the class too, which is why every
 error that crosses RPC lives here and not in a service package. The constructor takes only JSON-safe positional arguments for the
 same reason: nameko rebuilds the exception from ``exc.args``.
+
+An error a person may read is raised with ``of(reason, details, **params)``: ``reason`` is its key in
+the texts catalogue (``shared/texts.py``), which holds its English message and its Chinese one; the
+gateway answers the key and the parameters beside the English message, and the app shows the text in
+the reader's language (``tests/unit/test_error_texts.py`` finds every raise without one).
 """
 
 from nameko.exceptions import deserialize_to_instance
+
+from shared import texts
 
 
 class CivicgridError(Exception):
@@ -15,8 +22,14 @@ class CivicgridError(Exception):
 
     code = "INTERNAL"
 
-    def __init__(self, message: str, details: dict | None = None):
-        super().__init__(message, details or {})
+    def __init__(self, message: str, details: dict | None = None, reason: str | None = None,
+                 params: dict | None = None):
+        super().__init__(message, details or {}, reason, params or {})
+
+    @classmethod
+    def of(cls, reason: str, details: dict | None = None, **params):
+        """The error whose text is ``reason`` in the catalogue, its English rendering as the message."""
+        return cls(texts.render(reason, params, "en"), details, reason, params)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -29,6 +42,14 @@ class CivicgridError(Exception):
     @property
     def details(self) -> dict:
         return self.args[1] if len(self.args) > 1 else {}
+
+    @property
+    def reason(self) -> str | None:
+        return self.args[2] if len(self.args) > 2 else None
+
+    @property
+    def params(self) -> dict:
+        return self.args[3] if len(self.args) > 3 and self.args[3] else {}
 
     def __str__(self) -> str:
         return self.message
@@ -43,8 +64,8 @@ class ValidationFailed(CivicgridError):
     code = "VALIDATION_ERROR"
 
     @classmethod
-    def from_messages(cls, messages: dict, message: str = "The request has invalid fields."):
-        return cls(message, {"fields": messages})
+    def from_messages(cls, messages: dict):
+        return cls.of("request.invalid_fields", {"fields": messages})
 
 
 class Unprocessable(CivicgridError):

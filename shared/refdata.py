@@ -90,7 +90,7 @@ class Reference:
 
     def require(self, kind: str) -> None:
         if not self._revisions.get(kind):
-            raise ServiceUnavailable(f"The {kind.replace('_', ' ')} has not reached this service yet; try again shortly.")
+            raise ServiceUnavailable.of("service.not_ready", thing=kind.replace("_", " "))
 
     def person(self, user_id: str) -> Person | None:
         """The directory's current record of a caller; ``ServiceUnavailable`` until the users reached this copy.

@@ -27,7 +27,7 @@ class _TimedMethod:
     def __call__(self, *args, **kwargs):
         name = f"{self._service}.{self._method.method_name}"
         # the request's publish inside the deadline too: it waits for the broker's confirm, which a lost node delays
-        with eventlet.Timeout(self._timeout, RpcTimedOut(f"{name} did not answer within {self._timeout:g}s")):
+        with eventlet.Timeout(self._timeout, RpcTimedOut.of("service.timed_out", call=name, seconds=self._timeout)):
             return self._method.call_async(*args, **kwargs).result()
 
     def call_async(self, *args, **kwargs):

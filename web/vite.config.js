@@ -4,5 +4,6 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   base: '/',
   build: { outDir: 'dist', emptyOutDir: true, assetsDir: 'assets', sourcemap: false, chunkSizeWarningLimit: 900 },
-  server: { proxy: { '/api': 'http://127.0.0.1:8000', '/ui-config.json': 'http://127.0.0.1:8000' } },
+  // the server's texts come from ../shared/texts.json, the one catalogue the platform and the app share
+  server: { fs: { allow: ['..'] }, proxy: { '/api': 'http://127.0.0.1:8000', '/ui-config.json': 'http://127.0.0.1:8000' } },
 });

@@ -24,5 +24,5 @@ class AdminApi:
     )
     def replay_dead_letter(self, request, service, message_id):
         if service not in CHECKED_SERVICES:
-            raise NotFound(f"No service {service}.")
+            raise NotFound.of("service.unknown", service=service)
         return getattr(self, service).replay_dead_letter(message_id)

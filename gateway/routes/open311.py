@@ -98,7 +98,7 @@ def open311(fn):
     """Answers of ``fn`` (root element, body) in the format asked; every error in the specification's shape."""
     def handler(self, request, fmt, **values):
         if fmt not in wire.FORMATS:
-            return _errors("xml", NotFound(f"No format '.{fmt}': ask for .json or .xml."))
+            return _errors("xml", NotFound.of("open311.unknown_format", fmt=fmt))
         try:
             root, body, *status = fn(self, request, fmt, **values)
             return _answer(fmt, root, body, *status)
@@ -117,7 +117,7 @@ class Open311Api:
         catalogue = self.directory.open311_catalogue()
         given = args.get("jurisdiction_id")
         if given and given != catalogue["jurisdiction_id"]:
-            raise NotFound(f"jurisdiction_id: this endpoint serves {catalogue['jurisdiction_id']}, not {given}.")
+            raise NotFound.of("open311.other_jurisdiction", served=catalogue["jurisdiction_id"], given=given)
         return catalogue
 
     def _check_jurisdiction(self, given: str | None) -> None:
@@ -153,7 +153,7 @@ class Open311Api:
         args = query_dict(request)
         found = [c for c in self._catalogue(args)["services"] if c["code"] == service_code]
         if not found:
-            raise NotFound(f"service_code: no service '{service_code}' is open to the public.")
+            raise NotFound.of("open311.unknown_service", code=service_code)
         return "service_definition", wire.service_definition(found[0], wire.language_of(args))
 
     @api("POST", f"{ROOT}/requests.{FORMAT}", public=True, tags=["open311"],
@@ -198,14 +198,14 @@ class Open311Api:
             query = wire.read_request_query({"locale": args.get("locale")}, self.open311_clock.now())
             found = self.cases.open311_requests({**query, "ids": [service_request_id]})
         if not found:
-            raise NotFound(f"service_request_id: no request '{service_request_id}'.")
+            raise NotFound.of("open311.unknown_request", service_request_id=service_request_id)
         return "service_requests", found
 
     @api("GET", f"{ROOT}/tokens/<token>.{FORMAT}", public=True, tags=["open311"],
          summary="Open311: tokens are never issued here (requests are realtime)")
     @open311
     def open311_token(self, request, fmt, token):
-        raise NotFound("token: this endpoint answers service_request_id at once and issues no tokens.")
+        raise NotFound.of("open311.no_tokens")
 
     # -- operators: who to answer --------------------------------------------------------
     @api("GET", "/api/v1/cases/<case_id>/reporter-contact", tags=["open311"],
@@ -234,5 +234,4 @@ class Open311Api:
     @api("GET", f"{ROOT}/<path:rest>", public=True, tags=["open311"], summary="Open311: anything else is a 404")
     def open311_unknown(self, request, rest):
         fmt = "json" if rest.endswith(".json") else "xml"
-        return _errors(fmt, NotFound(f"No Open311 call '{rest}'. Calls: discovery, services, services/{{code}}, "
-                                     "requests, requests/{id}; each ending in .json or .xml."))
+        return _errors(fmt, NotFound.of("open311.unknown_call", call=rest))

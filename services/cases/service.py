@@ -11,6 +11,7 @@ from services.cases.domain.actions import When, absorb, check_state
 from services.cases.domain.model import after
 from services.cases.domain.permitted import allowed_actions
 from services.cases.storage import CaseStore
+from shared import texts
 from shared.api.cases import CaseListQuerySchema, CasePageSchema, CaseSchema, EscalationPolicySchema
 from shared.api.open311 import PublicRequestQuerySchema, PublicRequestSchema
 from shared.api.reports import AttachmentSchema
@@ -122,14 +123,13 @@ class CasesService(Operable, FollowsDirectory):
         identity = self.caller.require("cases.read")
         spec = domain.ACTIONS.get(str(action))
         if spec is None:
-            raise NotFound(f"No action '{action}'. Actions: {', '.join(sorted(domain.ACTIONS))}.")
+            raise NotFound.of("case.unknown_action", action=str(action), actions=", ".join(sorted(domain.ACTIONS)))
         params = load(spec.schema, params)
         case = self._visible_case(identity, str(case_id))
         actor = domain.authorize(action, identity, case)
         seen = params.pop("version", None)
         if seen is not None and seen != case["version"]:
-            raise Conflict("The case changed since you saw it; reload it and try again.",
-                           {"version": case["version"]})
+            raise Conflict.of("case.changed", {"version": case["version"]})
         when = self._when()
         check_state(action, case, when)
         self._check_case_files(case["_id"], params.get("attachments", ()))
@@ -141,8 +141,7 @@ class CasesService(Operable, FollowsDirectory):
             ctx.target = self._merge_target(identity, params["target_case_id"])
         change = spec.apply(case, params, ctx)
         if not self.store.apply(case["_id"], change):
-            raise Conflict("Someone changed the case at the same moment; reload it and try again.",
-                           {"version": case["version"]})
+            raise Conflict.of("case.changed_concurrently", {"version": case["version"]})
         return self._view(after(case, change.set_fields, change.history), identity)
 
     def _check_case_files(self, case_id: str, ids) -> None:
@@ -185,15 +184,21 @@ class CasesService(Operable, FollowsDirectory):
     @rpc
     def timeline(self, case_id: str) -> list[dict]:
         identity = self.caller.require("cases.read")
-        return self._view(self._visible_case(identity, str(case_id)))["history"]
+        return self._view(self._visible_case(identity, str(case_id)), language=identity.language)["history"]
 
     def _light(self, case: dict) -> str | None:
         return timing.light(case, now=self.clock.now(), calendar=self.calendar, categories=self.reference.categories,
                             warning=setting(self.config, "WARNING_THRESHOLD", 0.75, float))
 
-    def _view(self, case: dict, identity=None) -> dict:
-        """The case as the API shows it; with ``identity``, the actions that person may take now."""
+    def _view(self, case: dict, identity=None, language: str | None = None) -> dict:
+        """The case as the API shows it, the platform's notes in the reader's language; with ``identity``, the
+        actions that person may take now."""
         extra = {"allowed_actions": allowed_actions(identity, case, when=self._when())} if identity is not None else {}
+        language = language or (identity.language if identity is not None else None)
+        if "history" in case:
+            case = {**case, "history": [
+                {**e, "note": texts.render(e["note_key"], e.get("note_params"), language)} if e.get("note_key") else e
+                for e in case["history"]]}
         return _case_view.dump({**case, "light": self._light(case), **extra})
 
     def _when(self) -> When:
@@ -207,7 +212,7 @@ class CasesService(Operable, FollowsDirectory):
                 raise
             case = None  # to others, a missing case looks like one they may not see
         if case is None or not can_see_case(identity, case):
-            raise Forbidden("You may not see this case.")
+            raise Forbidden.of("case.not_visible")
         return case
 
     @rpc
@@ -237,9 +242,9 @@ class CasesService(Operable, FollowsDirectory):
         query = dict(query if isinstance(query, dict) else {})
         department = query.get("department") or identity.department
         if department is None:
-            raise Forbidden("Name a department: you belong to none.")
+            raise Forbidden.of("worklist.no_department")
         if department != identity.department and not may(identity, "cases.read_all"):
-            raise Forbidden("You may only see your own department's worklist.")
+            raise Forbidden.of("worklist.other_department")
         return self.list_cases({**query, "department": department, "status": "dispatched,accepted",
                                 "sort": "deadline"})
 
@@ -274,5 +279,5 @@ class CasesService(Operable, FollowsDirectory):
         policy = load(_policy, {**(data if isinstance(data, dict) else {}), "policy_id": policy_id})
         problems = escalation.check_policy(policy)
         if problems:
-            raise Unprocessable("The policy cannot be used as written.", {"problems": problems})
+            raise Unprocessable.of("policy.unusable", {"problems": problems})
         return _policy.dump(self.store.save_policy(policy))

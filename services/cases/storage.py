@@ -101,7 +101,7 @@ class CaseRepository(Repository):
     def get(self, case_id: str, with_seen: bool = False) -> dict:
         case = self.db[CASES].find_one({"_id": case_id}, {OUTBOX_FIELD: 0} if with_seen else _HIDDEN)
         if case is None:
-            raise NotFound(f"No case {case_id}.")
+            raise NotFound.of("case.not_found", case_id=case_id)
         return case
 
     # -- Open311: the public's requests ------------------------------------------------
@@ -169,7 +169,7 @@ class CaseRepository(Repository):
         try:
             self.db[POLICIES].insert_one({**saved, "_id": f"{saved['policy_id']}:{saved['version']}"})
         except DuplicateKeyError:
-            raise Conflict("Someone saved this policy at the same moment; reload it and try again.") from None
+            raise Conflict.of("policy.saved_concurrently") from None
         self._latest[saved["policy_id"]] = saved
         return saved
 

@@ -88,7 +88,8 @@ def grids_of(user_id: str, grids: list[dict]) -> list[str]:
 
 def check_category(category: dict, departments: dict) -> None:
     if category["department"] not in departments:
-        raise Unprocessable(f"Unknown department '{category['department']}'.", {"department": category["department"]})
+        raise Unprocessable.of("department.unknown", {"department": category["department"]},
+                               department=category["department"])
 
 
 def check_routing_rule(rule: dict, *, categories: dict, departments: dict, areas: dict) -> None:
@@ -105,19 +106,12 @@ def check_routing_rule(rule: dict, *, categories: dict, departments: dict, areas
     if street and community in areas and areas[community].get("parent") != street:
         problems["community"] = f"The community '{community}' is not in the street '{street}'."
     if problems:
-        raise Unprocessable("The routing rule refers to things that do not exist.", {"fields": problems})
+        raise Unprocessable.of("routing.unknown_references", {"fields": problems})
 
 
 def check_user(user: dict, departments: dict) -> None:
     if user.get("department") and user["department"] not in departments:
-        raise Unprocessable(f"Unknown department '{user['department']}'.", {"department": user["department"]})
-
-
-LAST_ADMINISTRATOR_MESSAGES = {
-    "en": "At least one active administrator must remain, and this change would leave none: "
-          "make someone else an administrator first.",
-    "zh-CN": "系统须至少保留一名在用的系统管理员，此项修改将使系统没有管理员：请先将另一人设为管理员。",
-}
+        raise Unprocessable.of("department.unknown", {"department": user["department"]}, department=user["department"])
 
 
 def active_administrators(users: list[dict]) -> set[str]:
@@ -127,8 +121,7 @@ def active_administrators(users: list[dict]) -> set[str]:
 def check_an_administrator_remains(before: list[dict], after: list[dict]) -> None:
     """Refuse a change that deactivates or demotes the last active administrator (none would be left to undo it)."""
     if active_administrators(before) and not active_administrators(after):
-        raise LastAdministrator(LAST_ADMINISTRATOR_MESSAGES["en"],
-                                {"rule": "an_active_administrator_remains", "messages": LAST_ADMINISTRATOR_MESSAGES})
+        raise LastAdministrator.of("user.last_administrator", {"rule": "an_active_administrator_remains"})
 
 
 def client_key(address: str) -> str:

@@ -129,13 +129,13 @@ class DirectoryService(Operable):
         client_failures = self.store.sign_in_failures(client, by="client") if client else []
         if (domain.throttled(failures, now, limit=self.signer.max_failures, window=window)
                 or domain.throttled(client_failures, now, limit=self.signer.client_max_failures, window=window)):
-            raise TooManyRequests("Too many failed sign-ins; wait a few minutes and try again.")
+            raise TooManyRequests.of("signin.throttled")
         user = self.store.user_by_username(username)
         if not verify_password(user and user.get("password_hash"), given["password"]) or not user.get("active", True):
             self.store.record_sign_in_failure(username, now, keep=self.signer.max_failures)
             if client:  # not cleared by a success: one good account must not reset a client's guessing
                 self.store.record_sign_in_failure(client, now, keep=self.signer.client_max_failures, by="client")
-            raise Unauthenticated("Wrong username or password.")
+            raise Unauthenticated.of("signin.wrong_password")
         if failures:
             self.store.clear_sign_in_failures(username)
         if needs_rehash(user["password_hash"]):
@@ -177,10 +177,10 @@ class DirectoryService(Operable):
         """A token for one request of the app holding ``api_key`` (the key is the credential, as a password is)."""
         key = self.store.api_key_by_hash(apikeys.key_hash(str(api_key))) if api_key else None
         if key is None or key.get("revoked_at"):
-            raise Forbidden("Unknown or revoked api_key." if api_key else "An api_key is required.")
+            raise Forbidden.of("open311.key_refused" if api_key else "open311.key_required")
         now = self.clock.now()
         if not self.store.take_request_slot(key, apikeys.window_of(now)):
-            raise TooManyRequests(f"This api_key may make {key['rate_limit_per_minute']} requests a minute.")
+            raise TooManyRequests.of("open311.rate_limited", limit=key["rate_limit_per_minute"])
         app = {"user_id": f"app:{key['_id']}", "name": key["app"], "roles": [PUBLIC_APP]}
         return {"token": issue_token(self.signer.key, user=app, grids=[], now=now, ttl=APP_TOKEN_TTL),
                 "key_id": key["_id"], "app": key["app"]}
@@ -227,10 +227,7 @@ class DirectoryService(Operable):
             overlap_tolerance_m2=setting(self.config, "MAP_OVERLAP_TOLERANCE_M2", 1.0, float),
         )
         if faults:
-            raise Unprocessable(
-                f"The map has {len(faults)} fault(s); nothing was imported.",
-                {"faults": [asdict(f) for f in faults]},
-            )
+            raise Unprocessable.of("gridmap.faults", {"faults": [asdict(f) for f in faults]}, count=len(faults))
         return self._replace_map(areas, grids, identity.actor("admin"))
 
     def _replace_map(self, areas, grids, actor) -> dict:
@@ -348,7 +345,7 @@ class DirectoryService(Operable):
         if identity.user_id == user_id:
             user = self.store.user_by_username(self.store.item("users", user_id)["username"])
             if not verify_password(user.get("password_hash"), change.get("old_password") or ""):
-                raise Forbidden("The old password is wrong.")
+                raise Forbidden.of("password.old_wrong")
             self.store.set_password_hash(user_id, hash_password(change["password"]))
         else:  # reset by an administrator (a lost or stolen phone): whatever signed in before is signed out
             self.caller.require("users.manage")

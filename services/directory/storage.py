@@ -47,7 +47,7 @@ class DirectoryRepository(Repository):
     def item(self, kind: str, key: str) -> dict:
         doc = self.db[kind].find_one({"_id": key}, _PRIVATE)
         if doc is None:
-            raise NotFound(f"No {kind.rstrip('s').replace('_', ' ')} '{key}'.")
+            raise NotFound.of("directory.not_found", thing=kind.rstrip("s").replace("_", " "), key=key)
         return doc
 
     def save(self, kind: str, item: dict, make_event: EventFactory, extra: dict | None = None,
@@ -75,12 +75,12 @@ class DirectoryRepository(Repository):
         try:
             return self.run_transaction(work)
         except DuplicateKeyError:
-            raise Conflict(f"Another {kind.rstrip('s')} has the same unique name.", {"kind": kind}) from None
+            raise Conflict.of("directory.duplicate", {"kind": kind}, thing=kind.rstrip("s")) from None
 
     def delete(self, kind: str, key: str, make_event: EventFactory) -> int:
         def work(session, push_events):
             if self.db[kind].delete_one({"_id": key}, session=session).deleted_count == 0:
-                raise NotFound(f"No {kind.rstrip('s').replace('_', ' ')} '{key}'.")
+                raise NotFound.of("directory.not_found", thing=kind.rstrip("s").replace("_", " "), key=key)
             return self._announce(kind, session, push_events, make_event)
 
         return self.run_transaction(work)
@@ -102,7 +102,7 @@ class DirectoryRepository(Repository):
         try:
             return self.run_transaction(work)
         except (DuplicateKeyError, BulkWriteError):
-            raise Conflict(f"Some {kind.replace('_', ' ')} exist already.", {"kind": kind}) from None
+            raise Conflict.of("directory.exist_already", {"kind": kind}, thing=kind.replace("_", " ")) from None
 
     # -- seeding the demo district: one replica at a time --------------------------------
     def claim_seeding(self, holder: str, now: datetime, hold_for) -> bool:
@@ -130,7 +130,7 @@ class DirectoryRepository(Repository):
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         if self.db[USERS].update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}}).matched_count == 0:
-            raise NotFound(f"No user '{user_id}'.")
+            raise NotFound.of("user.not_found", user_id=user_id)
 
     def reset_password(self, user_id: str, password_hash: str, tokens_valid_from: int,
                        make_event: EventFactory) -> int:
@@ -141,7 +141,7 @@ class DirectoryRepository(Repository):
                 {"_id": user_id}, {"$set": {"password_hash": password_hash, "tokens_valid_from": tokens_valid_from}},
                 session=session)
             if changed.matched_count == 0:
-                raise NotFound(f"No user '{user_id}'.")
+                raise NotFound.of("user.not_found", user_id=user_id)
             return self._announce(USERS, session, push_events, make_event)
 
         return self.run_transaction(work)
@@ -180,7 +180,7 @@ class DirectoryRepository(Repository):
         self.db[API_KEYS].update_one({"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": now}})
         found = self.db[API_KEYS].find_one({"_id": key_id})
         if found is None:
-            raise NotFound(f"No API key '{key_id}'.")
+            raise NotFound.of("open311.key_not_found", key_id=key_id)
         return found
 
     def take_request_slot(self, key: dict, window: int) -> bool:
@@ -226,7 +226,7 @@ class DirectoryRepository(Repository):
     def grid(self, code: str) -> dict:
         doc = self.db[GRIDS].find_one({"map_version": self.map_version(), "code": code}, _PRIVATE)
         if doc is None:
-            raise NotFound(f"No grid '{code}'.")
+            raise NotFound.of("grid.not_found", code=code)
         return doc
 
     def replace_map(self, areas: list[dict], grids: list[dict],
@@ -239,7 +239,7 @@ class DirectoryRepository(Repository):
             self.db[AREAS].insert_many([{**a, **tag, "_id": f"{version}:{a['code']}"} for a in areas])
             self.db[GRIDS].insert_many([{**g, **tag, "_id": f"{version}:{g['code']}"} for g in grids])
         except BulkWriteError:  # another import wrote this version number at the same moment
-            raise Conflict("The grid map changed while this import ran; import again.") from None
+            raise Conflict.of("gridmap.changed") from None
         revision = self.revision("grid_map") + 1
         event = make_event(revision, version)
         if old:  # the switch only happens if nobody switched since we looked
@@ -250,7 +250,7 @@ class DirectoryRepository(Repository):
                                                       "revision": revision}, [event])
         if not switched:
             self._drop_version(version)
-            raise Conflict("The grid map changed while this import ran; import again.")
+            raise Conflict.of("gridmap.changed")
         self._drop_older_than(version)
         return version
 

@@ -77,4 +77,4 @@ class DispatchService(Operable, FollowsDirectory):
             return counts
         if identity.department:
             return {identity.department: counts.get(identity.department, 0)}
-        raise Forbidden("Workload figures are for the command centre and departments.")
+        raise Forbidden.of("workload.not_for_you")

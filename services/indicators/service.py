@@ -72,13 +72,12 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
             return {identity.department}
         if dimension == "grid" and GRID_LEADER in identity.roles and identity.grids:
             return set(identity.grids)
-        raise Forbidden("The figures are for the command centre and supervisors; a department head sees "
-                        "their department's, a grid leader their grids'.")
+        raise Forbidden.of("indicators.not_for_you")
 
     @rpc
     def indicators(self, dimension: str, query: dict) -> dict:
         if dimension not in DIMENSIONS:
-            raise NotFound(f"No dimension '{dimension}'. Dimensions: {', '.join(DIMENSIONS)}.")
+            raise NotFound.of("indicators.unknown_dimension", dimension=str(dimension), dimensions=", ".join(DIMENSIONS))
         allowed = self._allowed_keys(dimension)
         q = load(_query, query if isinstance(query, dict) else {})
         first, last = self._period(q)

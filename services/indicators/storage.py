@@ -92,7 +92,7 @@ class IndicatorRepository(Repository):
                        for i, f in facts.items() if f["rev"] != read_rev[i]]
             result = self.db[FACTS].bulk_write(changed, ordered=False, session=session)
             if result.matched_count + len(result.upserted_ids) != len(changed):
-                raise Conflict("a case's facts moved meanwhile")  # the consumers retry
+                raise Conflict.of("case.facts_moved")  # the consumers retry
             return taken
 
         return self.run_transaction(work)

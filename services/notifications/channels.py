@@ -13,6 +13,7 @@ import logging
 import smtplib
 import socket
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import urlsplit
@@ -103,6 +104,18 @@ class HttpSmsGateway:
         return _http_outcome(lambda: self.session.post(self.url, json=body, headers=headers, timeout=self.timeout))
 
 
+# why a webhook address is refused
+NOT_HTTP, UNRESOLVED, INSIDE = "not_http", "unresolved", "inside_networks"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    rule: str
+    host: str
+    addresses: tuple[str, ...]
+    text: str  # for the attempt's record
+
+
 class WebhookPoster:
     """Posts to departments' endpoints — but never, unless a host is listed in ``WEBHOOK_ALLOWED_HOSTS``, to an
     address inside the platform's own networks (loopback, private, link-local such as a cloud's metadata
@@ -112,28 +125,32 @@ class WebhookPoster:
                  resolve=socket.getaddrinfo):
         self.session, self.timeout, self.allowed_hosts, self.resolve = session, timeout, allowed_hosts, resolve
 
-    def refusal(self, url: str) -> str | None:
-        """Why ``url`` may not be called, or None."""
+    def refusal(self, url: str) -> Refusal | None:
+        """Why ``url`` may not be called, or None. Asked when an endpoint is registered and again at every attempt
+        (the host's addresses may have changed since)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            return f"refused: {url!r} is not an http(s) URL"
+            return Refusal(NOT_HTTP, parts.hostname or "", (), f"refused: {url!r} is not an http(s) URL")
         host = parts.hostname.lower()
         if host in self.allowed_hosts:
             return None
         try:
             addresses = {info[4][0] for info in self.resolve(host, parts.port or 443, proto=socket.IPPROTO_TCP)}
         except (OSError, UnicodeError) as exc:
-            return f"refused: {host} does not resolve ({exc})"
-        inside = sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_global)
+            return Refusal(UNRESOLVED, host, (), f"refused: {host} does not resolve ({exc})")
+        inside = tuple(sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_global))
         if inside:
-            return (f"refused: {host} resolves to {', '.join(inside)}, inside the platform's networks; "
-                    f"list it in WEBHOOK_ALLOWED_HOSTS if the department's system really lives there")
+            return Refusal(INSIDE, host, inside,
+                           f"refused: {host} resolves to {', '.join(inside)}, inside the platform's networks; "
+                           f"list it in WEBHOOK_ALLOWED_HOSTS if the department's system really lives there")
         return None
 
     def post(self, url: str, body: bytes, headers: dict) -> Outcome:
         refused = self.refusal(url)
+        if refused and refused.rule == UNRESOLVED:
+            return Outcome.failed(refused.text)  # a name server's bad moment: retried like any failed attempt
         if refused:
-            return Outcome.impossible(refused)
+            return Outcome.refused_by_rule(refused.text)
         return _http_outcome(lambda: self.session.post(url, data=body, headers=headers, timeout=self.timeout,
                                                        allow_redirects=False))
 

@@ -6,7 +6,9 @@ with exponential back-off and jitter, or ``dead`` after the last attempt — lis
 for an administrator, who may replay it (back to ``pending``, attempts counted
 afresh, the earlier ones kept). ``held`` waits for a digest (``digested`` once
 gathered into one); ``skipped`` could not be sent at all (no address, no endpoint)
-and says why. A delivery whose claim lapsed (its process died mid-send) is claimed
+and says why. A webhook the platform refuses to send (its address now lies inside the
+platform's networks) is ``dead`` at once, so an administrator sees it and may replay
+it once the address or ``WEBHOOK_ALLOWED_HOSTS`` is put right. A delivery whose claim lapsed (its process died mid-send) is claimed
 again: the only way a message can go out twice, which is why every message
 carries its delivery id for the receiver to recognise.
 """
@@ -29,6 +31,7 @@ class Outcome:
     ok: bool
     error: str | None = None
     final: bool = False  # retrying cannot help (nothing to send to)
+    refused: bool = False  # the platform would not send it (a webhook address inside its networks): dead, replayable
 
     @classmethod
     def failed(cls, error: str) -> "Outcome":
@@ -37,6 +40,10 @@ class Outcome:
     @classmethod
     def impossible(cls, error: str) -> "Outcome":
         return cls(False, error, final=True)
+
+    @classmethod
+    def refused_by_rule(cls, error: str) -> "Outcome":
+        return cls(False, error, final=True, refused=True)
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,9 @@ class RetryPolicy:
         """The fields to set after attempt number ``tries`` ended with ``outcome``."""
         if outcome.ok:
             return {"state": DELIVERED, "delivered_at": now, "due_at": now}
-        if outcome.final:
+        if outcome.final and not outcome.refused:
             return {"state": SKIPPED, "due_at": now}
-        if tries >= self.max_attempts:
+        if outcome.refused or tries >= self.max_attempts:
             return {"state": DEAD, "dead_at": now, "due_at": now}
         return {"state": PENDING, "due_at": now + self.delay(tries, rand)}
 
@@ -67,6 +74,7 @@ def attempt_record(delivery: dict, target: str | None, outcome: Outcome, at: dat
         "at": at,
         "channel": delivery["channel"],
         "target": target,
-        "outcome": "delivered" if outcome.ok else ("skipped" if outcome.final else "failed"),
+        "outcome": ("delivered" if outcome.ok else "refused" if outcome.refused
+                    else "skipped" if outcome.final else "failed"),
         "error": outcome.error,
     }

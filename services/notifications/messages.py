@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from shared import texts
 from shared.events import Event
 
-LANGUAGES = ("zh-CN", "en")
-DEFAULT_LANGUAGE = "zh-CN"
+LANGUAGES, DEFAULT_LANGUAGE, language_of = texts.LANGUAGES, texts.DEFAULT_LANGUAGE, texts.language_of
 SMS_MAX = 160
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _PRIORITY = {
@@ -39,10 +39,6 @@ class Message:
     text: str
     html: str
     sms: str
-
-
-def language_of(language: str | None) -> str:
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 class Messages:
@@ -102,6 +98,8 @@ class Messages:
     def _values(self, event: Event, language: str, reference, audiences) -> dict:
         p = event.payload
         extras = {k: v for k, v in p.items() if k not in _CASE_FACTS}
+        if "rung_name" in extras:  # a word of the platform's: said in the reader's language (shared/texts.json)
+            extras["rung_label"] = texts.term("rung_name", extras["rung_name"], language)
         author = extras.get("author")
         if isinstance(author, dict):
             extras["author"] = author.get("name") or author.get("user_id")

@@ -15,7 +15,7 @@ import logging
 from eventlet import GreenPool
 
 from services.notifications import audiences, choices, courier, digest, feed, planning
-from services.notifications.channels import Senders
+from services.notifications.channels import INSIDE, Senders
 from services.notifications.delivery import CLAIMABLE, HELD, attempt_record
 from services.notifications.live import LivePublisher
 from services.notifications.outgoing import Outgoing
@@ -40,7 +40,7 @@ from shared.api.notifications import (
 )
 from shared.auth import may
 from shared.clock import Clock
-from shared.errors import Forbidden, NotFound, ValidationFailed
+from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
 from shared.events.contracts.notifications import FeedAppended
 from shared.faults import crash_if_armed
@@ -155,7 +155,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
             return _inbox_page.dump({"items": items, "next_cursor": cursor, "next_before": None})
         identity = self.caller.require("notifications.read_department")
         if q["department"] != identity.department and not may(identity, "notifications.read_any_department"):
-            raise Forbidden("You may only read your own department's inbox.")
+            raise Forbidden.of("inbox.other_department")
         items = self.store.department_inbox(q["department"], q["limit"] + 1, q["before"])
         more = len(items) > q["limit"]
         items = items[: q["limit"]]
@@ -221,12 +221,18 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
 
     @rpc
     def put_webhook(self, department: str, body: dict) -> tuple[int, dict]:
-        """Create or change a department's endpoint. A new one answers its secret, once."""
+        """Create or change a department's endpoint. A new one answers its secret, once. An address inside the
+        platform's networks is refused here (422), as every send to it would be, unless ``WEBHOOK_ALLOWED_HOSTS``
+        lists its host."""
         self.caller.require("notifications.manage_webhooks")
         b = load(_webhook_in, body)
         self.reference.require("departments")
         if department not in self.reference.departments:
-            raise NotFound(f"No department {department}.")
+            raise NotFound.of("department.not_found", department=department)
+        refused = self.channels.webhook.refusal(b["url"])
+        if refused and refused.rule == INSIDE:  # a host that does not resolve yet may later: its sends retry
+            raise Unprocessable.of("webhook.inside_networks", {"url": b["url"], "rule": "WEBHOOK_ALLOWED_HOSTS"},
+                                   host=refused.host, addresses=", ".join(refused.addresses))
         endpoint, created = self.store.put_webhook(str(department), b, new_secret(), self.clock.now())
         return (201, _webhook_secret.dump(endpoint)) if created else (200, _webhook.dump(endpoint))
 
@@ -256,7 +262,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         recipient = q["recipient"] or f"user:{identity.user_id}"
         own = {f"user:{identity.user_id}", *([f"department:{identity.department}"] if identity.department else [])}
         if recipient not in own and not may(identity, "notifications.read_deliveries"):
-            raise Forbidden("You may only see your own deliveries and your department's.")
+            raise Forbidden.of("deliveries.not_yours")
         return self._deliveries("recipient", recipient, q)
 
     def _deliveries(self, by: str, value: str, q: dict) -> dict:

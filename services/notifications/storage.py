@@ -209,7 +209,7 @@ class NotificationRepository(Repository):
         result = self.db[INBOX].update_one({"_id": notification_id, "user_id": user_id},
                                            {"$set": {"read": True, "read_at": now}})
         if result.matched_count != 1:
-            raise NotFound(f"No notification {notification_id} of yours.")
+            raise NotFound.of("notification.not_found", notification_id=notification_id)
 
     def mark_all_read(self, user_id: str, now: datetime) -> int:
         return self.db[INBOX].update_many({"user_id": user_id, "read": False},
@@ -231,7 +231,7 @@ class NotificationRepository(Repository):
 
     def unsubscribe(self, user_id: str, subscription_id: str) -> None:
         if self.db[SUBSCRIPTIONS].delete_one({"_id": subscription_id, "user_id": user_id}).deleted_count != 1:
-            raise NotFound(f"No subscription {subscription_id} of yours.")
+            raise NotFound.of("subscription.not_found", subscription_id=subscription_id)
 
     def move_followers(self, from_case: str, to_case: str, now: datetime, new_id) -> int:
         """Followers of a merged case follow the case it was merged into."""
@@ -283,7 +283,7 @@ class NotificationRepository(Repository):
     def set_webhook_secret(self, department: str, secret: str, now: datetime) -> dict:
         if self.db[WEBHOOKS].update_one({"_id": department},
                                         {"$set": {**self._sealed(secret), "updated_at": now}}).matched_count != 1:
-            raise NotFound(f"No webhook for department {department}.")
+            raise NotFound.of("webhook.not_found", department=department)
         return self.webhook(department)
 
     def seal_secrets(self) -> int:
@@ -306,7 +306,7 @@ class NotificationRepository(Repository):
     def delete_webhook(self, department: str) -> None:
         self._forget("webhook", department)
         if self.db[WEBHOOKS].delete_one({"_id": department}).deleted_count != 1:
-            raise NotFound(f"No webhook for department {department}.")
+            raise NotFound.of("webhook.not_found", department=department)
 
     # -- the courier's work --------------------------------------------------------------
     def due(self, state: str, now: datetime, limit: int) -> list[dict]:
@@ -372,7 +372,7 @@ class NotificationRepository(Repository):
             {"_id": delivery_id, "state": DEAD},
             {"$set": {"state": PENDING, "due_at": now, "tries": 0, "replayed_at": now}})
         if result.matched_count != 1:
-            raise NotFound(f"No dead-lettered delivery {delivery_id}.")
+            raise NotFound.of("delivery.not_dead", delivery_id=delivery_id)
         return self.db[DELIVERIES].find_one({"_id": delivery_id}, {"body": 0, "message.html": 0})
 
     # -- the live feed ---------------------------------------------------------------------

@@ -34,7 +34,7 @@ def fingerprint(submission: dict) -> str:
 def check_category(code: str, categories: dict) -> dict:
     category = categories.get(code)
     if category is None or not category.get("active", True):
-        raise UnknownCategory(f"Unknown category '{code}'.", {"category": code})
+        raise UnknownCategory.of("category.unknown", {"category": code}, category=code)
     return category
 
 

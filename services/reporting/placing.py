@@ -13,14 +13,11 @@ def place_report(location: dict, given_grid: str | None, *, grids: dict, index, 
     located = index.locate(lat, lon)
     if given_grid is None:
         if located is None:
-            raise OutsideEveryGrid(
-                f"The location ({lat}, {lon}) is outside every grid of the district.",
-                {"location": {"lat": lat, "lon": lon}},
-            )
+            raise OutsideEveryGrid.of("grid.outside_every", {"location": {"lat": lat, "lon": lon}}, lat=lat, lon=lon)
         grid, mismatch = located, False
     else:
         if given_grid not in grids:
-            raise UnknownGrid(f"Unknown grid '{given_grid}'.", {"grid": given_grid})
+            raise UnknownGrid.of("grid.unknown", {"grid": given_grid}, grid=given_grid)
         grid, mismatch = given_grid, not index.covers(given_grid, lat, lon, tolerance_m=tolerance_m)
     return {
         "grid": grid,

@@ -18,7 +18,7 @@ WINDOWS_LOOKED_AT = 2  # this window and the one before: a retry just after a bo
 def check_public_category(code: str, categories: dict) -> dict:
     category = categories.get(code)
     if category is None or not category.get("active", True) or not category.get("public"):
-        raise UnknownCategory(f"No service '{code}' is open to the public.", {"category": code})
+        raise UnknownCategory.of("open311.unknown_service", {"category": code}, code=code)
     return category
 
 

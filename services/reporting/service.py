@@ -51,7 +51,7 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         submission = load(_submission, data)
         reporter_id = submission.get("reporter") or identity.user_id
         if reporter_id != identity.user_id and not may(identity, "reports.submit_for_others"):
-            raise Forbidden("You may only report as yourself.")
+            raise Forbidden.of("report.only_as_yourself")
         # A retry is answered from the first report before anything else is checked: since then its photos belong
         # to that report, and the sender's roles, the categories or the grid map may have changed. Refusing it
         # would have the device offer to discard a report the server holds, and the officer file it twice.
@@ -125,7 +125,7 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         identity = self.caller.require("reports.read_contact")
         case = self.store.case_view(str(case_id))
         if case is None or not can_see_case(identity, case):
-            raise NotFound(f"No case {case_id}.")
+            raise NotFound.of("case.not_found", case_id=case_id)
         return {"case_id": case["_id"], "reporters": [
             {**c, "received_at": c["received_at"].isoformat()} for c in self.store.contacts_for_case(case["_id"])]}
 
@@ -161,7 +161,7 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         meta = self.store.attachments.meta(str(attachment_id))
         case = self.store.case_view(meta["case_id"]) if meta.get("case_id") else None
         if meta["uploaded_by"] != identity.user_id and not (case and can_see_case(identity, case)):
-            raise Forbidden("You may not see this file.")
+            raise Forbidden.of("file.not_visible")
         return as_download(meta, self.store.attachments.read(meta["attachment_id"]))
 
     # -- reporting's view of cases, from their events ------------------------------------

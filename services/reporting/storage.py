@@ -38,7 +38,7 @@ class ReportRepository(Repository):
             return report, False
         first = self.first_report(report["dedup_key"], report["fingerprint"])
         if first is None:  # the duplicate was on _id: vanishingly unlikely, never silently ignored
-            raise Conflict("Report id collision; please retry.")
+            raise Conflict.of("report.id_collision")
         return first, True
 
     def first_report(self, dedup_key: str, fingerprint: str) -> dict | None:
@@ -46,9 +46,9 @@ class ReportRepository(Repository):
         is a conflict, never a silent second report."""
         first = self.db[REPORTS].find_one({"dedup_key": dedup_key}, {"_outbox": 0})
         if first is not None and first["fingerprint"] != fingerprint:
-            raise Conflict("This idempotency key was already used for a different report.",
-                           {"idempotency_key": first["idempotency_key"]})
+            raise Conflict.of("report.key_reused", {"idempotency_key": first["idempotency_key"]})
         return first
+
     def by_dedup_key(self, key: str) -> dict | None:
         return self.db[REPORTS].find_one({"dedup_key": key}, {"_outbox": 0})
 
@@ -59,7 +59,7 @@ class ReportRepository(Repository):
     def get(self, report_id: str) -> dict:
         report = self.db[REPORTS].find_one({"_id": report_id}, {"_outbox": 0})
         if report is None:
-            raise NotFound(f"No report {report_id}.")
+            raise NotFound.of("report.not_found", report_id=report_id)
         return report
 
     # -- reporting's view of cases -------------------------------------------------

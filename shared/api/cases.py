@@ -26,7 +26,10 @@ class HistoryEntrySchema(Schema):
     from_status = fields.String(data_key="from", allow_none=True)
     to_status = fields.String(data_key="to", allow_none=True)
     actor = fields.Nested(ActorView)
-    note = fields.String(allow_none=True)
+    note = fields.String(allow_none=True, metadata={
+        "description": "A person's words; or the platform's note (note_key) put into the reader's language"})
+    note_key = fields.String(allow_none=True, metadata={"description": "The platform's note, by key (shared/texts.json)"})
+    note_params = fields.Dict(allow_none=True)
     correlation_id = fields.String(allow_none=True)
     department = fields.String(allow_none=True)
     deadline = fields.AwareDateTime(allow_none=True)

@@ -21,6 +21,10 @@ class ErrorSchema(Schema):
     details = fields.Dict(keys=fields.String(), metadata={
         "description": "Other errors' particulars, by error (e.g. `faults` of a refused grid map, `problems` "
                        "of a refused escalation policy, the current `version` on a 409)."})
+    reason = fields.String(metadata={"description": "The key of this error's own text in shared/texts.json "
+                                                    "(zh-CN and en), for the reader's language; absent for a "
+                                                    "generic error."})
+    params = fields.Dict(metadata={"description": "The values the text names, by placeholder."})
     correlation_id = fields.String(metadata={
         "description": "Follows the request through every service; quote it when reporting a problem."})
 

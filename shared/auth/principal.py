@@ -36,9 +36,9 @@ def current_identity(claimed: Identity, issued_at: int, person: Person | None) -
         return claimed
     user = person.user
     if not user.get("active", True):
-        raise Unauthenticated("This account has been deactivated; ask an administrator.")
+        raise Unauthenticated.of("auth.deactivated")
     if issued_at < (user.get("tokens_valid_from") or 0):
-        raise Unauthenticated("This sign-in has been ended by an administrator; sign in again.")
+        raise Unauthenticated.of("auth.signed_out_by_admin")
     return Identity(
         user_id=claimed.user_id,
         roles=frozenset(user.get("roles") or ()),

@@ -42,7 +42,7 @@ class CallerContext:
     def require(self, permission: str) -> Identity:
         identity = self.identity
         if not may(identity, permission):
-            raise Forbidden("You are not allowed to do this.")
+            raise Forbidden.of("auth.not_allowed")
         return identity
 
 

@@ -40,14 +40,14 @@ def verify_claims(public_key, token: str | None, now: datetime) -> dict:
     moves time moves token expiry with it.
     """
     if not token:
-        raise Unauthenticated("Sign in first: this needs an access token.")
+        raise Unauthenticated.of("auth.sign_in_first")
     try:
         claims = jwt.decode(
             token, public_key, algorithms=[ALGORITHM], issuer=ISSUER,
             options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
-        raise Unauthenticated("The access token is not valid.") from None
+        raise Unauthenticated.of("auth.token_invalid") from None
     if claims["exp"] <= now.timestamp():
-        raise Unauthenticated("The access token has expired; sign in again.")
+        raise Unauthenticated.of("auth.token_expired")
     return claims

@@ -142,7 +142,8 @@ def test_the_last_active_administrator_can_be_neither_deactivated_nor_demoted(pl
         assert answer.status_code == 409, answer.text
         body = answer.json()
         assert body["error"] == "LAST_ADMINISTRATOR" and "administrator" in body["message"]
-        assert "管理员" in body["details"]["messages"]["zh-CN"]
+        assert body["reason"] == "user.last_administrator"  # the app words it in zh-CN or en
+        assert body["details"]["rule"] == "an_active_administrator_remains"
     assert admin.get("/api/v1/me").json()["roles"] == ["admin"]  # nothing changed
     # with a second administrator, the first may step down — and the rule then guards the second
     second = {"user_id": "second-admin", "username": "second-admin", "name": "第二管理员", "roles": ["admin"],

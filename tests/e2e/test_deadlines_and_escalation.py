@@ -88,7 +88,8 @@ def test_every_default_rung_fires_once_with_two_replicas_and_a_restart_between_r
             os.kill(platform.pid("cases-1"), signal.SIGKILL)  # a replica dies between rungs: the ladder goes on
     loop = loop_for(platform)
     entries = _escalations(loop, case_id)
-    assert [e["note"].split(": ", 1)[1] for e in entries] == fired_names
+    assert [e["note_params"]["rung_name"] for e in entries] == fired_names
+    assert [e["note_key"] for e in entries] == ["note.escalated"] * 4 and all(e["note"] for e in entries)
     case = loop.operator.get(f"/api/v1/cases/{case_id}").json()
     assert case["supervised"] is True and case["light"] == "red"
     assert [f["rung"] for f in case["escalation"]["fired"]] == [1, 2, 3, 4]

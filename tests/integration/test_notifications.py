@@ -17,6 +17,7 @@ from services.notifications.secretbox import SecretBox
 from services.notifications.service import NotificationsService
 from shared.bus import standalone_rpc
 from shared.clock import write_clock_offset
+from shared.errors import Unprocessable
 from shared.events import to_message
 from shared.refdata import COLLECTION as REFERENCE
 from tests.support.auth import token_for
@@ -188,6 +189,46 @@ def test_a_receiver_that_never_answers_is_dead_lettered_and_an_administrator_rep
             assert admin.notifications.dead_deliveries({})["items"] == []
             on_record = admin.notifications.deliveries_for_case("C-dead", {})["items"]
             assert {d["channel"] for d in on_record} == {"email", "webhook"}
+    finally:
+        receiver.stop()
+
+
+def test_an_address_inside_the_platforms_networks_is_refused_at_registration_unless_allowed(service, config,
+                                                                                          auth_keys):
+    with rpc_as(config, auth_keys, "admin") as admin:
+        with pytest.raises(Unprocessable) as refused:  # localhost is loopback, and not listed by that name
+            admin.notifications.put_webhook("sanitation", {"url": "http://localhost:9/hook"})
+        assert refused.value.reason == "webhook.inside_networks" and refused.value.params["host"] == "localhost"
+        assert "WEBHOOK_ALLOWED_HOSTS" in refused.value.message
+        assert admin.notifications.list_webhooks()["items"] == []
+        status, _ = admin.notifications.put_webhook("sanitation", {"url": "http://127.0.0.1:9/hook"})
+        assert status == 201  # WEBHOOK_ALLOWED_HOSTS lists 127.0.0.1 (the tests' receivers)
+
+
+def test_a_webhook_refused_at_send_time_is_dead_at_once_and_delivered_when_replayed(service, config, db,
+                                                                                    auth_keys):
+    receiver = WebhookReceiver(plan=[]).start()
+    try:
+        _webhook(config, auth_keys, receiver.url)
+        # registered at an allowed address, the endpoint now leads inside the platform's networks by another
+        # name, as after a change to the host's DNS
+        db.webhooks.update_one({"_id": "sanitation"}, {"$set": {"url": receiver.url.replace("127.0.0.1",
+                                                                                              "localhost")}})
+        publish(config, sample_event("case.dispatched", case_id="C-refused"))
+        wait_for(lambda: deliveries(db, case_id="C-refused", channel="webhook"), message="webhook filed")
+        scan(service)
+        (hook,) = deliveries(db, case_id="C-refused", channel="webhook")
+        assert hook["state"] == "dead" and [a["outcome"] for a in hook["attempts"]] == ["refused"]
+        assert "inside the platform's networks" in hook["attempts"][0]["error"] and receiver.requests == []
+        with rpc_as(config, auth_keys, "admin") as admin:
+            (dead,) = admin.notifications.dead_deliveries({})["items"]
+            assert dead["delivery_id"] == hook["_id"]
+            admin.notifications.put_webhook("sanitation", {"url": receiver.url})  # the address put right
+            assert admin.notifications.replay_delivery(hook["_id"])["state"] == "pending"
+        scan(service)
+        (hook,) = deliveries(db, case_id="C-refused", channel="webhook")
+        assert hook["state"] == "delivered" and [a["outcome"] for a in hook["attempts"]] == ["refused", "delivered"]
+        assert len(receiver.requests) == 1
     finally:
         receiver.stop()
 

@@ -1,9 +1,11 @@
 import pytest
 from nameko.testing.services import worker_factory
 
+from services.cases.domain.model import history_entry
 from services.cases.service import CasesService
 from shared.auth import Identity
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
+from shared.events import SYSTEM_ACTOR
 from shared.workcalendar import WorkCalendar
 from tests.service.fakes import FakeCaller, FakeCases, FixedClock, reference_with
 from tests.support import district
@@ -40,6 +42,8 @@ def test_an_automatic_rule_dispatches_the_case_once(service):
     case = service.store.cases["C1"]
     assert case["status"] == "dispatched" and case["version"] == 2
     assert [e.type for e in service.store.events] == ["case.reported", "case.registered", "case.dispatched"]
+    rule = decision.payload["rule_id"]
+    assert [e["note"] for e in service.get_case("C1")["history"][-2:]] == [f"按派遣规则 {rule} 自动办理"] * 2
 
 
 def test_a_lost_race_on_an_event_is_retried_on_the_fresh_case(service):
@@ -125,3 +129,18 @@ def test_a_case_in_a_list_carries_its_location_for_the_map(service):
     summary = CaseSummarySchema().dump(service.store.cases["C1"])
     assert set(summary["location"]) == {"lat", "lon"}
     assert summary["reported_at"]
+
+
+def test_the_platforms_notes_in_a_timeline_are_worded_in_the_readers_language_and_old_ones_stay_readable(service):
+    case = service.store.cases["C1"]
+    old = history_entry(case, 0, action="escalate", to_status=None, actor=SYSTEM_ACTOR, at=case["created_at"],
+                        note="rung 1: warning", rung=1)  # as stored before notes were kept by key
+    case["history"].append(old)
+    case["history"].append(history_entry(case, 0, action="escalate", to_status=None, actor=SYSTEM_ACTOR,
+                                         at=case["created_at"], note_key="note.escalated",
+                                         note_params={"rung": 2, "rung_name": "overdue"}, rung=2))
+    chinese = service.get_case("C1")["history"][-2:]
+    assert [e["note"] for e in chinese] == ["rung 1: warning", "第2级升级：超时"]
+    assert chinese[1]["note_key"] == "note.escalated" and chinese[1]["note_params"]["rung_name"] == "overdue"
+    service.caller = FakeCaller(Identity("operator2", frozenset({"operator"}), language="en"))
+    assert service.timeline("C1")[-1]["note"] == "Escalation rung 2: overdue"

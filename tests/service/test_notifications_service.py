@@ -3,10 +3,11 @@
 import pytest
 from nameko.testing.services import worker_factory
 
+from services.notifications.channels import Channels, WebhookPoster
 from services.notifications.service import NotificationsService
 from services.notifications.settings import settings_from_config
 from shared.auth import Identity
-from shared.errors import Forbidden, ValidationFailed
+from shared.errors import Forbidden, Unprocessable, ValidationFailed
 from tests.service.fakes import FakeCaller, FakeNotifications, FixedClock
 from tests.support.notify import reference
 from tests.support.samples import sample_event
@@ -25,10 +26,18 @@ class Announcements:
         self.sent.append(payload)
 
 
-def make(identity=OPERATOR, store=None):
+def _resolve(host, port, proto=0):
+    table = {"dept.example": "93.184.216.34", "intranet.example": "10.1.2.3", "localhost": "127.0.0.1"}
+    if host not in table:
+        raise OSError("Name or service not known")
+    return [(2, 1, 6, "", (table[host], port))]
+
+
+def make(identity=OPERATOR, store=None, allowed_hosts=frozenset()):
+    channels = Channels(None, None, WebhookPoster(None, 1.0, allowed_hosts, resolve=_resolve))
     return worker_factory(NotificationsService, store=store or FakeNotifications(), clock=FixedClock(),
                           caller=FakeCaller(identity), reference=reference(), live=Announcements(),
-                          settings=settings_from_config({"SSE_BACKLOG_LIMIT": 2}))
+                          settings=settings_from_config({"SSE_BACKLOG_LIMIT": 2}), channels=channels)
 
 
 def test_an_event_files_inbox_entries_deliveries_and_one_feed_entry_whatever_the_redeliveries():
@@ -70,6 +79,20 @@ def test_only_administrators_manage_webhooks_and_a_secret_is_shown_once():
     assert status == 200 and "secret" not in changed and changed["secret_hint"] == "…" + created["secret"][-4:]
     with pytest.raises(ValidationFailed):
         admin.put_webhook("sanitation", {"url": "ftp://dept.example"})
+
+
+def test_an_address_inside_the_platforms_networks_is_refused_at_registration_unless_its_host_is_allowed():
+    store = FakeNotifications()
+    with pytest.raises(Unprocessable) as refused:
+        make(ADMIN, store).put_webhook("sanitation", {"url": "https://intranet.example/hook"})
+    assert refused.value.reason == "webhook.inside_networks"
+    assert refused.value.params == {"host": "intranet.example", "addresses": "10.1.2.3"}
+    assert "WEBHOOK_ALLOWED_HOSTS" in refused.value.message and store.hooks == {}
+    allowed = make(ADMIN, store, allowed_hosts=frozenset({"intranet.example"}))
+    status, _ = allowed.put_webhook("sanitation", {"url": "https://intranet.example/hook"})
+    assert status == 201
+    status, _ = make(ADMIN, store).put_webhook("sanitation", {"url": "https://not-yet.example/hook"})
+    assert status == 200  # not resolving yet is no reason to refuse: its sends are retried
 
 
 def test_deliveries_are_shown_to_their_recipient_their_department_and_the_command_centre():

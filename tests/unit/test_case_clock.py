@@ -115,6 +115,9 @@ def test_every_rung_fires_once_in_order_and_the_last_puts_the_case_under_supervi
                      (3, "command_centre", "command_centre"), (4, "supervision", "supervisor")]
     assert case["supervised"] is True
     assert [h["action"] for h in case["history"]].count("escalate") == 4
+    last = case["history"][-1]  # the platform's note is kept by key, worded when read (shared/texts.py)
+    assert last["note"] is None and (last["note_key"], last["note_params"]) == (
+        "note.escalated", {"rung": 4, "rung_name": "supervision"})
 
 
 def test_the_traffic_light_turns_yellow_at_75_percent_and_red_when_overdue():

@@ -77,14 +77,21 @@ def _resolver(table):
     ("http://[::1]:8000/api/v1/admin", "::1"),
     ("https://split.example/hook", "192.168.0.9"),  # one public, one private address: refused
     ("ftp://files.example/hook", "not an http(s) URL"),
-    ("https://nowhere.example/hook", "does not resolve"),
 ])
 def test_a_webhook_is_never_sent_inside_the_platforms_networks(url, why):
-    poster = WebhookPoster(None, 1.0, resolve=_resolver({
+    outcome = _poster().post(url, b"{}", {})
+    assert not outcome.ok and outcome.final and outcome.refused and why in outcome.error
+
+
+def test_a_host_that_does_not_resolve_is_a_failed_attempt_retried_later():
+    outcome = _poster().post("https://nowhere.example/hook", b"{}", {})
+    assert not outcome.ok and not outcome.final and "does not resolve" in outcome.error
+
+
+def _poster():
+    return WebhookPoster(None, 1.0, resolve=_resolver({
         "metadata.internal": ["169.254.169.254"], "localhost": ["127.0.0.1"], "intranet.example": ["10.1.2.3"],
         "::1": ["::1"], "split.example": ["203.0.113.0", "192.168.0.9"], "files.example": ["93.184.216.34"]}))
-    outcome = poster.post(url, b"{}", {})
-    assert not outcome.ok and outcome.final and why in outcome.error
 
 
 def test_a_listed_intranet_host_and_a_public_one_are_posted_to():

@@ -5,7 +5,7 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from services.notifications import signing
-from services.notifications.delivery import Outcome, RetryPolicy
+from services.notifications.delivery import Outcome, RetryPolicy, attempt_record
 from services.notifications.digest import BurstRule, digest_for, groups, is_urgent
 from shared.ids import new_id
 
@@ -29,6 +29,13 @@ def test_a_failed_attempt_is_due_again_later_until_the_last_one_dead_letters_it(
 def test_success_delivers_and_an_impossible_send_is_skipped_not_retried():
     assert POLICY.after_attempt(1, Outcome(True), NOW)["state"] == "delivered"
     assert POLICY.after_attempt(1, Outcome.impossible("no endpoint"), NOW)["state"] == "skipped"
+
+
+def test_a_send_the_platform_refuses_is_dead_at_once_where_an_administrator_sees_and_replays_it():
+    refused = Outcome.refused_by_rule("refused: localhost resolves to 127.0.0.1")
+    assert POLICY.after_attempt(1, refused, NOW) == {"state": "dead", "dead_at": NOW, "due_at": NOW}
+    record = attempt_record({"channel": "webhook"}, "http://localhost/hook", refused, NOW)
+    assert record["outcome"] == "refused" and record["error"].startswith("refused: localhost")
 
 
 def test_the_burst_rule_holds_messages_beyond_the_threshold_until_the_window_ends():

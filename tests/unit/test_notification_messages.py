@@ -34,6 +34,12 @@ def test_the_message_names_category_place_deadline_and_link_in_the_readers_langu
     assert "环卫所" in zh.text and "Environmental sanitation" in en.text
 
 
+def test_an_escalation_names_its_rung_in_the_readers_language():
+    subjects, bodies = MESSAGES.titles(sample_event("case.escalated", rung=2, rung_name="overdue"), REFERENCE)
+    assert "已升级到第2级（超时）" in bodies["zh-CN"] and "overdue" not in bodies["zh-CN"]
+    assert "escalation rung 2 (overdue)" in bodies["en"]
+
+
 def test_an_unknown_language_falls_back_to_chinese():
     assert MESSAGES.render(sample_event("case.closed"), "fr", REFERENCE).subject.startswith("案件")
 

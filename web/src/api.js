@@ -1,4 +1,5 @@
 // Calls to the JSON API with the bearer token; a 401 sends the person back to sign in.
+import { serverText, t } from './i18n.js';
 import { clearSession, session } from './session.js';
 
 export class ApiError extends Error {
@@ -56,10 +57,27 @@ export async function blob(path) {
   return response.blob();
 }
 
+/** What went wrong, in the person's language: the error's own text by its key (`reason`), else its code's
+ * generic text; never the server's English message (docs/ui.md). */
 export function message(error) {
-  if (error instanceof ApiError) {
-    const fields = error.body?.fields ? ` (${Object.entries(error.body.fields).map(([k, v]) => `${k}: ${[].concat(v).join(' ')}`).join('; ')})` : '';
-    return (error.body?.message || `HTTP ${error.status}`) + fields;
+  if (error instanceof ApiError) return describe(error.status, error.body);
+  if (typeof error === 'string') return error; // kept on the device by an earlier version
+  if (error && error.status !== undefined && 'body' in error) return describe(error.status, error.body); // kept offline
+  return t('error.network');
+}
+
+export function describe(status, body) {
+  const fields = Object.keys(body?.fields || {}).map(fieldLabel);
+  if (fields.length && body.error === 'VALIDATION_ERROR') {
+    return t('error.fields', { fields: fields.join(t('error.list_separator')) });
   }
-  return String(error?.message || error);
+  const own = body?.reason && serverText(body.reason, body.params || {});
+  const text = own || (body?.error && t(`error.${body.error}`) !== `error.${body.error}` ? t(`error.${body.error}`)
+    : t('error.http', { status }));
+  return fields.length ? `${text} ${t('error.fields', { fields: fields.join(t('error.list_separator')) })}` : text;
+}
+
+function fieldLabel(name) {
+  for (const key of [`field.${name}`, `common.${name}`]) if (t(key) !== key) return t(key);
+  return name;
 }

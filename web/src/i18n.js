@@ -1,4 +1,6 @@
 // The interface in zh-CN (default) and en. The choice is kept on the device.
+import SERVER_TEXTS from '../../shared/texts.json';
+
 const STORE_KEY = 'cg.lang';
 
 const zh = {
@@ -71,6 +73,15 @@ const zh = {
   'priority.urgent': '紧急', 'priority.high': '高', 'priority.normal': '普通', 'priority.low': '低',
   'role.grid_officer': '网格员', 'role.grid_leader': '网格长', 'role.operator': '派遣员', 'role.handler': '处置人员',
   'role.department_head': '部门负责人', 'role.supervisor': '督办', 'role.admin': '管理员', 'role.system': '系统',
+  // an error without a text of its own (docs/ui.md): by its code
+  'error.VALIDATION_ERROR': '请求中有无效的字段。', 'error.UNPROCESSABLE': '无法处理该请求。',
+  'error.UNKNOWN_CATEGORY': '未知的事件类别。', 'error.UNSUPPORTED_FILE': '不支持的文件类型。', 'error.FILE_TOO_LARGE': '文件太大。',
+  'error.UNKNOWN_GRID': '未知网格。', 'error.OUTSIDE_GRIDS': '位置不在任何网格内。', 'error.NOT_FOUND': '没有找到。',
+  'error.CONFLICT': '数据已有变化，请刷新后重试。', 'error.LAST_ADMINISTRATOR': '系统须至少保留一名在用的系统管理员。', 'error.WRONG_STATE': '案件当前的状态不允许此操作。',
+  'error.UNAUTHENTICATED': '请先登录。', 'error.FORBIDDEN': '你无权执行此操作。', 'error.TOO_MANY_REQUESTS': '请求过多，请稍后再试。',
+  'error.SERVICE_UNAVAILABLE': '服务暂不可用，请稍后再试。', 'error.UPSTREAM_TIMEOUT': '服务响应超时，请稍后再试。',
+  'error.METHOD_NOT_ALLOWED': '不支持此请求。', 'error.INTERNAL': '系统内部错误。', 'error.http': '请求失败（HTTP {status}）。',
+  'error.network': '无法连接服务器，请检查网络。', 'error.fields': '无效的字段：{fields}。', 'error.list_separator': '、',
 };
 
 const en = {
@@ -141,6 +152,14 @@ const en = {
   'priority.urgent': 'Urgent', 'priority.high': 'High', 'priority.normal': 'Normal', 'priority.low': 'Low',
   'role.grid_officer': 'grid officer', 'role.grid_leader': 'grid leader', 'role.operator': 'operator', 'role.handler': 'handler',
   'role.department_head': 'department head', 'role.supervisor': 'supervisor', 'role.admin': 'administrator', 'role.system': 'system',
+  'error.VALIDATION_ERROR': 'The request has invalid fields.', 'error.UNPROCESSABLE': 'The request cannot be carried out.',
+  'error.UNKNOWN_CATEGORY': 'Unknown category.', 'error.UNSUPPORTED_FILE': 'Unsupported file type.', 'error.FILE_TOO_LARGE': 'The file is too large.',
+  'error.UNKNOWN_GRID': 'Unknown grid.', 'error.OUTSIDE_GRIDS': 'The place is outside every grid.', 'error.NOT_FOUND': 'Not found.',
+  'error.CONFLICT': 'Something changed meanwhile; reload and try again.', 'error.LAST_ADMINISTRATOR': 'At least one active administrator must remain.', 'error.WRONG_STATE': 'The case is not in a state that allows this.',
+  'error.UNAUTHENTICATED': 'Sign in first.', 'error.FORBIDDEN': 'You are not allowed to do this.', 'error.TOO_MANY_REQUESTS': 'Too many requests; try again shortly.',
+  'error.SERVICE_UNAVAILABLE': 'A service is unavailable; try again shortly.', 'error.UPSTREAM_TIMEOUT': 'A service did not answer in time; try again shortly.',
+  'error.METHOD_NOT_ALLOWED': 'This request is not supported.', 'error.INTERNAL': 'Internal error.', 'error.http': 'The request failed (HTTP {status}).',
+  'error.network': 'The server cannot be reached; check the network.', 'error.fields': 'Invalid fields: {fields}.', 'error.list_separator': ', ',
 };
 
 const DICTS = { 'zh-CN': zh, en };
@@ -153,6 +172,18 @@ export function setLang(value) {
   current = DICTS[value] ? value : 'zh-CN';
   localStorage.setItem(STORE_KEY, current);
   document.documentElement.lang = current;
+}
+
+/** A text the server names by key (an error's `reason`, a timeline note's `note_key`), from the one catalogue
+ * both share (shared/texts.json): a parameter that is a word of its own (`term.<name>.<value>`) is translated too.
+ * Null for a key the catalogue does not hold. */
+export function serverText(key, params = {}) {
+  const entry = SERVER_TEXTS[key];
+  if (!entry) return null;
+  return entry[current].replace(/\{(\w+)\}/g, (_, name) => {
+    if (!(name in params)) return '';
+    return SERVER_TEXTS[`term.${name}.${params[name]}`]?.[current] ?? String(params[name]);
+  });
 }
 
 export function t(key, params = {}) {

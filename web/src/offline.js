@@ -132,8 +132,8 @@ export function flush() {
           notify({ ok: true, item, accepted });
         } catch (error) {
           if (refused(error)) {
-            item.error = { status: error.status, message: error.body?.message || `HTTP ${error.status}`,
-              fields: error.body?.fields || null, photo: error.photo || null };
+            // worded when shown, in the person's language then (api.js message)
+            item.error = { status: error.status, body: error.body, photo: error.photo || null };
             await put(item);
             results.push({ ok: false, item, error });
             notify({ ok: false, item, error });

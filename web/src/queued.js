@@ -1,17 +1,16 @@
 // One report waiting on the device, as the field pages show it: what happened to its last send, in words an
 // officer can act on. Only a report the server definitely refused offers "Discard"; one whose send may have reached
 // the server says it will be sent again by itself, with the same key, and can never become a second case.
+import { message } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { discard, flush } from './offline.js';
 import { alertBox } from './widgets.js';
 
 function refusal(error) {
-  const refused = typeof error === 'string' ? { message: error } : error; // entries kept before this version
-  const fields = refused.fields
-    ? ` (${Object.entries(refused.fields).map(([k, v]) => `${k}: ${[].concat(v).join(' ')}`).join('; ')})` : '';
-  const msg = `${refused.message}${fields}`;
-  return refused.photo ? t('field.refused.photo', { n: refused.photo, msg }) : t('field.refused', { msg });
+  // Worded now, in the person's language (api.js); an entry kept by an earlier version holds its own message.
+  const msg = typeof error === 'string' ? error : 'body' in error ? message(error) : error.message;
+  return error.photo ? t('field.refused.photo', { n: error.photo, msg }) : t('field.refused', { msg });
 }
 
 function unconfirmed(item) {

@@ -99,13 +99,13 @@ def _change(case, ctx, action, to_status, fields_, event_type, extra, *, note=No
 
 def _category(ctx, code):
     if code not in ctx.categories:
-        raise Unprocessable(f"Unknown category '{code}'.", {"category": code})
+        raise Unprocessable.of("category.unknown", {"category": code}, category=code)
     return ctx.categories[code]
 
 
 def _department(ctx, code):
     if code not in ctx.departments:
-        raise Unprocessable(f"Unknown department '{code}'.", {"department": code})
+        raise Unprocessable.of("department.unknown", {"department": code}, department=code)
     return code
 
 
@@ -128,9 +128,9 @@ def merge(case, p, ctx):
     in its reports and reporters from the ``case.merged`` event (``absorb``), so no transaction spans two cases."""
     target = ctx.target
     if target is None or target["_id"] == case["_id"]:
-        raise Unprocessable("Merge into another, existing case.", {"target_case_id": p["target_case_id"]})
+        raise Unprocessable.of("case.merge_into_other", {"target_case_id": p["target_case_id"]})
     if target["status"] not in OPEN:
-        raise WrongState(f"The case {target['_id']} is {target['status']}: merge only into an open case.")
+        raise WrongState.of("case.merge_target_closed", target_case_id=target["_id"], status=target["status"])
     return _change(case, ctx, "merge", MERGED, {"merged_into": target["_id"], "closed_at": ctx.now,
                                                   **timing.STOPPED},
                    "case.merged", {"target_case_id": target["_id"], "report_ids": case["report_ids"]},
@@ -141,7 +141,7 @@ def absorb(target: dict, merged: Event, *, now: datetime) -> Change:
     """The surviving case takes in a merged duplicate's reports and reporters (bookkeeping: no version bump)."""
     p = merged.payload
     entry = history_entry(target, 0, action="absorb", to_status=None, actor=merged.actor, at=now,
-                          note=f"merged {p['case_id']}", merged=p["case_id"])
+                          note_key="note.merged", note_params={"case_id": p["case_id"]}, merged=p["case_id"])
     return Change(None, {"updated_at": now}, [entry], [], bump_version=False,
                   add_to_sets={"report_ids": p["report_ids"], "reporters": p["reporters"],
                                "merged_cases": [p["case_id"]]})
@@ -236,7 +236,7 @@ def _rework(case, ctx, *, action, reason, attachments=(), reopened=False):
                "closed_at": None, "on_time": None, "rework_count": count,
                "failed_checks": case.get("failed_checks", 0) + (0 if reopened else 1)}
     if not fields_["department"]:  # a failed check of a fix made on the spot (reopen's precondition says so)
-        raise WrongState("The case has no department to go back to.")
+        raise WrongState.of("case.nowhere_to_return")
     fields_.update(ctx.enter({**case, **fields_}, "sign_for", with_disposal=True))  # a new disposal clock
     return _change(case, ctx, action, DISPATCHED, fields_, "case.reworked",
                    {"reason": reason, "rework_count": count, "reopened": reopened}, note=reason,
@@ -312,24 +312,19 @@ def _within_reopen_window(case: dict, when: When) -> bool:
     return when.now - case["closed_at"] <= when.reopen_window
 
 
-# What an action needs beyond the case's status — ``(fits(case, when), the sentence a person reads when it does
+# What an action needs beyond the case's status — ``(fits(case, when), the key of the text a person reads when it does
 # not)`` — checked by ``check_state`` before any action runs and by ``permitted.allowed_actions`` for the buttons a
 # screen shows: the only place such a rule is written, so a button is never offered for an action that would fail.
 PRECONDITIONS = {
-    "request_extension": [(lambda c, w: not _extension_pending(c),
-                           "An extension request is already waiting for a supervisor.")],
-    "approve_extension": [(lambda c, w: _extension_pending(c), "No extension request is waiting.")],
-    "deny_extension": [(lambda c, w: _extension_pending(c), "No extension request is waiting.")],
-    "suspend": [(lambda c, w: not c.get("suspended"), "The case is suspended already.")],
-    "resume": [(lambda c, w: bool(c.get("suspended")), "The case is not suspended.")],
-    "close": [(lambda c, w: c["status"] != RESOLVED or bool(c.get("handled_on_spot")),
-               "The grid officer has not checked the fix yet: close it once verified.")],
+    "request_extension": [(lambda c, w: not _extension_pending(c), "case.extension_pending")],
+    "approve_extension": [(lambda c, w: _extension_pending(c), "case.no_extension_pending")],
+    "deny_extension": [(lambda c, w: _extension_pending(c), "case.no_extension_pending")],
+    "suspend": [(lambda c, w: not c.get("suspended"), "case.already_suspended")],
+    "resume": [(lambda c, w: bool(c.get("suspended")), "case.not_suspended")],
+    "close": [(lambda c, w: c["status"] != RESOLVED or bool(c.get("handled_on_spot")), "case.not_verified")],
     "reopen": [
-        (lambda c, w: _department_to_go_back_to(c),
-         "The case was handled on the spot and never had a department to go back to; report it anew."),
-        (_within_reopen_window,
-         lambda w: f"The case was closed more than {w.reopen_window.days} days ago and can no longer be reopened; "
-                   "report it anew."),
+        (lambda c, w: _department_to_go_back_to(c), "case.never_dispatched"),
+        (_within_reopen_window, lambda w: ("case.reopen_too_late", {"days": w.reopen_window.days})),
     ],
 }
 
@@ -339,10 +334,11 @@ def check_state(name: str, case: dict, when: When) -> None:
     action = ACTIONS[name]
     if case["status"] not in action.states:
         allowed = ", ".join(sorted(action.states))
-        raise WrongState(f"The case is {case['status']}; '{name}' applies only when it is {allowed}.",
-                         {"status": case["status"], "allowed": sorted(action.states)})
+        raise WrongState.of("case.wrong_state", {"status": case["status"], "allowed": sorted(action.states)},
+                            status=case["status"], action=name, allowed=allowed)
     if case.get("suspended") and name in ACTIONS_NEEDING_ACTIVE - {"suspend"}:
-        raise WrongState("The case is suspended; resume it first.", {"status": case["status"], "suspended": True})
+        raise WrongState.of("case.suspended", {"status": case["status"], "suspended": True})
     for fits, missing in PRECONDITIONS.get(name, ()):
         if not fits(case, when):
-            raise WrongState(missing(when) if callable(missing) else missing)
+            key, params = missing(when) if callable(missing) else (missing, {})
+            raise WrongState.of(key, **params)

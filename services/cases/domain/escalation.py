@@ -82,7 +82,8 @@ def fire(case: dict, policy: dict, *, now: datetime, calendar, clock: str) -> Ch
         fields.update(supervised=True, supervised_at=case.get("supervised_at") or now)
     actor = dict(SYSTEM_ACTOR)
     entry = history_entry(case, 0, action="escalate", to_status=None, actor=actor, at=now,
-                          note=f"rung {index + 1}: {rung['name']}", rung=index + 1, stage=ladder["stage"],
+                          note_key="note.escalated", note_params={"rung": index + 1, "rung_name": rung["name"]},
+                          rung=index + 1, stage=ladder["stage"],
                           targets=rung["targets"])
     after = {**case, **fields}
     event = case_event("case.escalated", after, {

@@ -91,9 +91,10 @@ def apply_routing(case: dict, decision: Event, *, category: dict, now: datetime,
     deadline = dispatched["deadline"]
     entries = [
         history_entry(case, 0, action="register", to_status=REGISTERED, actor=system, at=now,
-                      note=f"rule {p['rule_id']}"),
+                      note_key="note.by_rule", note_params={"rule_id": p["rule_id"]}),
         history_entry({**case, "status": REGISTERED}, 1, action="dispatch", to_status=DISPATCHED, actor=system,
-                      at=now, department=p["department"], deadline=deadline, note=f"rule {p['rule_id']}"),
+                      at=now, department=p["department"], deadline=deadline, note_key="note.by_rule",
+                      note_params={"rule_id": p["rule_id"]}),
     ]
     set_fields = with_derived(case, {**registered, **dispatched})
     mid = {**case, **registered, "version": case["version"] + 1}

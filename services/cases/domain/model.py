@@ -87,7 +87,9 @@ def case_event(event_type: str, case_after: dict, extra: dict, *, actor: dict, n
 
 def history_entry(case: dict, offset: int, *, action: str, to_status: str | None, actor: dict, at: datetime,
                   note: str | None = None, attachments=(), **extra) -> dict:
-    """An append-only history entry: who (and in which role), when, from what to what, why."""
+    """An append-only history entry: who (and in which role), when, from what to what, why. A note the platform
+    writes itself is kept as ``note_key`` and ``note_params`` (``shared/texts.py``) and put into words when read,
+    in the reader's language; ``note`` is a person's own words."""
     return {
         "seq": len(case["history"]) + offset + 1,
         "at": at,

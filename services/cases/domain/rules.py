@@ -64,7 +64,7 @@ def party_of(identity: Identity, party: str, case: dict) -> bool:
 def authorize(action: str, identity: Identity, case: dict) -> dict:
     """The actor (``{user_id, role, name}``) acting, or ``Forbidden`` saying who may."""
     if not can_see_case(identity, case):
-        raise Forbidden("You may not see this case.")
+        raise Forbidden.of("case.not_visible")
     parties = WHO[action]
     for party in sorted(parties):
         if party_of(identity, party, case):
@@ -75,4 +75,4 @@ def authorize(action: str, identity: Identity, case: dict) -> dict:
                 role = GRID_LEADER
             return identity.actor(role)
     who = " or ".join(_EXPLAIN[p] for p in sorted(parties))
-    raise Forbidden(f"Only {who} may {action.replace('_', ' ')} this case.")
+    raise Forbidden.of("case.only_party", who=who, action=action.replace("_", " "))

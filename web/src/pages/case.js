@@ -2,7 +2,7 @@
 // (the API's allowed_actions: the cases service decides, the page only shows).
 import { ApiError, blob, get, message, post, upload } from '../api.js';
 import { clear, field, h } from '../dom.js';
-import { formatTime, t } from '../i18n.js';
+import { formatTime, serverText, t } from '../i18n.js';
 import { categoryName, departmentList, departmentName, loadReference } from '../ref.js';
 import { localName } from '../i18n.js';
 import { openStream } from '../stream.js';
@@ -138,9 +138,11 @@ export default async function casePage(main, { id }, { navigate }) {
       h('time', { datetime: entry.at }, formatTime(entry.at)), ' ',
       h('strong', {}, t(`action.${entry.action}`)),
       entry.to ? h('span', {}, ' → ', t(`status.${entry.to}`)) : null,
-      h('span', { class: 'who' }, ' · ', t('case.by', { who: entry.actor?.name || entry.actor?.user_id || '', role: t(`role.${entry.actor?.role}`) })),
+      h('span', { class: 'who' }, ' · ', entry.actor?.role === 'system' ? t('role.system') // not its id, 'system'
+        : t('case.by', { who: entry.actor?.name || entry.actor?.user_id || '', role: t(`role.${entry.actor?.role}`) })),
       entry.department ? h('span', {}, ' · ', departmentName(entry.department)) : null,
-      entry.note ? h('p', { class: 'note' }, entry.note) : null)));
+      entry.note_key ? h('p', { class: 'note' }, serverText(entry.note_key, entry.note_params || {}))
+        : entry.note ? h('p', { class: 'note' }, entry.note) : null)));
     const photos = [...(item.attachments || [])];
     const parts = [
       h('div', { class: 'page-head' }, h('h1', {}, t('case.title', { id: item.case_id })), h('div', { class: 'flags' }, flags)),
