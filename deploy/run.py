@@ -78,6 +78,7 @@ class Shutdown:
             if consumer is None or not consumer.state()["started"]:
                 # Still setting up (waiting for its store or the deploy step): nothing consumed, nothing in hand.
                 _log.info("%s while starting: nothing in hand, exiting", why)
+                logging.shutdown()
                 os._exit(0)
         _log.info("%s: no more messages taken; finishing those in hand (at most %gs)", why, self.grace)
         stopping = eventlet.spawn(self._stop_when_started)

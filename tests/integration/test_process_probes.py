@@ -36,6 +36,8 @@ class Process:
         self.health = f"http://127.0.0.1:{free_port()}"
         self.env = {**os.environ, **env, "HEALTH_PORT": self.health.rsplit(":", 1)[1],
                     "SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS), "PYTHONPATH": str(ROOT)}
+        # each process counts its own (as in a pod); set at all, even empty, prometheus-client writes files there
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.log = log
         self.process: subprocess.Popen | None = None
 
@@ -88,7 +90,7 @@ def store(tmp_path):
 @pytest.fixture
 def process_env(service_config, store):
     env = {key: str(value) for key, value in service_config.items() if key.isupper()}
-    env.update({"MONGO_URI": store.uri, "RPC_TIMEOUT_SECONDS": "2", "PROMETHEUS_MULTIPROC_DIR": ""})
+    env.update({"MONGO_URI": store.uri, "RPC_TIMEOUT_SECONDS": "2"})
     prepare_broker(env)
     prepare_stores(env, retire=False)
     return env
