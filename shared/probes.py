@@ -34,14 +34,15 @@ CONSUMER_STALL_SECONDS = 90.0
 STORE_TIMEOUT_SECONDS = 2.0
 
 
-def live_checks(loop_idle: float, consumer: dict | None) -> dict[str, bool]:
+def live_checks(loop_idle: float, consumer: dict | None, stopping: bool = False) -> dict[str, bool]:
     """Liveness from the heartbeat's age and the consuming connection's ``state()`` (None: the process consumes
     nothing)."""
     checks = {"event_loop": loop_idle < LOOP_STALL_SECONDS}
     if consumer is not None:
         # Not started: the process is still starting (waiting for its store or the deploy step), which is the
-        # start-up's business, not a reason to restart it.
-        checks["consumer"] = not consumer["started"] or (
+        # start-up's business, not a reason to restart it. Stopping: its consuming loop ends on purpose, and a
+        # restart now would cut short the messages it is finishing.
+        checks["consumer"] = stopping or not consumer["started"] or (
             consumer["alive"] and consumer["idle_seconds"] is not None
             and consumer["idle_seconds"] < CONSUMER_STALL_SECONDS)
     return checks
@@ -90,7 +91,7 @@ class ProcessProbes:
         return None if consumer is None else consumer.state()
 
     def live(self) -> tuple[bool, dict]:
-        checks = live_checks(self.heartbeat.idle_seconds(), self._consumer_state())
+        checks = live_checks(self.heartbeat.idle_seconds(), self._consumer_state(), self.stopping())
         return all(checks.values()), {"checks": checks}
 
     def ready(self) -> tuple[bool, dict]:

@@ -33,6 +33,11 @@ def test_a_dead_or_stuck_consuming_loop_fails_liveness():
     assert live_checks(0.2, {**CONSUMING, "idle_seconds": CONSUMER_STALL_SECONDS + 1})["consumer"] is False
 
 
+def test_a_stopping_process_whose_consuming_loop_has_ended_is_still_alive():
+    assert live_checks(0.2, {**CONSUMING, "alive": False}, stopping=True) == {"event_loop": True, "consumer": True}
+    assert live_checks(LOOP_STALL_SECONDS + 1, CONSUMING, stopping=True)["event_loop"] is False
+
+
 def test_a_consumer_retrying_a_lost_broker_is_alive_and_a_starting_one_too():
     # reconnecting: not consuming, but its loop retries, which counts as progress
     assert live_checks(0.2, {**CONSUMING, "consuming": False, "idle_seconds": 20})["consumer"] is True
