@@ -44,6 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
+from deploy.probes import SHUTDOWN_GRACE_SECONDS, SHUTDOWN_GRACE_SETTING
 from deploy.services import GATEWAY, MAX_WORKERS, SERVICES, service_classes
 from services.notifications.secretbox import ensure_key_file
 from shared.auth.keys import ensure_keypair
@@ -588,7 +589,7 @@ class Launcher:
             for child in group:
                 child.terminate()
             # each finishes what it has in hand within its grace period (deploy/run.py), then is killed
-            deadline = time.monotonic() + float(getattr(self, "env", os.environ).get("SHUTDOWN_GRACE_SECONDS") or 25) + 5
+            deadline = time.monotonic() + float(getattr(self, "env", os.environ).get(SHUTDOWN_GRACE_SETTING) or SHUTDOWN_GRACE_SECONDS) + 5
             for child in group:
                 child.wait(deadline - time.monotonic())
         for store in self.stores:

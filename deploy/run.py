@@ -1,5 +1,7 @@
-"""``python -m deploy.run <service>|gateway``: one civicgrid process, as `make run`, docker-compose and Kubernetes
-start it.
+"""``python -m deploy.run <process>``: one civicgrid process, as `make run`, docker-compose and Kubernetes start it.
+
+``<process>`` is a service's name (``dispatch``) or ``gateway``, or its class as ``deploy/services.py`` writes it
+(``services.dispatch.service:DispatchService``, what the manifests' ``CIVICGRID_PROCESS`` holds).
 
 What ``nameko run`` does, with what a process needs under a supervisor:
 
@@ -32,6 +34,7 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 from nameko.cli.main import setup_yaml_parser  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from deploy.probes import HEALTH_PORT_SETTING, SHUTDOWN_GRACE_SECONDS, SHUTDOWN_GRACE_SETTING  # noqa: E402
 from deploy.services import GATEWAY, SERVICES, load_class  # noqa: E402
 from shared.bus import queue_consumer_of  # noqa: E402
 from shared.config import setting  # noqa: E402
@@ -41,6 +44,7 @@ _log = logging.getLogger("civicgrid.run")
 
 CONFIG = Path(__file__).resolve().parent / "nameko.yaml"
 PROCESSES = {**SERVICES, "gateway": GATEWAY}
+NAMES = {path: name for name, path in PROCESSES.items()}
 KILL_SECONDS = 5  # after the grace period: how long killing may take before the process simply ends
 
 
@@ -109,8 +113,8 @@ class Shutdown:
 def run(name: str, config: dict) -> int:
     runner = ServiceRunner(config)
     runner.add_service(load_class(PROCESSES[name]))
-    shutdown = Shutdown(runner, setting(config, "SHUTDOWN_GRACE_SECONDS", 25.0, float))
-    port = setting(config, "HEALTH_PORT", 0, int)
+    shutdown = Shutdown(runner, setting(config, SHUTDOWN_GRACE_SETTING, float(SHUTDOWN_GRACE_SECONDS), float))
+    port = setting(config, HEALTH_PORT_SETTING, 0, int)
     if port:
         probes = ProcessProbes(next(iter(runner.containers)), stopping=lambda: shutdown.requested)
         _log.info("%s: probes and metrics on port %d (/livez /readyz /metrics)", name, serve_health(probes, port))
@@ -131,7 +135,8 @@ def run(name: str, config: dict) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.run", description=__doc__.splitlines()[0])
-    parser.add_argument("process", choices=sorted(PROCESSES), help="the service to run, or the gateway")
+    parser.add_argument("process", choices=[*PROCESSES, *NAMES], metavar="process",
+                        help=f"the process to run: {', '.join(PROCESSES)} (or its class, module:Class)")
     parser.add_argument("--config", default=str(CONFIG), help="nameko configuration (default: deploy/nameko.yaml)")
     args = parser.parse_args(argv)
     if "." not in sys.path:
@@ -141,7 +146,7 @@ def main(argv=None) -> int:
         logging.config.dictConfig(config["LOGGING"])
     else:
         logging.basicConfig(level=logging.INFO)
-    return run(args.process, config)
+    return run(NAMES.get(args.process, args.process), config)
 
 
 if __name__ == "__main__":

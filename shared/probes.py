@@ -1,4 +1,5 @@
-"""A process's own health on ``HEALTH_PORT`` (unset or 0: off), for Kubernetes' probes and Prometheus.
+"""A process's own health on ``HEALTH_PORT`` (unset or 0: off), for Kubernetes' probes and Prometheus (ports and
+paths: ``deploy/probes.py``, which the manifests are checked against).
 
 - ``GET /livez``: 200 while the process can go on by itself — its event loop is not blocked (a heartbeat
   greenthread ticks every second) and its consuming loop is alive and going round, or retrying a lost broker
@@ -21,6 +22,7 @@ import eventlet
 from eventlet import wsgi
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from deploy.probes import LIVENESS_PATH, METRICS_PATH, READINESS_PATH
 from shared.bus import queue_consumer_of
 
 _log = logging.getLogger(__name__)
@@ -119,13 +121,13 @@ class ProcessProbes:
 
 def health_app(probes: ProcessProbes):
     """The WSGI application answering /livez, /readyz and /metrics."""
-    checks = {"/livez": probes.live, "/readyz": probes.ready}
+    checks = {LIVENESS_PATH: probes.live, READINESS_PATH: probes.ready}
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return _answer(start_response, "405 Method Not Allowed", b'{"error": "METHOD_NOT_ALLOWED"}')
-        if path == "/metrics":
+        if path == METRICS_PATH:
             return _answer(start_response, "200 OK", generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
         if path not in checks:
             return _answer(start_response, "404 Not Found", b'{"error": "NOT_FOUND"}')

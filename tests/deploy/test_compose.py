@@ -48,8 +48,8 @@ def uses_mongodb(service):
 def test_every_process_has_its_own_container(rendered):
     services = rendered["services"]
     assert set(SERVICES) | {"gateway", *MEMBERS, "mongo-init", "rabbitmq", "prepare"} == set(services)
-    for name in {**SERVICES, "gateway": GATEWAY}:
-        assert services[name]["command"] == ["python", "-m", "deploy.run", name]
+    for name, path in {**SERVICES, "gateway": GATEWAY}.items():
+        assert services[name]["command"] == ["python", "-m", "deploy.run", path]
     assert services["prepare"]["command"] == ["python", "-m", "deploy.prepare"]
 
 
