@@ -157,19 +157,25 @@ def _ready_messages(amqp_uri: str, queue: str) -> int:
         return connection.default_channel.queue_declare(queue, passive=True).message_count
 
 
-def test_one_sigterm_finishes_the_messages_in_hand_and_loses_none(processes, process_env, store, db_prefix):
+def test_one_sigterm_finishes_the_messages_in_hand_and_loses_none(processes, process_env, store, db_prefix,
+                                                                   tmp_path):
     amqp_uri = process_env["AMQP_URI"]
     client = store.client()
     workload = client[f"{db_prefix}dispatch"]["workload"]
-    dispatch = processes("dispatch")
-    wait_for(lambda: dispatch.check("/readyz", "consuming") == (503, True), timeout=30, message="consuming")
-    sent = 1500
+    # waiting in its queue (the deploy step declared it) before the process starts: it takes them as fast as it can
+    sent = 3000
     publisher = Publisher(amqp_uri)
     exchange = get_event_exchange("cases", {})
     for n in range(sent):
         publisher.publish(to_message(sample_event("case.returned", case_id=f"C-term-{n}")), exchange=exchange,
                           routing_key="case.returned")
-    wait_for(lambda: workload.count_documents({}) >= 50, timeout=60, message="handling under way")
+    # one message is held after its commit, before its ack, for 4 s: the SIGTERM comes while it is in hand
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / "dispatch.before_ack").write_text("4")
+    process_env["CIVICGRID_FAULTS_DIR"] = str(faults)
+    dispatch = processes("dispatch")
+    wait_for(lambda: "holding at before_ack" in dispatch.output(), timeout=60, message="a message held in hand")
 
     dispatch.signal(signal.SIGTERM)
     time.sleep(0.3)
@@ -181,7 +187,7 @@ def test_one_sigterm_finishes_the_messages_in_hand_and_loses_none(processes, pro
 
     handled = workload.count_documents({})
     assert handled < sent, "the stop came too late to find messages in hand"
-    # Every message handled was acknowledged: none of them waits in the queue again.
+    # Every message handled was acknowledged, the one held too: none of them waits in the queue again.
     assert _ready_messages(amqp_uri, RETURNED_QUEUE) == sent - handled
 
     processes("dispatch")  # what it left is handled by the next one
