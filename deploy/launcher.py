@@ -11,7 +11,8 @@
 4. the signing keys of access tokens (``var/keys``, made once) unless configured;
    only the directory gets the private key; the key sealing departments' webhook
    secrets (``var/keys/webhook_secrets.key``, made once) goes to notifications only;
-5. each service (``nameko run``, ``--replicas`` instances each) and the gateway;
+5. each service (``python -m deploy.run``, ``--replicas`` instances each) and the gateway, each with its probes
+   and metrics on a port of its own (``HEALTH_PORT``, recorded in ``var/run/status.json``);
    in demo mode (the default) the directory loads the demo district on first start
    and every demo person's password is ``DEMO_PASSWORD`` (made once, in
    ``var/demo-password``, when not given);
@@ -43,6 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
+from deploy.probes import SHUTDOWN_GRACE_SECONDS, SHUTDOWN_GRACE_SETTING
 from deploy.services import GATEWAY, MAX_WORKERS, SERVICES, service_classes
 from services.notifications.secretbox import ensure_key_file
 from shared.auth.keys import ensure_keypair
@@ -88,9 +90,10 @@ def bound_to_launcher(argv: list[str]) -> list[str]:
     """``argv`` run so that the process is killed when the launcher dies, even by SIGKILL: a launcher killed never
     leaves services and stores running unsupervised. util-linux's ``setpriv --pdeathsig`` (Linux; elsewhere the
     command runs as it is). The signal follows the *thread* that started the child, and the kernel sends it again
-    each time the child passes to another of the dying launcher's threads: a second SIGTERM makes ``nameko run``'s
-    stop fail half-way and the process hang (seen in CI), so it is SIGKILL, which the platform is built to survive
-    (acks after commit, stores that sync every commit). The launcher starts children from its main thread only."""
+    each time the child passes to another of the dying launcher's threads: a second SIGTERM made ``nameko run``'s
+    stop fail half-way and the process hang (seen in CI; ``deploy.run`` now ignores it, but a store need not), so
+    it is SIGKILL, which the platform is built to survive (acks after commit, stores that sync every commit). The
+    launcher starts children from its main thread only."""
     prefix = _pdeathsig_prefix()
     return [*prefix, *argv]
 
@@ -312,6 +315,10 @@ class Child:
         self.restarts = 0
         self.restart_at: float | None = None
 
+    @property
+    def health_port(self) -> int:
+        return int(self.env["HEALTH_PORT"])
+
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -410,8 +417,8 @@ class Launcher:
         self._wait_ready()
 
     def _add_child(self, label: str, path: str, name: str) -> None:
-        argv = [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG), path]
-        env = self.env
+        argv = [sys.executable, "-m", "deploy.run", "--config", str(CONFIG), name]
+        env = {**self.env, "HEALTH_PORT": str(free_port())}
         if path == SERVICES["directory"]:  # the only process that can sign access tokens
             env = {**env, "AUTH_PRIVATE_KEY_FILE": self.private_key_file or ""}
         if path == SERVICES["notifications"]:
@@ -495,6 +502,7 @@ class Launcher:
             f"  store      {store}",
             f"  bus        {self.env['AMQP_URI']}",
             f"  logs       {self.var / 'log'}/",
+            f"  probes     each process's /livez /readyz /metrics: health_ports in {self.var / 'run' / 'status.json'}",
         ]
         if self.args.demo:
             password = self.env["DEMO_PASSWORD"]
@@ -517,6 +525,8 @@ class Launcher:
             "amqp_uri": self.env["AMQP_URI"],
             "launcher_pid": os.getpid(),
             "pids": {c.name: c.pid for c in self.children},
+            # each process's /livez, /readyz and /metrics (shared/probes.py), on 127.0.0.1
+            "health_ports": {c.name: c.health_port for c in self.children},
         }
         tmp = self.var / "run" / "status.json.tmp"
         tmp.write_text(json.dumps(status, indent=2))
@@ -590,7 +600,8 @@ class Launcher:
         for group in (gateway, services):
             for child in group:
                 child.terminate()
-            deadline = time.monotonic() + 20
+            # each finishes what it has in hand within its grace period (deploy/run.py), then is killed
+            deadline = time.monotonic() + float(getattr(self, "env", os.environ).get(SHUTDOWN_GRACE_SETTING) or SHUTDOWN_GRACE_SECONDS) + 5
             for child in group:
                 child.wait(deadline - time.monotonic())
         for store in self.stores:

@@ -10,11 +10,18 @@
   told once consuming has started and again each time it resumes after a lost
   connection (``when_consuming``), so it can read a snapshot then: after its
   broadcast queues exist, so nothing published later can miss it.
+- On a graceful stop the connection stays open until the container's workers are done, so the messages in hand
+  are acknowledged after their commit rather than handed back to the broker (nameko closes it as soon as the last
+  consumer is cancelled: every message in hand was redelivered, and counted towards its queue's delivery limit).
+- What it is doing — started, consuming now, last progress of its loop — for the process's probes
+  (``shared.probes``).
 """
 
+import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 
 import eventlet
@@ -66,7 +73,10 @@ class ClusterQueueConsumer(QueueConsumer):
 
     def __init__(self):
         super().__init__()
-        self._consuming = False
+        self._consuming = False  # has consumed once: a later on_consume_ready is a reconnection
+        self._consuming_now = False
+        self._workers_done = False
+        self._progress_at: float | None = None  # monotonic time the consuming loop last went round or retried
         self._callbacks: list = []
 
     @property
@@ -77,6 +87,49 @@ class ClusterQueueConsumer(QueueConsumer):
         return Connection(self.amqp_uri, transport_options=options,
                           heartbeat=config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT),
                           ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+
+    def state(self) -> dict:
+        """What the probes ask: ``started`` (its loop was started), ``alive`` (that loop has not died),
+        ``consuming`` (connected, every queue consumed), ``idle_seconds`` (since the loop last went round or
+        retried a lost connection)."""
+        started = self._gt is not None
+        return {
+            "started": started,
+            "alive": started and not self._gt.dead,
+            "consuming": self._consuming_now,
+            "idle_seconds": None if self._progress_at is None else time.monotonic() - self._progress_at,
+        }
+
+    def start(self):
+        self._progress_at = time.monotonic()
+        super().start()
+
+    @contextlib.contextmanager
+    def consumer_context(self, **kwargs):
+        # kombu leaves this context when the connection is lost (or consuming ends): no longer consuming until
+        # on_consume_ready says so again
+        try:
+            with super().consumer_context(**kwargs) as context:
+                yield context
+        finally:
+            self._consuming_now = False
+
+    def on_connection_error(self, exc, interval):
+        self._progress_at = time.monotonic()  # retrying is progress: a broker down is not a stuck process
+        super().on_connection_error(exc, interval)
+
+    def on_iteration(self):
+        # nameko's, except that the loop (and the connection) ends only once the container's workers are done
+        # (stop() below): their messages are acknowledged on this connection.
+        self._progress_at = time.monotonic()
+        self._cancel_consumers_if_requested()
+        if not self._consumers and self._workers_done:
+            self.should_stop = True
+
+    def stop(self):
+        # The container stops its shared extensions after its workers have finished.
+        self._workers_done = True
+        super().stop()
 
     def on_connection_revived(self):
         # Connected, not yet consuming: a test holds a process here to widen the gap in which broadcasts miss it.
@@ -93,6 +146,8 @@ class ClusterQueueConsumer(QueueConsumer):
         # kombu calls this once every queue is declared and consumed (again), so what a callback reads from now on
         # cannot miss a message that a queue would have caught.
         super().on_consume_ready(connection, channel, consumers, **kwargs)
+        self._consuming_now = True
+        self._progress_at = time.monotonic()
         if self._consuming:
             _log.warning("%s: consuming again after a lost connection (now %s)",
                          self.container.service_name, connection.as_uri())

@@ -51,6 +51,7 @@ from shared.bus import ClusterQueueConsumer, publisher
 from shared.config import setting
 from shared.errors import ServiceUnavailable
 from shared.events import InvalidEvent, from_message
+from shared.faults import pause_if_armed
 from shared.topology import (
     DEAD_LETTER_EXCHANGE,
     dead_letter_queue,
@@ -132,6 +133,8 @@ class EventConsumer(EventHandler):
 
     def handle_result(self, message, body, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
+            # a test holds a message here, handled and committed but not yet acknowledged, to stop the process then
+            pause_if_armed(self.container.service_name, "before_ack")
             self.queue_consumer.ack_message(message)
         else:
             self._settle_failure(message, body, exc_info[1], permanent=False)

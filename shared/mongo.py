@@ -29,6 +29,7 @@ import logging
 import time
 
 import eventlet
+import pymongo
 from nameko.extensions import DependencyProvider
 from pymongo import MongoClient, uri_parser
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, PyMongoError
@@ -338,6 +339,15 @@ class MongoStore(DependencyProvider):
                                  self.db.name, ", ".join(missing[:5]))
                 told = time.monotonic() + 10
             time.sleep(1)
+
+    def reachable(self, timeout: float) -> bool:
+        """Whether the store answers a ping within ``timeout`` seconds (the process's readiness probe asks)."""
+        try:
+            with pymongo.timeout(timeout):
+                self.db.command("ping")
+        except PyMongoError:
+            return False
+        return True
 
     def stop(self):
         thread = getattr(self, "_relay_thread", None)

@@ -49,8 +49,17 @@ def test_every_process_has_its_own_container(rendered):
     services = rendered["services"]
     assert set(SERVICES) | {"gateway", *MEMBERS, "mongo-init", "rabbitmq", "prepare"} == set(services)
     for name, path in {**SERVICES, "gateway": GATEWAY}.items():
-        assert services[name]["command"][-1] == path
+        assert services[name]["command"] == ["python", "-m", "deploy.run", path]
     assert services["prepare"]["command"] == ["python", "-m", "deploy.prepare"]
+
+
+def test_every_process_serves_its_probes_and_is_healthy_when_ready(rendered):
+    services = rendered["services"]
+    for name in {**SERVICES, "gateway": GATEWAY}:
+        assert services[name]["environment"]["HEALTH_PORT"] == "8081"
+        assert "http://127.0.0.1:8081/readyz" in " ".join(services[name]["healthcheck"]["test"])
+        # longer than SHUTDOWN_GRACE_SECONDS (25): docker's SIGKILL must not cut the messages in hand short
+        assert services[name]["stop_grace_period"] == "30s"
 
 
 def test_the_stores_are_pinned_official_images_with_health_checks_and_volumes(rendered):
