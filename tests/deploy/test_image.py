@@ -118,9 +118,11 @@ def test_the_web_stage_builds_the_web_app_as_the_image_would(tmp_path):
             workdir.mkdir(parents=True, exist_ok=True)
         elif instruction == "COPY":
             *sources, destination = shlex.split(arguments)
+            # an absolute destination is the image's root: here, the test's directory
+            target = (tmp_path / destination.lstrip("/") if destination.startswith("/")
+                      else workdir if destination in ("./", ".") else workdir / destination)
             for source in sources:
-                copy_from_context(source, workdir / destination if destination not in ("./", ".") else workdir,
-                                  patterns, many=len(sources) > 1 or source.endswith("/"))
+                copy_from_context(source, target, patterns, many=len(sources) > 1 or source.endswith("/"))
         elif instruction == "RUN":
             env = {**os.environ, "npm_config_prefer_offline": "true", "npm_config_update_notifier": "false"}
             result = subprocess.run(["sh", "-c", arguments], cwd=workdir, env=env, capture_output=True, text=True,
