@@ -7,6 +7,8 @@ error that crosses RPC lives here and not in a service package. The constructor 
 same reason: nameko rebuilds the exception from ``exc.args``.
 """
 
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -15,8 +17,10 @@ class CivicgridError(Exception):
 
     code = "INTERNAL"
 
-    def __init__(self, message: str, details: dict | None = None):
-        super().__init__(message, details or {})
+    def __init__(self, message: str, details: dict | str | None = None):
+        # details travel as JSON text: nameko turns every other argument's numbers and booleans into
+        # strings on the way through RPC ("version": "2"), and the API answers with what arrives
+        super().__init__(message, details if isinstance(details, str) else json.dumps(details or {}, default=str))
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -28,7 +32,7 @@ class CivicgridError(Exception):
 
     @property
     def details(self) -> dict:
-        return self.args[1] if len(self.args) > 1 else {}
+        return json.loads(self.args[1]) if len(self.args) > 1 else {}
 
     def __str__(self) -> str:
         return self.message

@@ -24,7 +24,7 @@ from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
 from shared.timer import timer
-from shared.validation import load
+from shared.validation import load, load_query
 from shared.workcalendar import Calendar
 
 _log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class CasesService(Operable, FollowsDirectory):
     @rpc
     def list_cases(self, query: dict) -> dict:
         identity = self.caller.require("cases.read")
-        q = load(_list_query, query if isinstance(query, dict) else {})
+        q = load_query(_list_query, query if isinstance(query, dict) else {})
         try:
             mongo_query, sort = queries.build(q, identity, self.clock.now())
         except queries.NothingVisible:

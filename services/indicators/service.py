@@ -24,7 +24,7 @@ from shared.messaging import consumers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
-from shared.validation import load
+from shared.validation import load_query
 
 _query = StatsQuerySchema()
 _hotspot_query = HotspotQuerySchema()
@@ -80,7 +80,7 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
         if dimension not in DIMENSIONS:
             raise NotFound(f"No dimension '{dimension}'. Dimensions: {', '.join(DIMENSIONS)}.")
         allowed = self._allowed_keys(dimension)
-        q = load(_query, query if isinstance(query, dict) else {})
+        q = load_query(_query, query if isinstance(query, dict) else {})
         first, last = self._period(q)
         sums = domain.add_up(self.store.counters(dimension, first.isoformat(), last.isoformat(), q.get("key")))
         open_now, overdue_now = self._open_and_overdue(dimension)
@@ -122,7 +122,7 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
     def hotspots(self, query: dict) -> dict:
         """The grids with most cases reported in the period."""
         self.caller.require("cases.read_all")
-        q = load(_hotspot_query, query if isinstance(query, dict) else {})
+        q = load_query(_hotspot_query, query if isinstance(query, dict) else {})
         first, last = self._period(q)
         sums = domain.add_up(self.store.counters("grid", first.isoformat(), last.isoformat()))
         ranked = sorted(((int(s.get("reported", 0)), grid) for grid, s in sums.items() if s.get("reported")),
