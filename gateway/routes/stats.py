@@ -6,7 +6,7 @@ import io
 from werkzeug.wrappers import Response
 
 from gateway.http import api, query_dict, read_json
-from shared.api.cases import EscalationPolicySchema
+from shared.api.cases import EscalationPolicySchema, PolicyDeletedSchema
 from shared.api.common import ErrorSchema
 from shared.api.stats import (
     HotspotQuerySchema,
@@ -46,7 +46,8 @@ class StatsApi:
                      "stage; open and overdue now. A case is due in the period of its disposal deadline. "
                      "See docs/indicators.md. `format=csv` for a spreadsheet.",
          tags=["indicators"], query=StatsQuerySchema,
-         responses={200: ("One row per key.", IndicatorTableSchema), 403: ("Not your figures.", ErrorSchema)})
+         responses={200: ("One row per key.", IndicatorTableSchema), 403: ("Not your figures.", ErrorSchema),
+                    404: ("No such dimension, or no such key in it.", ErrorSchema)})
     def indicators_table(self, request, dimension):
         query = query_dict(request)
         table = self.indicators.indicators(dimension, query)
@@ -63,6 +64,18 @@ class StatsApi:
          summary="Save a new version of an escalation policy (administrators)",
          description="Cases already under way keep the version they started with.", tags=["indicators"],
          body=EscalationPolicySchema, responses={200: ("The new version.", EscalationPolicySchema),
+                                                 201: ("A new policy (version 1).", EscalationPolicySchema),
                                                  422: ("The policy cannot be used.", ErrorSchema)})
     def save_escalation_policy(self, request, policy_id):
-        return self.cases.save_escalation_policy(policy_id, read_json(request))
+        saved = self.cases.save_escalation_policy(policy_id, read_json(request))
+        return (201 if saved["version"] == 1 else 200), saved
+
+    @api("DELETE", "/api/v1/escalation-policies/<policy_id>",
+         summary="Delete an escalation policy (administrators)",
+         description="No new case takes it; cases already under way keep the version they started with. "
+                     "The default policy, and a policy a category names, cannot be deleted.",
+         tags=["indicators"], responses={200: ("Deleted.", PolicyDeletedSchema),
+                                         404: ("No such policy.", ErrorSchema),
+                                         409: ("The default, or a category uses it.", ErrorSchema)})
+    def delete_escalation_policy(self, request, policy_id):
+        return self.cases.delete_escalation_policy(policy_id)

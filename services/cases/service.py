@@ -249,3 +249,21 @@ class CasesService(Operable, FollowsDirectory):
         if problems:
             raise Unprocessable("The policy cannot be used as written.", {"problems": problems})
         return self.store.save_policy(policy)
+
+    @rpc
+    def delete_escalation_policy(self, policy_id: str) -> dict:
+        """No new case takes the policy; cases under way keep the version they pinned. The platform's
+        default, and a policy a category names (its new cases would quietly fall back), are refused."""
+        self.caller.require("directory.write")
+        policy_id = str(policy_id)
+        if policy_id == "default":
+            raise Conflict("The default policy is what every category without its own uses; change it instead.")
+        self.reference.require("categories")
+        naming = sorted(code for code, category in self.reference.categories.items()
+                        if category.get("escalation_policy") == policy_id)
+        if naming:
+            raise Conflict(f"Categories use this policy: {', '.join(naming)}. Give them another one first.",
+                           {"categories": naming})
+        if not self.store.delete_policy(policy_id):
+            raise NotFound(f"No escalation policy '{policy_id}'.")
+        return {"deleted": policy_id}

@@ -80,6 +80,9 @@ class FakeCases:
     def policy(self, policy_id, version=None):
         return self.policies.get((policy_id, version or 1))
 
+    def delete_policy(self, policy_id):
+        return self.policies.pop((policy_id, 1), None) is not None
+
     def get(self, case_id, with_seen=False):
         if case_id not in self.cases:
             raise NotFound(case_id)
