@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_body
+from gateway.security import NOSNIFF
 from gateway.webapp import serve as serve_web_app
 from shared.auth.keys import load_public_key
 from shared.auth.provider import TOKEN_CONTEXT_KEY
@@ -148,6 +149,8 @@ class _JsonWsgiApp(WsgiApp):
             else:
                 body = {"error": (exc.name or "HTTP_ERROR").upper().replace(" ", "_"), "message": exc.description or exc.name}
             response = json_response(code, body)
+        for name, value in NOSNIFF.items():  # every API answer, whatever made it
+            response.headers.setdefault(name, value)
         return response(environ, start_response)
 
 
