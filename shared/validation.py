@@ -17,7 +17,7 @@ own messages, so a client sees all of them at once.
 """
 
 import math
-import unicodedata
+import re
 
 from marshmallow import Schema, ValidationError, fields
 
@@ -25,22 +25,27 @@ from shared.errors import ValidationFailed
 
 MAX_DEPTH = 32
 INT64 = (-(2**63), 2**63 - 1)
-ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 NOT_AN_OBJECT = "The body must be a JSON object."
 BLANK = "Must not be blank (only spaces)."
 NOT_A_NUMBER = "Not a number: send a JSON number, not text."
 NOT_A_BOOLEAN = "Not a boolean: send true or false."
+NOT_WHOLE = "Not a whole number."
+TOO_LARGE = "The number is too large to store (64-bit integers only)."
+
+
+# the control characters (Unicode category Cc) but tab and line breaks, and the surrogates, alone
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def text_problem(text: str) -> str | None:
     """Why ``text`` cannot be taken as text, or None."""
-    for ch in text:
-        if "\ud800" <= ch <= "\udfff":
-            return "Not valid Unicode text (an unpaired surrogate)."
-        if ch not in ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc":
-            return f"Control character U+{ord(ch):04X} is not allowed in text."
-    return None
+    found = _NOT_TEXT.search(text)
+    if found is None:
+        return None
+    if "\ud800" <= found.group() <= "\udfff":
+        return "Not valid Unicode text (an unpaired surrogate)."
+    return f"Control character U+{ord(found.group()):04X} is not allowed in text."
 
 
 def printable_key(key) -> str:
@@ -67,7 +72,7 @@ def _scalar_problem(value) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
-        return "The number is too large to store (64-bit integers only)."
+        return TOO_LARGE
     if isinstance(value, float) and not math.isfinite(value):
         return "Not a finite number."
     return None
@@ -133,6 +138,11 @@ def _field_problems(field: fields.Field, value, strict: bool):
         return nested or None
     if strict and isinstance(field, fields.Number) and not _is_number(value):
         return [NOT_A_NUMBER]
+    if isinstance(field, fields.Integer) and _is_number(value):
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            return [NOT_WHOLE]  # marshmallow would quietly drop the fraction
+        if not INT64[0] <= value <= INT64[1]:
+            return [TOO_LARGE]
     if strict and isinstance(field, fields.Boolean) and not isinstance(value, bool):
         return [NOT_A_BOOLEAN]
     if isinstance(field, fields.String) and isinstance(value, str) and value and not value.strip():

@@ -163,7 +163,8 @@ def _plausible(field: fields.Field, depth: int = 0):
         values = _plausible(field.value_field, depth + 1) if field.value_field else json_values
         return st.dictionaries(keys.filter(lambda k: isinstance(k, str)), values, max_size=3)
     if isinstance(field, fields.Number):
-        return st.integers(-1000, 1000) | st.floats(-1000, 1000) | st.sampled_from(["34.2", "1", " "])
+        return st.integers(-1000, 1000) | st.floats(-1000, 1000) | st.floats(allow_nan=False) | \
+            st.sampled_from(["34.2", "1", " ", 1e30, 2**64, 1.5])
     if isinstance(field, fields.Boolean):
         return st.booleans() | st.sampled_from(["true", "yes", 1, 0])
     if isinstance(field, (fields.DateTime, fields.Date)):
@@ -252,6 +253,28 @@ def test_a_policy_with_numbers_sent_as_text_is_refused():
     with pytest.raises(ValidationFailed) as caught:
         load(EscalationPolicySchema(), policy)
     assert caught.value.details["fields"]["rungs"]["0"]["at"]["fraction"]
+
+
+def test_a_fraction_or_a_number_too_large_for_an_integer_field_is_refused():
+    from shared.api.directory import AttributeSchema
+
+    attribute = {"code": "depth", "description": "Depth", "datatype": "number"}
+    for order in (1.5, 1e30, 2**64):
+        with pytest.raises(ValidationFailed) as caught:
+            load(AttributeSchema(), {**attribute, "order": order})
+        assert caught.value.details["fields"]["order"]
+    assert load(AttributeSchema(), {**attribute, "order": 2.0})["order"] == 2
+
+
+def test_what_is_not_text_is_exactly_the_control_characters_but_tab_and_line_breaks_and_the_surrogates():
+    import unicodedata
+
+    from shared.validation import text_problem
+
+    for code in range(0x110000):
+        char = chr(code)
+        refused = unicodedata.category(char) in ("Cc", "Cs") and char not in "\t\n\r"
+        assert (text_problem(f"a{char}b") is not None) == refused, hex(code)
 
 
 def test_text_with_tabs_and_line_breaks_is_text():
