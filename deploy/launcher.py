@@ -618,10 +618,16 @@ def parse_args(argv=None):
                         help="instances of each service (competing consumers)")
     parser.add_argument("--var", default=os.environ.get("CIVICGRID_VAR", str(ROOT / "var")),
                         help="where data, logs and pid files go")
-    parser.add_argument("--demo", action=argparse.BooleanOptionalAction,
-                        default=os.environ.get("CIVICGRID_DEMO", "1").lower() not in {"0", "false", "no"},
-                        help="load the demo district on first start (default: on)")
-    return parser.parse_args(argv)
+    parser.add_argument("--demo", action=argparse.BooleanOptionalAction, default=None,
+                        help="load the demo district on first start (default: on; CIVICGRID_DEMO)")
+    args = parser.parse_args(argv)
+    if args.demo is None:
+        try:  # read as every other switch is (shared.config.as_bool), so "off" is off
+            args.demo = as_bool(os.environ.get("CIVICGRID_DEMO", "").strip() or "1")
+        except ValueError:
+            parser.error(f"CIVICGRID_DEMO={os.environ['CIVICGRID_DEMO']!r} is neither on nor off "
+                         "(1/0, true/false, yes/no, on/off)")
+    return args
 
 
 def main(argv=None) -> int:

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.clients import client_address
 from gateway.errors import error_body
+from gateway.security import NOSNIFF
 from gateway.webapp import serve as serve_web_app
 from shared.auth.keys import load_public_key
 from shared.auth.provider import TOKEN_CONTEXT_KEY
@@ -33,6 +34,7 @@ from shared.clock import clock_from_config
 from shared.config import setting
 from shared.errors import CivicgridError, FileTooLarge, Unauthenticated, ValidationFailed
 from shared.ids import new_id
+from shared.validation import MAX_DEPTH, NOT_AN_OBJECT, json_problems
 
 _log = logging.getLogger(__name__)
 
@@ -42,8 +44,13 @@ JSON_TYPE = "application/json; charset=utf-8"
 
 
 def json_response(status: int, body, headers: dict | None = None) -> Response:
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # text that is not Unicode (a lone surrogate) still gets an answer, escaped
+        data = json.dumps(body, separators=(",", ":")).encode("ascii")
     return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        data,
         status=status,
         headers=headers,
         content_type=JSON_TYPE,
@@ -55,20 +62,43 @@ def correlation_id_of(request: Request) -> str:
     return given if _CORRELATION_PATTERN.match(given) else new_id("X")
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_json(request: Request, max_bytes: int = 1_048_576) -> dict:
-    """The request's JSON object body; a 400 naming the problem otherwise."""
+    """The request's JSON object body (an empty body is ``{}``); a 400 naming the problem otherwise.
+
+    Only what ``shared.validation.json_problems`` passes gets through: nothing any later step
+    (schema, RPC, store, the error answer itself) could fail on with a 500.
+    """
     if request.content_length is not None and request.content_length > max_bytes:
         raise ValidationFailed.from_messages({"_body": [f"The body is larger than {max_bytes} bytes."]})
     raw = request.get_data(cache=False)
     if len(raw) > max_bytes:
         raise ValidationFailed.from_messages({"_body": [f"The body is larger than {max_bytes} bytes."]})
+    if not raw.strip():
+        return {}
+    if not _is_json_type(request.mimetype):
+        sent = request.mimetype or "no Content-Type"
+        raise ValidationFailed.from_messages(
+            {"_body": [f"Send the body as application/json (it came as {sent})."]})
     try:
-        body = json.loads(raw.decode("utf-8")) if raw else None
+        body = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValidationFailed.from_messages({"_body": [f"Nested deeper than {MAX_DEPTH} levels."]}) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValidationFailed.from_messages({"_body": [f"The body is not valid JSON: {exc}"]}) from None
     if not isinstance(body, dict):
-        raise ValidationFailed.from_messages({"_body": ["The body must be a JSON object."]})
+        raise ValidationFailed.from_messages({"_body": [NOT_AN_OBJECT]})
+    problems = json_problems(body)
+    if problems:
+        raise ValidationFailed.from_messages(problems)
     return body
+
+
+def _is_json_type(mimetype: str) -> bool:
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
 def read_upload(request: Request, max_bytes: int) -> tuple[str, str]:
@@ -125,6 +155,8 @@ class _JsonWsgiApp(WsgiApp):
             else:
                 body = {"error": (exc.name or "HTTP_ERROR").upper().replace(" ", "_"), "message": exc.description or exc.name}
             response = json_response(code, body)
+        for name, value in NOSNIFF.items():  # every API answer, whatever made it
+            response.headers.setdefault(name, value)
         return response(environ, start_response)
 
 

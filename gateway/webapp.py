@@ -14,6 +14,7 @@ from pathlib import Path
 
 from werkzeug.wrappers import Request, Response
 
+from gateway.security import app_headers
 from shared.config import setting
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,11 +28,6 @@ or <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>.</p>
 <p>网页端尚未构建：请运行 <code>make web</code>。</p>
 <p>The API is at <a href="/api/v1/">/api/v1/</a>, its documentation at <a href="/docs">/docs</a>.</p>
 </body></html>"""
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 
 
 def is_app_path(path: str) -> bool:
@@ -57,14 +53,15 @@ def serve(request: Request, config: dict) -> Response | None:
     path = request.path
     if request.method not in ("GET", "HEAD") or not is_app_path(path):
         return None
+    security = app_headers(setting(config, "UI_TILE_URL", ""))
     if path == "/ui-config.json":
         return Response(json.dumps(ui_config(config)), content_type="application/json; charset=utf-8",
-                        headers={"Cache-Control": "no-cache", **_SECURITY_HEADERS})
+                        headers={"Cache-Control": "no-cache", **security})
     dist = dist_dir(config)
     index = dist / "index.html"
     if not index.is_file():
         return Response(_NOT_BUILT, status=503, content_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-store", **_SECURITY_HEADERS})
+                        headers={"Cache-Control": "no-store", **security})
     wanted = _file_in(dist, path)
     if wanted is not None and wanted.name != "index.html":
         immutable = path.startswith("/assets/")
@@ -72,11 +69,11 @@ def serve(request: Request, config: dict) -> Response | None:
         mime = mimetypes.guess_type(wanted.name)[0] or "application/octet-stream"
         if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
             mime += "; charset=utf-8"
-        return Response(wanted.read_bytes(), content_type=mime, headers={"Cache-Control": cache, **_SECURITY_HEADERS})
+        return Response(wanted.read_bytes(), content_type=mime, headers={"Cache-Control": cache, **security})
     if path.startswith("/assets/") or Path(path).suffix in (".js", ".css", ".png", ".svg", ".ico", ".map"):
-        return Response("Not found", status=404, content_type="text/plain; charset=utf-8")
+        return Response("Not found", status=404, content_type="text/plain; charset=utf-8", headers=security)
     return Response(index.read_bytes(), content_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "no-cache", **_SECURITY_HEADERS})
+                    headers={"Cache-Control": "no-cache", **security})
 
 
 def _file_in(dist: Path, path: str) -> Path | None:

@@ -12,9 +12,15 @@ gateway answers the key and the parameters beside the English message, and the a
 the reader's language (``tests/unit/test_error_texts.py`` finds every raise without one).
 """
 
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 from shared import texts
+
+
+def _as_json(value: dict | str | None) -> str:
+    return value if isinstance(value, str) else json.dumps(value or {}, default=str)
 
 
 class CivicgridError(Exception):
@@ -22,9 +28,11 @@ class CivicgridError(Exception):
 
     code = "INTERNAL"
 
-    def __init__(self, message: str, details: dict | None = None, reason: str | None = None,
-                 params: dict | None = None):
-        super().__init__(message, details or {}, reason, params or {})
+    def __init__(self, message: str, details: dict | str | None = None, reason: str | None = None,
+                 params: dict | str | None = None):
+        # details and params travel as JSON text: nameko turns every other argument's numbers and booleans into
+        # strings on the way through RPC ("version": "2"), and the API answers with what arrives
+        super().__init__(message, _as_json(details), reason, _as_json(params))
 
     @classmethod
     def of(cls, reason: str, details: dict | None = None, **params):
@@ -41,7 +49,7 @@ class CivicgridError(Exception):
 
     @property
     def details(self) -> dict:
-        return self.args[1] if len(self.args) > 1 else {}
+        return json.loads(self.args[1]) if len(self.args) > 1 else {}
 
     @property
     def reason(self) -> str | None:
@@ -49,7 +57,7 @@ class CivicgridError(Exception):
 
     @property
     def params(self) -> dict:
-        return self.args[3] if len(self.args) > 3 and self.args[3] else {}
+        return json.loads(self.args[3]) if len(self.args) > 3 else {}
 
     def __str__(self) -> str:
         return self.message

@@ -7,14 +7,17 @@ from werkzeug.wrappers import Response
 
 from gateway.http import api, json_response
 from gateway.openapi import build_spec
+from gateway.security import DOCS_HEADERS
 
 _INDEX = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>civicgrid API</title>
 <link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/static/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
+<script src="/docs/static/start.js"></script>
 </body></html>"""
+# a file of its own, not an inline script: the page's Content-Security-Policy runs scripts from files only
+_START = 'window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});\n'
 _STATIC_FILES = {"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"}
 
 
@@ -39,11 +42,14 @@ class DocsApi:
     @api("GET", "/docs", summary="Browsable API documentation", tags=["operations"], public=True,
          responses={200: ("Swagger UI.", {"text/html": {"type": "string"}})})
     def docs(self, request):
-        return Response(_INDEX, content_type="text/html; charset=utf-8")
+        return Response(_INDEX, content_type="text/html; charset=utf-8", headers=DOCS_HEADERS)
 
     @api("GET", "/docs/static/<name>", summary="Documentation assets", tags=["operations"], public=True,
          responses={200: ("The file.", {"*/*": {"type": "string", "format": "binary"}})})
     def docs_static(self, request, name):
+        if name == "start.js":
+            return Response(_START, content_type="text/javascript; charset=utf-8",
+                            headers={"Cache-Control": "public, max-age=86400", **DOCS_HEADERS})
         if name not in _STATIC_FILES:
             return json_response(404, {"error": "NOT_FOUND", "message": "No such file."})
         data = (swagger_ui_path / name).read_bytes()

@@ -6,7 +6,7 @@ import io
 from werkzeug.wrappers import Response
 
 from gateway.http import api, query_dict, read_json
-from shared.api.cases import EscalationPolicySchema
+from shared.api.cases import EscalationPolicySchema, PolicyDeletedSchema
 from shared.api.common import key_from_path
 from shared.api.stats import (
     HotspotQuerySchema,
@@ -69,8 +69,19 @@ class StatsApi:
          summary="Save a new version of an escalation policy (administrators)",
          description="Cases already under way keep the version they started with.", tags=["indicators"],
          body=key_from_path(EscalationPolicySchema, "policy_id"),
-         responses={200: ("The new version.", EscalationPolicySchema)},
+         responses={200: ("The new version.", EscalationPolicySchema),
+                    201: ("A new policy (version 1).", EscalationPolicySchema)},
          raises={Conflict: "Someone saved this policy at the same moment.",
                  Unprocessable: "The policy cannot be used as written (`details.problems`)."})
     def save_escalation_policy(self, request, policy_id):
-        return self.cases.save_escalation_policy(policy_id, read_json(request))
+        saved = self.cases.save_escalation_policy(policy_id, read_json(request))
+        return (201 if saved["version"] == 1 else 200), saved
+
+    @api("DELETE", "/api/v1/escalation-policies/<policy_id>",
+         summary="Delete an escalation policy (administrators)",
+         description="No new case takes it; cases already under way keep the version they started with. "
+                     "The default policy, and a policy a category names, cannot be deleted.",
+         tags=["indicators"], responses={200: ("Deleted.", PolicyDeletedSchema)},
+         raises={Conflict: "The default policy, or one a category names."})
+    def delete_escalation_policy(self, request, policy_id):
+        return self.cases.delete_escalation_policy(policy_id)

@@ -26,7 +26,7 @@ from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
 from shared.timer import timer
-from shared.validation import load
+from shared.validation import load, load_query
 from shared.workcalendar import Calendar
 
 _log = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ class CasesService(Operable, FollowsDirectory):
     @rpc
     def list_cases(self, query: dict) -> dict:
         identity = self.caller.require("cases.read")
-        q = load(_list_query, query if isinstance(query, dict) else {})
+        q = load_query(_list_query, query if isinstance(query, dict) else {})
         try:
             found, sort = queries.build(q, identity, self.clock.now())
         except queries.NothingVisible:
@@ -281,3 +281,20 @@ class CasesService(Operable, FollowsDirectory):
         if problems:
             raise Unprocessable.of("policy.unusable", {"problems": problems})
         return _policy.dump(self.store.save_policy(policy))
+
+    @rpc
+    def delete_escalation_policy(self, policy_id: str) -> dict:
+        """No new case takes the policy; cases under way keep the version they pinned. The platform's
+        default, and a policy a category names (its new cases would quietly fall back), are refused."""
+        self.caller.require("directory.write")
+        policy_id = str(policy_id)
+        if policy_id == "default":
+            raise Conflict.of("policy.default_kept")
+        self.reference.require("categories")
+        naming = sorted(code for code, category in self.reference.categories.items()
+                        if category.get("escalation_policy") == policy_id)
+        if naming:
+            raise Conflict.of("policy.in_use", {"categories": naming}, categories=", ".join(naming))
+        if not self.store.delete_policy(policy_id):
+            raise NotFound.of("policy.not_found", policy_id=policy_id)
+        return {"deleted": policy_id}

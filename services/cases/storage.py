@@ -149,6 +149,8 @@ class CaseRepository(Repository):
             return self._latest[policy_id]
         query = {"policy_id": policy_id} if version is None else {"policy_id": policy_id, "version": version}
         doc = self.db[POLICIES].find_one(query, {"_id": 0}, sort=[("version", DESCENDING)])
+        if doc is not None and doc.get("deleted"):  # a deleted policy's last version is a tombstone
+            return None
         if doc is not None:
             self._policies[(policy_id, doc["version"])] = doc
             if version is None:
@@ -159,19 +161,36 @@ class CaseRepository(Repository):
         latest: dict[str, dict] = {}
         for doc in self.db[POLICIES].find({}, {"_id": 0}).sort("version", ASCENDING):
             latest[doc["policy_id"]] = doc
-        return sorted(latest.values(), key=lambda d: d["policy_id"])
+        return sorted((d for d in latest.values() if not d.get("deleted")), key=lambda d: d["policy_id"])
+
+    def _last_version(self, policy_id: str) -> int:
+        doc = self.db[POLICIES].find_one({"policy_id": policy_id}, {"version": 1}, sort=[("version", DESCENDING)])
+        return doc["version"] if doc else 0
 
     def save_policy(self, policy: dict) -> dict:
         """A new version of a policy; cases already under way keep the version they started with."""
         self._latest.pop(policy["policy_id"], None)  # numbered after the latest stored, not the latest remembered
-        current = self.policy(policy["policy_id"])
-        saved = {**policy, "version": (current["version"] if current else 0) + 1}
+        saved = {**policy, "version": self._last_version(policy["policy_id"]) + 1}
         try:
             self.db[POLICIES].insert_one({**saved, "_id": f"{saved['policy_id']}:{saved['version']}"})
         except DuplicateKeyError:
             raise Conflict.of("policy.saved_concurrently") from None
         self._latest[saved["policy_id"]] = saved
         return saved
+
+    def delete_policy(self, policy_id: str) -> bool:
+        """No new case takes the policy; False if there was none. Its versions stay, for the cases that
+        pinned one (they keep it) and their history, and numbering goes on if it is saved again."""
+        self._latest.pop(policy_id, None)
+        if self.policy(policy_id) is None:
+            return False
+        tombstone = {"policy_id": policy_id, "version": self._last_version(policy_id) + 1, "deleted": True}
+        try:
+            self.db[POLICIES].insert_one({**tombstone, "_id": f"{policy_id}:{tombstone['version']}"})
+        except DuplicateKeyError:
+            raise Conflict.of("policy.saved_concurrently") from None
+        self._latest.pop(policy_id, None)
+        return True
 
     # -- finding cases -------------------------------------------------------------
     def find(self, query: dict, *, sort: tuple[str, int], limit: int, cursor: str | None,

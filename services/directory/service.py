@@ -45,7 +45,7 @@ from shared.errors import (
 from shared.ids import new_id
 from shared.operable import Operable
 from shared.rpc import rpc
-from shared.validation import load
+from shared.validation import load, load_query
 
 ITEM_SCHEMAS = {
     "departments": DepartmentSchema(),
@@ -251,7 +251,7 @@ class DirectoryService(Operable):
     @rpc
     def locate(self, query: dict) -> dict:
         self.caller.require("directory.read")
-        point = load(_locate, query)
+        point = load_query(_locate, query)
         version, areas, grids = self.store.current_map()
         index = self.grid_index.for_map(version, grids)
         code = index.locate(point["lat"], point["lon"]) if index else None

@@ -24,7 +24,7 @@ from shared.messaging import consumers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
-from shared.validation import load
+from shared.validation import load_query
 
 _query = StatsQuerySchema()
 _hotspot_query = HotspotQuerySchema()
@@ -79,11 +79,14 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
         if dimension not in DIMENSIONS:
             raise NotFound.of("indicators.unknown_dimension", dimension=str(dimension), dimensions=", ".join(DIMENSIONS))
         allowed = self._allowed_keys(dimension)
-        q = load(_query, query if isinstance(query, dict) else {})
+        q = load_query(_query, query if isinstance(query, dict) else {})
         first, last = self._period(q)
         sums = domain.add_up(self.store.counters(dimension, first.isoformat(), last.isoformat(), q.get("key")))
         open_now, overdue_now = self._open_and_overdue(dimension)
-        keys = (set(sums) | set(open_now)) if q.get("key") is None else {q["key"]}
+        key = q.get("key")
+        if key is not None and key not in sums and key not in open_now and not self._exists(dimension, key):
+            raise NotFound.of("indicators.unknown_key", dimension=str(dimension), key=str(key))
+        keys = (set(sums) | set(open_now)) if key is None else {key}
         rows = [{"key": key, "name": self._name(dimension, key), **domain.figures(sums.get(key, {})),
                  "open": open_now.get(key, 0), "overdue": overdue_now.get(key, 0)}
                 for key in sorted(keys) if allowed is None or key in allowed]
@@ -101,6 +104,17 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
             if fact.get("stage_deadline") and fact["stage_deadline"] < now and not fact.get("suspended"):
                 overdue_now[key] = overdue_now.get(key, 0) + 1
         return open_now, overdue_now
+
+    def _exists(self, dimension: str, key: str) -> bool:
+        """Whether the directory knows ``key`` as a ``dimension`` (figures may also exist for one since removed)."""
+        if dimension == "district":
+            return key == "all"
+        self.reference.require({"department": "departments", "category": "categories"}.get(dimension, "grid_map"))
+        if dimension in ("community", "street"):
+            return (self.reference.areas.get(key) or {}).get("level") == dimension
+        known = {"department": self.reference.departments, "category": self.reference.categories,
+                 "grid": self.reference.grids}[dimension]
+        return key in known
 
     def _name(self, dimension: str, key: str) -> str | None:
         if dimension == "department":
@@ -121,7 +135,7 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
     def hotspots(self, query: dict) -> dict:
         """The grids with most cases reported in the period."""
         self.caller.require("cases.read_all")
-        q = load(_hotspot_query, query if isinstance(query, dict) else {})
+        q = load_query(_hotspot_query, query if isinstance(query, dict) else {})
         first, last = self._period(q)
         sums = domain.add_up(self.store.counters("grid", first.isoformat(), last.isoformat()))
         ranked = sorted(((int(s.get("reported", 0)), grid) for grid, s in sums.items() if s.get("reported")),

@@ -11,6 +11,7 @@ failure in the tests, not a blank in a message.
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -49,7 +50,8 @@ class Messages:
                                undefined=StrictUndefined, keep_trailing_newline=False)
 
     def case_link(self, case_id: str) -> str:
-        return f"{self.base_url}/api/v1/cases/{case_id}"
+        """The case's page in the web app (web/src/main.js routes /cases/:id): a person opens it, not the API."""
+        return f"{self.base_url}/cases/{quote(case_id, safe='')}"
 
     # -- one event ---------------------------------------------------------------------
     def render(self, event: Event, language: str, reference, audiences=()) -> Message:

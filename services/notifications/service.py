@@ -50,7 +50,7 @@ from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
 from shared.timer import timer
-from shared.validation import load
+from shared.validation import load, load_query
 
 _log = logging.getLogger(__name__)
 _inbox_query, _inbox_page = InboxQuerySchema(), InboxPageSchema()
@@ -148,7 +148,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
     @rpc
     def list_inbox(self, query: dict) -> dict:
         """Your own inbox, unread first; or, with ``department``, a department's shared inbox (as before)."""
-        q = load(_inbox_query, query)
+        q = load_query(_inbox_query, query)
         if q["department"] is None:
             identity = self.caller.require("notifications.read_own")
             items, cursor = self.store.personal_inbox(identity.user_id, q["limit"], q["cursor"])
@@ -251,14 +251,14 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
     @rpc
     def deliveries_for_case(self, case_id: str, query: dict) -> dict:
         self.caller.require("notifications.read_deliveries")
-        q = load(_delivery_query, query)
+        q = load_query(_delivery_query, query)
         return self._deliveries("case", str(case_id), q)
 
     @rpc
     def deliveries_for_recipient(self, query: dict) -> dict:
         """Yours; your department's (its staff); anyone's (command centre, supervision, administrators)."""
         identity = self.caller.require("notifications.read_own")
-        q = load(_delivery_query, query)
+        q = load_query(_delivery_query, query)
         recipient = q["recipient"] or f"user:{identity.user_id}"
         own = {f"user:{identity.user_id}", *([f"department:{identity.department}"] if identity.department else [])}
         if recipient not in own and not may(identity, "notifications.read_deliveries"):
@@ -274,7 +274,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
     @rpc
     def dead_deliveries(self, query: dict) -> dict:
         self.caller.require("operations.manage")
-        q = load(_delivery_query, query)
+        q = load_query(_delivery_query, query)
         return _delivery_page.dump({"items": self.store.dead(q["limit"]), "next_before": None})
 
     @rpc

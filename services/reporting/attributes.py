@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from shared.errors import ValidationFailed
+from shared.validation import BLANK
 
 
 def _problem(attribute: dict, value) -> str | None:
@@ -10,7 +11,9 @@ def _problem(attribute: dict, value) -> str | None:
     keys = {v["key"] for v in attribute.get("values", ())}
     if datatype in ("string", "text"):
         limit = 4000 if datatype == "text" else 500
-        return None if isinstance(value, str) and len(value) <= limit else f"Must be text of at most {limit} characters."
+        if not isinstance(value, str) or len(value) > limit:
+            return f"Must be text of at most {limit} characters."
+        return None if value.strip() else BLANK
     if datatype == "number":
         return None if isinstance(value, int | float) and not isinstance(value, bool) else "Must be a number."
     if datatype == "datetime":
@@ -19,10 +22,10 @@ def _problem(attribute: dict, value) -> str | None:
         except (TypeError, ValueError):
             return "Must be a date and time (ISO 8601)."
         return None
-    if datatype == "singlevaluelist":
-        return None if value in keys else f"Must be one of: {', '.join(sorted(keys))}."
+    if datatype == "singlevaluelist":  # a key is text: anything else (a list, an object) is not one of them
+        return None if isinstance(value, str) and value in keys else f"Must be one of: {', '.join(sorted(keys))}."
     if datatype == "multivaluelist":
-        ok = isinstance(value, list) and value and all(v in keys for v in value)
+        ok = isinstance(value, list) and value and all(isinstance(v, str) and v in keys for v in value)
         return None if ok else f"Must be a list of: {', '.join(sorted(keys))}."
     return f"Unsupported datatype {datatype}."
 

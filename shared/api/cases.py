@@ -312,3 +312,7 @@ class EscalationPolicySchema(Schema):
     name = fields.String(load_default="", validate=validate.Length(max=200))
     rungs = fields.List(fields.Nested(RungSchema), required=True, validate=validate.Length(min=1, max=10))
     version = fields.Integer(dump_only=True)
+
+
+class PolicyDeletedSchema(Schema):
+    deleted = fields.String(metadata={"description": "The policy's id."})

@@ -23,6 +23,14 @@ DESKTOP = {"width": 1280, "height": 900}
 TIMEOUT = 20_000
 
 
+def watch_policy(context, refused: list) -> None:
+    """Every Content-Security-Policy refusal on the context's pages goes into ``refused``."""
+    def on_page(page):
+        page.on("console", lambda message: refused.append(message.text)
+                if "Content Security Policy" in message.text else None)
+    context.on("page", on_page)
+
+
 def sign_in(page, url, username):
     page.goto(f"{url}/login")
     page.get_by_label(re.compile("用户名|Username")).fill(username)
@@ -64,11 +72,13 @@ def open_action(page, action):
 
 @pytest.fixture
 def contexts(browser, platform, grid_centre):
-    made = []
+    """Browser contexts; whatever the pages did, the app's Content-Security-Policy refused none of it."""
+    made, refused = [], []
 
     def new(viewport, **kwargs):
         context = browser.new_context(viewport=viewport, locale="zh-CN", **kwargs)
         context.set_default_timeout(TIMEOUT)
+        watch_policy(context, refused)
         made.append(context)
         return context
 
@@ -78,6 +88,7 @@ def contexts(browser, platform, grid_centre):
            "desktop": lambda: new(DESKTOP)}
     for context in made:
         context.close()
+    assert not refused, f"the Content-Security-Policy refused what the app does: {refused}"
 
 
 def test_a_report_goes_round_the_loop_in_the_browser(platform, contexts, screenshots):

@@ -36,7 +36,7 @@ def test_a_dispatched_case_reaches_the_departments_inbox_its_people_and_their_ma
     assert [e for e in shared if e["case_id"] == case_id]
     mail = wait_for(lambda: [m for m in smtp.to(f"handler-{department}-1@civicgrid.example") if case_id in m["Subject"]],
                     timeout=20, message="e-mail")
-    assert len(mail) == 1 and f"/api/v1/cases/{case_id}" in mail[0].get_body(("plain",)).get_content()
+    assert len(mail) == 1 and f"{platform.url}/cases/{case_id}" in mail[0].get_body(("plain",)).get_content()
     unread = handler.get("/api/v1/notifications/unread-count").json()["unread"]
     assert handler.post(f"/api/v1/notifications/{entry['notification_id']}/read").status_code == 200
     assert handler.get("/api/v1/notifications/unread-count").json()["unread"] == unread - 1

@@ -100,6 +100,9 @@ class FakeCases:
     def public_cases(self, ids):
         return [self.cases[i] for i in ids if i in self.cases and self.cases[i].get("source") == "public"]
 
+    def delete_policy(self, policy_id):
+        return self.policies.pop((policy_id, 1), None) is not None
+
     def get(self, case_id, with_seen=False):
         if case_id not in self.cases:
             raise NotFound(case_id)

@@ -144,3 +144,41 @@ def test_the_platforms_notes_in_a_timeline_are_worded_in_the_readers_language_an
     assert chinese[1]["note_key"] == "note.escalated" and chinese[1]["note_params"]["rung_name"] == "overdue"
     service.caller = FakeCaller(Identity("operator2", frozenset({"operator"}), language="en"))
     assert service.timeline("C1")[-1]["note"] == "Escalation rung 2: overdue"
+
+
+ADMIN = Identity("admin", frozenset({"admin"}))
+
+
+def _with_policy_named_by(category_code: str | None):
+    categories = [{**c, "escalation_policy": "roads"} if c["code"] == category_code else c
+                  for c in district.CATEGORIES]
+    service = worker_factory(CasesService, store=FakeCases(), clock=FixedClock(), caller=FakeCaller(ADMIN),
+                             config={}, calendar=WorkCalendar(),
+                             reference=reference_with(categories={"items": categories},
+                                                      departments={"items": district.DEPARTMENTS}))
+    service.store.policies[("roads", 1)] = {"policy_id": "roads", "version": 1, "rungs": []}
+    return service
+
+
+def test_an_administrator_deletes_a_policy_no_category_uses():
+    service = _with_policy_named_by(None)
+    assert service.delete_escalation_policy("roads") == {"deleted": "roads"}
+    with pytest.raises(NotFound):
+        service.delete_escalation_policy("roads")
+
+
+def test_a_policy_a_category_names_or_the_default_cannot_be_deleted():
+    code = district.CATEGORIES[0]["code"]
+    service = _with_policy_named_by(code)
+    with pytest.raises(Conflict) as caught:
+        service.delete_escalation_policy("roads")
+    assert caught.value.details == {"categories": [code]}
+    with pytest.raises(Conflict):
+        service.delete_escalation_policy("default")
+    assert ("roads", 1) in service.store.policies and ("default", 1) in service.store.policies
+
+
+def test_only_administrators_delete_policies():
+    service = make(OPERATOR)
+    with pytest.raises(Forbidden):
+        service.delete_escalation_policy("default")

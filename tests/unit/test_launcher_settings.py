@@ -41,3 +41,24 @@ def test_each_process_connects_first_to_another_broker_of_the_cluster():
     assert firsts == ["amqp://u:p@n1/vh", "amqp://u:p@n2/vh", "amqp://u:p@n3/vh", "amqp://u:p@n1/vh"]
     assert sorted(starting_with(uri, 1).split(";")) == sorted(uri.split(";"))
     assert starting_with("amqp://guest:guest@localhost:5672/", 5) == "amqp://guest:guest@localhost:5672/"
+
+
+def test_demo_mode_is_read_as_every_other_switch(monkeypatch):
+    """CIVICGRID_DEMO=off used to start demo mode: the launcher had its own reading of it (issue 14)."""
+    for off in ("off", "OFF", "0", "false", "no", " no "):
+        monkeypatch.setenv("CIVICGRID_DEMO", off)
+        assert launcher.parse_args([]).demo is False, off
+    for on in ("on", "1", "true", "yes", ""):
+        monkeypatch.setenv("CIVICGRID_DEMO", on)
+        assert launcher.parse_args([]).demo is True, on
+    monkeypatch.delenv("CIVICGRID_DEMO")
+    assert launcher.parse_args([]).demo is True and launcher.parse_args(["--no-demo"]).demo is False
+
+
+def test_a_demo_switch_that_is_neither_on_nor_off_stops_the_launcher_saying_so(monkeypatch, capsys):
+    import pytest
+
+    monkeypatch.setenv("CIVICGRID_DEMO", "maybe")
+    with pytest.raises(SystemExit):
+        launcher.parse_args([])
+    assert "CIVICGRID_DEMO" in capsys.readouterr().err

@@ -20,7 +20,7 @@ BURST = BurstRule(threshold=3, window=timedelta(seconds=60))
 def test_every_event_reads_well_in_both_languages(event_type, language):
     message = MESSAGES.render(sample_event(event_type), language, REFERENCE, {rules.REPORTERS})
     assert "C1" in message.subject and message.subject.strip() == message.subject
-    assert "https://grid.example.cn/api/v1/cases/C1" in message.text and message.sms
+    assert "https://grid.example.cn/cases/C1" in message.text and message.sms  # the web app's case page
     assert "None" not in message.text and "{{" not in message.text
     assert len(message.sms) <= 160
 

@@ -68,3 +68,28 @@ def test_the_app_is_told_its_tile_server_if_any(dist):
     answer = serve(request("/ui-config.json"), configured)
     assert answer.json == {"tile_url": "https://t.example/{z}/{x}/{y}.png", "tile_attribution": "",
                            "tile_max_zoom": 17}
+
+
+def _directives(answer) -> dict:
+    policy = answer.headers["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in policy.split("; ")}
+
+
+@pytest.mark.parametrize("path", ["/", "/cases/C01ABC", "/assets/index-abc123.js", "/ui-config.json"])
+def test_every_page_of_the_app_runs_only_its_own_scripts_and_is_never_framed(path, dist):
+    answer = serve(request(path), dist)
+    csp = _directives(answer)
+    assert csp["script-src"] == ["'self'"] and csp["frame-ancestors"] == ["'none'"]
+    assert "'unsafe-eval'" not in answer.headers["Content-Security-Policy"]
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("tile_url, source", [
+    ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "https://*.tile.openstreetmap.org"),
+    ("https://tiles.example.cn/{z}/{x}/{y}.png", "https://tiles.example.cn"),
+    ("https://t{s}.example.cn/{z}/{x}/{y}.png", "https:"),
+])
+def test_map_tiles_may_come_from_the_configured_tile_server_only(tile_url, source, dist):
+    images = _directives(serve(request("/"), {**dist, "UI_TILE_URL": tile_url}))["img-src"]
+    assert images == ["'self'", "data:", "blob:", source]
+    assert _directives(serve(request("/"), dist))["img-src"] == ["'self'", "data:", "blob:"]
