@@ -37,6 +37,15 @@ export async function post(path, body = {}) {
     body: JSON.stringify(body) }));
 }
 
+export async function put(path, body = {}) {
+  return answer(await fetch(path, { method: 'PUT', headers: headers({ 'Content-Type': 'application/json' }),
+    body: JSON.stringify(body) }));
+}
+
+export async function del(path) {
+  return answer(await fetch(path, { method: 'DELETE', headers: headers() }));
+}
+
 /** Upload one file (multipart, field "file"); answers {attachment_id, …}. */
 export async function upload(path, file, filename) {
   const form = new FormData();
