@@ -39,13 +39,14 @@ export default async function inbox(main) {
   const more = h('button', { type: 'button', hidden: true }, t('inbox.more'));
   const readAll = h('button', { type: 'button', id: 'read-all' }, t('inbox.read_all'));
   const shared = department ? h('ol', { class: 'inbox', id: 'inbox-department' }) : null;
-  main.append(
+  main.append(...[
     h('div', { class: 'page-head' }, h('h1', {}, t('inbox.title')), readAll),
     problems,
     h('section', { class: 'card', 'aria-labelledby': 'inbox-mine-title' },
       h('h2', { id: 'inbox-mine-title' }, t('inbox.mine')), mine, more),
     shared ? h('section', { class: 'card', 'aria-labelledby': 'inbox-dept-title' },
-      h('h2', { id: 'inbox-dept-title' }, t('inbox.department', { dept: departmentName(department) })), shared) : null);
+      h('h2', { id: 'inbox-dept-title' }, t('inbox.department', { dept: departmentName(department) })), shared) : null,
+  ].filter(Boolean));
 
   let shown = 1; // pages of my inbox on screen: a reload keeps as many
   const fail = (error) => problems.replaceChildren(alertBox(t('common.error', { msg: message(error) })));

@@ -20,7 +20,7 @@ function preferencesForm(prefs, onSave) {
     custom.addEventListener('change', () => boxes.forEach((box) => { box.disabled = !custom.checked; }));
     return { kind, custom, boxes,
       row: h('tr', { dataset: { kind } }, h('th', { scope: 'row' }, t(`kind.${kind}`)),
-        h('td', {}, h('label', { class: 'inline' }, custom, ' ', t('settings.custom', { kind: '' }).trim())),
+        h('td', {}, h('label', { class: 'inline' }, custom, ' ', t('settings.own'))),
         boxes.map((box) => h('td', {}, box))) };
   });
   const status = h('div', { 'aria-live': 'polite' });
