@@ -305,5 +305,5 @@ def test_the_map_draws_every_open_case_filters_them_and_colours_clusters_by_the_
     shot(page, screenshots, "console-map-heat")
 
     # the queue names places, not codes
-    row = page.locator(f"#queue li[data-case-id='{late}']")
+    row = page.locator(f"#queue li[data-case-id='{fresh_near[0]}']")
     expect(row.locator(".case-facts")).to_contain_text(feature(grid_map, OFFICER_GRID)["properties"]["name"])
