@@ -19,13 +19,41 @@ from shared.errors import Conflict, Unprocessable
 CSV = "text/csv"
 TABLE_AS_CSV = {"type": "string", "description": "The rows as CSV (UTF-8 with a BOM), one column per field."}
 
+# Column headers of the indicator and hot-spot tables for people (`lang=`); machines read the field names.
+CSV_HEADERS = {
+    "zh-CN": {
+        "key": "编号", "name": "名称", "reported": "上报", "due": "应结", "deferred": "缓办", "closed": "结案",
+        "closed_on_time": "按期结案", "dispatched": "派遣", "extended": "延期", "checked": "核查",
+        "failed_check": "核查未通过", "on_time_closure_rate": "按期结案率", "closure_rate": "结案率",
+        "rework_rate": "返工率", "extension_rate": "延期率",
+        "dispatch_mean_hours": "派遣平均用时（小时）", "dispatch_p90_hours": "派遣90分位用时（小时）",
+        "sign_for_mean_hours": "签收平均用时（小时）", "sign_for_p90_hours": "签收90分位用时（小时）",
+        "disposal_mean_hours": "处置平均用时（小时）", "disposal_p90_hours": "处置90分位用时（小时）",
+        "verification_mean_hours": "核查平均用时（小时）", "verification_p90_hours": "核查90分位用时（小时）",
+        "open": "在办", "overdue": "超期", "grid": "网格", "community": "社区", "street": "街道",
+    },
+    "en": {
+        "key": "Code", "name": "Name", "reported": "Reported", "due": "Due", "deferred": "Deferred", "closed": "Closed",
+        "closed_on_time": "Closed on time", "dispatched": "Dispatched", "extended": "Extended", "checked": "Checked",
+        "failed_check": "Failed the check", "on_time_closure_rate": "On-time closure rate",
+        "closure_rate": "Closure rate", "rework_rate": "Rework rate", "extension_rate": "Extension rate",
+        "dispatch_mean_hours": "Dispatch, mean hours", "dispatch_p90_hours": "Dispatch, 90th percentile hours",
+        "sign_for_mean_hours": "Sign-for, mean hours", "sign_for_p90_hours": "Sign-for, 90th percentile hours",
+        "disposal_mean_hours": "Disposal, mean hours", "disposal_p90_hours": "Disposal, 90th percentile hours",
+        "verification_mean_hours": "Check, mean hours", "verification_p90_hours": "Check, 90th percentile hours",
+        "open": "Open", "overdue": "Overdue", "grid": "Grid", "community": "Community", "street": "Street",
+    },
+}
 
-def csv_response(rows: list[dict], filename: str) -> Response:
-    """A table as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese right)."""
+
+def csv_response(rows: list[dict], filename: str, lang: str | None = None) -> Response:
+    """A table as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese right), headed in ``lang``."""
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
+        fieldnames = list(rows[0])
+        writer = csv.DictWriter(buffer, fieldnames=fieldnames)
+        headers = CSV_HEADERS.get(lang or "", {})
+        writer.writerow({name: headers.get(name, name) for name in fieldnames})
         writer.writerows(rows)
     return Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -40,7 +68,8 @@ class StatsApi:
         query = query_dict(request)
         table = self.indicators.hotspots(query)
         if query.get("format") == "csv":
-            return csv_response(table["rows"], f"hotspots-{table['first_day']}-{table['last_day']}.csv")
+            return csv_response(table["rows"], f"hotspots-{table['first_day']}-{table['last_day']}.csv",
+                                query.get("lang"))
         return table
 
     @api("GET", "/api/v1/stats/<dimension>",
@@ -49,7 +78,8 @@ class StatsApi:
                      "closed / (due − deferred); 返工率 rework rate = cases that failed a check / cases checked; "
                      "延期率 extension rate = cases extended / cases dispatched; mean and 90th-percentile hours per "
                      "stage; open and overdue now. A case is due in the period of its disposal deadline. "
-                     "See docs/indicators.md. `format=csv` for a spreadsheet.",
+                     "See docs/indicators.md. `format=csv` for a spreadsheet, `lang=zh-CN` or `en` for headers in "
+                     "that language.",
          tags=["indicators"], query=StatsQuerySchema,
          responses={200: ("One row per key (CSV with format=csv).",
                           {"application/json": IndicatorTableSchema, CSV: TABLE_AS_CSV})})
@@ -57,7 +87,8 @@ class StatsApi:
         query = query_dict(request)
         table = self.indicators.indicators(dimension, query)
         if query.get("format") == "csv":
-            return csv_response(table["rows"], f"{dimension}-{table['period']}-{table['first_day']}.csv")
+            return csv_response(table["rows"], f"{dimension}-{table['period']}-{table['first_day']}.csv",
+                                query.get("lang"))
         return table
 
     @api("GET", "/api/v1/escalation-policies", summary="Escalation policies (current versions)",

@@ -43,6 +43,15 @@ export async function post(path, body = {}, { timeoutMs } = {}) {
     body: JSON.stringify(body), ...within(timeoutMs) }));
 }
 
+export async function put(path, body = {}) {
+  return answer(await fetch(path, { method: 'PUT', headers: headers({ 'Content-Type': 'application/json' }),
+    body: JSON.stringify(body) }));
+}
+
+export async function del(path) {
+  return answer(await fetch(path, { method: 'DELETE', headers: headers() }));
+}
+
 /** Upload one file (multipart, field "file"); answers {attachment_id, …}. */
 export async function upload(path, file, filename, { timeoutMs } = {}) {
   const form = new FormData();

@@ -5,11 +5,13 @@ import { whenUnauthorized } from './api.js';
 import { clear, h } from './dom.js';
 import { lang, setLang, t, translateStatic } from './i18n.js';
 import { clearSession, hasRole, landing, session } from './session.js';
+import { startUnreadBadge } from './unread.js';
 
 const OFFICE = ['operator', 'supervisor'];
 const DEPARTMENT = ['handler', 'department_head'];
 const FIELD = ['grid_officer', 'grid_leader'];
 const CASE_READERS = [...OFFICE, ...DEPARTMENT, ...FIELD];
+const EVERYONE = [...CASE_READERS, 'admin'];
 
 // path pattern, loader, roles that may open it (none: public)
 const ROUTES = [
@@ -23,12 +25,15 @@ const ROUTES = [
   ['/field/tasks', () => import('./pages/tasks.js'), FIELD],
   ['/cases/:id', () => import('./pages/case.js'), CASE_READERS],
   ['/admin', () => import('./pages/admin.js'), ['admin']],
+  ['/inbox', () => import('./pages/inbox.js'), EVERYONE],
+  ['/settings', () => import('./pages/settings.js'), EVERYONE],
 ];
 
 const NAV = [
   ['/command', 'nav.command', OFFICE], ['/overdue', 'nav.overdue', OFFICE],
   ['/worklist', 'nav.worklist', DEPARTMENT], ['/dashboard', 'nav.dashboard', [...OFFICE, 'department_head']],
   ['/field', 'nav.field', FIELD], ['/field/reports', 'nav.myreports', FIELD], ['/field/tasks', 'nav.tasks', FIELD],
+  ['/settings', 'nav.settings', EVERYONE],
 ];
 
 const main = document.getElementById('main');
@@ -63,7 +68,12 @@ function drawChrome() {
     nav.append(list);
   }
   document.getElementById('who').textContent = me ? me.user.name : '';
+  document.getElementById('who').title = me ? me.user.name : '';
   document.getElementById('sign-out').hidden = !me;
+  const inbox = document.getElementById('inbox-link');
+  inbox.hidden = !me;
+  inbox.setAttribute('aria-current', location.pathname === '/inbox' ? 'page' : 'false');
+  startUnreadBadge(); // one live count per signed-in tab; stops by itself at sign-out
   document.getElementById('lang-switch').value = lang();
   translateStatic();
   updateNetStatus();

@@ -1,6 +1,7 @@
 // Reference data for names: categories and departments (read once per page load).
 import { get } from './api.js';
 import { localName } from './i18n.js';
+import { placeNames } from './places.js';
 
 let categories = null;
 let departments = null;
@@ -9,6 +10,7 @@ export async function loadReference() {
   [categories, departments] = await Promise.all([
     categories || get('/api/v1/directory/categories').then(list),
     departments || get('/api/v1/directory/departments').then(list),
+    placeNames().catch(() => null), // names of streets, communities and grids; codes if the map cannot be read
   ]);
   return { categories, departments };
 }

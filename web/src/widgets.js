@@ -2,6 +2,7 @@
 import { h } from './dom.js';
 import { formatTime, t } from './i18n.js';
 import { lightLabel } from './lights.js';
+import { placeName } from './places.js';
 import { categoryName, departmentName } from './ref.js';
 
 export function statusBadge(status) {
@@ -26,8 +27,15 @@ export function caseRow(item, extra = []) {
     h('div', { class: 'case-meta' }, statusBadge(item.status), lightBadge(item.light),
       item.supervised ? h('span', { class: 'badge badge-supervised' }, t('queue.supervised')) : null,
       ...extra),
-    h('p', { class: 'case-desc' }, item.description || ''),
+    // a list shows the start of a long description (clamped to three lines); the case page shows it all
+    item.description ? h('p', { class: 'case-desc', title: item.description }, item.description) : null,
     h('p', { class: 'case-facts' },
-      `${t('common.grid')} ${item.grid || '—'} · ${t('common.department')} ${departmentName(item.department)} · `
+      `${placeTrail(item)} · ${t('common.department')} ${departmentName(item.department)} · `
       + `${t('common.deadline')} ${formatTime(item.deadline)}`));
+}
+
+/** Where a case is, by name: street · community · grid (codes only where the map does not know them). */
+export function placeTrail(item) {
+  const names = [item.street, item.community, item.grid].filter(Boolean).map(placeName);
+  return names.length ? names.join(' · ') : `${t('common.grid')} —`;
 }

@@ -1,10 +1,11 @@
 // A case: its facts, photos, possible duplicates, timeline — and a form for each action the person may take now
 // (the API's allowed_actions: the cases service decides, the page only shows).
-import { ApiError, blob, get, message, post, upload } from '../api.js';
+import { ApiError, blob, del, get, message, post, upload } from '../api.js';
 import { clear, field, h } from '../dom.js';
 import { formatTime, serverText, t } from '../i18n.js';
 import { categoryName, departmentList, departmentName, loadReference } from '../ref.js';
 import { localName } from '../i18n.js';
+import { placeName } from '../places.js';
 import { openStream } from '../stream.js';
 import { alertBox, lightBadge, statusBadge } from '../widgets.js';
 
@@ -99,6 +100,20 @@ export default async function casePage(main, { id }, { navigate }) {
   let notice = null; // { kind: 'ok' | 'error', text } for the next draw
   let shown = 0; // the version on screen: the stream's echo of our own action redraws nothing
   let drawing = 0; // only the latest draw reaches the screen
+  let following = null; // my subscription to this case, if I follow it
+  try {
+    following = (await get('/api/v1/notifications/subscriptions')).items.find((s) => s.kind === 'case' && s.target === id) || null;
+  } catch { /* the button then offers to follow */ }
+  const follow = h('button', { type: 'button', class: 'small', id: 'follow-case' });
+  const drawFollow = () => { follow.textContent = t(following ? 'case.unfollow' : 'case.follow'); follow.setAttribute('aria-pressed', following ? 'true' : 'false'); };
+  follow.addEventListener('click', async () => {
+    try {
+      if (following) { await del(`/api/v1/notifications/subscriptions/${encodeURIComponent(following.subscription_id)}`); following = null; }
+      else following = await post('/api/v1/notifications/subscriptions', { kind: 'case', target: id });
+    } catch { /* unchanged: the label still says what holds */ }
+    drawFollow();
+  });
+  drawFollow();
 
   async function reload(said) {
     try { notice = said; await draw(await get(`/api/v1/cases/${encodeURIComponent(id)}`)); } catch { /* keep what is shown */ }
@@ -111,7 +126,7 @@ export default async function casePage(main, { id }, { navigate }) {
     const facts = [
       [t('common.status'), statusBadge(item.status)], [t('common.stage_deadline'), h('span', {}, lightBadge(item.light), ' ', formatTime(item.stage_deadline))],
       [t('common.category'), categoryName(item.category)], [t('common.priority'), t(`priority.${item.priority}`)],
-      [t('common.street'), item.street || '—'], [t('common.community'), item.community || '—'], [t('common.grid'), item.grid || '—'],
+      [t('common.street'), placeName(item.street)], [t('common.community'), placeName(item.community)], [t('common.grid'), placeName(item.grid)],
       [t('common.department'), departmentName(item.department)], [t('common.deadline'), formatTime(item.deadline)],
       [t('common.reported_at'), formatTime(item.reported_at || item.created_at)],
     ];
@@ -129,11 +144,8 @@ export default async function casePage(main, { id }, { navigate }) {
           (text) => reload({ kind: 'error', text })));
       actions.append(details);
     }
-    const duplicates = h('ul', { class: 'duplicates' });
-    if (!item.possible_duplicates?.length) duplicates.append(h('li', {}, t('case.duplicates.none')));
-    for (const other of item.possible_duplicates || []) {
-      duplicates.append(h('li', {}, h('a', { href: `/cases/${other}`, 'data-link': true }, other)));
-    }
+    const duplicates = item.possible_duplicates?.length ? h('ul', { class: 'duplicates' }, item.possible_duplicates.map((other) => h('li', {},
+      h('a', { href: `/cases/${other}`, 'data-link': true, class: 'case-id' }, other)))) : null;
     const timeline = h('ol', { class: 'timeline' }, (item.history || []).map((entry) => h('li', {},
       h('time', { datetime: entry.at }, formatTime(entry.at)), ' ',
       h('strong', {}, t(`action.${entry.action}`)),
@@ -144,18 +156,22 @@ export default async function casePage(main, { id }, { navigate }) {
       entry.note_key ? h('p', { class: 'note' }, serverText(entry.note_key, entry.note_params || {}))
         : entry.note ? h('p', { class: 'note' }, entry.note) : null)));
     const photos = [...(item.attachments || [])];
+    // a section with nothing in it is not drawn
+    const section = async (title, note, ids) => (note || ids?.length
+      ? h('div', {}, h('h2', {}, title), note ? h('p', { class: 'description' }, note) : null, ids?.length ? await photoList(ids) : null) : null);
     const parts = [
-      h('div', { class: 'page-head' }, h('h1', {}, t('case.title', { id: item.case_id })), h('div', { class: 'flags' }, flags)),
+      h('div', { class: 'page-head' }, h('h1', { class: 'case-title' }, t('case.title', { id: item.case_id })),
+        h('div', { class: 'flags' }, flags, follow)),
       said ? alertBox(said.text, said.kind) : null,
       h('div', { class: 'case-grid' },
         h('section', { class: 'card' },
           h('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
           h('h2', {}, t('common.description')), h('p', { class: 'description' }, item.description || ''),
-          h('h2', {}, t('case.photos')), await photoList(photos),
-          item.resolution ? h('div', {}, h('h2', {}, t('case.resolution')), h('p', {}, item.resolution.note || ''), await photoList(item.resolution.attachments)) : null,
-          item.verification ? h('div', {}, h('h2', {}, t('case.verification')), h('p', {}, item.verification.note || ''), await photoList(item.verification.attachments)) : null),
+          await section(t('case.photos'), null, photos),
+          item.resolution ? await section(t('case.resolution'), item.resolution.note, item.resolution.attachments) : null,
+          item.verification ? await section(t('case.verification'), item.verification.note, item.verification.attachments) : null),
         h('section', { class: 'card', 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, t('case.actions')), actions,
-          h('h2', {}, t('case.duplicates')), duplicates),
+          duplicates ? h('h2', {}, t('case.duplicates')) : null, duplicates),
         h('section', { class: 'card wide' }, h('h2', {}, t('case.timeline')), timeline))];
     if (mine !== drawing) return; // a newer draw started meanwhile
     shown = item.version || 0;

@@ -1,14 +1,52 @@
 // 指挥中心: the live queue (overdue and returned first), and the district map with every open case.
 import { get, message } from '../api.js';
-import { clear, h } from '../dom.js';
-import { t } from '../i18n.js';
-import { caseMarker, caseMarkers, districtMap } from '../map.js';
-import { departmentName, loadReference } from '../ref.js';
+import { clear, field, h } from '../dom.js';
+import { localName, t } from '../i18n.js';
+import { allCases, caseMarker, caseMarkers, districtMap, heatLayer } from '../map.js';
+import { placeName, placeNames } from '../places.js';
+import { categoryList, departmentList, departmentName, loadReference } from '../ref.js';
 import { openStream } from '../stream.js';
 import { alertBox, caseRow } from '../widgets.js';
 
-const OPEN = 'reported,registered,dispatched,accepted,resolved,verified';
+const OPEN = ['reported', 'registered', 'dispatched', 'accepted', 'resolved', 'verified'];
+const LIGHTS = ['red', 'yellow', 'green', 'none'];
+// the map reads every page of open cases, this many at a time (the list API's maximum); `?map_page_size=` sets it
+const PAGE_SIZE = 200;
 
+function pageSize() {
+  const asked = Number(new URLSearchParams(location.search).get('map_page_size'));
+  return Number.isInteger(asked) && asked >= 1 && asked <= PAGE_SIZE ? asked : PAGE_SIZE;
+}
+
+/** The map's filters: street, community, department, category, status, light; ``onChange(test)`` on every change. */
+function mapFilters(places, onChange) {
+  const option = (value, text) => h('option', { value }, text);
+  const all = () => option('', t('map.all'));
+  const select = (name, options) => h('select', { name, id: `filter-${name}` }, all(), options);
+  const street = select('street', places ? places.ofLevel('street').map((p) => option(p.code, p.name)) : []);
+  const community = select('community', []);
+  const drawCommunities = () => {
+    const list = places ? places.ofLevel('community').filter((p) => !street.value || p.parent === street.value) : [];
+    community.replaceChildren(all(), ...list.map((p) => option(p.code, street.value ? p.name : p.label)));
+  };
+  drawCommunities();
+  const department = select('department', departmentList().map((d) => option(d.code, localName(d, d.code))));
+  const category = select('category', categoryList().map((c) => option(c.code, localName(c, c.code))));
+  const status = select('status', OPEN.map((code) => option(code, t(`status.${code}`))));
+  const light = select('light', LIGHTS.map((code) => option(code, t(`light.${code}`))));
+  const test = (item) => (!street.value || item.street === street.value)
+    && (!community.value || item.community === community.value)
+    && (!department.value || item.department === department.value)
+    && (!category.value || item.category === category.value)
+    && (!status.value || item.status === status.value)
+    && (!light.value || (item.light || 'none') === light.value);
+  street.addEventListener('change', () => { drawCommunities(); onChange(test); });
+  for (const control of [community, department, category, status, light]) control.addEventListener('change', () => onChange(test));
+  const box = h('fieldset', { class: 'controls map-filters' }, h('legend', {}, t('map.filters')),
+    field(t('common.street'), street), field(t('common.community'), community), field(t('common.department'), department),
+    field(t('common.category'), category), field(t('common.status'), status), field(t('map.light'), light));
+  return { box, test };
+}
 function rank(item) {
   if (item.light === 'red') return 0;
   if (item.returned) return 1;
@@ -21,6 +59,12 @@ export default async function command(main, _params, { navigate }) {
   const list = h('ol', { class: 'case-list', id: 'queue', 'aria-label': t('queue.title') });
   const mapBox = h('div', { class: 'map', id: 'district-map', role: 'region', 'aria-label': t('map.title') });
   const problems = h('div', {});
+  const places = await placeNames().catch(() => null);
+  let test = () => true;
+  const filters = mapFilters(places, (changed) => { test = changed; drawMarkers(); });
+  test = filters.test;
+  const heat = h('input', { type: 'checkbox', id: 'heat-layer' });
+  const mapCount = h('p', { class: 'hint', id: 'map-count', role: 'status' });
   main.append(
     h('div', { class: 'page-head' }, h('h1', {}, t('nav.command')), live),
     problems,
@@ -28,7 +72,8 @@ export default async function command(main, _params, { navigate }) {
       h('section', { class: 'card', 'aria-labelledby': 'queue-title' },
         h('h2', { id: 'queue-title' }, t('queue.title')), h('p', { class: 'hint' }, t('queue.hint')), list),
       h('section', { class: 'card', 'aria-labelledby': 'map-title' },
-        h('h2', { id: 'map-title' }, t('map.title')), h('p', { class: 'hint' }, t('map.hint')), mapBox)));
+        h('h2', { id: 'map-title' }, t('map.title')), h('p', { class: 'hint' }, t('map.hint')), filters.box,
+        h('label', { class: 'inline' }, heat, ' ', t('map.heat')), mapCount, mapBox)));
 
   let fresh = new Set();
   let known = null;
@@ -56,12 +101,30 @@ export default async function command(main, _params, { navigate }) {
 
   let mapParts = null;
   let markers = null;
+  let openCases = [];
+  function drawMarkers() {
+    if (!markers) return;
+    const shown = openCases.filter((i) => i.location && test(i));
+    markers.clearLayers();
+    markers.addLayers(shown.map((item) => caseMarker(item, (id) => navigate(`/cases/${id}`), placeName)));
+    mapCount.textContent = t('map.count', { n: shown.length });
+    mapCount.dataset.count = String(shown.length);
+  }
   async function loadMarkers() {
     if (!markers) return;
-    const page = await get(`/api/v1/cases?status=${OPEN}&limit=200`);
-    markers.clearLayers();
-    page.items.filter((i) => i.location).forEach((item) => markers.addLayer(caseMarker(item, (id) => navigate(`/cases/${id}`))));
+    openCases = await allCases(`status=${OPEN.join(',')}`, pageSize());
+    drawMarkers();
   }
+  let heatShown = null;
+  heat.addEventListener('change', async () => {
+    if (!mapParts) return;
+    if (heatShown) { mapParts.map.removeLayer(heatShown); heatShown = null; }
+    if (heat.checked) {
+      try { heatShown = (await heatLayer(mapParts)).addTo(mapParts.map); } catch (error) {
+        problems.replaceChildren(alertBox(t('common.error', { msg: message(error) })));
+      }
+    }
+  });
 
   let timer = null;
   const refresh = () => {

@@ -2,7 +2,7 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
 import { blob, get, message } from '../api.js';
 import { field, h } from '../dom.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { alertBox } from '../widgets.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
@@ -63,7 +63,7 @@ export default async function dashboard(main) {
   }
   csv.addEventListener('click', async () => {
     try {
-      const file = await blob(query('&format=csv'));
+      const file = await blob(query(`&format=csv&lang=${encodeURIComponent(lang())}`)); // headers in the reader's language
       const link = h('a', { href: URL.createObjectURL(file), download: `${dimension.value}-${period.value}-${date.value || 'today'}.csv` });
       document.body.append(link);
       link.click();

@@ -123,7 +123,7 @@ export default async function fieldPage(main) {
   showQueue();
   const grids = session().grids?.length ? session().grids : null;
   let parts = null;
-  districtMap(mapBox, { onlyGrids: grids }).then((made) => {
+  districtMap(mapBox, { onlyGrids: grids, withNeighbours: true }).then((made) => {
     parts = made;
     picker = pickPoint(made.map, (p) => setPoint(p, true));
     if (point) picker.place(point);
