@@ -39,5 +39,5 @@ def test_every_column_of_both_tables_has_a_header_in_each_language(lang):
 def test_an_unknown_language_is_refused_by_name(schema):
     with pytest.raises(ValidationFailed) as refused:
         load(schema, {"format": "csv", "lang": "fr"})
-    assert set(refused.value.args[1]["fields"]) == {"lang"}
+    assert set(refused.value.details["fields"]) == {"lang"}
     assert load(schema, {"format": "csv", "lang": "en"})["lang"] == "en"
