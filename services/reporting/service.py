@@ -48,7 +48,12 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
     @rpc
     def submit_report(self, data: dict, correlation_id: str | None = None) -> dict:
         identity = self.caller.identity
-        submission = load(_submission, data)
+        try:
+            submission = load(_submission, data)
+        except ValidationFailed:
+            # someone who may not report learns that, not which field is wrong (a retry needs a valid body)
+            self.caller.require("reports.submit")
+            raise
         reporter_id = submission.get("reporter") or identity.user_id
         if reporter_id != identity.user_id and not may(identity, "reports.submit_for_others"):
             raise Forbidden.of("report.only_as_yourself")

@@ -123,7 +123,7 @@ def test_a_service_is_ready_only_with_its_store_and_reference_data(processes, pr
     answer = dispatch.get("/readyz").json()
     assert answer["status"] == "failing"
     assert answer["checks"]["store"] is True and answer["checks"]["reference"] is False
-    assert answer["reference"] == {"routing_rules": 0, "departments": 0}
+    assert answer["reference"] == {"routing_rules": 0, "departments": 0, "users": 0}
 
     for kind in ("routing_rules.changed", "departments.changed"):
         publish(process_env["AMQP_URI"], sample_event(kind))

@@ -128,6 +128,9 @@ def test_an_operator_may_file_a_residents_call():
 def test_a_handler_may_not_file_reports():
     with pytest.raises(Forbidden):
         make(HANDLER).submit_report(REPORT)
+    # nor learn which fields a report needs: an invalid body is refused for who sends it, not for what it lacks
+    with pytest.raises(Forbidden):
+        make(HANDLER).submit_report({})
 
 
 def test_without_a_token_nothing_happens():
