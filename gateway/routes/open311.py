@@ -18,8 +18,12 @@ from werkzeug.wrappers import Response
 from gateway import open311 as wire
 from gateway.errors import error_body
 from gateway.http import api, query_dict, read_json
-from shared.api.common import ErrorSchema
-from shared.api.directory import ApiKeyCreateSchema, ApiKeyIssuedSchema, ApiKeySchema
+from shared.api.directory import (
+    ApiKeyCreateSchema,
+    ApiKeyIssuedSchema,
+    ApiKeyListSchema,
+    ApiKeySchema,
+)
 from shared.auth.provider import TOKEN_CONTEXT_KEY
 from shared.clock import Clock
 from shared.errors import (
@@ -94,6 +98,26 @@ def _errors(fmt: str, exc: Exception) -> Response:
     return _answer(fmt, "errors", wire.errors_body(status, descriptions), status)
 
 
+# What the OpenAPI document says of an Open311 answer: JSON or XML as the path's format asks, and every error as the
+# specification's list of {code, description} (not the API's Error object).
+_ERROR_LIST = {"type": "array", "items": {"type": "object", "required": ["code", "description"],
+                                          "properties": {"code": {"type": "integer"},
+                                                         "description": {"type": "string"}}}}
+_XML = {"type": "string", "description": "The same answer as XML (the specification's root element, UTF-8)."}
+
+
+def _either(json_schema: dict) -> dict:
+    return {"application/json": json_schema, "text/xml": _XML}
+
+
+def answers(ok: int, text: str, json_schema: dict) -> dict:
+    """An Open311 operation's documented answers."""
+    errors = {400: "Invalid input, or a place outside every grid.", 403: "A missing, unknown or revoked api_key.",
+              404: "Not found: an unknown format, service, request, call or jurisdiction_id.",
+              429: "Over the api_key's rate."}
+    return {ok: (text, _either(json_schema)), **{status: (why, _either(_ERROR_LIST)) for status, why in errors.items()}}
+
+
 def open311(fn):
     """Answers of ``fn`` (root element, body) in the format asked; every error in the specification's shape."""
     def handler(self, request, fmt, **values):
@@ -130,13 +154,13 @@ class Open311Api:
         return session
 
     # -- the specification's calls ---------------------------------------------------
-    @api("GET", f"{ROOT}/discovery.{FORMAT}", public=True, tags=["open311"],
+    @api("GET", f"{ROOT}/discovery.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "Where the endpoint is and what it speaks.", {"type": "object"}),
          summary="Open311 GeoReport v2: where the endpoint is, its formats and changeset")
     @open311
     def open311_discovery(self, request, fmt):
         return "discovery", wire.discovery(request.host_url.rstrip("/") + ROOT)
 
-    @api("GET", f"{ROOT}/services.{FORMAT}", public=True, tags=["open311"],
+    @api("GET", f"{ROOT}/services.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "The services.", {"type": "array", "items": {"type": "object"}}),
          summary="Open311: the categories the public may report (services)",
          description="`jurisdiction_id` (the district's code) is checked when given; `locale=en` names them in "
                      "English.")
@@ -146,7 +170,7 @@ class Open311Api:
         language = wire.language_of(args)
         return "services", [wire.service_entry(c, language) for c in self._catalogue(args)["services"]]
 
-    @api("GET", f"{ROOT}/services/<service_code>.{FORMAT}", public=True, tags=["open311"],
+    @api("GET", f"{ROOT}/services/<service_code>.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "The service definition.", {"type": "object"}),
          summary="Open311: a category's extra fields (service definition)")
     @open311
     def open311_service_definition(self, request, fmt, service_code):
@@ -161,8 +185,8 @@ class Open311Api:
          description="Form-encoded as the specification says (`attribute[code]=value`, `attribute[code][]` for "
                      "multi-value lists), or a JSON object with the same keys (`attribute` an object). Answers "
                      "`service_request_id` at once. The case waits for an operator to screen it.",
-         responses={201: ("Filed.", None), 400: ("Invalid, or outside every grid.", ErrorSchema),
-                    403: ("Missing or unknown api_key.", ErrorSchema), 429: ("Over the key's rate.", ErrorSchema)})
+         responses=answers(201, "Filed: the service_request_id (a list of one).",
+                           {"type": "array", "items": {"type": "object"}}))
     @open311
     def open311_create_request(self, request, fmt):
         if request.mimetype == "application/json":
@@ -177,6 +201,7 @@ class Open311Api:
         return "service_requests", wire.created(accepted, report["account_id"]), 201
 
     @api("GET", f"{ROOT}/requests.{FORMAT}", public=True, tags=["open311"],
+         responses=answers(200, "The requests, newest first.", {"type": "array", "items": {"type": "object"}}),
          summary="Open311: the public's requests, by id, service, dates (at most 90 days) and status",
          description="`service_request_id` (comma list) overrides the other filters; `page` and `page_size` "
                      "(at most 200) page the rest, newest first. Never who reported.")
@@ -187,7 +212,7 @@ class Open311Api:
         query = wire.read_request_query(args, self.open311_clock.now())
         return "service_requests", self.cases.open311_requests(query)
 
-    @api("GET", f"{ROOT}/requests/<service_request_id>.{FORMAT}", public=True, tags=["open311"],
+    @api("GET", f"{ROOT}/requests/<service_request_id>.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "The request (a list of one).", {"type": "array", "items": {"type": "object"}}),
          summary="Open311: one request's status, notes, department and deadline")
     @open311
     def open311_get_request(self, request, fmt, service_request_id):
@@ -201,7 +226,7 @@ class Open311Api:
             raise NotFound.of("open311.unknown_request", service_request_id=service_request_id)
         return "service_requests", found
 
-    @api("GET", f"{ROOT}/tokens/<token>.{FORMAT}", public=True, tags=["open311"],
+    @api("GET", f"{ROOT}/tokens/<token>.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "Never: no token is issued.", {"type": "array"}),
          summary="Open311: tokens are never issued here (requests are realtime)")
     @open311
     def open311_token(self, request, fmt, token):
@@ -215,7 +240,7 @@ class Open311Api:
 
     # -- administrators: the apps' keys -------------------------------------------------
     @api("GET", "/api/v1/admin/open311/keys", tags=["open311"], summary="Open311 API keys (never the keys)",
-         responses={200: ("The keys.", ApiKeySchema(many=True))})
+         responses={200: ("The keys.", ApiKeyListSchema)})
     def list_open311_keys(self, request):
         return {"items": self.directory.list_api_keys()}
 
@@ -231,7 +256,8 @@ class Open311Api:
     def revoke_open311_key(self, request, key_id):
         return self.directory.revoke_api_key(key_id)
 
-    @api("GET", f"{ROOT}/<path:rest>", public=True, tags=["open311"], summary="Open311: anything else is a 404")
+    @api("GET", f"{ROOT}/<path:rest>", public=True, tags=["open311"], summary="Open311: anything else is a 404",
+         responses=answers(200, "Never: every other call is a 404.", {"type": "array"}))
     def open311_unknown(self, request, rest):
         fmt = "json" if rest.endswith(".json") else "xml"
         return _errors(fmt, NotFound.of("open311.unknown_call", call=rest))

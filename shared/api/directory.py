@@ -256,5 +256,9 @@ class ApiKeySchema(Schema):
     revoked_at = fields.AwareDateTime(allow_none=True)
 
 
+class ApiKeyListSchema(Schema):
+    items = fields.List(fields.Nested(ApiKeySchema), required=True)
+
+
 class ApiKeyIssuedSchema(ApiKeySchema):
     api_key = fields.String(required=True, metadata={"description": "The key. Shown this once; only its hash is kept."})
