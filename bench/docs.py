@@ -1,9 +1,9 @@
 """Put the latest results into docs/benchmarks.md: ``python -m bench.docs``.
 
-Rewrites what lies between the ``<!-- summary:… -->``, ``<!-- comparison:… -->`` and
-``<!-- results:… -->`` markers from ``bench/results/<mode>-r<replicas>[-cluster].json``
-and ``<mode>-r<replicas>-comparison.json``, so the document quotes exactly the
-committed results.
+Rewrites what lies between the ``<!-- summary:… -->``, ``<!-- comparison:… -->``,
+``<!-- results:… -->`` and ``<!-- lifecycle:… -->`` markers from
+``bench/results/<mode>-r<replicas>[-cluster].json``, ``<mode>-r<replicas>-comparison.json``
+and ``lifecycle-<mode>-r<replicas>.json``, so the document quotes exactly the committed results.
 """
 
 import json
@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from bench import compare
+from bench import compare, lifecycle_figures
 from bench.report import _ms, to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +21,8 @@ RUNS = ("full-r1", "full-r1-cluster", "full-r2", "full-r2-cluster", "full-r1-one
         "quick-r1-cluster", "quick-r2", "quick-r2-cluster")
 # `--broker both` runs: the single-broker pass beside the cluster pass of the same run.
 COMPARISONS = ("full-r1-comparison", "full-r2-comparison", "quick-r1-comparison", "quick-r2-comparison")
+# `--lifecycle` runs: cases round the whole loop.
+LIFECYCLES = ("lifecycle-full-r1", "lifecycle-quick-r1")
 
 
 def summary(runs: dict[str, dict]) -> str:
@@ -79,6 +81,10 @@ def main() -> int:
     text = _replace(text, "comparison", comparisons(found))
     sections = [to_markdown(results).replace("### ", "#### ", 1) for results in runs.values()]
     text = _replace(text, "results", "\n".join(sections).rstrip())
+    loops = _load(LIFECYCLES)
+    if loops:
+        text = _replace(text, "lifecycle", "\n".join(
+            lifecycle_figures.to_markdown(results).replace("# ", "#### ", 1) for results in loops.values()).rstrip())
     DOC.write_text(text, encoding="utf-8")
     print(f"updated {DOC} from {', '.join([*runs, *found])}")
     return 0

@@ -125,12 +125,12 @@ def test_a_service_is_ready_only_with_its_store_and_reference_data(processes, pr
     assert answer["checks"]["store"] is True and answer["checks"]["reference"] is False
     assert answer["reference"] == {"routing_rules": 0, "departments": 0, "users": 0}
 
-    for kind in ("routing_rules.changed", "departments.changed"):
+    for kind in ("routing_rules.changed", "departments.changed", "users.changed"):
         publish(process_env["AMQP_URI"], sample_event(kind))
     wait_for(lambda: dispatch.get("/readyz").status_code == 200, timeout=30, message="ready with its reference")
     assert dispatch.get("/readyz").json() == {
         "status": "ok", "checks": {"running": True, "consuming": True, "store": True, "reference": True},
-        "reference": {"routing_rules": 1, "departments": 1}}
+        "reference": {"routing_rules": 1, "departments": 1, "users": 1}}
 
     store.stop()
     wait_for(lambda: dispatch.check("/readyz", "store") == (503, False), timeout=30, message="not ready, no store")
