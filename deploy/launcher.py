@@ -259,8 +259,13 @@ def ensure_broker(amqp_uri: str) -> None:
             "  On Debian/Ubuntu: sudo apt-get install -y rabbitmq-server && sudo rabbitmq-server -detached\n"
             "  Or point AMQP_URI at a running broker (amqp://user:password@host:5672/vhost)."
         )
-    say("RabbitMQ is down; starting the local one (rabbitmq-server -detached)")
-    subprocess.run([server, "-detached"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    say("RabbitMQ is down; starting the local one")
+    # Through its init script where there is one: `rabbitmq-server -detached` changes user through su, which drops
+    # the open-files limit to 1024, too few for a platform's quorum queues (deploy/machine.sh says the same).
+    init = "/etc/init.d/rabbitmq-server"
+    start = f"{init} start" if Path(init).exists() else f"{server} -detached"
+    subprocess.run(["sh", "-c", f"ulimit -n $(ulimit -Hn) 2>/dev/null; ulimit -n 65536 2>/dev/null; {start}"],
+                   check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if reachable():

@@ -32,10 +32,29 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The node keeps files open for every quorum queue and connection: the 1024 that `rabbitmq-server -detached` gets
+# (it changes to the rabbitmq user through su, which resets the limit) runs out under one platform's queues, and the
+# broker then stops accepting connections. Start it through its init script, which keeps the limit raised here.
+start_broker() {
+  local files
+  files=$(ulimit -Hn)
+  if [ "$files" = unlimited ] || [ "$files" -gt 65536 ]; then files=65536; fi
+  if [ -x /etc/init.d/rabbitmq-server ]; then
+    as_root sh -c "ulimit -n $files; /etc/init.d/rabbitmq-server start" >/dev/null
+  else
+    as_root sh -c "ulimit -n $files; rabbitmq-server -detached"
+  fi
+}
+
 if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
   echo "machine ($profile): starting rabbitmq-server"
-  as_root rabbitmq-server -detached
+  start_broker
   for _ in $(seq 90); do as_root rabbitmqctl -q status >/dev/null 2>&1 && break; sleep 1; done
+fi
+limit=$(as_root rabbitmqctl -q status 2>/dev/null | grep -A2 'File Descriptors' | grep -o 'limit: [0-9]*' | grep -o '[0-9]*' || true)
+if [ -n "$limit" ] && [ "$limit" -lt 4000 ]; then
+  echo "machine ($profile): warning: RabbitMQ may open only $limit files; a platform's quorum queues need more." >&2
+  echo "  Restart it with a higher limit: rabbitmqctl stop; (ulimit -n 65536; /etc/init.d/rabbitmq-server start)" >&2
 fi
 [ "$profile" = run ] && exit 0
 
