@@ -24,11 +24,12 @@ TIMEOUT = 20_000
 
 
 def watch_policy(context, refused: list) -> None:
-    """Every Content-Security-Policy refusal on the context's pages goes into ``refused``."""
-    def on_page(page):
-        page.on("console", lambda message: refused.append(message.text)
-                if "Content Security Policy" in message.text else None)
-    context.on("page", on_page)
+    """Every Content-Security-Policy refusal on the context's pages goes into ``refused``.
+
+    Listened to on the context: registering a page's listener from inside the context's "page" event hung the
+    sync API under eventlet (the first page never finished loading)."""
+    context.on("console", lambda message: refused.append(message.text)
+               if "Content Security Policy" in message.text else None)
 
 
 def sign_in(page, url, username):
