@@ -79,11 +79,14 @@ def test_a_definite_refusal_says_nothing_was_recorded_and_offers_discarding(plat
     description = f"路灯不亮 {uuid.uuid4().hex[:6]} (refused)"
     phone.route(REPORTS, lambda route: route.fulfill(
         status=422, content_type="application/json",
-        body=json.dumps({"message": "Unknown category 'dispute'.", "details": {"category": "dispute"}})))
+        body=json.dumps({"error": "UNKNOWN_CATEGORY", "message": "Unknown category 'dispute'.",
+                         "reason": "category.unknown", "params": {"category": "dispute"},
+                         "details": {"category": "dispute"}})))
     report_from_phone(phone, description, image_bytes("PNG", size=(64, 48)))
     entry = phone.locator(".waiting li", has_text=description[:20])
     expect(entry).to_have_attribute("data-state", "refused")
-    expect(entry).to_contain_text("服务器拒绝了这条上报，没有立案：Unknown category 'dispute'.")
+    # worded in the phone's language from the error's key, never the server's English (issue 14, item 14)
+    expect(entry).to_contain_text("服务器拒绝了这条上报，没有立案：未知类别 dispute。")
     entry.get_by_role("button", name="删除").click()
     expect(phone.locator("#queued-count")).to_have_attribute("data-count", "0")
     phone.unroute(REPORTS)
