@@ -1,5 +1,6 @@
 """The README's commands are all the set-up a fresh machine needs: each target runs its machine step first."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -9,7 +10,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def planned(target: str) -> str:
-    return subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    # run by `make test`, this make would inherit the outer one's flags and level (and say which directory it enters)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    return subprocess.run(["make", "--no-print-directory", "-n", target], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=True).stdout
 
 
 @pytest.mark.parametrize(
