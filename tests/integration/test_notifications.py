@@ -118,7 +118,7 @@ def test_e_mail_arrives_in_each_readers_language(service, config, db, smtp):
     assert chinese["Subject"] == "新派遣 C-mail：环境卫生" and chinese["Content-Language"] == "zh-CN"
     assert english["Subject"] == "New case C-mail: Environmental sanitation"
     html = english.get_body(("html",)).get_content()
-    assert "https://grid.example.cn/api/v1/cases/C-mail" in html
+    assert "https://grid.example.cn/cases/C-mail" in html
     assert "处置时限" in chinese.get_body(("plain",)).get_content()
     assert english["Message-ID"] == f"<{english['X-Civicgrid-Delivery']}@civicgrid>"
     assert {d["state"] for d in deliveries(db, case_id="C-mail")} == {"delivered"}
