@@ -51,10 +51,25 @@ if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
   start_broker
   for _ in $(seq 90); do as_root rabbitmqctl -q status >/dev/null 2>&1 && break; sleep 1; done
 fi
-limit=$(as_root rabbitmqctl -q status 2>/dev/null | grep -A2 'File Descriptors' | grep -o 'limit: [0-9]*' | grep -o '[0-9]*' || true)
+file_limit() {
+  as_root rabbitmqctl -q status 2>/dev/null | grep -A2 'File Descriptors' | grep -o 'limit: [0-9]*' | grep -o '[0-9]*' || true
+}
+limit=$(file_limit)
 if [ -n "$limit" ] && [ "$limit" -lt 4000 ]; then
-  echo "machine ($profile): warning: RabbitMQ may open only $limit files; a platform's quorum queues need more." >&2
-  echo "  Restart it with a higher limit: rabbitmqctl stop; (ulimit -n 65536; /etc/init.d/rabbitmq-server start)" >&2
+  # started before this step by someone else's command: restarted with the raised limit while nothing is connected
+  # to it (a broker in use is left alone, with a warning)
+  if [ -z "$(as_root rabbitmqctl -q list_connections name 2>/dev/null)" ]; then
+    echo "machine ($profile): restarting rabbitmq-server, which may open only $limit files, with a higher limit"
+    as_root rabbitmqctl -q stop >/dev/null 2>&1 || true
+    for _ in $(seq 30); do as_root rabbitmqctl -q status >/dev/null 2>&1 || break; sleep 1; done
+    start_broker
+    for _ in $(seq 90); do as_root rabbitmqctl -q status >/dev/null 2>&1 && break; sleep 1; done
+    limit=$(file_limit)
+  fi
+  if [ -n "$limit" ] && [ "$limit" -lt 4000 ]; then
+    echo "machine ($profile): warning: RabbitMQ may open only $limit files; a platform's quorum queues need more." >&2
+    echo "  Restart it with a higher limit: rabbitmqctl stop; (ulimit -n 65536; /etc/init.d/rabbitmq-server start)" >&2
+  fi
 fi
 [ "$profile" = run ] && exit 0
 

@@ -1,6 +1,7 @@
 """Rules of the reference data. Pure: no I/O, time passed in."""
 
 import ipaddress
+import math
 from datetime import datetime, timedelta
 
 from shared.auth.policy import ADMIN
@@ -29,10 +30,11 @@ def reference_user(user: dict) -> dict:
     return {field: user.get(field) for field in REFERENCE_USER_FIELDS}
 
 
-def tokens_revoked_at(now: datetime) -> int:
-    """The ``tokens_valid_from`` that revokes every token signed up to ``now``: tokens carry whole seconds,
-    so one signed within the same second counts as before it."""
-    return int(now.timestamp()) + 1
+def tokens_revoked_at(now: datetime) -> float:
+    """The ``tokens_valid_from`` that revokes every token signed up to ``now``: tokens carry milliseconds,
+    (``shared.auth.tokens.signing_moment``), so one signed within the same millisecond counts as before it —
+    and one signed a moment later, after a reactivation, counts."""
+    return (math.floor(now.timestamp() * 1000) + 1) / 1000  # as signing_moment counts, one millisecond on
 
 
 def changed_event(kind: str, revision: int, items: list[dict], *, now: datetime, actor: dict,

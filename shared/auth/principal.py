@@ -21,7 +21,7 @@ class Person:
     grids: frozenset[str] | None = None  # None: this service keeps no grid map and decides nothing by grid
 
 
-def current_identity(claimed: Identity, issued_at: int, person: Person | None) -> Identity:
+def current_identity(claimed: Identity, issued_at: float, person: Person | None) -> Identity:
     """The identity to authorise: the token's person, with what the directory says of them now.
 
     ``issued_at`` is the token's ``iat``: a token signed before the person's ``tokens_valid_from``

@@ -1,5 +1,6 @@
 """Signed, expiring access tokens (JWT, EdDSA)."""
 
+import math
 import uuid
 from datetime import datetime, timedelta
 
@@ -12,6 +13,12 @@ ISSUER = "civicgrid"
 ALGORITHM = "EdDSA"
 
 
+def signing_moment(now: datetime) -> float:
+    """A token's ``iat``: epoch seconds to the millisecond (a JWT NumericDate may be fractional), so a token
+    signed after an account is reactivated is never taken for one signed in the same second before."""
+    return math.floor(now.timestamp() * 1000) / 1000
+
+
 def issue_token(private_key, *, user: dict, grids: list[str], now: datetime, ttl: timedelta) -> str:
     claims = {
         "iss": ISSUER,
@@ -21,7 +28,7 @@ def issue_token(private_key, *, user: dict, grids: list[str], now: datetime, ttl
         "grids": sorted(grids),
         "department": user.get("department"),
         "lang": user.get("language", "zh-CN"),
-        "iat": int(now.timestamp()),
+        "iat": signing_moment(now),
         "exp": int((now + ttl).timestamp()),
         "jti": uuid.uuid4().hex,
     }

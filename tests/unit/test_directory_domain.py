@@ -103,9 +103,15 @@ def test_sign_in_failures_count_per_client_network(address, key):
     assert domain.client_key(address) == key
 
 
-def test_ending_tokens_covers_the_whole_second_they_were_signed_in():
-    from datetime import UTC, datetime
+def test_ending_tokens_covers_the_millisecond_they_were_signed_in_and_no_later():
+    from datetime import UTC, datetime, timedelta
 
-    moment = datetime(2026, 11, 23, 9, 0, 0, 700000, tzinfo=UTC)
-    signed_in_that_second = int(moment.timestamp())  # a token's iat: whole seconds
-    assert signed_in_that_second < domain.tokens_revoked_at(moment)
+    from shared.auth.tokens import signing_moment
+
+    moment = datetime(2026, 11, 23, 9, 0, 0, 700400, tzinfo=UTC)
+    revoked = domain.tokens_revoked_at(moment)
+    assert signing_moment(moment) < revoked
+    assert signing_moment(moment + timedelta(microseconds=500)) < revoked  # the same millisecond
+    # reactivated and signed in again within the same second (found by CI: the token was dead on arrival)
+    assert signing_moment(moment + timedelta(milliseconds=1)) >= revoked
+    assert signing_moment(moment + timedelta(milliseconds=250)) >= revoked
