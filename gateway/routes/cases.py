@@ -16,7 +16,9 @@ from shared.api.cases import (
     ResolveSchema,
     SuperviseSchema,
     VerifySchema,
+    WorklistQuerySchema,
 )
+from shared.api.common import PageQuerySchema
 from shared.api.operations import WORKLOAD
 from shared.api.reports import UPLOAD_FORM, AttachmentSchema
 from shared.errors import Conflict, Unprocessable
@@ -48,18 +50,19 @@ ACTIONS = {
 
 class CasesApi:
     @api("GET", "/api/v1/cases", summary="Find cases", tags=["cases"], query=CaseListQuerySchema,
-         description="Filters combine; you see only the cases your role lets you see. Pages with a cursor.",
+         description="Filters combine; you see only the cases your role lets you see. Paged: `limit`, `cursor` "
+                     "and `next`, as every list.",
          responses={200: ("One page of cases.", CasePageSchema)})
     def list_cases(self, request):
         return self.cases.list_cases(query_dict(request))
 
     @api("GET", "/api/v1/cases/queue", summary="The operator queue: to register or dispatch, by priority then age",
-         tags=["cases"], responses={200: ("One page of cases.", CasePageSchema)})
+         tags=["cases"], query=PageQuerySchema, responses={200: ("One page of cases.", CasePageSchema)})
     def operator_queue(self, request):
         return self.cases.operator_queue(query_dict(request))
 
     @api("GET", "/api/v1/cases/worklist", summary="A department's cases in hand, by deadline", tags=["cases"],
-         responses={200: ("One page of cases.", CasePageSchema)})
+         query=WorklistQuerySchema, responses={200: ("One page of cases.", CasePageSchema)})
     def worklist(self, request):
         return self.cases.worklist(query_dict(request))
 

@@ -1,7 +1,7 @@
 """Notifications: inboxes, subscriptions, channel preferences, departments' webhooks, deliveries."""
 
 from gateway.http import api, query_dict, read_json
-from shared.api.common import DeletedSchema
+from shared.api.common import DeletedSchema, PageQuerySchema
 from shared.api.notifications import (
     DeliveryPageSchema,
     DeliveryQuerySchema,
@@ -28,9 +28,10 @@ class NotificationsApi:
     # -- inbox -------------------------------------------------------------------------
     @api("GET", "/api/v1/notifications", summary="Your inbox, unread first (or a department's, newest first)",
          tags=TAGS, query=InboxQuerySchema,
-         description="Without `department`: your own notifications, unread first, newest first within each, "
-                     "paged with `cursor`. With `department=CODE`: that department's shared inbox (its people; "
-                     "the command centre and supervision may read any), paged with `before`.",
+         description="Without `department`: your own notifications, the unread ones and then the read ones, "
+                     "newest first within each. With `department=CODE`: that department's shared inbox (its people; "
+                     "the command centre and supervision may read any), newest first. Paged: `limit`, `cursor` "
+                     "and `next`, as every list.",
          responses={200: ("One page of the inbox.", InboxPageSchema)})
     def list_notifications(self, request):
         return self.notifications.list_inbox(query_dict(request))
@@ -121,7 +122,7 @@ class NotificationsApi:
         return self.notifications.deliveries_for_recipient(query_dict(request))
 
     @api("GET", "/api/v1/admin/deliveries/dead", summary="Deliveries that failed every attempt", tags=["operations"],
-         query=DeliveryQuerySchema, responses={200: ("Most recent first.", DeliveryPageSchema)})
+         query=PageQuerySchema, responses={200: ("Most recently due first.", DeliveryPageSchema)})
     def dead_deliveries(self, request):
         return self.notifications.dead_deliveries(query_dict(request))
 

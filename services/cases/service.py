@@ -11,7 +11,7 @@ from services.cases.domain.actions import When, absorb, check_state
 from services.cases.domain.model import after
 from services.cases.domain.permitted import allowed_actions
 from services.cases.storage import CaseStore
-from shared import texts
+from shared import paging, texts
 from shared.api.cases import CaseListQuerySchema, CasePageSchema, CaseSchema, EscalationPolicySchema
 from shared.api.open311 import PublicRequestQuerySchema, PublicRequestSchema
 from shared.api.reports import AttachmentSchema
@@ -222,10 +222,10 @@ class CasesService(Operable, FollowsDirectory):
         try:
             found, sort = queries.build(q, identity, self.clock.now())
         except queries.NothingVisible:
-            return _page.dump({"items": [], "next_cursor": None})
+            return _page.dump(paging.last_page([]))
         items, cursor = self.store.find_any([(query, queries.index_for(query)) for query in found], sort=sort,
                                             limit=q["limit"], cursor=q["cursor"])
-        return _page.dump({"items": [{**c, "light": self._light(c)} for c in items], "next_cursor": cursor})
+        return _page.dump({"items": [{**c, "light": self._light(c)} for c in items], "next": cursor})
 
     @rpc
     def operator_queue(self, query: dict) -> dict:

@@ -3,10 +3,7 @@
 Every query the API offers is answered from an index (tests check the plans).
 """
 
-import base64
-import json
 from collections.abc import Iterator
-from datetime import datetime
 from functools import partial
 
 from cachetools import TTLCache
@@ -15,8 +12,9 @@ from pymongo.errors import DuplicateKeyError
 
 from services.cases.domain import Change
 from services.cases.domain.model import PUBLIC_SINCE
+from shared import paging
 from shared.attachments import ATTACHMENT_INDEXES, AttachmentStore
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound
 from shared.events import Event
 from shared.mongo import SEEN_FIELD, MongoStore, Repository
 from shared.outbox import OUTBOX_FIELD
@@ -50,33 +48,14 @@ def _update(change: Change) -> dict:
     return update
 
 
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+def time_place(case: dict) -> list:
+    """A case's place in a list by time: the store keeps milliseconds, so several cases may share a moment."""
+    return [case[CREATED], case["_id"]]
 
 
-def encode_time_cursor(moment: datetime, case_id: str) -> str:
-    return encode_cursor(f"{moment.isoformat()}|{case_id}")
-
-
-def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
-    moment, _, case_id = decode_cursor(cursor).partition("|")
-    try:
-        at = datetime.fromisoformat(moment)
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None or not case_id:
-        raise ValidationFailed.from_messages({"cursor": ["Not a cursor this API gave out."]})
-    return at, case_id
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError):
-        value = None
-    if not isinstance(value, str):
-        raise ValidationFailed.from_messages({"cursor": ["Not a cursor this API gave out."]})
-    return value
+def _place_by(field: str):
+    """A case's place in a list sorted by ``field``: the other sort keys end in the id, so the key alone."""
+    return time_place if field == CREATED else (lambda case: case[field])
 
 
 # Every new case pins the latest version of its category's escalation policy, which changes rarely: each process
@@ -203,11 +182,9 @@ class CaseRepository(Repository):
         if field == CREATED:
             return self._find_by_time(query, direction, limit, cursor, index)
         if cursor:
-            query = {**query, field: {"$gt" if direction == ASCENDING else "$lt": decode_cursor(cursor)}}
-        docs = self._read(query, index, [sort], limit + 1)
-        more = len(docs) > limit
-        docs = docs[:limit]
-        return docs, (encode_cursor(docs[-1][field]) if more else None)
+            query = {**query, field: {"$gt" if direction == ASCENDING else "$lt": paging.decode(cursor, paging.text)}}
+        answer = paging.page(self._read(query, index, [sort], limit + 1), limit, _place_by(field))
+        return answer["items"], answer["next"]
 
     def find_any(self, queries: list[tuple[dict, str]], *, sort: tuple[str, int], limit: int,
                  cursor: str | None) -> tuple[list, str | None]:
@@ -225,11 +202,8 @@ class CaseRepository(Repository):
             more = more or next_cursor is not None
         order = (lambda d: (d[CREATED], d["_id"])) if field == CREATED else (lambda d: _sortable(d.get(field)))
         docs = sorted(found.values(), key=order, reverse=direction == DESCENDING)
-        more, docs = more or len(docs) > limit, docs[:limit]
-        if not (more and docs):
-            return docs, None
-        last = docs[-1]
-        return docs, (encode_time_cursor(last[CREATED], last["_id"]) if field == CREATED else encode_cursor(last[field]))
+        answer = paging.page(docs, limit, _place_by(field), more=more)
+        return answer["items"], answer["next"]
 
     def _read(self, query: dict, index: str, sort: list, limit: int) -> list[dict]:
         """``limit`` cases of ``query`` in ``sort`` order (0: all). The embedded store bounds its index walk by an
@@ -262,7 +236,7 @@ class CaseRepository(Repository):
         found: list[dict] = []
         start_open = False
         if cursor:
-            moment, last_id = decode_time_cursor(cursor)
+            moment, last_id = paging.decode(cursor, paging.moment_and_id)
             if (moment < end) if newest else (moment > end):
                 return [], None  # the cursor is past the query's range: nothing is left
             if (moment <= start) if newest else (moment >= start):  # else the range starts before the cursor
@@ -282,9 +256,8 @@ class CaseRepository(Repository):
         if len(found) <= limit:
             found += gather(read, start, end, limit + 1 - len(found), backwards=newest, start_open=start_open,
                             windowed=bounded)
-        more = len(found) > limit
-        found = found[:limit]
-        return found, (encode_time_cursor(found[-1][CREATED], found[-1]["_id"]) if more else None)
+        answer = paging.page(found, limit, time_place)
+        return answer["items"], answer["next"]
 
 
 def _due_place(case: dict) -> tuple:

@@ -23,9 +23,11 @@ from services.notifications.rules import KINDS, PERSON_CHANNELS, RULES
 from services.notifications.settings import Settings
 from services.notifications.signing import new_secret
 from services.notifications.storage import COURIER, FEED_PRUNING, NotificationStore
+from shared.api.common import PageQuerySchema
 from shared.api.notifications import (
     DeliveryPageSchema,
     DeliveryQuerySchema,
+    DeliverySchema,
     InboxPageSchema,
     InboxQuerySchema,
     PreferencesSchema,
@@ -59,7 +61,8 @@ _subscription_in, _subscription, _subscriptions = SubscriptionWriteSchema(), Sub
 _preferences_in, _preferences = PreferencesWriteSchema(), PreferencesSchema()
 _webhook_in, _webhook, _webhook_secret, _webhooks = WebhookWriteSchema(), WebhookSchema(), \
     WebhookWithSecretSchema(), WebhookListSchema()
-_delivery_query, _delivery_page = DeliveryQuerySchema(), DeliveryPageSchema()
+_delivery_query, _delivery_page, _delivery = DeliveryQuerySchema(), DeliveryPageSchema(), DeliverySchema()
+_page_query = PageQuerySchema()
 _feed_entry = FeedAppended()
 REFERENCE_KINDS = ("categories", "departments", "users", "grid_map")
 
@@ -151,15 +154,11 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         q = load_query(_inbox_query, query)
         if q["department"] is None:
             identity = self.caller.require("notifications.read_own")
-            items, cursor = self.store.personal_inbox(identity.user_id, q["limit"], q["cursor"])
-            return _inbox_page.dump({"items": items, "next_cursor": cursor, "next_before": None})
+            return _inbox_page.dump(self.store.personal_inbox(identity.user_id, q["limit"], q["cursor"]))
         identity = self.caller.require("notifications.read_department")
         if q["department"] != identity.department and not may(identity, "notifications.read_any_department"):
             raise Forbidden.of("inbox.other_department")
-        items = self.store.department_inbox(q["department"], q["limit"] + 1, q["before"])
-        more = len(items) > q["limit"]
-        items = items[: q["limit"]]
-        return _inbox_page.dump({"items": items, "next_before": items[-1]["_id"] if more else None})
+        return _inbox_page.dump(self.store.department_inbox(q["department"], q["limit"], q["cursor"]))
 
     @rpc
     def unread_count(self) -> dict:
@@ -266,21 +265,18 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         return self._deliveries("recipient", recipient, q)
 
     def _deliveries(self, by: str, value: str, q: dict) -> dict:
-        items = self.store.deliveries(by, value, q["limit"] + 1, q["before"])
-        more = len(items) > q["limit"]
-        items = items[: q["limit"]]
-        return _delivery_page.dump({"items": items, "next_before": items[-1]["_id"] if more else None})
+        return _delivery_page.dump(self.store.deliveries(by, value, q["limit"], q["cursor"]))
 
     @rpc
     def dead_deliveries(self, query: dict) -> dict:
         self.caller.require("operations.manage")
-        q = load_query(_delivery_query, query)
-        return _delivery_page.dump({"items": self.store.dead(q["limit"]), "next_before": None})
+        q = load_query(_page_query, query)
+        return _delivery_page.dump(self.store.dead(q["limit"], q["cursor"]))
 
     @rpc
     def replay_delivery(self, delivery_id: str) -> dict:
         self.caller.require("operations.manage")
-        return _delivery_page.dump({"items": [self.store.replay(str(delivery_id), self.clock.now())]})["items"][0]
+        return _delivery.dump(self.store.replay(str(delivery_id), self.clock.now()))
 
     # -- the live feed -------------------------------------------------------------------
     @rpc

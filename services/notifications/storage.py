@@ -27,8 +27,9 @@ from services.notifications.delivery import (
     SENDING,
 )
 from services.notifications.secretbox import SecretBox, box_from_config
+from shared import paging
 from shared.config import ConfigError
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound
 from shared.ids import first_id_at, moment_of
 from shared.mongo import MongoStore, Repository
 from shared.windows import gather
@@ -77,6 +78,25 @@ INDEXES = {
 _UNIQUE = {(INBOX, "dedup"), (DELIVERIES, "dedup"), (SUBSCRIPTIONS, "owner"), (FEED, "event")}
 _BY_ID = [("_id", ASCENDING)]
 _HIDDEN = {"_outbox": 0}
+_DELIVERY_VIEW = {"body": 0, "message.html": 0}  # lists and answers leave out the message's whole text
+UNREAD, READ = "u", "r"  # the two parts a person's inbox is read in, as its cursors name them
+
+
+def _id(doc: dict) -> str:
+    return doc["_id"]
+
+
+def _id_of(prefix: str):
+    """A cursor reader of an id with ``prefix``: its time part tells where a newest-first page starts."""
+    def read(value) -> str:
+        moment_of(paging.text(value), prefix)  # ValueError for anything else
+        return value
+    return read
+
+
+def _inbox_place(value) -> tuple[str, str]:
+    part, entry_id = paging.one_of(UNREAD, READ)(value)
+    return part, _id_of(INBOX_PREFIX)(entry_id)
 
 
 # The feed's head as this process last saw it, per database (a repository lives for one worker).
@@ -163,34 +183,31 @@ class NotificationRepository(Repository):
         }
 
     # -- inboxes -----------------------------------------------------------------------
-    def department_inbox(self, department: str, limit: int, before: str | None) -> list[dict]:
-        return self._newest({"department": department}, limit, before, "before")
+    def department_inbox(self, department: str, limit: int, cursor: str | None) -> dict:
+        """A page of a department's shared inbox, newest first (``shared.paging``)."""
+        before = paging.decode(cursor, _id_of(INBOX_PREFIX)) if cursor else None
+        return paging.page(self._newest({"department": department}, limit + 1, before), limit, _id)
 
-    def personal_inbox(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-        """Unread first, then read, newest first in each; the cursor says which part and where."""
-        part, _, after = (cursor or "u:").partition(":")
-        if part not in ("u", "r"):
-            raise ValidationFailed.from_messages({"cursor": ["Not a cursor this API gave out."]})
+    def personal_inbox(self, user_id: str, limit: int, cursor: str | None) -> dict:
+        """A page of a person's inbox: unread first, then read, newest first in each; the cursor says which part
+        and where."""
+        part, after = paging.decode(cursor, _inbox_place) if cursor else (UNREAD, None)
         items: list[dict] = []
-        for read in (False, True):
-            if part == "r" and not read:
+        for tag in (UNREAD, READ):
+            if part == READ and tag == UNREAD:
                 continue
-            before = after if after and part == ("r" if read else "u") else None
-            items += self._newest({"user_id": user_id, "read": read}, limit + 1 - len(items), before, "cursor")
+            before = after if tag == part else None
+            items += self._newest({"user_id": user_id, "read": tag == READ}, limit + 1 - len(items), before)
             if len(items) > limit:
-                items = items[:limit]
-                return items, f"{'r' if items[-1]['read'] else 'u'}:{items[-1]['_id']}"
-        return items, None
+                break
+        return paging.page(items, limit, lambda entry: [READ if entry["read"] else UNREAD, entry["_id"]])
 
-    def _newest(self, query: dict, limit: int, before: str | None, field: str, *, collection: str = INBOX,
+    def _newest(self, query: dict, limit: int, before: str | None, *, collection: str = INBOX,
                 prefix: str = INBOX_PREFIX, projection: dict = _HIDDEN) -> list[dict]:
         """``limit`` documents of ``query``, newest first, older than the one ``before``: a window of time at a
         time (``shared.windows``; an id says when it was made), so a page of an inbox nobody empties costs what its
-        newest windows hold, not everything in it. ``field``: what the request called ``before``."""
-        try:
-            start = moment_of(before, prefix) if before else datetime.now(UTC)
-        except ValueError:
-            raise ValidationFailed.from_messages({field: ["Not a cursor this API gave out."]}) from None
+        newest windows hold, not everything in it."""
+        start = moment_of(before, prefix) if before else datetime.now(UTC)
 
         def read(near, far, near_open, room):
             # ids are compared, not moments: the first window stops at the cursor's own id, the others where the
@@ -357,14 +374,23 @@ class NotificationRepository(Repository):
         return list(self.db[DELIVERIES].find({"digest_id": digest_id}, {"message": 1, "case_id": 1}))
 
     # -- who was told what ---------------------------------------------------------------
-    def deliveries(self, by: str, value: str, limit: int, before: str | None) -> list[dict]:
-        """Newest first, ``by`` ``case`` (a case id) or ``recipient`` (``user:…``/``department:…``)."""
-        return self._newest({"case_id" if by == "case" else "recipient_key": value}, limit, before, "before",
-                            collection=DELIVERIES, prefix=DELIVERY_PREFIX, projection={"body": 0, "message.html": 0})
+    def deliveries(self, by: str, value: str, limit: int, cursor: str | None) -> dict:
+        """A page of deliveries, newest first, ``by`` ``case`` (a case id) or ``recipient`` (``user:…``/
+        ``department:…``)."""
+        before = paging.decode(cursor, _id_of(DELIVERY_PREFIX)) if cursor else None
+        found = self._newest({"case_id" if by == "case" else "recipient_key": value}, limit + 1, before,
+                             collection=DELIVERIES, prefix=DELIVERY_PREFIX, projection=_DELIVERY_VIEW)
+        return paging.page(found, limit, _id)
 
-    def dead(self, limit: int) -> list[dict]:
-        return list(self.db[DELIVERIES].find({"state": DEAD}, {"body": 0, "message.html": 0})
-                    .sort("due_at", DESCENDING).limit(limit))
+    def dead(self, limit: int, cursor: str | None) -> dict:
+        """A page of the deliveries that failed every attempt, the most recently due first, by (due, id)."""
+        query: dict = {"state": DEAD}
+        if cursor:
+            due, last_id = paging.decode(cursor, paging.moment_and_id)
+            # the due moment first: the store narrows by its index, then checks the rest on what it found
+            query = {"state": DEAD, "due_at": {"$lte": due}, "$or": [{"due_at": {"$lt": due}}, {"_id": {"$lt": last_id}}]}
+        found = self.db[DELIVERIES].find(query, _DELIVERY_VIEW).sort([("due_at", DESCENDING), ("_id", DESCENDING)])
+        return paging.page(list(found.limit(limit + 1)), limit, lambda d: [d["due_at"], d["_id"]])
 
     def replay(self, delivery_id: str, now: datetime) -> dict:
         """A dead delivery gets a fresh set of attempts, due now; the old attempts stay on record."""
@@ -373,7 +399,7 @@ class NotificationRepository(Repository):
             {"$set": {"state": PENDING, "due_at": now, "tries": 0, "replayed_at": now}})
         if result.matched_count != 1:
             raise NotFound.of("delivery.not_dead", delivery_id=delivery_id)
-        return self.db[DELIVERIES].find_one({"_id": delivery_id}, {"body": 0, "message.html": 0})
+        return self.db[DELIVERIES].find_one({"_id": delivery_id}, _DELIVERY_VIEW)
 
     # -- the live feed ---------------------------------------------------------------------
     def append_feed(self, entry: dict, attempts: int = 100) -> dict:

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from shared.api.common import LocationSchema
+from shared.api.common import LocationSchema, PageQuerySchema, page_of
 from shared.fields import PRIORITIES, code_field
 
 
@@ -230,7 +230,7 @@ class CommentSchema(Schema):
 SORTS = ("newest", "oldest", "deadline", "priority")
 
 
-class CaseListQuerySchema(Schema):
+class CaseListQuerySchema(PageQuerySchema):
     status = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z]+(,[a-z]+)*$"),
                            metadata={"description": "One status, or several separated by commas."})
     category = code_field(load_default=None)
@@ -246,13 +246,11 @@ class CaseListQuerySchema(Schema):
     created_from = fields.AwareDateTime(load_default=None)
     created_to = fields.AwareDateTime(load_default=None)
     sort = fields.String(load_default="newest", validate=validate.OneOf(SORTS))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
-class CasePageSchema(Schema):
-    items = fields.List(fields.Nested(lambda: CaseSummarySchema()))
-    next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as `cursor` for the next page."})
+class WorklistQuerySchema(PageQuerySchema):
+    department = code_field(load_default=None, metadata={"description": "Yours if left out; the command centre "
+                                                                         "and supervision may name any."})
 
 
 class CaseSummarySchema(Schema):
@@ -281,6 +279,8 @@ class CaseSummarySchema(Schema):
     updated_at = fields.AwareDateTime()
     version = fields.Integer()
 
+
+CasePageSchema = page_of(CaseSummarySchema, "CasePageSchema")
 
 
 # -- escalation policies ---------------------------------------------------------------

@@ -4,7 +4,8 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 from shared.fields import LocationSchema, code_field, identifier
 
-__all__ = ["LocationSchema", "code_field", "ErrorSchema", "DeletedSchema", "Cursor", "identifier", "key_from_path"]
+__all__ = ["LocationSchema", "code_field", "ErrorSchema", "DeletedSchema", "PageQuerySchema", "PageSchema", "page_of",
+           "identifier", "key_from_path"]
 
 
 class ErrorSchema(Schema):
@@ -29,9 +30,32 @@ class ErrorSchema(Schema):
         "description": "Follows the request through every service; quote it when reporting a problem."})
 
 
-class Cursor(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+# -- paging: one contract for every list answered page by page (shared/paging.py) -------------------------------
+
+PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+
+
+class PageQuerySchema(Schema):
+    """The query of every paged list (a list's own query adds its filters to it)."""
+
+    limit = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+                           metadata={"description": f"How many items a page holds (default {PAGE_SIZE})."})
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                           metadata={"description": "Where the page starts: `next` of the page before; "
+                                                    "leave it out for the first page. Opaque."})
+
+
+class PageSchema(Schema):
+    """Every paged list's answer: ``page_of`` adds its ``items``."""
+
+    next = fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass as `cursor` (with the same filters) for the next page; null on the last page."})
+
+
+def page_of(item_schema, name: str) -> type[Schema]:
+    """The answer schema of a list of ``item_schema``: ``{items, next}`` (``name`` names it in the OpenAPI)."""
+    return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema), required=True),
+                                      "__doc__": "One page of a list (shared/paging.py)."})
 
 
 class DeletedSchema(Schema):

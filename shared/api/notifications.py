@@ -3,20 +3,16 @@ preferences, departments' webhooks, deliveries and their attempts."""
 
 from marshmallow import Schema, fields, validate
 
-from shared.api.common import code_field, identifier
+from shared.api.common import PageQuerySchema, code_field, identifier, page_of
 
 
 def _texts():
     return fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "By language."})
 
 
-class InboxQuerySchema(Schema):
+class InboxQuerySchema(PageQuerySchema):
     department = code_field(load_default=None, allow_none=True,
                             metadata={"description": "A department's shared inbox instead of your own."})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40), metadata={"description": "Department inbox paging."})
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
-                           metadata={"description": "Personal inbox paging: `next_cursor` of the page before."})
 
 
 class InboxEntrySchema(Schema):
@@ -35,10 +31,7 @@ class InboxEntrySchema(Schema):
     correlation_id = fields.String()
 
 
-class InboxPageSchema(Schema):
-    items = fields.List(fields.Nested(InboxEntrySchema))
-    next_before = fields.String(allow_none=True, metadata={"description": "Department inbox: the next page."})
-    next_cursor = fields.String(allow_none=True, metadata={"description": "Personal inbox: the next page."})
+InboxPageSchema = page_of(InboxEntrySchema, "InboxPageSchema")
 
 
 class UnreadCountSchema(Schema):
@@ -136,13 +129,9 @@ class DeliverySchema(Schema):
     attempts = fields.List(fields.Nested(AttemptSchema))
 
 
-class DeliveryQuerySchema(Schema):
+class DeliveryQuerySchema(PageQuerySchema):
     recipient = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^(user|department):.+$"),
                               metadata={"description": "`user:<id>` or `department:<code>`; yourself if left out."})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
-class DeliveryPageSchema(Schema):
-    items = fields.List(fields.Nested(DeliverySchema))
-    next_before = fields.String(allow_none=True)
+DeliveryPageSchema = page_of(DeliverySchema, "DeliveryPageSchema")

@@ -2,9 +2,23 @@
 
 from datetime import UTC, datetime
 
+from shared import paging
 from shared.auth import Identity, may
 from shared.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from shared.refdata import Reference
+
+
+def _page(ordered: list[dict], limit: int, cursor, place) -> dict:
+    """A page of a list in its order, as ``shared.paging`` answers it (the real stores read from the cursor on)."""
+    start = 0
+    if cursor:
+        after = paging.decode(cursor, lambda value: value)
+        start = next(i for i, doc in enumerate(ordered) if place(doc) == after) + 1
+    return paging.page(ordered[start:start + limit + 1], limit, place)
+
+
+def _descending(text: str) -> tuple:
+    return tuple(-ord(c) for c in text)
 
 
 class FixedClock:
@@ -207,11 +221,13 @@ class FakeNotifications:
 
     def personal_inbox(self, user_id, limit, cursor):
         mine = sorted((e for e in self.inbox.values() if e.get("user_id") == user_id),
-                      key=lambda e: (e["read"], e["_id"]), reverse=False)
-        return mine[:limit], None
+                      key=lambda e: (e["read"], _descending(e["_id"])))
+        return _page(mine, limit, cursor, lambda e: ["r" if e["read"] else "u", e["_id"]])
 
-    def department_inbox(self, department, limit, before):
-        return [e for e in self.inbox.values() if e.get("department") == department][:limit]
+    def department_inbox(self, department, limit, cursor):
+        entries = sorted((e for e in self.inbox.values() if e.get("department") == department),
+                         key=lambda e: e["_id"], reverse=True)
+        return _page(entries, limit, cursor, lambda e: e["_id"])
 
     def webhook(self, department):
         return self.hooks.get(department)
@@ -225,6 +241,7 @@ class FakeNotifications:
         hook.update(fields_, updated_at=now)
         return dict(hook), created
 
-    def deliveries(self, by, value, limit, before):
+    def deliveries(self, by, value, limit, cursor):
         field = "case_id" if by == "case" else "recipient_key"
-        return [d for d in self.outgoing.values() if d[field] == value][:limit]
+        found = sorted((d for d in self.outgoing.values() if d[field] == value), key=lambda d: d["_id"], reverse=True)
+        return _page(found, limit, cursor, lambda d: d["_id"])

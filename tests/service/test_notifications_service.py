@@ -151,3 +151,34 @@ def test_a_stream_that_missed_too_much_or_names_an_unknown_id_is_told_to_reload(
     assert not make(OPERATOR, store).open_stream("1")["reset"]
     with pytest.raises(ValidationFailed):
         make(OPERATOR, store).open_stream("yesterday")
+
+
+def _walk(read, limit):
+    """Every page of a list, following ``next``: the items in the order read, and how many pages."""
+    items, cursor, pages = [], None, 0
+    while True:
+        answer = read({"limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert set(answer) == {"items", "next"}  # the one paging contract
+        items += answer["items"]
+        pages += 1
+        cursor = answer["next"]
+        if cursor is None:
+            return items, pages
+
+
+def test_every_list_walks_to_its_end_through_next_each_item_once():
+    store = FakeNotifications()
+    for n in range(7):
+        make(store=store).notify(sample_event("case.dispatched", case_id=f"C{n:026d}"))
+    handler = make(HANDLER, store)
+    mine = [e["_id"] for e in store.inbox.values() if e.get("user_id") == HANDLER.user_id]
+    shared = [e["_id"] for e in store.inbox.values() if e.get("department") == "sanitation" and not e.get("user_id")]
+    to_me = [d["_id"] for d in store.outgoing.values() if d["recipient_key"] == f"user:{HANDLER.user_id}"]
+    assert len(mine) == len(shared) == len(to_me) == 7
+    for read, expected in ((handler.list_inbox, mine),
+                           (lambda q: handler.list_inbox({**q, "department": "sanitation"}), shared),
+                           (handler.deliveries_for_recipient, to_me)):
+        items, pages = _walk(read, 3)
+        ids = [i.get("notification_id") or i.get("delivery_id") for i in items]
+        assert sorted(ids) == sorted(expected) and len(ids) == len(set(ids)), read
+        assert pages == -(-len(expected) // 3)

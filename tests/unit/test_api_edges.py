@@ -148,7 +148,7 @@ def _schemas() -> list[type[Schema]]:
 # shared/api/operations.py holds the shapes of answers the gateway builds itself: nothing a client sends is loaded
 # through them (their free-form `body` is the message as it was sent, whatever it holds).
 SCHEMAS = [cls for cls in _schemas() if cls.__module__ != "shared.api.operations"]
-QUERY_SCHEMAS = [cls for cls in SCHEMAS if "Query" in cls.__name__ or cls.__name__ == "Cursor"]
+QUERY_SCHEMAS = [cls for cls in SCHEMAS if "Query" in cls.__name__]
 
 
 def _plausible(field: fields.Field, depth: int = 0):
