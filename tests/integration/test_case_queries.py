@@ -11,8 +11,8 @@ from services.cases.storage import (
     CaseRepository,
     CaseStore,
     _leading,
-    encode_cursor,
 )
+from shared import paging
 from shared.auth import Identity
 from shared.errors import ValidationFailed
 from shared.windows import FIRST_WINDOW
@@ -230,10 +230,14 @@ def test_the_first_page_of_the_newest_reads_the_last_hour_not_the_collection(spr
 def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(spread):
     repository, _, _ = spread
     (query,), sort = queries.build({}, OPERATOR, NOW)
-    for forged in ("bm90LWEtY3Vyc29y", encode_cursor("C0001")):
+    for forged in ("bm90LWEtY3Vyc29y", paging.encode("C0001"), paging.encode(["2026-11-23T09:00:00", "C1"])):
         with pytest.raises(ValidationFailed) as refused:
             repository.find(query, sort=sort, limit=5, cursor=forged, index=queries.index_for(query))
-        assert "cursor" in refused.value.details["fields"], refused.value
+        assert refused.value.reason == paging.REASON and "cursor" in refused.value.details["fields"], refused.value
+    (query,), sort = queries.build({"sort": "deadline"}, OPERATOR, NOW)
+    with pytest.raises(ValidationFailed) as refused:  # a newest-first cursor is not a deadline list's
+        repository.find(query, sort=sort, limit=5, cursor=paging.encode([NOW, "C1"]), index=queries.index_for(query))
+    assert refused.value.reason == paging.REASON
 
 
 @pytest.mark.parametrize("filters", [{"created_to": datetime(9999, 12, 31, tzinfo=UTC)},
@@ -249,8 +253,8 @@ def test_dates_at_the_calendars_ends_are_answered(spread, filters):
 def test_a_cursor_outside_the_querys_range_gives_what_the_range_holds(spread):
     repository, _, cases = spread
     (query,), sort = queries.build({}, OPERATOR, NOW)
-    future = encode_cursor(f"{(NOW + timedelta(days=1)).isoformat()}|C9")
+    future = paging.encode([NOW + timedelta(days=1), "C9"])
     page, _ = repository.find(query, sort=sort, limit=500, cursor=future, index=queries.index_for(query))
     assert len(page) == len(cases)  # everything up to the range's end is older than the cursor
-    past = encode_cursor(f"{datetime(2001, 1, 1, tzinfo=UTC).isoformat()}|C9")
+    past = paging.encode([datetime(2001, 1, 1, tzinfo=UTC), "C9"])
     assert repository.find(query, sort=sort, limit=5, cursor=past, index=queries.index_for(query)) == ([], None)

@@ -8,6 +8,7 @@ import pytest
 from pymongo import MongoClient
 
 from services.notifications.storage import NotificationRepository, NotificationStore
+from shared import paging
 from shared.errors import ValidationFailed
 from shared.ids import ulid
 from tests.support.infra import unique_name
@@ -30,23 +31,31 @@ def inbox(mongo_server):
     entries = [{"_id": f"N{ulid(NOW_MS - age)}", "dedup_key": f"k{i}", "user_id": "op1", "read": i % 3 == 0,
                 "department": "sanitation", "created_at": datetime.now(UTC)} for i, age in enumerate(AGES)]
     db.inbox.insert_many(entries)
+    # every fourth failed every attempt; several fell due in the same second
     db.deliveries.insert_many([{"_id": f"D{e['_id'][1:]}", "dedup_key": e["dedup_key"], "recipient_key": "user:op1",
-                                "case_id": "C1", "state": "delivered"} for e in entries])
+                                "case_id": "C1", "state": "dead" if i % 4 == 0 else "delivered",
+                                "due_at": datetime(2026, 11, 23, 9, i % 5, tzinfo=UTC)} for i, e in enumerate(entries)])
     yield NotificationRepository(db, None), reads, entries
     client.drop_database(db.name)
     client.close()
 
 
+def _walk(read, limit) -> list[str]:
+    """Every page of a list through ``next``, as the API's clients read it: the ids in the order read."""
+    seen, cursor = [], None
+    while True:
+        answer = read(limit, cursor)
+        assert set(answer) == {"items", "next"} and len(answer["items"]) <= limit
+        seen += [e["_id"] for e in answer["items"]]
+        cursor = answer["next"]
+        if cursor is None:
+            return seen
+
+
 @pytest.mark.parametrize("limit", [1, 4, 7, 30, 200])
 def test_a_personal_inbox_pages_unread_then_read_each_newest_first_every_entry_once(inbox, limit):
     repository, _, entries = inbox
-    seen, cursor = [], None
-    while True:
-        page, cursor = repository.personal_inbox("op1", limit, cursor)
-        assert len(page) <= limit
-        seen += [e["_id"] for e in page]
-        if cursor is None:
-            break
+    seen = _walk(lambda n, cursor: repository.personal_inbox("op1", n, cursor), limit)
     unread = sorted((e["_id"] for e in entries if not e["read"]), reverse=True)
     read = sorted((e["_id"] for e in entries if e["read"]), reverse=True)
     assert seen == unread + read
@@ -55,40 +64,46 @@ def test_a_personal_inbox_pages_unread_then_read_each_newest_first_every_entry_o
 @pytest.mark.parametrize("limit", [1, 7, 200])
 def test_a_department_inbox_pages_newest_first_every_entry_once(inbox, limit):
     repository, _, entries = inbox
-    seen, before = [], None
-    while True:
-        page = repository.department_inbox("sanitation", limit + 1, before)
-        seen += [e["_id"] for e in page[:limit]]
-        if len(page) <= limit:
-            break
-        before = page[limit - 1]["_id"]
+    seen = _walk(lambda n, cursor: repository.department_inbox("sanitation", n, cursor), limit)
     assert seen == sorted((e["_id"] for e in entries), reverse=True)
 
 
 def test_the_first_page_reads_the_newest_window_not_the_whole_inbox(inbox):
     repository, reads, entries = inbox
     reads.reads.clear()
-    page, _ = repository.personal_inbox("op1", 10, None)
+    page = repository.personal_inbox("op1", 10, None)["items"]
     assert len(page) == 10
     (first,) = reads.reads  # the last hour holds 18 unread entries: one window filled the page
     assert set(first["filter"]["_id"]) == {"$gte"} and first["filter"]["_id"]["$gte"] > f"N{ulid(NOW_MS - DAY)}"
 
 
-@pytest.mark.parametrize("cursor", ["x:N01", "u:not-an-id", "r:C01JD0000000000000000000000"])
+FORGED = ["u:N01JD0000000000000000000000",  # what the inbox once gave out
+          paging.encode(["x", "N01JD0000000000000000000000"]), paging.encode(["u", "not-an-id"]),
+          paging.encode(["r", "C01JD0000000000000000000000"]), paging.encode("N01JD0000000000000000000000")]
+
+
+@pytest.mark.parametrize("cursor", FORGED)
 def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(inbox, cursor):
     repository, _, _ = inbox
-    with pytest.raises(ValidationFailed) as refused:
-        repository.personal_inbox("op1", 10, cursor)
-    assert "cursor" in refused.value.details["fields"]
+    reads = [lambda: repository.personal_inbox("op1", 10, cursor),
+             lambda: repository.deliveries("recipient", "user:op1", 10, cursor), lambda: repository.dead(10, cursor)]
+    if cursor != FORGED[-1]:  # a department inbox's own kind of cursor
+        reads.append(lambda: repository.department_inbox("sanitation", 10, cursor))
+    for read in reads:
+        with pytest.raises(ValidationFailed) as refused:
+            read()
+        assert refused.value.reason == paging.REASON and "cursor" in refused.value.details["fields"]
 
 
 def test_who_was_told_pages_the_same_way(inbox):
     repository, _, entries = inbox
-    seen, before = [], None
-    while True:
-        page = repository.deliveries("recipient", "user:op1", 8, before)
-        seen += [d["_id"] for d in page[:7]]
-        if len(page) <= 7:
-            break
-        before = page[6]["_id"]
+    seen = _walk(lambda n, cursor: repository.deliveries("recipient", "user:op1", n, cursor), 7)
     assert seen == sorted((f"D{e['_id'][1:]}" for e in entries), reverse=True)
+
+
+@pytest.mark.parametrize("limit", [1, 5, 200])
+def test_dead_deliveries_page_most_recently_due_first_every_one_once(inbox, limit):
+    repository, _, entries = inbox
+    dead = repository.db.deliveries.find({"state": "dead"}).sort([("due_at", -1), ("_id", -1)])
+    seen = _walk(lambda n, cursor: repository.dead(n, cursor), limit)
+    assert seen == [d["_id"] for d in dead] and len(seen) == len(set(seen)) == len(entries[::4])

@@ -7,6 +7,7 @@ import pytest
 from pymongo import MongoClient
 
 from services.notifications.storage import NotificationRepository, NotificationStore
+from shared import paging
 from shared.ids import ulid
 from tests.support.plans import answering_index, index_keys
 from tests.support.recording import Recorder
@@ -48,9 +49,9 @@ VERBS = {
     "preferences_of": lambda r: r.preferences_of(["u1", "u2"]),
     "departments_with_webhooks": lambda r: r.departments_with_webhooks(["d1"]),
     "recent_counts": lambda r: r.recent_counts([("user:u1", "email")], NOW - timedelta(minutes=1), cap=5),
-    "department_inbox": lambda r: r.department_inbox("d1", 20, INBOX_IDS[200]),
+    "department_inbox": lambda r: r.department_inbox("d1", 20, paging.encode(INBOX_IDS[200])),
     "personal_inbox": lambda r: r.personal_inbox("u1", 30, None),
-    "personal_inbox_next": lambda r: r.personal_inbox("u1", 5, f"r:{INBOX_IDS[100]}"),
+    "personal_inbox_next": lambda r: r.personal_inbox("u1", 5, paging.encode(["r", INBOX_IDS[100]])),
     "unread_count": lambda r: r.unread_count("u1"),
     "subscriptions_of": lambda r: r.subscriptions_of("u1"),
     "subscribe_again": lambda r: r.subscribe({"_id": "S9999", "user_id": "u1", "key": "grid:G1"}),
@@ -59,9 +60,10 @@ VERBS = {
     "due": lambda r: r.due("pending", NOW, 50),
     "claim_due": lambda r: r.claim_due("held", NOW, NOW + timedelta(minutes=1), 5),
     "digest_members": lambda r: r.digest_members("G1"),
-    "deliveries_for_case": lambda r: r.deliveries("case", "C1", 20, DELIVERY_IDS[200]),
+    "deliveries_for_case": lambda r: r.deliveries("case", "C1", 20, paging.encode(DELIVERY_IDS[200])),
     "deliveries_for_recipient": lambda r: r.deliveries("recipient", "user:u1", 20, None),
-    "dead": lambda r: r.dead(50),
+    "dead": lambda r: r.dead(50, None),
+    "dead_next": lambda r: r.dead(20, paging.encode([NOW, DELIVERY_IDS[200]])),
     "feed_head": lambda r: r.feed_head(),
     "feed_holds": lambda r: r.feed_holds(250),
     "feed_after": lambda r: r.feed_after(250, 20),

@@ -284,9 +284,9 @@ def test_people_read_and_mark_their_own_inbox_unread_first(service, config, db, 
         assert operator.notifications.unread_count() == {"unread": 2}
         page = operator.notifications.list_inbox({"limit": 2})
         assert [i["case_id"] for i in page["items"]] == ["C-inbox-1", "C-inbox-0"]  # unread first, newest first
-        rest = operator.notifications.list_inbox({"limit": 2, "cursor": page["next_cursor"]})
+        rest = operator.notifications.list_inbox({"limit": 2, "cursor": page["next"]})
         assert [(i["case_id"], i["read"]) for i in rest["items"]] == [("C-inbox-2", True)]
-        assert rest["next_cursor"] is None
+        assert rest["next"] is None
         assert operator.notifications.mark_all_read() == {"marked": 2}
         assert operator.notifications.unread_count() == {"unread": 0}
         assert "新上报" in page["items"][0]["title"]["zh-CN"]
