@@ -20,8 +20,9 @@ from tests.support.platform import running_platform
 pytestmark = pytest.mark.timeout(420)
 
 WIDE = {"width": 1440, "height": 900}
-# what the map asks per page in these tests: the module files a dozen cases, not the thousands a page of 200 needs
-MAP_PAGE_SIZE = 3
+# what the app's lists ask per page in these tests (`?page_size=`): the module files a dozen cases, not the
+# hundreds that pages of 200 need
+PAGE_SIZE = 3
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,17 @@ def context(browser):
     yield new
     for each in made:
         each.close()
+
+
+def every_item(client, path: str, params: dict) -> list[dict]:
+    """The whole of a list, through ``next`` (the API's largest pages)."""
+    items, cursor = [], None
+    while True:
+        answer = client.get(path, params={**params, "limit": 200, **({"cursor": cursor} if cursor else {})}).json()
+        items += answer["items"]
+        cursor = answer["next"]
+        if cursor is None:
+            return items
 
 
 def unread(client):
@@ -253,22 +265,15 @@ def test_the_map_draws_every_open_case_filters_them_and_colours_clusters_by_the_
     far = Loop(platform, centre_of(far_grid), "justice")
     fresh_far = [far.report(f"远处的新案件 {n}") for n in range(4)]
     operator = near.operator
-    open_cases = []
-    cursor = None
-    while True:
-        answer = operator.get("/api/v1/cases", params={"status": "reported,registered,dispatched,accepted,resolved,"
-                                                                 "verified", "limit": 200, "cursor": cursor}).json()
-        open_cases += answer["items"]
-        cursor = answer["next_cursor"]
-        if not cursor:
-            break
+    open_cases = every_item(operator, "/api/v1/cases", {"status": "reported,registered,dispatched,accepted,resolved,"
+                                                                  "verified"})
     assert {late, *fresh_near, *fresh_far} <= {c["case_id"] for c in open_cases}
-    assert len(open_cases) > 2 * MAP_PAGE_SIZE  # more than two pages of what the map asks for
+    assert len(open_cases) > 2 * PAGE_SIZE  # more than two pages of what the map asks for
 
     page = context(WIDE).new_page()
     sign_in(page, platform.url, "operator1")
     expect(page).to_have_url(re.compile("/command$"))
-    page.goto(f"{platform.url}/command?map_page_size={MAP_PAGE_SIZE}")
+    page.goto(f"{platform.url}/command?page_size={PAGE_SIZE}")
     count = page.locator("#map-count")
     expect(count).to_have_attribute("data-count", str(len(open_cases)), timeout=TIMEOUT)  # every page read
 
@@ -307,3 +312,30 @@ def test_the_map_draws_every_open_case_filters_them_and_colours_clusters_by_the_
     # the queue names places, not codes
     row = page.locator(f"#queue li[data-case-id='{fresh_near[0]}']")
     expect(row.locator(".case-facts")).to_contain_text(feature(grid_map, OFFICER_GRID)["properties"]["name"])
+
+
+def test_the_worklist_the_overdue_board_and_the_queue_show_every_page(platform, grid_map, context, screenshots):
+    loop = Loop(platform, centre_of(feature(grid_map, OFFICER_GRID)), "justice")
+    dispatched = [loop.case_at("dispatched") for _ in range(2 * PAGE_SIZE + 1)]
+    waiting = [loop.report(f"待立案 {n}") for n in range(2 * PAGE_SIZE + 1)]
+    deadline = max(datetime.fromisoformat(loop.operator.get(f"/api/v1/cases/{c}").json()["deadline"]) for c in dispatched)
+    platform.set_time(deadline + timedelta(minutes=5))  # every one of them runs late
+    loop = Loop(platform, loop.location, "justice")
+    lists = [("handler-justice-1", "/worklist", "#worklist", every_item(loop.handler, "/api/v1/cases/worklist", {}),
+              dispatched),
+             ("operator1", "/overdue", "#overdue-list",
+              every_item(loop.operator, "/api/v1/cases", {"overdue": "true", "sort": "deadline"}), dispatched),
+             ("operator1", "/command", "#queue", every_item(loop.operator, "/api/v1/cases/queue", {}), waiting)]
+    for username, path, selector, items, filed in lists:
+        ids = [c["case_id"] for c in items]
+        assert len(ids) > 2 * PAGE_SIZE and len(set(ids)) == len(ids) and set(filed) <= set(ids), (path, ids)
+        page = context(WIDE).new_page()
+        sign_in(page, platform.url, username)
+        expect(page).to_have_url(re.compile("/(command|worklist)$"))
+        page.goto(f"{platform.url}{path}?page_size={PAGE_SIZE}")
+        rows = page.locator(f"{selector} li[data-case-id]")
+        expect(rows).to_have_count(len(ids), timeout=TIMEOUT)  # every page read, not the first
+        assert sorted(rows.evaluate_all("els => els.map(e => e.dataset.caseId)")) == sorted(ids)
+        expect(page.locator(".list-end")).to_have_count(0)  # the whole list: nothing said to be left out
+        shot(page, screenshots, f"console-every-page-{path.strip('/')}")
+        page.close()

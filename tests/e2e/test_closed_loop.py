@@ -81,16 +81,55 @@ def test_a_department_sees_its_worklist_by_deadline(loop):
     assert "justice" in loop.operator.get("/api/v1/cases/workload").json()
 
 
-def test_case_lists_page_with_a_cursor(loop):
-    for _ in range(3):
-        loop.case_at("reported")
-    first = loop.operator.get("/api/v1/cases", params={"category": "dispute", "limit": 2}).json()
-    second = loop.operator.get("/api/v1/cases", params={"category": "dispute", "limit": 2,
-                                                        "cursor": first["next_cursor"]}).json()
-    assert len(first["items"]) == 2 and first["next_cursor"]
-    assert not {c["case_id"] for c in first["items"]} & {c["case_id"] for c in second["items"]}
-    created = [c["created_at"] for c in first["items"] + second["items"]]
-    assert created == sorted(created, reverse=True)
+def _walk(client, path: str, params: dict, limit: int) -> list[str]:
+    """A list read as every client reads one: page after page through ``next`` to the end."""
+    ids, cursor = [], None
+    while True:
+        answer = client.get(path, params={**params, "limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        assert set(page) == {"items", "next"} and len(page["items"]) <= limit  # the one paging contract
+        ids += [i.get("case_id") if "notification_id" not in i and "delivery_id" not in i
+                else i.get("notification_id") or i["delivery_id"] for i in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            return ids
+
+
+def test_every_list_walks_to_its_end_through_next_each_item_once(loop):
+    for stage in ("reported", "reported", "registered", "dispatched", "dispatched", "accepted"):
+        loop.case_at(stage)
+    case_id = loop.case_at("accepted")
+    lists = [(loop.operator, "/api/v1/cases", {"category": "dispute"}),
+             (loop.operator, "/api/v1/cases", {"category": "dispute", "sort": "oldest"}),
+             (loop.operator, "/api/v1/cases", {"sort": "deadline"}),
+             (loop.operator, "/api/v1/cases/queue", {}),
+             (loop.handler, "/api/v1/cases/worklist", {}),
+             (loop.officer, "/api/v1/cases", {"sort": "priority"}),
+             (loop.operator, "/api/v1/notifications", {}),
+             (loop.handler, "/api/v1/notifications", {"department": "justice"}),
+             (loop.operator, f"/api/v1/cases/{case_id}/deliveries", {}),
+             (loop.handler, "/api/v1/notifications/deliveries", {})]
+    for client, path, params in lists:
+        def same(client=client, path=path, params=params):
+            # the lists live on (events still arriving): a walk counts when a whole page read after it agrees
+            walked = _walk(client, path, params, 2)
+            return walked if walked == _walk(client, path, params, 200) else None
+
+        walked = wait_for(same, timeout=20, message=f"{path} {params} walked as read whole")
+        assert walked and len(walked) == len(set(walked)), (path, params, walked)
+        assert len(walked) > 2 or "deliveries" in path, (path, params, walked)  # more than one page
+
+
+def test_a_cursor_of_another_list_or_made_up_is_the_one_error(loop):
+    first = loop.operator.get("/api/v1/cases", params={"limit": 1}).json()
+    for path, params in (("/api/v1/cases", {"sort": "deadline", "cursor": first["next"]}),
+                         ("/api/v1/notifications", {"cursor": first["next"]}),
+                         ("/api/v1/cases/queue", {"cursor": "made-up"})):
+        answer = loop.operator.get(path, params=params)
+        assert answer.status_code == 400, (path, answer.text)
+        body = answer.json()
+        assert body["reason"] == "paging.not_a_cursor" and "cursor" in body["fields"], body
 
 
 def test_an_officer_sees_only_their_grids_cases(loop, platform):

@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import pytest
 from marshmallow import Schema
 from openapi_spec_validator import validate
@@ -153,3 +156,40 @@ def test_a_put_body_need_not_repeat_the_key_its_path_gives(doc, path, key):
     assert key in body["properties"]
     assert key not in body.get("required", ())
     assert body["required"]  # the other required fields stay required
+
+
+def _paged(doc):
+    """Every operation whose answer is one page of a list (an ``items`` array beside ``next``)."""
+    schemas = doc["components"]["schemas"]
+    for path, method, operation in operations(doc):
+        ok = operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        ref = ok.get("$ref", "").rsplit("/", 1)[-1]
+        if "next" in schemas.get(ref, {}).get("properties", {}):
+            yield path, method, operation, schemas[ref]
+
+
+def test_every_paged_list_speaks_the_one_contract_and_the_docs_name_it(doc):
+    paged = list(_paged(doc))
+    assert {path for path, _, _, _ in paged} == {
+        "/api/v1/cases", "/api/v1/cases/queue", "/api/v1/cases/worklist", "/api/v1/notifications",
+        "/api/v1/cases/{case_id}/deliveries", "/api/v1/notifications/deliveries", "/api/v1/admin/deliveries/dead"}
+    for path, _, operation, page in paged:
+        query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+        assert query["limit"]["schema"]["maximum"] == 200 and query["cursor"]["schema"]["type"] == "string", path
+        assert set(page["properties"]) == {"items", "next"} and set(page["required"]) == {"items", "next"}, path
+        assert page["properties"]["next"]["nullable"] is True and page["properties"]["items"]["type"] == "array"
+    section = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text().split("## Paging")[1]
+    section = section.split("\n## ")[0]
+    for path, _, _, _ in paged:
+        named = re.sub(r"\{\w+\}", "{id}", path)
+        assert f"`{named.removeprefix('/api/v1')}`" in section or f"`GET {named}`" in section, path
+
+
+def test_no_list_keeps_another_paging_vocabulary(doc):
+    for path, _, operation in operations(doc):
+        names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        if not path.startswith("/open311/"):  # the GeoReport spec's own page and page_size
+            assert not names & {"before", "after", "page", "page_size", "offset", "skip"}, path
+    for name, schema in doc["components"]["schemas"].items():
+        assert not set(schema.get("properties", {})) & {"next_cursor", "next_before", "cursor"} or name.endswith(
+            "Query"), name

@@ -150,18 +150,6 @@ export function caseMarker(item, onOpen, placeName = (c) => c) {
   return marker;
 }
 
-/** Every page of a case list (``query`` without limit/cursor), ``pageSize`` at a time. */
-export async function allCases(query, pageSize = 200) {
-  const items = [];
-  let cursor = null;
-  do {
-    const page = await get(`/api/v1/cases?${query}&limit=${pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
-
 /** Hot spots: grids filled by how many cases were reported in them this month (the hot-spots indicator). */
 export async function heatLayer(parts) {
   const table = await get('/api/v1/stats/hotspots?period=month&limit=100');

@@ -1,8 +1,9 @@
 // 指挥中心: the live queue (overdue and returned first), and the district map with every open case.
-import { get, message } from '../api.js';
+import { message } from '../api.js';
 import { clear, field, h } from '../dom.js';
 import { localName, t } from '../i18n.js';
-import { allCases, caseMarker, caseMarkers, districtMap, heatLayer } from '../map.js';
+import { caseMarker, caseMarkers, districtMap, heatLayer } from '../map.js';
+import { MAX_MAP, readList, showListEnd } from '../paging.js';
 import { placeName, placeNames } from '../places.js';
 import { categoryList, departmentList, departmentName, loadReference } from '../ref.js';
 import { openStream } from '../stream.js';
@@ -10,13 +11,6 @@ import { alertBox, caseRow } from '../widgets.js';
 
 const OPEN = ['reported', 'registered', 'dispatched', 'accepted', 'resolved', 'verified'];
 const LIGHTS = ['red', 'yellow', 'green', 'none'];
-// the map reads every page of open cases, this many at a time (the list API's maximum); `?map_page_size=` sets it
-const PAGE_SIZE = 200;
-
-function pageSize() {
-  const asked = Number(new URLSearchParams(location.search).get('map_page_size'));
-  return Number.isInteger(asked) && asked >= 1 && asked <= PAGE_SIZE ? asked : PAGE_SIZE;
-}
 
 /** The map's filters: street, community, department, category, status, light; ``onChange(test)`` on every change. */
 function mapFilters(places, onChange) {
@@ -57,6 +51,8 @@ export default async function command(main, _params, { navigate }) {
   await loadReference();
   const live = h('p', { class: 'live', role: 'status', 'aria-live': 'polite' }, t('live.closed'));
   const list = h('ol', { class: 'case-list', id: 'queue', 'aria-label': t('queue.title') });
+  const queueEnd = h('div', {});
+  const mapEnd = h('div', {});
   const mapBox = h('div', { class: 'map', id: 'district-map', role: 'region', 'aria-label': t('map.title') });
   const problems = h('div', {});
   const places = await placeNames().catch(() => null);
@@ -70,16 +66,17 @@ export default async function command(main, _params, { navigate }) {
     problems,
     h('div', { class: 'command-grid' },
       h('section', { class: 'card', 'aria-labelledby': 'queue-title' },
-        h('h2', { id: 'queue-title' }, t('queue.title')), h('p', { class: 'hint' }, t('queue.hint')), list),
+        h('h2', { id: 'queue-title' }, t('queue.title')), h('p', { class: 'hint' }, t('queue.hint')), list, queueEnd),
       h('section', { class: 'card', 'aria-labelledby': 'map-title' },
         h('h2', { id: 'map-title' }, t('map.title')), h('p', { class: 'hint' }, t('map.hint')), filters.box,
-        h('label', { class: 'inline' }, heat, ' ', t('map.heat')), mapCount, mapBox)));
+        h('label', { class: 'inline' }, heat, ' ', t('map.heat')), mapCount, mapEnd, mapBox)));
 
   let fresh = new Set();
   let known = null;
 
   async function loadQueue() {
-    const page = await get('/api/v1/cases/queue?limit=100');
+    const page = await readList('/api/v1/cases/queue');
+    showListEnd(queueEnd, page.items.length, page.next);
     const items = [...page.items].sort((a, b) => rank(a) - rank(b));
     const ids = new Set(items.map((i) => i.case_id));
     if (known) items.forEach((i) => { if (!known.has(i.case_id)) fresh.add(i.case_id); });
@@ -112,7 +109,9 @@ export default async function command(main, _params, { navigate }) {
   }
   async function loadMarkers() {
     if (!markers) return;
-    openCases = await allCases(`status=${OPEN.join(',')}`, pageSize());
+    const page = await readList(`/api/v1/cases?status=${OPEN.join(',')}`, { max: MAX_MAP });
+    openCases = page.items;
+    showListEnd(mapEnd, openCases.length, page.next);
     drawMarkers();
   }
   let heatShown = null;

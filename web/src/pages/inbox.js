@@ -1,8 +1,9 @@
 // 通知: my notifications (unread first) — overdue warnings, 督办, "please verify", returns, rework — each linking to
 // its case, marked read one by one or all at once; for department staff also the department's shared inbox.
-import { get, message, post } from '../api.js';
+import { message, post } from '../api.js';
 import { h } from '../dom.js';
 import { formatTime, lang, t } from '../i18n.js';
+import { pageSize, readList } from '../paging.js';
 import { departmentName, loadReference } from '../ref.js';
 import { hasRole, session } from '../session.js';
 import { reloadOnChange } from '../stream.js';
@@ -36,7 +37,8 @@ export default async function inbox(main) {
   const department = hasRole('handler', 'department_head') ? session().user.department : null;
   const problems = h('div', { 'aria-live': 'polite' });
   const mine = h('ol', { class: 'inbox', id: 'inbox-mine' });
-  const more = h('button', { type: 'button', hidden: true }, t('inbox.more'));
+  const more = h('button', { type: 'button', id: 'inbox-mine-more', hidden: true }, t('inbox.more'));
+  const moreShared = h('button', { type: 'button', id: 'inbox-department-more', hidden: true }, t('inbox.more'));
   const readAll = h('button', { type: 'button', id: 'read-all' }, t('inbox.read_all'));
   const shared = department ? h('ol', { class: 'inbox', id: 'inbox-department' }) : null;
   main.append(...[
@@ -45,10 +47,13 @@ export default async function inbox(main) {
     h('section', { class: 'card', 'aria-labelledby': 'inbox-mine-title' },
       h('h2', { id: 'inbox-mine-title' }, t('inbox.mine')), mine, more),
     shared ? h('section', { class: 'card', 'aria-labelledby': 'inbox-dept-title' },
-      h('h2', { id: 'inbox-dept-title' }, t('inbox.department', { dept: departmentName(department) })), shared) : null,
+      h('h2', { id: 'inbox-dept-title' }, t('inbox.department', { dept: departmentName(department) })), shared,
+      moreShared) : null,
   ].filter(Boolean));
 
-  let shown = 1; // pages of my inbox on screen: a reload keeps as many
+  // an inbox keeps everything ever sent: it shows a page at a time, and a reload keeps as many pages on screen
+  const INBOX_PAGE = 50;
+  const shown = { mine: 1, shared: 1 };
   const fail = (error) => problems.replaceChildren(alertBox(t('common.error', { msg: message(error) })));
 
   async function markRead(item, { quiet = false } = {}) {
@@ -61,27 +66,24 @@ export default async function inbox(main) {
 
   async function load() {
     try {
-      const items = [];
-      let cursor = null;
-      for (let page = 0; page < shown; page += 1) {
-        const answer = await get(`/api/v1/notifications?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-        items.push(...answer.items);
-        cursor = answer.next_cursor;
-        if (!cursor) break;
-      }
-      more.hidden = !cursor;
+      const pages = (n) => ({ limit: Math.min(INBOX_PAGE, pageSize()), pages: n, max: Infinity });
+      const { items, next } = await readList('/api/v1/notifications', pages(shown.mine));
+      more.hidden = !next;
       mine.replaceChildren(...(items.length ? items.map((item) => entry(item, { personal: true, onRead: markRead }))
         : [h('li', { class: 'empty' }, t('inbox.none'))]));
       readAll.disabled = !items.some((i) => !i.read);
       if (shared) {
-        const answer = await get(`/api/v1/notifications?department=${encodeURIComponent(department)}&limit=50`);
+        const answer = await readList(`/api/v1/notifications?department=${encodeURIComponent(department)}`,
+          pages(shown.shared));
+        moreShared.hidden = !answer.next;
         shared.replaceChildren(...(answer.items.length ? answer.items.map((item) => entry(item, { personal: false }))
           : [h('li', { class: 'empty' }, t('inbox.none'))]));
       }
     } catch (error) { fail(error); }
   }
 
-  more.addEventListener('click', () => { shown += 1; load(); });
+  more.addEventListener('click', () => { shown.mine += 1; load(); });
+  moreShared.addEventListener('click', () => { shown.shared += 1; load(); });
   readAll.addEventListener('click', async () => {
     try {
       const answer = await post('/api/v1/notifications/read-all', {});
