@@ -54,28 +54,29 @@ def not_a_cursor() -> ValidationFailed:
 # -- readers: the shapes lists page by ------------------------------------------------------------------------
 
 def text(value) -> str:
-    """A cursor holding one non-empty string (an id, a sort key)."""
-    if not isinstance(value, str) or not value:
+    """A cursor holding one non-empty string (an id, a sort key) that a store query may carry."""
+    if not isinstance(value, str) or not value or not value.isprintable():
         raise ValueError("not a text cursor")
+    value.encode("utf-8")  # UnicodeEncodeError, a ValueError, for a lone surrogate
     return value
 
 
 def moment_and_id(value) -> tuple[datetime, str]:
     """A cursor holding ``[ISO 8601 moment with its offset, id]``."""
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value) and value[1]):
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)):
         raise ValueError("not a moment-and-id cursor")
     moment = datetime.fromisoformat(value[0])
     if moment.tzinfo is None:
         raise ValueError("a cursor's moment has its offset")
-    return moment, value[1]
+    return moment, text(value[1])
 
 
 def one_of(*tags: str) -> Callable[[Any], tuple[str, str]]:
     """A reader of ``[tag, id]`` with ``tag`` among ``tags`` (which part of a list made of parts)."""
     def read(value) -> tuple[str, str]:
-        if not (isinstance(value, list) and len(value) == 2 and value[0] in tags and isinstance(value[1], str)):
+        if not (isinstance(value, list) and len(value) == 2 and value[0] in tags):
             raise ValueError("not a tagged cursor")
-        return value[0], value[1]
+        return value[0], text(value[1])
     return read
 
 

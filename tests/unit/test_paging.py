@@ -37,7 +37,11 @@ def test_readers_refuse_the_shapes_of_other_lists():
                            (paging.encode(["2026-12-06T08:30:15", "C1"]), paging.moment_and_id),  # no offset
                            (paging.encode(["yesterday", "C1"]), paging.moment_and_id),
                            (paging.encode([MOMENT, ""]), paging.moment_and_id), (paging.encode(""), paging.text),
-                           (paging.encode(7), paging.text), (paging.encode(None), paging.text)):
+                           (paging.encode(7), paging.text), (paging.encode(None), paging.text),
+                           # nothing a store query could not carry: a lone surrogate, a NUL
+                           (paging.encode("C\ud800"), paging.text), (paging.encode("C\x00"), paging.text),
+                           (paging.encode([MOMENT, "C\ud800"]), paging.moment_and_id),
+                           (paging.encode(["u", "N\x00"]), paging.one_of("u", "r"))):
         with pytest.raises(ValidationFailed):
             paging.decode(cursor, reader)
 
