@@ -56,7 +56,7 @@ export async function submit(form, status, send) {
     return true;
   } catch (error) {
     for (const name of namedFields(error)) {
-      form.querySelectorAll(`[name="${CSS.escape(name)}"]`).forEach((el) => el.setAttribute('aria-invalid', 'true'));
+      form.querySelectorAll(`[name="${CSS.escape(name)}"], [name^="${CSS.escape(name)}."]`).forEach((el) => el.setAttribute('aria-invalid', 'true'));
     }
     status.append(alertBox(t('common.error', { msg: message(error) })));
     return false;
