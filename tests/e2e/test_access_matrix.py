@@ -114,6 +114,8 @@ ROWS = [
      allowed("admin"), 200),
     ("POST", "/api/v1/notifications/webhooks/<department>/secret", "/api/v1/notifications/webhooks/{dept}/secret",
      None, allowed("admin"), 200),
+    ("POST", "/api/v1/notifications/webhooks/<department>/test", "/api/v1/notifications/webhooks/{dept}/test",
+     None, allowed("admin"), 200),
     ("DELETE", "/api/v1/notifications/webhooks/<department>", "/api/v1/notifications/webhooks/{dept}", None,
      allowed("admin"), 200),
     ("GET", "/api/v1/cases/<case_id>/deliveries", "/api/v1/cases/{case_id}/deliveries", None,
