@@ -129,6 +129,8 @@ ROWS = [
     ("GET", "/api/v1/directory/areas", "/api/v1/directory/areas", None, EVERYONE, 200),
     ("GET", "/api/v1/directory/grid-map", "/api/v1/directory/grid-map", None, EVERYONE, 200),
     ("PUT", "/api/v1/directory/grid-map", "/api/v1/directory/grid-map", "{grid_map}", allowed("admin"), 200),
+    ("POST", "/api/v1/directory/grid-map/check", "/api/v1/directory/grid-map/check", "{grid_map}", allowed("admin"),
+     200),
     ("GET", "/api/v1/directory/grids/<code>", f"/api/v1/directory/grids/{OFFICER_GRID}", None, EVERYONE, 200),
     ("GET", "/api/v1/directory/locate", "/api/v1/directory/locate?lat=34.27&lon=108.96", None, EVERYONE, 200),
     ("GET", "/api/v1/directory/users", "/api/v1/directory/users", None, allowed("admin"), 200),
