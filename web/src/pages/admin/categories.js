@@ -4,7 +4,6 @@
 import { get } from '../../api.js';
 import { h } from '../../dom.js';
 import { localName, t } from '../../i18n.js';
-import { departmentList } from '../../ref.js';
 import { button, checkbox, checked, CODE, formCard, input, labelled, select, submit, value } from './kit.js';
 import { itemsSection, saveItem, writable } from './items.js';
 
@@ -55,8 +54,10 @@ function attributeRow(attr) {
 }
 
 export default async function categories(main) {
-  const policies = await get('/api/v1/escalation-policies').catch(() => []);
-  const departments = departmentList().map((d) => [d.code, localName(d, d.code)]);
+  // read afresh, not from the page load's reference: a department made a moment ago on the next tab is listed
+  const [policies, departmentList] = await Promise.all([get('/api/v1/escalation-policies').catch(() => []),
+    get('/api/v1/directory/departments')]);
+  const departments = departmentList.map((d) => [d.code, localName(d, d.code)]);
 
   function editor(item, done) {
     const c = item || { kind: 'event', priority: 'normal', clock: 'working', escalation_policy: 'default',
@@ -126,7 +127,7 @@ export default async function categories(main) {
     path: 'categories', id: 'categories', keyOf: (c) => c.code, newLabel: t('admin.cat.new'), editor,
     columns: ['admin.code', 'common.category', 'common.department', 'common.priority', 'admin.cat.limits', 'admin.cat.attrs', 'common.status'],
     cells: (c) => [h('span', { class: 'code' }, c.code), localName(c, c.code),
-      localName(departmentList().find((d) => d.code === c.department), c.department), t(`priority.${c.priority}`),
+      localName(departmentList.find((d) => d.code === c.department), c.department), t(`priority.${c.priority}`),
       STAGES.map((s) => `${c.limits_hours[s]}`).join(' / ') + ` ${t('admin.cat.hours')}`,
       (c.attributes || []).map((a) => `${localName({ name_zh: a.description_zh, name_en: a.description }, a.code)} (${t(`admin.cat.type.${a.datatype}`)})`).join(t('error.list_separator')) || '—',
       c.active ? t('admin.active') : h('span', { class: 'badge badge-inactive' }, t('admin.inactive'))],

@@ -18,7 +18,7 @@ export function writable(item) {
 export async function itemsSection(main, { path, id, columns, cells, editor, keyOf, newLabel }) {
   const listBox = h('div', {});
   const editorBox = h('div', { id: `${id}-editor` });
-  const status = h('div', { 'aria-live': 'polite' });
+  const status = h('div', { 'aria-live': 'polite', id: `${id}-status` });
   const open = (item) => {
     editorBox.replaceChildren(editor(item, load));
     editorBox.querySelector('input:not([readonly]), select')?.focus();

@@ -80,7 +80,8 @@ export function button(label, onclick, attrs = {}) {
 /** A form in a card with a heading, its controls, a status line and a submit button. */
 export function formCard(id, title, controls, submitLabel, extra = []) {
   const status = statusBox();
-  const form = h('form', { id, class: 'admin-form', novalidate: null },
+  // novalidate: the submit handler runs first (it sets the checks a pattern cannot say), then reportValidity shows them
+  const form = h('form', { id, class: 'admin-form', novalidate: true },
     controls, status, h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, submitLabel), extra));
   return { form, status, card: h('section', { class: 'card', 'aria-labelledby': `${id}-title` },
     h('h2', { id: `${id}-title` }, title), form) };

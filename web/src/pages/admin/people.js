@@ -98,7 +98,7 @@ export default async function people(main) {
   const search = input('q', { type: 'search' });
   const listBox = h('div', {});
   const editor = h('div', { id: 'person-editor' });
-  const status = h('div', { 'aria-live': 'polite' });
+  const status = h('div', { 'aria-live': 'polite', id: 'people-status' });
   let everyone = [];
 
   const open = (person) => {

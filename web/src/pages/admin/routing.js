@@ -3,15 +3,18 @@
 import { h } from '../../dom.js';
 import { localName, t } from '../../i18n.js';
 import { placeNames } from '../../places.js';
-import { categoryList, departmentList } from '../../ref.js';
+import { get } from '../../api.js';
 import { checkbox, checked, formCard, IDENTIFIER, input, labelled, select, submit, value } from './kit.js';
 import { itemsSection, saveItem, writable } from './items.js';
 
 export default async function routing(main) {
   const places = await placeNames().catch(() => null);
+  // read afresh, not from the page load's reference: what was made a moment ago on another tab is listed
+  const [categoryList, departmentList] = await Promise.all([get('/api/v1/directory/categories'),
+    get('/api/v1/directory/departments')]);
   const placeName = (code) => (code ? places?.name(code) || code : '—');
-  const categories = categoryList().map((c) => [c.code, localName(c, c.code)]);
-  const departments = departmentList().map((d) => [d.code, localName(d, d.code)]);
+  const categories = categoryList.map((c) => [c.code, localName(c, c.code)]);
+  const departments = departmentList.map((d) => [d.code, localName(d, d.code)]);
   const ofLevel = (level) => (places?.ofLevel(level) || []).map((p) => [p.code, p.label]);
 
   function editor(item, done) {
@@ -41,9 +44,9 @@ export default async function routing(main) {
   return itemsSection(main, {
     path: 'routing-rules', id: 'routing-rules', keyOf: (r) => r.rule_id, newLabel: t('admin.route.new'), editor,
     columns: ['admin.route.id', 'common.category', 'admin.route.where', 'common.department', 'admin.route.mode'],
-    cells: (r) => [h('span', { class: 'code' }, r.rule_id), localName(categoryList().find((c) => c.code === r.category), r.category),
+    cells: (r) => [h('span', { class: 'code' }, r.rule_id), localName(categoryList.find((c) => c.code === r.category), r.category),
       r.community ? placeName(r.community) : r.street ? placeName(r.street) : t('admin.route.anywhere'),
-      localName(departmentList().find((d) => d.code === r.department), r.department),
+      localName(departmentList.find((d) => d.code === r.department), r.department),
       r.automatic ? t(r.dispatch_public_reports ? 'admin.route.auto_public' : 'admin.route.auto') : t('admin.route.operator')],
   });
 }
