@@ -66,6 +66,13 @@ def admin_page(browser, platform):
     assert not refused, f"the Content-Security-Policy refused what the admin pages do: {refused}"
 
 
+def new_item(page, tab, button, form):
+    """Open a tab and the form of a new item there."""
+    page.get_by_role("link", name=tab).click()
+    page.locator(button).click()
+    return page.locator(form)
+
+
 def saved(page, form="form"):
     expect(page.locator(f"{form} .alert-ok")).to_be_visible()
 
@@ -144,9 +151,7 @@ def test_departments_routing_rules_policies_and_categories_with_typed_fields(pla
     page, api = admin_page, platform.as_user("admin")
     tag = uuid.uuid4().hex[:6]
     dept = f"parks{tag}"
-    page.get_by_role("link", name="部门").click()
-    page.locator("#new-departments").click()
-    form = page.locator("#department-form")
+    form = new_item(page, "部门", "#new-departments", "#department-form")
     form.get_by_label("编码").fill(dept)
     form.get_by_label("中文名称").fill(f"园林局{tag}")
     form.get_by_label("英文名称").fill(f"Parks {tag}")
@@ -160,9 +165,7 @@ def test_departments_routing_rules_policies_and_categories_with_typed_fields(pla
     shot(page, screenshots, "admin-04-departments")
 
     # an escalation policy of two rungs
-    page.get_by_role("link", name="升级策略").click()
-    page.locator("#new-policy").click()
-    form = page.locator("#policy-form")
+    form = new_item(page, "升级策略", "#new-policy", "#policy-form")
     form.get_by_label("策略编码").fill(f"p{tag}")
     form.get_by_label("策略名称").fill(f"园林 {tag}")
     form.locator(".rung").nth(0).get_by_label("步骤名称").fill("warning")
@@ -181,9 +184,7 @@ def test_departments_routing_rules_policies_and_categories_with_typed_fields(pla
     shot(page, screenshots, "admin-05-escalation")
 
     # a category of the new department, with the new policy and a typed extra field of its own
-    page.get_by_role("link", name="事件类别").click()
-    page.locator("#new-categories").click()
-    form = page.locator("#category-form")
+    form = new_item(page, "事件类别", "#new-categories", "#category-form")
     form.get_by_label("编码", exact=True).fill(f"trees{tag}")
     form.get_by_label("中文名称", exact=True).fill(f"树木倒伏{tag}")
     form.get_by_label("英文名称", exact=True).fill(f"Fallen tree {tag}")
@@ -211,9 +212,7 @@ def test_departments_routing_rules_policies_and_categories_with_typed_fields(pla
     shot(page, screenshots, "admin-06-categories")
 
     # a routing rule sending the category to the department, automatically
-    page.get_by_role("link", name="派遣规则").click()
-    page.locator("#new-routing-rules").click()
-    form = page.locator("#rule-form")
+    form = new_item(page, "派遣规则", "#new-routing-rules", "#rule-form")
     form.get_by_label("规则编号").fill(f"r{tag}")
     form.get_by_label("类别").select_option(f"trees{tag}")
     form.get_by_label("责任部门").select_option(dept)
@@ -330,6 +329,7 @@ def test_a_grid_map_is_checked_with_every_fault_on_the_map_before_anything_is_re
     expect(page.locator("#map-check .alert-ok")).to_contain_text("802", timeout=60_000)
     page.locator("#replace-map").click()
     expect(page.locator("#map-check .alert-ok")).to_contain_text(f"第 {before + 1} 版", timeout=60_000)
+    expect(page.locator("#map-summary")).to_contain_text(f"第 {before + 1} 版")
     assert api.get("/api/v1/directory/areas").json()["map_version"] == before + 1
     shot(page, screenshots, "admin-12-map-imported")
 

@@ -33,6 +33,7 @@ function attributeRow(attr) {
   const values = h('textarea', { name: 'attributes.values', rows: 3 },
     (a.values || []).map((v) => [v.key, v.name, v.name_zh].filter((x) => x !== null && x !== undefined).join(' = ')).join('\n'));
   const valuesField = labelled('admin.cat.attr.values', values, t('admin.cat.attr.values.hint'));
+  valuesField.classList.add('wide');
   const showValues = () => { valuesField.hidden = !datatype.value.endsWith('valuelist'); };
   datatype.addEventListener('change', showValues);
   showValues();

@@ -4,6 +4,7 @@
 import { del, get, put } from '../../api.js';
 import { h } from '../../dom.js';
 import { serverText, t } from '../../i18n.js';
+import { alertBox } from '../../widgets.js';
 import { button, checkbox, checked, CODE, formCard, input, labelled, select, submit, table } from './kit.js';
 
 // shared/api/cases.py: RungTargetSchema
@@ -68,12 +69,12 @@ function editor(policy, done) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const read = [...rungs.children].map((row) => row.read());
-    const ok = await submit(form, status, async () => {
-      const saved = await put(`/api/v1/escalation-policies/${encodeURIComponent(policyId.value.trim())}`,
+    let saved = null;
+    await submit(form, status, async () => {
+      saved = await put(`/api/v1/escalation-policies/${encodeURIComponent(policyId.value.trim())}`,
         { name: name.value.trim(), rungs: read });
-      return t('admin.esc.saved', { version: saved.version });
     });
-    if (ok) await done();
+    if (saved) await done(t('admin.esc.saved', { version: saved.version }));
   });
   return card;
 }
@@ -82,6 +83,12 @@ export default async function escalation(main) {
   const listBox = h('div', {});
   const editorBox = h('div', { id: 'policy-editor' });
   const status = h('div', { 'aria-live': 'polite' });
+  // saved: the list shows the new version, the form closes and says so where the list is
+  const saved = async (said) => {
+    await load();
+    editorBox.replaceChildren();
+    status.replaceChildren(alertBox(said, 'ok'));
+  };
   async function load() {
     const policies = await get('/api/v1/escalation-policies');
     listBox.replaceChildren(table(['admin.esc.id', 'admin.esc.policy_name', 'admin.esc.version', 'admin.esc.rungs', ''],
@@ -90,7 +97,7 @@ export default async function escalation(main) {
           + r.targets.map((x) => t(`admin.esc.target.${x.kind}`)).join(t('error.list_separator'))
           + (r.supervise ? ` · ${t('admin.esc.supervise')}` : '')))),
         h('span', { class: 'row-actions' },
-          button(t('admin.edit'), () => { editorBox.replaceChildren(editor(p, load)); }, { 'aria-label': `${t('admin.edit')} ${p.policy_id}` }),
+          button(t('admin.edit'), () => { status.replaceChildren(); editorBox.replaceChildren(editor(p, saved)); }, { 'aria-label': `${t('admin.edit')} ${p.policy_id}` }),
           button(t('admin.delete'), async () => {
             if (!window.confirm(t('admin.delete.confirm', { what: p.policy_id }))) return;
             await submit(h('form'), status, async () => {
@@ -101,7 +108,7 @@ export default async function escalation(main) {
           }, { 'aria-label': `${t('admin.delete')} ${p.policy_id}` }))]), { id: 'policies' }));
   }
   main.append(editorBox, h('section', { class: 'card' }, h('p', { class: 'hint' }, t('admin.esc.hint')),
-    h('div', { class: 'buttons' }, button(t('admin.esc.new'), () => editorBox.replaceChildren(editor(null, load)), { id: 'new-policy' })),
+    h('div', { class: 'buttons' }, button(t('admin.esc.new'), () => { status.replaceChildren(); editorBox.replaceChildren(editor(null, saved)); }, { id: 'new-policy' })),
     status, listBox));
   await load();
 }

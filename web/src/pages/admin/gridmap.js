@@ -60,7 +60,11 @@ async function drawFile(element, collection, faults) {
 }
 
 export default async function gridmapSection(main) {
-  const current = await get('/api/v1/directory/areas');
+  let current = await get('/api/v1/directory/areas');
+  const summary = h('p', { id: 'map-summary' });
+  const summarise = () => summary.replaceChildren(t('admin.map.summary',
+    { version: current.map_version, areas: current.areas.length, grids: current.grids.length }));
+  summarise();
   const status = h('div', { 'aria-live': 'polite' });
   const file = h('input', { type: 'file', name: 'file', accept: '.geojson,.json,application/geo+json,application/json' });
   const result = h('div', { id: 'map-check' });
@@ -113,6 +117,8 @@ export default async function gridmapSection(main) {
       try {
         const done = await put('/api/v1/directory/grid-map', collection);
         result.replaceChildren(alertBox(t('admin.map.imported', { version: done.map_version, areas: done.areas, grids: done.grids }), 'ok'));
+        current = await get('/api/v1/directory/areas').catch(() => current);
+        summarise();
       } catch (error) {
         const faults = error instanceof ApiError ? error.body?.details?.faults : null;
         if (faults?.length) await showFaults(collection, faults, t('common.error', { msg: message(error) }));
@@ -134,7 +140,7 @@ export default async function gridmapSection(main) {
 
   main.append(
     h('section', { class: 'card', 'aria-labelledby': 'map-now' }, h('h2', { id: 'map-now' }, t('admin.map.current')),
-      h('p', {}, t('admin.map.summary', { version: current.map_version, areas: current.areas.length, grids: current.grids.length })),
+      summary,
       h('div', { class: 'buttons' }, button(t('admin.map.export'), download, { id: 'export-map' })), exportStatus),
     h('section', { class: 'card', 'aria-labelledby': 'map-import' }, h('h2', { id: 'map-import' }, t('admin.map.import')),
       h('p', { class: 'hint' }, t('admin.map.import.hint')),

@@ -3,6 +3,7 @@
 import { del, get, put } from '../../api.js';
 import { h } from '../../dom.js';
 import { t } from '../../i18n.js';
+import { alertBox } from '../../widgets.js';
 import { button, submit, table } from './kit.js';
 
 /** Drop what the API only answers (a PUT refuses it). */
@@ -19,8 +20,15 @@ export async function itemsSection(main, { path, id, columns, cells, editor, key
   const listBox = h('div', {});
   const editorBox = h('div', { id: `${id}-editor` });
   const status = h('div', { 'aria-live': 'polite', id: `${id}-status` });
+  // saved: the list shows it, the form closes and says so where the list is
+  const saved = async () => {
+    await load();
+    editorBox.replaceChildren();
+    status.replaceChildren(alertBox(t('admin.saved'), 'ok'));
+  };
   const open = (item) => {
-    editorBox.replaceChildren(editor(item, load));
+    status.replaceChildren();
+    editorBox.replaceChildren(editor(item, saved));
     editorBox.querySelector('input:not([readonly]), select')?.focus();
   };
   async function load() {

@@ -7,8 +7,8 @@ import { formatTime, localName, t } from '../../i18n.js';
 import { alertBox } from '../../widgets.js';
 import { button, checkbox, checked, formCard, input, labelled, select, submit, table, value } from './kit.js';
 
-function secretBox(answer) {
-  return h('section', { class: 'card', id: 'webhook-secret', role: 'status' }, h('h2', {}, t('admin.hook.secret.title', { dept: answer.department })),
+function secretBox(answer, deptName) {
+  return h('section', { class: 'card', id: 'webhook-secret', role: 'status' }, h('h2', {}, t('admin.hook.secret.title', { dept: deptName(answer.department) })),
     h('p', {}, t('admin.hook.secret.once')), h('p', { class: 'secret' }, answer.secret));
 }
 
@@ -39,7 +39,7 @@ export default async function webhooks(main) {
       });
       if (ok) {
         await load();
-        shown.replaceChildren(answer?.secret ? secretBox(answer) : '');
+        shown.replaceChildren(answer?.secret ? secretBox(answer, deptName) : '');
         if (answer?.secret) editorBox.replaceChildren();
       }
     });
@@ -66,7 +66,7 @@ export default async function webhooks(main) {
           if (!window.confirm(t('admin.hook.rotate.confirm', { dept: deptName(w.department) }))) return;
           await submit(h('form'), status, async () => {
             const answer = await post(`/api/v1/notifications/webhooks/${encodeURIComponent(w.department)}/secret`);
-            shown.replaceChildren(secretBox(answer));
+            shown.replaceChildren(secretBox(answer, deptName));
             await load();
           });
         }, { 'aria-label': `${t('admin.hook.rotate')} ${w.department}` }),
