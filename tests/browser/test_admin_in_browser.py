@@ -346,6 +346,8 @@ def test_someone_not_an_administrator_gets_no_admin_page_and_the_api_refuses_any
             for path in ("/admin", "/admin/people", "/admin/map"):
                 page.goto(f"{platform.url}{path}")
                 expect(page).to_have_url(re.compile(f"{landing}$"))
+            expect(page.locator("main h1")).to_be_visible()  # their own page drew, not an admin one
+            expect(page.locator(".admin-tabs")).to_have_count(0)
             shot(page, screenshots, f"admin-13-not-for-{username}")
             page.evaluate("sessionStorage.clear()")
             page.close()
