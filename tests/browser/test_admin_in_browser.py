@@ -172,6 +172,9 @@ def test_departments_routing_rules_policies_and_categories_with_typed_fields(pla
     form.get_by_role("button", name="添加步骤").click()
     second = form.locator(".rung").nth(1)
     second.get_by_label("步骤名称").fill("overdue")
+    second.get_by_label("数值").fill("50")  # before the first rung's 80 %: refused as the cases service would
+    form.locator("button[type=submit]").click()
+    assert page.evaluate("document.querySelectorAll('#policy-form .rung [name=at]')[1].validity.valid") is False
     second.get_by_label("触发时间").select_option("hours")
     second.get_by_label("数值").fill("2")
     second.get_by_label("部门负责人", exact=True).check()

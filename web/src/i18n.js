@@ -156,6 +156,7 @@ const zh = {
   'admin.map.fault.BAD_GEOMETRY': '图形无效', 'admin.map.fault.UNCLOSED_RING': '多边形未闭合', 'admin.map.fault.SELF_INTERSECTION': '多边形自相交',
   'admin.map.fault.OVERLAP': '与其他网格重叠', 'admin.map.fault.NO_OFFICER': '网格没有网格员', 'admin.map.fault.UNKNOWN_OFFICER': '网格员不存在',
   'admin.map.fault.UNKNOWN_LEADER': '网格长不存在', 'admin.map.fault.BAD_HOUSEHOLDS': '户数无效',
+  'admin.esc.order': '升级步骤须按触发先后排列：先按时限百分比，再按超期小时数。',
   // -- end of the administration block --
   'notfound': '页面不存在。',
   // statuses
@@ -337,6 +338,7 @@ const en = {
   'admin.map.fault.BAD_GEOMETRY': 'Geometry not valid', 'admin.map.fault.UNCLOSED_RING': 'Polygon not closed', 'admin.map.fault.SELF_INTERSECTION': 'Polygon crosses itself',
   'admin.map.fault.OVERLAP': 'Overlaps another grid', 'admin.map.fault.NO_OFFICER': 'Grid without an officer', 'admin.map.fault.UNKNOWN_OFFICER': 'Unknown officer',
   'admin.map.fault.UNKNOWN_LEADER': 'Unknown leader', 'admin.map.fault.BAD_HOUSEHOLDS': 'Households not valid',
+  'admin.esc.order': 'Rungs go in the order they fire: shares of the limit first, then hours after the deadline.',
   // -- end of the administration block --
   'notfound': 'No such page.',
   'status.reported': 'Reported', 'status.registered': 'Registered', 'status.dispatched': 'Dispatched', 'status.accepted': 'Signed for',

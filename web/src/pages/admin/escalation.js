@@ -68,7 +68,15 @@ function editor(policy, done) {
     h('div', { class: 'wide' }, addRung)], policy ? t('admin.esc.save_version') : t('admin.create'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const read = [...rungs.children].map((row) => row.read());
+    const rows = [...rungs.children];
+    const read = rows.map((row) => row.read());
+    // as the cases service checks (escalation.check_policy): rungs go in the order they fire
+    const position = (at) => ('fraction' in at ? [0, at.fraction] : [1, at.after_deadline_hours]);
+    rows.forEach((row, i) => {
+      const [a, b] = i ? [position(read[i - 1].at), position(read[i].at)] : [null, null];
+      const early = a && (b[0] < a[0] || (b[0] === a[0] && b[1] < a[1]));
+      row.querySelector('[name=at]').setCustomValidity(early ? t('admin.esc.order') : '');
+    });
     let saved = null;
     await submit(form, status, async () => {
       saved = await put(`/api/v1/escalation-policies/${encodeURIComponent(policyId.value.trim())}`,
