@@ -7,6 +7,7 @@ from shared.api.directory import (
     AreasSchema,
     CategorySchema,
     DepartmentSchema,
+    GridMapCheckedSchema,
     GridMapImportedSchema,
     GridSchema,
     LocateQuerySchema,
@@ -53,6 +54,19 @@ class DirectoryApi:
     )
     def import_grid_map(self, request):
         return self.directory.import_grid_map(read_json(request, max_bytes=MAP_MAX_BYTES))
+
+    @api(
+        "POST",
+        "/api/v1/directory/grid-map/check",
+        summary="Check a grid map without importing it",
+        description="Every fault an import of this FeatureCollection would refuse it for (each with the index of "
+                    "its feature), or how many areas and grids it would put in place; nothing is imported.",
+        tags=["directory"],
+        body=FEATURE_COLLECTION,
+        responses={200: ("What an import would find.", GridMapCheckedSchema)},
+    )
+    def check_grid_map(self, request):
+        return self.directory.check_grid_map(read_json(request, max_bytes=MAP_MAX_BYTES))
 
     @api("GET", "/api/v1/directory/grids/<code>", summary="One grid: polygon, officers, leader, households",
          tags=["directory"], responses={200: ("The grid.", GridSchema)})

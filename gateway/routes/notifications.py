@@ -17,6 +17,7 @@ from shared.api.notifications import (
     UnreadCountSchema,
     WebhookListSchema,
     WebhookSchema,
+    WebhookTestedSchema,
     WebhookWithSecretSchema,
     WebhookWriteSchema,
 )
@@ -101,6 +102,13 @@ class NotificationsApi:
          tags=TAGS, responses={200: ("The new secret, shown this once.", WebhookWithSecretSchema)})
     def rotate_webhook_secret(self, request, department):
         return self.notifications.rotate_webhook_secret(department)
+
+    @api("POST", "/api/v1/notifications/webhooks/<department>/test", summary="Send a webhook a test message now",
+         tags=TAGS, description="One signed message of event `webhook.test`, tried once and kept nowhere (no retry, "
+                                "no dead delivery); the answer says whether the endpoint took it (2xx) and why not.",
+         responses={200: ("Tried: `delivered` says how it went.", WebhookTestedSchema)})
+    def test_webhook(self, request, department):
+        return self.notifications.test_webhook(department)
 
     @api("DELETE", "/api/v1/notifications/webhooks/<department>", summary="Remove a department's webhook endpoint",
          tags=TAGS, responses={200: ("Removed.", DeletedSchema)})

@@ -19,6 +19,7 @@ from shared.api.directory import (
     AreasSchema,
     CategorySchema,
     DepartmentSchema,
+    GridMapCheckedSchema,
     GridSchema,
     LocateQuerySchema,
     PasswordChangedSchema,
@@ -58,6 +59,7 @@ _user_view = UserSchema()
 _user_query = UserQuerySchema()
 _areas_view = AreasSchema()
 _grid_view = GridSchema()
+_map_checked = GridMapCheckedSchema()
 _deleted = DeletedSchema()
 _password_changed = PasswordChangedSchema()
 _sign_in = SignInSchema()
@@ -221,14 +223,27 @@ class DirectoryService(Operable):
     @rpc
     def import_grid_map(self, document) -> dict:
         identity = self.caller.require("directory.write")
-        areas, grids, faults = gridmap.parse_feature_collection(
+        areas, grids, faults = self._parse_map(document)
+        if faults:
+            raise Unprocessable.of("gridmap.faults", {"faults": [asdict(f) for f in faults]}, count=len(faults))
+        return self._replace_map(areas, grids, identity.actor("admin"))
+
+    @rpc
+    def check_grid_map(self, document) -> dict:
+        """What an import of ``document`` would find — every fault, or how many areas and grids it would put in
+        place — with nothing imported: an administrator sees the faults before anything is replaced."""
+        self.caller.require("directory.write")
+        areas, grids, faults = self._parse_map(document)
+        current, _, _ = self.store.current_map()
+        return _map_checked.dump({"importable": not faults, "faults": [asdict(f) for f in faults],
+                                  "areas": len(areas), "grids": len(grids), "map_version": current})
+
+    def _parse_map(self, document):
+        return gridmap.parse_feature_collection(
             document,
             known_users=self.store.user_ids(),
             overlap_tolerance_m2=setting(self.config, "MAP_OVERLAP_TOLERANCE_M2", 1.0, float),
         )
-        if faults:
-            raise Unprocessable.of("gridmap.faults", {"faults": [asdict(f) for f in faults]}, count=len(faults))
-        return self._replace_map(areas, grids, identity.actor("admin"))
 
     def _replace_map(self, areas, grids, actor) -> dict:
         enriched = domain.with_places(areas, grids)

@@ -11,17 +11,18 @@ each under its lease (``shared.lease``).
 """
 
 import logging
+import time
 
 from eventlet import GreenPool
 
 from services.notifications import audiences, choices, courier, digest, feed, planning
-from services.notifications.channels import INSIDE, Senders
+from services.notifications.channels import INSIDE, Senders, webhook_bytes
 from services.notifications.delivery import CLAIMABLE, HELD, attempt_record
 from services.notifications.live import LivePublisher
 from services.notifications.outgoing import Outgoing
 from services.notifications.rules import KINDS, PERSON_CHANNELS, RULES
 from services.notifications.settings import Settings
-from services.notifications.signing import new_secret
+from services.notifications.signing import new_secret, signed_headers
 from services.notifications.storage import COURIER, FEED_PRUNING, NotificationStore
 from shared.api.common import PageQuerySchema
 from shared.api.notifications import (
@@ -37,6 +38,7 @@ from shared.api.notifications import (
     SubscriptionWriteSchema,
     WebhookListSchema,
     WebhookSchema,
+    WebhookTestedSchema,
     WebhookWithSecretSchema,
     WebhookWriteSchema,
 )
@@ -63,6 +65,8 @@ _webhook_in, _webhook, _webhook_secret, _webhooks = WebhookWriteSchema(), Webhoo
     WebhookWithSecretSchema(), WebhookListSchema()
 _delivery_query, _delivery_page, _delivery = DeliveryQuerySchema(), DeliveryPageSchema(), DeliverySchema()
 _page_query = PageQuerySchema()
+_webhook_tested = WebhookTestedSchema()
+TEST_EVENT = "webhook.test"
 _feed_entry = FeedAppended()
 REFERENCE_KINDS = ("categories", "departments", "users", "grid_map")
 
@@ -239,6 +243,24 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
     def rotate_webhook_secret(self, department: str) -> dict:
         self.caller.require("notifications.manage_webhooks")
         return _webhook_secret.dump(self.store.set_webhook_secret(str(department), new_secret(), self.clock.now()))
+
+    @rpc
+    def test_webhook(self, department: str) -> dict:
+        """Send the endpoint one signed ``webhook.test`` message now and answer what became of it. A test is tried
+        once and kept nowhere: it is no notification, so it neither retries nor lands among the dead deliveries."""
+        self.caller.require("notifications.manage_webhooks")
+        endpoint = self.store.webhook(str(department))
+        if not endpoint:
+            raise NotFound.of("webhook.not_found", department=department)
+        now = self.clock.now()
+        test_id = new_id("T")
+        body = webhook_bytes({"type": TEST_EVENT, "test_id": test_id, "department": endpoint["_id"],
+                              "sent_at": now.isoformat()})
+        # wall time, not the platform clock, as for every webhook: the receiver checks freshness against its own
+        headers = signed_headers(endpoint["secret"], body, int(time.time()), test_id, TEST_EVENT)
+        outcome = self.channels.webhook.post(endpoint["url"], body, headers)
+        return _webhook_tested.dump({"department": endpoint["_id"], "url": endpoint["url"], "test_id": test_id,
+                                     "delivered": outcome.ok, "error": outcome.error, "at": now})
 
     @rpc
     def delete_webhook(self, department: str) -> dict:

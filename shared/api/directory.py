@@ -213,6 +213,17 @@ class FaultSchema(Schema):
     message = fields.String()
 
 
+class GridMapCheckedSchema(Schema):
+    """What an import would find, nothing imported."""
+
+    importable = fields.Boolean(required=True, metadata={"description": "No fault: an import would take it whole."})
+    faults = fields.List(fields.Nested(FaultSchema), required=True, metadata={
+        "description": "Every fault; `feature` is the index in the collection sent (null: the collection itself)."})
+    areas = fields.Integer(required=True, metadata={"description": "Areas read (those with faults too)."})
+    grids = fields.Integer(required=True, metadata={"description": "Grids read."})
+    map_version = fields.Integer(required=True, metadata={"description": "The version in place now."})
+
+
 class GridSummarySchema(Schema):
     code = fields.String()
     name = fields.String()

@@ -96,6 +96,17 @@ class WebhookWithSecretSchema(WebhookSchema):
     secret = fields.String(metadata={"description": "Shown once, when made or rotated: keep it."})
 
 
+class WebhookTestedSchema(Schema):
+    """What became of a test message (event `webhook.test`), sent once, signed like every message, kept nowhere."""
+
+    department = fields.String(required=True)
+    url = fields.String(required=True)
+    test_id = fields.String(required=True, metadata={"description": "Its `X-Civicgrid-Delivery` header."})
+    delivered = fields.Boolean(required=True, metadata={"description": "The endpoint answered 2xx."})
+    error = fields.String(allow_none=True, metadata={"description": "Why not, when not."})
+    at = fields.AwareDateTime(required=True)
+
+
 class WebhookListSchema(Schema):
     items = fields.List(fields.Nested(WebhookSchema))
 

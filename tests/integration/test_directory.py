@@ -125,6 +125,22 @@ def test_a_bad_map_is_refused_whole_with_every_fault(rpc_as):
         assert rpc_proxy.directory.list_areas()["map_version"] == before
 
 
+def test_a_map_is_checked_without_importing_it(rpc_as):
+    with rpc_as("admin") as rpc_proxy:
+        good = rpc_proxy.directory.export_grid_map()
+        before = rpc_proxy.directory.list_areas()["map_version"]
+        checked = rpc_proxy.directory.check_grid_map(good)
+        assert checked["importable"] and checked["faults"] == [] and checked["grids"] == len(district.GRIDS)
+        grid_at = next(i for i, f in enumerate(good["features"]) if f["properties"]["level"] == "grid")
+        good["features"][grid_at]["properties"]["officers"] = []
+        checked = rpc_proxy.directory.check_grid_map(good)
+        assert not checked["importable"]
+        assert [(f["code"], f["feature"]) for f in checked["faults"]] == [("NO_OFFICER", grid_at)]
+        assert rpc_proxy.directory.list_areas()["map_version"] == before == checked["map_version"]
+    with rpc_as("operator1") as rpc_proxy, pytest.raises(Forbidden):
+        rpc_proxy.directory.check_grid_map(good)
+
+
 def test_an_exported_map_imports_as_a_new_version(rpc_as, follower):
     with rpc_as("admin") as rpc_proxy:
         exported = rpc_proxy.directory.export_grid_map()

@@ -1,13 +1,16 @@
 """The notifications service's entrypoints with an in-memory store: what is filed, who may ask what."""
 
+import time
+
 import pytest
 from nameko.testing.services import worker_factory
 
 from services.notifications.channels import Channels, WebhookPoster
 from services.notifications.service import NotificationsService
 from services.notifications.settings import settings_from_config
+from services.notifications.signing import verify
 from shared.auth import Identity
-from shared.errors import Forbidden, Unprocessable, ValidationFailed
+from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from tests.service.fakes import FakeCaller, FakeNotifications, FixedClock
 from tests.support.notify import reference
 from tests.support.samples import sample_event
@@ -93,6 +96,46 @@ def test_an_address_inside_the_platforms_networks_is_refused_at_registration_unl
     assert status == 201
     status, _ = make(ADMIN, store).put_webhook("sanitation", {"url": "https://not-yet.example/hook"})
     assert status == 200  # not resolving yet is no reason to refuse: its sends are retried
+
+
+class Receiver:
+    """A department's endpoint: records each request and answers ``status``."""
+
+    def __init__(self, status=204):
+        self.status, self.requests = status, []
+
+    def post(self, url, data, headers, timeout, allow_redirects):
+        self.requests.append((url, data, headers))
+        return type("Answer", (), {"status_code": self.status, "text": "nope"})()
+
+
+def _with_receiver(receiver, store):
+    service = make(ADMIN, store)
+    service.channels = Channels(None, None, WebhookPoster(receiver, 1.0, resolve=_resolve))
+    return service
+
+
+def test_a_webhook_test_is_one_signed_message_whose_outcome_is_answered_and_kept_nowhere():
+    store = FakeNotifications()
+    _, created = make(ADMIN, store).put_webhook("sanitation", {"url": "https://dept.example/hook"})
+    receiver = Receiver()
+    tried = _with_receiver(receiver, store).test_webhook("sanitation")
+    assert tried["delivered"] is True and tried["error"] is None and tried["url"] == "https://dept.example/hook"
+    [(url, body, headers)] = receiver.requests
+    assert headers["X-Civicgrid-Event"] == "webhook.test" and headers["X-Civicgrid-Delivery"] == tried["test_id"]
+    assert verify(created["secret"], body, headers["X-Civicgrid-Timestamp"], headers["X-Civicgrid-Signature"],
+                  time.time())
+    assert store.outgoing == {}  # no delivery filed: it neither retries nor lands among the dead
+
+    refused = _with_receiver(Receiver(status=500), store).test_webhook("sanitation")
+    assert refused["delivered"] is False and refused["error"].startswith("HTTP 500")
+
+
+def test_only_administrators_test_a_webhook_and_only_one_that_exists():
+    with pytest.raises(Forbidden):
+        make(OPERATOR).test_webhook("sanitation")
+    with pytest.raises(NotFound):
+        make(ADMIN).test_webhook("sanitation")
 
 
 def test_deliveries_are_shown_to_their_recipient_their_department_and_the_command_centre():

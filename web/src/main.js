@@ -25,6 +25,7 @@ const ROUTES = [
   ['/field/tasks', () => import('./pages/tasks.js'), FIELD],
   ['/cases/:id', () => import('./pages/case.js'), CASE_READERS],
   ['/admin', () => import('./pages/admin.js'), ['admin']],
+  ['/admin/:section', () => import('./pages/admin.js'), ['admin']],
   ['/inbox', () => import('./pages/inbox.js'), EVERYONE],
   ['/settings', () => import('./pages/settings.js'), EVERYONE],
 ];
@@ -33,6 +34,7 @@ const NAV = [
   ['/command', 'nav.command', OFFICE], ['/overdue', 'nav.overdue', OFFICE],
   ['/worklist', 'nav.worklist', DEPARTMENT], ['/dashboard', 'nav.dashboard', [...OFFICE, 'department_head']],
   ['/field', 'nav.field', FIELD], ['/field/reports', 'nav.myreports', FIELD], ['/field/tasks', 'nav.tasks', FIELD],
+  ['/admin', 'nav.admin', ['admin']],
   ['/settings', 'nav.settings', EVERYONE],
 ];
 
@@ -62,7 +64,7 @@ function drawChrome() {
     const list = h('ul', {});
     for (const [path, key, roles] of NAV) {
       if (!hasRole(...roles)) continue;
-      const current = location.pathname === path;
+      const current = location.pathname === path || (path === '/admin' && location.pathname.startsWith('/admin/'));
       list.append(h('li', {}, h('a', { href: path, 'data-link': true, 'aria-current': current ? 'page' : null }, t(key))));
     }
     nav.append(list);
