@@ -31,6 +31,9 @@ export function saveSession(token) {
   if ((mine.user?.roles || []).some((role) => FIELD_ROLES.includes(role))) {
     localStorage.setItem(KEY, JSON.stringify(mine));
     keepDeviceSession(mine).catch(() => { /* no IndexedDB: the page still sends while it is open */ });
+  } else { // someone else signed in on this device: the officer kept before is not kept any longer
+    localStorage.removeItem(KEY);
+    forgetDeviceSession().catch(() => {});
   }
 }
 
