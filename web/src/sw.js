@@ -34,6 +34,7 @@ async function fromShell(request) {
 /** A page of the app: the server's newest when it answers in time, otherwise the shell kept on the device. */
 async function page(request) {
   const network = fetch(request);
+  network.catch(() => { /* answered from the device instead */ });
   const late = new Promise((resolve) => { setTimeout(resolve, NAVIGATION_TIMEOUT_MS, null); });
   try {
     const answered = await Promise.race([network, late]);
