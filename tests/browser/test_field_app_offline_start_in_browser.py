@@ -74,6 +74,10 @@ def test_the_field_app_opens_offline_after_the_tab_was_closed_and_its_report_arr
         platform, phone_context, screenshots):
     description = f"下水道堵塞 {uuid.uuid4().hex[:6]} (offline start)"
     first = _installed(phone_context, platform.url)
+    # Chromium's own check: the manifest, its icons and the service worker make the app installable (a test's
+    # context is a private window, which is the one thing that keeps it from installing here)
+    problems = phone_context.new_cdp_session(first).send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert {problem["errorId"] for problem in problems} <= {"in-incognito"}, problems
     first.close()  # the phone killed the tab...
 
     phone_context.set_offline(True)  # ...and the officer is in a basement
