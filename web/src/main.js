@@ -38,8 +38,8 @@ const NAV = [
 ];
 
 const main = document.getElementById('main');
+const RELOADED = 'cg.reloaded'; // the page reloaded once for a file of the version before an update
 let cleanup = null;
-const RELOADED = 'cg.reloaded';
 let rendering = 0; // which render is current: a page that finishes after the person moved on is closed at once
 
 function match(path) {
@@ -55,12 +55,6 @@ function match(path) {
 export function navigate(path, { replace = false } = {}) {
   if (replace) history.replaceState({}, '', path); else history.pushState({}, '', path);
   render();
-
-// The app kept on the device for an offline start, and the queue sent by Background Sync (sw.js). Not under
-// `vite` (dev), which serves sources, not a build.
-if (import.meta.env.PROD && 'serviceWorker' in navigator) {
-  window.addEventListener('load', () => { navigator.serviceWorker.register('/sw.js').catch(() => {}); });
-}
 }
 
 function drawChrome() {
