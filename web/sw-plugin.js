@@ -1,6 +1,6 @@
 // Builds the service worker (src/sw.js) into dist/sw.js once the app is built: one classic script (no modules, so
-// every browser with service workers runs it), given SHELL — every file of this build, to keep on the device — and
-// VERSION, a hash of them, which names its cache. A new build is a new sw.js, which the browser installs.
+// every browser with service workers runs it), given __SHELL__ — every file of this build, to keep on the device —
+// and __VERSION__, a hash of them, which names its cache. A new build is a new sw.js, which the browser installs.
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -36,7 +36,7 @@ export default function serviceWorker({ entry = 'src/sw.js' } = {}) {
         root: config.root,
         logLevel: 'warn',
         publicDir: false,
-        define: { SHELL: JSON.stringify(paths), VERSION: JSON.stringify(hash.digest('hex').slice(0, 16)) },
+        define: { __SHELL__: JSON.stringify(paths), __VERSION__: JSON.stringify(hash.digest('hex').slice(0, 16)) },
         build: {
           outDir: config.build.outDir,
           emptyOutDir: false,

@@ -1,22 +1,22 @@
 // The service worker: the app shell kept on the device for an offline start, and the field app's queue sent by a
 // background sync when the network returns, even with the app closed. Built into dist/sw.js as one classic script
-// (sw-plugin.js), which also writes in SHELL, the files of this build, and VERSION.
+// (sw-plugin.js), which also writes in __SHELL__, the files of this build, and __VERSION__.
 //
 // A new version installs its own shell beside the old one and takes over at once (skipWaiting, clients.claim);
 // only then is the old shell deleted. The queue lives in IndexedDB, which no version deletes or rewrites
 // (outbox.js upgrades only add stores), so a report waiting on the device outlives every update.
-/* global SHELL, VERSION */
+/* global __SHELL__, __VERSION__ */
 import { answer, request, uploadRequest } from './http.js';
 import { SYNC_TAG, deviceSession, pending, sendWaiting } from './outbox.js';
 
-const SHELL_CACHE = `civicgrid-shell-${VERSION}`;
+const SHELL_CACHE = `civicgrid-shell-${__VERSION__}`;
 const INDEX = '/index.html';
 // a page whose server is slower than this opens from the device instead (and the server's answer is dropped)
 const NAVIGATION_TIMEOUT_MS = 5000;
 const NOT_THE_APP = /^\/(api|docs)(\/|$)|^\/(openapi\.json|healthz|readyz)$/;
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(__SHELL__)).then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
@@ -44,7 +44,7 @@ async function page(request) {
   return kept || network;
 }
 
-const shellPaths = new Set(SHELL);
+const shellPaths = new Set(__SHELL__);
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;
