@@ -28,7 +28,7 @@ $(STAMP): requirements-dev.lock
 install: $(STAMP)
 
 # The web app (web/): npm ci when the lock changes, vite build when a source changes (docs/ui.md).
-WEB_SOURCES := web/package.json web/vite.config.js web/index.html shared/texts.json $(shell find web/src web/public -type f 2>/dev/null)
+WEB_SOURCES := web/package.json web/vite.config.js web/sw-plugin.js web/index.html shared/texts.json $(shell find web/src web/public -type f 2>/dev/null)
 
 web/node_modules/.installed: web/package-lock.json
 	@command -v npm >/dev/null || { echo "node.js and npm are needed for the web app (Debian/Ubuntu: apt-get install nodejs npm)"; exit 1; }

@@ -3,8 +3,9 @@
 Anything the API's URL map does not answer and that is not under a reserved prefix
 (``/api``, ``/docs``, ``/openapi.json``, ``/healthz``, ``/readyz``) is a page of the
 app: a built file if there is one (hashed ``/assets/…`` cached for a year), otherwise
-``index.html``, whose router draws the page (``/field``, ``/cases/C01…``). Without a
-build, ``/`` says how to make one. ``/ui-config.json`` hands the app its settings
+``index.html``, whose router draws the page (``/field``, ``/cases/C01…``). The service
+worker (``/sw.js``) and the manifest are asked for again each time. Without a build,
+``/`` says how to make one. ``/ui-config.json`` hands the app its settings
 (map tiles), read from the gateway's configuration.
 """
 
@@ -20,6 +21,11 @@ from shared.config import setting
 ROOT = Path(__file__).resolve().parents[1]
 RESERVED = ("/api/", "/docs/")
 RESERVED_EXACT = {"/api", "/docs", "/openapi.json", "/healthz", "/readyz"}
+# The service worker and the web app manifest name the files of the current build: a browser asks again every time
+# (a new build is a new service worker, which then takes over, docs/ui.md).
+REVALIDATED = {"/sw.js", "/manifest.webmanifest"}
+MANIFEST = "application/manifest+json"
+MIME_TYPES = {".webmanifest": MANIFEST}  # not in every system's mime.types
 _NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>civicgrid</title></head>
 <body><h1>civicgrid</h1>
@@ -65,9 +71,10 @@ def serve(request: Request, config: dict) -> Response | None:
     wanted = _file_in(dist, path)
     if wanted is not None and wanted.name != "index.html":
         immutable = path.startswith("/assets/")
-        cache = "public, max-age=31536000, immutable" if immutable else "public, max-age=300"
-        mime = mimetypes.guess_type(wanted.name)[0] or "application/octet-stream"
-        if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
+        cache = ("public, max-age=31536000, immutable" if immutable
+                 else "no-cache" if path in REVALIDATED else "public, max-age=300")
+        mime = MIME_TYPES.get(wanted.suffix) or mimetypes.guess_type(wanted.name)[0] or "application/octet-stream"
+        if mime.startswith("text/") or mime in ("application/javascript", "application/json", MANIFEST):
             mime += "; charset=utf-8"
         return Response(wanted.read_bytes(), content_type=mime, headers={"Cache-Control": cache, **security})
     if path.startswith("/assets/") or Path(path).suffix in (".js", ".css", ".png", ".svg", ".ico", ".map"):

@@ -17,6 +17,8 @@ def dist(tmp_path):
     (tmp_path / "index.html").write_text("<!doctype html><title>civicgrid</title>")
     (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)")
     (tmp_path / "favicon.svg").write_text("<svg/>")
+    (tmp_path / "sw.js").write_text("self.addEventListener('fetch', () => {})")
+    (tmp_path / "manifest.webmanifest").write_text('{"name": "civicgrid"}')
     return {"WEB_DIST_DIR": str(tmp_path)}
 
 
@@ -93,3 +95,21 @@ def test_map_tiles_may_come_from_the_configured_tile_server_only(tile_url, sourc
     images = _directives(serve(request("/"), {**dist, "UI_TILE_URL": tile_url}))["img-src"]
     assert images == ["'self'", "data:", "blob:", source]
     assert _directives(serve(request("/"), dist))["img-src"] == ["'self'", "data:", "blob:"]
+
+
+def test_the_service_worker_and_manifest_are_asked_for_again_every_time(dist):
+    # a new build is a new sw.js: a copy cached for five minutes would hold the old version back
+    worker = serve(request("/sw.js"), dist)
+    assert worker.status_code == 200 and worker.mimetype in ("text/javascript", "application/javascript")
+    assert worker.headers["Cache-Control"] == "no-cache"
+    manifest = serve(request("/manifest.webmanifest"), dist)
+    assert manifest.content_type == "application/manifest+json; charset=utf-8"
+    assert manifest.headers["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.parametrize("path", ["/sw.js", "/manifest.webmanifest"])
+def test_the_service_worker_and_manifest_come_under_the_apps_own_policy(path, dist):
+    # allowed from the gateway itself and nowhere else: the policy names them, it is not loosened for them
+    csp = _directives(serve(request(path), dist))
+    assert csp["worker-src"] == ["'self'"] and csp["manifest-src"] == ["'self'"]
+    assert csp["script-src"] == ["'self'"] and csp["connect-src"] == ["'self'"]

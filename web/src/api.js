@@ -1,67 +1,69 @@
 // Calls to the JSON API with the bearer token; a 401 sends the person back to sign in.
+import { ApiError, answer, request, uploadRequest } from './http.js';
 import { serverText, t } from './i18n.js';
-import { clearSession, session } from './session.js';
+import { DATA_CACHE, clearSession, session } from './session.js';
 
-export class ApiError extends Error {
-  constructor(status, body) {
-    super(body?.message || `HTTP ${status}`);
-    this.status = status;
-    this.body = body;
-  }
-}
+export { ApiError };
 
 let onUnauthorized = () => {};
 export function whenUnauthorized(handler) { onUnauthorized = handler; }
 
-function headers(extra = {}) {
-  const token = session()?.token;
-  return token ? { Authorization: `Bearer ${token}`, ...extra } : extra;
-}
+const token = () => session()?.token;
 
-async function answer(response) {
-  const type = response.headers.get('Content-Type') || '';
-  const body = type.includes('json') ? await response.json().catch(() => null) : null;
+/** The answer's body; a 401 while signed in ends the session and sends the person to sign in. */
+async function checked(response) {
   if (response.status === 401 && session()) {
     clearSession();
     onUnauthorized();
   }
-  if (!response.ok) throw new ApiError(response.status, body);
-  return body;
+  return answer(response);
 }
 
 export async function get(path) {
-  return answer(await fetch(path, { headers: headers(), cache: 'no-store' }));
-}
-
-/** ``timeoutMs``: give up waiting after so long (an AbortError, as a lost network would give). */
-function within(timeoutMs) {
-  return timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {};
+  return checked(await request(path, { token: token(), init: { cache: 'no-store' } }));
 }
 
 export async function post(path, body = {}, { timeoutMs } = {}) {
-  return answer(await fetch(path, { method: 'POST', headers: headers({ 'Content-Type': 'application/json' }),
-    body: JSON.stringify(body), ...within(timeoutMs) }));
+  return checked(await request(path, { token: token(), method: 'POST', json: body, timeoutMs }));
 }
 
 export async function put(path, body = {}) {
-  return answer(await fetch(path, { method: 'PUT', headers: headers({ 'Content-Type': 'application/json' }),
-    body: JSON.stringify(body) }));
+  return checked(await request(path, { token: token(), method: 'PUT', json: body }));
 }
 
 export async function del(path) {
-  return answer(await fetch(path, { method: 'DELETE', headers: headers() }));
+  return checked(await request(path, { token: token(), method: 'DELETE' }));
 }
 
 /** Upload one file (multipart, field "file"); answers {attachment_id, …}. */
 export async function upload(path, file, filename, { timeoutMs } = {}) {
-  const form = new FormData();
-  form.append('file', file, filename || file.name || 'photo.jpg');
-  return answer(await fetch(path, { method: 'POST', headers: headers(), body: form, ...within(timeoutMs) }));
+  return checked(await uploadRequest(path, file, filename, { token: token(), timeoutMs }));
+}
+
+/**
+ * GET reference data the field app must start with offline (categories, departments, the grid map): read from the
+ * server when it answers, and a copy kept on the device (Cache Storage); when the network fails, that copy. A
+ * refusal from the server is never covered by the copy.
+ */
+export async function getKept(path) {
+  let response;
+  try {
+    response = await request(path, { token: token(), init: { cache: 'no-store' } });
+  } catch (error) {
+    const kept = await globalThis.caches?.match(path, { cacheName: DATA_CACHE }).catch(() => null);
+    if (kept) return kept.json();
+    throw error;
+  }
+  if (response.ok && globalThis.caches) {
+    const copy = response.clone();
+    caches.open(DATA_CACHE).then((cache) => cache.put(path, copy)).catch(() => { /* full or private mode */ });
+  }
+  return checked(response);
 }
 
 /** A protected file (photo, CSV) as a Blob. */
 export async function blob(path) {
-  const response = await fetch(path, { headers: headers() });
+  const response = await request(path, { token: token() });
   if (!response.ok) throw new ApiError(response.status, null);
   return response.blob();
 }

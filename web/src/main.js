@@ -4,6 +4,7 @@ import './style.css';
 import { whenUnauthorized } from './api.js';
 import { clear, h } from './dom.js';
 import { lang, setLang, t, translateStatic } from './i18n.js';
+import { onChange, pending, startBackgroundSending } from './offline.js';
 import { clearSession, hasRole, landing, session } from './session.js';
 import { startUnreadBadge } from './unread.js';
 
@@ -39,6 +40,7 @@ const NAV = [
 ];
 
 const main = document.getElementById('main');
+const RELOADED = 'cg.reloaded'; // the page reloaded once for a file of the version before an update
 let cleanup = null;
 let rendering = 0; // which render is current: a page that finishes after the person moved on is closed at once
 
@@ -81,10 +83,14 @@ function drawChrome() {
   updateNetStatus();
 }
 
-function updateNetStatus() {
+/** The offline banner: what still works without a network, and how many reports wait on this device. */
+async function updateNetStatus() {
   const status = document.getElementById('net-status');
-  status.textContent = navigator.onLine ? '' : t('net.offline');
-  status.classList.toggle('shown', !navigator.onLine);
+  const offline = !navigator.onLine;
+  const waiting = offline && session() && hasRole(...FIELD) ? (await pending().catch(() => [])).length : 0;
+  status.replaceChildren(...(offline ? [h('strong', {}, t('net.offline.title')), ' ', t('net.offline'),
+    waiting ? h('span', { class: 'net-waiting' }, ` ${t('net.offline.waiting', { n: waiting })}`) : ''] : []));
+  status.classList.toggle('shown', offline);
 }
 
 async function render() {
@@ -98,8 +104,22 @@ async function render() {
   if (!route) { main.append(h('h1', {}, t('notfound'))); return; }
   if (route.roles && !session()) { navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true }); return; }
   if (route.roles && !hasRole(...route.roles)) { navigate(landing(), { replace: true }); return; }
+  if (hasRole(...FIELD)) startBackgroundSending(); // the queue goes out on open, whichever page opens
   main.append(h('p', { class: 'loading' }, t('common.loading')));
-  const module = await route.loader();
+  let module;
+  try {
+    module = await route.loader();
+  } catch (error) {
+    // a page of the version before an update: its file is gone from the server and the device; the new version's
+    // page has it. Once per page, so a file missing for another reason is not loaded forever.
+    if (sessionStorage.getItem(RELOADED) !== location.href) {
+      sessionStorage.setItem(RELOADED, location.href);
+      location.reload();
+      return;
+    }
+    throw error;
+  }
+  sessionStorage.removeItem(RELOADED);
   if (mine !== rendering) return; // moved on meanwhile
   // each page draws into its own element, so one that finishes late cannot draw over the next
   const view = h('div', { class: 'view' });
@@ -124,8 +144,15 @@ document.addEventListener('click', (event) => {
 window.addEventListener('popstate', render);
 window.addEventListener('online', updateNetStatus);
 window.addEventListener('offline', updateNetStatus);
+onChange(() => updateNetStatus());
 document.getElementById('lang-switch').addEventListener('change', (event) => { setLang(event.target.value); render(); });
 document.getElementById('sign-out').addEventListener('click', () => { clearSession(); navigate('/login'); });
 whenUnauthorized(() => navigate(`/login?next=${encodeURIComponent(location.pathname)}`, { replace: true }));
 
 render();
+
+// The app kept on the device for an offline start, and the queue sent by Background Sync (sw.js). Not under
+// `vite` (dev), which serves sources, not a build.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  window.addEventListener('load', () => { navigator.serviceWorker.register('/sw.js').catch(() => {}); });
+}

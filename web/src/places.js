@@ -1,14 +1,14 @@
 // The grid map's places — streets, communities, grids — by code: their names, parents and outlines. The demo map
 // (like most real ones) gives only the grids' polygons, so an area's outline is derived from its grids: the edges
 // that belong to exactly one of its grids (an edge two of them share lies inside).
-import { get } from './api.js';
+import { getKept } from './api.js';
 
 let mapPromise = null;
 let index = null;
 
-/** The grid map (GeoJSON FeatureCollection), read once per page load. */
+/** The grid map (GeoJSON FeatureCollection), read once per page load; the device's copy when offline. */
 export function gridMap() {
-  mapPromise ||= get('/api/v1/directory/grid-map').catch((error) => { mapPromise = null; throw error; });
+  mapPromise ||= getKept('/api/v1/directory/grid-map').catch((error) => { mapPromise = null; throw error; });
   return mapPromise;
 }
 

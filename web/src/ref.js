@@ -1,5 +1,6 @@
-// Reference data for names: categories and departments (read once per page load).
-import { get } from './api.js';
+// Reference data for names: categories and departments (read once per page load; kept on the device for an
+// offline start, api.js getKept).
+import { getKept } from './api.js';
 import { localName } from './i18n.js';
 import { placeNames } from './places.js';
 
@@ -8,8 +9,8 @@ let departments = null;
 
 export async function loadReference() {
   [categories, departments] = await Promise.all([
-    categories || get('/api/v1/directory/categories').then(list),
-    departments || get('/api/v1/directory/departments').then(list),
+    categories || getKept('/api/v1/directory/categories').then(list),
+    departments || getKept('/api/v1/directory/departments').then(list),
     placeNames().catch(() => null), // names of streets, communities and grids; codes if the map cannot be read
   ]);
   return { categories, departments };
