@@ -38,7 +38,7 @@ from shared.api.notifications import (
     WebhookWithSecretSchema,
     WebhookWriteSchema,
 )
-from shared.auth import may
+from shared.auth import case_filters, may
 from shared.clock import Clock
 from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
@@ -289,7 +289,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         and whether the client must reload instead (``reset``: what it missed is no longer kept, or too much)."""
         identity = self.caller.require("notifications.stream")
         head, reset, backlog = self.store.feed_head(), False, []
-        visible = feed.scope(identity)
+        visible = case_filters(identity)
         if last_event_id not in (None, ""):
             try:
                 after = int(last_event_id)

@@ -1,6 +1,6 @@
 """Who may take which action on a case. The table of the closed loop, as data."""
 
-from shared.auth import Identity
+from shared.auth import Identity, can_see_case
 from shared.auth.policy import (
     DEPARTMENT_HEAD,
     GRID_LEADER,
@@ -8,7 +8,6 @@ from shared.auth.policy import (
     HANDLER,
     OPERATOR,
     SUPERVISOR,
-    can_see_case,
 )
 from shared.errors import Forbidden
 
