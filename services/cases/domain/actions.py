@@ -1,7 +1,8 @@
 """The actions people take on a case: which states each applies to, and what it does.
 
 ``ACTIONS[name]`` gives the action's input schema, the states it applies to and its
-function ``(case, params, ctx) -> Change``. The service checks who may act
+function ``(case, params, ctx) -> Change``; the list of actions, their bodies and who may
+take each are ``shared.api.case_actions``. The service checks who may act
 (``rules.authorize``), then the state here, then applies the change at the case's
 version.
 """
@@ -31,18 +32,7 @@ from services.cases.domain.model import (
     history_entry,
     with_derived,
 )
-from shared.api.cases import (
-    CommentSchema,
-    DispatchSchema,
-    ExtensionRequestSchema,
-    MergeSchema,
-    NoteSchema,
-    ReasonSchema,
-    RegisterSchema,
-    ResolveSchema,
-    SuperviseSchema,
-    VerifySchema,
-)
+from shared.api.case_actions import ACTIONS as TABLE
 from shared.errors import Unprocessable, WrongState
 from shared.events import Event
 from shared.ids import new_id
@@ -277,26 +267,28 @@ def comment(case, p, ctx):
 
 
 _ANY_OPEN = OPEN
-ACTIONS = {
-    "register": Action(RegisterSchema(), frozenset({REPORTED}), register),
-    "reject": Action(ReasonSchema(), frozenset({REPORTED}), reject),
-    "merge": Action(MergeSchema(), frozenset({REPORTED, REGISTERED}), merge),
-    "dispatch": Action(DispatchSchema(), frozenset({REGISTERED}), dispatch),
-    "accept": Action(NoteSchema(), frozenset({DISPATCHED}), accept),
-    "return": Action(ReasonSchema(), frozenset({DISPATCHED, ACCEPTED}), return_),
-    "request_extension": Action(ExtensionRequestSchema(), frozenset({ACCEPTED}), request_extension),
-    "approve_extension": Action(NoteSchema(), frozenset({ACCEPTED}), approve_extension),
-    "deny_extension": Action(NoteSchema(), frozenset({ACCEPTED}), deny_extension),
-    "suspend": Action(ReasonSchema(), _ANY_OPEN, suspend),
-    "resume": Action(NoteSchema(), _ANY_OPEN, resume),
-    "supervise": Action(SuperviseSchema(), _ANY_OPEN, supervise),
-    "resolve": Action(ResolveSchema(), frozenset({ACCEPTED}), resolve),
-    "verify": Action(VerifySchema(), frozenset({RESOLVED}), verify),
-    "close": Action(NoteSchema(), frozenset({VERIFIED, RESOLVED}), close),
-    "reopen": Action(ReasonSchema(), frozenset({CLOSED}), reopen),
-    "cancel": Action(ReasonSchema(), _ANY_OPEN, cancel),
-    "comment": Action(CommentSchema(), frozenset(OPEN | {CLOSED, REJECTED, MERGED, CANCELLED}), comment),
+# action -> (the states it applies to, what it does); its body and who may take it: shared.api.case_actions
+_STEPS = {
+    "register": (frozenset({REPORTED}), register),
+    "reject": (frozenset({REPORTED}), reject),
+    "merge": (frozenset({REPORTED, REGISTERED}), merge),
+    "dispatch": (frozenset({REGISTERED}), dispatch),
+    "accept": (frozenset({DISPATCHED}), accept),
+    "return": (frozenset({DISPATCHED, ACCEPTED}), return_),
+    "request_extension": (frozenset({ACCEPTED}), request_extension),
+    "approve_extension": (frozenset({ACCEPTED}), approve_extension),
+    "deny_extension": (frozenset({ACCEPTED}), deny_extension),
+    "suspend": (_ANY_OPEN, suspend),
+    "resume": (_ANY_OPEN, resume),
+    "supervise": (_ANY_OPEN, supervise),
+    "resolve": (frozenset({ACCEPTED}), resolve),
+    "verify": (frozenset({RESOLVED}), verify),
+    "close": (frozenset({VERIFIED, RESOLVED}), close),
+    "reopen": (frozenset({CLOSED}), reopen),
+    "cancel": (_ANY_OPEN, cancel),
+    "comment": (frozenset(OPEN | {CLOSED, REJECTED, MERGED, CANCELLED}), comment),
 }
+ACTIONS = {name: Action(spec.body(), *_STEPS[name]) for name, spec in TABLE.items()}
 ACTIONS_NEEDING_ACTIVE = frozenset(ACTIONS) - {"resume", "comment", "cancel", "supervise"}
 
 
