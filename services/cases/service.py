@@ -63,11 +63,9 @@ class CasesService(Operable, FollowsDirectory):
             _log.info("case %s already open; redelivered %s ignored", case["_id"], event.event_id)
 
     def _current_policy(self, category: dict) -> dict:
-        policy_id = category.get("escalation_policy") or "default"
-        policy = self.store.policy(policy_id)
-        if policy is None:  # the platform's own default, saved as version 1 the first time it is needed
-            policy = self.store.policy("default") or self.store.save_policy(escalation.DEFAULT_POLICY)
-        return policy
+        """The latest version of the category's policy; the default's when it names none, or one since deleted
+        (the store always has the default: the platform's own is in the code)."""
+        return self.store.policy(category.get("escalation_policy") or "default") or self.store.policy("default")
 
     def _policy_of(self, case: dict) -> dict | None:
         pinned = case.get("policy")
@@ -270,7 +268,6 @@ class CasesService(Operable, FollowsDirectory):
     @rpc
     def escalation_policies(self) -> list[dict]:
         self.caller.require("routing.read")
-        self._current_policy({})
         return _policy.dump(self.store.policies(), many=True)
 
     @rpc
