@@ -35,7 +35,7 @@ from services.cases.domain.model import (
 from shared.api.case_actions import ACTIONS as TABLE
 from shared.errors import Unprocessable, WrongState
 from shared.events import Event
-from shared.ids import new_id
+from shared.ids import Ids
 
 REOPEN_WINDOW = timedelta(days=30)
 
@@ -55,6 +55,7 @@ class Context:
     now: datetime
     categories: dict
     departments: dict
+    ids: Ids  # the new ids a change needs (its events', a comment's, a new ladder's): given, never made here
     calendar: object = None
     policy: dict | None = None  # the escalation policy version the case started with
     reopen_window: timedelta = REOPEN_WINDOW
@@ -65,7 +66,7 @@ class Context:
 
     def enter(self, case: dict, stage: str, **kwargs) -> dict:
         return timing.enter(case, stage, now=self.now, category=self.category(case), calendar=self.calendar,
-                            policy=self.policy, **kwargs)
+                            policy=self.policy, ids=self.ids, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def _change(case, ctx, action, to_status, fields_, event_type, extra, *, note=No
     set_fields = with_derived(case, set_fields)
     entries = [history_entry(case, 0, action=action, to_status=to_status, actor=ctx.actor, at=ctx.now, note=note,
                              attachments=attachments, **entry)]
-    event = case_event(event_type, after(case, set_fields, entries), extra, actor=ctx.actor, now=ctx.now)
+    event = case_event(event_type, after(case, set_fields, entries), extra, event_id=ctx.ids.event(),
+                       actor=ctx.actor, now=ctx.now)
     return Change(case["version"], set_fields, entries, [event])
 
 
@@ -150,7 +152,8 @@ def dispatch(case, p, ctx):
 
 def accept(case, p, ctx):
     fields_ = {"accepted_at": ctx.now, **timing.enter_disposal(case, category=ctx.category(case),
-                                                               calendar=ctx.calendar, policy=ctx.policy)}
+                                                               calendar=ctx.calendar, policy=ctx.policy,
+                                                               ids=ctx.ids)}
     return _change(case, ctx, "accept", ACCEPTED, fields_, "case.accepted", {}, note=p.get("note"))
 
 
@@ -259,7 +262,7 @@ def cancel(case, p, ctx):
 
 
 def comment(case, p, ctx):
-    comment_id = new_id("M")
+    comment_id = ctx.ids.new("M")
     change = _change(case, ctx, "comment", None, {}, "case.commented",
                      {"comment_id": comment_id, "text": p["text"], "author": ctx.actor, "public": p["public"]},
                      note=p["text"], attachments=p["attachments"], comment_id=comment_id, public=p["public"])
