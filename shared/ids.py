@@ -6,6 +6,9 @@ make them safe to generate in any replica without coordination.
 
 import os
 import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -45,3 +48,20 @@ def moment_of(id_: str, prefix: str) -> datetime:
     for c in part:
         ms = ms * 32 + _ALPHABET.index(c)
     return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def new_event_id() -> str:
+    """An event's id (``shared.events``): a UUID, on which consumers deduplicate."""
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Ids:
+    """Where pure code gets new identifiers: passed in, so that what it returns follows from its input alone — a
+    service passes ``FRESH``, a test ids it can foresee, and compares whole events."""
+
+    new: Callable[[str], str]  # a prefixed id, ``new("M")``
+    event: Callable[[], str]  # an event's id
+
+
+FRESH = Ids(new=new_id, event=new_event_id)

@@ -1,21 +1,12 @@
 """Cases: finding them, reading them, acting on them, their files."""
 
 from gateway.http import api, file_response, query_dict, read_json, read_upload
+from shared.api.case_actions import ACTIONS
 from shared.api.cases import (
     CaseListQuerySchema,
     CasePageSchema,
     CaseSchema,
-    CommentSchema,
-    DispatchSchema,
-    ExtensionRequestSchema,
     HistoryEntrySchema,
-    MergeSchema,
-    NoteSchema,
-    ReasonSchema,
-    RegisterSchema,
-    ResolveSchema,
-    SuperviseSchema,
-    VerifySchema,
     WorklistQuerySchema,
 )
 from shared.api.common import PageQuerySchema
@@ -24,28 +15,6 @@ from shared.api.reports import UPLOAD_FORM, AttachmentSchema
 from shared.errors import Conflict, Unprocessable
 
 MAX_UPLOAD = 10 * 1024 * 1024
-
-# action: (body schema, who, what it does) — the closed loop (docs/domain.md §4)
-ACTIONS = {
-    "register": (RegisterSchema, "operator", "reported → registered (立案); may correct category and priority"),
-    "reject": (ReasonSchema, "operator", "reported → rejected (不予立案)"),
-    "merge": (MergeSchema, "operator", "reported or registered → merged into another case"),
-    "dispatch": (DispatchSchema, "operator", "registered → dispatched (派遣) to a department"),
-    "accept": (NoteSchema, "handler of the department", "dispatched → accepted (签收)"),
-    "return": (ReasonSchema, "handler of the department", "dispatched or accepted → registered (退回, not ours)"),
-    "request_extension": (ExtensionRequestSchema, "handler of the department", "ask for more time (延期)"),
-    "approve_extension": (NoteSchema, "supervisor", "the deadline moves by the hours asked"),
-    "deny_extension": (NoteSchema, "supervisor", "the deadline stays"),
-    "suspend": (ReasonSchema, "operator, supervisor", "park the case (挂起): its clock stops"),
-    "resume": (NoteSchema, "operator, supervisor", "the clock runs again"),
-    "supervise": (SuperviseSchema, "operator, supervisor", "put the case under supervision (督办) with an instruction"),
-    "resolve": (ResolveSchema, "handler of the department", "accepted → resolved (处置反馈), with evidence"),
-    "verify": (VerifySchema, "officer of the case's grid", "resolved → verified (核查), or back as rework (返工)"),
-    "close": (NoteSchema, "operator", "verified → closed (结案); a case handled on the spot from resolved"),
-    "reopen": (ReasonSchema, "grid officer, operator", "closed → dispatched as rework, within the reopen window"),
-    "cancel": (ReasonSchema, "operator, supervisor", "any open case → cancelled (作废)"),
-    "comment": (CommentSchema, "anyone who can see the case", "add a remark, with files"),
-}
 
 
 class CasesApi:
@@ -100,15 +69,16 @@ class CasesApi:
 
 
 def _action_route(action: str):
-    schema, who, what = ACTIONS[action]
+    """The route of one action of the table (``shared.api.case_actions``): its body, who may, what it does."""
+    spec = ACTIONS[action]
 
     def act(self, request, case_id):
         return self.cases.act(case_id, action, read_json(request))
 
     act.__name__ = f"case_{action}"
-    return api("POST", f"/api/v1/cases/<case_id>/{action}", summary=f"{action.replace('_', ' ')}: {what}",
-               description=f"Who: {who}. Name the `version` you saw to be told (409) if it changed meanwhile.",
-               tags=["case actions"], body=schema,
+    return api("POST", f"/api/v1/cases/<case_id>/{action}", summary=f"{action.replace('_', ' ')}: {spec.does}",
+               description=f"Who: {spec.who}. Name the `version` you saw to be told (409) if it changed meanwhile.",
+               tags=["case actions"], body=spec.body,
                responses={200: ("The case after the action.", CaseSchema)},
                raises={Conflict: "Wrong state, or someone acted first.",
                        Unprocessable: "It names something unknown or not allowed (a category, a department)."})(act)

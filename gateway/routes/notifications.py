@@ -64,8 +64,8 @@ class NotificationsApi:
                      "the subscription you have.",
          responses={201: ("Subscribed.", SubscriptionSchema), 200: ("Already subscribed.", SubscriptionSchema)})
     def subscribe(self, request):
-        status, body = self.notifications.subscribe(read_json(request))
-        return status, body
+        answer = self.notifications.subscribe(read_json(request))
+        return (201 if answer["created"] else 200), answer["subscription"]
 
     @api("DELETE", "/api/v1/notifications/subscriptions/<subscription_id>", summary="Stop following or watching",
          tags=TAGS, responses={200: ("Removed.", DeletedSchema)})
@@ -95,8 +95,8 @@ class NotificationsApi:
                      "without it. Requests are signed as docs/notifications.md describes.",
          responses={201: ("Created, with its secret.", WebhookWithSecretSchema), 200: ("Changed.", WebhookSchema)})
     def put_webhook(self, request, department):
-        status, body = self.notifications.put_webhook(department, read_json(request))
-        return status, body
+        answer = self.notifications.put_webhook(department, read_json(request))
+        return (201 if answer["created"] else 200), answer["webhook"]
 
     @api("POST", "/api/v1/notifications/webhooks/<department>/secret", summary="Rotate a webhook's signing secret",
          tags=TAGS, responses={200: ("The new secret, shown this once.", WebhookWithSecretSchema)})

@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from pymongo import ASCENDING, DESCENDING
 
 from services.cases.domain.model import STATUSES
-from shared.auth import Identity, may
-from shared.auth.policy import DEPARTMENT_HEAD, GRID_LEADER, GRID_OFFICER, HANDLER
+from shared.auth import Identity, case_filters
 from shared.errors import ValidationFailed
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -34,20 +33,6 @@ HINT_ORDER = ("reporters", "grid", "community", "street", "departments", "catego
 
 class NothingVisible(Exception):
     """The filters and the caller's scope cannot meet: the answer is an empty page."""
-
-
-def visibility(identity: Identity) -> list[dict]:
-    """The filters keeping a caller to the cases they may see, as ``shared.auth.can_see_case`` decides: a case
-    matching any of them is visible ([{}]: all). A query is one flat document (above), so "my grids, or reported
-    by me" is two queries, each answered by its own index, and the storage merges their pages."""
-    if may(identity, "cases.read_all"):
-        return [{}]
-    scopes = []
-    if identity.has_any({GRID_OFFICER, GRID_LEADER}) and identity.grids:
-        scopes.append({"grid": {"$in": sorted(identity.grids)}})
-    if identity.has_any({HANDLER, DEPARTMENT_HEAD}) and identity.department:
-        scopes.append({"departments": identity.department})
-    return [*scopes, {"reporters": identity.user_id}]  # a reporter always sees what they reported
 
 
 def _statuses(text: str) -> list[str]:
@@ -78,9 +63,10 @@ def index_for(query: dict) -> str:
 
 def build(q: dict, identity: Identity, now: datetime) -> tuple[list[dict], tuple[str, int]]:
     """(queries, sort) for a validated ``CaseListQuerySchema``: the cases matching any of the queries, one per
-    scope the caller sees through (``visibility``) that the filters can meet; ``NothingVisible`` when none can."""
+    scope the caller sees through (``shared.auth.case_filters``) that the filters can meet; ``NothingVisible`` when
+    none can."""
     asked, found = _filters(q, now), []
-    for scope in visibility(identity):
+    for scope in case_filters(identity):
         try:
             query = _within(dict(asked), scope)
         except NothingVisible:
@@ -116,8 +102,8 @@ def _filters(q: dict, now: datetime) -> dict:
 def _within(query: dict, scope: dict) -> dict:
     """``query`` kept to ``scope``; ``NothingVisible`` when the two cannot meet."""
     for field, allowed in scope.items():
-        if field == "grid":
-            _narrow(query, "grid", allowed["$in"])
+        if isinstance(allowed, dict):  # {"$in": [...]}: one of several (an officer's grids)
+            _narrow(query, field, allowed["$in"])
         elif query.get(field, allowed) != allowed:
             raise NothingVisible()
         else:

@@ -21,6 +21,7 @@ from shared.clock import Clock
 from shared.config import setting
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
+from shared.ids import FRESH
 from shared.messaging import consume
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
@@ -58,16 +59,14 @@ class CasesService(Operable, FollowsDirectory):
         category = self.reference.categories[event.payload["category"]]
         policy = self._current_policy(category)
         case, events = domain.open_case(event, category=category, now=self.clock.now(), calendar=self.calendar,
-                                        policy=policy)
+                                        policy=policy, ids=FRESH)
         if not self.store.open(case, events):
             _log.info("case %s already open; redelivered %s ignored", case["_id"], event.event_id)
 
     def _current_policy(self, category: dict) -> dict:
-        policy_id = category.get("escalation_policy") or "default"
-        policy = self.store.policy(policy_id)
-        if policy is None:  # the platform's own default, saved as version 1 the first time it is needed
-            policy = self.store.policy("default") or self.store.save_policy(escalation.DEFAULT_POLICY)
-        return policy
+        """The latest version of the category's policy; the default's when it names none, or one since deleted
+        (the store always has the default: the platform's own is in the code)."""
+        return self.store.policy(category.get("escalation_policy") or "default") or self.store.policy("default")
 
     def _policy_of(self, case: dict) -> dict | None:
         pinned = case.get("policy")
@@ -82,7 +81,8 @@ class CasesService(Operable, FollowsDirectory):
             if event.event_id in case.get("_seen", ()):
                 return
             change = domain.apply_routing(case, event, category=self.reference.categories[case["category"]],
-                                          now=self.clock.now(), calendar=self.calendar, policy=self._policy_of(case))
+                                          now=self.clock.now(), calendar=self.calendar, policy=self._policy_of(case),
+                                          ids=FRESH)
             if change is None:
                 _log.info("routing for %s ignored: the case is %s", case_id, case["status"])
                 return
@@ -134,7 +134,7 @@ class CasesService(Operable, FollowsDirectory):
         check_state(action, case, when)
         self._check_case_files(case["_id"], params.get("attachments", ()))
         self.reference.require("categories")
-        ctx = domain.Context(actor=actor, now=when.now, categories=self.reference.categories,
+        ctx = domain.Context(actor=actor, now=when.now, categories=self.reference.categories, ids=FRESH,
                              departments=self.reference.departments, calendar=self.calendar,
                              policy=self._policy_of(case), reopen_window=when.reopen_window)
         if action == "merge":
@@ -261,7 +261,8 @@ class CasesService(Operable, FollowsDirectory):
             policy = self._policy_of(case)
             if category is None or policy is None:
                 continue
-            change = escalation.fire(case, policy, now=now, calendar=self.calendar, clock=timing.clock_of(category))
+            change = escalation.fire(case, policy, now=now, calendar=self.calendar, clock=timing.clock_of(category),
+                                     ids=FRESH)
             if self.store.apply(case["_id"], change):
                 fired += 1
                 _log.info("case %s: rung %d fired", case["_id"], case["escalation"]["next_rung"] + 1)
@@ -270,7 +271,6 @@ class CasesService(Operable, FollowsDirectory):
     @rpc
     def escalation_policies(self) -> list[dict]:
         self.caller.require("routing.read")
-        self._current_policy({})
         return _policy.dump(self.store.policies(), many=True)
 
     @rpc

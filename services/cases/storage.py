@@ -11,6 +11,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.cases.domain import Change
+from services.cases.domain.escalation import DEFAULT_POLICY
 from services.cases.domain.model import PUBLIC_SINCE
 from shared import paging
 from shared.attachments import ATTACHMENT_INDEXES, AttachmentStore
@@ -62,6 +63,9 @@ def _place_by(field: str):
 # keeps the latest it read for a few seconds. A new version applies at once to cases opened by the process that
 # saved it, and within LATEST_POLICY_TTL_SECONDS everywhere else.
 LATEST_POLICY_TTL_SECONDS = 5.0
+# The platform's own escalation policy is version 1 of ``default``, kept in the code and answered wherever the store
+# holds no version 1 of it — never written on a read. An administrator's first change to it is version 2.
+BUILT_IN_DEFAULT = {**DEFAULT_POLICY, "version": 1}
 
 
 class CaseRepository(Repository):
@@ -130,6 +134,8 @@ class CaseRepository(Repository):
         doc = self.db[POLICIES].find_one(query, {"_id": 0}, sort=[("version", DESCENDING)])
         if doc is not None and doc.get("deleted"):  # a deleted policy's last version is a tombstone
             return None
+        if doc is None and policy_id == DEFAULT_POLICY["policy_id"] and version in (None, BUILT_IN_DEFAULT["version"]):
+            doc = BUILT_IN_DEFAULT
         if doc is not None:
             self._policies[(policy_id, doc["version"])] = doc
             if version is None:
@@ -140,11 +146,13 @@ class CaseRepository(Repository):
         latest: dict[str, dict] = {}
         for doc in self.db[POLICIES].find({}, {"_id": 0}).sort("version", ASCENDING):
             latest[doc["policy_id"]] = doc
+        latest.setdefault(BUILT_IN_DEFAULT["policy_id"], BUILT_IN_DEFAULT)
         return sorted((d for d in latest.values() if not d.get("deleted")), key=lambda d: d["policy_id"])
 
     def _last_version(self, policy_id: str) -> int:
         doc = self.db[POLICIES].find_one({"policy_id": policy_id}, {"version": 1}, sort=[("version", DESCENDING)])
-        return doc["version"] if doc else 0
+        built_in = BUILT_IN_DEFAULT["version"] if policy_id == BUILT_IN_DEFAULT["policy_id"] else 0
+        return max(doc["version"] if doc else 0, built_in)
 
     def save_policy(self, policy: dict) -> dict:
         """A new version of a policy; cases already under way keep the version they started with."""

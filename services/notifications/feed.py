@@ -1,4 +1,4 @@
-"""The live feed: every case event, numbered in the order it was stored. Pure: entries and who may read them.
+"""The live feed: every case event, numbered in the order it was stored. Pure: its entries.
 
 The store numbers entries ``1, 2, 3, …`` with no gaps, each number taken only after
 the one before it was stored (``NotificationRepository.append_feed``), so a reader
@@ -7,8 +7,6 @@ feed keeps the last ``SSE_FEED_KEEP`` entries. Gateways push new entries to open
 streams and ask here for what a reconnecting client missed (``docs/notifications.md``).
 """
 
-from shared.auth import Identity, may
-from shared.auth.policy import DEPARTMENT_HEAD, GRID_LEADER, GRID_OFFICER, HANDLER
 from shared.events import Event
 from shared.events.contracts.cases import CaseFacts
 
@@ -23,7 +21,7 @@ def entry_for(event: Event) -> dict:
         "event_type": event.type,
         "occurred_at": event.occurred_at,
         "case": facts,
-        # flattened for the indexes that answer "what may this reader see"
+        # flattened for the indexes that answer "what may this reader see" (``shared.auth.case_filters``)
         "grid": facts["grid"],
         "departments": [d for d in [facts["department"], *facts["assisting_departments"]] if d],
         "reporters": list(facts.get("reporters") or []),
@@ -35,15 +33,3 @@ def published(entry: dict) -> dict:
     return {"seq": entry["_id"], "event_id": entry["event_id"], "event_type": entry["event_type"],
             "occurred_at": entry["occurred_at"], "case": entry["case"]}
 
-
-def scope(identity: Identity) -> list[dict]:
-    """The filters of the entries ``identity`` may see, as ``shared.auth.can_see_case`` decides: an entry matching
-    any of them is visible ([{}]: all). Each is a flat query its own index answers; the store merges them."""
-    if may(identity, "cases.read_all"):
-        return [{}]
-    scopes = [{"reporters": identity.user_id}]  # what one reported, wherever it is
-    if identity.has_any({GRID_OFFICER, GRID_LEADER}) and identity.grids:
-        scopes.append({"grid": {"$in": sorted(identity.grids)}})
-    if identity.has_any({HANDLER, DEPARTMENT_HEAD}) and identity.department:
-        scopes.append({"departments": identity.department})
-    return scopes

@@ -42,7 +42,7 @@ from shared.api.notifications import (
     WebhookWithSecretSchema,
     WebhookWriteSchema,
 )
-from shared.auth import may
+from shared.auth import case_filters, may
 from shared.clock import Clock
 from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
@@ -187,7 +187,8 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         return _subscriptions.dump({"items": self.store.subscriptions_of(identity.user_id)})
 
     @rpc
-    def subscribe(self, body: dict) -> tuple[int, dict]:
+    def subscribe(self, body: dict) -> dict:
+        """``{"created", "subscription"}``: subscribing twice to the same thing gives the one there is."""
         identity = self.caller.require("notifications.subscribe")
         b = load(_subscription_in, body)
         self.reference.require("grid_map")
@@ -195,7 +196,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         wanted = choices.subscription(identity.user_id, b["kind"], b["target"], self.reference, new_id,
                                       self.clock.now())
         subscription, created = self.store.subscribe(wanted)
-        return (201 if created else 200), _subscription.dump(subscription)
+        return {"created": created, "subscription": _subscription.dump(subscription)}
 
     @rpc
     def unsubscribe(self, subscription_id: str) -> dict:
@@ -223,8 +224,9 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         return _webhooks.dump({"items": self.store.webhooks()})
 
     @rpc
-    def put_webhook(self, department: str, body: dict) -> tuple[int, dict]:
-        """Create or change a department's endpoint. A new one answers its secret, once. An address inside the
+    def put_webhook(self, department: str, body: dict) -> dict:
+        """Create or change a department's endpoint: ``{"created", "webhook"}``, a new one with its secret, shown this
+        once. An address inside the
         platform's networks is refused here (422), as every send to it would be, unless ``WEBHOOK_ALLOWED_HOSTS``
         lists its host."""
         self.caller.require("notifications.manage_webhooks")
@@ -237,7 +239,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
             raise Unprocessable.of("webhook.inside_networks", {"url": b["url"], "rule": "WEBHOOK_ALLOWED_HOSTS"},
                                    host=refused.host, addresses=", ".join(refused.addresses))
         endpoint, created = self.store.put_webhook(str(department), b, new_secret(), self.clock.now())
-        return (201, _webhook_secret.dump(endpoint)) if created else (200, _webhook.dump(endpoint))
+        return {"created": created, "webhook": (_webhook_secret if created else _webhook).dump(endpoint)}
 
     @rpc
     def rotate_webhook_secret(self, department: str) -> dict:
@@ -307,7 +309,7 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         and whether the client must reload instead (``reset``: what it missed is no longer kept, or too much)."""
         identity = self.caller.require("notifications.stream")
         head, reset, backlog = self.store.feed_head(), False, []
-        visible = feed.scope(identity)
+        visible = case_filters(identity)
         if last_event_id not in (None, ""):
             try:
                 after = int(last_event_id)

@@ -8,6 +8,7 @@ again and decides — the gateway is not the only guard.
 """
 
 from shared.auth.identity import SYSTEM, Identity
-from shared.auth.policy import ROLES, can_see_case, may
+from shared.auth.policy import ROLES, may
+from shared.auth.visibility import can_see_case, case_filters
 
-__all__ = ["ROLES", "SYSTEM", "Identity", "can_see_case", "may"]
+__all__ = ["ROLES", "SYSTEM", "Identity", "can_see_case", "case_filters", "may"]

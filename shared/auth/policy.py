@@ -1,4 +1,4 @@
-"""Who may do what: the one table of permissions, and the row-level rules.
+"""Who may do what: the one table of permissions. Which cases a person sees: ``shared.auth.visibility``.
 
 Roles (docs/domain.md §1): grid officer 网格员, grid leader 网格长, dispatch operator
 指挥中心派遣员, department handler 处置人员, department head 部门负责人,
@@ -56,22 +56,3 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 def may(identity, permission: str) -> bool:
     return identity.has_any(PERMISSIONS[permission])
 
-
-def reported(identity, case: dict) -> bool:
-    """Whether ``identity`` reported ``case`` (or a report merged into it)."""
-    return identity.user_id in (case.get("reporters") or ()) or identity.user_id == case.get("reporter")
-
-
-def can_see_case(identity, case: dict) -> bool:
-    """A case is visible to the command centre, to its grid's people, to its departments, and always to whoever
-    reported it, wherever it is. The lists' filters (``services.cases.queries.visibility``,
-    ``services.notifications.feed.scope``) say the same as database queries."""
-    if may(identity, "cases.read_all") or reported(identity, case):
-        return True
-    if identity.has_any({GRID_OFFICER, GRID_LEADER}) and case.get("grid") in identity.grids:
-        return True
-    if identity.has_any({HANDLER, DEPARTMENT_HEAD}) and identity.department:
-        return identity.department == case.get("department") or identity.department in case.get(
-            "assisting_departments", ()
-        )
-    return False

@@ -13,7 +13,6 @@ service), ``causation_id`` (the event that caused this one, if any), ``actor`` (
 did it) and ``payload`` (validated by the contract schema registered for the type).
 """
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared.events.catalogue import contract_for
+from shared.ids import new_event_id
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z_]*\.[a-z][a-z_]*$"
 SYSTEM_ACTOR = {"user_id": "system", "role": "system"}
@@ -83,8 +83,9 @@ def new_event(
     correlation_id: str,
     causation_id: str | None = None,
     actor: dict[str, Any] | None = None,
+    event_id: str | None = None,
 ) -> Event:
-    """Build an event, checking the payload against its contract (a bug if it fails)."""
+    """Build an event, checking the payload against its contract (a bug if it fails); a new id unless given."""
     schema, version, owner = contract_for(event_type)
     if owner != producer:
         raise ValueError(f"{producer} may not publish {event_type}; its producer is {owner}")
@@ -92,7 +93,7 @@ def new_event(
     if errors:
         raise ValueError(f"payload of {event_type} breaks its contract: {errors}")
     return Event(
-        event_id=str(uuid.uuid4()),
+        event_id=event_id or new_event_id(),
         type=event_type,
         version=version,
         occurred_at=occurred_at,

@@ -33,3 +33,20 @@ def test_a_deleted_policy_is_gone_for_new_cases_and_kept_for_those_that_pinned_i
 
 def test_deleting_a_policy_that_never_was_finds_none(repository):
     assert repository().delete_policy("nothing") is False
+
+
+def test_the_platforms_default_is_answered_from_the_code_and_written_by_no_read(databases):
+    db = databases("cases_fresh")
+    db.escalation_policies.create_index([("policy_id", 1), ("version", 1)], unique=True)
+    store = CaseRepository(db, relay=None)
+    built_in = {**DEFAULT_POLICY, "version": 1}
+    assert store.policy("default") == built_in  # what a new case pins
+    assert store.policy("default", 1) == built_in  # what a case that pinned it escalates by
+    assert store.policies() == [built_in]  # what GET /api/v1/escalation-policies lists
+    assert store.policy("roads") is None
+    assert db.escalation_policies.count_documents({}) == 0  # none of it was a write
+    changed = store.save_policy({**DEFAULT_POLICY, "rungs": RUNGS})
+    assert changed["version"] == 2  # version 1 keeps meaning the platform's own
+    other = CaseRepository(db, relay=None)
+    assert other.policy("default")["rungs"] == RUNGS and other.policy("default", 1) == built_in
+    assert [p["version"] for p in other.policies()] == [2]

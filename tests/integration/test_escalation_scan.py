@@ -16,6 +16,7 @@ from shared import mongo
 from shared.outbox import OUTBOX_FIELD
 from shared.refdata import COLLECTION as REFERENCE
 from shared.workcalendar import WorkCalendar
+from tests.support.ids import counting
 from tests.support.notify import reference_data
 from tests.support.plans import answering_index, index_keys
 from tests.support.recording import Recorder
@@ -66,7 +67,8 @@ def scan(container) -> int:
 def due_case(case_id: str, due: datetime, category: str = "sanitation") -> dict:
     """A case waiting for dispatch whose first rung is due at ``due`` and whose second is ten days away."""
     case, _ = domain.open_case(sample_event("incident.reported", case_id=case_id, category=category),
-                               category=CATEGORIES["sanitation"], now=NOW, calendar=CALENDAR, policy=POLICY)
+                               category=CATEGORIES["sanitation"], now=NOW, calendar=CALENDAR, policy=POLICY,
+                               ids=counting())
     deadline = datetime.now(UTC) + timedelta(days=10)
     return {**case, "stage_deadline": deadline, "stage_limit_s": 100 * 86400.0, OUTBOX_FIELD: [],
             "escalation": {**case["escalation"], "next_due_at": due}}

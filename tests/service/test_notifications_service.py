@@ -76,10 +76,12 @@ def test_only_administrators_manage_webhooks_and_a_secret_is_shown_once():
     with pytest.raises(Forbidden):
         make(OPERATOR).list_webhooks()
     admin = make(ADMIN)
-    status, created = admin.put_webhook("sanitation", {"url": "https://dept.example/hook"})
-    assert status == 201 and created["secret"].startswith("whsec_")
-    status, changed = admin.put_webhook("sanitation", {"url": "https://dept.example/v2"})
-    assert status == 200 and "secret" not in changed and changed["secret_hint"] == "…" + created["secret"][-4:]
+    answer = admin.put_webhook("sanitation", {"url": "https://dept.example/hook"})
+    created = answer["webhook"]
+    assert answer["created"] and created["secret"].startswith("whsec_")
+    answer = admin.put_webhook("sanitation", {"url": "https://dept.example/v2"})
+    changed = answer["webhook"]
+    assert not answer["created"] and "secret" not in changed and changed["secret_hint"] == "…" + created["secret"][-4:]
     with pytest.raises(ValidationFailed):
         admin.put_webhook("sanitation", {"url": "ftp://dept.example"})
 
@@ -92,10 +94,8 @@ def test_an_address_inside_the_platforms_networks_is_refused_at_registration_unl
     assert refused.value.params == {"host": "intranet.example", "addresses": "10.1.2.3"}
     assert "WEBHOOK_ALLOWED_HOSTS" in refused.value.message and store.hooks == {}
     allowed = make(ADMIN, store, allowed_hosts=frozenset({"intranet.example"}))
-    status, _ = allowed.put_webhook("sanitation", {"url": "https://intranet.example/hook"})
-    assert status == 201
-    status, _ = make(ADMIN, store).put_webhook("sanitation", {"url": "https://not-yet.example/hook"})
-    assert status == 200  # not resolving yet is no reason to refuse: its sends are retried
+    assert allowed.put_webhook("sanitation", {"url": "https://intranet.example/hook"})["created"]
+    assert not make(ADMIN, store).put_webhook("sanitation", {"url": "https://not-yet.example/hook"})["created"]  # not resolving yet is no reason to refuse: its sends are retried
 
 
 class Receiver:
@@ -117,7 +117,7 @@ def _with_receiver(receiver, store):
 
 def test_a_webhook_test_is_one_signed_message_whose_outcome_is_answered_and_kept_nowhere():
     store = FakeNotifications()
-    _, created = make(ADMIN, store).put_webhook("sanitation", {"url": "https://dept.example/hook"})
+    created = make(ADMIN, store).put_webhook("sanitation", {"url": "https://dept.example/hook"})["webhook"]
     receiver = Receiver()
     tried = _with_receiver(receiver, store).test_webhook("sanitation")
     assert tried["delivered"] is True and tried["error"] is None and tried["url"] == "https://dept.example/hook"

@@ -9,6 +9,7 @@ from services.cases.domain.actions import ACTIONS, When
 from services.cases.domain.permitted import allowed_actions
 from shared.auth import Identity
 from shared.errors import Forbidden, WrongState
+from tests.support.ids import counting
 from tests.support.samples import CATEGORIES, sample_event
 from tests.unit.test_cases_lifecycle import (
     ADMIN,
@@ -77,7 +78,7 @@ def test_someone_who_may_not_see_the_case_is_offered_nothing():
 
 def _opened(**payload):
     case, _ = domain.open_case(sample_event("incident.reported", **payload), category=CATEGORIES["sanitation"],
-                               now=NOW, calendar=CALENDAR, policy=POLICY)
+                               now=NOW, calendar=CALENDAR, policy=POLICY, ids=counting())
     return case
 
 

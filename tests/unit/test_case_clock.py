@@ -12,6 +12,7 @@ from services.cases.domain.model import after
 from shared.auth import Identity
 from shared.workcalendar import WorkCalendar
 from tests.support import district
+from tests.support.ids import counting
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
@@ -26,6 +27,8 @@ HOUR = 3600
 def at(text):
     return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
 
+IDS = counting()  # one source for the module, as a service has one: ids never repeat
+
 
 def dispatched_case(when):
     """A sanitation case (sign for: 1 h; disposal: 24 working hours) dispatched at ``when``."""
@@ -33,14 +36,14 @@ def dispatched_case(when):
             "department": "sanitation", "dispatched_at": when, "history": [], "version": 3, "correlation_id": "X",
             "suspended": False, "grid": "G1", "assisting_departments": [], "reporters": [], "created_at": when}
     return {**case, **timing.enter(case, "sign_for", now=when, category=WORKING["sanitation"], calendar=CAL,
-                                   policy=POLICY, with_disposal=True)}
+                                   policy=POLICY, ids=IDS, with_disposal=True)}
 
 
 def act(case, action, params, who, now):
     actor = {"user_id": who.user_id, "role": sorted(who.roles)[0], "name": ""}
     check_state(action, case, When(now))
     ctx = Context(actor=actor, now=now, categories=WORKING, departments={"sanitation": {}}, calendar=CAL,
-                  policy=POLICY)
+                  policy=POLICY, ids=IDS)
     spec = ACTIONS[action]
     change = spec.apply(case, spec.schema.load(params), ctx)
     return after(case, change.set_fields, change.history)
@@ -104,7 +107,7 @@ def test_every_rung_fires_once_in_order_and_the_last_puts_the_case_under_supervi
     fired = []
     now = at("2026-12-31 12:00")  # long after everything was due
     while case["escalation"]["next_due_at"] is not None:
-        change = escalation.fire(case, POLICY, now=now, calendar=CAL, clock="working")
+        change = escalation.fire(case, POLICY, now=now, calendar=CAL, clock="working", ids=IDS)
         assert change.guard["escalation.next_rung"] == case["escalation"]["next_rung"]
         assert change.bump_version is False
         (event,) = change.events

@@ -1,5 +1,6 @@
 """Every row of the closed loop's table: who may take each action, from which states, to what."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -7,11 +8,13 @@ import pytest
 from services.cases import domain
 from services.cases.domain.actions import ACTIONS, Context, When, absorb, check_state
 from services.cases.domain.escalation import DEFAULT_POLICY
-from services.cases.domain.model import after
+from services.cases.domain.model import after, facts
 from shared.auth import Identity
 from shared.errors import Forbidden, Unprocessable, WrongState
+from shared.events import Event
 from shared.workcalendar import WorkCalendar
 from tests.support import district
+from tests.support.ids import counting
 from tests.support.samples import CATEGORIES, NOW, sample_event
 
 GRID = "610102001001001"
@@ -32,7 +35,7 @@ POLICY = {**DEFAULT_POLICY, "version": 1}
 
 def case_in(status="reported", **extra):
     case, _ = domain.open_case(sample_event("incident.reported"), category=CATEGORIES["sanitation"], now=NOW,
-                               calendar=CALENDAR, policy=POLICY)
+                               calendar=CALENDAR, policy=POLICY, ids=counting())
     with_department = status in {"dispatched", "accepted", "resolved", "verified", "closed"}
     timed = {"dispatched": "sign_for", "accepted": "disposal", "resolved": "verification"}.get(status)
     clock = {"stage": timed, "stage_started_at": NOW, "stage_limit_s": 24 * 3600.0,
@@ -46,7 +49,7 @@ def act(case, action, params, identity, now=NOW, **ctx):
     """What the service does: who, then state, then the change — returns the case after."""
     actor = domain.authorize(action, identity, case)
     context = Context(actor=actor, now=now, categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR,
-                      policy=POLICY, **ctx)
+                      policy=POLICY, **{"ids": counting(), **ctx})
     check_state(action, case, When(now, context.reopen_window))
     spec = ACTIONS[action]
     change = spec.apply(case, _loaded(spec, params), context)
@@ -217,7 +220,7 @@ def test_the_history_only_grows():
 def test_automatic_routing_registers_and_dispatches_as_the_system():
     case = case_in("reported")
     change = domain.apply_routing(case, sample_event("routing.decided"), category=CATEGORIES["sanitation"], now=NOW,
-                                  calendar=CALENDAR, policy=POLICY)
+                                  calendar=CALENDAR, policy=POLICY, ids=counting())
     assert [h["action"] for h in change.history] == ["register", "dispatch"]
     assert all(h["actor"]["user_id"] == "system" for h in change.history)
     assert [e.type for e in change.events] == ["case.registered", "case.dispatched"]
@@ -227,7 +230,7 @@ def test_automatic_routing_registers_and_dispatches_as_the_system():
 def test_a_rule_that_is_not_automatic_only_suggests():
     decision = sample_event("routing.decided", automatic=False)
     change = domain.apply_routing(case_in("reported"), decision, category=CATEGORIES["sanitation"], now=NOW,
-                                  calendar=CALENDAR, policy=POLICY)
+                                  calendar=CALENDAR, policy=POLICY, ids=counting())
     assert change.set_fields == {"suggestion": {"department": "sanitation", "rule_id": "sanitation"}}
     assert change.events == []
     assert (change.expected_version, change.bump_version, change.guard) == (None, False, {"status": "reported"})
@@ -237,7 +240,7 @@ def test_a_report_handled_on_the_spot_opens_resolved():
     incident = sample_event("incident.reported", handled_on_spot=True, result_note="swept it",
                             attachments=["P" + "0" * 26])
     case, (event,) = domain.open_case(incident, category=CATEGORIES["sanitation"], now=NOW, calendar=CALENDAR,
-                                      policy=POLICY)
+                                      policy=POLICY, ids=counting())
     assert case["status"] == "resolved" and case["resolution"]["note"] == "swept it"
     assert event.payload["handled_on_spot"] is True
 
@@ -277,3 +280,23 @@ def test_a_suspended_case_can_still_be_supervised_but_a_closed_one_cannot():
     assert supervised["supervised"] is True
     with pytest.raises(WrongState):
         check_state("supervise", case_in("closed"), When(NOW))
+
+
+def test_a_transition_follows_from_its_input_alone_its_whole_events_included():
+    case = case_in("registered")
+    _, first, _ = act(case, "dispatch", {"department": "sanitation"}, OPERATOR, ids=counting())
+    _, again, _ = act(case, "dispatch", {"department": "sanitation"}, OPERATOR, ids=counting())
+    assert first == again  # ids are input: nothing in a change is made up inside the domain
+    assert first.set_fields["escalation"]["ladder_id"] == "L" + "1".zfill(26)
+
+
+def test_a_comment_is_one_whole_event_known_in_advance():
+    case = case_in("dispatched")
+    done, change, _ = act(case, "comment", {"text": "on my way"}, HANDLER, ids=counting())
+    actor = {"user_id": "h", "role": "handler", "name": ""}
+    comment_id = "M" + "1".zfill(26)
+    assert change.events == [Event(
+        event_id=str(uuid.UUID(int=2)), type="case.commented", version=1, occurred_at=NOW, producer="cases",
+        correlation_id=case["correlation_id"], causation_id=None, actor=actor,
+        payload={**facts(done), "comment_id": comment_id, "text": "on my way", "author": actor, "public": False})]
+    assert done["history"][-1]["comment_id"] == comment_id

@@ -10,6 +10,7 @@ from services.cases.domain.model import after
 from services.indicators import domain
 from shared.auth import Identity
 from tests.support import district
+from tests.support.ids import counting
 from tests.unit.test_cases_lifecycle import CALENDAR, CATEGORIES, NOW, POLICY, case_in
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -28,7 +29,7 @@ def run(case, steps):
         actor = {"user_id": who.user_id, "role": sorted(who.roles)[0], "name": ""}
         check_state(action, case, When(now))
         ctx = Context(actor=actor, now=now, categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR,
-                      policy=POLICY)
+                      policy=POLICY, ids=counting())
         spec = ACTIONS[action]
         change = spec.apply(case, spec.schema.load(params), ctx)
         case = after(case, change.set_fields, change.history)

@@ -1,7 +1,8 @@
 """The actions people take on a case: which states each applies to, and what it does.
 
 ``ACTIONS[name]`` gives the action's input schema, the states it applies to and its
-function ``(case, params, ctx) -> Change``. The service checks who may act
+function ``(case, params, ctx) -> Change``; the list of actions, their bodies and who may
+take each are ``shared.api.case_actions``. The service checks who may act
 (``rules.authorize``), then the state here, then applies the change at the case's
 version.
 """
@@ -31,21 +32,10 @@ from services.cases.domain.model import (
     history_entry,
     with_derived,
 )
-from shared.api.cases import (
-    CommentSchema,
-    DispatchSchema,
-    ExtensionRequestSchema,
-    MergeSchema,
-    NoteSchema,
-    ReasonSchema,
-    RegisterSchema,
-    ResolveSchema,
-    SuperviseSchema,
-    VerifySchema,
-)
+from shared.api.case_actions import ACTIONS as TABLE
 from shared.errors import Unprocessable, WrongState
 from shared.events import Event
-from shared.ids import new_id
+from shared.ids import Ids
 
 REOPEN_WINDOW = timedelta(days=30)
 
@@ -65,6 +55,7 @@ class Context:
     now: datetime
     categories: dict
     departments: dict
+    ids: Ids  # the new ids a change needs (its events', a comment's, a new ladder's): given, never made here
     calendar: object = None
     policy: dict | None = None  # the escalation policy version the case started with
     reopen_window: timedelta = REOPEN_WINDOW
@@ -75,7 +66,7 @@ class Context:
 
     def enter(self, case: dict, stage: str, **kwargs) -> dict:
         return timing.enter(case, stage, now=self.now, category=self.category(case), calendar=self.calendar,
-                            policy=self.policy, **kwargs)
+                            policy=self.policy, ids=self.ids, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -93,7 +84,8 @@ def _change(case, ctx, action, to_status, fields_, event_type, extra, *, note=No
     set_fields = with_derived(case, set_fields)
     entries = [history_entry(case, 0, action=action, to_status=to_status, actor=ctx.actor, at=ctx.now, note=note,
                              attachments=attachments, **entry)]
-    event = case_event(event_type, after(case, set_fields, entries), extra, actor=ctx.actor, now=ctx.now)
+    event = case_event(event_type, after(case, set_fields, entries), extra, event_id=ctx.ids.event(),
+                       actor=ctx.actor, now=ctx.now)
     return Change(case["version"], set_fields, entries, [event])
 
 
@@ -160,7 +152,8 @@ def dispatch(case, p, ctx):
 
 def accept(case, p, ctx):
     fields_ = {"accepted_at": ctx.now, **timing.enter_disposal(case, category=ctx.category(case),
-                                                               calendar=ctx.calendar, policy=ctx.policy)}
+                                                               calendar=ctx.calendar, policy=ctx.policy,
+                                                               ids=ctx.ids)}
     return _change(case, ctx, "accept", ACCEPTED, fields_, "case.accepted", {}, note=p.get("note"))
 
 
@@ -269,7 +262,7 @@ def cancel(case, p, ctx):
 
 
 def comment(case, p, ctx):
-    comment_id = new_id("M")
+    comment_id = ctx.ids.new("M")
     change = _change(case, ctx, "comment", None, {}, "case.commented",
                      {"comment_id": comment_id, "text": p["text"], "author": ctx.actor, "public": p["public"]},
                      note=p["text"], attachments=p["attachments"], comment_id=comment_id, public=p["public"])
@@ -277,26 +270,28 @@ def comment(case, p, ctx):
 
 
 _ANY_OPEN = OPEN
-ACTIONS = {
-    "register": Action(RegisterSchema(), frozenset({REPORTED}), register),
-    "reject": Action(ReasonSchema(), frozenset({REPORTED}), reject),
-    "merge": Action(MergeSchema(), frozenset({REPORTED, REGISTERED}), merge),
-    "dispatch": Action(DispatchSchema(), frozenset({REGISTERED}), dispatch),
-    "accept": Action(NoteSchema(), frozenset({DISPATCHED}), accept),
-    "return": Action(ReasonSchema(), frozenset({DISPATCHED, ACCEPTED}), return_),
-    "request_extension": Action(ExtensionRequestSchema(), frozenset({ACCEPTED}), request_extension),
-    "approve_extension": Action(NoteSchema(), frozenset({ACCEPTED}), approve_extension),
-    "deny_extension": Action(NoteSchema(), frozenset({ACCEPTED}), deny_extension),
-    "suspend": Action(ReasonSchema(), _ANY_OPEN, suspend),
-    "resume": Action(NoteSchema(), _ANY_OPEN, resume),
-    "supervise": Action(SuperviseSchema(), _ANY_OPEN, supervise),
-    "resolve": Action(ResolveSchema(), frozenset({ACCEPTED}), resolve),
-    "verify": Action(VerifySchema(), frozenset({RESOLVED}), verify),
-    "close": Action(NoteSchema(), frozenset({VERIFIED, RESOLVED}), close),
-    "reopen": Action(ReasonSchema(), frozenset({CLOSED}), reopen),
-    "cancel": Action(ReasonSchema(), _ANY_OPEN, cancel),
-    "comment": Action(CommentSchema(), frozenset(OPEN | {CLOSED, REJECTED, MERGED, CANCELLED}), comment),
+# action -> (the states it applies to, what it does); its body and who may take it: shared.api.case_actions
+_STEPS = {
+    "register": (frozenset({REPORTED}), register),
+    "reject": (frozenset({REPORTED}), reject),
+    "merge": (frozenset({REPORTED, REGISTERED}), merge),
+    "dispatch": (frozenset({REGISTERED}), dispatch),
+    "accept": (frozenset({DISPATCHED}), accept),
+    "return": (frozenset({DISPATCHED, ACCEPTED}), return_),
+    "request_extension": (frozenset({ACCEPTED}), request_extension),
+    "approve_extension": (frozenset({ACCEPTED}), approve_extension),
+    "deny_extension": (frozenset({ACCEPTED}), deny_extension),
+    "suspend": (_ANY_OPEN, suspend),
+    "resume": (_ANY_OPEN, resume),
+    "supervise": (_ANY_OPEN, supervise),
+    "resolve": (frozenset({ACCEPTED}), resolve),
+    "verify": (frozenset({RESOLVED}), verify),
+    "close": (frozenset({VERIFIED, RESOLVED}), close),
+    "reopen": (frozenset({CLOSED}), reopen),
+    "cancel": (_ANY_OPEN, cancel),
+    "comment": (frozenset(OPEN | {CLOSED, REJECTED, MERGED, CANCELLED}), comment),
 }
+ACTIONS = {name: Action(spec.body(), *_STEPS[name]) for name, spec in TABLE.items()}
 ACTIONS_NEEDING_ACTIVE = frozenset(ACTIONS) - {"resume", "comment", "cancel", "supervise"}
 
 

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from services.cases.domain.model import Change, case_event, history_entry
 from shared.events import SYSTEM_ACTOR
-from shared.ids import new_id
+from shared.ids import Ids
 
 HOUR = 3600.0
 TARGET_KINDS = ("responsible", "responsible_head", "command_centre", "supervisor", "person", "department_head",
@@ -51,11 +51,11 @@ def due(case: dict, rung: dict, *, calendar, clock: str) -> datetime:
     return calendar.add(case["stage_deadline"], at["after_deadline_hours"] * HOUR, clock)
 
 
-def start(case: dict, policy: dict | None, *, calendar, clock: str) -> dict | None:
+def start(case: dict, policy: dict | None, *, calendar, clock: str, ids: Ids) -> dict | None:
     """A fresh ladder for the stage the case just entered."""
     if not policy or not policy["rungs"] or not case.get("stage_deadline"):
         return None
-    ladder = {"policy_id": policy["policy_id"], "policy_version": policy["version"], "ladder_id": new_id("L"),
+    ladder = {"policy_id": policy["policy_id"], "policy_version": policy["version"], "ladder_id": ids.new("L"),
               "stage": case["stage"], "next_rung": 0, "fired": []}
     return {**ladder, "next_due_at": due(case, policy["rungs"][0], calendar=calendar, clock=clock)}
 
@@ -69,7 +69,7 @@ def reschedule(case: dict, policy: dict | None, *, calendar, clock: str) -> dict
     return {**ladder, "next_due_at": due(case, rung, calendar=calendar, clock=clock)}
 
 
-def fire(case: dict, policy: dict, *, now: datetime, calendar, clock: str) -> Change:
+def fire(case: dict, policy: dict, *, now: datetime, calendar, clock: str, ids: Ids) -> Change:
     """The next rung of the case's ladder: recorded, announced, and the one after it scheduled."""
     ladder = case["escalation"]
     index = ladder["next_rung"]
@@ -88,7 +88,8 @@ def fire(case: dict, policy: dict, *, now: datetime, calendar, clock: str) -> Ch
     after = {**case, **fields}
     event = case_event("case.escalated", after, {
         "rung": index + 1, "rung_name": rung["name"], "targets": rung["targets"],
-        "policy_id": ladder["policy_id"], "policy_version": ladder["policy_version"]}, actor=actor, now=now)
+        "policy_id": ladder["policy_id"], "policy_version": ladder["policy_version"]}, event_id=ids.event(),
+        actor=actor, now=now)
     # Bookkeeping: no version is named or bumped, so escalating never makes a person's action a conflict;
     # the guard makes sure this exact rung of this exact ladder fires once.
     return Change(None, fields, [entry], [event], bump_version=False,

@@ -18,9 +18,10 @@ from services.cases.domain.model import (
     with_derived,
 )
 from shared.events import SYSTEM_ACTOR, Event
+from shared.ids import Ids
 
 
-def open_case(incident: Event, *, category: dict, now: datetime, calendar, policy: dict | None
+def open_case(incident: Event, *, category: dict, now: datetime, calendar, policy: dict | None, ids: Ids
               ) -> tuple[dict, list[Event]]:
     """A case for a reported incident: waiting to be registered, or resolved if handled on the spot (自行处置)."""
     p = incident.payload
@@ -65,16 +66,16 @@ def open_case(incident: Event, *, category: dict, now: datetime, calendar, polic
     case["history"] = entries
     if not on_spot:  # the registration-and-dispatch clock runs from the report
         case.update(timing.enter(case, "dispatch", now=p["reported_at"], category=category, calendar=calendar,
-                                 policy=policy))
+                                 policy=policy, ids=ids))
     case.update(derived(case))
     event = case_event("case.reported", case, {"report_id": p["report_id"], "handled_on_spot": on_spot,
                                                "possible_duplicates": p["possible_duplicates"]},
-                       actor=incident.actor, now=now, causation_id=incident.event_id)
+                       event_id=ids.event(), actor=incident.actor, now=now, causation_id=incident.event_id)
     return case, [event]
 
 
-def apply_routing(case: dict, decision: Event, *, category: dict, now: datetime, calendar, policy: dict | None
-                  ) -> Change | None:
+def apply_routing(case: dict, decision: Event, *, category: dict, now: datetime, calendar, policy: dict | None,
+                  ids: Ids) -> Change | None:
     """Dispatch's rule for a reported case: register and dispatch it as the system, or suggest a department."""
     if case["status"] != REPORTED:
         return None
@@ -87,7 +88,7 @@ def apply_routing(case: dict, decision: Event, *, category: dict, now: datetime,
     dispatched = {"status": DISPATCHED, "department": p["department"],
                   "assisting_departments": p["assisting_departments"], "dispatched_at": now, "updated_at": now}
     dispatched.update(timing.enter({**case, **dispatched}, "sign_for", now=now, category=category,
-                                   calendar=calendar, policy=policy, with_disposal=True))
+                                   calendar=calendar, policy=policy, ids=ids, with_disposal=True))
     deadline = dispatched["deadline"]
     entries = [
         history_entry(case, 0, action="register", to_status=REGISTERED, actor=system, at=now,
@@ -101,8 +102,8 @@ def apply_routing(case: dict, decision: Event, *, category: dict, now: datetime,
     final = after(case, set_fields, entries)
     events = [
         case_event("case.registered", mid, {"report_id": case["report_ids"][0], "registered_by": "system"},
-                   actor=system, now=now, causation_id=decision.event_id),
+                   event_id=ids.event(), actor=system, now=now, causation_id=decision.event_id),
         case_event("case.dispatched", final, {"decided_by": system, "rule_id": p["rule_id"], "rework": False},
-                   actor=system, now=now, causation_id=decision.event_id),
+                   event_id=ids.event(), actor=system, now=now, causation_id=decision.event_id),
     ]
     return Change(case["version"], set_fields, entries, events)

@@ -79,10 +79,11 @@ def after(case: dict, set_fields: dict, history: list[dict]) -> dict:
     return {**case, **set_fields, "version": case["version"] + 1, "history": case["history"] + history}
 
 
-def case_event(event_type: str, case_after: dict, extra: dict, *, actor: dict, now: datetime,
+def case_event(event_type: str, case_after: dict, extra: dict, *, event_id: str, actor: dict, now: datetime,
                causation_id: str | None = None) -> Event:
     return new_event(event_type, {**facts(case_after), **extra}, producer="cases", occurred_at=now,
-                     correlation_id=case_after["correlation_id"], causation_id=causation_id, actor=actor)
+                     correlation_id=case_after["correlation_id"], causation_id=causation_id, actor=actor,
+                     event_id=event_id)
 
 
 def history_entry(case: dict, offset: int, *, action: str, to_status: str | None, actor: dict, at: datetime,

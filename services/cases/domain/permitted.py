@@ -3,7 +3,7 @@
 succeed. Pure."""
 
 from services.cases.domain.actions import ACTIONS, When, check_state
-from services.cases.domain.rules import WHO, party_of
+from services.cases.domain.rules import parties, party_of
 from shared.auth import Identity, can_see_case
 from shared.errors import WrongState
 
@@ -14,7 +14,7 @@ def allowed_actions(identity: Identity, case: dict, *, when: When) -> list[str]:
         return []
     allowed = []
     for name in ACTIONS:
-        if not any(party_of(identity, party, case) for party in WHO.get(name, ())):
+        if not any(party_of(identity, party, case) for party in parties(name)):
             continue
         try:
             check_state(name, case, when)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from services.cases.domain import escalation
 from services.cases.domain.model import ACCEPTED, DISPATCHED, REGISTERED, REPORTED, RESOLVED
+from shared.ids import Ids
 from shared.workcalendar import WORKING
 
 HOUR = 3600.0
@@ -32,7 +33,7 @@ def limit_s(category: dict, priority: str, stage: str) -> float:
     return float(by_priority.get(stage, category["limits_hours"][stage])) * HOUR
 
 
-def enter(case: dict, stage: str, *, now: datetime, category: dict, calendar, policy: dict | None,
+def enter(case: dict, stage: str, *, now: datetime, category: dict, calendar, policy: dict | None, ids: Ids,
           with_disposal: bool = False) -> dict:
     """Fields for ``case`` starting ``stage`` at ``now`` (and the disposal clock with it, at dispatch)."""
     clock = clock_of(category)
@@ -41,17 +42,17 @@ def enter(case: dict, stage: str, *, now: datetime, category: dict, calendar, po
               "stage_deadline": calendar.add(now, limit, clock)}
     if with_disposal:
         fields["deadline"] = calendar.add(now, limit_s(category, case["priority"], "disposal"), clock)
-    fields["escalation"] = escalation.start({**case, **fields}, policy, calendar=calendar, clock=clock)
+    fields["escalation"] = escalation.start({**case, **fields}, policy, calendar=calendar, clock=clock, ids=ids)
     return fields
 
 
-def enter_disposal(case: dict, *, category: dict, calendar, policy: dict | None) -> dict:
+def enter_disposal(case: dict, *, category: dict, calendar, policy: dict | None, ids: Ids) -> dict:
     """Signed for: the disposal stage, whose clock has run since dispatch, is now the one that counts."""
     clock = clock_of(category)
     fields = {"stage": "disposal", "stage_started_at": case["dispatched_at"],
               "stage_limit_s": limit_s(category, case["priority"], "disposal"),
               "stage_deadline": case["deadline"]}
-    fields["escalation"] = escalation.start({**case, **fields}, policy, calendar=calendar, clock=clock)
+    fields["escalation"] = escalation.start({**case, **fields}, policy, calendar=calendar, clock=clock, ids=ids)
     return fields
 
 

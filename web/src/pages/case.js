@@ -9,13 +9,14 @@ import { placeName } from '../places.js';
 import { openStream } from '../stream.js';
 import { alertBox, lightBadge, statusBadge } from '../widgets.js';
 
-// action: the fields its form asks for (see shared/api/cases.py)
+// action: the fields its form asks for, '!' where the body requires one (shared/api/case_actions.py; checked
+// against each action's body by tests/unit/test_case_action_table.py)
 const FORMS = {
   register: ['note'], reject: ['reason'], merge: ['target', 'note'], dispatch: ['department', 'note'],
   accept: ['note'], return: ['reason'], request_extension: ['reason', 'hours'], approve_extension: ['note'],
   deny_extension: ['note'], suspend: ['reason'], resume: ['note'], resolve: ['note!', 'photos!'],
   verify: ['passed', 'note!', 'photos'], close: ['note'], reopen: ['reason'], cancel: ['reason'],
-  supervise: ['note'], comment: ['text', 'photos'],
+  supervise: ['note!'], comment: ['text', 'photos'],
 };
 const PRIMARY = new Set(['register', 'dispatch', 'accept', 'resolve', 'verify', 'close']);
 
