@@ -2,8 +2,11 @@
 
 from datetime import UTC, datetime
 
+from services.notifications.delivery import DELIVERY_PREFIX, INBOX_PREFIX
+from services.reporting.storage import case_view_entry
 from shared.auth import Identity, may
-from shared.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from shared.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from shared.ids import moment_of
 from shared.refdata import Reference
 
 
@@ -44,10 +47,27 @@ class FakeReports:
         self.reports: dict[str, dict] = {}
         self.events: list = []
         self.attachments = FakeUploads()
-        self.open_cases: list[dict] = []
+        self.case_index: dict[str, dict] = {}
+
+    def track_case(self, facts, reported_at=None):
+        held = self.case_index.get(facts["case_id"])
+        if held is not None and held["version"] >= facts["version"]:
+            if reported_at is not None and held.get("reported_at") is None:
+                held["reported_at"] = reported_at
+            return False
+        self.case_index[facts["case_id"]] = {"_id": facts["case_id"], **(held or {}),
+                                             **case_view_entry(facts, reported_at)}
+        return True
+
+    def case_view(self, case_id):
+        return self.case_index.get(case_id)
 
     def open_cases_in(self, category, box, since):
-        return [c for c in self.open_cases if c["category"] == category]
+        (south, north), (west, east) = box["lat"], box["lon"]
+        found = [c for c in self.case_index.values() if c["category"] == category and c["open"]
+                 and south <= c["location"]["lat"] <= north and west <= c["location"]["lon"] <= east
+                 and c.get("reported_at") is not None and c["reported_at"] >= since]
+        return sorted(found, key=lambda c: c["location"]["lat"])[:200]
 
     def by_dedup_key(self, key):
         return next((r for r in self.reports.values() if r["dedup_key"] == key), None)
@@ -56,7 +76,7 @@ class FakeReports:
         for existing in self.reports.values():
             if existing["dedup_key"] == dedup_key:
                 if existing["fingerprint"] != fingerprint:
-                    raise Conflict("reused key")
+                    raise Conflict.of("report.key_reused", {"idempotency_key": existing["idempotency_key"]})
                 return existing
         return None
 
@@ -74,7 +94,7 @@ class FakeCases:
         from services.cases.domain.escalation import DEFAULT_POLICY
 
         self.attachments = FakeAttachments()
-        self.policies = {("default", 1): {**DEFAULT_POLICY, "version": 1}}
+        self.versions: dict[tuple[str, int], dict] = {("default", 1): {**DEFAULT_POLICY, "version": 1}}
         self.cases: dict[str, dict] = {}
         self.events: list = []
         self.conflicts_to_simulate = 0
@@ -87,7 +107,19 @@ class FakeCases:
         return True
 
     def policy(self, policy_id, version=None):
-        return self.policies.get((policy_id, version or 1))
+        if version is None:
+            version = max((v for p, v in self.versions if p == policy_id), default=None)
+        found = self.versions.get((policy_id, version))
+        return None if found is None or found.get("deleted") else found
+
+    def policies(self):
+        return sorted((p for p in (self.policy(i) for i in {i for i, _ in self.versions}) if p),
+                      key=lambda p: p["policy_id"])
+
+    def save_policy(self, policy):
+        version = 1 + max((v for p, v in self.versions if p == policy["policy_id"]), default=0)
+        saved = self.versions[(policy["policy_id"], version)] = {**policy, "version": version}
+        return saved
 
     def public_requests(self, query, *, skip, limit):
         def matches(case):
@@ -101,12 +133,18 @@ class FakeCases:
         return [self.cases[i] for i in ids if i in self.cases and self.cases[i].get("source") == "public"]
 
     def delete_policy(self, policy_id):
-        return self.policies.pop((policy_id, 1), None) is not None
+        if self.policy(policy_id) is None:
+            return False
+        self.save_policy({"policy_id": policy_id, "deleted": True})  # a tombstone: the versions stay, for pinned cases
+        return True
 
     def get(self, case_id, with_seen=False):
         if case_id not in self.cases:
-            raise NotFound(case_id)
-        return dict(self.cases[case_id])
+            raise NotFound.of("case.not_found", case_id=case_id)
+        case = dict(self.cases[case_id])
+        if not (with_seen and case["_seen"]):
+            del case["_seen"]
+        return case
 
     def apply(self, case_id, change, consumed=None):
         case = self.cases[case_id]
@@ -166,8 +204,24 @@ class FakeNotifications:
     def subscribers(self, keys):
         return [s for s in self.subscriptions if s["key"] in keys]
 
+    def subscribe(self, subscription):
+        existing = next((s for s in self.subscriptions
+                         if (s["user_id"], s["key"]) == (subscription["user_id"], subscription["key"])), None)
+        if existing is not None:
+            return existing, False
+        self.subscriptions.append(subscription)
+        return subscription, True
+
+    def move_followers(self, from_case, to_case, now, new_id):
+        followers = [s["user_id"] for s in self.subscriptions if s["key"] == f"case:{from_case}"]
+        return sum(self.subscribe({"_id": new_id(), "user_id": user, "kind": "case", "target": to_case,
+                                   "key": f"case:{to_case}", "created_at": now})[1] for user in followers)
+
     def preferences_of(self, user_ids):
         return {u: self.prefs[u] for u in user_ids if u in self.prefs}
+
+    def set_preferences(self, user_id, channels, now):
+        self.prefs[user_id] = channels
 
     def departments_with_webhooks(self, codes):
         return {c for c in codes if c in self.hooks and self.hooks[c].get("active", True)}
@@ -176,8 +230,56 @@ class FakeNotifications:
         return {p: min(cap, sum(1 for d in self.outgoing.values() if (d["recipient_key"], d["channel"]) == p
                                 and d["created_at"] >= since)) for p in pairs}
 
-    def move_followers(self, *args):
-        return 0
+    @staticmethod
+    def _newest(docs, limit, before, field="before", prefix=INBOX_PREFIX):
+        if before:
+            try:
+                moment_of(before, prefix)
+            except ValueError:
+                raise ValidationFailed.from_messages({field: ["Not a cursor this API gave out."]}) from None
+        return sorted((d for d in docs if before is None or d["_id"] < before), key=lambda d: d["_id"],
+                      reverse=True)[:limit]
+
+    def personal_inbox(self, user_id, limit, cursor):
+        part, _, after = (cursor or "u:").partition(":")
+        if part not in ("u", "r"):
+            raise ValidationFailed.from_messages({"cursor": ["Not a cursor this API gave out."]})
+        mine = [e for e in self.inbox.values() if e.get("user_id") == user_id]
+        unread = [] if part == "r" else self._newest([e for e in mine if not e["read"]], limit + 1, after or None,
+                                                     "cursor")
+        read = self._newest([e for e in mine if e["read"]], limit + 1, after if part == "r" and after else None,
+                            "cursor")
+        items = (unread + read)[:limit + 1]
+        if len(items) <= limit:
+            return items, None
+        items = items[:limit]
+        return items, f"{'r' if items[-1]['read'] else 'u'}:{items[-1]['_id']}"
+
+    def department_inbox(self, department, limit, before):
+        return self._newest([e for e in self.inbox.values() if e.get("department") == department], limit, before)
+
+    def webhook(self, department):
+        hook = self.hooks.get(department)
+        return None if hook is None else dict(hook)
+
+    def webhooks(self):
+        return [{k: v for k, v in hook.items() if k != "secret"} for _, hook in sorted(self.hooks.items())]
+
+    def put_webhook(self, department, fields_, secret, now):
+        created = department not in self.hooks
+        hook = self.hooks.setdefault(department, {"_id": department})
+        if created and secret is not None:
+            hook.update(secret=secret, secret_hint=secret[-4:], created_at=now)
+        hook.update(fields_, updated_at=now)
+        return dict(hook), created
+
+    def deliveries(self, by, value, limit, before):
+        field = "case_id" if by == "case" else "recipient_key"
+        found = self._newest([d for d in self.outgoing.values() if d[field] == value], limit, before,
+                             prefix=DELIVERY_PREFIX)
+        return [{**{k: v for k, v in d.items() if k != "body"},
+                 **({"message": {k: v for k, v in d["message"].items() if k != "html"}} if "message" in d else {})}
+                for d in found]
 
     def append_feed(self, entry):
         known = next((e for e in self.feed if e["event_id"] == entry["event_id"]), None)
@@ -205,26 +307,3 @@ class FakeNotifications:
 
         return [e for e in self.feed if e["_id"] > after and visible(e)][:limit]
 
-    def personal_inbox(self, user_id, limit, cursor):
-        mine = sorted((e for e in self.inbox.values() if e.get("user_id") == user_id),
-                      key=lambda e: (e["read"], e["_id"]), reverse=False)
-        return mine[:limit], None
-
-    def department_inbox(self, department, limit, before):
-        return [e for e in self.inbox.values() if e.get("department") == department][:limit]
-
-    def webhook(self, department):
-        return self.hooks.get(department)
-
-    def webhooks(self):
-        return list(self.hooks.values())
-
-    def put_webhook(self, department, fields_, secret, now):
-        created = department not in self.hooks
-        hook = self.hooks.setdefault(department, {"_id": department, "secret": secret, "created_at": now})
-        hook.update(fields_, updated_at=now)
-        return dict(hook), created
-
-    def deliveries(self, by, value, limit, before):
-        field = "case_id" if by == "case" else "recipient_key"
-        return [d for d in self.outgoing.values() if d[field] == value][:limit]
