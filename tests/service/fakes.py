@@ -1,7 +1,9 @@
 """In-memory stand-ins for stores and providers, for service tests with nameko's worker_factory."""
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
+from services.indicators.storage import take_event
 from services.notifications.delivery import DELIVERY_PREFIX, INBOX_PREFIX
 from services.reporting.storage import case_view_entry
 from shared.auth import Identity, may
@@ -307,3 +309,89 @@ class FakeNotifications:
 
         return [e for e in self.feed if e["_id"] > after and visible(e)][:limit]
 
+
+
+class FakeDispatch:
+    """Dispatch's store: routing decisions once per reported case, assignments once per dispatch, the workload."""
+
+    def __init__(self):
+        self.decisions: dict[str, dict] = {}
+        self.assignments: dict[str, dict] = {}
+        self.workload_entries: dict[str, dict] = {}
+        self.events: list = []
+
+    def decide(self, case_id, event, source_event_id):
+        if source_event_id in self.decisions:
+            return False
+        self.decisions[source_event_id] = {"_id": source_event_id, "case_id": case_id, "decision": event.payload}
+        self.events.append(event)
+        return True
+
+    def record_assignment(self, assignment):
+        if assignment["_id"] in self.assignments or any(
+                a["source_event_id"] == assignment["source_event_id"] for a in self.assignments.values()):
+            return False
+        self.assignments[assignment["_id"]] = assignment
+        return True
+
+    def for_case(self, case_id):
+        return sorted((dict(a) for a in self.assignments.values() if a["case_id"] == case_id),
+                      key=lambda a: a["created_at"])
+
+    def track(self, case_id, entry):
+        held = self.workload_entries.get(case_id)
+        if held is not None and held["version"] >= entry["version"]:
+            return False
+        self.workload_entries[case_id] = {"_id": case_id, **(held or {}), **entry}
+        return True
+
+    def workload(self):
+        counts: dict[str, int] = {}
+        for entry in self.workload_entries.values():
+            if entry["department"] is not None:
+                counts[entry["department"]] = counts.get(entry["department"], 0) + 1
+        return counts
+
+
+class FakeIndicators:
+    """The indicators' read model over dicts, moved by the same bookkeeping as the real store's transactions."""
+
+    def __init__(self):
+        self.db = SimpleNamespace(name=f"fake_indicators_{id(self)}")  # the service keeps its batching per database
+        self.facts: dict[str, dict] = {}
+        self.daily: dict[str, dict] = {}
+
+    def record(self, event, tz):
+        return self.record_many([event], tz) == 1
+
+    def record_many(self, events, tz):
+        taken = 0
+        for event in events:
+            case_id = event.payload["case_id"]
+            fact = self.facts.get(case_id) or {"_id": case_id, "transitions": {}, "snapshot": None,
+                                               "contributions": [], "rev": 0}
+            step = take_event(fact, event, tz)
+            if step is None:
+                continue
+            self.facts[case_id] = step["document"]
+            for counter, fields in step["delta"].items():
+                fields = {name: amount for name, amount in fields.items() if amount}
+                if not fields:
+                    continue
+                dimension, key, day = counter.split("|")
+                kept = self.daily.setdefault(counter, {"_id": counter, "dimension": dimension, "key": key,
+                                                       "day": day})
+                for name, amount in fields.items():  # "disposal_h.12" is a histogram's bin, nested as $inc does
+                    field, _, bin_ = name.partition(".")
+                    into = kept.setdefault(field, {}) if bin_ else kept
+                    into[bin_ or field] = into.get(bin_ or field, 0) + amount
+            taken += 1
+        return taken
+
+    def counters(self, dimension, first, last, key=None):
+        return [dict(c) for c in self.daily.values() if c["dimension"] == dimension and first <= c["day"] <= last
+                and (key is None or c["key"] == key)]
+
+    def open_cases(self, dimension):
+        fields = ("_id", "stage_deadline", "suspended", *(() if dimension == "district" else (dimension,)))
+        return [{f: fact[f] for f in fields if f in fact} for fact in self.facts.values() if fact["open"]]
