@@ -19,21 +19,18 @@ class EmbeddedStore:
     """One SecantusDB process on ``127.0.0.1:port``, its data in ``storage`` (a directory, or ``:memory:``).
 
     ``pid_file``: where its pid is kept, so that a store an earlier, uncleanly ended run left is stopped first.
-    ``bound``: killed with the process that started it (``processes.bound_to_launcher``). ``standalone``: it says
+    ``sync``: every commit synced to disk (``--sync-on-commit``). ``bound``: killed with the process that started it (``processes.bound_to_launcher``). ``standalone``: it says
     it is no replica set, as a standalone mongod (what the services must refuse)."""
 
     def __init__(self, port: int, storage: str = MEMORY, *, log_file: Path, name: str = "store",
-                 pid_file: Path | None = None, sync: bool = True, standalone: bool = False, bound: bool = True,
+                 pid_file: Path | None = None, sync: bool = False, standalone: bool = False, bound: bool = True,
                  cwd: Path | None = None):
         self.port = port
         self.storage = storage
         self.name = name
         self.log_file = Path(log_file)
         self.pid_file = pid_file
-        # Without --sync-on-commit SecantusDB keeps its log's last moments in the process: a store killed then loses
-        # writes it had acknowledged (a report answered 202, a case whose events went out). A throw-away store
-        # (:memory:) loses everything on a restart anyway.
-        self.sync = sync and storage != MEMORY
+        self.sync = sync
         self.standalone = standalone
         self.bound = bound
         self.cwd = cwd

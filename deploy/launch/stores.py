@@ -34,8 +34,11 @@ def start_stores(env: dict, var: Path) -> list[EmbeddedStore]:
         raise LaunchError(f"CIVICGRID_DB_SYNC={env['CIVICGRID_DB_SYNC']!r}: 1 or 0") from None
 
     def store(name: str, port: int, storage: str) -> EmbeddedStore:
-        return EmbeddedStore(port or free_port(), storage, name=name, sync=sync, log_file=var / "log" / f"{name}.log",
-                             pid_file=var / "run" / f"{name}.pid")
+        # Without --sync-on-commit SecantusDB keeps its log's last moments in the process: a store killed then loses
+        # writes it had acknowledged (a report answered 202, a case whose events went out). A throw-away store
+        # (:memory:) loses everything on a restart anyway.
+        return EmbeddedStore(port or free_port(), storage, name=name, sync=sync and storage != MEMORY,
+                             log_file=var / "log" / f"{name}.log", pid_file=var / "run" / f"{name}.pid")
 
     if mode == "one":
         stores = [store("store", port, storage)]
