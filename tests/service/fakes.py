@@ -1,4 +1,8 @@
-"""In-memory stand-ins for stores and providers, for service tests with nameko's worker_factory."""
+"""In-memory stand-ins for stores and providers, for service tests with nameko's worker_factory.
+
+Each store's fake answers as the real store does: ``tests/contract`` runs one suite on both, so a verb added here
+gets its contract test there. Not covered, on purpose: the photos' stubs (``FakeAttachments``, ``FakeUploads``) and
+``FakeCases.conflicts_to_simulate``, which makes a race the tests cannot otherwise arrange."""
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -129,10 +133,10 @@ class FakeCases:
                        and k in case for k, v in query.items())
         found = sorted((c for c in self.cases.values() if matches(c)), key=lambda c: c["public_requested_at"],
                        reverse=True)
-        return found[skip:skip + limit]
+        return [self.get(c["_id"]) for c in found[skip:skip + limit]]
 
     def public_cases(self, ids):
-        return [self.cases[i] for i in ids if i in self.cases and self.cases[i].get("source") == "public"]
+        return [self.get(i) for i in ids if i in self.cases and self.cases[i].get("source") == "public"]
 
     def delete_policy(self, policy_id):
         if self.policy(policy_id) is None:
