@@ -54,8 +54,9 @@ machine-run machine-bench machine-test:
 test: machine-test install web
 	$(BIN)/python -m pytest
 
+# tests/contract beside the service tests: a fake changed is checked against its real store (SecantusDB, no broker).
 test-fast: install
-	$(BIN)/python -m pytest tests/unit tests/service
+	$(BIN)/python -m pytest tests/unit tests/service tests/contract
 
 test-browser: machine-test install web
 	$(BIN)/python -m pytest tests/browser

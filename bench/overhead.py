@@ -29,8 +29,8 @@ eventlet.monkey_patch()
 import os  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -40,6 +40,7 @@ from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.events import get_event_exchange  # noqa: E402
 from pymongo import ASCENDING, DESCENDING, MongoClient  # noqa: E402
 
+from deploy.launch.embedded_store import MEMORY, EmbeddedStore  # noqa: E402
 from shared.events import to_message  # noqa: E402
 from shared.messaging import consume  # noqa: E402
 from shared.topology import declare  # noqa: E402
@@ -122,17 +123,14 @@ def _case(n: int) -> dict:
 def store_writes(sync: bool) -> dict[str, float]:
     """Store CPU ms per insert and per update, with 1 and 13 secondary indexes; ``sync``: with
     ``--sync-on-commit``, as ``make run`` starts a store on disk."""
-    binary = shutil.which("secantusd-py", path=str(Path(sys.executable).parent)) or "secantusd-py"
-    port = free_port()
-    server = subprocess.Popen([binary, "--port", str(port), "--storage-path", ":memory:", "--log-level", "WARNING",
-                               *(["--sync-on-commit"] if sync else [])],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    logs = tempfile.mkdtemp(prefix="cgoverhead")
+    store = EmbeddedStore(free_port(), MEMORY, log_file=Path(logs) / "store.log", sync=sync, bound=False)
     mode = ", synced" if sync else ""
     found = {}
     try:
-        client = MongoClient(f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false",
-                             serverSelectionTimeoutMS=30000)
-        client.admin.command("ping")
+        store.start()
+        server = store.process
+        client = MongoClient(store.uri, serverSelectionTimeoutMS=30000)
         for count in (1, 13):
             collection = client["overhead"][f"cases{count}"]
             fields = ["status", "departments", "grid", "community", "street", "category", "priority",
@@ -150,8 +148,8 @@ def store_writes(sync: bool) -> dict[str, float]:
             found[f"store update, {count} index(es){mode}"] = (_process_cpu(server.pid) - started) / WRITES * 1000
         client.close()
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        store.stop()
+        shutil.rmtree(logs, ignore_errors=True)
     return found
 
 

@@ -29,7 +29,7 @@ def _nested(triples: list[list]) -> dict:
     return adds
 
 
-def _take(fact: dict, event, tz) -> dict | None:
+def take_event(fact: dict, event, tz) -> dict | None:
     """The case's fact document once ``event`` is in it, and the counters' delta; None if it was in already."""
     if event.event_id in fact["transitions"]:
         return None
@@ -79,7 +79,7 @@ class IndicatorRepository(Repository):
             total: dict = {}
             taken = 0
             for event in events:
-                step = _take(facts[event.payload["case_id"]], event, tz)
+                step = take_event(facts[event.payload["case_id"]], event, tz)
                 if step is None:
                     continue
                 facts[event.payload["case_id"]] = step["document"]

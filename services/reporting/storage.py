@@ -21,6 +21,17 @@ OPEN = ("reported", "registered", "dispatched", "accepted", "resolved", "verifie
 NEARBY_INDEX = [("category", ASCENDING), ("open", ASCENDING), ("location.lat", ASCENDING)]
 
 
+def case_view_entry(facts: dict, reported_at=None) -> dict:
+    """What reporting keeps of a case, from the facts its events carry."""
+    entry = {k: facts[k] for k in ("status", "category", "grid", "department", "assisting_departments", "location",
+                                   "version")}
+    entry["reporters"] = list(facts.get("reporters") or [])  # who may see the photos: shared.auth.can_see_case
+    entry["open"] = facts["status"] in OPEN
+    if reported_at is not None:
+        entry["reported_at"] = reported_at
+    return entry
+
+
 class ReportRepository(Repository):
     def __init__(self, db, relay, leases=None):
         super().__init__(db, relay, leases)
@@ -65,12 +76,7 @@ class ReportRepository(Repository):
     # -- reporting's view of cases -------------------------------------------------
     def track_case(self, facts: dict, reported_at=None) -> bool:
         """Move the view of a case forward to ``facts``; older facts than those held change nothing."""
-        entry = {k: facts[k] for k in ("status", "category", "grid", "department", "assisting_departments",
-                                       "location", "version")}
-        entry["reporters"] = list(facts.get("reporters") or [])  # who may see the photos: shared.auth.can_see_case
-        entry["open"] = facts["status"] in OPEN
-        if reported_at is not None:
-            entry["reported_at"] = reported_at
+        entry = case_view_entry(facts, reported_at)
         try:
             self.db[CASE_INDEX].update_one({"_id": facts["case_id"], "version": {"$lt": facts["version"]}},
                                            {"$set": entry}, upsert=True)

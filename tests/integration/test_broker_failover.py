@@ -45,6 +45,6 @@ def test_a_service_consumes_from_the_broker_that_answers_on_a_named_connection(c
 
 
 def test_make_run_finds_the_broker_that_answers(with_a_dead_broker_first):
-    from deploy.launcher import ensure_broker
+    from deploy.launch.broker import ensure_broker
 
     ensure_broker(with_a_dead_broker_first)  # raises LaunchError if none answers

@@ -106,7 +106,7 @@ def test_nothing_is_consumed_before_the_store_is_prepared(mongo_server, amqp_uri
 
 
 def test_writes_are_acknowledged_by_a_majority_and_journaled(mongo_server):
-    client = make_client(mongo_server.uri.replace("?directConnection=true", ""), {}, "probe")
+    client = make_client(f"mongodb://127.0.0.1:{mongo_server.port}/", {}, "probe")  # a URI that sets nothing
     try:
         assert client.write_concern.document == {"w": "majority", "j": True}
         assert client.options.retry_writes is True

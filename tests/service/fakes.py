@@ -1,7 +1,14 @@
-"""In-memory stand-ins for stores and providers, for service tests with nameko's worker_factory."""
+"""In-memory stand-ins for stores and providers, for service tests with nameko's worker_factory.
+
+Each store's fake answers as the real store does: ``tests/contract`` runs one suite on both, so a verb added here
+gets its contract test there. Not covered, on purpose: the photos' stubs (``FakeAttachments``, ``FakeUploads``) and
+``FakeCases.conflicts_to_simulate``, which makes a race the tests cannot otherwise arrange."""
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
+from services.indicators.storage import take_event
+from services.reporting.storage import case_view_entry
 from shared import paging
 from shared.auth import Identity, may
 from shared.errors import Conflict, Forbidden, NotFound, Unauthenticated
@@ -58,10 +65,27 @@ class FakeReports:
         self.reports: dict[str, dict] = {}
         self.events: list = []
         self.attachments = FakeUploads()
-        self.open_cases: list[dict] = []
+        self.case_index: dict[str, dict] = {}
+
+    def track_case(self, facts, reported_at=None):
+        held = self.case_index.get(facts["case_id"])
+        if held is not None and held["version"] >= facts["version"]:
+            if reported_at is not None and held.get("reported_at") is None:
+                held["reported_at"] = reported_at
+            return False
+        self.case_index[facts["case_id"]] = {"_id": facts["case_id"], **(held or {}),
+                                             **case_view_entry(facts, reported_at)}
+        return True
+
+    def case_view(self, case_id):
+        return self.case_index.get(case_id)
 
     def open_cases_in(self, category, box, since):
-        return [c for c in self.open_cases if c["category"] == category]
+        (south, north), (west, east) = box["lat"], box["lon"]
+        found = [c for c in self.case_index.values() if c["category"] == category and c["open"]
+                 and south <= c["location"]["lat"] <= north and west <= c["location"]["lon"] <= east
+                 and c.get("reported_at") is not None and c["reported_at"] >= since]
+        return sorted(found, key=lambda c: c["location"]["lat"])[:200]
 
     def by_dedup_key(self, key):
         return next((r for r in self.reports.values() if r["dedup_key"] == key), None)
@@ -70,7 +94,7 @@ class FakeReports:
         for existing in self.reports.values():
             if existing["dedup_key"] == dedup_key:
                 if existing["fingerprint"] != fingerprint:
-                    raise Conflict("reused key")
+                    raise Conflict.of("report.key_reused", {"idempotency_key": existing["idempotency_key"]})
                 return existing
         return None
 
@@ -88,7 +112,7 @@ class FakeCases:
         from services.cases.domain.escalation import DEFAULT_POLICY
 
         self.attachments = FakeAttachments()
-        self.policies = {("default", 1): {**DEFAULT_POLICY, "version": 1}}
+        self.versions: dict[tuple[str, int], dict] = {("default", 1): {**DEFAULT_POLICY, "version": 1}}
         self.cases: dict[str, dict] = {}
         self.events: list = []
         self.conflicts_to_simulate = 0
@@ -101,7 +125,19 @@ class FakeCases:
         return True
 
     def policy(self, policy_id, version=None):
-        return self.policies.get((policy_id, version or 1))
+        if version is None:
+            version = max((v for p, v in self.versions if p == policy_id), default=None)
+        found = self.versions.get((policy_id, version))
+        return None if found is None or found.get("deleted") else found
+
+    def policies(self):
+        return sorted((p for p in (self.policy(i) for i in {i for i, _ in self.versions}) if p),
+                      key=lambda p: p["policy_id"])
+
+    def save_policy(self, policy):
+        version = 1 + max((v for p, v in self.versions if p == policy["policy_id"]), default=0)
+        saved = self.versions[(policy["policy_id"], version)] = {**policy, "version": version}
+        return saved
 
     def public_requests(self, query, *, skip, limit):
         def matches(case):
@@ -109,18 +145,24 @@ class FakeCases:
                        and k in case for k, v in query.items())
         found = sorted((c for c in self.cases.values() if matches(c)), key=lambda c: c["public_requested_at"],
                        reverse=True)
-        return found[skip:skip + limit]
+        return [self.get(c["_id"]) for c in found[skip:skip + limit]]
 
     def public_cases(self, ids):
-        return [self.cases[i] for i in ids if i in self.cases and self.cases[i].get("source") == "public"]
+        return [self.get(i) for i in ids if i in self.cases and self.cases[i].get("source") == "public"]
 
     def delete_policy(self, policy_id):
-        return self.policies.pop((policy_id, 1), None) is not None
+        if self.policy(policy_id) is None:
+            return False
+        self.save_policy({"policy_id": policy_id, "deleted": True})  # a tombstone: the versions stay, for pinned cases
+        return True
 
     def get(self, case_id, with_seen=False):
         if case_id not in self.cases:
-            raise NotFound(case_id)
-        return dict(self.cases[case_id])
+            raise NotFound.of("case.not_found", case_id=case_id)
+        case = dict(self.cases[case_id])
+        if not (with_seen and case["_seen"]):
+            del case["_seen"]
+        return case
 
     def apply(self, case_id, change, consumed=None):
         case = self.cases[case_id]
@@ -180,8 +222,24 @@ class FakeNotifications:
     def subscribers(self, keys):
         return [s for s in self.subscriptions if s["key"] in keys]
 
+    def subscribe(self, subscription):
+        existing = next((s for s in self.subscriptions
+                         if (s["user_id"], s["key"]) == (subscription["user_id"], subscription["key"])), None)
+        if existing is not None:
+            return existing, False
+        self.subscriptions.append(subscription)
+        return subscription, True
+
+    def move_followers(self, from_case, to_case, now, new_id):
+        followers = [s["user_id"] for s in self.subscriptions if s["key"] == f"case:{from_case}"]
+        return sum(self.subscribe({"_id": new_id(), "user_id": user, "kind": "case", "target": to_case,
+                                   "key": f"case:{to_case}", "created_at": now})[1] for user in followers)
+
     def preferences_of(self, user_ids):
         return {u: self.prefs[u] for u in user_ids if u in self.prefs}
+
+    def set_preferences(self, user_id, channels, now):
+        self.prefs[user_id] = channels
 
     def departments_with_webhooks(self, codes):
         return {c for c in codes if c in self.hooks and self.hooks[c].get("active", True)}
@@ -190,8 +248,39 @@ class FakeNotifications:
         return {p: min(cap, sum(1 for d in self.outgoing.values() if (d["recipient_key"], d["channel"]) == p
                                 and d["created_at"] >= since)) for p in pairs}
 
-    def move_followers(self, *args):
-        return 0
+    def personal_inbox(self, user_id, limit, cursor):
+        mine = sorted((e for e in self.inbox.values() if e.get("user_id") == user_id),
+                      key=lambda e: (e["read"], _descending(e["_id"])))
+        return _page(mine, limit, cursor, lambda e: ["r" if e["read"] else "u", e["_id"]])
+
+    def department_inbox(self, department, limit, cursor):
+        entries = sorted((e for e in self.inbox.values() if e.get("department") == department),
+                         key=lambda e: e["_id"], reverse=True)
+        return _page(entries, limit, cursor, lambda e: e["_id"])
+
+    def webhook(self, department):
+        hook = self.hooks.get(department)
+        return None if hook is None else dict(hook)
+
+    def webhooks(self):
+        return [{k: v for k, v in hook.items() if k != "secret"} for _, hook in sorted(self.hooks.items())]
+
+    def put_webhook(self, department, fields_, secret, now):
+        created = department not in self.hooks
+        hook = self.hooks.setdefault(department, {"_id": department})
+        if created and secret is not None:
+            hook.update(secret=secret, secret_hint=secret[-4:], created_at=now)
+        hook.update(fields_, updated_at=now)
+        return dict(hook), created
+
+    def deliveries(self, by, value, limit, cursor):
+        field = "case_id" if by == "case" else "recipient_key"
+        found = sorted((d for d in self.outgoing.values() if d[field] == value), key=lambda d: d["_id"], reverse=True)
+        page = _page(found, limit, cursor, lambda d: d["_id"])
+        return {**page, "items": [
+            {**{k: v for k, v in d.items() if k != "body"},
+             **({"message": {k: v for k, v in d["message"].items() if k != "html"}} if "message" in d else {})}
+            for d in page["items"]]}
 
     def append_feed(self, entry):
         known = next((e for e in self.feed if e["event_id"] == entry["event_id"]), None)
@@ -219,29 +308,89 @@ class FakeNotifications:
 
         return [e for e in self.feed if e["_id"] > after and visible(e)][:limit]
 
-    def personal_inbox(self, user_id, limit, cursor):
-        mine = sorted((e for e in self.inbox.values() if e.get("user_id") == user_id),
-                      key=lambda e: (e["read"], _descending(e["_id"])))
-        return _page(mine, limit, cursor, lambda e: ["r" if e["read"] else "u", e["_id"]])
 
-    def department_inbox(self, department, limit, cursor):
-        entries = sorted((e for e in self.inbox.values() if e.get("department") == department),
-                         key=lambda e: e["_id"], reverse=True)
-        return _page(entries, limit, cursor, lambda e: e["_id"])
 
-    def webhook(self, department):
-        return self.hooks.get(department)
+class FakeDispatch:
+    """Dispatch's store: routing decisions once per reported case, assignments once per dispatch, the workload."""
 
-    def webhooks(self):
-        return list(self.hooks.values())
+    def __init__(self):
+        self.decisions: dict[str, dict] = {}
+        self.assignments: dict[str, dict] = {}
+        self.workload_entries: dict[str, dict] = {}
+        self.events: list = []
 
-    def put_webhook(self, department, fields_, secret, now):
-        created = department not in self.hooks
-        hook = self.hooks.setdefault(department, {"_id": department, "secret": secret, "created_at": now})
-        hook.update(fields_, updated_at=now)
-        return dict(hook), created
+    def decide(self, case_id, event, source_event_id):
+        if source_event_id in self.decisions:
+            return False
+        self.decisions[source_event_id] = {"_id": source_event_id, "case_id": case_id, "decision": event.payload}
+        self.events.append(event)
+        return True
 
-    def deliveries(self, by, value, limit, cursor):
-        field = "case_id" if by == "case" else "recipient_key"
-        found = sorted((d for d in self.outgoing.values() if d[field] == value), key=lambda d: d["_id"], reverse=True)
-        return _page(found, limit, cursor, lambda d: d["_id"])
+    def record_assignment(self, assignment):
+        if assignment["_id"] in self.assignments or any(
+                a["source_event_id"] == assignment["source_event_id"] for a in self.assignments.values()):
+            return False
+        self.assignments[assignment["_id"]] = assignment
+        return True
+
+    def for_case(self, case_id):
+        return sorted((dict(a) for a in self.assignments.values() if a["case_id"] == case_id),
+                      key=lambda a: a["created_at"])
+
+    def track(self, case_id, entry):
+        held = self.workload_entries.get(case_id)
+        if held is not None and held["version"] >= entry["version"]:
+            return False
+        self.workload_entries[case_id] = {"_id": case_id, **(held or {}), **entry}
+        return True
+
+    def workload(self):
+        counts: dict[str, int] = {}
+        for entry in self.workload_entries.values():
+            if entry["department"] is not None:
+                counts[entry["department"]] = counts.get(entry["department"], 0) + 1
+        return counts
+
+
+class FakeIndicators:
+    """The indicators' read model over dicts, moved by the same bookkeeping as the real store's transactions."""
+
+    def __init__(self):
+        self.db = SimpleNamespace(name=f"fake_indicators_{id(self)}")  # the service keeps its batching per database
+        self.facts: dict[str, dict] = {}
+        self.daily: dict[str, dict] = {}
+
+    def record(self, event, tz):
+        return self.record_many([event], tz) == 1
+
+    def record_many(self, events, tz):
+        taken = 0
+        for event in events:
+            case_id = event.payload["case_id"]
+            fact = self.facts.get(case_id) or {"_id": case_id, "transitions": {}, "snapshot": None,
+                                               "contributions": [], "rev": 0}
+            step = take_event(fact, event, tz)
+            if step is None:
+                continue
+            self.facts[case_id] = step["document"]
+            for counter, fields in step["delta"].items():
+                fields = {name: amount for name, amount in fields.items() if amount}
+                if not fields:
+                    continue
+                dimension, key, day = counter.split("|")
+                kept = self.daily.setdefault(counter, {"_id": counter, "dimension": dimension, "key": key,
+                                                       "day": day})
+                for name, amount in fields.items():  # "disposal_h.12" is a histogram's bin, nested as $inc does
+                    field, _, bin_ = name.partition(".")
+                    into = kept.setdefault(field, {}) if bin_ else kept
+                    into[bin_ or field] = into.get(bin_ or field, 0) + amount
+            taken += 1
+        return taken
+
+    def counters(self, dimension, first, last, key=None):
+        return [dict(c) for c in self.daily.values() if c["dimension"] == dimension and first <= c["day"] <= last
+                and (key is None or c["key"] == key)]
+
+    def open_cases(self, dimension):
+        fields = ("_id", "stage_deadline", "suspended", *(() if dimension == "district" else (dimension,)))
+        return [{f: fact[f] for f in fields if f in fact} for fact in self.facts.values() if fact["open"]]

@@ -156,7 +156,7 @@ def _with_policy_named_by(category_code: str | None):
                              config={}, calendar=WorkCalendar(),
                              reference=reference_with(categories={"items": categories},
                                                       departments={"items": district.DEPARTMENTS}))
-    service.store.policies[("roads", 1)] = {"policy_id": "roads", "version": 1, "rungs": []}
+    service.store.save_policy({"policy_id": "roads", "rungs": []})
     return service
 
 
@@ -175,7 +175,7 @@ def test_a_policy_a_category_names_or_the_default_cannot_be_deleted():
     assert caught.value.details == {"categories": [code]}
     with pytest.raises(Conflict):
         service.delete_escalation_policy("default")
-    assert ("roads", 1) in service.store.policies and ("default", 1) in service.store.policies
+    assert service.store.policy("roads") and service.store.policy("default")  # neither deleted
 
 
 def test_only_administrators_delete_policies():

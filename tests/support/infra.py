@@ -2,10 +2,6 @@
 
 import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -13,7 +9,9 @@ from urllib.parse import quote, urlparse
 
 import requests
 from pymongo import MongoClient
-from pymongo.errors import PyMongoError
+
+from deploy.launch.embedded_store import EmbeddedStore
+from deploy.launch.processes import free_port
 
 
 def unique_name(prefix: str) -> str:
@@ -29,12 +27,6 @@ def amqp_base_uri() -> str:
 
 def rabbit_api_uri() -> str:
     return os.environ.get("TEST_RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RabbitAdmin:
@@ -97,51 +89,17 @@ class RabbitAdmin:
         return self._call("GET", "/nodes")
 
 
-class SecantusServer:
-    """SecantusDB in its own process, in memory, on a free port (``--standalone``: one that says it is no replica
-    set, as a standalone mongod)."""
+class SecantusServer(EmbeddedStore):
+    """A throw-away store for tests, started as `make run` starts its own (``deploy.launch.embedded_store``): in
+    memory, on a free port, its log in ``workdir`` (``standalone``: one that says it is no replica set, as a
+    standalone mongod)."""
 
     def __init__(self, workdir: Path, standalone: bool = False):
-        self.workdir = Path(workdir)
-        self.port = free_port()
-        self.standalone = standalone
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
-
-    def start(self) -> None:
-        binary = shutil.which("secantusd-py", path=str(Path(sys.executable).parent))
-        log = open(self.workdir / "store.log", "ab")  # noqa: SIM115 - lives as long as the process
-        self.process = subprocess.Popen(
-            [binary, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", ":memory:",
-             "--log-level", "WARNING", *(["--standalone"] if self.standalone else [])],
-            stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                client = MongoClient(self.uri, serverSelectionTimeoutMS=300)
-                client.admin.command("ping")
-                client.close()
-                return
-            except PyMongoError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("SecantusDB exited at start-up") from None
-                time.sleep(0.2)
-        raise RuntimeError("SecantusDB did not start")
+        workdir = Path(workdir)
+        super().__init__(free_port(), log_file=workdir / "store.log", standalone=standalone, bound=False, cwd=workdir)
 
     def client(self) -> MongoClient:
         return test_client(self.uri)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 def test_client(uri: str) -> MongoClient:
