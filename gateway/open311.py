@@ -232,6 +232,8 @@ def read_new_request(pairs: list[tuple[str, list]]) -> dict:
         "device_id": form.get("device_id"),
         "account_id": form.get("account_id"),
         "contact": {k: form[k] for k in CONTACT_FIELDS if form.get(k)},
+        # the notices the reporter gets are in their language; without one, the district's own (zh-CN)
+        "language": language_of(form) if form.get("locale") else None,
     }
     return report
 

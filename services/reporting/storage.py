@@ -56,6 +56,36 @@ class ReportRepository(Repository):
         found = self.db[REPORTS].find({"case_id": case_id, "source": "public"}, {"contact": 1, "received_at": 1})
         return [{"report_id": r["_id"], "received_at": r["received_at"], **r.get("contact", {})} for r in found]
 
+    # -- telling the public, and their rating (services/reporting/notices.py) --------------
+    def public_reports_of(self, case_id: str) -> list[dict]:
+        """The public's reports of a case, with what telling them needs (their contact stays in this service)."""
+        return list(self.db[REPORTS].find({"case_id": case_id, "source": "public"},
+                                          {"contact": 1, "language": 1, "case_id": 1}))
+
+    def add_notice(self, report_id: str, kept: dict, event: Event, *, consumed: Event,
+                   rating: dict | None = None) -> bool:
+        """Keep the notice's hashed capability (and a closing's rating round) with the report, and publish the
+        notice, once per case event."""
+        update = {"$push": {"notices": kept}}
+        if rating is not None:
+            update["$set"] = {"rating": rating}
+        return self.update_with_events(REPORTS, {"_id": report_id}, update, [event], consumed=consumed)
+
+    def report_for_notice(self, report_id: str) -> dict | None:
+        return self.db[REPORTS].find_one({"_id": report_id}, {"contact": 1, "notices": 1, "rating": 1, "case_id": 1, "correlation_id": 1,
+                                                              "language": 1, "category": 1})
+
+    def keep_rating_token(self, report_id: str, notice_id: str, channel: str, token_hash: str) -> bool:
+        found = self.db[REPORTS].update_one({"_id": report_id, "rating.notice_id": notice_id},
+                                            {"$set": {f"rating.tokens.{channel}": token_hash}})
+        return found.matched_count == 1
+
+    def take_rating(self, report_id: str, notice_id: str, given: dict, event: Event) -> bool:
+        """Record the rating of this round, once: False when it was taken already."""
+        return self.update_with_events(
+            REPORTS, {"_id": report_id, "rating.notice_id": notice_id, "rating.rated_at": None},
+            {"$set": {f"rating.{k}": v for k, v in given.items()}}, [event])
+
     def get(self, report_id: str) -> dict:
         report = self.db[REPORTS].find_one({"_id": report_id}, {"_outbox": 0})
         if report is None:

@@ -118,3 +118,25 @@ class PublicReportSchema(Schema):
     device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     account_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     contact = fields.Nested(ReporterContactSchema, load_default=dict)
+    language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("zh-CN", "en")),
+                             metadata={"description": "The reporter's language for the notices they get (Open311 "
+                                                      "`locale`); the district's own when left out."})
+
+
+class RatingSchema(Schema):
+    """回访: a member of the public rates the outcome of their closed case through the link they were sent."""
+
+    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied",
+                                                                   "unsatisfied")),
+                           metadata={"description": "满意 satisfied, 基本满意 basically_satisfied, 不满意 unsatisfied."})
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class RatingLinkSchema(Schema):
+    """What a rating link opens: the case it is for and whether it can still be used."""
+
+    case_id = fields.String()
+    category = fields.String()
+    state = fields.String(metadata={"description": "open, used or expired."})
+    expires_at = fields.AwareDateTime()
+    rating = fields.String(allow_none=True)

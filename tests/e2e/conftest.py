@@ -27,7 +27,9 @@ def platform(rabbit_admin, tmp_path_factory, smtp):
             # and a scan whose lease a killed process held is taken over once that lapses
             "SCAN_LEASE_SECONDS": "6", "LEASE_SKEW_SECONDS": "2",
             # as if behind one reverse proxy: test_access_changes.py signs in from addresses of its choosing
-            "GATEWAY_TRUSTED_PROXIES": "1"}
+            "GATEWAY_TRUSTED_PROXIES": "1",
+            # 回访: an unsatisfied rating reopens the case (test_open311_public.py); nothing else rates
+            "RATING_UNSATISFIED_REOPENS": "1"}
     with running_platform(rabbit_admin, tmp_path_factory.mktemp("platform"), "cge", mail) as running:
         yield running
 
