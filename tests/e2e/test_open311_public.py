@@ -8,6 +8,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -199,3 +200,53 @@ def test_a_rating_link_expires_on_the_platforms_clock(platform, root, api_key, s
     finally:
         platform.set_time(datetime.now(UTC))
 
+
+def _quarter(day: str) -> tuple[int, int]:
+    return int(day[:4]), (int(day[5:7]) - 1) // 3
+
+
+def test_the_three_rates_of_the_publics_cases(platform, root, api_key, spot, smtp):
+    """响应率, 解决率 and 满意率 over the public's greening cases, which only this test files: one closed and rated
+    满意, one closed and rated 不满意 (reopened), one rejected — all answered at once."""
+    supervisor = platform.as_user("supervisor")
+    loop = Loop(platform, spot, "landscaping")
+    operator = loop.operator
+    case_ids, links = [], []
+    for rating in ("satisfied", "unsatisfied", None):
+        person = contact()
+        case_id = file_request(root, api_key, spot, service_code="greening", description=f"树木倒伏 {uuid.uuid4()}",
+                               email=person["email"])
+        opened(platform, case_id)
+        if rating is None:
+            loop.act(operator, case_id, "reject", {"reason": "属私人庭院"})
+            continue
+        for action, who, body in (("register", operator, {}), ("dispatch", operator, {"department": "landscaping"}),
+                                  ("accept", loop.handler, {})):
+            loop.act(who, case_id, action, body)
+        loop.act(loop.handler, case_id, "resolve", {"note": "已扶正", "attachments": [loop.upload(loop.handler, case_id)]})
+        loop.act(loop.officer, case_id, "verify", {"passed": True, "note": "好了"})
+        loop.act(operator, case_id, "close", {"note": "树木已扶正"})
+        case_ids.append(case_id)
+        links.append((rating, person["email"]))
+    for rating, email in links:
+        (closing,) = mail_saying(smtp, email, "已办结")
+        assert requests.post(rating_link(platform, closing), data={"rating": rating}, timeout=15).status_code == 200
+
+    deadlines = {operator.get(f"/api/v1/cases/{c}").json()["deadline"][:10] for c in case_ids}
+    by_quarter = {_quarter(d): d for d in sorted(deadlines)}  # one day in each quarter a deadline falls in
+
+    def row(date: str) -> dict:
+        table = supervisor.get(f"/api/v1/stats/category?period=quarter&date={date}&key=greening").json()
+        return table["rows"][0]
+
+    local_today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    today = wait_for(lambda: (r := row(local_today)).get("rated") == 2 and r, timeout=30,
+                     message="the ratings counted")
+    assert (today["public_reported"], today["public_answered_in_time"], today["response_rate"]) == (3, 3, 1.0)
+    assert (today["rated"], today["satisfied"], today["satisfaction_rate"]) == (2, 1, 0.5)
+    due = {k: sum(row(d)[k] for d in by_quarter.values()) for k in ("public_due", "public_resolved")}
+    assert (due["public_due"], due["public_resolved"]) == (2, 1)  # the 不满意 one was reopened: not resolved
+    by_department = supervisor.get("/api/v1/stats/department?period=quarter&key=landscaping").json()["rows"][0]
+    assert by_department["satisfaction_rate"] == 0.5 and by_department["response_rate"] == 1.0
+    csv = supervisor.get("/api/v1/stats/category?period=quarter&key=greening&format=csv&lang=zh-CN").text
+    assert "响应率" in csv and "解决率" in csv and "满意率" in csv
