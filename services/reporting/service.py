@@ -1,12 +1,13 @@
 """ReportingService: intake of field reports, their photos, and duplicate suggestions."""
 
+import logging
 from datetime import timedelta
 
 from nameko.dependency_providers import Config
 
 from services.reporting import domain, duplicates, notices, public
 from services.reporting.placing import place_report
-from services.reporting.storage import ReportStore
+from services.reporting.storage import CONTACT_RETENTION, ReportStore
 from shared.api.reports import (
     AttachmentSchema,
     PublicReportSchema,
@@ -26,8 +27,10 @@ from shared.messaging import consumers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
+from shared.timer import timer
 from shared.validation import load
 
+_log = logging.getLogger(__name__)
 _submission = ReportSubmissionSchema()
 _accepted = ReportAcceptedSchema()
 _attachment = AttachmentSchema()
@@ -176,9 +179,30 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
     # -- reporting's view of cases, from their events ------------------------------------
     def track_case(self, event: Event) -> None:
         reported_at = event.occurred_at if event.type == "case.reported" else None
-        self.store.track_case(event.payload, reported_at=reported_at)
-        if event.type in notices.TOLD_OF and event.payload.get("source") == "public":
-            self._tell_reporters(event)
+        moved = self.store.track_case(event.payload, reported_at=reported_at)
+        if event.payload.get("source") == "public":
+            if event.type in notices.TOLD_OF:
+                self._tell_reporters(event)
+            if moved:  # an event older than what the view holds says nothing about now
+                self.store.contact_kept_until(event.payload["case_id"], event.payload["status"], event.occurred_at,
+                                          self._retention)
+
+    # -- personal data kept no longer than needed -----------------------------------------------
+    @property
+    def _retention(self) -> timedelta:
+        return timedelta(days=setting(self.config, "CONTACT_RETENTION_DAYS", 180, float))
+
+    @timer("CONTACT_SWEEP_SECONDS", 3600.0)
+    def forget_contacts(self) -> int:
+        """Let go of the public's contact details ``CONTACT_RETENTION_DAYS`` after their case ended (closed,
+        rejected, merged, cancelled; on the platform clock), in the replica holding the lease; returns how many.
+        A case reopened before then keeps them until it ends again."""
+        if not self.store.lease(CONTACT_RETENTION).try_acquire():
+            return 0
+        forgotten = self.store.forget_expired_contacts(self.clock.now(), 1000)
+        if forgotten:
+            _log.info("let go of the contact details of %d public report(s)", forgotten)
+        return forgotten
 
     # -- telling the public what became of their report, and their rating (回访) -------------
     def _tell_reporters(self, event: Event) -> None:

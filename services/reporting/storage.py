@@ -15,6 +15,8 @@ from shared.events import Event
 from shared.mongo import MongoStore, Repository
 
 REPORTS = "reports"
+CONTACT_RETENTION = "contact-retention"  # the scan that lets go of the public's contact details, under its lease
+ENDED = ("closed", "rejected", "merged", "cancelled")
 CASE_INDEX = "case_index"
 OPEN = ("reported", "registered", "dispatched", "accepted", "resolved", "verified")
 # Named on the query: the store takes an index only for a query on exactly its fields otherwise.
@@ -70,6 +72,28 @@ class ReportRepository(Repository):
         if rating is not None:
             update["$set"] = {"rating": rating}
         return self.update_with_events(REPORTS, {"_id": report_id}, update, [event], consumed=consumed)
+
+    # -- keeping the public's contact details no longer than needed ---------------------------
+    def contact_kept_until(self, case_id: str, status: str, at, retention) -> None:
+        """A case that ended keeps its reporters' contact until ``at + retention``; one that is open again (reopened)
+        keeps it until it ends again. Only reports that still hold a contact are touched."""
+        query = {"case_id": case_id, "source": "public", "contact": {"$exists": True}}
+        if status in ENDED:
+            self.db[REPORTS].update_many(query, {"$set": {"contact_expires_at": at + retention}})
+        else:
+            self.db[REPORTS].update_many({**query, "contact_expires_at": {"$exists": True}},
+                                         {"$unset": {"contact_expires_at": ""}})
+
+    def forget_expired_contacts(self, now, limit: int) -> int:
+        """Remove the contact details whose time is up, at most ``limit`` reports a run (the index narrows by the
+        expiry first); how many. The report keeps when it let them go."""
+        due = [r["_id"] for r in self.db[REPORTS].find({"contact_expires_at": {"$lte": now}}, {"_id": 1}).limit(limit)]
+        if not due:
+            return 0
+        self.db[REPORTS].update_many({"_id": {"$in": due}, "contact_expires_at": {"$lte": now}},
+                                     {"$unset": {"contact": "", "contact_expires_at": ""},
+                                      "$set": {"contact_removed_at": now}})
+        return len(due)
 
     def report_for_notice(self, report_id: str) -> dict | None:
         return self.db[REPORTS].find_one({"_id": report_id}, {"contact": 1, "notices": 1, "rating": 1, "case_id": 1, "correlation_id": 1,
@@ -134,11 +158,13 @@ class ReportRepository(Repository):
 class ReportStore(MongoStore):
     repository_cls = ReportRepository
     outbox_collections = (REPORTS,)
+    scans = (CONTACT_RETENTION,)
     indexes = {
         REPORTS: [
             IndexModel([("dedup_key", ASCENDING)], unique=True),
             IndexModel([("case_id", ASCENDING)]),
             IndexModel([("reporter", ASCENDING), ("received_at", DESCENDING)]),
+            IndexModel([("contact_expires_at", ASCENDING)], sparse=True),
         ],
         CASE_INDEX: [IndexModel(NEARBY_INDEX)],
         **ATTACHMENT_INDEXES,

@@ -29,7 +29,9 @@ def platform(rabbit_admin, tmp_path_factory, smtp):
             # as if behind one reverse proxy: test_access_changes.py signs in from addresses of its choosing
             "GATEWAY_TRUSTED_PROXIES": "1",
             # 回访: an unsatisfied rating reopens the case (test_open311_public.py); nothing else rates
-            "RATING_UNSATISFIED_REOPENS": "1"}
+            "RATING_UNSATISFIED_REOPENS": "1",
+            # the public's contact details go CONTACT_RETENTION_DAYS after the case ended: looked for every second
+            "CONTACT_SWEEP_SECONDS": "1"}
     with running_platform(rabbit_admin, tmp_path_factory.mktemp("platform"), "cge", mail) as running:
         yield running
 

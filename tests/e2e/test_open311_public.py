@@ -250,3 +250,34 @@ def test_the_three_rates_of_the_publics_cases(platform, root, api_key, spot, smt
     assert by_department["satisfaction_rate"] == 0.5 and by_department["response_rate"] == 1.0
     csv = supervisor.get("/api/v1/stats/category?period=quarter&key=greening&format=csv&lang=zh-CN").text
     assert "响应率" in csv and "解决率" in csv and "满意率" in csv
+
+
+def test_contact_details_go_a_set_time_after_the_case_ended(platform, root, api_key, spot, store):
+    """CONTACT_RETENTION_DAYS (180) after a rejection the contact is gone; an open case's stays."""
+    ended, still_open = contact(), contact()
+    ended_id = file_request(root, api_key, spot, device_id=f"phone-{uuid.uuid4()}", **ended)
+    open_id = file_request(root, api_key, spot, **still_open)
+    operator = opened(platform, ended_id)
+    opened(platform, open_id)
+    Loop(platform, spot, "sanitation").act(operator, ended_id, "reject", {"reason": "重复"})
+    reports = store("reporting")["reports"]
+    wait_for(lambda: reports.find_one({"case_id": ended_id}).get("contact_expires_at"), timeout=20,
+             message="the retention set when the case ended")
+
+    def kept(case_id):
+        answer = platform.as_user("operator1").get(f"/api/v1/cases/{case_id}/reporter-contact")
+        assert answer.status_code == 200, answer.text
+        return answer.json()["reporters"][0].get("email")
+
+    assert kept(ended_id) == ended["email"]
+    platform.set_time(datetime.now(UTC) + timedelta(days=179))
+    try:
+        assert kept(ended_id) == ended["email"]  # not yet
+        platform.set_time(datetime.now(UTC) + timedelta(days=181))
+        wait_for(lambda: kept(ended_id) is None, timeout=20, message="the contact let go of")
+        report = reports.find_one({"case_id": ended_id})
+        assert "contact" not in report and report["contact_removed_at"]
+        assert not [v for v in ended.values() if v in repr(report)]
+        assert kept(open_id) == still_open["email"]  # its case has not ended
+    finally:
+        platform.set_time(datetime.now(UTC))
