@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from nameko.dependency_providers import Config
 
-from services.reporting import domain, duplicates, notices, public
+from services.reporting import addressing, domain, duplicates, notices, public
 from services.reporting.placing import place_report
 from services.reporting.storage import CONTACT_RETENTION, ReportStore
 from shared.api.reports import (
@@ -107,6 +107,8 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         self.reference.require("categories")
         self.reference.require("grid_map")
         category = public.check_public_category(given["category"], self.reference.categories)
+        if given["location"] is None:
+            given["location"] = self._place_by_address(given.get("address"))
         submission = public.submission_of(given, category)
         place = place_report(submission["location"], None, grids=self.reference.grids,
                              index=self.reference.grid_index, tolerance_m=0.0)
@@ -130,6 +132,15 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             report["dedup_key"] = keys[0]
         stored, retried = self.store.add(report, event)
         return self._accepted(stored, retried=retried)
+
+    def _place_by_address(self, address: str | None) -> dict:
+        """A point inside the grid an address names (no geocoder: the grid map's names)."""
+        if not address:
+            raise ValidationFailed.from_messages({"location": [
+                "A location is required: lat and long, or an address naming a grid of the district."]})
+        grid = addressing.grid_of_address(address, self.reference.grids, self.reference.areas)
+        lat, lon = self.reference.grid_index.inside_point(grid)
+        return {"lat": lat, "lon": lon}
 
     @rpc
     def reporter_contact(self, case_id: str) -> dict:

@@ -107,7 +107,8 @@ class PublicReportSchema(Schema):
 
     category = code_field(required=True, metadata={"description": "The Open311 service_code."})
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=4000))
-    location = fields.Nested(LocationSchema, required=True)
+    location = fields.Nested(LocationSchema, load_default=None, allow_none=True, metadata={
+        "description": "lat/long; without them the address must name a grid of the map (docs/open311.md)."})
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
                             metadata={"description": "address_string, as the reporter gave it."})
     media_url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"},

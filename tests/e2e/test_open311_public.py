@@ -281,3 +281,28 @@ def test_contact_details_go_a_set_time_after_the_case_ended(platform, root, api_
         assert kept(open_id) == still_open["email"]  # its case has not ended
     finally:
         platform.set_time(datetime.now(UTC))
+
+
+def test_an_address_naming_a_grid_is_placed_without_coordinates(platform, root, api_key, client):
+    grid = platform.as_user("operator1").get(f"/api/v1/directory/grids/{OFFICER_GRID}").json()
+    address = f"{grid['name']} 3号楼东侧"
+    answer = requests.post(f"{root}/requests.json", timeout=30, data={
+        "api_key": api_key, "service_code": "sanitation", "address_string": address,
+        "description": f"垃圾堆积 {uuid.uuid4()}"})
+    assert answer.status_code == 201, answer.text
+    case_id = answer.json()[0]["service_request_id"]
+    operator = opened(platform, case_id)
+    case = operator.get(f"/api/v1/cases/{case_id}").json()
+    assert (case["grid"], case["address"]) == (OFFICER_GRID, address)
+    seen = client.get_service_request(case_id)
+    assert seen["address"] == address and seen["lat"] and seen["long"]  # a point inside the grid
+
+    for text, words in ((grid["name"].replace("网格", "").rstrip("第0123456789"), "but no grid in it"),
+                        ("Main Street 1", "names no grid, community or street")):
+        refused = requests.post(f"{root}/requests.json", timeout=30, data={
+            "api_key": api_key, "service_code": "sanitation", "address_string": text})
+        assert refused.status_code == 400, refused.text
+        (error,) = refused.json()
+        assert error["code"] == 400 and words in error["description"] and "address_string" in error["description"]
+    nothing = requests.post(f"{root}/requests.xml", timeout=30, data={"api_key": api_key, "service_code": "sanitation"})
+    assert nothing.status_code == 400 and b"A location is required" in nothing.content

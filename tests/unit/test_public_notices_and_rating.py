@@ -186,3 +186,29 @@ def test_every_notice_has_both_languages(about):
                                       rating_days=7)
         (email, sms) = public.deliveries(event, MESSAGES, reference(), NOW)
         assert email["message"]["subject"] and sms["message"]["sms"]
+
+
+# -- an address without coordinates -------------------------------------------------------------------------------
+
+GRIDS = {"g1": {"name": "长乐社区第1网格", "community": "c1", "street": "s1"},
+         "g12": {"name": "长乐社区第12网格", "community": "c1", "street": "s1"},
+         "g2": {"name": "东关社区第1网格", "community": "c2", "street": "s2"},
+         "x1": {"name": "东关社区第1网格", "community": "c3", "street": "s3"}}
+AREAS = {"c1": {"name": "长乐社区", "level": "community"}, "c2": {"name": "东关社区", "level": "community"},
+         "c3": {"name": "东关社区", "level": "community"}, "s1": {"name": "长乐中路街道", "level": "street"},
+         "s2": {"name": "西一路街道", "level": "street"}, "s3": {"name": "韩森寨街道", "level": "street"}}
+
+
+def test_an_address_is_placed_by_the_grid_it_names():
+    from services.reporting.addressing import grid_of_address
+    from shared.errors import Unprocessable
+
+    assert grid_of_address("长乐社区第12网格 3号楼下", GRIDS, AREAS) == "g12"  # the longest name, not 第1网格
+    assert grid_of_address("长乐社区 第1网格", GRIDS, AREAS) == "g1"  # spaces do not matter
+    assert grid_of_address("韩森寨街道东关社区第1网格", GRIDS, AREAS) == "x1"  # a shared name narrowed by the street
+    with pytest.raises(Unprocessable, match="several grids"):
+        grid_of_address("东关社区第1网格", GRIDS, AREAS)
+    with pytest.raises(Unprocessable, match="names 长乐社区 but no grid"):
+        grid_of_address("长乐社区北门", GRIDS, AREAS)
+    with pytest.raises(Unprocessable, match="names no grid, community or street"):
+        grid_of_address("Main Street 1", GRIDS, AREAS)
