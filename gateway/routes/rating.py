@@ -8,13 +8,17 @@ page for the person who opens the link from an e-mail or SMS.
 from werkzeug.wrappers import Response
 
 from gateway import rating_page
+from gateway.errors import status_for
 from gateway.http import api, read_json
 from gateway.security import app_headers
 from shared.api.reports import RatingLinkSchema, RatingSchema
 from shared.config import setting
 from shared.errors import CivicgridError, Conflict, ValidationFailed
 
-_HTML = {200: ("The page.", {"text/html": {"type": "string"}})}
+_PAGE = {"text/html": {"type": "string"}}
+# the page answers its refusals as pages too, in the reader's language
+_HTML = {200: ("The page.", _PAGE), 400: ("The form again, saying what is missing.", _PAGE),
+         404: ("An unknown link.", _PAGE), 409: ("A link used already or expired.", _PAGE)}
 
 
 class RatingApi:
@@ -60,7 +64,7 @@ class RatingApi:
                                            action, problem), 400 if problem else 200)
 
     def _refused(self, exc: CivicgridError, language: str) -> Response:
-        status = {"NOT_FOUND": 404, "CONFLICT": 409}.get(exc.code, 400)
+        status = status_for(exc) or 503
         return self._html(rating_page.refusal(exc.reason or "rating.unknown_link", exc.params, language), status)
 
     @api("POST", "/rate/<token>", public=True, tags=["open311"], responses=_HTML,
