@@ -10,10 +10,10 @@ retention sweep), the delivery is skipped with the reason. Pure: no I/O.
 
 from dataclasses import asdict
 
-from services.notifications.delivery import DELIVERY_PREFIX, PENDING
+from services.notifications import planning
+from services.notifications.audiences import Recipient
 from services.notifications.messages import RATING_LINK_MARK, Messages
 from shared.events import Event
-from shared.ids import new_id
 
 PUBLIC = "public"  # the recipient kind: a report's reporter, known here only by the report's id
 
@@ -23,28 +23,13 @@ def deliveries(event: Event, messages: Messages, reference, now) -> list[dict]:
     notice = event.payload
     message = asdict(messages.render_public(notice, reference))
     found = []
+    recipient = Recipient(PUBLIC, notice["report_id"], notice["language"])
     for channel in notice["channels"]:
-        found.append({
-            "_id": new_id(DELIVERY_PREFIX),
-            "dedup_key": f"{event.event_id}:{PUBLIC}:{notice['report_id']}:{channel}",
-            "event_id": event.event_id,
-            "event_type": notice["about"],
-            "case_id": notice["case_id"],
-            "recipient": {"kind": PUBLIC, "id": notice["report_id"]},
-            "recipient_key": f"{PUBLIC}:{notice['report_id']}",
-            "channel": channel,
-            "language": notice["language"],
-            "urgent": False,
-            "state": PENDING,
-            "due_at": now,
-            "created_at": now,
-            "tries": 0,
-            "attempts": [],
-            "correlation_id": event.correlation_id,
-            "target": None,
-            "message": message,
-            "notice": {"notice_id": notice["notice_id"], "capability": notice["capability"]},
-        })
+        doc = planning.delivery(event, recipient, channel, False, now)
+        # what the notice is about names it in lists; no target: the address is asked for when it is sent
+        doc.update(event_type=notice["about"], target=None, message=message,
+                   notice={"notice_id": notice["notice_id"], "capability": notice["capability"]})
+        found.append(doc)
     return found
 
 

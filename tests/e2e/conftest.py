@@ -58,3 +58,32 @@ def grid_centre(platform):
         return {"lon": sum(p[0] for p in ring) / len(ring), "lat": sum(p[1] for p in ring) / len(ring)}
 
     return centre
+
+
+# -- Open311 (test_open311.py, test_open311_public.py) --------------------------------------------------------------
+
+DISTRICT = "610102"
+
+
+@pytest.fixture(scope="module")
+def root(platform):
+    return f"{platform.url}/open311/v2"
+
+
+@pytest.fixture(scope="module")
+def api_key(platform):
+    """The demo app's key, which `make run` writes to var/demo-open311-key."""
+    return (platform.workdir / "var" / "demo-open311-key").read_text().strip()
+
+
+@pytest.fixture(scope="module")
+def client(root):
+    """`georeport`, the PyPI client the project did not write, reading every GET."""
+    from georeport import GeoReport
+
+    return GeoReport(root, jurisdiction=DISTRICT)
+
+
+@pytest.fixture(scope="module")
+def spot(grid_centre):
+    return grid_centre(OFFICER_GRID)

@@ -10,35 +10,11 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-import pytest
 import requests
-from georeport import GeoReport
 
-from tests.e2e.conftest import OFFICER_GRID
+from tests.e2e.conftest import DISTRICT, OFFICER_GRID
 from tests.e2e.lifecycle import Loop
 from tests.support.infra import wait_for
-
-DISTRICT = "610102"
-
-
-@pytest.fixture(scope="module")
-def root(platform):
-    return f"{platform.url}/open311/v2"
-
-
-@pytest.fixture(scope="module")
-def api_key(platform):
-    return (platform.workdir / "var" / "demo-open311-key").read_text().strip()
-
-
-@pytest.fixture(scope="module")
-def client(root):
-    return GeoReport(root, jurisdiction=DISTRICT)
-
-
-@pytest.fixture(scope="module")
-def spot(grid_centre):
-    return grid_centre(OFFICER_GRID)
 
 
 def contact():
