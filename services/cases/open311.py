@@ -31,7 +31,8 @@ def status_notes(case: dict, language: str) -> str | None:
     comment, which is for the district."""
     note = _latest_note(case, language)
     rating = case.get("public_rating")
-    if case["status"] == CLOSED and rating:
+    # a rating of this closing only: one given before the case was reopened and closed again says nothing of now
+    if case["status"] == CLOSED and rating and case.get("closed_at") and rating["at"] >= case["closed_at"]:
         rated = texts.render("open311.rated", {"rating": rating["rating"]}, language)
         return f"{note} {rated}" if note else rated
     return note

@@ -157,11 +157,13 @@ def test_a_rating_goes_on_the_timeline_and_reopens_only_by_policy():
 
 
 def test_the_open311_notes_show_the_rating_level_never_the_comment():
-    case = {"status": "closed", "history": [{"action": "close", "note": "已清理"},
-                                            {"action": "rate", "note": "还是很脏", "rating": "satisfied"}],
-            "public_rating": {"rating": "satisfied", "comment": "还是很脏"}}
+    case = {"status": "closed", "closed_at": NOW, "history": [
+        {"action": "close", "note": "已清理"}, {"action": "rate", "note": "还是很脏", "rating": "satisfied"}],
+        "public_rating": {"rating": "satisfied", "comment": "还是很脏", "at": NOW + timedelta(hours=1)}}
     assert status_notes(case, "zh-CN") == "已清理 市民评价：满意。"
     assert status_notes(case, "en") == "已清理 Rated by the reporter: satisfied."
+    closed_again = {**case, "closed_at": NOW + timedelta(days=2)}  # reopened, closed again, not rated yet
+    assert status_notes(closed_again, "zh-CN") == "已清理"
 
 
 # -- the page ----------------------------------------------------------------------------------------------------
