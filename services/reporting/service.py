@@ -8,6 +8,7 @@ from nameko.dependency_providers import Config
 from services.reporting import addressing, domain, duplicates, notices, public
 from services.reporting.placing import place_report
 from services.reporting.storage import CONTACT_RETENTION, ReportStore
+from shared import texts
 from shared.api.reports import (
     AttachmentSchema,
     PublicReportSchema,
@@ -127,7 +128,9 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             public=public.public_facts(given),
         )
         report["contact"] = public.contact_of(given, given["account_id"], given["device_id"])
-        report["language"] = given.get("language") or setting(self.config, "PUBLIC_DEFAULT_LANGUAGE", "zh-CN")
+        # one of the languages the notices are written in, whatever the setting says (zh-CN unless en)
+        report["language"] = given.get("language") or texts.language_of(
+            setting(self.config, "PUBLIC_DEFAULT_LANGUAGE", "zh-CN"))
         if keys:
             report["dedup_key"] = keys[0]
         stored, retried = self.store.add(report, event)
@@ -226,7 +229,7 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             if not notices.channels_of(report.get("contact")):
                 continue
             kept, notice = notices.notice_for(event, report, now=now, rating_days=days,
-                                              language=report.get("language") or "zh-CN")
+                                              language=texts.language_of(report.get("language")))
             rating = (notices.rating_round(event, kept["notice_id"], now=now, valid_for=valid_for)
                       if event.type == "case.closed" else None)
             self.store.add_notice(report["_id"], kept, notice, consumed=event, rating=rating)
