@@ -217,21 +217,24 @@ def read_new_request(pairs: list[tuple[str, list]]) -> dict:
     lon = _coordinate(form.get("long"), "long", -180, 180)
     if (lat is None) != (lon is None):
         problems.append("lat and long: give both.")
-    elif lat is None:
-        problems.append("A location is required: lat and long. This jurisdiction places every request on its grid "
-                        "map by its coordinates; address_string or address_id alone cannot be placed yet.")
+    elif lat is None and not form.get("address_string"):
+        problems.append("A location is required: lat and long, or an address_string naming a grid of the district "
+                        "(address_id is not used).")
     if problems:
         raise Open311Error(400, *problems)
     report = {
         "category": form["service_code"],
         "description": form.get("description"),
-        "location": {"lat": lat, "lon": lon},
+        # without coordinates, reporting places the request by its address_string (services/reporting/addressing.py)
+        "location": {"lat": lat, "lon": lon} if lat is not None else None,
         "address": form.get("address_string"),
         "media_url": form.get("media_url"),
         "attributes": attributes_of(pairs),
         "device_id": form.get("device_id"),
         "account_id": form.get("account_id"),
         "contact": {k: form[k] for k in CONTACT_FIELDS if form.get(k)},
+        # the notices the reporter gets are in their language; without one, the district's own (zh-CN)
+        "language": language_of(form) if form.get("locale") else None,
     }
     return report
 

@@ -11,6 +11,7 @@ from gateway.routes.docs import DocsApi
 from gateway.routes.health import HealthApi
 from gateway.routes.notifications import NotificationsApi
 from gateway.routes.open311 import Open311Api
+from gateway.routes.rating import RatingApi
 from gateway.routes.reports import ReportsApi
 from gateway.routes.stats import StatsApi
 from gateway.routes.stream import StreamApi
@@ -19,7 +20,7 @@ from shared.rpc import TimedRpcProxy
 
 class GatewayService(HealthApi, DocsApi, AuthApi, ReportsApi, CasesApi, CaseActionsApi, NotificationsApi,
                      DirectoryApi, DirectoryItemsApi, StreamApi, StatsApi,
-                     AdminApi, Open311Api):
+                     AdminApi, Open311Api, RatingApi):
     name = "gateway"
 
     config = Config()

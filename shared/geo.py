@@ -103,6 +103,15 @@ class GridIndex:
         hits = self._tree.query(shapely.Point(lon, lat), predicate="covered_by")
         return self._codes[hits.min()] if len(hits) else None
 
+    def inside_point(self, code: str) -> tuple[float, float] | None:
+        """(lat, lon) of a point well inside grid ``code`` (on its surface even when the grid is not convex, so
+        ``locate`` finds the grid again); None for an unknown code."""
+        position = self._position.get(code)
+        if position is None:
+            return None
+        point = self._geometries[position].representative_point()
+        return point.y, point.x
+
     def covers(self, code: str, lat: float, lon: float, tolerance_m: float = 0.0) -> bool:
         """Whether grid ``code`` holds the point, or lies within ``tolerance_m`` metres of it.
 

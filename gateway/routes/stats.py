@@ -26,6 +26,9 @@ CSV_HEADERS = {
         "closed_on_time": "按期结案", "dispatched": "派遣", "extended": "延期", "checked": "核查",
         "failed_check": "核查未通过", "on_time_closure_rate": "按期结案率", "closure_rate": "结案率",
         "rework_rate": "返工率", "extension_rate": "延期率",
+        "public_reported": "市民诉求", "public_answered_in_time": "按时响应", "public_due": "市民诉求应结",
+        "public_resolved": "已解决", "rated": "已评价", "satisfied": "满意（含基本满意）",
+        "response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率",
         "dispatch_mean_hours": "派遣平均用时（小时）", "dispatch_p90_hours": "派遣90分位用时（小时）",
         "sign_for_mean_hours": "签收平均用时（小时）", "sign_for_p90_hours": "签收90分位用时（小时）",
         "disposal_mean_hours": "处置平均用时（小时）", "disposal_p90_hours": "处置90分位用时（小时）",
@@ -37,6 +40,10 @@ CSV_HEADERS = {
         "closed_on_time": "Closed on time", "dispatched": "Dispatched", "extended": "Extended", "checked": "Checked",
         "failed_check": "Failed the check", "on_time_closure_rate": "On-time closure rate",
         "closure_rate": "Closure rate", "rework_rate": "Rework rate", "extension_rate": "Extension rate",
+        "public_reported": "Public reports", "public_answered_in_time": "Answered in time",
+        "public_due": "Public reports due", "public_resolved": "Resolved", "rated": "Rated",
+        "satisfied": "Satisfied (incl. basically)", "response_rate": "Response rate",
+        "resolution_rate": "Resolution rate", "satisfaction_rate": "Satisfaction rate",
         "dispatch_mean_hours": "Dispatch, mean hours", "dispatch_p90_hours": "Dispatch, 90th percentile hours",
         "sign_for_mean_hours": "Sign-for, mean hours", "sign_for_p90_hours": "Sign-for, 90th percentile hours",
         "disposal_mean_hours": "Disposal, mean hours", "disposal_p90_hours": "Disposal, 90th percentile hours",
@@ -76,7 +83,10 @@ class StatsApi:
          summary="Indicators per district, department, grid, community, street or category",
          description="按期结案率 on-time closure rate = closed on time / (due − deferred); 结案率 closure rate = "
                      "closed / (due − deferred); 返工率 rework rate = cases that failed a check / cases checked; "
-                     "延期率 extension rate = cases extended / cases dispatched; mean and 90th-percentile hours per "
+                     "延期率 extension rate = cases extended / cases dispatched; 接诉即办 over the public's cases: "
+                     "响应率 response rate = answered within RESPONSE_LIMIT_HOURS / reported, 解决率 resolution rate "
+                     "= closed and not rated 不满意 / due, 满意率 satisfaction rate = rated 满意 or 基本满意 / rated; "
+                     "mean and 90th-percentile hours per "
                      "stage; open and overdue now. A case is due in the period of its disposal deadline. "
                      "See docs/indicators.md. `format=csv` for a spreadsheet, `lang=zh-CN` or `en` for headers in "
                      "that language.",

@@ -8,6 +8,7 @@ and while the case is rejected or closed the reason or closing note that made it
 """
 
 from services.cases.domain.model import CLOSED, MERGED, OPEN, PUBLIC_SINCE, REJECTED, STATUSES
+from shared import texts
 
 __all__ = ["PUBLIC_SINCE", "public_view"]
 
@@ -26,6 +27,18 @@ def open311_status(status: str) -> str:
 
 
 def status_notes(case: dict, language: str) -> str | None:
+    """The latest public note; on a closed case the reporter's rating (回访) follows it — its level only, never their
+    comment, which is for the district."""
+    note = _latest_note(case, language)
+    rating = case.get("public_rating")
+    # a rating of this closing only: one given before the case was reopened and closed again says nothing of now
+    if case["status"] == CLOSED and rating and case.get("closed_at") and rating["at"] >= case["closed_at"]:
+        rated = texts.render("open311.rated", {"rating": rating["rating"]}, language)
+        return f"{note} {rated}" if note else rated
+    return note
+
+
+def _latest_note(case: dict, language: str) -> str | None:
     cause = _CAUSE_OF.get(case["status"])
     for entry in reversed(case.get("history", ())):
         if entry["action"] == "comment" and entry.get("public") and entry.get("note"):

@@ -18,7 +18,7 @@ from shared.api.reports import AttachmentSchema
 from shared.attachments import as_download, decode_upload, sniff
 from shared.auth import can_see_case, may
 from shared.clock import Clock
-from shared.config import setting
+from shared.config import as_bool, setting
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
 from shared.ids import FRESH
@@ -95,6 +95,25 @@ class CasesService(Operable, FollowsDirectory):
         """The surviving case takes in the duplicate's reports and reporters, once."""
         target_id = event.payload["target_case_id"]
         self.store.apply(target_id, absorb(self.store.get(target_id), event, now=self.clock.now()), consumed=event)
+
+    @consume("reporting", "report.rated")
+    def on_report_rated(self, event: Event) -> None:
+        """The reporter's rating (回访) goes on the case's timeline, once; an unsatisfied one reopens the case when
+        ``RATING_UNSATISFIED_REOPENS`` says so (docs/open311.md)."""
+        self.reference.require("categories")
+        case_id = event.payload["case_id"]
+        reopens = setting(self.config, "RATING_UNSATISFIED_REOPENS", False, as_bool)
+        for _ in range(MAX_RACE_RETRIES):
+            case = self.store.get(case_id, with_seen=True)
+            if event.event_id in case.get("_seen", ()):
+                return
+            when = self._when()
+            ctx = domain.Context(actor=domain.RATED_BY, now=when.now, categories=self.reference.categories,
+                                 departments=self.reference.departments, calendar=self.calendar,
+                                 policy=self._policy_of(case), reopen_window=when.reopen_window, ids=FRESH)
+            if self.store.apply(case_id, domain.rate(case, event.payload, ctx, reopens=reopens), consumed=event):
+                return
+        raise RuntimeError(f"case {case_id} kept changing under rating {event.event_id}")
 
     # -- Open311: the public's requests, as everyone may see them --------------------
     @rpc

@@ -19,6 +19,17 @@ Definitions (per dimension key and period):
   check) — each stage taken counted on the day it ended: mean, and the 90th
   percentile as the upper edge of its histogram bucket (buckets grow by 25%);
 - *reported*: cases reported that day (hot spots are the grids with most).
+
+接诉即办, over the public's cases only (reported through Open311, ``source: public``):
+
+- 响应率 response rate = public cases answered (registered, rejected, dispatched,
+  merged or cancelled — screened one way or the other) within the response limit
+  (``RESPONSE_LIMIT_HOURS`` after the report) / public cases reported; counted on
+  the day reported;
+- 解决率 resolution rate = public cases closed and not rated 不满意 (their latest
+  rating) / public due cases not deferred; counted on the deadline's day, like 结案率;
+- 满意率 satisfaction rate = public cases rated 满意 or 基本满意 / public cases rated
+  (each case by its latest rating); counted on the day of that rating.
 """
 
 import math
@@ -28,7 +39,11 @@ from zoneinfo import ZoneInfo
 DIMENSIONS = ("district", "department", "grid", "community", "street", "category")
 STAGES = ("dispatch", "sign_for", "disposal", "verification")
 COUNTS = ("reported", "due", "dispatched", "deferred", "closed", "closed_on_time", "extended", "checked",
-          "failed_check")
+          "failed_check", "public_reported", "public_answered_in_time", "public_due", "public_resolved", "rated",
+          "satisfied")
+RESPONSE_LIMIT = timedelta(hours=24)
+ANSWERS = frozenset({"register", "reject", "dispatch", "merge", "cancel"})  # a public report screened either way
+SATISFIED = frozenset({"satisfied", "basically_satisfied"})
 BUCKET_BASE_S = 60.0
 BUCKET_GROWTH = 1.25
 OPEN = ("reported", "registered", "dispatched", "accepted", "resolved", "verified")
@@ -39,7 +54,7 @@ KIND_OF_EVENT = {
     "case.accepted": "accept", "case.returned": "return", "case.extension_approved": "approve_extension",
     "case.resolved": "resolve", "case.verified": "verify", "case.reworked": "rework", "case.closed": "close",
     "case.suspended": "suspend", "case.resumed": "resume", "case.cancelled": "cancel", "case.rejected": "reject",
-    "case.merged": "merge",
+    "case.merged": "merge", "case.rated": "rate",
 }
 
 
@@ -69,6 +84,8 @@ def transition_from_event(event) -> dict | None:
         detail["failed_check"] = not p.get("reopened", False)
     if kind == "close":
         detail["on_time"] = p.get("on_time")
+    if kind == "rate":
+        detail["rating"] = p["rating"]
     return {"kind": kind, "version": p["version"], "at": event.occurred_at, **detail}
 
 
@@ -80,7 +97,7 @@ def transitions_from_history(case: dict) -> list[dict]:
         kind = {"report": "report", "register": "register", "dispatch": "dispatch", "accept": "accept",
                 "return": "return", "approve_extension": "approve_extension", "resolve": "resolve",
                 "suspend": "suspend", "resume": "resume", "close": "close", "cancel": "cancel", "reject": "reject",
-                "merge": "merge", "handle_on_spot": None}.get(action)
+                "merge": "merge", "rate": "rate", "handle_on_spot": None}.get(action)
         if action in ("verify", "reopen"):
             kind = "verify" if to == "verified" else "rework"
         if kind is None:
@@ -92,6 +109,8 @@ def transitions_from_history(case: dict) -> list[dict]:
             detail["on_time"] = case.get("on_time")
         if kind == "report" and case.get("handled_on_spot"):
             detail["handled_on_spot"] = True
+        if kind == "rate":
+            detail["rating"] = entry.get("rating")
         at = case["created_at"] if kind == "report" else entry["at"]
         found.append({"kind": kind, "version": version, "at": at, **detail})
         version += 1
@@ -135,7 +154,8 @@ def _stage_samples(transitions: list[dict]) -> list[tuple[str, float, datetime]]
     return samples
 
 
-def contributions(snapshot: dict, transitions: list[dict], tz: ZoneInfo) -> dict[str, dict[str, float]]:
+def contributions(snapshot: dict, transitions: list[dict], tz: ZoneInfo,
+                  response_limit: timedelta = RESPONSE_LIMIT) -> dict[str, dict[str, float]]:
     """{counter id: {field: amount}} this case adds, given its latest facts and every transition."""
     adds: dict[str, dict[str, float]] = {}
 
@@ -161,12 +181,37 @@ def contributions(snapshot: dict, transitions: list[dict], tz: ZoneInfo) -> dict
         ):
             if counts:
                 add(day, field)
+    if snapshot.get("source") == "public":
+        _public_contributions(snapshot, transitions, add, tz, response_limit)
     for stage, seconds, ended in _stage_samples(transitions):
         day = local_day(ended, tz)
         add(day, f"{stage}_n")
         add(day, f"{stage}_s", seconds)
         add(day, f"{stage}_h.{bucket(max(seconds, 0))}")
     return adds
+
+
+def _public_contributions(snapshot: dict, transitions: list[dict], add, tz: ZoneInfo, response_limit: timedelta):
+    """响应率, 解决率 and 满意率's counts for a case the public reported (see the module's definitions)."""
+    ordered = sorted(transitions, key=lambda t: (t["version"], t["at"]))
+    report = next((t for t in ordered if t["kind"] == "report"), None)
+    if report:
+        day = local_day(report["at"], tz)
+        add(day, "public_reported")
+        answer = next((t for t in ordered if t["kind"] in ANSWERS), None)
+        if answer is not None and answer["at"] - report["at"] <= response_limit:
+            add(day, "public_answered_in_time")
+    rating = next((t for t in reversed(ordered) if t["kind"] == "rate"), None)
+    if snapshot.get("deadline") and snapshot.get("status") != "cancelled" and not snapshot.get("suspended"):
+        day = local_day(snapshot["deadline"], tz)
+        add(day, "public_due")
+        if snapshot.get("status") == "closed" and (rating is None or rating.get("rating") not in ("unsatisfied",)):
+            add(day, "public_resolved")
+    if rating is not None:
+        day = local_day(rating["at"], tz)
+        add(day, "rated")
+        if rating.get("rating") in SATISFIED:
+            add(day, "satisfied")
 
 
 def _closed_on_time(transitions: list[dict]) -> bool:
@@ -231,6 +276,9 @@ def figures(sums: dict[str, float]) -> dict:
         "closure_rate": _rate(sums.get("closed", 0), counted),
         "rework_rate": _rate(sums.get("failed_check", 0), sums.get("checked", 0)),
         "extension_rate": _rate(sums.get("extended", 0), sums.get("dispatched", 0)),
+        "response_rate": _rate(sums.get("public_answered_in_time", 0), sums.get("public_reported", 0)),
+        "resolution_rate": _rate(sums.get("public_resolved", 0), sums.get("public_due", 0)),
+        "satisfaction_rate": _rate(sums.get("satisfied", 0), sums.get("rated", 0)),
     })
     for stage in STAGES:
         n = sums.get(f"{stage}_n", 0)

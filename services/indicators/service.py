@@ -1,5 +1,6 @@
 """IndicatorsService: the figures that judge the work, kept as read models from case events."""
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
@@ -53,7 +54,8 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
             batches = _BATCHES[self.store.db.name] = GroupCommit(
                 max_batch=setting(self.config, "INDICATORS_MAX_BATCH", 200, int),
                 linger=setting(self.config, "INDICATORS_LINGER_SECONDS", 0.25, float))
-        batches.submit(event, lambda events: self.store.record_many(events, tz))
+        limit = timedelta(hours=setting(self.config, "RESPONSE_LIMIT_HOURS", 24.0, float))
+        batches.submit(event, lambda events: self.store.record_many(events, tz, limit))
 
     @property
     def _tz(self) -> ZoneInfo:

@@ -29,7 +29,7 @@ def _nested(triples: list[list]) -> dict:
     return adds
 
 
-def take_event(fact: dict, event, tz) -> dict | None:
+def take_event(fact: dict, event, tz, response_limit=domain.RESPONSE_LIMIT) -> dict | None:
     """The case's fact document once ``event`` is in it, and the counters' delta; None if it was in already."""
     if event.event_id in fact["transitions"]:
         return None
@@ -39,7 +39,7 @@ def take_event(fact: dict, event, tz) -> dict | None:
     if snapshot is None or facts["version"] >= snapshot["version"]:
         snapshot = facts
     kept = [t for t in transitions.values() if t]
-    after = domain.contributions(snapshot, kept, tz)
+    after = domain.contributions(snapshot, kept, tz, response_limit)
     delta = domain.difference(_nested(fact["contributions"]), after)
     document = {"_id": facts["case_id"], "transitions": transitions, "snapshot": snapshot,
                 "contributions": _triples(after), "rev": fact["rev"] + 1,
@@ -57,11 +57,11 @@ def _add(total: dict, delta: dict) -> None:
 
 
 class IndicatorRepository(Repository):
-    def record(self, event, tz) -> bool:
+    def record(self, event, tz, response_limit=domain.RESPONSE_LIMIT) -> bool:
         """Take a case event into the read model; False if it was taken before."""
-        return self.record_many([event], tz) == 1
+        return self.record_many([event], tz, response_limit) == 1
 
-    def record_many(self, events: list, tz) -> int:
+    def record_many(self, events: list, tz, response_limit=domain.RESPONSE_LIMIT) -> int:
         """Take case events into the read model in one transaction; how many were new.
 
         Each case's fact document is read once and written once (guarded by the revision it was read at, so a
@@ -79,7 +79,7 @@ class IndicatorRepository(Repository):
             total: dict = {}
             taken = 0
             for event in events:
-                step = take_event(facts[event.payload["case_id"]], event, tz)
+                step = take_event(facts[event.payload["case_id"]], event, tz, response_limit)
                 if step is None:
                     continue
                 facts[event.payload["case_id"]] = step["document"]

@@ -146,6 +146,8 @@ def resolve(audience: str, facts: dict, people: People, subscriptions: list[dict
         return _users(people, people.by_role.get(OPERATOR, ()))
     if audience == rules.SUPERVISORS:
         return _users(people, people.by_role.get(SUPERVISOR, ()))
+    if audience == rules.UNSATISFIED_SUPERVISORS:
+        return _users(people, people.by_role.get(SUPERVISOR, ())) if facts.get("rating") == "unsatisfied" else []
     if audience == rules.REPORTERS:
         return _users(people, facts.get("reporters", ()))
     if audience == rules.FOLLOWERS:

@@ -3,17 +3,22 @@
 import time
 from dataclasses import asdict
 
-from services.notifications import rules
+from services.notifications import public, rules
 from services.notifications.channels import Channels, webhook_bytes
 from services.notifications.delivery import Outcome
 from services.notifications.messages import Messages
 from services.notifications.signing import signed_headers
 
 
-def send(delivery: dict, channels: Channels, store, messages: Messages) -> tuple[str | None, Outcome]:
+def send(delivery: dict, channels: Channels, store, messages: Messages,
+         address_for=None) -> tuple[str | None, Outcome]:
+    """``address_for(delivery)``: for a notice to the public, ``(address, rating token or None)`` from the reporting
+    service, or None once it keeps no address for it."""
     channel = delivery["channel"]
     if channel == rules.WEBHOOK:
         return _webhook(delivery, channels, store)
+    if delivery["recipient"]["kind"] == public.PUBLIC:
+        return None, _to_the_public(delivery, channels, messages, address_for)
     message = delivery.get("message")
     if delivery.get("digest"):
         items = [{"subject": m["message"]["subject"], "link": messages.case_link(m["case_id"])}
@@ -36,3 +41,16 @@ def _webhook(delivery: dict, channels: Channels, store) -> tuple[str | None, Out
     # wall time, not the platform clock: the receiver checks freshness against its own clock
     headers = signed_headers(endpoint["secret"], body, int(time.time()), delivery["_id"], delivery["event_type"])
     return endpoint["url"], channels.webhook.post(endpoint["url"], body, headers)
+
+
+def _to_the_public(delivery: dict, channels: Channels, messages: Messages, address_for) -> Outcome:
+    """Sent to an address asked for now and forgotten after: the attempt records no target."""
+    found = address_for(delivery)
+    if found is None:
+        return Outcome.impossible("the reporter's contact details are no longer kept")
+    address, token = found
+    message = public.with_rating_link(delivery["message"], messages.rating_link(token, delivery["language"]) if token else None)
+    if delivery["channel"] == rules.EMAIL:
+        headers = {"X-Civicgrid-Delivery": delivery["_id"], "Content-Language": delivery["language"]}
+        return channels.email.send(address, message, headers)
+    return channels.sms.send(address, message["sms"], delivery["_id"])

@@ -28,6 +28,10 @@ _PRIORITY = {
 }
 _LINK_LABEL = {"zh-CN": "查看案件", "en": "Open the case"}
 _INBOX_LABEL = {"zh-CN": "打开收件箱", "en": "Open your inbox"}
+_RATE_LABEL = {"zh-CN": "评价处理结果", "en": "Rate the outcome"}
+# Where a public notice's rating link goes: the link is made when the message is sent, never stored (reporting makes
+# a new token for each send and keeps only its hash), so the stored message holds this mark in its place.
+RATING_LINK_MARK = "[[rating-link]]"
 _DEADLINE_FORMAT = {"zh-CN": "%Y年%m月%d日 %H:%M", "en": "%d %b %Y, %H:%M"}
 _CASE_FACTS = ("case_id", "version", "status", "category", "priority", "grid", "community", "street", "location",
                "department", "assisting_departments", "deadline", "reporters", "suspended", "stage",
@@ -72,6 +76,23 @@ class Messages:
             subjects[language], bodies[language] = subject, body
         return subjects, bodies
 
+    def render_public(self, notice: dict, reference) -> Message:
+        """A notice to a member of the public (``reporter.notice_due``): what became of their report, in their
+        language, without a link into the staff's app; a closing's carries the rating link's mark."""
+        language = language_of(notice["language"])
+        rating = bool(notice.get("rating"))
+        values = {"case_id": notice["case_id"], "reason": notice.get("reason") or "—", "note": notice.get("note"),
+                  "category": _name(reference.categories.get(notice["category"]), language, notice["category"]),
+                  "rating": rating, "rating_link": RATING_LINK_MARK, "rating_days": _days(notice.get("rating_days"))}
+        subject, body, sms = self._blocks(f"{language}/public/{notice['about']}.txt", values)
+        link = RATING_LINK_MARK if rating else None
+        return Message(subject, body, self._html(language, subject, body, link, _RATE_LABEL[language]),
+                       _shorten(sms or subject))
+
+    def rating_link(self, token: str, language: str) -> str:
+        """The public page where a reporter rates the outcome (served by the gateway, docs/open311.md)."""
+        return f"{self.base_url}/rate/{quote(token, safe='')}?lang={language_of(language)}"
+
     # -- many at once --------------------------------------------------------------------
     def digest(self, items: list[dict], language: str) -> Message:
         """One message for a burst: ``items`` are ``{subject, link}`` of the messages it stands for."""
@@ -102,6 +123,8 @@ class Messages:
         extras = {k: v for k, v in p.items() if k not in _CASE_FACTS}
         if "rung_name" in extras:  # a word of the platform's: said in the reader's language (shared/texts.json)
             extras["rung_label"] = texts.term("rung_name", extras["rung_name"], language)
+        if "rating" in extras:
+            extras["rating_label"] = texts.term("rating", extras["rating"], language)
         author = extras.get("author")
         if isinstance(author, dict):
             extras["author"] = author.get("name") or author.get("user_id")
@@ -147,6 +170,10 @@ def place(facts: dict, reference) -> str:
     if grid:
         names.append(grid["name"])
     return " ".join(names) if names else (facts.get("grid") or "—")
+
+
+def _days(days) -> str:
+    return "" if days is None else f"{days:g}"
 
 
 def _shorten(text: str) -> str:

@@ -61,7 +61,7 @@ def plan(event: Event, chosen: list[Addressed], *, messages: Messages, reference
         if rules.INBOX in entry.channels:
             result.inbox.append(_inbox_entry(event, entry, messages, titles_for(entry.audiences), now))
         for channel in sorted(entry.channels & rules.OUTGOING):
-            doc = _delivery(event, r, channel, urgent, now)
+            doc = delivery(event, r, channel, urgent, now)
             if channel == rules.WEBHOOK:
                 doc["body"] = _webhook_body(event, doc, wire_payload, messages, reference)
                 doc["target"] = None  # the department's endpoint, looked up when sent
@@ -107,7 +107,8 @@ def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tup
     return doc
 
 
-def _delivery(event: Event, r: Recipient, channel: str, urgent: bool, now) -> dict:
+def delivery(event: Event, r: Recipient, channel: str, urgent: bool, now) -> dict:
+    """An outgoing delivery, pending from ``now``, before its message and target are added."""
     return {
         "_id": new_id(DELIVERY_PREFIX),
         "dedup_key": dedup_key(event, r, channel),

@@ -28,6 +28,7 @@ REPORTERS = "reporters"
 FOLLOWERS = "followers"  # subscribed to the case
 WATCHERS = "watchers"  # subscribed to its grid, community, street or category
 ESCALATION_TARGETS = "escalation_targets"  # whom the fired rung of the escalation ladder names
+UNSATISFIED_SUPERVISORS = "supervisors_if_unsatisfied"  # supervision, when a reporter rated the outcome 不满意
 
 # channels
 INBOX, EMAIL, SMS, WEBHOOK = "inbox", "email", "sms", "webhook"
@@ -77,6 +78,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "case.closed": (Rule(REPORTERS, (INBOX, EMAIL)), _DEPARTMENT_SYSTEMS, _WATCHERS, _FOLLOWERS),
     "case.cancelled": (Rule(REPORTERS, (INBOX,)), Rule(HANDLERS, (INBOX,)), _DEPARTMENT_SYSTEMS, _FOLLOWERS),
     "case.commented": (_FOLLOWERS,),
+    # 回访: an unsatisfied rating is always put before supervision
+    "case.rated": (Rule(UNSATISFIED_SUPERVISORS, (INBOX, EMAIL)), Rule(HANDLERS, (INBOX,)), _FOLLOWERS),
     # A stage runs late: the rung's targets (handlers, the head, the command centre, supervision…)
     # by inbox and e-mail, the department's systems by webhook when a rung names them.
     "case.escalated": (Rule(ESCALATION_TARGETS, (INBOX, EMAIL, WEBHOOK)), _FOLLOWERS),

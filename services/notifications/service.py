@@ -15,7 +15,7 @@ import time
 
 from eventlet import GreenPool
 
-from services.notifications import audiences, choices, courier, digest, feed, planning
+from services.notifications import audiences, choices, courier, digest, feed, planning, public
 from services.notifications.channels import INSIDE, Senders, webhook_bytes
 from services.notifications.delivery import CLAIMABLE, HELD, attempt_record
 from services.notifications.live import LivePublisher
@@ -49,10 +49,10 @@ from shared.events import Event
 from shared.events.contracts.notifications import FeedAppended
 from shared.faults import crash_if_armed
 from shared.ids import new_id
-from shared.messaging import consumers
+from shared.messaging import consume, consumers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
-from shared.rpc import rpc
+from shared.rpc import TimedRpcProxy, rpc
 from shared.timer import timer
 from shared.validation import load, load_query
 
@@ -82,6 +82,8 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
     live = LivePublisher()
     outgoing = Outgoing()
     reference = ReferenceData(*REFERENCE_KINDS)
+    # a public reporter's address, asked for one send with the notice's capability (services/notifications/public.py)
+    reporting = TimedRpcProxy("reporting")
 
     # -- from the bus ------------------------------------------------------------------
     def notify(self, event: Event) -> None:
@@ -110,6 +112,22 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
             self.store.move_followers(facts["case_id"], facts["target_case_id"], now, lambda: new_id("S"))
         entry = self.store.append_feed(feed.entry_for(event))
         self.live.announce(feed.published(entry), event, now)
+
+    @consume("reporting", "reporter.notice_due")
+    def notify_public(self, event: Event) -> None:
+        """File a member of the public's notice, one delivery per channel, for the courier's scan to send: the scan
+        runs in a worker, which can ask reporting for the address (the at-once sender runs outside any worker)."""
+        self.reference.require("categories")
+        self.store.file([], public.deliveries(event, self.settings.messages, self.reference, self.clock.now()))
+
+    def _public_address(self, delivery: dict):
+        notice = delivery["notice"]
+        try:
+            found = self.reporting.notice_address(delivery["recipient"]["id"], notice["notice_id"],
+                                                  notice["capability"], delivery["channel"])
+        except NotFound:
+            return None
+        return found["address"], found.get("rating_token")
 
     # -- the courier -------------------------------------------------------------------
     @timer("DELIVERY_SCAN_SECONDS", 1.0)
@@ -142,7 +160,8 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
 
     def _send(self, delivery: dict) -> None:
         try:
-            target, outcome = courier.send(delivery, self.channels, self.store, self.settings.messages)
+            target, outcome = courier.send(delivery, self.channels, self.store, self.settings.messages,
+                                           self._public_address)
         except Exception as exc:  # a bug must not stop the other deliveries; the attempt says what happened
             _log.exception("delivery %s failed unexpectedly", delivery["_id"])
             target, outcome = delivery.get("target"), courier.Outcome.failed(f"{type(exc).__name__}: {exc}")

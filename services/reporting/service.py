@@ -1,15 +1,19 @@
 """ReportingService: intake of field reports, their photos, and duplicate suggestions."""
 
+import logging
 from datetime import timedelta
 
 from nameko.dependency_providers import Config
 
-from services.reporting import domain, duplicates, public
+from services.reporting import addressing, domain, duplicates, notices, public
 from services.reporting.placing import place_report
-from services.reporting.storage import ReportStore
+from services.reporting.storage import CONTACT_RETENTION, ReportStore
+from shared import texts
 from shared.api.reports import (
     AttachmentSchema,
     PublicReportSchema,
+    RatingLinkSchema,
+    RatingSchema,
     ReportAcceptedSchema,
     ReportSubmissionSchema,
 )
@@ -17,19 +21,22 @@ from shared.attachments import as_download, decode_upload, sniff
 from shared.auth import can_see_case, may
 from shared.clock import Clock
 from shared.config import setting
-from shared.errors import Forbidden, NotFound, ValidationFailed
-from shared.events import Event
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.events import Event, new_event
 from shared.ids import new_id
 from shared.messaging import consumers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
+from shared.timer import timer
 from shared.validation import load
 
+_log = logging.getLogger(__name__)
 _submission = ReportSubmissionSchema()
 _accepted = ReportAcceptedSchema()
 _attachment = AttachmentSchema()
 _public = PublicReportSchema()
+_rating_in, _rating_link = RatingSchema(), RatingLinkSchema()
 
 
 # The case events that move a case's place, owner or openness: reporting's own view of cases.
@@ -101,6 +108,8 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         self.reference.require("categories")
         self.reference.require("grid_map")
         category = public.check_public_category(given["category"], self.reference.categories)
+        if given["location"] is None:
+            given["location"] = self._place_by_address(given.get("address"))
         submission = public.submission_of(given, category)
         place = place_report(submission["location"], None, grids=self.reference.grids,
                              index=self.reference.grid_index, tolerance_m=0.0)
@@ -119,10 +128,22 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             public=public.public_facts(given),
         )
         report["contact"] = public.contact_of(given, given["account_id"], given["device_id"])
+        # one of the languages the notices are written in, whatever the setting says (zh-CN unless en)
+        report["language"] = given.get("language") or texts.language_of(
+            setting(self.config, "PUBLIC_DEFAULT_LANGUAGE", "zh-CN"))
         if keys:
             report["dedup_key"] = keys[0]
         stored, retried = self.store.add(report, event)
         return self._accepted(stored, retried=retried)
+
+    def _place_by_address(self, address: str | None) -> dict:
+        """A point inside the grid an address names (no geocoder: the grid map's names)."""
+        if not address:
+            raise ValidationFailed.from_messages({"location": [
+                "A location is required: lat and long, or an address naming a grid of the district."]})
+        grid = addressing.grid_of_address(address, self.reference.grids, self.reference.areas)
+        lat, lon = self.reference.grid_index.inside_point(grid)
+        return {"lat": lat, "lon": lon}
 
     @rpc
     def reporter_contact(self, case_id: str) -> dict:
@@ -172,4 +193,96 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
     # -- reporting's view of cases, from their events ------------------------------------
     def track_case(self, event: Event) -> None:
         reported_at = event.occurred_at if event.type == "case.reported" else None
-        self.store.track_case(event.payload, reported_at=reported_at)
+        moved = self.store.track_case(event.payload, reported_at=reported_at)
+        if event.payload.get("source") == "public":
+            if event.type in notices.TOLD_OF:
+                self._tell_reporters(event)
+            if moved:  # an event older than what the view holds says nothing about now
+                self.store.contact_kept_until(event.payload["case_id"], event.payload["status"], event.occurred_at,
+                                          self._retention)
+
+    # -- personal data kept no longer than needed -----------------------------------------------
+    @property
+    def _retention(self) -> timedelta:
+        return timedelta(days=setting(self.config, "CONTACT_RETENTION_DAYS", 180, float))
+
+    @timer("CONTACT_SWEEP_SECONDS", 3600.0)
+    def forget_contacts(self) -> int:
+        """Let go of the public's contact details ``CONTACT_RETENTION_DAYS`` after their case ended (closed,
+        rejected, merged, cancelled; on the platform clock), in the replica holding the lease; returns how many.
+        A case reopened before then keeps them until it ends again."""
+        if not self.store.lease(CONTACT_RETENTION).try_acquire():
+            return 0
+        forgotten = self.store.forget_expired_contacts(self.clock.now(), 1000)
+        if forgotten:
+            _log.info("let go of the contact details of %d public report(s)", forgotten)
+        return forgotten
+
+    # -- telling the public what became of their report, and their rating (回访) -------------
+    def _tell_reporters(self, event: Event) -> None:
+        """Each public report of the case whose reporter can be reached gets a notice, once per case event: the
+        notifications service sends it, asking ``notice_address`` for where to (docs/open311.md)."""
+        now = self.clock.now()
+        days = setting(self.config, "RATING_VALID_DAYS", 7, float)
+        valid_for = timedelta(days=days)
+        for report in self.store.public_reports_of(event.payload["case_id"]):
+            if not notices.channels_of(report.get("contact")):
+                continue
+            kept, notice = notices.notice_for(event, report, now=now, rating_days=days,
+                                              language=texts.language_of(report.get("language")))
+            rating = (notices.rating_round(event, kept["notice_id"], now=now, valid_for=valid_for)
+                      if event.type == "case.closed" else None)
+            self.store.add_notice(report["_id"], kept, notice, consumed=event, rating=rating)
+
+    @rpc
+    def notice_address(self, report_id: str, notice_id: str, capability: str, channel: str) -> dict:
+        """Where to send one notice: for the notifications service, which holds the notice's capability and keeps
+        none of this. A closing's notice also gets a new rating token for this channel (the link lives only in the
+        message). No caller token: the capability is the authority, and it opens only this report's address."""
+        report = self.store.report_for_notice(str(report_id))
+        kept = notices.capability_fits(report or {}, str(notice_id), str(capability)) if report else None
+        address = (report or {}).get("contact", {}).get({"email": "email", "sms": "phone"}.get(channel, ""))
+        if kept is None or not address:
+            raise NotFound.of("notice.no_address")
+        answer = {"address": address, "rating_token": None}
+        rating = report.get("rating") or {}
+        if kept["about"] == "case.closed" and rating.get("notice_id") == kept["notice_id"] \
+                and rating.get("rated_at") is None and self.clock.now() <= rating["expires_at"]:
+            token = notices.new_rating_token(report["_id"])
+            if self.store.keep_rating_token(report["_id"], kept["notice_id"], channel, notices.digest(token)):
+                answer["rating_token"] = token
+        return answer
+
+    def _rated_report(self, token: str) -> tuple[dict, str]:
+        report_id = notices.report_of_token(str(token))
+        report = self.store.report_for_notice(report_id) if report_id else None
+        state = notices.rating_state(report, str(token), self.clock.now())
+        if state == "unknown":
+            raise NotFound.of("rating.unknown_link")
+        return report, state
+
+    @rpc
+    def rating_link(self, token: str) -> dict:
+        """What a rating link is for and whether it can still be used: public, the token is the authority."""
+        report, state = self._rated_report(token)
+        rating = report["rating"]
+        return _rating_link.dump({"case_id": report["case_id"], "category": report.get("category"), "state": state,
+                                  "expires_at": rating["expires_at"], "rating": rating.get("rating")})
+
+    @rpc
+    def rate(self, token: str, body: dict) -> dict:
+        """Take the reporter's rating through their link: once, before it expires (docs/open311.md, 回访)."""
+        given = load(_rating_in, body if isinstance(body, dict) else {})
+        report, state = self._rated_report(token)
+        if state != "open":
+            raise Conflict.of(f"rating.{state}")
+        now, rating = self.clock.now(), report["rating"]
+        event = new_event("report.rated", {
+            "report_id": report["_id"], "case_id": report["case_id"], "rating": given["rating"],
+            "comment": given["comment"], "rated_at": now, "closed_at": rating.get("closed_at")},
+            producer="reporting", occurred_at=now, correlation_id=report.get("correlation_id") or new_id("X"))
+        if not self.store.take_rating(report["_id"], rating["notice_id"],
+                                      {"rated_at": now, "rating": given["rating"], "comment": given["comment"]},
+                                      event):
+            raise Conflict.of("rating.used")
+        return self.rating_link(token)

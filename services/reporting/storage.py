@@ -15,6 +15,8 @@ from shared.events import Event
 from shared.mongo import MongoStore, Repository
 
 REPORTS = "reports"
+CONTACT_RETENTION = "contact-retention"  # the scan that lets go of the public's contact details, under its lease
+ENDED = ("closed", "rejected", "merged", "cancelled")
 CASE_INDEX = "case_index"
 OPEN = ("reported", "registered", "dispatched", "accepted", "resolved", "verified")
 # Named on the query: the store takes an index only for a query on exactly its fields otherwise.
@@ -67,6 +69,58 @@ class ReportRepository(Repository):
         found = self.db[REPORTS].find({"case_id": case_id, "source": "public"}, {"contact": 1, "received_at": 1})
         return [{"report_id": r["_id"], "received_at": r["received_at"], **r.get("contact", {})} for r in found]
 
+    # -- telling the public, and their rating (services/reporting/notices.py) --------------
+    def public_reports_of(self, case_id: str) -> list[dict]:
+        """The public's reports of a case, with what telling them needs (their contact stays in this service)."""
+        return list(self.db[REPORTS].find({"case_id": case_id, "source": "public"},
+                                          {"contact": 1, "language": 1, "case_id": 1}))
+
+    def add_notice(self, report_id: str, kept: dict, event: Event, *, consumed: Event,
+                   rating: dict | None = None) -> bool:
+        """Keep the notice's hashed capability (and a closing's rating round) with the report, and publish the
+        notice, once per case event."""
+        update = {"$push": {"notices": kept}}
+        if rating is not None:
+            update["$set"] = {"rating": rating}
+        return self.update_with_events(REPORTS, {"_id": report_id}, update, [event], consumed=consumed)
+
+    # -- keeping the public's contact details no longer than needed ---------------------------
+    def contact_kept_until(self, case_id: str, status: str, at, retention) -> None:
+        """A case that ended keeps its reporters' contact until ``at + retention``; one that is open again (reopened)
+        keeps it until it ends again. Only reports that still hold a contact are touched."""
+        query = {"case_id": case_id, "source": "public", "contact": {"$exists": True}}
+        if status in ENDED:
+            self.db[REPORTS].update_many(query, {"$set": {"contact_expires_at": at + retention}})
+        else:
+            self.db[REPORTS].update_many({**query, "contact_expires_at": {"$exists": True}},
+                                         {"$unset": {"contact_expires_at": ""}})
+
+    def forget_expired_contacts(self, now, limit: int) -> int:
+        """Remove the contact details whose time is up, at most ``limit`` reports a run (the index narrows by the
+        expiry first); how many. The report keeps when it let them go."""
+        due = [r["_id"] for r in self.db[REPORTS].find({"contact_expires_at": {"$lte": now}}, {"_id": 1}).limit(limit)]
+        if not due:
+            return 0
+        self.db[REPORTS].update_many({"_id": {"$in": due}, "contact_expires_at": {"$lte": now}},
+                                     {"$unset": {"contact": "", "contact_expires_at": ""},
+                                      "$set": {"contact_removed_at": now}})
+        return len(due)
+
+    def report_for_notice(self, report_id: str) -> dict | None:
+        return self.db[REPORTS].find_one({"_id": report_id}, {"contact": 1, "notices": 1, "rating": 1, "case_id": 1, "correlation_id": 1,
+                                                              "language": 1, "category": 1})
+
+    def keep_rating_token(self, report_id: str, notice_id: str, channel: str, token_hash: str) -> bool:
+        found = self.db[REPORTS].update_one({"_id": report_id, "rating.notice_id": notice_id},
+                                            {"$set": {f"rating.tokens.{channel}": token_hash}})
+        return found.matched_count == 1
+
+    def take_rating(self, report_id: str, notice_id: str, given: dict, event: Event) -> bool:
+        """Record the rating of this round, once: False when it was taken already."""
+        return self.update_with_events(
+            REPORTS, {"_id": report_id, "rating.notice_id": notice_id, "rating.rated_at": None},
+            {"$set": {f"rating.{k}": v for k, v in given.items()}}, [event])
+
     def get(self, report_id: str) -> dict:
         report = self.db[REPORTS].find_one({"_id": report_id}, {"_outbox": 0})
         if report is None:
@@ -110,11 +164,13 @@ class ReportRepository(Repository):
 class ReportStore(MongoStore):
     repository_cls = ReportRepository
     outbox_collections = (REPORTS,)
+    scans = (CONTACT_RETENTION,)
     indexes = {
         REPORTS: [
             IndexModel([("dedup_key", ASCENDING)], unique=True),
             IndexModel([("case_id", ASCENDING)]),
             IndexModel([("reporter", ASCENDING), ("received_at", DESCENDING)]),
+            IndexModel([("contact_expires_at", ASCENDING)], sparse=True),
         ],
         CASE_INDEX: [IndexModel(NEARBY_INDEX)],
         **ATTACHMENT_INDEXES,

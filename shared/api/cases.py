@@ -21,6 +21,8 @@ class HistoryEntrySchema(Schema):
     merged = fields.String(allow_none=True)
     target = fields.String(allow_none=True)
     hours = fields.Float(allow_none=True)
+    rating = fields.String(allow_none=True, metadata={
+        "description": "回访: the reporter's rating (satisfied, basically_satisfied, unsatisfied); their comment is the note."})
     at = fields.AwareDateTime()
     action = fields.String()
     from_status = fields.String(data_key="from", allow_none=True)
@@ -43,6 +45,13 @@ class ExtensionSchema(Schema):
     requested_at = fields.AwareDateTime()
     decided_by = fields.Nested(ActorView, allow_none=True)
     decided_at = fields.AwareDateTime(allow_none=True)
+
+
+class PublicRatingSchema(Schema):
+    rating = fields.String(metadata={"description": "satisfied (满意), basically_satisfied (基本满意), unsatisfied (不满意)."})
+    comment = fields.String(allow_none=True)
+    at = fields.AwareDateTime()
+    report_id = fields.String()
 
 
 class OutcomeSchema(Schema):
@@ -98,6 +107,8 @@ class CaseSchema(Schema):
     supervision = fields.Nested(OutcomeSchema, allow_none=True,
                                 metadata={"description": "The latest supervision instruction (督办意见): note, by, at."})
     supervisions = fields.Integer(metadata={"description": "How many times people put it under supervision."})
+    public_rating = fields.Nested(PublicRatingSchema, allow_none=True, metadata={
+        "description": "回访: the latest rating a public reporter gave after closing."})
     escalation = fields.Method("_escalation", allow_none=True)
     priority_rank = fields.Integer()
     handled_on_spot = fields.Boolean()

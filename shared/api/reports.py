@@ -107,7 +107,8 @@ class PublicReportSchema(Schema):
 
     category = code_field(required=True, metadata={"description": "The Open311 service_code."})
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=4000))
-    location = fields.Nested(LocationSchema, required=True)
+    location = fields.Nested(LocationSchema, load_default=None, allow_none=True, metadata={
+        "description": "lat/long; without them the address must name a grid of the map (docs/open311.md)."})
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
                             metadata={"description": "address_string, as the reporter gave it."})
     media_url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"},
@@ -118,3 +119,25 @@ class PublicReportSchema(Schema):
     device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     account_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     contact = fields.Nested(ReporterContactSchema, load_default=dict)
+    language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("zh-CN", "en")),
+                             metadata={"description": "The reporter's language for the notices they get (Open311 "
+                                                      "`locale`); the district's own when left out."})
+
+
+class RatingSchema(Schema):
+    """回访: a member of the public rates the outcome of their closed case through the link they were sent."""
+
+    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied",
+                                                                   "unsatisfied")),
+                           metadata={"description": "满意 satisfied, 基本满意 basically_satisfied, 不满意 unsatisfied."})
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class RatingLinkSchema(Schema):
+    """What a rating link opens: the case it is for and whether it can still be used."""
+
+    case_id = fields.String()
+    category = fields.String()
+    state = fields.String(metadata={"description": "open, used or expired."})
+    expires_at = fields.AwareDateTime()
+    rating = fields.String(allow_none=True)

@@ -46,6 +46,19 @@ class IndicatorRowSchema(Schema):
         "description": "返工率 = cases that failed a check / cases checked"})
     extension_rate = fields.Float(allow_none=True, metadata={
         "description": "延期率 = cases extended / cases dispatched"})
+    public_reported = fields.Integer(metadata={"description": "The public's cases (Open311) reported in the period."})
+    public_answered_in_time = fields.Integer(metadata={
+        "description": "Of those, answered (screened) within RESPONSE_LIMIT_HOURS."})
+    public_due = fields.Integer(metadata={"description": "The public's due cases, not deferred."})
+    public_resolved = fields.Integer(metadata={"description": "Of those, closed and not rated 不满意."})
+    rated = fields.Integer(metadata={"description": "The public's cases rated in the period (回访, latest rating)."})
+    satisfied = fields.Integer(metadata={"description": "Of those, rated 满意 or 基本满意."})
+    response_rate = fields.Float(allow_none=True, metadata={
+        "description": "响应率 = public cases answered in time / public cases reported"})
+    resolution_rate = fields.Float(allow_none=True, metadata={
+        "description": "解决率 = public cases closed and not rated 不满意 / public due cases not deferred"})
+    satisfaction_rate = fields.Float(allow_none=True, metadata={
+        "description": "满意率 = public cases rated 满意 or 基本满意 / public cases rated"})
     dispatch_mean_hours = fields.Float(allow_none=True)
     dispatch_p90_hours = fields.Float(allow_none=True)
     sign_for_mean_hours = fields.Float(allow_none=True)

@@ -215,6 +215,11 @@ def _loop(platform, contexts, screenshots):
 
     wait_for(counted, timeout=30, interval=1, message="the dashboard counts the closed case")
     expect(operator.locator("#dash-table canvas, .chart-box canvas")).to_have_count(1)
+    # 接诉即办's rates have their columns; an officer's case is not the public's, so they have no figure here
+    for rate in ("响应率", "解决率", "满意率"):
+        expect(operator.locator("#dash-table th", has_text=rate)).to_have_count(1)
+    expect(operator.locator(f"#dash-table tr[data-key='{department}'] td[data-col='satisfaction_rate']")
+           ).to_have_text("—")
     with operator.expect_download() as download:
         operator.locator("#dash-csv").click()
     assert download.value.suggested_filename.endswith(".csv")

@@ -27,7 +27,11 @@ def platform(rabbit_admin, tmp_path_factory, smtp):
             # and a scan whose lease a killed process held is taken over once that lapses
             "SCAN_LEASE_SECONDS": "6", "LEASE_SKEW_SECONDS": "2",
             # as if behind one reverse proxy: test_access_changes.py signs in from addresses of its choosing
-            "GATEWAY_TRUSTED_PROXIES": "1"}
+            "GATEWAY_TRUSTED_PROXIES": "1",
+            # 回访: an unsatisfied rating reopens the case (test_open311_public.py); nothing else rates
+            "RATING_UNSATISFIED_REOPENS": "1",
+            # the public's contact details go CONTACT_RETENTION_DAYS after the case ended: looked for every second
+            "CONTACT_SWEEP_SECONDS": "1"}
     with running_platform(rabbit_admin, tmp_path_factory.mktemp("platform"), "cge", mail) as running:
         yield running
 
@@ -54,3 +58,32 @@ def grid_centre(platform):
         return {"lon": sum(p[0] for p in ring) / len(ring), "lat": sum(p[1] for p in ring) / len(ring)}
 
     return centre
+
+
+# -- Open311 (test_open311.py, test_open311_public.py) --------------------------------------------------------------
+
+DISTRICT = "610102"
+
+
+@pytest.fixture(scope="module")
+def root(platform):
+    return f"{platform.url}/open311/v2"
+
+
+@pytest.fixture(scope="module")
+def api_key(platform):
+    """The demo app's key, which `make run` writes to var/demo-open311-key."""
+    return (platform.workdir / "var" / "demo-open311-key").read_text().strip()
+
+
+@pytest.fixture(scope="module")
+def client(root):
+    """`georeport`, the PyPI client the project did not write, reading every GET."""
+    from georeport import GeoReport
+
+    return GeoReport(root, jurisdiction=DISTRICT)
+
+
+@pytest.fixture(scope="module")
+def spot(grid_centre):
+    return grid_centre(OFFICER_GRID)

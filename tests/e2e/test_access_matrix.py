@@ -173,6 +173,12 @@ ROWS = [
      PUBLIC, 200),
     ("GET", "/open311/v2/tokens/<token>.<fmt>", "/open311/v2/tokens/T1.json", None, PUBLIC, 404),
     ("GET", "/open311/v2/<path:rest>", "/open311/v2/nothing.json", None, PUBLIC, 404),
+    # 回访: no sign-in, the link's token is the authority (tests/e2e/test_open311_public.py); an unknown one is a 404
+    ("GET", "/api/v1/public/ratings/<token>", "/api/v1/public/ratings/R0.no-such-rating-link-here", None, PUBLIC, 404),
+    ("POST", "/api/v1/public/ratings/<token>", "/api/v1/public/ratings/R0.no-such-rating-link-here", "{rating}",
+     PUBLIC, 404),
+    ("GET", "/rate/<token>", "/rate/R0.no-such-rating-link-here", None, PUBLIC, 404),
+    ("POST", "/rate/<token>", "/rate/R0.no-such-rating-link-here", "{rating}", PUBLIC, 404),
     ("GET", "/api/v1/cases/<case_id>/reporter-contact", "/api/v1/cases/{public_id}/reporter-contact", None,
      OPERATOR_ONLY, 200),
     ("GET", "/api/v1/admin/open311/keys", "/api/v1/admin/open311/keys", None, allowed("admin"), 200),
@@ -262,6 +268,7 @@ def _body(template, values, role):
         "webhook": {"url": "http://127.0.0.1:9/matrix-hook", "description": "access matrix"},
         "open311_request": {**values["open311_request"], "description": f"矩阵 {role} {uuid.uuid4().hex[:8]}"},
         "open311_key": {"app": f"matrix {role}", "rate_limit_per_minute": 5},
+        "rating": {"rating": "satisfied"},
     }[key]
 
 

@@ -12,39 +12,17 @@ import requests
 import xmltodict
 from georeport import GeoReport
 
-from tests.e2e.conftest import OFFICER_GRID
+from tests.e2e.conftest import DISTRICT, OFFICER_GRID
 from tests.e2e.lifecycle import Loop
 from tests.support.infra import wait_for
 
-DISTRICT = "610102"
 CONTACT = {"email": "resident.wang@example.cn", "phone": "+86 139 1234 5678", "first_name": "Xiaoming",
            "last_name": "Wang"}
 
 
 @pytest.fixture(scope="module")
-def root(platform):
-    return f"{platform.url}/open311/v2"
-
-
-@pytest.fixture(scope="module")
-def api_key(platform):
-    """The demo app's key, which `make run` writes to var/demo-open311-key."""
-    return (platform.workdir / "var" / "demo-open311-key").read_text().strip()
-
-
-@pytest.fixture(scope="module")
-def client(root):
-    return GeoReport(root, jurisdiction=DISTRICT)
-
-
-@pytest.fixture(scope="module")
 def xml_client(root):
     return GeoReport(root, jurisdiction=DISTRICT, output_format="xml")
-
-
-@pytest.fixture(scope="module")
-def spot(grid_centre):
-    return grid_centre(OFFICER_GRID)
 
 
 def file_request(root, api_key, spot, *, fmt="json", **fields):

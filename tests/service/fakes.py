@@ -7,6 +7,7 @@ gets its contract test there. Not covered, on purpose: the photos' stubs (``Fake
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+from services.indicators.domain import RESPONSE_LIMIT
 from services.indicators.storage import take_event
 from services.reporting.storage import case_view_entry
 from shared import paging
@@ -360,16 +361,16 @@ class FakeIndicators:
         self.facts: dict[str, dict] = {}
         self.daily: dict[str, dict] = {}
 
-    def record(self, event, tz):
-        return self.record_many([event], tz) == 1
+    def record(self, event, tz, response_limit=RESPONSE_LIMIT):
+        return self.record_many([event], tz, response_limit) == 1
 
-    def record_many(self, events, tz):
+    def record_many(self, events, tz, response_limit=RESPONSE_LIMIT):
         taken = 0
         for event in events:
             case_id = event.payload["case_id"]
             fact = self.facts.get(case_id) or {"_id": case_id, "transitions": {}, "snapshot": None,
                                                "contributions": [], "rev": 0}
-            step = take_event(fact, event, tz)
+            step = take_event(fact, event, tz, response_limit)
             if step is None:
                 continue
             self.facts[case_id] = step["document"]

@@ -67,6 +67,8 @@ CASE_EXTRAS = {
     "case.reworked": {"reason": "still dirty", "rework_count": 1, "reopened": False},
     "case.closed": {"status": "closed", "on_time": True},
     "case.cancelled": {"status": "cancelled", "reason": "duplicate call"},
+    "case.rated": {"status": "closed", "report_id": "R1", "rating": "unsatisfied", "comment": "still dirty",
+                   "reopened": False},
     "case.commented": {"comment_id": "M1", "text": "on my way", "author": SYSTEM},
     "case.escalated": {"status": "accepted", "stage": "disposal", "stage_deadline": NOW, "rung": 2,
                        "rung_name": "overdue", "targets": [{"kind": "responsible_head"}], "policy_id": "default",
@@ -83,6 +85,13 @@ PAYLOADS.update({
     "users.changed": {"revision": 1, "items": district.USERS},
 })
 
+PAYLOADS["reporter.notice_due"] = {
+    "notice_id": "O1", "report_id": "R1", "case_id": "C1", "about": "case.closed", "category": "sanitation",
+    "language": "en", "channels": ["email", "sms"], "reason": None, "note": "cleared", "rating": True,
+    "rating_days": 7, "capability": "a-secret"}
+PAYLOADS["report.rated"] = {"report_id": "R1", "case_id": "C1", "rating": "satisfied", "comment": None,
+                            "rated_at": NOW, "closed_at": NOW}
+
 PAYLOADS["feed.appended"] = {"seq": 1, "event_id": "4d7f2b1e-0000-4000-8000-000000000001",
                              "event_type": "case.dispatched", "occurred_at": NOW, "case": FACTS}
 
@@ -93,6 +102,8 @@ PRODUCERS = {
     "routing_rules.changed": "directory",
     "users.changed": "directory",
     "incident.reported": "reporting",
+    "reporter.notice_due": "reporting",
+    "report.rated": "reporting",
     "routing.decided": "dispatch",
     "feed.appended": "notifications",
     **dict.fromkeys(CASE_EXTRAS, "cases"),

@@ -130,3 +130,90 @@ def test_a_cancelled_case_is_not_judged():
     case, events = run(case_in("reported"), STEPS[:3] + [(4, "cancel", {"reason": "prank"}, OPERATOR)])
     adds = domain.contributions(events[-1].payload, domain.transitions_from_history(case), TZ)
     assert not any("due" in fields for fields in adds.values())
+
+
+# -- 接诉即办: the public's cases -------------------------------------------------------------------------------
+
+def public_case(steps, rating=None, rated_after_hours=40, reopens=False):
+    """A public case walked through ``steps``, then rated; (case, the events as the read model receives them)."""
+    case, events = run({**case_in("reported"), "source": "public"}, steps)
+    if rating:
+        ctx = Context(actor={"user_id": "public", "role": "public", "name": None},
+                      now=NOW + timedelta(hours=rated_after_hours), categories=CATEGORIES, departments=DEPARTMENTS,
+                      calendar=CALENDAR, policy=POLICY, ids=counting())
+        change = domain_rate(case, {"report_id": "R1", "rating": rating, "comment": None, "rated_at": ctx.now},
+                             ctx, reopens=reopens)
+        case = after(case, change.set_fields, change.history)
+        events += change.events
+    return case, events
+
+
+def domain_rate(*args, **kwargs):
+    from services.cases.domain import rate
+    return rate(*args, **kwargs)
+
+
+def public_adds(case, events):
+    from_events = [domain.transition_from_event(_Opened(case))] + [
+        t for t in (domain.transition_from_event(e) for e in events) if t]
+    snapshot = {**events[-1].payload, "source": "public"}
+    adds = domain.contributions(snapshot, from_events, TZ)
+    assert adds == domain.contributions(snapshot, domain.transitions_from_history(case), TZ)  # the check agrees
+    return adds
+
+
+def totals(adds, dimension="district", key="all"):
+    found: dict = {}
+    for counter, fields in adds.items():
+        if counter.startswith(f"{dimension}|{key}|"):
+            for field, amount in fields.items():
+                found[field] = found.get(field, 0) + amount
+    return found
+
+
+QUICK = [(1, "register", {}, OPERATOR), (2, "dispatch", {"department": "sanitation"}, OPERATOR),
+         (3, "accept", {}, HANDLER), (20, "resolve", {"note": "done", "attachments": ["F" + "0" * 26]}, HANDLER),
+         (21, "verify", {"passed": True, "note": "fine"}, OFFICER), (22, "close", {}, OPERATOR)]
+
+
+def test_the_three_rates_of_the_publics_cases():
+    # answered in an hour, closed, rated 基本满意: responded, resolved, satisfied
+    a = totals(public_adds(*public_case(QUICK, "basically_satisfied")), "department", "sanitation")
+    assert {k: a[k] for k in ("public_reported", "public_answered_in_time", "public_due", "public_resolved",
+                              "rated", "satisfied")} == dict.fromkeys(
+        ("public_reported", "public_answered_in_time", "public_due", "public_resolved", "rated", "satisfied"), 1)
+    # answered after 30 hours, closed, rated 不满意 (not reopened): not in time, not resolved, not satisfied
+    late = [(30, "register", {}, OPERATOR), *QUICK[1:]]
+    b = totals(public_adds(*public_case(late, "unsatisfied")))
+    assert (b["public_reported"], b.get("public_answered_in_time", 0)) == (1, 0)
+    assert (b["public_due"], b.get("public_resolved", 0), b["rated"], b.get("satisfied", 0)) == (1, 0, 1, 0)
+    # rejected at once: answered in time, never due nor rated
+    c = totals(public_adds(*public_case([(1, "reject", {"reason": "not ours"}, OPERATOR)])))
+    assert (c["public_reported"], c["public_answered_in_time"], c.get("public_due", 0)) == (1, 1, 0)
+
+    figures = domain.figures({k: a.get(k, 0) + b.get(k, 0) + c.get(k, 0) for k in domain.COUNTS})
+    assert figures["response_rate"] == round(2 / 3, 4)  # 2 of the 3 reported answered within 24 hours
+    assert figures["resolution_rate"] == 0.5  # 1 of the 2 due closed without a 不满意
+    assert figures["satisfaction_rate"] == 0.5  # 1 of the 2 rated 满意 or 基本满意
+
+
+def test_an_unsatisfied_rating_that_reopened_counts_by_the_latest_rating():
+    case, events = public_case(QUICK, "unsatisfied", reopens=True)
+    assert case["status"] == "dispatched"
+    again = [(41, "accept", {}, HANDLER), (42, "resolve", {"note": "again", "attachments": ["F" + "0" * 26]}, HANDLER),
+             (43, "verify", {"passed": True, "note": "fine"}, OFFICER), (44, "close", {}, OPERATOR)]
+    case, more = run(case, again)
+    ctx = Context(actor={"user_id": "public", "role": "public", "name": None}, now=NOW + timedelta(hours=45),
+                  categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR, policy=POLICY, ids=counting())
+    change = domain_rate(case, {"report_id": "R1", "rating": "satisfied", "comment": None, "rated_at": ctx.now}, ctx,
+                         reopens=True)
+    case = after(case, change.set_fields, change.history)
+    t = totals(public_adds(case, events + more + change.events))
+    assert (t["rated"], t["satisfied"], t["public_resolved"]) == (1, 1, 1)
+
+
+def test_staff_reports_have_no_public_rates():
+    case, events = run(case_in("reported"), QUICK)
+    adds = domain.contributions(events[-1].payload, domain.transitions_from_history(case), TZ)
+    assert not {f for fields in adds.values() for f in fields} & {"public_reported", "public_due", "rated"}
+    assert domain.figures({})["response_rate"] is None

@@ -97,14 +97,22 @@ def test_a_post_becomes_the_report_and_keeps_contact_details_apart():
         "address": "东新街 12 号", "media_url": "https://example.cn/p.jpg", "attributes": {"fault": "on"},
         "device_id": "d1", "account_id": "a1",
         "contact": {"email": "x@example.cn", "phone": "13900000000", "first_name": "Ming", "last_name": "Wang"},
+        "language": None,
     }
     assert "api_key" not in report
+
+
+def test_the_reporters_locale_is_the_language_of_their_notices():
+    given = {"api_key": "k", "service_code": "s", "lat": "34.26", "long": "108.95"}
+    assert wire.read_new_request(form(**given, locale="en-US"))["language"] == "en"
+    assert wire.read_new_request(form(**given, locale="zh_CN"))["language"] == "zh-CN"
+    assert wire.read_new_request(form(**given))["language"] is None  # the district's own, decided by reporting
 
 
 @pytest.mark.parametrize("fields, words", [
     ({"lat": "34.2", "long": "108.9"}, "service_code: required."),
     ({"service_code": "s", "lat": "34.2"}, "lat and long: give both."),
-    ({"service_code": "s", "address_string": "东新街"}, "A location is required"),
+    ({"service_code": "s", "address_id": "17"}, "A location is required"),
     ({"service_code": "s", "lat": "north", "long": "108.9"}, "lat: not a number"),
     ({"service_code": "s", "lat": "34.2", "long": "200"}, "long: must be between -180 and 180."),
 ])

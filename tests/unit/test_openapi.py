@@ -89,8 +89,16 @@ def test_every_operation_documents_its_error_answers(doc):
         if "requestBody" in operation or any(p["in"] == "query" for p in operation.get("parameters", ())):
             assert "400" in statuses, (method, path)
         for status in operation["responses"]:
-            if status.startswith("4") and not path.startswith("/open311/"):
+            if status.startswith("4") and not path.startswith(("/open311/", "/rate/")):
                 assert answer_schema(operation, status) == {"$ref": "#/components/schemas/Error"}, (method, path)
+
+
+def test_the_rating_page_answers_everything_as_a_page(doc):
+    """A person opens /rate/{token} from a message: its refusals are pages in their language, not JSON."""
+    for method, operation in doc["paths"]["/rate/{token}"].items():
+        assert {"200", "400", "404", "409"} <= set(operation["responses"]), method
+        for status in ("200", "400", "404", "409"):
+            assert set(operation["responses"][status]["content"]) == {"text/html"}, (method, status)
 
 
 def test_open311_answers_are_documented_in_both_formats_with_the_specifications_errors(doc):

@@ -5,7 +5,7 @@ A case is a document; each transition takes the case as it was seen and returns 
 storage applies only if the case is still at the version the decision was made on.
 """
 
-from services.cases.domain.actions import ACTIONS, Context
+from services.cases.domain.actions import ACTIONS, RATED_BY, Context, rate
 from services.cases.domain.intake import apply_routing, open_case
 from services.cases.domain.model import (
     DISPATCHED,
@@ -19,4 +19,4 @@ from services.cases.domain.model import (
 from services.cases.domain.rules import authorize
 
 __all__ = ["ACTIONS", "OPEN", "PRIORITY_RANK", "Change", "Context", "DISPATCHED", "REGISTERED", "REPORTED",
-           "RESOLVED", "apply_routing", "authorize", "open_case"]
+           "RESOLVED", "RATED_BY", "apply_routing", "authorize", "open_case", "rate"]

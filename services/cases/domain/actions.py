@@ -249,11 +249,41 @@ def close(case, p, ctx):
     on_time = None if not case.get("deadline") else reference <= case["deadline"]
     return _change(case, ctx, "close", CLOSED, {"closed_at": ctx.now, "on_time": on_time, **timing.STOPPED},
                    "case.closed",
-                   {"on_time": on_time}, note=p.get("note"))
+                   {"on_time": on_time, "note": p.get("note")}, note=p.get("note"))
 
 
 def reopen(case, p, ctx):
     return _rework(case, ctx, action="reopen", reason=p["reason"], reopened=True)
+
+
+RATED_BY = {"user_id": "public", "role": "public", "name": None}  # a member of the public, through their link
+
+
+def rate(case: dict, rated: dict, ctx: Context, *, reopens: bool) -> Change:
+    """The reporter's rating (回访, ``report.rated``) on the case's record, and — when ``reopens`` (the policy) and
+    the rating is unsatisfied while the case is still closed within its reopen window — the case reopened for the
+    department, in the same change."""
+    rating = {"rating": rated["rating"], "comment": rated.get("comment"), "at": rated["rated_at"],
+              "report_id": rated["report_id"]}
+    extra = {"report_id": rated["report_id"], "rating": rated["rating"], "comment": rated.get("comment")}
+    reopen = (reopens and rated["rating"] == "unsatisfied" and case["status"] == CLOSED
+              and _department_to_go_back_to(case) and ctx.now - case["closed_at"] <= ctx.reopen_window)
+    if not reopen:
+        return _change(case, ctx, "rate", None, {"public_rating": rating}, "case.rated", {**extra, "reopened": False},
+                       note=rated.get("comment"), rating=rated["rating"])
+    reason = "回访不满意 unsatisfied rating" + (f": {rated['comment']}" if rated.get("comment") else "")
+    reworked = _rework(case, ctx, action="reopen", reason=reason, reopened=True)
+    set_fields = {**reworked.set_fields, "public_rating": rating}
+    entries = [history_entry(case, 0, action="rate", to_status=None, actor=ctx.actor, at=ctx.now,
+                             note=rated.get("comment"), rating=rated["rating"]),
+               {**reworked.history[0], "seq": reworked.history[0]["seq"] + 1}]
+    case_after = after(case, set_fields, entries)
+    rated_event = case_event("case.rated", case_after, {**extra, "reopened": True}, event_id=ctx.ids.event(),
+                             actor=ctx.actor, now=ctx.now)
+    reworked_event = case_event("case.reworked", case_after, {"reason": reason, "rework_count":
+                                                              set_fields["rework_count"], "reopened": True},
+                                event_id=ctx.ids.event(), actor=ctx.actor, now=ctx.now)
+    return Change(case["version"], set_fields, entries, [rated_event, reworked_event])
 
 
 def cancel(case, p, ctx):

@@ -163,6 +163,20 @@ class CaseClosed(CaseFacts):
     """Closed (结案)."""
 
     on_time = fields.Boolean(allow_none=True, load_default=None)
+    note = fields.String(allow_none=True, load_default=None, metadata={"description": "The closing note, which the "
+                                                                                      "public sees (Open311)."})
+
+
+@contract("case.rated", producer="cases")
+class CaseRated(CaseFacts):
+    """The reporter rated the outcome after closing (回访): 满意, 基本满意 or 不满意, with their comment. An
+    unsatisfied rating may have reopened the case (``reopened``; a ``case.reworked`` follows)."""
+
+    report_id = fields.String(required=True)
+    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied",
+                                                                   "unsatisfied")))
+    comment = fields.String(allow_none=True, load_default=None)
+    reopened = fields.Boolean(load_default=False)
 
 
 @contract("case.cancelled", producer="cases")

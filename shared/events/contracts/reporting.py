@@ -32,3 +32,39 @@ class IncidentReported(Schema):
     result_note = fields.String(allow_none=True, load_default=None)
     possible_duplicates = fields.List(fields.String(), load_default=list,
                                       metadata={"description": "Open cases nearby of the same category."})
+
+
+@contract("reporter.notice_due", producer="reporting")
+class ReporterNoticeDue(Schema):
+    """A member of the public who gave an e-mail address or phone is to be told what became of their report
+    (registered, rejected, closed). Never the address itself: the notifications service asks for it, for one send,
+    with ``capability`` (docs/open311.md, "Telling the reporter")."""
+
+    notice_id = fields.String(required=True)
+    report_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    about = fields.String(required=True, validate=validate.OneOf(("case.registered", "case.rejected",
+                                                                  "case.closed")))
+    category = code_field(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(("zh-CN", "en")))
+    channels = fields.List(fields.String(validate=validate.OneOf(("email", "sms"))), required=True)
+    reason = fields.String(allow_none=True, load_default=None, metadata={"description": "Why it was rejected."})
+    note = fields.String(allow_none=True, load_default=None, metadata={"description": "The closing note."})
+    rating = fields.Boolean(load_default=False, metadata={"description": "The notice carries a link to rate (回访)."})
+    rating_days = fields.Float(allow_none=True, load_default=None, metadata={"description": "How long it is valid."})
+    capability = fields.String(required=True, metadata={
+        "description": "A one-notice secret: with it, and only with it, reporting answers the address to send to."})
+
+
+@contract("report.rated", producer="reporting")
+class ReportRated(Schema):
+    """The reporter rated the outcome of their closed case (回访) through the link they were sent."""
+
+    report_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied",
+                                                                   "unsatisfied")))
+    comment = fields.String(allow_none=True, load_default=None)
+    rated_at = fields.AwareDateTime(required=True)
+    closed_at = fields.AwareDateTime(allow_none=True, load_default=None,
+                                     metadata={"description": "When the case was closed, for the closing rated."})

@@ -151,7 +151,8 @@ export default async function casePage(main, { id }, { navigate }) {
       h('time', { datetime: entry.at }, formatTime(entry.at)), ' ',
       h('strong', {}, t(`action.${entry.action}`)),
       entry.to ? h('span', {}, ' → ', t(`status.${entry.to}`)) : null,
-      h('span', { class: 'who' }, ' · ', entry.actor?.role === 'system' ? t('role.system') // not its id, 'system'
+      entry.rating ? h('span', { class: 'rating', dataset: { rating: entry.rating } }, ' · ', t(`rating.${entry.rating}`)) : null,
+      h('span', { class: 'who' }, ' · ', ['system', 'public'].includes(entry.actor?.role) ? t(`role.${entry.actor.role}`) // not an id
         : t('case.by', { who: entry.actor?.name || entry.actor?.user_id || '', role: t(`role.${entry.actor?.role}`) })),
       entry.department ? h('span', {}, ' · ', departmentName(entry.department)) : null,
       entry.note_key ? h('p', { class: 'note' }, serverText(entry.note_key, entry.note_params || {}))
