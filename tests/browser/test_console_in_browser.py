@@ -201,6 +201,13 @@ def test_an_officers_pages_fit_a_360_px_phone_and_show_names(platform, grid_map,
         shot(page, screenshots, f"console-360-{name}")
         assert width <= PHONE["width"], f"{path} scrolls sideways: {width}px"
 
+    # the photo picker speaks the app's language, not the browser's ("Choose Files" on an English phone)
+    page.goto(f"{platform.url}/field")
+    picker = page.locator("#report-form .file-picker")
+    expect(picker.get_by_role("button", name="选择照片")).to_be_visible()
+    expect(picker).to_contain_text("未选择")
+    expect(picker.locator("input[type=file]")).not_to_be_visible()
+
     # the case page the officer checks the fix on: names, not codes; no empty sections; the check form fits
     page.goto(f"{platform.url}/cases/{case_id}")
     facts = page.locator(".facts")

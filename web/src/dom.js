@@ -23,9 +23,11 @@ export function nextId(prefix = 'f') { uid += 1; return `${prefix}-${uid}`; }
 
 /** A labelled form field: label + control, ids wired. */
 export function field(labelText, control, hint) {
-  const id = control.id || nextId();
-  control.id = id;
+  // a control inside a wrapper (a file picker) is labelled through its input
+  const input = control.matches('input, select, textarea') ? control : control.querySelector('input, select, textarea') || control;
+  const id = input.id || nextId();
+  input.id = id;
   const hintEl = hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null;
-  if (hintEl) control.setAttribute('aria-describedby', hintEl.id);
+  if (hintEl) input.setAttribute('aria-describedby', hintEl.id);
   return h('div', { class: 'field' }, h('label', { for: id }, labelText), control, hintEl);
 }

@@ -2,6 +2,7 @@
 // (the API's allowed_actions: the cases service decides, the page only shows).
 import { ApiError, blob, del, get, message, post, upload } from '../api.js';
 import { clear, field, h } from '../dom.js';
+import { filePicker } from '../filepicker.js';
 import { formatTime, serverText, t } from '../i18n.js';
 import { categoryName, departmentList, departmentName, loadReference } from '../ref.js';
 import { localName } from '../i18n.js';
@@ -55,7 +56,7 @@ function actionForm(action, item, onDone, onConflict) {
         h('label', { class: 'inline' }, pass, ' ', t('tasks.pass')), h('label', { class: 'inline' }, fail, ' ', t('tasks.fail'))));
     } else if (name === 'photos') {
       control = h('input', { name, type: 'file', accept: 'image/*', capture: 'environment', multiple: true, required: required ? true : null });
-      controls.push(field(t('common.photos'), control));
+      controls.push(field(t('common.photos'), filePicker(control)));
     } else {
       control = h('textarea', { name, rows: 2, required: required ? true : null, maxlength: 2000 });
       controls.push(field(t(name === 'reason' ? 'common.reason' : 'common.note'), control));

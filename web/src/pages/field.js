@@ -2,6 +2,7 @@
 // the device's queue (offline.js), so one written without network is sent when the network returns.
 import { message } from '../api.js';
 import { field, h } from '../dom.js';
+import { filePicker } from '../filepicker.js';
 import { lang, localName, t } from '../i18n.js';
 import { districtMap, pickPoint } from '../map.js';
 import { enqueue, flush, onChange, pending, startBackgroundSending } from '../offline.js';
@@ -90,7 +91,7 @@ export default async function fieldPage(main) {
     field(t('field.category'), category), attributes,
     field(t('common.description'), description),
     h('fieldset', { class: 'field' }, h('legend', {}, t('field.location')), gps, where, h('p', { class: 'hint' }, t('map.tap')), mapBox),
-    field(t('field.photos'), photos), previews, status, submit,
+    field(t('field.photos'), filePicker(photos)), previews, status, submit,
     queued, waiting);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -4,6 +4,7 @@
 import L from '../../leaflet-global.js';
 import { ApiError, blob, get, message, post, put } from '../../api.js';
 import { h } from '../../dom.js';
+import { filePicker } from '../../filepicker.js';
 import { t } from '../../i18n.js';
 import { uiConfig } from '../../map.js';
 import { alertBox } from '../../widgets.js';
@@ -144,7 +145,7 @@ export default async function gridmapSection(main) {
       h('div', { class: 'buttons' }, button(t('admin.map.export'), download, { id: 'export-map' })), exportStatus),
     h('section', { class: 'card', 'aria-labelledby': 'map-import' }, h('h2', { id: 'map-import' }, t('admin.map.import')),
       h('p', { class: 'hint' }, t('admin.map.import.hint')),
-      h('div', { class: 'controls' }, labelled('admin.map.file', file),
+      h('div', { class: 'controls' }, labelled('admin.map.file', filePicker(file, 'file.file')),
         h('div', { class: 'buttons' }, button(t('admin.map.check'), check, { id: 'check-map', class: 'primary' }))), status),
     result);
 }
