@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock | cksum | cut -d' ' -f1)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install web run machine-run machine-bench machine-test test test-fast test-browser bench bench-quick bench-cluster bench-lifecycle lint lock clean
+.PHONY: help install web run machine-run machine-bench machine-test test test-fast test-browser bench bench-quick bench-cluster bench-lifecycle lint format lock clean
 
 help:
 	@echo "make run      start the whole platform (embedded store, local RabbitMQ) on http://127.0.0.1:8000"
@@ -15,7 +15,7 @@ help:
 	@echo "              make bench-cluster: the quick steps on both, compared, ~5 min)"
 	@echo "make bench-lifecycle  600 cases round all seven stages over the API, 12 people at once (~5 min)"
 	@echo "make web      build the web console and field app into web/dist (npm ci && npm run build)"
-	@echo "make lint     ruff"
+	@echo "make lint     ruff check and ruff format --check (make format: ruff format)"
 	@echo "make lock     re-pin requirements*.lock from pyproject.toml"
 
 $(STAMP): requirements-dev.lock
@@ -78,6 +78,10 @@ bench-lifecycle: machine-bench install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
 
 lock:
 	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml

@@ -66,11 +66,24 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile(rates=(5, 10, 20), step_seconds=5, ceiling_seconds=1.0, warmup_seconds=1,
-                     drain_stall_seconds=3, drain_limit_seconds=8, quiet_limit_seconds=3),
-    "full": Profile(rates=(5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200), step_seconds=20,
-                    ceiling_seconds=4.0, warmup_seconds=3, drain_stall_seconds=10, drain_limit_seconds=60,
-                    quiet_limit_seconds=20),
+    "quick": Profile(
+        rates=(5, 10, 20),
+        step_seconds=5,
+        ceiling_seconds=1.0,
+        warmup_seconds=1,
+        drain_stall_seconds=3,
+        drain_limit_seconds=8,
+        quiet_limit_seconds=3,
+    ),
+    "full": Profile(
+        rates=(5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200),
+        step_seconds=20,
+        ceiling_seconds=4.0,
+        warmup_seconds=3,
+        drain_stall_seconds=10,
+        drain_limit_seconds=60,
+        quiet_limit_seconds=20,
+    ),
 }
 
 # The platform runs with its production settings: the test suite's faster scans and
@@ -99,8 +112,13 @@ class Bench:
         self.accepted: list[dict] = []  # every accepted report of the timed steps, for the final account
         self.delivered_at_start = 0
         status = platform.status()
-        self.dbs = collect.Databases({**platform.env, "MONGO_URI": status["mongo_uri"],
-                                     **{f"{name.upper()}_MONGO_URI": uri for name, uri in status["mongo_uris"].items()}})
+        self.dbs = collect.Databases(
+            {
+                **platform.env,
+                "MONGO_URI": status["mongo_uri"],
+                **{f"{name.upper()}_MONGO_URI": uri for name, uri in status["mongo_uris"].items()},
+            }
+        )
         # The services' own measurements are for administrators: the bench reads them as the demo's.
         answer = platform.sign_in(ADMIN, platform.env["DEMO_PASSWORD"])
         answer.raise_for_status()
@@ -134,7 +152,9 @@ class Bench:
             answer.raise_for_status()
             return {"username": username, "token": answer.json()["access_token"]}
 
-        officers = [{**officer, **signed_in(officer["username"])} for officer in load.field_officers(district, OFFICERS)]
+        officers = [
+            {**officer, **signed_in(officer["username"])} for officer in load.field_officers(district, OFFICERS)
+        ]
         users = district["users"]
         operators = [signed_in(u["username"]) for u in users if "operator" in u["roles"]]
         categories = lifecycle.plan_categories(district)
@@ -144,15 +164,20 @@ class Bench:
             if "handler" in user["roles"]:
                 handlers.setdefault(user["department"], []).append(signed_in(user["username"]))
         plan = self.workdir / "lifecycle-plan.json"
-        plan.write_text(json.dumps({"categories": categories, "officers": officers, "operators": operators,
-                                    "handlers": handlers}))
+        plan.write_text(
+            json.dumps({"categories": categories, "officers": officers, "operators": operators, "handlers": handlers})
+        )
         return plan
 
     def district_today(self) -> dict:
         """The whole district's figures for today, as a supervisor reads them."""
         token = self.platform.sign_in("supervisor", self.platform.env["DEMO_PASSWORD"]).json()["access_token"]
-        answer = self.platform.session.get(f"{self.platform.url}/api/v1/stats/district", params={"period": "day"},
-                                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        answer = self.platform.session.get(
+            f"{self.platform.url}/api/v1/stats/district",
+            params={"period": "day"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
         answer.raise_for_status()
         rows = answer.json()["rows"]
         return rows[0] if rows else {"reported": 0, "open": 0}
@@ -165,8 +190,11 @@ class Bench:
         self.run_lifecycle(plan, people, people, f"w{self.run_id}")
         before = self.district_today()
         pids = self.processes()
-        collect.wait_quiet({k: v for k, v in pids.items() if k != self.broker.label or not self.broker.shared},
-                           cores=0.1, limit=self.profile.quiet_limit_seconds)
+        collect.wait_quiet(
+            {k: v for k, v in pids.items() if k != self.broker.label or not self.broker.shared},
+            cores=0.1,
+            limit=self.profile.quiet_limit_seconds,
+        )
         cpu_before = collect.cpu_snapshot(pids)
         result = self.run_lifecycle(plan, cases, people, f"l{self.run_id}")
         cpu_after = collect.cpu_snapshot(pids)
@@ -176,9 +204,27 @@ class Bench:
     def run_lifecycle(self, plan: Path, cases: int, people: int, tag: str) -> dict:
         out = self.workdir / f"lifecycle-{tag}.json"
         subprocess.run(
-            [sys.executable, "-m", "bench.lifecycle", "--url", self.platform.url, "--plan", str(plan),
-             "--cases", str(cases), "--people", str(people), "--tag", tag, "--out", str(out)],
-            cwd=ROOT, env=self.platform.env, check=True, timeout=FINAL_LIMIT_SECONDS + cases * 10,
+            [
+                sys.executable,
+                "-m",
+                "bench.lifecycle",
+                "--url",
+                self.platform.url,
+                "--plan",
+                str(plan),
+                "--cases",
+                str(cases),
+                "--people",
+                str(people),
+                "--tag",
+                tag,
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            env=self.platform.env,
+            check=True,
+            timeout=FINAL_LIMIT_SECONDS + cases * 10,
         )
         return json.loads(out.read_text())
 
@@ -197,15 +243,38 @@ class Bench:
         while (reported, opened) != (expected, 0) and time.monotonic() < deadline:
             time.sleep(1)
             reported, opened = figures()
-        return {"expected": expected, "closed_seen": closed_seen, "reported_counted": reported,
-                "open_change": opened, "matches": closed_seen == expected and (reported, opened) == (expected, 0)}
+        return {
+            "expected": expected,
+            "closed_seen": closed_seen,
+            "reported_counted": reported,
+            "open_change": opened,
+            "matches": closed_seen == expected and (reported, opened) == (expected, 0),
+        }
 
     def load(self, rate: float, seconds: float, tag: str) -> dict:
         out = self.workdir / f"load-{tag}.json"
         subprocess.run(
-            [sys.executable, "-m", "bench.load", "--url", self.platform.url, "--rate", str(rate),
-             "--seconds", str(seconds), "--tag", tag, "--plan", str(self.plan), "--out", str(out)],
-            cwd=ROOT, env=self.platform.env, check=True, timeout=seconds + 120,
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--url",
+                self.platform.url,
+                "--rate",
+                str(rate),
+                "--seconds",
+                str(seconds),
+                "--tag",
+                tag,
+                "--plan",
+                str(self.plan),
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            env=self.platform.env,
+            check=True,
+            timeout=seconds + 120,
         )
         return json.loads(out.read_text())
 
@@ -218,8 +287,9 @@ class Bench:
         return collect.handled(self.service_metrics(), "notifications", "on_case_dispatched")
 
     def wait_delivered(self, expected: int) -> None:
-        collect.wait_for_count(self.delivered, expected, self.profile.drain_stall_seconds,
-                               self.profile.drain_limit_seconds)
+        collect.wait_for_count(
+            self.delivered, expected, self.profile.drain_stall_seconds, self.profile.drain_limit_seconds
+        )
 
     def warm_up(self) -> None:
         """A few reports first, so connections, queues and caches exist before anything is timed."""
@@ -231,10 +301,14 @@ class Bench:
     def final_account(self) -> dict:
         """Every report accepted in the timed steps, counted once the backlog has drained (or stopped
         draining): a step's "late" reports are still on their way; only what never arrives is lost."""
-        waited = collect.wait_for_count(self.delivered, self.delivered_at_start + len(self.accepted),
-                                        FINAL_STALL_SECONDS, FINAL_LIMIT_SECONDS)
-        return {"accepted": len(self.accepted), "waited_s": round(waited, 1),
-                **analyse.account(self.dbs.trace(self.accepted))}
+        waited = collect.wait_for_count(
+            self.delivered, self.delivered_at_start + len(self.accepted), FINAL_STALL_SECONDS, FINAL_LIMIT_SECONDS
+        )
+        return {
+            "accepted": len(self.accepted),
+            "waited_s": round(waited, 1),
+            **analyse.account(self.dbs.trace(self.accepted)),
+        }
 
     def step(self, rate: float, ceilings_found: dict, profiled: bool = False) -> dict:
         pids = self.processes()
@@ -265,8 +339,13 @@ class Bench:
         cpu = analyse.cpu_use(cpu_before, cpu_loaded, loaded, 0)
         cpu["ms_per_report"] = analyse.cpu_use(cpu_before, cpu_drained, loaded, len(accepted))["ms_per_report"]
         step = analyse.summarise_step(
-            rate, result, self.dbs.trace(accepted), collect.metrics_delta(metrics_before, metrics_after),
-            cpu, ceilings_found, os.cpu_count(),
+            rate,
+            result,
+            self.dbs.trace(accepted),
+            collect.metrics_delta(metrics_before, metrics_after),
+            cpu,
+            ceilings_found,
+            os.cpu_count(),
         )
         step["quiet_wait_s"] = round(waited, 1)  # at the limit: the step began with the processes still busy
         if recorders:
@@ -277,21 +356,36 @@ class Bench:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="three short steps: under a minute on the single broker")
-    parser.add_argument("--broker", choices=("single", "cluster", "both"), default="single",
-                        help="the machine's broker (single), a three-node cluster started for the run (cluster), "
-                             "or the one then the other, compared (both)")
+    parser.add_argument(
+        "--broker",
+        choices=("single", "cluster", "both"),
+        default="single",
+        help="the machine's broker (single), a three-node cluster started for the run (cluster), "
+        "or the one then the other, compared (both)",
+    )
     parser.add_argument("--replicas", type=int, default=1, help="instances of each service")
-    parser.add_argument("--stores", choices=("one", "per-service"), default="per-service",
-                        help="one embedded store per service (as make run), or one for all services")
-    parser.add_argument("--rates", type=lambda s: tuple(float(x) for x in s.split(",")),
-                        help="comma-separated reports/s to try, instead of the profile's")
+    parser.add_argument(
+        "--stores",
+        choices=("one", "per-service"),
+        default="per-service",
+        help="one embedded store per service (as make run), or one for all services",
+    )
+    parser.add_argument(
+        "--rates",
+        type=lambda s: tuple(float(x) for x in s.split(",")),
+        help="comma-separated reports/s to try, instead of the profile's",
+    )
     parser.add_argument("--step-seconds", type=float, help="how long each rate is held")
-    parser.add_argument("--profile", type=float, metavar="RATE",
-                        help="record py-spy profiles of every process during the step at RATE")
+    parser.add_argument(
+        "--profile", type=float, metavar="RATE", help="record py-spy profiles of every process during the step at RATE"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, raw records)")
-    parser.add_argument("--lifecycle", action="store_true",
-                        help="instead of intake: cases round all seven stages over the API, several people at once "
-                             "(bench/lifecycle.py)")
+    parser.add_argument(
+        "--lifecycle",
+        action="store_true",
+        help="instead of intake: cases round all seven stages over the API, several people at once "
+        "(bench/lifecycle.py)",
+    )
     parser.add_argument("--cases", type=int, help="cases the lifecycle run takes round the loop (quick 60, full 600)")
     parser.add_argument("--people", type=int, default=12, help="people acting at once in the lifecycle run")
     return parser.parse_args(argv)
@@ -312,20 +406,36 @@ def run_pass(kind: str, args, mode: str, profile: Profile, workdir: Path, commit
             say(f"starting a {broker.nodes}-node RabbitMQ cluster")
         broker.start()
         # The store keeps its data on disk, as `make run` has it, not in memory.
-        platform = Platform(workdir, broker.amqp_uri, unique_name("cgb") + "_",
-                            {**PRODUCTION_SETTINGS, "REPLICAS": str(args.replicas),
-                             "CIVICGRID_DB_PATH": str(workdir / "db"), "CIVICGRID_DB_STORES": args.stores})
+        platform = Platform(
+            workdir,
+            broker.amqp_uri,
+            unique_name("cgb") + "_",
+            {
+                **PRODUCTION_SETTINGS,
+                "REPLICAS": str(args.replicas),
+                "CIVICGRID_DB_PATH": str(workdir / "db"),
+                "CIVICGRID_DB_STORES": args.stores,
+            },
+        )
         results = {
-            "run": {"mode": mode, "replicas": args.replicas, "stores": args.stores, "broker": kind,
-                    "broker_nodes": broker.nodes,
-                    "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "commit": commit, "step_seconds": profile.step_seconds,
-                    "rates": list(profile.rates)},
+            "run": {
+                "mode": mode,
+                "replicas": args.replicas,
+                "stores": args.stores,
+                "broker": kind,
+                "broker_nodes": broker.nodes,
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "commit": commit,
+                "step_seconds": profile.step_seconds,
+                "rates": list(profile.rates),
+            },
             "machine": report.machine(),
             "versions": report.versions(broker.admin.overview()),
         }
-        say(f"starting the platform ({args.replicas} replica(s) of each service, {args.stores} store(s), "
-            f"{kind} broker) in {workdir}")
+        say(
+            f"starting the platform ({args.replicas} replica(s) of each service, {args.stores} store(s), "
+            f"{kind} broker) in {workdir}"
+        )
         # Declaring every quorum queue on three nodes takes longer than on one.
         platform.start(timeout=300 if kind == "cluster" else 120)
         bench = Bench(platform, broker, profile, workdir)
@@ -337,9 +447,12 @@ def run_pass(kind: str, args, mode: str, profile: Profile, workdir: Path, commit
         say(f"signing in {OFFICERS} grid officers")
         bench.sign_in_officers()
         say("measuring raw ceilings")
-        found = {**ceilings.broker(broker.amqp_uri, profile.ceiling_seconds),
-                 **ceilings.store(platform.status()["mongo_uri"], f"{platform.env['DB_PREFIX']}ceiling",
-                                  profile.ceiling_seconds)}
+        found = {
+            **ceilings.broker(broker.amqp_uri, profile.ceiling_seconds),
+            **ceilings.store(
+                platform.status()["mongo_uri"], f"{platform.env['DB_PREFIX']}ceiling", profile.ceiling_seconds
+            ),
+        }
         results["ceilings"] = found
         say(f"ceilings: {found}")
         bench.warm_up()
@@ -347,10 +460,12 @@ def run_pass(kind: str, args, mode: str, profile: Profile, workdir: Path, commit
         for rate in profile.rates:
             step = bench.step(rate, found, profiled=rate == args.profile)
             results["steps"].append(step)
-            say(f"{rate:g}/s offered: {step['accepted_per_s']:g}/s accepted, e2e p99 {step['e2e_ms']['p99']} ms, "
+            say(
+                f"{rate:g}/s offered: {step['accepted_per_s']:g}/s accepted, e2e p99 {step['e2e_ms']['p99']} ms, "
                 f"lost {step['lost']}, dup {step['duplicated']}, errors {sum(step['errors'].values())}, "
                 f"store writes/report {step['per_report']['store_writes']:g} "
-                f"({step['per_report']['store_documents_written']:g} documents) → {step['verdict']}")
+                f"({step['per_report']['store_documents_written']:g} documents) → {step['verdict']}"
+            )
             if step["verdict"] == "breakdown":
                 break
         say(f"waiting for the backlog of {len(bench.accepted)} accepted reports, then counting every one")
@@ -372,8 +487,12 @@ def main(argv=None) -> int:
     mode = "quick" if args.quick else "full"
     profile = PROFILES[mode]
     if args.rates or args.step_seconds:
-        profile = Profile(**{**profile.__dict__, **{k: v for k, v in
-                             (("rates", args.rates), ("step_seconds", args.step_seconds)) if v}})
+        profile = Profile(
+            **{
+                **profile.__dict__,
+                **{k: v for k, v in (("rates", args.rates), ("step_seconds", args.step_seconds)) if v},
+            }
+        )
     # Taken once: the first pass's results files would make the second's tree read as changed.
     commit = report.git_commit(ROOT)
     if args.lifecycle and not args.cases:

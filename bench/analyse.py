@@ -49,6 +49,7 @@ def service_times(delta: dict[str, dict]) -> dict[str, dict]:
 def per_report(delta: dict[str, dict], accepted: int) -> dict:
     """Store write commands, documents written, reads and events consumed, per accepted report."""
     operations = store_operations(delta)
+
     def each(kind):
         return {service: round(c[kind] / accepted, 2) for service, c in operations.items()} if accepted else {}
 
@@ -130,8 +131,9 @@ def ratios(accepted_per_s: float, figures: dict, ceilings: dict) -> dict:
     }
 
 
-def verdict(offered: float, accepted_per_s: float, errors: int, sent: int, lost: int, duplicated: int,
-            p99_ms: float | None) -> str:
+def verdict(
+    offered: float, accepted_per_s: float, errors: int, sent: int, lost: int, duplicated: int, p99_ms: float | None
+) -> str:
     """``ok`` (within target), ``over target``, or ``breakdown`` (stop raising the rate)."""
     if (
         lost
@@ -149,13 +151,16 @@ def verdict(offered: float, accepted_per_s: float, errors: int, sent: int, lost:
 
 def account(traces: dict[str, dict]) -> dict:
     """What became of the traced reports: in their department's inbox once, never, or more than once."""
-    return {"delivered": sum(1 for t in traces.values() if t["inbox_entries"] >= 1),
-            "lost": sum(1 for t in traces.values() if t["inbox_entries"] == 0),
-            "duplicated": sum(1 for t in traces.values() if t["inbox_entries"] > 1)}
+    return {
+        "delivered": sum(1 for t in traces.values() if t["inbox_entries"] >= 1),
+        "lost": sum(1 for t in traces.values() if t["inbox_entries"] == 0),
+        "duplicated": sum(1 for t in traces.values() if t["inbox_entries"] > 1),
+    }
 
 
-def summarise_step(offered: float, load: dict, traces: dict[str, dict], delta: dict[str, dict],
-                   cpu: dict, ceilings: dict, cores: int) -> dict:
+def summarise_step(
+    offered: float, load: dict, traces: dict[str, dict], delta: dict[str, dict], cpu: dict, ceilings: dict, cores: int
+) -> dict:
     requests = load["requests"]
     accepted = [r for r in requests if r["status"] == 202]
     errors = Counter(str(r["error"] or r["status"]) for r in requests if r["status"] != 202)
@@ -184,8 +189,9 @@ def summarise_step(offered: float, load: dict, traces: dict[str, dict], delta: d
     step["slowest_service"] = _slowest(step["service_ms"], "mean_ms")
     ours = {k: v for k, v in cpu["cores"].items() if k != "other work"}
     step["busiest_process"] = max(ours, key=ours.get) if ours else None
-    step["verdict"] = verdict(offered, accepted_per_s, sum(errors.values()), len(requests), lost, duplicated,
-                              step["e2e_ms"]["p99"])
+    step["verdict"] = verdict(
+        offered, accepted_per_s, sum(errors.values()), len(requests), lost, duplicated, step["e2e_ms"]["p99"]
+    )
     return step
 
 
@@ -200,5 +206,9 @@ def sustained(steps: list[dict]) -> dict | None:
     if not within:
         return None
     best = max(within, key=lambda s: s["accepted_per_s"])
-    return {"offered_per_s": best["offered_per_s"], "accepted_per_s": best["accepted_per_s"],
-            "e2e_p99_ms": best["e2e_ms"]["p99"], "lost": best["lost"]}
+    return {
+        "offered_per_s": best["offered_per_s"],
+        "accepted_per_s": best["accepted_per_s"],
+        "e2e_p99_ms": best["e2e_ms"]["p99"],
+        "lost": best["lost"],
+    }

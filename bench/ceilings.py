@@ -41,8 +41,7 @@ def _rate(count: int, elapsed: float) -> float:
 
 def broker(amqp_uri: str, seconds: float, prefetch: int = 10) -> dict:
     """Publish with confirms for ``seconds``, then consume all of it with acks."""
-    queue = Queue(f"bench.ceiling.{uuid.uuid4().hex[:8]}", exchange=Exchange(""), durable=True,
-                  queue_arguments=QUORUM)
+    queue = Queue(f"bench.ceiling.{uuid.uuid4().hex[:8]}", exchange=Exchange(""), durable=True, queue_arguments=QUORUM)
     publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True, declare=[queue])
     published, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:

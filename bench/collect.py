@@ -32,7 +32,7 @@ def _id_floor(prefix: str, epoch_seconds: float) -> str:
 
 def _chunks(items: list, size: int = _CHUNK):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class Databases:
@@ -50,17 +50,19 @@ class Databases:
 
     def trace(self, accepted: list[dict]) -> dict[str, dict]:
         """Per correlation id: epoch timestamps of each step and the number of department inbox entries."""
-        traces = {r["correlation_id"]: {"due": r["due"], "answered": r["done"], "inbox_entries": 0}
-                  for r in accepted}
+        traces = {r["correlation_id"]: {"due": r["due"], "answered": r["done"], "inbox_entries": 0} for r in accepted}
         by_case = {r["case_id"]: r["correlation_id"] for r in accepted if r.get("case_id")}
         report_ids = [r["report_id"] for r in accepted if r.get("report_id")]
         for chunk in _chunks(report_ids):
-            for report in self["reporting"].reports.find({"_id": {"$in": chunk}}, {"correlation_id": 1, "received_at": 1}):
+            for report in self["reporting"].reports.find(
+                {"_id": {"$in": chunk}}, {"correlation_id": 1, "received_at": 1}
+            ):
                 traces[report["correlation_id"]]["received"] = report["received_at"].timestamp()
         departments = set()
         for chunk in _chunks(list(by_case)):
-            for case in self["cases"].cases.find({"_id": {"$in": chunk}},
-                                                 {"history.action": 1, "history.at": 1, "department": 1}):
+            for case in self["cases"].cases.find(
+                {"_id": {"$in": chunk}}, {"history.action": 1, "history.at": 1, "department": 1}
+            ):
                 departments.add(case.get("department"))
                 steps = {h["action"]: h["at"].timestamp() for h in case["history"]}
                 trace = traces[by_case[case["_id"]]]
@@ -114,17 +116,21 @@ def wait_for_count(count, expected: int, stall_seconds: float, limit_seconds: fl
 def service_metrics(amqp_uri: str, token: str) -> dict[str, list[dict]]:
     """Every service's ``metrics`` RPC answer (summed over its replicas by the services); ``token``: an
     administrator's."""
-    with standalone_rpc({"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=15,
-                         context_data={TOKEN_CONTEXT_KEY: token}) as cluster:
+    with standalone_rpc(
+        {"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=15, context_data={TOKEN_CONTEXT_KEY: token}
+    ) as cluster:
         return {name: getattr(cluster, name).metrics() for name in SERVICES}
 
 
 def handled(metrics: dict[str, list[dict]], service: str, entrypoint: str) -> int:
     """How many messages ``service.entrypoint`` has handled, from a ``service_metrics`` reading."""
-    return int(sum(
-        s["value"] for s in metrics.get(service, [])
-        if s["name"] == "civicgrid_worker_seconds_count" and s["labels"].get("entrypoint") == entrypoint
-    ))
+    return int(
+        sum(
+            s["value"]
+            for s in metrics.get(service, [])
+            if s["name"] == "civicgrid_worker_seconds_count" and s["labels"].get("entrypoint") == entrypoint
+        )
+    )
 
 
 def metrics_delta(before: dict[str, list[dict]], after: dict[str, list[dict]]) -> dict[str, dict]:

@@ -68,12 +68,17 @@ def compare(single: dict, cluster: dict) -> dict:
     run = single["run"]
     return {
         "run": {key: run.get(key) for key in ("mode", "replicas", "stores", "step_seconds", "rates", "commit")}
-        | {"started_at": {side: passes[side]["run"]["started_at"] for side in SIDES},
-           "cluster_nodes": cluster["run"].get("broker_nodes")},
-        "ceilings": {key: {side: passes[side]["ceilings"].get(key) for side in SIDES}
-                     for key in ("broker_publish_per_s", "broker_consume_per_s")},
-        "steps": [{"offered_per_s": rate, **{side: _side(by_rate[side].get(rate)) for side in SIDES}}
-                  for rate in rates],
+        | {
+            "started_at": {side: passes[side]["run"]["started_at"] for side in SIDES},
+            "cluster_nodes": cluster["run"].get("broker_nodes"),
+        },
+        "ceilings": {
+            key: {side: passes[side]["ceilings"].get(key) for side in SIDES}
+            for key in ("broker_publish_per_s", "broker_consume_per_s")
+        },
+        "steps": [
+            {"offered_per_s": rate, **{side: _side(by_rate[side].get(rate)) for side in SIDES}} for rate in rates
+        ],
         "sustained": {side: passes[side].get("sustained") for side in SIDES},
         "final": {side: passes[side].get("final") for side in SIDES},
         "queue_leaders": cluster.get("broker", {}).get("queue_leaders"),
@@ -116,8 +121,9 @@ def _sustained(best: dict | None) -> str:
 def _final(final: dict | None) -> str:
     if not final:
         return "not counted"
-    return (f"{final['delivered']} of {final['accepted']} delivered, lost {final['lost']}, "
-            f"duplicated {final['duplicated']}")
+    return (
+        f"{final['delivered']} of {final['accepted']} delivered, lost {final['lost']}, duplicated {final['duplicated']}"
+    )
 
 
 def to_markdown(comparison: dict) -> str:
@@ -171,7 +177,11 @@ def to_markdown(comparison: dict) -> str:
     ]
     leaders = comparison.get("queue_leaders")
     if leaders:
-        lines += ["", "Quorum queue leaders on the cluster: "
-                  + ", ".join(f"{node} {count}" for node, count in leaders.items()) + "."]
+        lines += [
+            "",
+            "Quorum queue leaders on the cluster: "
+            + ", ".join(f"{node} {count}" for node, count in leaders.items())
+            + ".",
+        ]
     lines.append("")
     return "\n".join(lines)

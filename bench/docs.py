@@ -17,8 +17,17 @@ from bench.report import _ms, to_markdown
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "bench" / "results"
-RUNS = ("full-r1", "full-r1-cluster", "full-r2", "full-r2-cluster", "full-r1-one-store", "quick-r1",
-        "quick-r1-cluster", "quick-r2", "quick-r2-cluster")
+RUNS = (
+    "full-r1",
+    "full-r1-cluster",
+    "full-r2",
+    "full-r2-cluster",
+    "full-r1-one-store",
+    "quick-r1",
+    "quick-r1-cluster",
+    "quick-r2",
+    "quick-r2-cluster",
+)
 # `--broker both` runs: the single-broker pass beside the cluster pass of the same run.
 COMPARISONS = ("full-r1-comparison", "full-r2-comparison", "quick-r1-comparison", "quick-r2-comparison")
 # `--lifecycle` runs: cases round the whole loop.
@@ -27,9 +36,11 @@ LIFECYCLES = ("lifecycle-full-r1", "lifecycle-quick-r1")
 
 def summary(runs: dict[str, dict]) -> str:
     """One line per run: the best step within target, the last that did not break down, the bounds."""
-    lines = ["| run | within target (p99 ≤ 250 ms) | highest rate before breakdown | CPU ms/report there "
-             "| → machine bound/s | store ms/report | → store bound/s |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| run | within target (p99 ≤ 250 ms) | highest rate before breakdown | CPU ms/report there "
+        "| → machine bound/s | store ms/report | → store bound/s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for results in runs.values():
         steps = results["steps"]
         held = [s for s in steps if s["verdict"] != "breakdown"] or steps[:1]
@@ -59,8 +70,11 @@ def comparisons(found: dict[str, dict]) -> str:
 
 
 def _load(names: tuple[str, ...]) -> dict[str, dict]:
-    return {name: json.loads((RESULTS / f"{name}.json").read_text())
-            for name in names if (RESULTS / f"{name}.json").exists()}
+    return {
+        name: json.loads((RESULTS / f"{name}.json").read_text())
+        for name in names
+        if (RESULTS / f"{name}.json").exists()
+    }
 
 
 def _replace(text: str, marker: str, body: str) -> str:
@@ -83,8 +97,13 @@ def main() -> int:
     text = _replace(text, "results", "\n".join(sections).rstrip())
     loops = _load(LIFECYCLES)
     if loops:
-        text = _replace(text, "lifecycle", "\n".join(
-            lifecycle_figures.to_markdown(results).replace("# ", "#### ", 1) for results in loops.values()).rstrip())
+        text = _replace(
+            text,
+            "lifecycle",
+            "\n".join(
+                lifecycle_figures.to_markdown(results).replace("# ", "#### ", 1) for results in loops.values()
+            ).rstrip(),
+        )
     DOC.write_text(text, encoding="utf-8")
     print(f"updated {DOC} from {', '.join([*runs, *found])}")
     return 0

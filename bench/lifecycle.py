@@ -48,8 +48,13 @@ def plan_categories(district: dict) -> list[dict]:
         mine = [r for r in rules if r["category"] == category["code"]]
         if not mine:
             continue
-        chosen.append({"code": category["code"], "department": mine[0]["department"],
-                       "automatic": all(r["automatic"] for r in mine)})
+        chosen.append(
+            {
+                "code": category["code"],
+                "department": mine[0]["department"],
+                "automatic": all(r["automatic"] for r in mine),
+            }
+        )
     return chosen
 
 
@@ -77,24 +82,37 @@ class Api:
             self.local.session = requests.Session()
         return self.local.session
 
-    def call(self, person: dict, method: str, path: str, action: str, case: int, *, body=None, upload=False,
-             expect=(200,)) -> dict:
+    def call(
+        self, person: dict, method: str, path: str, action: str, case: int, *, body=None, upload=False, expect=(200,)
+    ) -> dict:
         started = time.time()
         status, answer = 0, None
         try:
             kwargs = {"files": {"file": self.png}} if upload else {"json": body if body is not None else {}}
             if method == "GET":
                 kwargs = {}
-            response = self._session().request(method, self.url + path, timeout=REQUEST_TIMEOUT,
-                                               headers={"Authorization": f"Bearer {person['token']}"}, **kwargs)
+            response = self._session().request(
+                method,
+                self.url + path,
+                timeout=REQUEST_TIMEOUT,
+                headers={"Authorization": f"Bearer {person['token']}"},
+                **kwargs,
+            )
             status = response.status_code
             answer = response.json() if response.content else None
         except (requests.RequestException, ValueError) as exc:
             answer = {"error": type(exc).__name__}
         finally:
             with self.lock:
-                self.records.append({"case": case, "action": action, "status": status, "started": started,
-                                     "ms": round((time.time() - started) * 1000, 2)})
+                self.records.append(
+                    {
+                        "case": case,
+                        "action": action,
+                        "status": status,
+                        "started": started,
+                        "ms": round((time.time() - started) * 1000, 2),
+                    }
+                )
         if status not in expect:
             raise Failed(f"{action}: {status} {json.dumps(answer, ensure_ascii=False)[:300]}")
         return answer
@@ -104,8 +122,9 @@ class Api:
         deadline, pause = time.monotonic() + WAIT_LIMIT_S, 0.05
         while True:
             # A look that fails upstream is looked at again, as a screen would; it stays in the errors column.
-            answer = self.call(person, "GET", f"/api/v1/cases/{case_id}", "wait", case,
-                               expect=(200, 404, 502, 503, 504))
+            answer = self.call(
+                person, "GET", f"/api/v1/cases/{case_id}", "wait", case, expect=(200, 404, 502, 503, 504)
+            )
             if answer and answer.get("case_id") == case_id and arrived(answer):
                 return answer
             if time.monotonic() > deadline:
@@ -120,11 +139,17 @@ def take_case(api: Api, plan: dict, i: int, tag: str) -> str:
     operator = plan["operators"][i % len(plan["operators"])]
     category = plan["categories"][i % len(plan["categories"])]
     points = officer["points"]
-    body = {"category": category["code"], "description": f"lifecycle case {i}: 路面破损需要修复",
-            "location": points[i % len(points)], "grid": officer["grid"], "idempotency_key": f"{tag}-{i}"}
+    body = {
+        "category": category["code"],
+        "description": f"lifecycle case {i}: 路面破损需要修复",
+        "location": points[i % len(points)],
+        "grid": officer["grid"],
+        "idempotency_key": f"{tag}-{i}",
+    }
     if i % PHOTO_EVERY == 0:
-        uploaded = api.call(officer, "POST", "/api/v1/reports/attachments", "upload_report_photo", i, upload=True,
-                            expect=(201,))
+        uploaded = api.call(
+            officer, "POST", "/api/v1/reports/attachments", "upload_report_photo", i, upload=True, expect=(201,)
+        )
         body["attachments"] = [uploaded["attachment_id"]]
     case_id = api.call(officer, "POST", "/api/v1/reports", "report", i, body=body, expect=(202,))["case_id"]
     path = f"/api/v1/cases/{case_id}"
@@ -134,14 +159,21 @@ def take_case(api: Api, plan: dict, i: int, tag: str) -> str:
     else:
         api.wait(operator, case_id, i, lambda c: c["status"] == "reported")
         api.call(operator, "POST", f"{path}/register", "register", i, body={"note": "属实，立案"})
-        case = api.call(operator, "POST", f"{path}/dispatch", "dispatch", i,
-                        body={"department": category["department"]})
+        case = api.call(
+            operator, "POST", f"{path}/dispatch", "dispatch", i, body={"department": category["department"]}
+        )
     handlers = plan["handlers"][case["department"]]
     handler = handlers[i % len(handlers)]
     api.call(handler, "POST", f"{path}/accept", "accept", i)
     evidence = api.call(handler, "POST", f"{path}/attachments", "upload_evidence", i, upload=True, expect=(201,))
-    api.call(handler, "POST", f"{path}/resolve", "resolve", i,
-             body={"note": "已修复", "attachments": [evidence["attachment_id"]]})
+    api.call(
+        handler,
+        "POST",
+        f"{path}/resolve",
+        "resolve",
+        i,
+        body={"note": "已修复", "attachments": [evidence["attachment_id"]]},
+    )
     api.call(officer, "POST", f"{path}/verify", "verify", i, body={"passed": True, "note": "现场核查属实"})
     api.call(operator, "POST", f"{path}/close", "close", i)
     return case_id
@@ -171,17 +203,27 @@ def drive(url: str, plan: dict, cases: int, people: int, tag: str) -> dict:
         for future in [pool.submit(person) for _ in range(people)]:
             future.result()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"people": people, "cases": cases, "tag": tag, "started": started, "finished": time.time(),
-            "cpu_seconds": usage.ru_utime + usage.ru_stime, "outcomes": sorted(outcomes, key=lambda o: o["i"]),
-            "requests": api.records}
+    return {
+        "people": people,
+        "cases": cases,
+        "tag": tag,
+        "started": started,
+        "finished": time.time(),
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "outcomes": sorted(outcomes, key=lambda o: o["i"]),
+        "requests": api.records,
+    }
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.lifecycle", description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="the gateway, e.g. http://127.0.0.1:8000")
-    parser.add_argument("--plan", required=True,
-                        help="JSON file: {categories, officers, operators, handlers: {department: [...]}}, each person "
-                             "with a token (signed in beforehand, so sign-in is not part of the load)")
+    parser.add_argument(
+        "--plan",
+        required=True,
+        help="JSON file: {categories, officers, operators, handlers: {department: [...]}}, each person "
+        "with a token (signed in beforehand, so sign-in is not part of the load)",
+    )
     parser.add_argument("--cases", type=int, required=True)
     parser.add_argument("--people", type=int, required=True, help="people acting at once")
     parser.add_argument("--tag", required=True, help="prefix of idempotency keys")

@@ -65,12 +65,16 @@ def to_markdown(results: dict) -> str:
         "## Each action",
         "",
     ]
-    rows = [[name, str(a["n"]), str(a["p50"]), str(a["p95"]), str(a["p99"]), str(a["max"]), str(a["errors"])]
-            for name, a in loop["by_action"].items()]
+    rows = [
+        [name, str(a["n"]), str(a["p50"]), str(a["p95"]), str(a["p99"]), str(a["max"]), str(a["errors"])]
+        for name, a in loop["by_action"].items()
+    ]
     lines += table(["action", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"], rows)
     lines += ["", "## CPU per case, by process", ""]
-    rows = [[name, str(ms), str(loop["cpu_cores"].get(name, ""))]
-            for name, ms in sorted(loop["cpu_ms_per_case"].items(), key=lambda item: -item[1])]
+    rows = [
+        [name, str(ms), str(loop["cpu_cores"].get(name, ""))]
+        for name, ms in sorted(loop["cpu_ms_per_case"].items(), key=lambda item: -item[1])
+    ]
     lines += table(["process", "ms per case", "cores busy"], rows)
     if loop["failed"]:
         lines += ["", "## Cases that did not close", ""]

@@ -30,11 +30,17 @@ POINTS_PER_GRID = 16
 def automatic_categories(district: dict) -> list[str]:
     """Categories a report needs nothing more for and that routing dispatches district-wide without a
     person: each report runs from the phone to a department's inbox with nobody in between."""
-    automatic = {r["category"] for r in district["routing_rules"]
-                 if r["automatic"] and not r.get("street") and not r.get("community")}
+    automatic = {
+        r["category"]
+        for r in district["routing_rules"]
+        if r["automatic"] and not r.get("street") and not r.get("community")
+    }
     overridden = {r["category"] for r in district["routing_rules"] if not r["automatic"]}
-    return sorted(c["code"] for c in district["categories"]
-                  if c["code"] in automatic - overridden and not any(a["required"] for a in c["attributes"]))
+    return sorted(
+        c["code"]
+        for c in district["categories"]
+        if c["code"] in automatic - overridden and not any(a["required"] for a in c["attributes"])
+    )
 
 
 def field_officers(district: dict, count: int) -> list[dict]:
@@ -48,7 +54,7 @@ def field_officers(district: dict, count: int) -> list[dict]:
     for grid in grids[::stride][:count]:
         polygon = shape(grid["polygon"])
         west, south, east, north = polygon.bounds
-        side = int(POINTS_PER_GRID ** 0.5)
+        side = int(POINTS_PER_GRID**0.5)
         points = []
         for row in range(side):
             for col in range(side):
@@ -128,12 +134,20 @@ async def _post(conn, host: str, body: bytes, correlation_id: str, token: str) -
     return int(status_line.split()[1]), json.loads(payload or b"null"), keep_alive
 
 
-async def _one(pool: _Connections, host: str, tag: str, i: int, due: float, officer: dict,
-               categories: list[str]) -> dict:
+async def _one(
+    pool: _Connections, host: str, tag: str, i: int, due: float, officer: dict, categories: list[str]
+) -> dict:
     correlation_id = f"{tag}-{i}"
     body = json.dumps(report_body(tag, i, officer, categories), ensure_ascii=False).encode("utf-8")
-    record = {"i": i, "correlation_id": correlation_id, "due": due, "sent": None, "done": None,
-              "status": 0, "error": None}
+    record = {
+        "i": i,
+        "correlation_id": correlation_id,
+        "due": due,
+        "sent": None,
+        "done": None,
+        "status": 0,
+        "error": None,
+    }
     async with pool.slots:
         conn, reusable = None, False
         try:
@@ -157,8 +171,9 @@ async def _one(pool: _Connections, host: str, tag: str, i: int, due: float, offi
     return record
 
 
-async def drive(url: str, rate: float, seconds: float, tag: str, max_connections: int, officers: list[dict],
-                categories: list[str]) -> dict:
+async def drive(
+    url: str, rate: float, seconds: float, tag: str, max_connections: int, officers: list[dict], categories: list[str]
+) -> dict:
     """Send the run's requests on schedule, the officers (signed in, with ``token``) in turn; returns every
     request's record."""
     parsed = urlparse(url)
@@ -171,8 +186,11 @@ async def drive(url: str, rate: float, seconds: float, tag: str, max_connections
         delay = start_mono + offset - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(_one(pool, parsed.netloc, tag, i, start_wall + offset,
-                                              officers[i % len(officers)], categories)))
+        tasks.append(
+            asyncio.create_task(
+                _one(pool, parsed.netloc, tag, i, start_wall + offset, officers[i % len(officers)], categories)
+            )
+        )
     records = await asyncio.gather(*tasks)
     pool.close()
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -192,9 +210,12 @@ def parse_args(argv=None):
     parser.add_argument("--rate", type=float, required=True, help="requests per second")
     parser.add_argument("--seconds", type=float, required=True, help="how long to send")
     parser.add_argument("--tag", required=True, help="prefix of correlation ids and idempotency keys")
-    parser.add_argument("--plan", required=True,
-                        help="JSON file: {categories, officers: [{username, grid, points, token}]} — who reports "
-                             "what (signed in beforehand, so sign-in is not part of the load)")
+    parser.add_argument(
+        "--plan",
+        required=True,
+        help="JSON file: {categories, officers: [{username, grid, points, token}]} — who reports "
+        "what (signed in beforehand, so sign-in is not part of the load)",
+    )
     parser.add_argument("--max-connections", type=int, default=256)
     parser.add_argument("--out", required=True, help="where the JSON result goes")
     return parser.parse_args(argv)
@@ -204,8 +225,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     with open(args.plan, encoding="utf-8") as given:
         plan = json.load(given)
-    result = asyncio.run(drive(args.url, args.rate, args.seconds, args.tag, args.max_connections,
-                               plan["officers"], plan["categories"]))
+    result = asyncio.run(
+        drive(args.url, args.rate, args.seconds, args.tag, args.max_connections, plan["officers"], plan["categories"])
+    )
     with open(args.out, "w", encoding="utf-8") as out:
         json.dump(result, out)
     return 0

@@ -114,10 +114,22 @@ def publishing(amqp_uri: str) -> dict[str, float]:
 
 
 def _case(n: int) -> dict:
-    return {"_id": f"C{n:08d}", "status": "reported", "departments": ["sanitation"], "grid": f"g{n % 800}",
-            "community": f"c{n % 100}", "street": f"s{n % 9}", "category": "sanitation", "priority": "normal",
-            "reporters": [f"u{n % 40}"], "supervised": False, "created_at": n, "stage_deadline": n,
-            "description": "垃圾堆积 " * 20, "history": [{"action": "report", "note": "x" * 60}]}
+    return {
+        "_id": f"C{n:08d}",
+        "status": "reported",
+        "departments": ["sanitation"],
+        "grid": f"g{n % 800}",
+        "community": f"c{n % 100}",
+        "street": f"s{n % 9}",
+        "category": "sanitation",
+        "priority": "normal",
+        "reporters": [f"u{n % 40}"],
+        "supervised": False,
+        "created_at": n,
+        "stage_deadline": n,
+        "description": "垃圾堆积 " * 20,
+        "history": [{"action": "report", "note": "x" * 60}],
+    }
 
 
 def store_writes(sync: bool) -> dict[str, float]:
@@ -133,8 +145,20 @@ def store_writes(sync: bool) -> dict[str, float]:
         client = MongoClient(store.uri, serverSelectionTimeoutMS=30000)
         for count in (1, 13):
             collection = client["overhead"][f"cases{count}"]
-            fields = ["status", "departments", "grid", "community", "street", "category", "priority",
-                      "reporters", "supervised", "stage_deadline", "created_at", "escalation.next_due_at"]
+            fields = [
+                "status",
+                "departments",
+                "grid",
+                "community",
+                "street",
+                "category",
+                "priority",
+                "reporters",
+                "supervised",
+                "stage_deadline",
+                "created_at",
+                "escalation.next_due_at",
+            ]
             collection.create_index([("status", ASCENDING), ("created_at", DESCENDING)])
             for field in fields[1:count]:
                 collection.create_index([(field, ASCENDING)])
@@ -160,8 +184,12 @@ def main() -> int:
     admin.create_vhost(vhost)
     try:
         amqp_uri = f"{amqp_base_uri()}{vhost}"
-        figures = {"consume, no-op handler (shared.messaging)": consuming(amqp_uri), **publishing(amqp_uri),
-                   **store_writes(sync=False), **store_writes(sync=True)}
+        figures = {
+            "consume, no-op handler (shared.messaging)": consuming(amqp_uri),
+            **publishing(amqp_uri),
+            **store_writes(sync=False),
+            **store_writes(sync=True),
+        }
     finally:
         admin.delete_vhost(vhost)
     print("| what | CPU ms each |\n|---|---:|")

@@ -27,9 +27,23 @@ def start(pids: dict[str, int], seconds: float, directory: Path) -> dict[str, tu
     for name, pid in pids.items():
         out = directory / f"profile-{name.replace(' ', '_')}.txt"
         process = subprocess.Popen(
-            [binary, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format", "raw",
-             "--gil", "--nonblocking", "--nolineno", "--output", str(out)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(int(seconds)),
+                "--format",
+                "raw",
+                "--gil",
+                "--nonblocking",
+                "--nolineno",
+                "--output",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         running[name] = (process, out)
     return running

@@ -20,8 +20,11 @@ def machine() -> dict:
     meminfo = Path("/proc/meminfo").read_text()
     total_kib = int(next(line for line in meminfo.splitlines() if line.startswith("MemTotal")).split()[1])
     model = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
     return {
@@ -47,10 +50,16 @@ def versions(broker_overview: dict) -> dict:
 
 def git_commit(root: Path) -> str | None:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
     return f"{commit}{'+changes' if dirty else ''}"
@@ -58,7 +67,9 @@ def git_commit(root: Path) -> str | None:
 
 def results_name(mode: str, replicas: int, stores: str, broker: str) -> str:
     """The results files' name of a pass: ``<mode>-r<replicas>[-one-store][-cluster]``."""
-    return f"{mode}-r{replicas}" + ("-one-store" if stores == "one" else "") + ("-cluster" if broker == "cluster" else "")
+    return (
+        f"{mode}-r{replicas}" + ("-one-store" if stores == "one" else "") + ("-cluster" if broker == "cluster" else "")
+    )
 
 
 def broker_phrase(run: dict) -> str:
@@ -88,8 +99,11 @@ def _by_service(cores: dict[str, float]) -> dict[str, float]:
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header),
-            *("| " + " | ".join(row) + " |" for row in rows)]
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---:|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
 
 
 def to_markdown(results: dict) -> str:
@@ -105,7 +119,8 @@ def to_markdown(results: dict) -> str:
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
         "",
         f"Raw ceilings (same run{', on the cluster' if run.get('broker') == 'cluster' else ''}): broker publish "
-        f"{'to a quorum queue ' if c.get('broker_queue_type') == 'quorum' else ''}{c['broker_publish_per_s']:g}/s, consume "
+        f"{'to a quorum queue ' if c.get('broker_queue_type') == 'quorum' else ''}"
+        f"{c['broker_publish_per_s']:g}/s, consume "
         f"{c['broker_consume_per_s']:g}/s; store insert {c['store_insert_per_s']:g}/s, indexed update "
         f"{c['store_update_per_s']:g}/s.",
         "",
@@ -118,29 +133,50 @@ def to_markdown(results: dict) -> str:
         lines.append(
             f"| {s['offered_per_s']:g} | {s['accepted_per_s']:g} | {_ms(e['p50'])} | {_ms(e['p95'])} "
             f"| {_ms(e['p99'])} | {_ms(e['max'])} | {_ms(s['http_ms']['p99'])} | {_errors(s)} | {s['lost']} "
-            f"| {s['duplicated']} | {s['per_report']['store_writes']:g} ({s['per_report']['store_documents_written']:g}) "
+            f"| {s['duplicated']} | {s['per_report']['store_writes']:g} "
+            f"({s['per_report']['store_documents_written']:g}) "
             f"| {r['store_writes']:.0%} "
             f"| {max(r['broker_publish'], r['broker_consume']):.0%} | {s['verdict']} |"
         )
     steps = results["steps"]
     services = sorted({name for s in steps for name in s["service_ms"]})
-    lines += ["", "Where the time goes: p99 of each hop along the correlation id, and each service's "
-              "mean time per message (ms):", ""]
-    lines += table(["offered/s", *(name for name, _, _ in STAGES), *services], [
-        [f"{s['offered_per_s']:g}", *(_ms(s["stages_ms"][name]["p99"]) for name, _, _ in STAGES),
-         *(_ms(s["service_ms"].get(name, {}).get("mean_ms")) for name in services)]
-        for s in steps
-    ])
+    lines += [
+        "",
+        "Where the time goes: p99 of each hop along the correlation id, and each service's mean time per message (ms):",
+        "",
+    ]
+    lines += table(
+        ["offered/s", *(name for name, _, _ in STAGES), *services],
+        [
+            [
+                f"{s['offered_per_s']:g}",
+                *(_ms(s["stages_ms"][name]["p99"]) for name, _, _ in STAGES),
+                *(_ms(s["service_ms"].get(name, {}).get("mean_ms")) for name in services),
+            ]
+            for s in steps
+        ],
+    )
     processes = sorted({name for s in steps for name in _by_service(s["cpu"]["cores"])})
-    lines += ["", "What bounds it: cores each process kept busy; CPU each report cost, all processes "
-              "together, and the rate that allows on the machine's cores; the store's share, and the "
-              "rate its single core allows:", ""]
+    lines += [
+        "",
+        "What bounds it: cores each process kept busy; CPU each report cost, all processes "
+        "together, and the rate that allows on the machine's cores; the store's share, and the "
+        "rate its single core allows:",
+        "",
+    ]
     lines += table(
         ["offered/s", *processes, "CPU ms/report", "→ machine bound/s", "store ms/report", "→ store bound/s"],
-        [[f"{s['offered_per_s']:g}", *(_ms(_by_service(s["cpu"]["cores"]).get(p)) for p in processes),
-          _ms(s["bounds"]["cpu_ms_per_report"]), _ms(s["bounds"]["machine_per_s"]),
-          _ms(s["bounds"]["store_ms_per_report"]), _ms(s["bounds"]["store_per_s"])]
-         for s in steps],
+        [
+            [
+                f"{s['offered_per_s']:g}",
+                *(_ms(_by_service(s["cpu"]["cores"]).get(p)) for p in processes),
+                _ms(s["bounds"]["cpu_ms_per_report"]),
+                _ms(s["bounds"]["machine_per_s"]),
+                _ms(s["bounds"]["store_ms_per_report"]),
+                _ms(s["bounds"]["store_per_s"]),
+            ]
+            for s in steps
+        ],
     )
     last = results["steps"][-1] if results["steps"] else None
     if last:
@@ -148,25 +184,37 @@ def to_markdown(results: dict) -> str:
             "",
             f"At {last['offered_per_s']:g}/s the slowest hop was {last['slowest_hop']}, the slowest service "
             f"step {last['slowest_service']}, the busiest process {last['busiest_process']}. Store commands "
-            f"per report: " + ", ".join(f"{k} {n:g}" for k, n in last["per_report"]["store_commands"].items())
+            f"per report: "
+            + ", ".join(f"{k} {n:g}" for k, n in last["per_report"]["store_commands"].items())
             + f"; events per report: {last['per_report']['events']:g}.",
         ]
     leaders = results.get("broker", {}).get("queue_leaders")
     if leaders:
-        lines += ["", "Quorum queue leaders: " + ", ".join(f"{node} {n}" for node, n in leaders.items())
-                  + " (a client connects to the first node it can reach; a queue's leader is by default the node "
-                  "of the connection that declared it)."]
+        lines += [
+            "",
+            "Quorum queue leaders: "
+            + ", ".join(f"{node} {n}" for node, n in leaders.items())
+            + " (a client connects to the first node it can reach; a queue's leader is by default the node "
+            "of the connection that declared it).",
+        ]
     final = results.get("final")
     if final:
-        lines += ["", f"*late*: accepted in the step but not in the department's inbox when the step's drain ended. "
-                      f"Final account, after waiting {final['waited_s']:g} s for the backlog: "
-                      f"{final['delivered']} of {final['accepted']} accepted reports reached their department's "
-                      f"inbox; **lost {final['lost']}, duplicated {final['duplicated']}**."]
+        lines += [
+            "",
+            f"*late*: accepted in the step but not in the department's inbox when the step's drain ended. "
+            f"Final account, after waiting {final['waited_s']:g} s for the backlog: "
+            f"{final['delivered']} of {final['accepted']} accepted reports reached their department's "
+            f"inbox; **lost {final['lost']}, duplicated {final['duplicated']}**.",
+        ]
     best = results.get("sustained")
     lines += [
         "",
-        (f"**Sustained within target (p99 ≤ 250 ms, nothing lost): {best['accepted_per_s']:g} reports/s "
-         f"(p99 {best['e2e_p99_ms']:g} ms).**" if best else "**No step stayed within target.**"),
+        (
+            f"**Sustained within target (p99 ≤ 250 ms, nothing lost): {best['accepted_per_s']:g} reports/s "
+            f"(p99 {best['e2e_p99_ms']:g} ms).**"
+            if best
+            else "**No step stayed within target.**"
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -84,20 +84,35 @@ class Launcher:
         except PrepareFailed as exc:
             raise LaunchError(str(exc)) from None
         keys = take_private_keys(env, self.var)
-        add_common_settings(env, self.var, demo=self.args.demo, gateway_url=self.gateway_url,
-                            gateway_address=f"{self.args.host}:{self.args.port}")
+        add_common_settings(
+            env,
+            self.var,
+            demo=self.args.demo,
+            gateway_url=self.gateway_url,
+            gateway_address=f"{self.args.host}:{self.args.port}",
+        )
         self.env = env
-        processes = [(name if self.args.replicas == 1 else f"{name}-{replica}", name)
-                     for name in SERVICES for replica in range(1, self.args.replicas + 1)]
+        processes = [
+            (name if self.args.replicas == 1 else f"{name}-{replica}", name)
+            for name in SERVICES
+            for replica in range(1, self.args.replicas + 1)
+        ]
         for turn, (label, name) in enumerate([*processes, ("gateway", "gateway")]):
             argv = [sys.executable, "-m", "deploy.run", "--config", str(CONFIG), name]
-            self.children.append(Child(label, argv, process_env(env, keys, name, turn),
-                                       self.var / "log" / f"{label}.log", cwd=ROOT))
+            self.children.append(
+                Child(label, argv, process_env(env, keys, name, turn), self.var / "log" / f"{label}.log", cwd=ROOT)
+            )
         for child in self.children:
             child.start()
         self._write_status()
-        ready = wait_until_ready(self.gateway_url, demo=self.args.demo, supervised=[*self.stores, *self.children],
-                                 tick=self._restart_exited, stopping=lambda: self.stopping, logs=self.var / "log")
+        ready = wait_until_ready(
+            self.gateway_url,
+            demo=self.args.demo,
+            supervised=[*self.stores, *self.children],
+            tick=self._restart_exited,
+            stopping=lambda: self.stopping,
+            logs=self.var / "log",
+        )
         if ready:
             announce(self.var, env, self.gateway_url, [s.store for s in self.stores], demo=self.args.demo)
 
@@ -148,7 +163,11 @@ class Launcher:
             for child in group:
                 child.terminate()
             # each finishes what it has in hand within its grace period (deploy/run.py), then is killed
-            deadline = time.monotonic() + float(getattr(self, "env", os.environ).get(SHUTDOWN_GRACE_SETTING) or SHUTDOWN_GRACE_SECONDS) + 5
+            deadline = (
+                time.monotonic()
+                + float(getattr(self, "env", os.environ).get(SHUTDOWN_GRACE_SETTING) or SHUTDOWN_GRACE_SECONDS)
+                + 5
+            )
             for child in group:
                 child.wait(deadline - time.monotonic())
         for store in self.stores:
@@ -161,19 +180,30 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="civicgrid-run", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
-    parser.add_argument("--replicas", type=int, default=int(os.environ.get("REPLICAS", "1")),
-                        help="instances of each service (competing consumers)")
-    parser.add_argument("--var", default=os.environ.get("CIVICGRID_VAR", str(ROOT / "var")),
-                        help="where data, logs and pid files go")
-    parser.add_argument("--demo", action=argparse.BooleanOptionalAction, default=None,
-                        help="load the demo district on first start (default: on; CIVICGRID_DEMO)")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=int(os.environ.get("REPLICAS", "1")),
+        help="instances of each service (competing consumers)",
+    )
+    parser.add_argument(
+        "--var", default=os.environ.get("CIVICGRID_VAR", str(ROOT / "var")), help="where data, logs and pid files go"
+    )
+    parser.add_argument(
+        "--demo",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="load the demo district on first start (default: on; CIVICGRID_DEMO)",
+    )
     args = parser.parse_args(argv)
     if args.demo is None:
         try:  # read as every other switch is (shared.config.as_bool), so "off" is off
             args.demo = as_bool(os.environ.get("CIVICGRID_DEMO", "").strip() or "1")
         except ValueError:
-            parser.error(f"CIVICGRID_DEMO={os.environ['CIVICGRID_DEMO']!r} is neither on nor off "
-                         "(1/0, true/false, yes/no, on/off)")
+            parser.error(
+                f"CIVICGRID_DEMO={os.environ['CIVICGRID_DEMO']!r} is neither on nor off "
+                "(1/0, true/false, yes/no, on/off)"
+            )
     return args
 
 

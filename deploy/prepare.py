@@ -48,11 +48,15 @@ def prepare_broker(config) -> tuple[int, list[str]]:
     except QueueInUse as exc:
         raise PrepareFailed(str(exc)) from None
     except PreconditionFailed as exc:  # an exchange of another type
-        raise PrepareFailed(f"the broker refused a declaration ({exc.reply_text}): delete that exchange "
-                            "(RabbitMQ's management UI), then run this again") from None
+        raise PrepareFailed(
+            f"the broker refused a declaration ({exc.reply_text}): delete that exchange "
+            "(RabbitMQ's management UI), then run this again"
+        ) from None
     except (AMQPError, KombuError, OSError) as exc:
-        raise PrepareFailed(f"cannot use the broker named in AMQP_URI ({type(exc).__name__}: {exc}): check its "
-                            "hosts, vhost, user and password, and that a node is up; then run this again") from None
+        raise PrepareFailed(
+            f"cannot use the broker named in AMQP_URI ({type(exc).__name__}: {exc}): check its "
+            "hosts, vhost, user and password, and that a node is up; then run this again"
+        ) from None
     return len(entities), moved
 
 
@@ -62,15 +66,20 @@ def prepare_stores(config, *, retire: bool) -> int:
     except StoreNotReady as exc:
         raise PrepareFailed(str(exc)) from None
     except PyMongoError as exc:
-        raise PrepareFailed(f"cannot use the store named in MONGO_URI ({type(exc).__name__}: {exc}): check its hosts, "
-                            "replicaSet, user and password, and that the set has a primary; then run this "
-                            "again") from None
+        raise PrepareFailed(
+            f"cannot use the store named in MONGO_URI ({type(exc).__name__}: {exc}): check its hosts, "
+            "replicaSet, user and password, and that the set has a primary; then run this "
+            "again"
+        ) from None
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.prepare", description=__doc__.splitlines()[0])
-    parser.add_argument("--retire-indexes", action="store_true",
-                        help="also drop indexes this version no longer uses (once no older replica runs)")
+    parser.add_argument(
+        "--retire-indexes",
+        action="store_true",
+        help="also drop indexes this version no longer uses (once no older replica runs)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     config = {**DEFAULTS, **{k: v for k, v in os.environ.items() if v != ""}}

@@ -72,8 +72,13 @@ def upgrade_queues(amqp_uri: str, entities) -> list[str]:
 
 
 def _holding_queue(queue: Queue) -> Queue:
-    return Queue(f"{queue.name}{HOLDING_SUFFIX}", exchange=queue.exchange, routing_key=queue.routing_key,
-                 durable=True, queue_arguments=QUORUM)
+    return Queue(
+        f"{queue.name}{HOLDING_SUFFIX}",
+        exchange=queue.exchange,
+        routing_key=queue.routing_key,
+        durable=True,
+        queue_arguments=QUORUM,
+    )
 
 
 def _declare(connection, entity) -> None:
@@ -112,7 +117,8 @@ def _move(connection, queue: Queue, holding: Queue) -> None:
         raise QueueInUse(
             f"{queue.name} must be replaced by this version's queue, but {consumers} consumer(s) of an older version "
             "still read it: stop every civicgrid service (scale them to 0), then run `python -m deploy.prepare` "
-            "again (docs/deployment.md, \"Upgrading the queues\")")
+            'again (docs/deployment.md, "Upgrading the queues")'
+        )
     _log.warning("moving %s (%d message(s) waiting) to the queue this version declares", queue.name, messages)
     _declare(connection, holding)  # bound like the queue: what is published from now on lands there too
     _copy_all(connection, queue.name, holding.name)
@@ -121,9 +127,11 @@ def _move(connection, queue: Queue, holding: Queue) -> None:
         # if_unused: a consumer that came since the check would hold messages the delete would take with it
         channel.queue_delete(queue.name, if_unused=True)
     except PreconditionFailed:
-        raise QueueInUse(f"{queue.name} gained a consumer while it was being moved: stop every civicgrid service, "
-                         "then run `python -m deploy.prepare` again (its messages wait in "
-                         f"{holding.name})") from None
+        raise QueueInUse(
+            f"{queue.name} gained a consumer while it was being moved: stop every civicgrid service, "
+            "then run `python -m deploy.prepare` again (its messages wait in "
+            f"{holding.name})"
+        ) from None
     finally:
         _close(channel)
     _declare(connection, queue)
@@ -160,10 +168,16 @@ def _copy_all(connection, source: str, target: str) -> int:
         while (message := queue.get(no_ack=False)) is not None:
             properties = {k: message.properties[k] for k in _KEPT if message.properties.get(k) is not None}
             producer.publish(
-                message.body, exchange="", routing_key=target, mandatory=True, delivery_mode=2,
+                message.body,
+                exchange="",
+                routing_key=target,
+                mandatory=True,
+                delivery_mode=2,
                 content_type=message.content_type or "application/octet-stream",
                 content_encoding=message.content_encoding or "binary",
-                headers=message.headers or {}, **properties)
+                headers=message.headers or {},
+                **properties,
+            )
             message.ack()
             copied += 1
     finally:

@@ -135,8 +135,12 @@ def run(name: str, config: dict) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.run", description=__doc__.splitlines()[0])
-    parser.add_argument("process", choices=[*PROCESSES, *NAMES], metavar="process",
-                        help=f"the process to run: {', '.join(PROCESSES)} (or its class, module:Class)")
+    parser.add_argument(
+        "process",
+        choices=[*PROCESSES, *NAMES],
+        metavar="process",
+        help=f"the process to run: {', '.join(PROCESSES)} (or its class, module:Class)",
+    )
     parser.add_argument("--config", default=str(CONFIG), help="nameko configuration (default: deploy/nameko.yaml)")
     args = parser.parse_args(argv)
     if "." not in sys.path:

@@ -81,8 +81,7 @@ def read_json(request: Request, max_bytes: int = 1_048_576) -> dict:
         return {}
     if not _is_json_type(request.mimetype):
         sent = request.mimetype or "no Content-Type"
-        raise ValidationFailed.from_messages(
-            {"_body": [f"Send the body as application/json (it came as {sent})."]})
+        raise ValidationFailed.from_messages({"_body": [f"Send the body as application/json (it came as {sent})."]})
     try:
         body = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except RecursionError:
@@ -121,8 +120,11 @@ def file_response(download: dict) -> Response:
     return Response(
         base64.b64decode(download["content"]),
         content_type=download["content_type"],
-        headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}", "X-Content-Type-Options": "nosniff",
-                 "Cache-Control": "private, max-age=3600"},
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{name}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
     )
 
 
@@ -153,7 +155,10 @@ class _JsonWsgiApp(WsgiApp):
             if code == 404:
                 body = {"error": "NOT_FOUND", "message": f"No endpoint {request.path}."}
             else:
-                body = {"error": (exc.name or "HTTP_ERROR").upper().replace(" ", "_"), "message": exc.description or exc.name}
+                body = {
+                    "error": (exc.name or "HTTP_ERROR").upper().replace(" ", "_"),
+                    "message": exc.description or exc.name,
+                }
             response = json_response(code, body)
         for name, value in NOSNIFF.items():  # every API answer, whatever made it
             response.headers.setdefault(name, value)
@@ -187,8 +192,21 @@ class ApiServer(WebServer):
 class ApiEndpoint(HttpRequestHandler):
     server = ApiServer()
 
-    def __init__(self, method, url, *, summary="", description="", tags=(), body=None, query=None,
-                 responses=None, raises=None, public=False, **kwargs):
+    def __init__(
+        self,
+        method,
+        url,
+        *,
+        summary="",
+        description="",
+        tags=(),
+        body=None,
+        query=None,
+        responses=None,
+        raises=None,
+        public=False,
+        **kwargs,
+    ):
         self.summary = summary
         self.description = description
         self.tags = tuple(tags)
@@ -212,7 +230,9 @@ class ApiEndpoint(HttpRequestHandler):
             self.check_signature(args, kwargs)
             done = Event()
             self.container.spawn_worker(
-                self, args, kwargs,
+                self,
+                args,
+                kwargs,
                 context_data=context,
                 handle_result=partial(self.handle_result, done),
             )

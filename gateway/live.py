@@ -150,8 +150,11 @@ def changed_person(users: list[dict]):
         user = current.get(identity["user_id"])
         if user is None:
             return False  # not in this announcement: nothing said about them
-        return (not user.get("active", True) or sorted(user.get("roles") or ()) != sorted(identity["roles"])
-                or user.get("department") != identity["department"])
+        return (
+            not user.get("active", True)
+            or sorted(user.get("roles") or ()) != sorted(identity["roles"])
+            or user.get("department") != identity["department"]
+        )
 
     return stale
 
@@ -191,8 +194,12 @@ def _event(entry: dict) -> str:
 
 def events(hub: Hub, subscriber: Subscriber, start: dict, keepalive: float, max_seconds: float):
     """The text of one stream: what was missed, then live entries, until the client leaves or time is up."""
-    identity = Identity(start["identity"]["user_id"], frozenset(start["identity"]["roles"]),
-                        grids=frozenset(start["identity"]["grids"]), department=start["identity"]["department"])
+    identity = Identity(
+        start["identity"]["user_id"],
+        frozenset(start["identity"]["roles"]),
+        grids=frozenset(start["identity"]["grids"]),
+        department=start["identity"]["department"],
+    )
     position = start["head"]
     ends_at = time.monotonic() + max_seconds
     try:
@@ -223,8 +230,12 @@ class EventStreamResponse(Response):
     """A streamed ``text/event-stream``: each event is written as soon as it is made."""
 
     def __init__(self, body):
-        super().__init__(body, mimetype="text/event-stream", direct_passthrough=True,
-                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        super().__init__(
+            body,
+            mimetype="text/event-stream",
+            direct_passthrough=True,
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     def __call__(self, environ, start_response):
         # eventlet's server gathers 4 kB before writing unless told otherwise

@@ -40,6 +40,7 @@ class Open311Error(Exception):
 
 # -- writing -------------------------------------------------------------------------------
 
+
 def _text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -67,8 +68,9 @@ def to_xml(root: str, value) -> bytes:
     else:
         for key, inner in value.items():
             _append(element, key, inner)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(element, encoding="utf-8",
-                                                                               xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(
+        element, encoding="utf-8", xml_declaration=False
+    )
 
 
 def errors_body(status: int, descriptions: list[str]) -> list[dict]:
@@ -98,17 +100,22 @@ def service_definition(category: dict, language: str) -> dict:
     attributes = sorted(category.get("attributes", ()), key=lambda a: (a.get("order", 0), a["code"]))
     return {
         "service_code": category["code"],
-        "attributes": [{
-            "variable": True,
-            "code": a["code"],
-            "datatype": a["datatype"],
-            "required": bool(a.get("required")),
-            "datatype_description": a.get("datatype_description"),
-            "order": a.get("order", 0),
-            "description": (a.get("description_zh") or a["description"]) if language != "en" else a["description"],
-            "values": [{"key": v["key"], "name": (v.get("name_zh") or v["name"]) if language != "en" else v["name"]}
-                       for v in a.get("values", ())],
-        } for a in attributes],
+        "attributes": [
+            {
+                "variable": True,
+                "code": a["code"],
+                "datatype": a["datatype"],
+                "required": bool(a.get("required")),
+                "datatype_description": a.get("datatype_description"),
+                "order": a.get("order", 0),
+                "description": (a.get("description_zh") or a["description"]) if language != "en" else a["description"],
+                "values": [
+                    {"key": v["key"], "name": (v.get("name_zh") or v["name"]) if language != "en" else v["name"]}
+                    for v in a.get("values", ())
+                ],
+            }
+            for a in attributes
+        ],
     }
 
 
@@ -117,24 +124,30 @@ def discovery(endpoint_url: str) -> dict:
         "changeset": CHANGESET,
         "contact": "The district's command centre (指挥中心).",
         "key_service": "Ask the district's administrator for an api_key (docs/open311.md).",
-        "endpoints": [{
-            "specification": SPECIFICATION,
-            "url": endpoint_url,
-            "changeset": CHANGESET,
-            "type": "production",
-            "formats": list(FORMATS.values()),
-        }],
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": endpoint_url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": list(FORMATS.values()),
+            }
+        ],
     }
 
 
 def created(accepted: dict, account_id: str | None) -> list[dict]:
     """The answer to a POST: the request's id at once (realtime), never a token."""
-    notice = ("This looks like a problem already reported nearby; it will be checked."
-              if accepted.get("possible_duplicates") else None)
+    notice = (
+        "This looks like a problem already reported nearby; it will be checked."
+        if accepted.get("possible_duplicates")
+        else None
+    )
     return [{"service_request_id": accepted["case_id"], "service_notice": notice, "account_id": account_id}]
 
 
 # -- reading -------------------------------------------------------------------------------
+
 
 def form_value(values: list[str]) -> str | None:
     value = values[-1] if values else None
@@ -148,7 +161,7 @@ def attributes_of(pairs: list[tuple[str, list]]) -> dict:
     for key, values in pairs:
         if not key.startswith("attribute["):
             continue
-        inner = key[len("attribute["):]
+        inner = key[len("attribute[") :]
         if inner.endswith("][]"):
             code, many = inner[:-3], True
         elif inner.endswith("]"):
@@ -193,12 +206,18 @@ def pairs_of_json(body: dict) -> list[tuple[str, list]]:
     pairs = []
     for key, value in body.items():
         if key == "attribute":
-            pairs += [(f"attribute[{code}][]" if isinstance(v, list) else f"attribute[{code}]",
-                       v if isinstance(v, list) else [v]) for code, v in _json_attributes(value).items()]
+            pairs += [
+                (
+                    f"attribute[{code}][]" if isinstance(v, list) else f"attribute[{code}]",
+                    v if isinstance(v, list) else [v],
+                )
+                for code, v in _json_attributes(value).items()
+            ]
         else:
             pairs.append((key, value if isinstance(value, list) else [value]))
-    return [(k, ["" if v is None else (v if isinstance(v, str) else _json_scalar(k, v)) for v in vs])
-            for k, vs in pairs]
+    return [
+        (k, ["" if v is None else (v if isinstance(v, str) else _json_scalar(k, v)) for v in vs]) for k, vs in pairs
+    ]
 
 
 def _json_scalar(key: str, value):
@@ -218,8 +237,10 @@ def read_new_request(pairs: list[tuple[str, list]]) -> dict:
     if (lat is None) != (lon is None):
         problems.append("lat and long: give both.")
     elif lat is None and not form.get("address_string"):
-        problems.append("A location is required: lat and long, or an address_string naming a grid of the district "
-                        "(address_id is not used).")
+        problems.append(
+            "A location is required: lat and long, or an address_string naming a grid of the district "
+            "(address_id is not used)."
+        )
     if problems:
         raise Open311Error(400, *problems)
     report = {

@@ -28,8 +28,11 @@ def _path_parameters(ep: ApiEndpoint) -> list[str]:
 
 # (error, which operations may answer with it, what it means there)
 ERROR_ANSWERS = (
-    (ValidationFailed, lambda ep: ep.body_schema is not None or ep.query_schema is not None,
-     "Invalid input: `fields` names every faulty field with its messages; nothing was changed."),
+    (
+        ValidationFailed,
+        lambda ep: ep.body_schema is not None or ep.query_schema is not None,
+        "Invalid input: `fields` names every faulty field with its messages; nothing was changed.",
+    ),
     (Unauthenticated, lambda ep: not ep.public, "No valid access token."),
     (Forbidden, lambda ep: not ep.public, "Not allowed to you: your role, or your part in the data."),
     (NotFound, lambda ep: bool(_path_parameters(ep)), "Nothing with this id."),

@@ -27,33 +27,43 @@ def _t(key: str, language: str, **params) -> str:
 
 
 def _page(language: str, body: str, other_link: str | None = None) -> str:
-    other = (f'<p><a href="{escape(other_link)}">{_t("page.rating.other_language", language)}</a></p>'
-             if other_link else "")
-    return (f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{_t("page.rating.title", language)}</title></head>\n'
-            f'<body><main><h1>{_t("page.rating.title", language)}</h1>\n{body}\n{other}</main></body></html>\n')
+    other = (
+        f'<p><a href="{escape(other_link)}">{_t("page.rating.other_language", language)}</a></p>' if other_link else ""
+    )
+    return (
+        f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_t('page.rating.title', language)}</title></head>\n"
+        f"<body><main><h1>{_t('page.rating.title', language)}</h1>\n{body}\n{other}</main></body></html>\n"
+    )
 
 
 def form(link: dict, category_name: str, language: str, action: str, problem: str | None = None) -> str:
     """The form for an open link; ``problem``, a text to show above it (a rating left out)."""
-    expires = link["expires_at"] if isinstance(link["expires_at"], datetime) else \
-        datetime.fromisoformat(link["expires_at"])
+    expires = (
+        link["expires_at"] if isinstance(link["expires_at"], datetime) else datetime.fromisoformat(link["expires_at"])
+    )
     choices = "\n".join(
         f'<p><label><input type="radio" name="rating" value="{r}" required> '
-        f'{escape(texts.term("rating", r, language))}</label></p>' for r in RATINGS)
+        f"{escape(texts.term('rating', r, language))}</label></p>"
+        for r in RATINGS
+    )
     notice = f'<p role="alert">{escape(problem)}</p>' if problem else ""
-    body = (f'<p>{_t("page.rating.request", language, case_id=link["case_id"], category=category_name, expires=expires.astimezone(_ZONE).strftime("%Y-%m-%d %H:%M"))}</p>\n'
-            f'{notice}<form method="post" action="{escape(action)}">\n'
-            f'<fieldset><legend>{_t("page.rating.question", language)}</legend>\n{choices}\n</fieldset>\n'
-            f'<p><label for="comment">{_t("page.rating.comment", language)}</label><br>'
-            f'<textarea id="comment" name="comment" maxlength="1000" rows="4" cols="40"></textarea></p>\n'
-            f'<p><button type="submit">{_t("page.rating.send", language)}</button></p>\n</form>')
+    until = expires.astimezone(_ZONE).strftime("%Y-%m-%d %H:%M")
+    request = _t("page.rating.request", language, case_id=link["case_id"], category=category_name, expires=until)
+    body = (
+        f"<p>{request}</p>\n"
+        f'{notice}<form method="post" action="{escape(action)}">\n'
+        f"<fieldset><legend>{_t('page.rating.question', language)}</legend>\n{choices}\n</fieldset>\n"
+        f'<p><label for="comment">{_t("page.rating.comment", language)}</label><br>'
+        f'<textarea id="comment" name="comment" maxlength="1000" rows="4" cols="40"></textarea></p>\n'
+        f'<p><button type="submit">{_t("page.rating.send", language)}</button></p>\n</form>'
+    )
     return _page(language, body, _other(action, language))
 
 
 def thanks(rating: str, language: str) -> str:
-    return _page(language, f'<p>{_t("page.rating.thanks", language, rating=rating)}</p>')
+    return _page(language, f"<p>{_t('page.rating.thanks', language, rating=rating)}</p>")
 
 
 def refusal(reason: str, params: dict | None, language: str) -> str:

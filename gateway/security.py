@@ -42,17 +42,26 @@ def tile_source(tile_url: str) -> str | None:
 def app_policy(tile_url: str = "") -> str:
     """The web app's policy."""
     images = " ".join(filter(None, ("'self' data: blob:", tile_source(tile_url))))
-    return _policy({**_COMMON, "style-src": "'self'", "img-src": images,
-                    "worker-src": "'self'", "manifest-src": "'self'"})
+    return _policy(
+        {**_COMMON, "style-src": "'self'", "img-src": images, "worker-src": "'self'", "manifest-src": "'self'"}
+    )
 
 
 DOCS_POLICY = _policy({**_COMMON, "style-src": "'self' 'unsafe-inline'", "img-src": "'self' data:"})
 
 
 def app_headers(tile_url: str = "") -> dict:
-    return {**NOSNIFF, "Content-Security-Policy": app_policy(tile_url), "Referrer-Policy": "no-referrer",
-            "X-Frame-Options": "DENY"}
+    return {
+        **NOSNIFF,
+        "Content-Security-Policy": app_policy(tile_url),
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+    }
 
 
-DOCS_HEADERS = {**NOSNIFF, "Content-Security-Policy": DOCS_POLICY, "Referrer-Policy": "no-referrer",
-                "X-Frame-Options": "DENY"}
+DOCS_HEADERS = {
+    **NOSNIFF,
+    "Content-Security-Policy": DOCS_POLICY,
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}

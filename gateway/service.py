@@ -18,9 +18,22 @@ from gateway.routes.stream import StreamApi
 from shared.rpc import TimedRpcProxy
 
 
-class GatewayService(HealthApi, DocsApi, AuthApi, ReportsApi, CasesApi, CaseActionsApi, NotificationsApi,
-                     DirectoryApi, DirectoryItemsApi, StreamApi, StatsApi,
-                     AdminApi, Open311Api, RatingApi):
+class GatewayService(
+    HealthApi,
+    DocsApi,
+    AuthApi,
+    ReportsApi,
+    CasesApi,
+    CaseActionsApi,
+    NotificationsApi,
+    DirectoryApi,
+    DirectoryItemsApi,
+    StreamApi,
+    StatsApi,
+    AdminApi,
+    Open311Api,
+    RatingApi,
+):
     name = "gateway"
 
     config = Config()

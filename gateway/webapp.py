@@ -61,26 +61,39 @@ def serve(request: Request, config: dict) -> Response | None:
         return None
     security = app_headers(setting(config, "UI_TILE_URL", ""))
     if path == "/ui-config.json":
-        return Response(json.dumps(ui_config(config)), content_type="application/json; charset=utf-8",
-                        headers={"Cache-Control": "no-cache", **security})
+        return Response(
+            json.dumps(ui_config(config)),
+            content_type="application/json; charset=utf-8",
+            headers={"Cache-Control": "no-cache", **security},
+        )
     dist = dist_dir(config)
     index = dist / "index.html"
     if not index.is_file():
-        return Response(_NOT_BUILT, status=503, content_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-store", **security})
+        return Response(
+            _NOT_BUILT,
+            status=503,
+            content_type="text/html; charset=utf-8",
+            headers={"Cache-Control": "no-store", **security},
+        )
     wanted = _file_in(dist, path)
     if wanted is not None and wanted.name != "index.html":
         immutable = path.startswith("/assets/")
-        cache = ("public, max-age=31536000, immutable" if immutable
-                 else "no-cache" if path in REVALIDATED else "public, max-age=300")
+        cache = (
+            "public, max-age=31536000, immutable"
+            if immutable
+            else "no-cache"
+            if path in REVALIDATED
+            else "public, max-age=300"
+        )
         mime = MIME_TYPES.get(wanted.suffix) or mimetypes.guess_type(wanted.name)[0] or "application/octet-stream"
         if mime.startswith("text/") or mime in ("application/javascript", "application/json", MANIFEST):
             mime += "; charset=utf-8"
         return Response(wanted.read_bytes(), content_type=mime, headers={"Cache-Control": cache, **security})
     if path.startswith("/assets/") or Path(path).suffix in (".js", ".css", ".png", ".svg", ".ico", ".map"):
         return Response("Not found", status=404, content_type="text/plain; charset=utf-8", headers=security)
-    return Response(index.read_bytes(), content_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "no-cache", **security})
+    return Response(
+        index.read_bytes(), content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache", **security}
+    )
 
 
 def _file_in(dist: Path, path: str) -> Path | None:

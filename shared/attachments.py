@@ -42,8 +42,14 @@ def sniff(data: bytes) -> str:
             with Image.open(io.BytesIO(data)) as image:
                 kind = image.format
                 image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ):
         kind = None
     if kind not in IMAGE_TYPES:
         raise UnsupportedFile.of("file.unsupported", {"allowed": list(ALLOWED)})
@@ -85,13 +91,16 @@ class AttachmentStore:
             self._fs = gridfs.GridFS(self._db, collection="attachments")
         return self._fs
 
-    def put(self, data: bytes, *, filename: str, content_type: str, uploaded_by: str, now: datetime,
-            **binding) -> dict:
+    def put(self, data: bytes, *, filename: str, content_type: str, uploaded_by: str, now: datetime, **binding) -> dict:
         attachment_id = new_id(self.prefix)
         metadata = {"content_type": content_type, "uploaded_by": uploaded_by, "uploaded_at": now, **binding}
         self.fs.put(data, _id=attachment_id, filename=clean_filename(filename), metadata=metadata)
-        return {"attachment_id": attachment_id, "content_type": content_type, "size": len(data),
-                "filename": clean_filename(filename)}
+        return {
+            "attachment_id": attachment_id,
+            "content_type": content_type,
+            "size": len(data),
+            "filename": clean_filename(filename),
+        }
 
     def meta(self, attachment_id: str) -> dict:
         doc = self.files.find_one({"_id": attachment_id})
@@ -103,8 +112,11 @@ class AttachmentStore:
         if not ids:
             return []  # most reports and actions carry no file: no read for them
         docs = {d["_id"]: d for d in self.files.find({"_id": {"$in": list(ids)}})}
-        return [{"attachment_id": i, "filename": docs[i]["filename"], "size": docs[i]["length"],
-                 **docs[i]["metadata"]} for i in ids if i in docs]
+        return [
+            {"attachment_id": i, "filename": docs[i]["filename"], "size": docs[i]["length"], **docs[i]["metadata"]}
+            for i in ids
+            if i in docs
+        ]
 
     def read(self, attachment_id: str) -> bytes:
         try:
@@ -118,5 +130,8 @@ class AttachmentStore:
 
 def as_download(meta: dict, data: bytes) -> dict:
     """The RPC answer for a download: the gateway turns it into a response."""
-    return {"content_type": meta["content_type"], "filename": meta["filename"],
-            "content": base64.b64encode(data).decode("ascii")}
+    return {
+        "content_type": meta["content_type"],
+        "filename": meta["filename"],
+        "content": base64.b64encode(data).decode("ascii"),
+    }

@@ -22,8 +22,9 @@ def connect(amqp_uri: str, *, rounds: int = 2, connect_timeout: float = 5, **tra
     after. ``transport_options``: py-amqp's (``confirm_publish=True`` for publisher confirms)."""
     connection = Connection(amqp_uri, connect_timeout=connect_timeout, transport_options=transport_options)
     try:
-        connection.ensure_connection(max_retries=rounds * broker_count(amqp_uri), interval_start=0,
-                                     interval_step=1, interval_max=2)
+        connection.ensure_connection(
+            max_retries=rounds * broker_count(amqp_uri), interval_start=0, interval_step=1, interval_max=2
+        )
         yield connection
     finally:
         connection.release()

@@ -84,9 +84,13 @@ class ClusterQueueConsumer(QueueConsumer):
         config = self.container.config
         options = dict(config.get(TRANSPORT_OPTIONS_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS))
         options["client_properties"] = {"connection_name": connection_name(self.container.service_name)}
-        return Connection(self.amqp_uri, transport_options=options,
-                          heartbeat=config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT),
-                          ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        return Connection(
+            self.amqp_uri,
+            transport_options=options,
+            heartbeat=config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT),
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
 
     def state(self) -> dict:
         """What the probes ask: ``started`` (its loop was started), ``alive`` (that loop has not died),
@@ -149,8 +153,9 @@ class ClusterQueueConsumer(QueueConsumer):
         self._consuming_now = True
         self._progress_at = time.monotonic()
         if self._consuming:
-            _log.warning("%s: consuming again after a lost connection (now %s)",
-                         self.container.service_name, connection.as_uri())
+            _log.warning(
+                "%s: consuming again after a lost connection (now %s)", self.container.service_name, connection.as_uri()
+            )
         self._consuming = True
         for callback in self._callbacks:
             self.container.spawn_managed_thread(callback, identifier="bus-consuming")
@@ -170,8 +175,12 @@ class QuorumRpcConsumer(RpcConsumer):
         try:
             return super().handle_result(message, result, exc_info)
         except Exception as exc:  # noqa: BLE001 - whatever the broker did, this process must go on serving
-            _log.warning("%s: the reply to %s could not be sent (%s); its caller will time out",
-                         self.container.service_name, message.delivery_info.get("routing_key"), exc)
+            _log.warning(
+                "%s: the reply to %s could not be sent (%s); its caller will time out",
+                self.container.service_name,
+                message.delivery_info.get("routing_key"),
+                exc,
+            )
             self.queue_consumer.ack_message(message)
             return result, exc_info
 
@@ -191,8 +200,11 @@ def _listen_for_replies(listener) -> None:
     whose node is lost cannot be declared again until that node returns."""
     key = str(uuid.uuid4())
     listener.routing_key = key
-    listener.queue = transient_queue(RPC_REPLY_QUEUE_TEMPLATE.format(listener.container.service_name, key),
-                                     get_rpc_exchange(listener.container.config), key)
+    listener.queue = transient_queue(
+        RPC_REPLY_QUEUE_TEMPLATE.format(listener.container.service_name, key),
+        get_rpc_exchange(listener.container.config),
+        key,
+    )
     listener.queue_consumer.register_provider(listener)
 
 

@@ -50,9 +50,7 @@ def mongo_target(config: Mapping, service: str) -> tuple[str, str]:
     shared ``MONGO_URI`` is used. A database named in the URI path wins; otherwise
     the name is ``DB_PREFIX`` + service, so isolated runs never share a database.
     """
-    uri = setting(config, f"{service.upper()}_MONGO_URI", default=None) or setting(
-        config, "MONGO_URI"
-    )
+    uri = setting(config, f"{service.upper()}_MONGO_URI", default=None) or setting(config, "MONGO_URI")
     path_db = urlparse(uri).path.lstrip("/")
     if path_db:
         return uri, path_db

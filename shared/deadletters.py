@@ -37,8 +37,10 @@ def _error(headers: dict) -> str | None:
         return headers["x-civicgrid-error"]
     deaths = headers.get("x-death") or []
     if deaths and deaths[0].get("reason") == "delivery_limit":
-        return (f"returned to its queue unsettled {REDELIVERY_LIMIT} times: a consumer died or lost its connection "
-                "while holding it, or could not park it for a retry")
+        return (
+            f"returned to its queue unsettled {REDELIVERY_LIMIT} times: a consumer died or lost its connection "
+            "while holding it, or could not park it for a retry"
+        )
     return f"dead-lettered by the broker ({deaths[0].get('reason')})" if deaths else None
 
 
@@ -101,8 +103,11 @@ class DeadLetterBox:
                 target = next((m for m in messages if m.properties.get("message_id") == message_id), None)
                 if target is None:
                     raise NotFound.of("deadletter.not_found", message_id=message_id)
-                headers = {k: v for k, v in (target.headers or {}).items()
-                           if not k.startswith(("x-civicgrid-", "x-death", "x-first-death", "x-last-death"))}
+                headers = {
+                    k: v
+                    for k, v in (target.headers or {}).items()
+                    if not k.startswith(("x-civicgrid-", "x-death", "x-first-death", "x-last-death"))
+                }
                 original_queue = _origin(target.headers or {})
                 self.publisher.publish(
                     json.loads(target.body),

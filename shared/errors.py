@@ -3,8 +3,8 @@
 Each class registers itself with nameko's exception registry, so an error raised
 in a service comes back to an RPC caller as the same type (not a bare
 ``RemoteError``) — provided the caller imported the class too, which is why every
-error that crosses RPC lives here and not in a service package. The constructor takes only JSON-safe positional arguments for the
-same reason: nameko rebuilds the exception from ``exc.args``.
+error that crosses RPC lives here and not in a service package. The constructor takes only JSON-safe positional
+arguments for the same reason: nameko rebuilds the exception from ``exc.args``.
 
 An error a person may read is raised with ``of(reason, details, **params)``: ``reason`` is its key in
 the texts catalogue (``shared/texts.py``), which holds its English message and its Chinese one; the
@@ -28,8 +28,13 @@ class CivicgridError(Exception):
 
     code = "INTERNAL"
 
-    def __init__(self, message: str, details: dict | str | None = None, reason: str | None = None,
-                 params: dict | str | None = None):
+    def __init__(
+        self,
+        message: str,
+        details: dict | str | None = None,
+        reason: str | None = None,
+        params: dict | str | None = None,
+    ):
         # details and params travel as JSON text: nameko turns every other argument's numbers and booleans into
         # strings on the way through RPC ("version": "2"), and the API answers with what arrives
         super().__init__(message, _as_json(details), reason, _as_json(params))

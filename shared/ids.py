@@ -41,7 +41,7 @@ def first_id_at(prefix: str, moment: datetime) -> str:
 
 def moment_of(id_: str, prefix: str) -> datetime:
     """When the id ``prefix`` + ULID was made (to the millisecond); ValueError for anything else."""
-    part = id_[len(prefix):len(prefix) + 10]
+    part = id_[len(prefix) : len(prefix) + 10]
     if not id_.startswith(prefix) or len(part) != 10 or any(c not in _ALPHABET for c in part):
         raise ValueError(f"not an id of {prefix!r}: {id_!r}")
     ms = 0

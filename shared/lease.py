@@ -51,11 +51,15 @@ class LeaseTerms:
 
 
 def lease_terms(config) -> LeaseTerms:
-    terms = LeaseTerms(setting(config, "SCAN_LEASE_SECONDS", LeaseTerms.seconds, float),
-                       setting(config, "LEASE_SKEW_SECONDS", LeaseTerms.skew, float))
+    terms = LeaseTerms(
+        setting(config, "SCAN_LEASE_SECONDS", LeaseTerms.seconds, float),
+        setting(config, "LEASE_SKEW_SECONDS", LeaseTerms.skew, float),
+    )
     if not 0 <= terms.skew < terms.seconds:
-        raise ConfigError(f"configuration LEASE_SKEW_SECONDS={terms.skew} must be at least 0 and less than "
-                          f"SCAN_LEASE_SECONDS={terms.seconds}")
+        raise ConfigError(
+            f"configuration LEASE_SKEW_SECONDS={terms.skew} must be at least 0 and less than "
+            f"SCAN_LEASE_SECONDS={terms.seconds}"
+        )
     return terms
 
 
@@ -86,9 +90,15 @@ class Lease:
         try:
             self._collection.update_one(
                 takeable(self.name, self.holder, now),
-                {"$set": {"holder": self.holder, "expires_at": now + timedelta(seconds=self.terms.seconds),
-                          "renewed_at": now}},
-                upsert=True)
+                {
+                    "$set": {
+                        "holder": self.holder,
+                        "expires_at": now + timedelta(seconds=self.terms.seconds),
+                        "renewed_at": now,
+                    }
+                },
+                upsert=True,
+            )
         except DuplicateKeyError:
             return False  # another holder's, and not expired
         except PyMongoError as exc:  # the store may be restarting: nobody scans meanwhile, the next run tries again

@@ -69,13 +69,20 @@ _log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-civicgrid-attempts"
 OUTAGES_HEADER = "x-civicgrid-outages"  # transient failures in a row: they set the back-off, not the attempts
 # Waiting mends these (a store restarting, reference data not yet arrived): they never use up attempts.
-TRANSIENT_ERRORS = (ConnectionFailure, AutoReconnect, ExecutionTimeout, WTimeoutError, ConnectionError,
-                    ServiceUnavailable)
+TRANSIENT_ERRORS = (
+    ConnectionFailure,
+    AutoReconnect,
+    ExecutionTimeout,
+    WTimeoutError,
+    ConnectionError,
+    ServiceUnavailable,
+)
 
 
 def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_ERRORS) or (
-        isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError"))
+        isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError")
+    )
 
 
 class EventConsumer(EventHandler):
@@ -105,15 +112,21 @@ class EventConsumer(EventHandler):
         self.dead_letters = dead_letter_queue(service)
         # Declared here (not only when consuming starts) so that a queue an earlier version left with other
         # arguments stops the start with a message saying what to run.
-        declare_once(config["AMQP_URI"], [DEAD_LETTER_EXCHANGE, self.dead_letters, *(
-            [] if self.broadcast else [*retry_entities(config), self.queue.exchange, self.queue])])
+        declare_once(
+            config["AMQP_URI"],
+            [
+                DEAD_LETTER_EXCHANGE,
+                self.dead_letters,
+                *([] if self.broadcast else [*retry_entities(config), self.queue.exchange, self.queue]),
+            ],
+        )
         # confirmed and routed, or an error: the original is acknowledged only once its retry or dead letter is safe
         self.publisher = publisher(config["AMQP_URI"], use_confirms=True, mandatory=True)
 
     def unpack_message_headers(self, message):
         # Only nameko's own context headers become context data; ours stay on the message.
         prefix = f"{self.header_prefix}."
-        return {k[len(prefix):]: v for k, v in (message.headers or {}).items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in (message.headers or {}).items() if k.startswith(prefix)}
 
     def handle_message(self, body, message):
         try:
@@ -124,7 +137,9 @@ class EventConsumer(EventHandler):
         handle_result = partial(self.handle_result, message, body)
         try:
             self.container.spawn_worker(
-                self, (event,), {},
+                self,
+                (event,),
+                {},
                 context_data=self.unpack_message_headers(message),
                 handle_result=handle_result,
             )

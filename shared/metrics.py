@@ -32,9 +32,7 @@ WORKER_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
 )
 STORE_COMMANDS = Counter("civicgrid_store_commands", "Commands sent to the store", ["service", "command"])
-STORE_SECONDS = Counter(
-    "civicgrid_store_command_seconds", "Time spent waiting for the store", ["service", "command"]
-)
+STORE_SECONDS = Counter("civicgrid_store_command_seconds", "Time spent waiting for the store", ["service", "command"])
 STORE_DOCUMENTS = Counter(
     "civicgrid_store_documents_written", "Documents inserted, modified or deleted", ["service", "command"]
 )

@@ -66,7 +66,8 @@ def require_replica_set(client: MongoClient, uri: str) -> None:
         f"the MongoDB server at {_redacted(uri)} is standalone, not a replica-set member: civicgrid needs a replica "
         "set (its writes are acknowledged by a majority, and some span documents in one transaction, which a "
         "standalone server refuses). Start mongod with --replSet <name>, run rs.initiate() once (one member is "
-        "enough for development) and name the set in the URI (?replicaSet=<name>); see docs/deployment.md.")
+        "enough for development) and name the set in the URI (?replicaSet=<name>); see docs/deployment.md."
+    )
 
 
 def _redacted(uri: str) -> str:
@@ -121,8 +122,9 @@ class Repository:
         self._kick(collection, doc["_id"], entries)
         return True
 
-    def update_with_events(self, collection: str, filter_: dict, update: dict,
-                           events: list[Event], consumed: Event | None = None) -> bool:
+    def update_with_events(
+        self, collection: str, filter_: dict, update: dict, events: list[Event], consumed: Event | None = None
+    ) -> bool:
         """Apply ``update`` to the one document matching ``filter_``, appending events.
 
         ``consumed`` is the event this change reacts to: the update only applies if
@@ -232,8 +234,12 @@ def prepare_databases(config, service_classes, *, retire: bool = False) -> int:
         if not stores:
             continue
         uri, db_name = mongo_target(config, cls.name)
-        client = MongoClient(uri, **client_options(uri, config), tz_aware=True,
-                             serverSelectionTimeoutMS=setting(config, "MONGO_TIMEOUT_MS", 30000, int))
+        client = MongoClient(
+            uri,
+            **client_options(uri, config),
+            tz_aware=True,
+            serverSelectionTimeoutMS=setting(config, "MONGO_TIMEOUT_MS", 30000, int),
+        )
         try:
             require_replica_set(client, uri)
             for store in stores:
@@ -327,16 +333,23 @@ class MongoStore(DependencyProvider):
                 return
             if time.monotonic() > deadline:
                 if problem is not None:
-                    raise StoreNotReady(f"cannot use the store at {_redacted(uri)} ({problem}): check MONGO_URI — its "
-                                        "hosts, replicaSet, user and password — and that the server is up.")
-                raise StoreNotReady(f"{self.db.name} is not prepared: missing {', '.join(missing[:5])}. Run "
-                                    "`python -m deploy.prepare` (make run does) before the services start.")
+                    raise StoreNotReady(
+                        f"cannot use the store at {_redacted(uri)} ({problem}): check MONGO_URI — its "
+                        "hosts, replicaSet, user and password — and that the server is up."
+                    )
+                raise StoreNotReady(
+                    f"{self.db.name} is not prepared: missing {', '.join(missing[:5])}. Run "
+                    "`python -m deploy.prepare` (make run does) before the services start."
+                )
             if time.monotonic() > told:
                 if problem is not None:
                     _log.warning("%s: the store does not answer yet (%s)", self.db.name, problem)
                 else:
-                    _log.warning("%s: waiting for the deploy step (python -m deploy.prepare): missing %s",
-                                 self.db.name, ", ".join(missing[:5]))
+                    _log.warning(
+                        "%s: waiting for the deploy step (python -m deploy.prepare): missing %s",
+                        self.db.name,
+                        ", ".join(missing[:5]),
+                    )
                 told = time.monotonic() + 10
             time.sleep(1)
 

@@ -59,17 +59,27 @@ OUTBOX_SCAN = "outbox"  # the name of the relay's lease
 def outbox_entries(events: list[Event]) -> list[dict]:
     """Outbox entries for ``events``; ``queued_at`` is wall time (the relay's clock, not the domain's)."""
     queued_at = datetime.now(UTC)
-    return [
-        {"event_id": e.event_id, "type": e.type, "queued_at": queued_at, "message": to_message(e)}
-        for e in events
-    ]
+    return [{"event_id": e.event_id, "type": e.type, "queued_at": queued_at, "message": to_message(e)} for e in events]
 
 
 class OutboxRelay:
     """Publishes outbox entries of one service's collections; runs as one greenthread."""
 
-    def __init__(self, db, collections, service_name, amqp_uri, config, *, lease: Lease,
-                 scan_interval=2.0, scan_grace=5.0, batch_size=500, scan_page=100, mark_delay=1.0):
+    def __init__(
+        self,
+        db,
+        collections,
+        service_name,
+        amqp_uri,
+        config,
+        *,
+        lease: Lease,
+        scan_interval=2.0,
+        scan_grace=5.0,
+        batch_size=500,
+        scan_page=100,
+        mark_delay=1.0,
+    ):
         self.db = db
         self.collections = tuple(collections)
         self.service_name = service_name
@@ -187,8 +197,12 @@ class OutboxRelay:
                 query["_id"] = {"$nin": met}
             # Majority read concern: an event is published only for a write a majority holds, which no election can
             # roll back (the fast path publishes after a w=majority write; the scan must promise the same).
-            docs = list(self.db.get_collection(collection, read_concern=_MAJORITY).find(query, {OUTBOX_FIELD: 1})
-                        .sort([(QUEUED_AT, ASCENDING), ("_id", ASCENDING)]).limit(size))
+            docs = list(
+                self.db.get_collection(collection, read_concern=_MAJORITY)
+                .find(query, {OUTBOX_FIELD: 1})
+                .sort([(QUEUED_AT, ASCENDING), ("_id", ASCENDING)])
+                .limit(size)
+            )
             ahead = [d for d in docs if after is None or orphan_place(d) > after]
             met.extend(d["_id"] for d in docs if after is not None and orphan_place(d) <= after)
             return ahead, len(docs) == size

@@ -53,6 +53,7 @@ def not_a_cursor() -> ValidationFailed:
 
 # -- readers: the shapes lists page by ------------------------------------------------------------------------
 
+
 def text(value) -> str:
     """A cursor holding one non-empty string (an id, a sort key) that a store query may carry."""
     if not isinstance(value, str) or not value or not value.isprintable():
@@ -73,14 +74,17 @@ def moment_and_id(value) -> tuple[datetime, str]:
 
 def one_of(*tags: str) -> Callable[[Any], tuple[str, str]]:
     """A reader of ``[tag, id]`` with ``tag`` among ``tags`` (which part of a list made of parts)."""
+
     def read(value) -> tuple[str, str]:
         if not (isinstance(value, list) and len(value) == 2 and value[0] in tags):
             raise ValueError("not a tagged cursor")
         return value[0], text(value[1])
+
     return read
 
 
 # -- pages ----------------------------------------------------------------------------------------------------
+
 
 def page(found: list, limit: int, place: Callable[[Any], Any], *, more: bool = False) -> dict:
     """The answer for ``found``, read with ``limit + 1`` (one more tells that there is more): its first ``limit``

@@ -44,14 +44,21 @@ def live_checks(loop_idle: float, consumer: dict | None, stopping: bool = False)
         # Not started: the process is still starting (waiting for its store or the deploy step), which is the
         # start-up's business, not a reason to restart it. Stopping: its consuming loop ends on purpose, and a
         # restart now would cut short the messages it is finishing.
-        checks["consumer"] = stopping or not consumer["started"] or (
-            consumer["alive"] and consumer["idle_seconds"] is not None
-            and consumer["idle_seconds"] < CONSUMER_STALL_SECONDS)
+        checks["consumer"] = (
+            stopping
+            or not consumer["started"]
+            or (
+                consumer["alive"]
+                and consumer["idle_seconds"] is not None
+                and consumer["idle_seconds"] < CONSUMER_STALL_SECONDS
+            )
+        )
     return checks
 
 
-def ready_checks(*, started: bool, stopping: bool, consumer: dict | None, stores: list[bool],
-                 reference: bool | None) -> dict[str, bool]:
+def ready_checks(
+    *, started: bool, stopping: bool, consumer: dict | None, stores: list[bool], reference: bool | None
+) -> dict[str, bool]:
     """Readiness: running and not stopping, consuming, every store answering, the reference data in (None: the
     process keeps none)."""
     checks = {"running": started and not stopping}
@@ -110,8 +117,12 @@ class ProcessProbes:
         answers = list(pile) if started else [False] * len(stores)
         held = [r.reference for r in references if hasattr(r, "reference")]
         checks = ready_checks(
-            started=started, stopping=self.stopping(), consumer=self._consumer_state(), stores=answers,
-            reference=(len(held) == len(references) and all(r.complete() for r in held)) if references else None)
+            started=started,
+            stopping=self.stopping(),
+            consumer=self._consumer_state(),
+            stores=answers,
+            reference=(len(held) == len(references) and all(r.complete() for r in held)) if references else None,
+        )
         body = {"checks": checks}
         if held:
             # which revision of each kind this process holds (0: not received yet)
@@ -137,15 +148,15 @@ def health_app(probes: ProcessProbes):
             _log.exception("the %s check failed to run", path)
             ok, body = False, {"checks": {}, "error": "the check failed to run; see the process's log"}
         body = {"status": "ok" if ok else "failing", **body}
-        return _answer(start_response, "200 OK" if ok else "503 Service Unavailable",
-                       json.dumps(body).encode())
+        return _answer(start_response, "200 OK" if ok else "503 Service Unavailable", json.dumps(body).encode())
 
     return app
 
 
 def _answer(start_response, status: str, body: bytes, content_type: str = "application/json"):
-    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body))),
-                            ("Cache-Control", "no-store")])
+    start_response(
+        status, [("Content-Type", content_type), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")]
+    )
     return [body]
 
 

@@ -156,8 +156,11 @@ class ReferenceData(DependencyProvider):
         delay = 0.5
         while True:
             try:
-                snapshot = bounded_standalone_call(self.container.config, self.sync_timeout,
-                                                   lambda rpc: rpc.directory.reference_snapshot(list(self.kinds)))
+                snapshot = bounded_standalone_call(
+                    self.container.config,
+                    self.sync_timeout,
+                    lambda rpc: rpc.directory.reference_snapshot(list(self.kinds)),
+                )
                 for kind, state in snapshot.items():
                     if state["revision"]:
                         self.apply(kind, state["revision"], state["data"])

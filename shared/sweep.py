@@ -19,8 +19,12 @@ class Sweep:
         self.limit = limit
         self.after: Any = None  # the place of the last item handed out; None: the next run starts at the first
 
-    def run(self, read: Callable[[Any, int], tuple[list, bool]], place: Callable[[Any], Any],
-            go_on: Callable[[], bool] = lambda: True) -> Iterator:
+    def run(
+        self,
+        read: Callable[[Any, int], tuple[list, bool]],
+        place: Callable[[Any], Any],
+        go_on: Callable[[], bool] = lambda: True,
+    ) -> Iterator:
         """The due items from where the last run stopped, at most ``limit``, while ``go_on()``.
 
         ``read(after, size)`` gives up to ``size`` items placed after ``after`` (None: from the first), in order,

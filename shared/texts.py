@@ -44,5 +44,6 @@ def render(key: str, params: dict | None, language: str) -> str:
     if entry is None:
         return key
     params = params or {}
-    return _PLACEHOLDER.sub(lambda m: term(m[1], params[m[1]], language) if m[1] in params else "",
-                            entry[language_of(language)])
+    return _PLACEHOLDER.sub(
+        lambda m: term(m[1], params[m[1]], language) if m[1] in params else "", entry[language_of(language)]
+    )

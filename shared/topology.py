@@ -59,18 +59,30 @@ def event_queue_name(source_service: str, event_type: str, service: str, method:
 
 def event_queue(name: str, exchange: Exchange, routing_key: str, service: str) -> Queue:
     """A service's queue of one event type: quorum, redeliveries bounded into its dead letters."""
-    return Queue(name, exchange=exchange, routing_key=routing_key, durable=True, queue_arguments={
-        **QUORUM, **_AT_LEAST_ONCE,
-        "x-delivery-limit": REDELIVERY_LIMIT,
-        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
-        "x-dead-letter-routing-key": dead_letter_routing_key(service, name),
-    })
+    return Queue(
+        name,
+        exchange=exchange,
+        routing_key=routing_key,
+        durable=True,
+        queue_arguments={
+            **QUORUM,
+            **_AT_LEAST_ONCE,
+            "x-delivery-limit": REDELIVERY_LIMIT,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
+            "x-dead-letter-routing-key": dead_letter_routing_key(service, name),
+        },
+    )
 
 
 def rpc_queue(service: str, config) -> Queue:
     """A service's RPC requests. A request redelivered that often was abandoned by its caller long ago: dropped."""
-    return Queue(f"rpc-{service}", exchange=get_rpc_exchange(config), routing_key=f"{service}.*", durable=True,
-                 queue_arguments={**QUORUM, "x-delivery-limit": REDELIVERY_LIMIT})
+    return Queue(
+        f"rpc-{service}",
+        exchange=get_rpc_exchange(config),
+        routing_key=f"{service}.*",
+        durable=True,
+        queue_arguments={**QUORUM, "x-delivery-limit": REDELIVERY_LIMIT},
+    )
 
 
 def transient_queue(name: str, exchange: Exchange, routing_key: str) -> Queue:
@@ -86,8 +98,13 @@ def dead_letter_queue(service: str) -> Queue:
     """Where a service's failures wait for an operator. Listing them returns each to the queue unsettled, which a
     quorum queue counts as a delivery (RabbitMQ 4 gives every quorum queue a limit of 20 by default): the limit is
     set far out of reach, so that looking at dead letters never drops one."""
-    return Queue(f"{service}.dead-letters", exchange=DEAD_LETTER_EXCHANGE, routing_key=f"{service}.#",
-                 durable=True, queue_arguments={**QUORUM, "x-delivery-limit": 1_000_000_000})
+    return Queue(
+        f"{service}.dead-letters",
+        exchange=DEAD_LETTER_EXCHANGE,
+        routing_key=f"{service}.#",
+        durable=True,
+        queue_arguments={**QUORUM, "x-delivery-limit": 1_000_000_000},
+    )
 
 
 # -- retries ------------------------------------------------------------------------------
@@ -96,8 +113,10 @@ def retry_delays(config) -> list[float]:
     base = setting(config, "EVENT_RETRY_BASE_SECONDS", 1.0, float)
     longest = setting(config, "EVENT_RETRY_MAX_SECONDS", 60.0, float)
     if not 0.001 <= base <= longest:
-        raise ConfigError(f"configuration EVENT_RETRY_BASE_SECONDS={base:g} must be at least 0.001 and at most "
-                          f"EVENT_RETRY_MAX_SECONDS={longest:g} (each delay is a queue of its own)")
+        raise ConfigError(
+            f"configuration EVENT_RETRY_BASE_SECONDS={base:g} must be at least 0.001 and at most "
+            f"EVENT_RETRY_MAX_SECONDS={longest:g} (each delay is a queue of its own)"
+        )
     delays, delay = [], base
     while delay < longest:
         delays.append(delay)
@@ -111,11 +130,17 @@ def delay_exchange(seconds: float) -> Exchange:
 
 def delay_queue(seconds: float) -> Queue:
     """Where a retry waits ``seconds``, then returns to the queue named by its routing key."""
-    return Queue(_delay_name(seconds), exchange=delay_exchange(seconds), durable=True, queue_arguments={
-        **QUORUM, **_AT_LEAST_ONCE,
-        "x-message-ttl": _milliseconds(seconds),
-        "x-dead-letter-exchange": "",  # the default exchange: the routing key is the queue the message came from
-    })
+    return Queue(
+        _delay_name(seconds),
+        exchange=delay_exchange(seconds),
+        durable=True,
+        queue_arguments={
+            **QUORUM,
+            **_AT_LEAST_ONCE,
+            "x-message-ttl": _milliseconds(seconds),
+            "x-dead-letter-exchange": "",  # the default exchange: the routing key is the queue the message came from
+        },
+    )
 
 
 def retry_entities(config) -> list:
@@ -170,8 +195,10 @@ def declare(amqp_uri: str, entities) -> None:
                 try:
                     entity.bind(channel).declare()
                 except PreconditionFailed as exc:
-                    raise TopologyMismatch(f"{entity.name} exists on the broker with other arguments than this "
-                                           f"version declares ({exc.reply_text}): {_hint(entity)}") from None
+                    raise TopologyMismatch(
+                        f"{entity.name} exists on the broker with other arguments than this "
+                        f"version declares ({exc.reply_text}): {_hint(entity)}"
+                    ) from None
         finally:
             if channel.is_open:
                 channel.close()
@@ -179,10 +206,14 @@ def declare(amqp_uri: str, entities) -> None:
 
 def _hint(entity) -> str:
     if isinstance(entity, Queue):
-        return ("run `python -m deploy.prepare` with the services stopped: it moves the messages into the queue this "
-                "version declares (docs/deployment.md, \"Upgrading the queues\")")
-    return ("an exchange cannot be moved: delete it (RabbitMQ's management UI, or rabbitmqadmin delete exchange), "
-            "then run `python -m deploy.prepare`")
+        return (
+            "run `python -m deploy.prepare` with the services stopped: it moves the messages into the queue this "
+            'version declares (docs/deployment.md, "Upgrading the queues")'
+        )
+    return (
+        "an exchange cannot be moved: delete it (RabbitMQ's management UI, or rabbitmqadmin delete exchange), "
+        "then run `python -m deploy.prepare`"
+    )
 
 
 _declared: set[tuple[str, str]] = set()

@@ -118,8 +118,11 @@ def _field_problems(field: fields.Field, value, strict: bool):
     if isinstance(field, fields.Nested):
         schema = field.schema
         if field.many and isinstance(value, list):
-            nested = {i: p for i, item in enumerate(value)
-                      if isinstance(item, dict) and (p := type_problems(schema, item, strict=strict))}
+            nested = {
+                i: p
+                for i, item in enumerate(value)
+                if isinstance(item, dict) and (p := type_problems(schema, item, strict=strict))
+            }
             return nested or None
         return (type_problems(schema, value, strict=strict) or None) if isinstance(value, dict) else None
     if isinstance(field, fields.List) and isinstance(value, list):

@@ -15,7 +15,9 @@ FIRST_WINDOW, GROWTH = timedelta(hours=1), 8
 _FOREVER = timedelta(days=365 * 100)  # past this a window without an end goes to the end
 
 
-def spans(start: datetime, end: datetime | None, *, backwards: bool = True) -> Iterator[tuple[datetime, datetime | None]]:
+def spans(
+    start: datetime, end: datetime | None, *, backwards: bool = True
+) -> Iterator[tuple[datetime, datetime | None]]:
     """``(near, far)`` from ``start`` towards ``end`` (None: no end): each span starts where the last one stopped
     and is ``GROWTH`` times as wide; the last one's ``far`` is ``end``."""
     near, width = start, FIRST_WINDOW
@@ -32,8 +34,16 @@ def spans(start: datetime, end: datetime | None, *, backwards: bool = True) -> I
         near, width = far, width * GROWTH
 
 
-def gather(read, start: datetime, end: datetime | None, want: int, *, backwards: bool = True,
-           start_open: bool = False, windowed: bool = True) -> list:
+def gather(
+    read,
+    start: datetime,
+    end: datetime | None,
+    want: int,
+    *,
+    backwards: bool = True,
+    start_open: bool = False,
+    windowed: bool = True,
+) -> list:
     """Up to ``want`` documents, window after window of ``spans`` (one span from ``start`` to ``end`` when not
     ``windowed``), in the order the windows go.
 

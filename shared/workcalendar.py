@@ -47,8 +47,9 @@ def parse_office_hours(text: str) -> tuple[tuple[time, time], ...]:
 
 
 class WorkCalendar:
-    def __init__(self, timezone: str = "Asia/Shanghai", office_hours: str = "08:30-12:00,14:00-18:00",
-                 holidays=(), workdays=()):
+    def __init__(
+        self, timezone: str = "Asia/Shanghai", office_hours: str = "08:30-12:00,14:00-18:00", holidays=(), workdays=()
+    ):
         self.tz = ZoneInfo(timezone)
         self.spans = parse_office_hours(office_hours)
         self.holidays = frozenset(holidays)
@@ -66,16 +67,20 @@ class WorkCalendar:
         except NotImplementedError:
             if day.year not in self._warned:
                 self._warned.add(day.year)
-                _log.warning("no official calendar for %d: counting Monday-Friday as workdays "
-                             "(set CALENDAR_FILE to add the year's holidays)", day.year)
+                _log.warning(
+                    "no official calendar for %d: counting Monday-Friday as workdays "
+                    "(set CALENDAR_FILE to add the year's holidays)",
+                    day.year,
+                )
             return day.weekday() < 5
 
     def _working_spans(self, day: date):
         """The office-hour spans of ``day`` as aware datetimes, if it is a workday."""
         if not self.is_workday(day):
             return []
-        return [(datetime.combine(day, start, self.tz), datetime.combine(day, end, self.tz))
-                for start, end in self.spans]
+        return [
+            (datetime.combine(day, start, self.tz), datetime.combine(day, end, self.tz)) for start, end in self.spans
+        ]
 
     def add(self, start: datetime, seconds: float, clock: str = WORKING) -> datetime:
         """The moment ``seconds`` of working time (or plain time, on the 24×7 clock) after ``start``.

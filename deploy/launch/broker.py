@@ -27,7 +27,9 @@ def ensure_broker(amqp_uri: str) -> None:
     if reachable():
         return
     host = urlparse(brokers[0]).hostname or "localhost"
-    server = shutil.which("rabbitmq-server") or ("/usr/sbin/rabbitmq-server" if Path("/usr/sbin/rabbitmq-server").exists() else None)
+    server = shutil.which("rabbitmq-server") or (
+        "/usr/sbin/rabbitmq-server" if Path("/usr/sbin/rabbitmq-server").exists() else None
+    )
     if len(brokers) > 1:
         raise LaunchError(f"none of the {len(brokers)} brokers named in AMQP_URI answers; is the cluster up?")
     if host not in {"localhost", "127.0.0.1", "::1"} or server is None:
@@ -41,8 +43,12 @@ def ensure_broker(amqp_uri: str) -> None:
     # the open-files limit to 1024, too few for a platform's quorum queues (deploy/machine.sh says the same).
     init = "/etc/init.d/rabbitmq-server"
     start = f"{init} start" if Path(init).exists() else f"{server} -detached"
-    subprocess.run(["sh", "-c", f"ulimit -n $(ulimit -Hn) 2>/dev/null; ulimit -n 65536 2>/dev/null; {start}"],
-                   check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["sh", "-c", f"ulimit -n $(ulimit -Hn) 2>/dev/null; ulimit -n 65536 2>/dev/null; {start}"],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if reachable():

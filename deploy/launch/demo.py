@@ -47,8 +47,12 @@ def demo_lines(env: dict, gateway_url: str, var: Path) -> list[str]:
     """The demo part of what `make run` says once the platform is ready."""
     lines = [f"  demo mode: every demo person's password is  {env['DEMO_PASSWORD']}"]
     lines += [f"    {username:<26} {role}" for username, role in DEMO_SIGN_INS]
-    lines.append("    (and officer-<grid code>, leader-<community code>, handler-<department>-1..3, "
-                 "head-<department>, operator1..6)")
-    lines.append(f"  Open311    {gateway_url}/open311/v2/discovery.json   demo api_key "
-                 f"{env['DEMO_OPEN311_KEY']}  (in {var / 'demo-open311-key'})")
+    lines.append(
+        "    (and officer-<grid code>, leader-<community code>, handler-<department>-1..3, "
+        "head-<department>, operator1..6)"
+    )
+    lines.append(
+        f"  Open311    {gateway_url}/open311/v2/discovery.json   demo api_key "
+        f"{env['DEMO_OPEN311_KEY']}  (in {var / 'demo-open311-key'})"
+    )
     return lines

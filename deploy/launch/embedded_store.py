@@ -19,12 +19,23 @@ class EmbeddedStore:
     """One SecantusDB process on ``127.0.0.1:port``, its data in ``storage`` (a directory, or ``:memory:``).
 
     ``pid_file``: where its pid is kept, so that a store an earlier, uncleanly ended run left is stopped first.
-    ``sync``: every commit synced to disk (``--sync-on-commit``). ``bound``: killed with the process that started it (``processes.bound_to_launcher``). ``standalone``: it says
-    it is no replica set, as a standalone mongod (what the services must refuse)."""
+    ``sync``: every commit synced to disk (``--sync-on-commit``). ``bound``: killed with the process that started it
+    (``processes.bound_to_launcher``). ``standalone``: it says it is no replica set, as a standalone mongod (what the
+    services must refuse)."""
 
-    def __init__(self, port: int, storage: str = MEMORY, *, log_file: Path, name: str = "store",
-                 pid_file: Path | None = None, sync: bool = False, standalone: bool = False, bound: bool = True,
-                 cwd: Path | None = None):
+    def __init__(
+        self,
+        port: int,
+        storage: str = MEMORY,
+        *,
+        log_file: Path,
+        name: str = "store",
+        pid_file: Path | None = None,
+        sync: bool = False,
+        standalone: bool = False,
+        bound: bool = True,
+        cwd: Path | None = None,
+    ):
         self.port = port
         self.storage = storage
         self.name = name
@@ -62,13 +73,26 @@ class EmbeddedStore:
             raise LaunchError("secantusd-py is not installed: run `make install` (it comes from requirements.lock)")
         if self.storage != MEMORY:
             Path(self.storage).mkdir(parents=True, exist_ok=True)
-        argv = [binary, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", self.storage,
-                "--log-level", "WARNING", *(["--sync-on-commit"] if self.sync else []),
-                *(["--standalone"] if self.standalone else [])]
+        argv = [
+            binary,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--storage-path",
+            self.storage,
+            "--log-level",
+            "WARNING",
+            *(["--sync-on-commit"] if self.sync else []),
+            *(["--standalone"] if self.standalone else []),
+        ]
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(
-                bound_to_launcher(argv) if self.bound else argv, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=self.cwd,
+                bound_to_launcher(argv) if self.bound else argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.cwd,
             )
         if self.pid_file is not None:
             self.pid_file.write_text(str(self.process.pid))

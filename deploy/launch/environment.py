@@ -31,7 +31,8 @@ def take_private_keys(env: dict, var: Path) -> PrivateKeys:
         private, public = ensure_keypair(var / "keys")
         env["AUTH_PUBLIC_KEY_FILE"], signing = str(public), str(private)
     webhook_secrets = env.pop("WEBHOOK_SECRETS_KEY_FILE", None) or str(
-        ensure_key_file(var / "keys" / "webhook_secrets.key"))
+        ensure_key_file(var / "keys" / "webhook_secrets.key")
+    )
     return PrivateKeys(signing, webhook_secrets)
 
 

@@ -12,8 +12,9 @@ from deploy.launch.processes import tail
 from deploy.launch.supervision import START_UP_RESTARTS, Supervised
 
 
-def wait_until_ready(gateway_url: str, *, demo: bool, supervised: list[Supervised], tick, stopping, logs: Path,
-                     timeout: float = 180) -> bool:
+def wait_until_ready(
+    gateway_url: str, *, demo: bool, supervised: list[Supervised], tick, stopping, logs: Path, timeout: float = 180
+) -> bool:
     """Whether the platform became ready (False: asked to stop meanwhile). ``tick()`` restarts what exited; a
     process that keeps exiting before the platform is ready stops the start."""
     deadline = time.monotonic() + timeout

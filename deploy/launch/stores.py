@@ -26,8 +26,10 @@ def start_stores(env: dict, var: Path) -> list[EmbeddedStore]:
     if mode not in ("one", "per-service"):
         raise LaunchError(f"CIVICGRID_DB_STORES={mode!r}: one or per-service")
     if mode == "one" and not env.get("CIVICGRID_DB_STORES"):
-        say(f"{storage} holds the data of one store for all services: keeping that layout "
-            f"(CIVICGRID_DB_STORES=one; docs/configuration.md)")
+        say(
+            f"{storage} holds the data of one store for all services: keeping that layout "
+            f"(CIVICGRID_DB_STORES=one; docs/configuration.md)"
+        )
     try:
         sync = as_bool(env.get("CIVICGRID_DB_SYNC") or "1")
     except ValueError:
@@ -37,14 +39,22 @@ def start_stores(env: dict, var: Path) -> list[EmbeddedStore]:
         # Without --sync-on-commit SecantusDB keeps its log's last moments in the process: a store killed then loses
         # writes it had acknowledged (a report answered 202, a case whose events went out). A throw-away store
         # (:memory:) loses everything on a restart anyway.
-        return EmbeddedStore(port or free_port(), storage, name=name, sync=sync and storage != MEMORY,
-                             log_file=var / "log" / f"{name}.log", pid_file=var / "run" / f"{name}.pid")
+        return EmbeddedStore(
+            port or free_port(),
+            storage,
+            name=name,
+            sync=sync and storage != MEMORY,
+            log_file=var / "log" / f"{name}.log",
+            pid_file=var / "run" / f"{name}.pid",
+        )
 
     if mode == "one":
         stores = [store("store", port, storage)]
     else:
+
         def place(name):
             return storage if storage == MEMORY else str(Path(storage) / name)
+
         stores = [store(f"store-{name}", (port + i) if port else 0, place(name)) for i, name in enumerate(SERVICES)]
     for each in stores:
         say(f"starting the embedded store (SecantusDB) {each.name} on port {each.port}, data in {each.storage}")

@@ -29,7 +29,7 @@ class RestartPolicy:
         return 0 if ran > self.settled_after else before + 1
 
     def delay(self, exits_in_a_row: int) -> float:
-        return min(self.longest_delay, self.first_delay * 2 ** exits_in_a_row)
+        return min(self.longest_delay, self.first_delay * 2**exits_in_a_row)
 
 
 RESTARTS = RestartPolicy()
@@ -90,7 +90,11 @@ class Child(Supervised):
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                bound_to_launcher(self.argv), env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
+                bound_to_launcher(self.argv),
+                env=self.env,
+                cwd=self.cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.started_at = time.monotonic()

@@ -5,13 +5,23 @@ from shared.errors import NotFound
 
 
 class AdminApi:
-    @api("GET", "/api/v1/admin/dead-letters", summary="Messages that kept failing, per service", tags=["operations"],
-         responses={200: ("Per service.", DeadLettersSchema)})
+    @api(
+        "GET",
+        "/api/v1/admin/dead-letters",
+        summary="Messages that kept failing, per service",
+        tags=["operations"],
+        responses={200: ("Per service.", DeadLettersSchema)},
+    )
     def list_dead_letters(self, request):
         return {"items": {name: getattr(self, name).dead_letters(100) for name in CHECKED_SERVICES}}
 
-    @api("GET", "/api/v1/admin/metrics", summary="Each service's time per message and store commands, all its "
-         "processes", tags=["operations"], responses={200: ("Per service.", MetricsSchema)})
+    @api(
+        "GET",
+        "/api/v1/admin/metrics",
+        summary="Each service's time per message and store commands, all its processes",
+        tags=["operations"],
+        responses={200: ("Per service.", MetricsSchema)},
+    )
     def list_metrics(self, request):
         return {"items": {name: getattr(self, name).metrics() for name in CHECKED_SERVICES}}
 

@@ -32,24 +32,45 @@ def _version() -> str:
 class DocsApi:
     _spec_cache: dict | None = None
 
-    @api("GET", "/openapi.json", summary="This document", tags=["operations"], public=True,
-         responses={200: ("OpenAPI 3.", {"type": "object"})})
+    @api(
+        "GET",
+        "/openapi.json",
+        summary="This document",
+        tags=["operations"],
+        public=True,
+        responses={200: ("OpenAPI 3.", {"type": "object"})},
+    )
     def openapi(self, request):
         if DocsApi._spec_cache is None:
             DocsApi._spec_cache = build_spec(type(self), _version())
         return json_response(200, DocsApi._spec_cache)
 
-    @api("GET", "/docs", summary="Browsable API documentation", tags=["operations"], public=True,
-         responses={200: ("Swagger UI.", {"text/html": {"type": "string"}})})
+    @api(
+        "GET",
+        "/docs",
+        summary="Browsable API documentation",
+        tags=["operations"],
+        public=True,
+        responses={200: ("Swagger UI.", {"text/html": {"type": "string"}})},
+    )
     def docs(self, request):
         return Response(_INDEX, content_type="text/html; charset=utf-8", headers=DOCS_HEADERS)
 
-    @api("GET", "/docs/static/<name>", summary="Documentation assets", tags=["operations"], public=True,
-         responses={200: ("The file.", {"*/*": {"type": "string", "format": "binary"}})})
+    @api(
+        "GET",
+        "/docs/static/<name>",
+        summary="Documentation assets",
+        tags=["operations"],
+        public=True,
+        responses={200: ("The file.", {"*/*": {"type": "string", "format": "binary"}})},
+    )
     def docs_static(self, request, name):
         if name == "start.js":
-            return Response(_START, content_type="text/javascript; charset=utf-8",
-                            headers={"Cache-Control": "public, max-age=86400", **DOCS_HEADERS})
+            return Response(
+                _START,
+                content_type="text/javascript; charset=utf-8",
+                headers={"Cache-Control": "public, max-age=86400", **DOCS_HEADERS},
+            )
         if name not in _STATIC_FILES:
             return json_response(404, {"error": "NOT_FOUND", "message": "No such file."})
         data = (swagger_ui_path / name).read_bytes()

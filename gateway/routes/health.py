@@ -8,13 +8,28 @@ CHECKED_SERVICES = ("directory", "reporting", "cases", "dispatch", "notification
 
 
 class HealthApi:
-    @api("GET", "/healthz", summary="The gateway process is up", tags=["operations"], public=True,
-         responses={200: ("Up.", HealthSchema)})
+    @api(
+        "GET",
+        "/healthz",
+        summary="The gateway process is up",
+        tags=["operations"],
+        public=True,
+        responses={200: ("Up.", HealthSchema)},
+    )
     def healthz(self, request):
         return {"status": "ok"}
 
-    @api("GET", "/readyz", summary="Bus, services and their stores are reachable", tags=["operations"], public=True,
-         responses={200: ("Ready.", ReadinessSchema), 503: ("Not ready: `checks` says what is missing.", ReadinessSchema)})
+    @api(
+        "GET",
+        "/readyz",
+        summary="Bus, services and their stores are reachable",
+        tags=["operations"],
+        public=True,
+        responses={
+            200: ("Ready.", ReadinessSchema),
+            503: ("Not ready: `checks` says what is missing.", ReadinessSchema),
+        },
+    )
     def readyz(self, request):
         checks = {"bus": self._bus_reachable()}
         reference = {}

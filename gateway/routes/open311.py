@@ -41,10 +41,22 @@ ROOT = "/open311/v2"
 FORMAT = "<fmt>"  # json or xml, checked by ``open311``
 _CASE_ID = re.compile(r"^C[0-9A-Z]{26}$")
 # the reporting service's field names, as the specification names them
-_FIELD_NAMES = {"category": "service_code", "location": "lat/long", "address": "address_string",
-                "attributes": "attribute", "contact": "", "language": "locale"}
-_STATUS_OF = ((ValidationFailed, 400), (Unprocessable, 400), (NotFound, 404), (Forbidden, 403),
-              (Unauthenticated, 403), (TooManyRequests, 429))
+_FIELD_NAMES = {
+    "category": "service_code",
+    "location": "lat/long",
+    "address": "address_string",
+    "attributes": "attribute",
+    "contact": "",
+    "language": "locale",
+}
+_STATUS_OF = (
+    (ValidationFailed, 400),
+    (Unprocessable, 400),
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Unauthenticated, 403),
+    (TooManyRequests, 429),
+)
 
 
 class Open311Session(DependencyProvider):
@@ -89,8 +101,9 @@ def _descriptions(exc: Exception) -> tuple[int, list[str]]:
 def _answer(fmt: str, root: str, body, status: int = 200) -> Response:
     if fmt == "xml":
         return Response(wire.to_xml(root, body), status=status, content_type=wire.FORMATS["xml"])
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
-                    content_type=wire.FORMATS["json"])
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status, content_type=wire.FORMATS["json"]
+    )
 
 
 def _errors(fmt: str, exc: Exception) -> Response:
@@ -100,9 +113,14 @@ def _errors(fmt: str, exc: Exception) -> Response:
 
 # What the OpenAPI document says of an Open311 answer: JSON or XML as the path's format asks, and every error as the
 # specification's list of {code, description} (not the API's Error object).
-_ERROR_LIST = {"type": "array", "items": {"type": "object", "required": ["code", "description"],
-                                          "properties": {"code": {"type": "integer"},
-                                                         "description": {"type": "string"}}}}
+_ERROR_LIST = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
 _XML = {"type": "string", "description": "The same answer as XML (the specification's root element, UTF-8)."}
 
 
@@ -112,14 +130,18 @@ def _either(json_schema: dict) -> dict:
 
 def answers(ok: int, text: str, json_schema: dict) -> dict:
     """An Open311 operation's documented answers."""
-    errors = {400: "Invalid input, or a place outside every grid.", 403: "A missing, unknown or revoked api_key.",
-              404: "Not found: an unknown format, service, request, call or jurisdiction_id.",
-              429: "Over the api_key's rate."}
+    errors = {
+        400: "Invalid input, or a place outside every grid.",
+        403: "A missing, unknown or revoked api_key.",
+        404: "Not found: an unknown format, service, request, call or jurisdiction_id.",
+        429: "Over the api_key's rate.",
+    }
     return {ok: (text, _either(json_schema)), **{status: (why, _either(_ERROR_LIST)) for status, why in errors.items()}}
 
 
 def open311(fn):
     """Answers of ``fn`` (root element, body) in the format asked; every error in the specification's shape."""
+
     def handler(self, request, fmt, **values):
         if fmt not in wire.FORMATS:
             return _errors("xml", NotFound.of("open311.unknown_format", fmt=fmt))
@@ -128,6 +150,7 @@ def open311(fn):
             return _answer(fmt, root, body, *status)
         except Exception as exc:  # the specification's error list, whatever failed
             return _errors(fmt, exc)
+
     handler.__name__, handler.__doc__ = fn.__name__, fn.__doc__
     return handler
 
@@ -154,24 +177,41 @@ class Open311Api:
         return session
 
     # -- the specification's calls ---------------------------------------------------
-    @api("GET", f"{ROOT}/discovery.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "Where the endpoint is and what it speaks.", {"type": "object"}),
-         summary="Open311 GeoReport v2: where the endpoint is, its formats and changeset")
+    @api(
+        "GET",
+        f"{ROOT}/discovery.{FORMAT}",
+        public=True,
+        tags=["open311"],
+        responses=answers(200, "Where the endpoint is and what it speaks.", {"type": "object"}),
+        summary="Open311 GeoReport v2: where the endpoint is, its formats and changeset",
+    )
     @open311
     def open311_discovery(self, request, fmt):
         return "discovery", wire.discovery(request.host_url.rstrip("/") + ROOT)
 
-    @api("GET", f"{ROOT}/services.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "The services.", {"type": "array", "items": {"type": "object"}}),
-         summary="Open311: the categories the public may report (services)",
-         description="`jurisdiction_id` (the district's code) is checked when given; `locale=en` names them in "
-                     "English.")
+    @api(
+        "GET",
+        f"{ROOT}/services.{FORMAT}",
+        public=True,
+        tags=["open311"],
+        responses=answers(200, "The services.", {"type": "array", "items": {"type": "object"}}),
+        summary="Open311: the categories the public may report (services)",
+        description="`jurisdiction_id` (the district's code) is checked when given; `locale=en` names them in English.",
+    )
     @open311
     def open311_services(self, request, fmt):
         args = query_dict(request)
         language = wire.language_of(args)
         return "services", [wire.service_entry(c, language) for c in self._catalogue(args)["services"]]
 
-    @api("GET", f"{ROOT}/services/<service_code>.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "The service definition.", {"type": "object"}),
-         summary="Open311: a category's extra fields (service definition)")
+    @api(
+        "GET",
+        f"{ROOT}/services/<service_code>.{FORMAT}",
+        public=True,
+        tags=["open311"],
+        responses=answers(200, "The service definition.", {"type": "object"}),
+        summary="Open311: a category's extra fields (service definition)",
+    )
     @open311
     def open311_service_definition(self, request, fmt, service_code):
         args = query_dict(request)
@@ -180,13 +220,19 @@ class Open311Api:
             raise NotFound.of("open311.unknown_service", code=service_code)
         return "service_definition", wire.service_definition(found[0], wire.language_of(args))
 
-    @api("POST", f"{ROOT}/requests.{FORMAT}", public=True, tags=["open311"],
-         summary="Open311: file a request for a member of the public (needs an api_key)",
-         description="Form-encoded as the specification says (`attribute[code]=value`, `attribute[code][]` for "
-                     "multi-value lists), or a JSON object with the same keys (`attribute` an object). Answers "
-                     "`service_request_id` at once. The case waits for an operator to screen it.",
-         responses=answers(201, "Filed: the service_request_id (a list of one).",
-                           {"type": "array", "items": {"type": "object"}}))
+    @api(
+        "POST",
+        f"{ROOT}/requests.{FORMAT}",
+        public=True,
+        tags=["open311"],
+        summary="Open311: file a request for a member of the public (needs an api_key)",
+        description="Form-encoded as the specification says (`attribute[code]=value`, `attribute[code][]` for "
+        "multi-value lists), or a JSON object with the same keys (`attribute` an object). Answers "
+        "`service_request_id` at once. The case waits for an operator to screen it.",
+        responses=answers(
+            201, "Filed: the service_request_id (a list of one).", {"type": "array", "items": {"type": "object"}}
+        ),
+    )
     @open311
     def open311_create_request(self, request, fmt):
         if request.mimetype == "application/json":
@@ -200,11 +246,16 @@ class Open311Api:
         accepted = self.reporting.submit_public_report(report, correlation_id=request.correlation_id)
         return "service_requests", wire.created(accepted, report["account_id"]), 201
 
-    @api("GET", f"{ROOT}/requests.{FORMAT}", public=True, tags=["open311"],
-         responses=answers(200, "The requests, newest first.", {"type": "array", "items": {"type": "object"}}),
-         summary="Open311: the public's requests, by id, service, dates (at most 90 days) and status",
-         description="`service_request_id` (comma list) overrides the other filters; `page` and `page_size` "
-                     "(at most 200) page the rest, newest first. Never who reported.")
+    @api(
+        "GET",
+        f"{ROOT}/requests.{FORMAT}",
+        public=True,
+        tags=["open311"],
+        responses=answers(200, "The requests, newest first.", {"type": "array", "items": {"type": "object"}}),
+        summary="Open311: the public's requests, by id, service, dates (at most 90 days) and status",
+        description="`service_request_id` (comma list) overrides the other filters; `page` and `page_size` "
+        "(at most 200) page the rest, newest first. Never who reported.",
+    )
     @open311
     def open311_list_requests(self, request, fmt):
         args = query_dict(request)
@@ -212,8 +263,14 @@ class Open311Api:
         query = wire.read_request_query(args, self.open311_clock.now())
         return "service_requests", self.cases.open311_requests(query)
 
-    @api("GET", f"{ROOT}/requests/<service_request_id>.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "The request (a list of one).", {"type": "array", "items": {"type": "object"}}),
-         summary="Open311: one request's status, notes, department and deadline")
+    @api(
+        "GET",
+        f"{ROOT}/requests/<service_request_id>.{FORMAT}",
+        public=True,
+        tags=["open311"],
+        responses=answers(200, "The request (a list of one).", {"type": "array", "items": {"type": "object"}}),
+        summary="Open311: one request's status, notes, department and deadline",
+    )
     @open311
     def open311_get_request(self, request, fmt, service_request_id):
         args = query_dict(request)
@@ -226,38 +283,68 @@ class Open311Api:
             raise NotFound.of("open311.unknown_request", service_request_id=service_request_id)
         return "service_requests", found
 
-    @api("GET", f"{ROOT}/tokens/<token>.{FORMAT}", public=True, tags=["open311"], responses=answers(200, "Never: no token is issued.", {"type": "array"}),
-         summary="Open311: tokens are never issued here (requests are realtime)")
+    @api(
+        "GET",
+        f"{ROOT}/tokens/<token>.{FORMAT}",
+        public=True,
+        tags=["open311"],
+        responses=answers(200, "Never: no token is issued.", {"type": "array"}),
+        summary="Open311: tokens are never issued here (requests are realtime)",
+    )
     @open311
     def open311_token(self, request, fmt, token):
         raise NotFound.of("open311.no_tokens")
 
     # -- operators: who to answer --------------------------------------------------------
-    @api("GET", "/api/v1/cases/<case_id>/reporter-contact", tags=["open311"],
-         summary="The contact details the public gave with a case's reports (operators only; personal data)")
+    @api(
+        "GET",
+        "/api/v1/cases/<case_id>/reporter-contact",
+        tags=["open311"],
+        summary="The contact details the public gave with a case's reports (operators only; personal data)",
+    )
     def reporter_contact(self, request, case_id):
         return self.reporting.reporter_contact(case_id)
 
     # -- administrators: the apps' keys -------------------------------------------------
-    @api("GET", "/api/v1/admin/open311/keys", tags=["open311"], summary="Open311 API keys (never the keys)",
-         responses={200: ("The keys.", ApiKeyListSchema)})
+    @api(
+        "GET",
+        "/api/v1/admin/open311/keys",
+        tags=["open311"],
+        summary="Open311 API keys (never the keys)",
+        responses={200: ("The keys.", ApiKeyListSchema)},
+    )
     def list_open311_keys(self, request):
         return {"items": self.directory.list_api_keys()}
 
-    @api("POST", "/api/v1/admin/open311/keys", tags=["open311"], body=ApiKeyCreateSchema,
-         summary="Make an Open311 API key for an app: the key is in this answer only, then only its hash is kept",
-         responses={201: ("Made.", ApiKeyIssuedSchema)})
+    @api(
+        "POST",
+        "/api/v1/admin/open311/keys",
+        tags=["open311"],
+        body=ApiKeyCreateSchema,
+        summary="Make an Open311 API key for an app: the key is in this answer only, then only its hash is kept",
+        responses={201: ("Made.", ApiKeyIssuedSchema)},
+    )
     def create_open311_key(self, request):
         return 201, self.directory.create_api_key(read_json(request))
 
-    @api("DELETE", "/api/v1/admin/open311/keys/<key_id>", tags=["open311"],
-         summary="Revoke an Open311 API key: it is refused from now on",
-         responses={200: ("Revoked.", ApiKeySchema)})
+    @api(
+        "DELETE",
+        "/api/v1/admin/open311/keys/<key_id>",
+        tags=["open311"],
+        summary="Revoke an Open311 API key: it is refused from now on",
+        responses={200: ("Revoked.", ApiKeySchema)},
+    )
     def revoke_open311_key(self, request, key_id):
         return self.directory.revoke_api_key(key_id)
 
-    @api("GET", f"{ROOT}/<path:rest>", public=True, tags=["open311"], summary="Open311: anything else is a 404",
-         responses=answers(200, "Never: every other call is a 404.", {"type": "array"}))
+    @api(
+        "GET",
+        f"{ROOT}/<path:rest>",
+        public=True,
+        tags=["open311"],
+        summary="Open311: anything else is a 404",
+        responses=answers(200, "Never: every other call is a 404.", {"type": "array"}),
+    )
     def open311_unknown(self, request, rest):
         fmt = "json" if rest.endswith(".json") else "xml"
         return _errors(fmt, NotFound.of("open311.unknown_call", call=rest))

@@ -23,20 +23,27 @@ class ReportsApi:
         tags=["reports"],
         body=ReportSubmissionSchema,
         responses={202: ("Accepted; the case is being opened.", ReportAcceptedSchema)},
-        raises={Conflict: "The idempotency key was used for a different report.",
-                Unprocessable: "Unknown category, or a point outside every grid."},
+        raises={
+            Conflict: "The idempotency key was used for a different report.",
+            Unprocessable: "Unknown category, or a point outside every grid.",
+        },
     )
     def submit_report(self, request):
         body = read_json(request)
         accepted = self.reporting.submit_report(body, correlation_id=request.correlation_id)
         return 202, accepted
 
-    @api("POST", "/api/v1/reports/attachments",
-         summary="Upload a photo for a report about to be filed (JPEG, PNG, WebP or PDF, at most 10 MB)",
-         description="multipart/form-data with a `file` field; the type is checked by content, not by name. "
-                     "Put the returned id in the report's `attachments`.",
-         tags=["reports"], body=UPLOAD_FORM, responses={201: ("Stored.", AttachmentSchema)},
-         raises={Unprocessable: "Not an allowed file, or too large."})
+    @api(
+        "POST",
+        "/api/v1/reports/attachments",
+        summary="Upload a photo for a report about to be filed (JPEG, PNG, WebP or PDF, at most 10 MB)",
+        description="multipart/form-data with a `file` field; the type is checked by content, not by name. "
+        "Put the returned id in the report's `attachments`.",
+        tags=["reports"],
+        body=UPLOAD_FORM,
+        responses={201: ("Stored.", AttachmentSchema)},
+        raises={Unprocessable: "Not an allowed file, or too large."},
+    )
     def upload_report_attachment(self, request):
         filename, content = read_upload(request, MAX_UPLOAD)
         return 201, self.reporting.upload_attachment(filename, content)

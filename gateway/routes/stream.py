@@ -12,13 +12,17 @@ _entry = FeedAppended()
 
 
 class StreamApi:
-    @api("GET", "/api/v1/stream", summary="Live case updates (Server-Sent Events), resumable with Last-Event-ID",
-         tags=["notifications"],
-         responses={200: ("The stream.", {"text/event-stream": {"type": "string"}})},
-         description="`text/event-stream`: one event per change of a case you may see (`event:` the event type, "
-                     "`id:` its number in the feed, `data:` the case's facts). Reconnect with the `Last-Event-ID` "
-                     "header (or `?last_event_id=`) to receive everything you missed; an `event: reset` means "
-                     "what you missed is too old or too much: reload your lists. See docs/notifications.md.")
+    @api(
+        "GET",
+        "/api/v1/stream",
+        summary="Live case updates (Server-Sent Events), resumable with Last-Event-ID",
+        tags=["notifications"],
+        responses={200: ("The stream.", {"text/event-stream": {"type": "string"}})},
+        description="`text/event-stream`: one event per change of a case you may see (`event:` the event type, "
+        "`id:` its number in the feed, `data:` the case's facts). Reconnect with the `Last-Event-ID` "
+        "header (or `?last_event_id=`) to receive everything you missed; an `event: reset` means "
+        "what you missed is too old or too much: reload your lists. See docs/notifications.md.",
+    )
     def stream(self, request):
         last = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
         subscriber = self.live.hub.subscribe()  # first, so nothing falls between the answer and the live entries
@@ -30,8 +34,7 @@ class StreamApi:
         self.live.hub.admit(subscriber, start["identity"])
         self.live.hub.establish(start["head"])
         self._fill_live_gap()
-        return EventStreamResponse(events(self.live.hub, subscriber, start, self.live.keepalive,
-                                          self.live.max_seconds))
+        return EventStreamResponse(events(self.live.hub, subscriber, start, self.live.keepalive, self.live.max_seconds))
 
     @consume("notifications", "feed.appended", broadcast=True)
     def on_feed_appended(self, event: Event) -> None:

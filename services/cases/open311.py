@@ -17,8 +17,10 @@ INTERNAL_STATUSES = {
     OPEN311_OPEN: sorted(OPEN),
     OPEN311_CLOSED: [s for s in STATUSES if s not in OPEN],
 }
-_MERGED_NOTE = {"zh-CN": "已与同一问题的诉求 {target} 合并办理。", "en": "Handled together with request {target}, "
-                                                                          "the same problem."}
+_MERGED_NOTE = {
+    "zh-CN": "已与同一问题的诉求 {target} 合并办理。",
+    "en": "Handled together with request {target}, the same problem.",
+}
 _CAUSE_OF = {REJECTED: "reject", CLOSED: "close"}
 
 

@@ -27,8 +27,18 @@ SORTS = {
     "priority": ("priority_key", ASCENDING),
 }
 # most selective first: the first one a query constrains names its index
-HINT_ORDER = ("reporters", "grid", "community", "street", "departments", "category", "supervised",
-              "stage_deadline", "priority", "status")
+HINT_ORDER = (
+    "reporters",
+    "grid",
+    "community",
+    "street",
+    "departments",
+    "category",
+    "supervised",
+    "stage_deadline",
+    "priority",
+    "status",
+)
 
 
 class NothingVisible(Exception):

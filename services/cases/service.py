@@ -58,8 +58,9 @@ class CasesService(Operable, FollowsDirectory):
         self.reference.require("categories")
         category = self.reference.categories[event.payload["category"]]
         policy = self._current_policy(category)
-        case, events = domain.open_case(event, category=category, now=self.clock.now(), calendar=self.calendar,
-                                        policy=policy, ids=FRESH)
+        case, events = domain.open_case(
+            event, category=category, now=self.clock.now(), calendar=self.calendar, policy=policy, ids=FRESH
+        )
         if not self.store.open(case, events):
             _log.info("case %s already open; redelivered %s ignored", case["_id"], event.event_id)
 
@@ -80,9 +81,15 @@ class CasesService(Operable, FollowsDirectory):
             case = self.store.get(case_id, with_seen=True)
             if event.event_id in case.get("_seen", ()):
                 return
-            change = domain.apply_routing(case, event, category=self.reference.categories[case["category"]],
-                                          now=self.clock.now(), calendar=self.calendar, policy=self._policy_of(case),
-                                          ids=FRESH)
+            change = domain.apply_routing(
+                case,
+                event,
+                category=self.reference.categories[case["category"]],
+                now=self.clock.now(),
+                calendar=self.calendar,
+                policy=self._policy_of(case),
+                ids=FRESH,
+            )
             if change is None:
                 _log.info("routing for %s ignored: the case is %s", case_id, case["status"])
                 return
@@ -108,9 +115,16 @@ class CasesService(Operable, FollowsDirectory):
             if event.event_id in case.get("_seen", ()):
                 return
             when = self._when()
-            ctx = domain.Context(actor=domain.RATED_BY, now=when.now, categories=self.reference.categories,
-                                 departments=self.reference.departments, calendar=self.calendar,
-                                 policy=self._policy_of(case), reopen_window=when.reopen_window, ids=FRESH)
+            ctx = domain.Context(
+                actor=domain.RATED_BY,
+                now=when.now,
+                categories=self.reference.categories,
+                departments=self.reference.departments,
+                calendar=self.calendar,
+                policy=self._policy_of(case),
+                reopen_window=when.reopen_window,
+                ids=FRESH,
+            )
             if self.store.apply(case_id, domain.rate(case, event.payload, ctx, reopens=reopens), consumed=event):
                 return
         raise RuntimeError(f"case {case_id} kept changing under rating {event.event_id}")
@@ -131,9 +145,17 @@ class CasesService(Operable, FollowsDirectory):
                 found["status"] = {"$in": sorted({s for o in q["status"] for s in open311.INTERNAL_STATUSES[o]})}
             cases = self.store.public_requests(found, skip=(q["page"] - 1) * q["page_size"], limit=q["page_size"])
         self.reference.require("categories")
-        return [_public_request.dump(open311.public_view(
-            case, categories=self.reference.categories, departments=self.reference.departments or {},
-            language=q["language"])) for case in cases]
+        return [
+            _public_request.dump(
+                open311.public_view(
+                    case,
+                    categories=self.reference.categories,
+                    departments=self.reference.departments or {},
+                    language=q["language"],
+                )
+            )
+            for case in cases
+        ]
 
     # -- people acting ---------------------------------------------------------------
     @rpc
@@ -153,9 +175,16 @@ class CasesService(Operable, FollowsDirectory):
         check_state(action, case, when)
         self._check_case_files(case["_id"], params.get("attachments", ()))
         self.reference.require("categories")
-        ctx = domain.Context(actor=actor, now=when.now, categories=self.reference.categories, ids=FRESH,
-                             departments=self.reference.departments, calendar=self.calendar,
-                             policy=self._policy_of(case), reopen_window=when.reopen_window)
+        ctx = domain.Context(
+            actor=actor,
+            now=when.now,
+            categories=self.reference.categories,
+            ids=FRESH,
+            departments=self.reference.departments,
+            calendar=self.calendar,
+            policy=self._policy_of(case),
+            reopen_window=when.reopen_window,
+        )
         if action == "merge":
             ctx.target = self._merge_target(identity, params["target_case_id"])
         change = spec.apply(case, params, ctx)
@@ -168,7 +197,8 @@ class CasesService(Operable, FollowsDirectory):
         missing = [i for i in ids if i not in found]
         if missing:
             raise ValidationFailed.from_messages(
-                {"attachments": [f"Not a file uploaded to this case: {', '.join(missing)}."]})
+                {"attachments": [f"Not a file uploaded to this case: {', '.join(missing)}."]}
+            )
 
     # -- files -------------------------------------------------------------------------
     @rpc
@@ -177,8 +207,14 @@ class CasesService(Operable, FollowsDirectory):
         identity = self.caller.require("cases.read")
         case = self._visible_case(identity, str(case_id))
         data = decode_upload(content_b64, setting(self.config, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, int))
-        stored = self.store.attachments.put(data, filename=filename, content_type=sniff(data),
-                                            uploaded_by=identity.user_id, now=self.clock.now(), case_id=case["_id"])
+        stored = self.store.attachments.put(
+            data,
+            filename=filename,
+            content_type=sniff(data),
+            uploaded_by=identity.user_id,
+            now=self.clock.now(),
+            case_id=case["_id"],
+        )
         return _attachment.dump(stored)
 
     @rpc
@@ -206,8 +242,13 @@ class CasesService(Operable, FollowsDirectory):
         return self._view(self._visible_case(identity, str(case_id)), language=identity.language)["history"]
 
     def _light(self, case: dict) -> str | None:
-        return timing.light(case, now=self.clock.now(), calendar=self.calendar, categories=self.reference.categories,
-                            warning=setting(self.config, "WARNING_THRESHOLD", 0.75, float))
+        return timing.light(
+            case,
+            now=self.clock.now(),
+            calendar=self.calendar,
+            categories=self.reference.categories,
+            warning=setting(self.config, "WARNING_THRESHOLD", 0.75, float),
+        )
 
     def _view(self, case: dict, identity=None, language: str | None = None) -> dict:
         """The case as the API shows it, the platform's notes in the reader's language; with ``identity``, the
@@ -215,9 +256,15 @@ class CasesService(Operable, FollowsDirectory):
         extra = {"allowed_actions": allowed_actions(identity, case, when=self._when())} if identity is not None else {}
         language = language or (identity.language if identity is not None else None)
         if "history" in case:
-            case = {**case, "history": [
-                {**e, "note": texts.render(e["note_key"], e.get("note_params"), language)} if e.get("note_key") else e
-                for e in case["history"]]}
+            case = {
+                **case,
+                "history": [
+                    {**e, "note": texts.render(e["note_key"], e.get("note_params"), language)}
+                    if e.get("note_key")
+                    else e
+                    for e in case["history"]
+                ],
+            }
         return _case_view.dump({**case, "light": self._light(case), **extra})
 
     def _when(self) -> When:
@@ -242,8 +289,9 @@ class CasesService(Operable, FollowsDirectory):
             found, sort = queries.build(q, identity, self.clock.now())
         except queries.NothingVisible:
             return _page.dump(paging.last_page([]))
-        items, cursor = self.store.find_any([(query, queries.index_for(query)) for query in found], sort=sort,
-                                            limit=q["limit"], cursor=q["cursor"])
+        items, cursor = self.store.find_any(
+            [(query, queries.index_for(query)) for query in found], sort=sort, limit=q["limit"], cursor=q["cursor"]
+        )
         return _page.dump({"items": [{**c, "light": self._light(c)} for c in items], "next": cursor})
 
     @rpc
@@ -264,8 +312,7 @@ class CasesService(Operable, FollowsDirectory):
             raise Forbidden.of("worklist.no_department")
         if department != identity.department and not may(identity, "cases.read_all"):
             raise Forbidden.of("worklist.other_department")
-        return self.list_cases({**query, "department": department, "status": "dispatched,accepted",
-                                "sort": "deadline"})
+        return self.list_cases({**query, "department": department, "status": "dispatched,accepted", "sort": "deadline"})
 
     # -- escalation --------------------------------------------------------------------
     @timer("ESCALATION_SCAN_SECONDS", 5.0)
@@ -280,8 +327,9 @@ class CasesService(Operable, FollowsDirectory):
             policy = self._policy_of(case)
             if category is None or policy is None:
                 continue
-            change = escalation.fire(case, policy, now=now, calendar=self.calendar, clock=timing.clock_of(category),
-                                     ids=FRESH)
+            change = escalation.fire(
+                case, policy, now=now, calendar=self.calendar, clock=timing.clock_of(category), ids=FRESH
+            )
             if self.store.apply(case["_id"], change):
                 fired += 1
                 _log.info("case %s: rung %d fired", case["_id"], case["escalation"]["next_rung"] + 1)
@@ -310,8 +358,11 @@ class CasesService(Operable, FollowsDirectory):
         if policy_id == "default":
             raise Conflict.of("policy.default_kept")
         self.reference.require("categories")
-        naming = sorted(code for code, category in self.reference.categories.items()
-                        if category.get("escalation_policy") == policy_id)
+        naming = sorted(
+            code
+            for code, category in self.reference.categories.items()
+            if category.get("escalation_policy") == policy_id
+        )
         if naming:
             raise Conflict.of("policy.in_use", {"categories": naming}, categories=", ".join(naming))
         if not self.store.delete_policy(policy_id):

@@ -69,8 +69,15 @@ BUILT_IN_DEFAULT = {**DEFAULT_POLICY, "version": 1}
 
 
 class CaseRepository(Repository):
-    def __init__(self, db, relay, policy_cache: dict | None = None, latest_policies: TTLCache | None = None,
-                 leases=None, escalations: Sweep | None = None):
+    def __init__(
+        self,
+        db,
+        relay,
+        policy_cache: dict | None = None,
+        latest_policies: TTLCache | None = None,
+        leases=None,
+        escalations: Sweep | None = None,
+    ):
         super().__init__(db, relay, leases)
         self.attachments = AttachmentStore(db, prefix="F")
         self._policies = policy_cache if policy_cache is not None else {}
@@ -99,8 +106,9 @@ class CaseRepository(Repository):
 
     def apply(self, case_id: str, change: Change, consumed: Event | None = None) -> bool:
         """Apply ``change`` if the case is still at its expected version (and ``consumed`` is new)."""
-        return self.update_with_events(CASES, _filter(case_id, change), _update(change), change.events,
-                                       consumed=consumed)
+        return self.update_with_events(
+            CASES, _filter(case_id, change), _update(change), change.events, consumed=consumed
+        )
 
     # -- escalation ----------------------------------------------------------------
     def due_for_escalation(self, now) -> Iterator[dict]:
@@ -118,8 +126,7 @@ class CaseRepository(Repository):
         if after is not None:
             due, case_id = after
             # the due moment first: the store narrows by its index, then checks the rest on what it found
-            query = {NEXT_DUE: {"$gte": due, "$lte": now},
-                     "$or": [{NEXT_DUE: {"$gt": due}}, {"_id": {"$gt": case_id}}]}
+            query = {NEXT_DUE: {"$gte": due, "$lte": now}, "$or": [{NEXT_DUE: {"$gt": due}}, {"_id": {"$gt": case_id}}]}
         order = [(NEXT_DUE, ASCENDING), ("_id", ASCENDING)]
         cases = list(self.db[CASES].find(query, _HIDDEN).sort(order).limit(size))
         return cases, len(cases) == size
@@ -180,8 +187,9 @@ class CaseRepository(Repository):
         return True
 
     # -- finding cases -------------------------------------------------------------
-    def find(self, query: dict, *, sort: tuple[str, int], limit: int, cursor: str | None,
-             index: str) -> tuple[list, str | None]:
+    def find(
+        self, query: dict, *, sort: tuple[str, int], limit: int, cursor: str | None, index: str
+    ) -> tuple[list, str | None]:
         """One page of cases matching ``query`` (built from validated fields only), keyset-paged on one field.
 
         ``index`` names the field whose index answers the query (``services.cases.queries.index_for``).
@@ -194,13 +202,14 @@ class CaseRepository(Repository):
         answer = paging.page(self._read(query, index, [sort], limit + 1), limit, _place_by(field))
         return answer["items"], answer["next"]
 
-    def find_any(self, queries: list[tuple[dict, str]], *, sort: tuple[str, int], limit: int,
-                 cursor: str | None) -> tuple[list, str | None]:
+    def find_any(
+        self, queries: list[tuple[dict, str]], *, sort: tuple[str, int], limit: int, cursor: str | None
+    ) -> tuple[list, str | None]:
         """One page of the cases matching any of ``queries`` (each with the field whose index answers it), in
         ``sort`` order: each query's page from the same cursor, merged. The first ``limit`` of the union are among
         the first ``limit`` of each, so the merged page is exact and its last case is the next cursor."""
         if len(queries) == 1:
-            (query, index), = queries
+            ((query, index),) = queries
             return self.find(query, sort=sort, limit=limit, cursor=cursor, index=index)
         field, direction = sort
         found, more = {}, False
@@ -223,14 +232,17 @@ class CaseRepository(Repository):
             if len(values) != 1:
                 docs = [doc for value in values for doc in self._read({**query, index: value}, index, sort, limit)]
                 merged = list({doc["_id"]: doc for doc in docs}.values())  # an array field may match two values
-                merged.sort(key=lambda doc: tuple(_sortable(doc.get(field)) for field, _ in sort),
-                            reverse=sort[0][1] == DESCENDING)
+                merged.sort(
+                    key=lambda doc: tuple(_sortable(doc.get(field)) for field, _ in sort),
+                    reverse=sort[0][1] == DESCENDING,
+                )
                 return merged[:limit] if limit else merged
             query = {**query, index: values[0]}
         return list(self.db[CASES].find(_leading(query, index), {**_HIDDEN, "history": 0}).sort(sort).limit(limit))
 
-    def _find_by_time(self, query: dict, direction: int, limit: int, cursor: str | None,
-                      index: str) -> tuple[list, str | None]:
+    def _find_by_time(
+        self, query: dict, direction: int, limit: int, cursor: str | None, index: str
+    ) -> tuple[list, str | None]:
         """Newest or oldest first, a window of time at a time (``shared.windows``) until the page is full.
 
         Where the answering index does not lead to ``created_at``, or its field is not
@@ -248,8 +260,11 @@ class CaseRepository(Repository):
             if (moment < end) if newest else (moment > end):
                 return [], None  # the cursor is past the query's range: nothing is left
             if (moment <= start) if newest else (moment >= start):  # else the range starts before the cursor
-                found = [d for d in self._read({**query, CREATED: moment}, index, order, 0)
-                         if (d["_id"] < last_id if newest else d["_id"] > last_id)]
+                found = [
+                    d
+                    for d in self._read({**query, CREATED: moment}, index, order, 0)
+                    if (d["_id"] < last_id if newest else d["_id"] > last_id)
+                ]
                 start, start_open = moment, True
         lead = query.get(index)
         bounded = index == CREATED or (index in WINDOWED and (not isinstance(lead, dict) or set(lead) == {"$in"}))
@@ -262,8 +277,9 @@ class CaseRepository(Repository):
             return self._read({**query, CREATED: window}, index, order, room)
 
         if len(found) <= limit:
-            found += gather(read, start, end, limit + 1 - len(found), backwards=newest, start_open=start_open,
-                            windowed=bounded)
+            found += gather(
+                read, start, end, limit + 1 - len(found), backwards=newest, start_open=start_open, windowed=bounded
+            )
         answer = paging.page(found, limit, time_place)
         return answer["items"], answer["next"]
 
@@ -285,8 +301,17 @@ def _leading(query: dict, field: str) -> dict:
     return {field: query[field], **{k: v for k, v in query.items() if k != field}}
 
 
-LISTED_FIELDS = ("status", "departments", "grid", "community", "street", "category", "priority", "reporters",
-                 "supervised")
+LISTED_FIELDS = (
+    "status",
+    "departments",
+    "grid",
+    "community",
+    "street",
+    "category",
+    "priority",
+    "reporters",
+    "supervised",
+)
 INDEX_OF = {
     **{field: [(field, ASCENDING), ("created_at", DESCENDING)] for field in LISTED_FIELDS},
     "stage_deadline": [("stage_deadline", ASCENDING)],
@@ -314,5 +339,6 @@ class CaseStore(MongoStore):
         self.escalations = Sweep(ESCALATION_PAGE, ESCALATION_RUN)
 
     def get_dependency(self, worker_ctx):
-        return CaseRepository(self.db, self.relay, self.policy_cache, self.latest_policies, self.leases,
-                              self.escalations)
+        return CaseRepository(
+            self.db, self.relay, self.policy_cache, self.latest_policies, self.leases, self.escalations
+        )

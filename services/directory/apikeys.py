@@ -23,8 +23,9 @@ def key_hash(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
 
 
-def new_key_document(given: dict, *, api_key: str, created_by: str | None, now: datetime,
-                     key_id: str | None = None) -> dict:
+def new_key_document(
+    given: dict, *, api_key: str, created_by: str | None, now: datetime, key_id: str | None = None
+) -> dict:
     return {
         "_id": key_id or new_id("K"),
         "app": given["app"],
@@ -42,8 +43,13 @@ def new_key_document(given: dict, *, api_key: str, created_by: str | None, now: 
 
 def listed(document: dict) -> dict:
     """A key as an administrator sees it: never its hash."""
-    return {"key_id": document["_id"], **{k: document.get(k) for k in (
-        "app", "contact", "prefix", "rate_limit_per_minute", "created_at", "created_by", "revoked_at")}}
+    return {
+        "key_id": document["_id"],
+        **{
+            k: document.get(k)
+            for k in ("app", "contact", "prefix", "rate_limit_per_minute", "created_at", "created_by", "revoked_at")
+        },
+    }
 
 
 def window_of(now: datetime) -> int:

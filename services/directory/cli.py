@@ -27,8 +27,11 @@ def _password(prompt: str) -> str:
 
 def _signed_in(args) -> requests.Session:
     session = requests.Session()
-    answer = session.post(f"{args.url}/api/v1/auth/token", timeout=30,
-                          json={"username": args.username, "password": _password(f"password of {args.username}: ")})
+    answer = session.post(
+        f"{args.url}/api/v1/auth/token",
+        timeout=30,
+        json={"username": args.username, "password": _password(f"password of {args.username}: ")},
+    )
     if answer.status_code != 200:
         sys.exit(f"cannot sign in: {answer.json().get('message', answer.text)}")
     session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
@@ -55,8 +58,10 @@ def import_map(args) -> int:
     print(body.get("message", answer.text), file=sys.stderr)
     for fault in body.get("details", {}).get("faults", []):
         where = f"feature {fault['feature']}" if fault.get("feature") is not None else "map"
-        print(f"  {fault['code']:<18} {where:<12} {fault.get('object_code') or '':<16} {fault['message']}",
-              file=sys.stderr)
+        print(
+            f"  {fault['code']:<18} {where:<12} {fault.get('object_code') or '':<16} {fault['message']}",
+            file=sys.stderr,
+        )
     return 1
 
 
@@ -73,18 +78,31 @@ def create_admin(args) -> int:
     from shared.ids import new_id
     from shared.mongo import make_client
 
-    config = {"MONGO_URI": os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"),
-              "DIRECTORY_MONGO_URI": os.environ.get("DIRECTORY_MONGO_URI"),
-              "DB_PREFIX": os.environ.get("DB_PREFIX", "civicgrid_")}
+    config = {
+        "MONGO_URI": os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/"),
+        "DIRECTORY_MONGO_URI": os.environ.get("DIRECTORY_MONGO_URI"),
+        "DB_PREFIX": os.environ.get("DB_PREFIX", "civicgrid_"),
+    }
     password = _password(f"new password of {args.username}: ")
-    user = UserWriteSchema().load({"user_id": args.username, "username": args.username,
-                                   "name": args.name or args.username, "roles": ["admin"], "password": password})
+    user = UserWriteSchema().load(
+        {
+            "user_id": args.username,
+            "username": args.username,
+            "name": args.name or args.username,
+            "roles": ["admin"],
+            "password": password,
+        }
+    )
     uri, name = mongo_target(config, "directory")
     repository = DirectoryRepository(make_client(uri, config, "directory-cli")[name], None)
     factory = domain.event_factory("users", now=utcnow(), actor=SYSTEM.actor(), correlation_id=new_id("X"))
     try:
-        repository.save("users", {k: v for k, v in user.items() if k != "password"}, factory,
-                        {"password_hash": hash_password(user.pop("password"))})
+        repository.save(
+            "users",
+            {k: v for k, v in user.items() if k != "password"},
+            factory,
+            {"password_hash": hash_password(user.pop("password"))},
+        )
     except PyMongoError as exc:
         sys.exit(f"cannot reach the directory's database: {exc}")
     print(f"administrator {args.username} created")

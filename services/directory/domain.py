@@ -37,28 +37,50 @@ def tokens_revoked_at(now: datetime) -> float:
     return (math.floor(now.timestamp() * 1000) + 1) / 1000  # as signing_moment counts, one millisecond on
 
 
-def changed_event(kind: str, revision: int, items: list[dict], *, now: datetime, actor: dict,
-                  correlation_id: str) -> Event:
-    return new_event(KIND_EVENT[kind], {"revision": revision, "items": items}, producer="directory",
-                     occurred_at=now, correlation_id=correlation_id, actor=actor)
+def changed_event(
+    kind: str, revision: int, items: list[dict], *, now: datetime, actor: dict, correlation_id: str
+) -> Event:
+    return new_event(
+        KIND_EVENT[kind],
+        {"revision": revision, "items": items},
+        producer="directory",
+        occurred_at=now,
+        correlation_id=correlation_id,
+        actor=actor,
+    )
 
 
 def event_factory(kind: str, *, now: datetime, actor: dict, correlation_id: str):
     """What storage calls, once it knows the new revision and the full set, to make the kind's event."""
-    return lambda revision, items: changed_event(kind, revision, items, now=now, actor=actor,
-                                                 correlation_id=correlation_id)
+    return lambda revision, items: changed_event(
+        kind, revision, items, now=now, actor=actor, correlation_id=correlation_id
+    )
 
 
 def map_event_factory(areas: list[dict], grids: list[dict], *, now: datetime, actor: dict, correlation_id: str):
-    return lambda revision, version: map_event(revision, version, areas, grids, now=now, actor=actor,
-                                               correlation_id=correlation_id)
+    return lambda revision, version: map_event(
+        revision, version, areas, grids, now=now, actor=actor, correlation_id=correlation_id
+    )
 
 
-def map_event(revision: int, map_version: int, areas: list[dict], grids: list[dict], *, now: datetime,
-              actor: dict, correlation_id: str) -> Event:
-    return new_event("grid_map.imported",
-                     {"revision": revision, "map_version": map_version, "areas": areas, "grids": grids},
-                     producer="directory", occurred_at=now, correlation_id=correlation_id, actor=actor)
+def map_event(
+    revision: int,
+    map_version: int,
+    areas: list[dict],
+    grids: list[dict],
+    *,
+    now: datetime,
+    actor: dict,
+    correlation_id: str,
+) -> Event:
+    return new_event(
+        "grid_map.imported",
+        {"revision": revision, "map_version": map_version, "areas": areas, "grids": grids},
+        producer="directory",
+        occurred_at=now,
+        correlation_id=correlation_id,
+        actor=actor,
+    )
 
 
 def place_of(code: str, areas: dict[str, dict]) -> dict[str, str | None]:
@@ -90,8 +112,9 @@ def grids_of(user_id: str, grids: list[dict]) -> list[str]:
 
 def check_category(category: dict, departments: dict) -> None:
     if category["department"] not in departments:
-        raise Unprocessable.of("department.unknown", {"department": category["department"]},
-                               department=category["department"])
+        raise Unprocessable.of(
+            "department.unknown", {"department": category["department"]}, department=category["department"]
+        )
 
 
 def check_routing_rule(rule: dict, *, categories: dict, departments: dict, areas: dict) -> None:

@@ -55,16 +55,25 @@ def seed_district(repository: DirectoryRepository, district: dict, *, password: 
     for kind in ("departments", "categories", "users"):
         if repository.revision(kind) == 0:
             extra = {"password_hash": password_hash} if kind == "users" else None
-            loaded |= _attempt(lambda k=kind, e=extra: repository.load_many(
-                k, SCHEMAS[k].load(district[k]), factory(k), e))
+            loaded |= _attempt(
+                lambda k=kind, e=extra: repository.load_many(k, SCHEMAS[k].load(district[k]), factory(k), e)
+            )
     if repository.map_version() == 0:
         areas = AreaSchema(many=True).load(district["areas"])
         grids = domain.with_places(areas, district["grids"])
-        loaded |= _attempt(lambda: repository.replace_map(areas, grids, domain.map_event_factory(
-            areas, grids, now=now, actor=actor, correlation_id=correlation_id)))
+        loaded |= _attempt(
+            lambda: repository.replace_map(
+                areas,
+                grids,
+                domain.map_event_factory(areas, grids, now=now, actor=actor, correlation_id=correlation_id),
+            )
+        )
     if repository.revision("routing_rules") == 0:
-        loaded |= _attempt(lambda: repository.load_many(
-            "routing_rules", SCHEMAS["routing_rules"].load(district["routing_rules"]), factory("routing_rules")))
+        loaded |= _attempt(
+            lambda: repository.load_many(
+                "routing_rules", SCHEMAS["routing_rules"].load(district["routing_rules"]), factory("routing_rules")
+            )
+        )
     return loaded
 
 
@@ -101,8 +110,7 @@ class DemoSeed(DependencyProvider):
                     return
                 if repository.claim_seeding(holder, self.clock.now(), timedelta(minutes=2)):
                     try:
-                        if seed_district(repository, generate_district(), password=self.password,
-                                         now=self.clock.now()):
+                        if seed_district(repository, generate_district(), password=self.password, now=self.clock.now()):
                             _log.info("demo district loaded")
                     finally:
                         repository.release_seeding(holder)
@@ -113,11 +121,18 @@ class DemoSeed(DependencyProvider):
 
     def _put_open311_key(self, repository: DirectoryRepository) -> None:
         if self.open311_key:
-            repository.put_api_key(apikeys.new_key_document(
-                {"app": "demo", "contact": None, "rate_limit_per_minute": 600}, api_key=self.open311_key,
-                created_by="system", now=self.clock.now(), key_id="demo"))
+            repository.put_api_key(
+                apikeys.new_key_document(
+                    {"app": "demo", "contact": None, "rate_limit_per_minute": 600},
+                    api_key=self.open311_key,
+                    created_by="system",
+                    now=self.clock.now(),
+                    key_id="demo",
+                )
+            )
 
     @staticmethod
     def _complete(repository: DirectoryRepository) -> bool:
         return repository.map_version() > 0 and all(
-            repository.revision(kind) for kind in ("departments", "categories", "users", "routing_rules"))
+            repository.revision(kind) for kind in ("departments", "categories", "users", "routing_rules")
+        )

@@ -129,8 +129,9 @@ class DirectoryService(Operable):
         client = domain.client_key(str(client)) if client else None
         failures = self.store.sign_in_failures(username)
         client_failures = self.store.sign_in_failures(client, by="client") if client else []
-        if (domain.throttled(failures, now, limit=self.signer.max_failures, window=window)
-                or domain.throttled(client_failures, now, limit=self.signer.client_max_failures, window=window)):
+        if domain.throttled(failures, now, limit=self.signer.max_failures, window=window) or domain.throttled(
+            client_failures, now, limit=self.signer.client_max_failures, window=window
+        ):
             raise TooManyRequests.of("signin.throttled")
         user = self.store.user_by_username(username)
         if not verify_password(user and user.get("password_hash"), given["password"]) or not user.get("active", True):
@@ -144,8 +145,13 @@ class DirectoryService(Operable):
             self.store.set_password_hash(user["_id"], hash_password(given["password"]))
         grids = self.store.grids_of_user(user["_id"])
         token = issue_token(self.signer.key, user=user, grids=grids, now=now, ttl=self.signer.ttl)
-        return {"access_token": token, "token_type": "Bearer", "expires_in": int(self.signer.ttl.total_seconds()),
-                "user": domain.public_user(user), "grids": grids}
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": int(self.signer.ttl.total_seconds()),
+            "user": domain.public_user(user),
+            "grids": grids,
+        }
 
     @rpc
     def me(self) -> dict:
@@ -159,8 +165,7 @@ class DirectoryService(Operable):
         identity = self.caller.require("open311.manage_keys")
         given = load(_key_create, data if isinstance(data, dict) else {})
         api_key = apikeys.make_key()
-        document = apikeys.new_key_document(given, api_key=api_key, created_by=identity.user_id,
-                                            now=self.clock.now())
+        document = apikeys.new_key_document(given, api_key=api_key, created_by=identity.user_id, now=self.clock.now())
         self.store.add_api_key(document)
         return _key_issued.dump({**apikeys.listed(document), "api_key": api_key})
 
@@ -184,8 +189,11 @@ class DirectoryService(Operable):
         if not self.store.take_request_slot(key, apikeys.window_of(now)):
             raise TooManyRequests.of("open311.rate_limited", limit=key["rate_limit_per_minute"])
         app = {"user_id": f"app:{key['_id']}", "name": key["app"], "roles": [PUBLIC_APP]}
-        return {"token": issue_token(self.signer.key, user=app, grids=[], now=now, ttl=APP_TOKEN_TTL),
-                "key_id": key["_id"], "app": key["app"]}
+        return {
+            "token": issue_token(self.signer.key, user=app, grids=[], now=now, ttl=APP_TOKEN_TTL),
+            "key_id": key["_id"],
+            "app": key["app"],
+        }
 
     @rpc
     def open311_catalogue(self) -> dict:
@@ -235,8 +243,15 @@ class DirectoryService(Operable):
         self.caller.require("directory.write")
         areas, grids, faults = self._parse_map(document)
         current, _, _ = self.store.current_map()
-        return _map_checked.dump({"importable": not faults, "faults": [asdict(f) for f in faults],
-                                  "areas": len(areas), "grids": len(grids), "map_version": current})
+        return _map_checked.dump(
+            {
+                "importable": not faults,
+                "faults": [asdict(f) for f in faults],
+                "areas": len(areas),
+                "grids": len(grids),
+                "map_version": current,
+            }
+        )
 
     def _parse_map(self, document):
         return gridmap.parse_feature_collection(
@@ -247,8 +262,9 @@ class DirectoryService(Operable):
 
     def _replace_map(self, areas, grids, actor) -> dict:
         enriched = domain.with_places(areas, grids)
-        make_event = domain.map_event_factory(areas, enriched, now=self.clock.now(), actor=actor,
-                                              correlation_id=new_id("X"))
+        make_event = domain.map_event_factory(
+            areas, enriched, now=self.clock.now(), actor=actor, correlation_id=new_id("X")
+        )
         version = self.store.replace_map(areas, enriched, make_event)
         return {"map_version": version, "areas": len(areas), "grids": len(grids)}
 
@@ -290,8 +306,7 @@ class DirectoryService(Operable):
     def put_item(self, kind: str, key: str, data: dict) -> dict:
         self._check_kind(kind)
         identity = self.caller.require("directory.write")
-        item = load(ITEM_SCHEMAS[kind], {**(data if isinstance(data, dict) else {}),
-                                          KEY_FIELD[kind]: key})
+        item = load(ITEM_SCHEMAS[kind], {**(data if isinstance(data, dict) else {}), KEY_FIELD[kind]: key})
         self._check_references(kind, item)
         revision = self.store.save(kind, item, self._event_factory(kind, identity.actor("admin")))
         return ITEM_SCHEMAS[kind].dump({**item, "revision": revision})
@@ -314,8 +329,10 @@ class DirectoryService(Operable):
         elif kind == "routing_rules":
             _, areas, _ = self.store.current_map()
             domain.check_routing_rule(
-                item, categories={c["code"]: c for c in self.store.items("categories")},
-                departments=departments, areas={a["code"]: a for a in areas},
+                item,
+                categories={c["code"]: c for c in self.store.items("categories")},
+                departments=departments,
+                areas={a["code"]: a for a in areas},
             )
 
     def _event_factory(self, kind: str, actor: dict):
@@ -328,8 +345,14 @@ class DirectoryService(Operable):
         q = load(_user_query, query if isinstance(query, dict) else {})
         users = self.store.items("users")
         role, department = q["role"], q["department"]
-        return _user_view.dump([u for u in users if (not role or role in u["roles"])
-                                and (not department or u["department"] == department)], many=True)
+        return _user_view.dump(
+            [
+                u
+                for u in users
+                if (not role or role in u["roles"]) and (not department or u["department"] == department)
+            ],
+            many=True,
+        )
 
     @rpc
     def get_user(self, user_id: str) -> dict:
@@ -349,8 +372,13 @@ class DirectoryService(Operable):
             # a deactivated account, or one whose password an administrator replaced: the tokens it holds end
             # here for good — reactivating it later does not bring them back
             extra["tokens_valid_from"] = domain.tokens_revoked_at(self.clock.now())
-        revision = self.store.save("users", user, self._event_factory("users", identity.actor("admin")), extra,
-                                   check=domain.check_an_administrator_remains)
+        revision = self.store.save(
+            "users",
+            user,
+            self._event_factory("users", identity.actor("admin")),
+            extra,
+            check=domain.check_an_administrator_remains,
+        )
         return _user_view.dump({**domain.public_user(user), "revision": revision})
 
     @rpc
@@ -364,9 +392,12 @@ class DirectoryService(Operable):
             self.store.set_password_hash(user_id, hash_password(change["password"]))
         else:  # reset by an administrator (a lost or stolen phone): whatever signed in before is signed out
             self.caller.require("users.manage")
-            self.store.reset_password(user_id, hash_password(change["password"]),
-                                      domain.tokens_revoked_at(self.clock.now()),
-                                      self._event_factory("users", identity.actor("admin")))
+            self.store.reset_password(
+                user_id,
+                hash_password(change["password"]),
+                domain.tokens_revoked_at(self.clock.now()),
+                self._event_factory("users", identity.actor("admin")),
+            )
         return _password_changed.dump({"user_id": user_id, "password_changed": True})
 
     def _exists(self, kind: str, key: str) -> bool:

@@ -50,8 +50,14 @@ class DirectoryRepository(Repository):
             raise NotFound.of("directory.not_found", thing=kind.rstrip("s").replace("_", " "), key=key)
         return doc
 
-    def save(self, kind: str, item: dict, make_event: EventFactory, extra: dict | None = None,
-             check: Callable[[list[dict], list[dict]], None] | None = None) -> int:
+    def save(
+        self,
+        kind: str,
+        item: dict,
+        make_event: EventFactory,
+        extra: dict | None = None,
+        check: Callable[[list[dict], list[dict]], None] | None = None,
+    ) -> int:
         """Create or replace ``item``; returns the kind's new revision.
 
         ``check(before, after)`` sees the kind's whole set on both sides of the change, inside the
@@ -66,8 +72,9 @@ class DirectoryRepository(Repository):
             kept = ("password_hash", "tokens_valid_from")  # not part of what a client sends
             existing = self.db[kind].find_one({"_id": key}, dict.fromkeys(kept, 1), session=session) or {}
             keep = {field: existing[field] for field in kept if field in existing}
-            self.db[kind].replace_one({"_id": key}, {**keep, **item, **(extra or {}), "_id": key},
-                                      upsert=True, session=session)
+            self.db[kind].replace_one(
+                {"_id": key}, {**keep, **item, **(extra or {}), "_id": key}, upsert=True, session=session
+            )
             if check:
                 check(before, self.items(kind, session))
             return self._announce(kind, session, push_events, make_event)
@@ -111,8 +118,9 @@ class DirectoryRepository(Repository):
             self.db[META].insert_one({"_id": "seeding", "holder": holder, "until": now + hold_for})
             return True
         except DuplicateKeyError:
-            taken = self.db[META].update_one({"_id": "seeding", "until": {"$lt": now}},
-                                             {"$set": {"holder": holder, "until": now + hold_for}})
+            taken = self.db[META].update_one(
+                {"_id": "seeding", "until": {"$lt": now}}, {"$set": {"holder": holder, "until": now + hold_for}}
+            )
             return taken.modified_count == 1
 
     def release_seeding(self, holder: str) -> None:
@@ -132,14 +140,16 @@ class DirectoryRepository(Repository):
         if self.db[USERS].update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}}).matched_count == 0:
             raise NotFound.of("user.not_found", user_id=user_id)
 
-    def reset_password(self, user_id: str, password_hash: str, tokens_valid_from: int,
-                       make_event: EventFactory) -> int:
+    def reset_password(self, user_id: str, password_hash: str, tokens_valid_from: int, make_event: EventFactory) -> int:
         """A new password set by someone else, and every token signed before it revoked — announced, so that
         every service's copy refuses those tokens."""
+
         def work(session, push_events):
             changed = self.db[USERS].update_one(
-                {"_id": user_id}, {"$set": {"password_hash": password_hash, "tokens_valid_from": tokens_valid_from}},
-                session=session)
+                {"_id": user_id},
+                {"$set": {"password_hash": password_hash, "tokens_valid_from": tokens_valid_from}},
+                session=session,
+            )
             if changed.matched_count == 0:
                 raise NotFound.of("user.not_found", user_id=user_id)
             return self._announce(USERS, session, push_events, make_event)
@@ -153,8 +163,9 @@ class DirectoryRepository(Repository):
         return doc["at"] if doc else []
 
     def record_sign_in_failure(self, key: str, now: datetime, keep: int, by: str = "username") -> None:
-        self.db[FAILURES_BY[by]].update_one({"_id": key}, {"$push": {"at": {"$each": [now], "$slice": -keep}}},
-                                            upsert=True)
+        self.db[FAILURES_BY[by]].update_one(
+            {"_id": key}, {"$push": {"at": {"$each": [now], "$slice": -keep}}}, upsert=True
+        )
 
     def clear_sign_in_failures(self, username: str) -> None:
         self.db[FAILURES].delete_one({"_id": username})
@@ -167,8 +178,7 @@ class DirectoryRepository(Repository):
         """The demo's key: the one in var/demo-open311-key, whichever it is now."""
         current = {k: document[k] for k in ("hash", "prefix")}
         rest = {k: v for k, v in document.items() if k not in current and k != "_id"}
-        self.db[API_KEYS].update_one({"_id": document["_id"]}, {"$set": current, "$setOnInsert": rest},
-                                     upsert=True)
+        self.db[API_KEYS].update_one({"_id": document["_id"]}, {"$set": current, "$setOnInsert": rest}, upsert=True)
 
     def api_keys(self) -> list[dict]:
         return list(self.db[API_KEYS].find({}).sort("created_at", ASCENDING))
@@ -188,11 +198,13 @@ class DirectoryRepository(Repository):
         limit = key["rate_limit_per_minute"]
         for _ in range(2):  # a request that lost the race to open the window counts in it on the second round
             counted = self.db[API_KEYS].update_one(
-                {"_id": key["_id"], "window": window, "used": {"$lt": limit}}, {"$inc": {"used": 1}})
+                {"_id": key["_id"], "window": window, "used": {"$lt": limit}}, {"$inc": {"used": 1}}
+            )
             if counted.matched_count:
                 return True
             opened = self.db[API_KEYS].update_one(
-                {"_id": key["_id"], "window": {"$ne": window}}, {"$set": {"window": window, "used": 1}})
+                {"_id": key["_id"], "window": {"$ne": window}}, {"$set": {"window": window, "used": 1}}
+            )
             if opened.matched_count:
                 return True
         return False
@@ -229,8 +241,7 @@ class DirectoryRepository(Repository):
             raise NotFound.of("grid.not_found", code=code)
         return doc
 
-    def replace_map(self, areas: list[dict], grids: list[dict],
-                    make_event: Callable[[int, int], Event]) -> int:
+    def replace_map(self, areas: list[dict], grids: list[dict], make_event: Callable[[int, int], Event]) -> int:
         """Write a new map version, then switch to it in one write; returns the new version."""
         old = self.map_version()
         version = max(old, self._highest_written_version()) + 1
@@ -243,11 +254,13 @@ class DirectoryRepository(Repository):
         revision = self.revision("grid_map") + 1
         event = make_event(revision, version)
         if old:  # the switch only happens if nobody switched since we looked
-            switched = self.update_with_events(META, {"_id": "grid_map", "current": old},
-                                               {"$set": {"current": version, "revision": revision}}, [event])
+            switched = self.update_with_events(
+                META, {"_id": "grid_map", "current": old}, {"$set": {"current": version, "revision": revision}}, [event]
+            )
         else:
-            switched = self.insert_with_events(META, {"_id": "grid_map", "current": version,
-                                                      "revision": revision}, [event])
+            switched = self.insert_with_events(
+                META, {"_id": "grid_map", "current": version, "revision": revision}, [event]
+            )
         if not switched:
             self._drop_version(version)
             raise Conflict.of("gridmap.changed")

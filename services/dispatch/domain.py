@@ -19,10 +19,9 @@ def route(rules: list[dict], *, category: str, street: str | None, community: st
     category's district-wide rule. None: no rule names a department, an operator decides.
     """
     matching = [
-        r for r in rules
-        if r["category"] == category
-        and r.get("community") in (None, community)
-        and r.get("street") in (None, street)
+        r
+        for r in rules
+        if r["category"] == category and r.get("community") in (None, community) and r.get("street") in (None, street)
     ]
     if not matching:
         return None
@@ -39,9 +38,16 @@ def decide(reported: Event, rule: dict, *, now: datetime) -> Event:
     """Announce the department a rule names for a newly reported case, and whether to dispatch without a person."""
     return new_event(
         "routing.decided",
-        {"case_id": reported.payload["case_id"], "department": rule["department"], "assisting_departments": [],
-         "rule_id": rule["rule_id"], "automatic": unseen(rule, reported.payload.get("source"))},
-        producer="dispatch", occurred_at=now, correlation_id=reported.correlation_id,
+        {
+            "case_id": reported.payload["case_id"],
+            "department": rule["department"],
+            "assisting_departments": [],
+            "rule_id": rule["rule_id"],
+            "automatic": unseen(rule, reported.payload.get("source")),
+        },
+        producer="dispatch",
+        occurred_at=now,
+        correlation_id=reported.correlation_id,
         causation_id=reported.event_id,
     )
 

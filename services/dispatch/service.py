@@ -29,8 +29,9 @@ class DispatchService(Operable, FollowsDirectory):
             return
         self.reference.require("routing_rules")
         p = event.payload
-        rule = domain.route(self.reference.routing_rules, category=p["category"], street=p["street"],
-                            community=p["community"])
+        rule = domain.route(
+            self.reference.routing_rules, category=p["category"], street=p["street"], community=p["community"]
+        )
         if rule is None:
             _log.info("no rule for case %s: an operator decides", p["case_id"])
             return

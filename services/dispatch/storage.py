@@ -14,8 +14,9 @@ WORKLOAD = "workload"
 class DispatchRepository(Repository):
     def decide(self, case_id: str, event: Event, source_event_id: str) -> bool:
         """Record a routing decision with its event; False if this report was routed before."""
-        return self.insert_with_events(DECISIONS, {"_id": source_event_id, "case_id": case_id,
-                                                   "decision": event.payload}, [event])
+        return self.insert_with_events(
+            DECISIONS, {"_id": source_event_id, "case_id": case_id, "decision": event.payload}, [event]
+        )
 
     def record_assignment(self, assignment: dict) -> bool:
         return self.insert_with_events(ASSIGNMENTS, assignment, [])
@@ -26,17 +27,20 @@ class DispatchRepository(Repository):
     def track(self, case_id: str, entry: dict) -> bool:
         """Move a case's workload entry forward; an older event than the one applied changes nothing."""
         try:
-            self.db[WORKLOAD].update_one({"_id": case_id, "version": {"$lt": entry["version"]}},
-                                         {"$set": entry}, upsert=True)
+            self.db[WORKLOAD].update_one(
+                {"_id": case_id, "version": {"$lt": entry["version"]}}, {"$set": entry}, upsert=True
+            )
         except DuplicateKeyError:
             return False
         return True
 
     def workload(self) -> dict[str, int]:
-        counts = self.db[WORKLOAD].aggregate([
-            {"$match": {"department": {"$ne": None}}},
-            {"$group": {"_id": "$department", "open": {"$sum": 1}}},
-        ])
+        counts = self.db[WORKLOAD].aggregate(
+            [
+                {"$match": {"department": {"$ne": None}}},
+                {"$group": {"_id": "$department", "open": {"$sum": 1}}},
+            ]
+        )
         return {c["_id"]: c["open"] for c in counts}
 
 

@@ -38,9 +38,23 @@ from zoneinfo import ZoneInfo
 
 DIMENSIONS = ("district", "department", "grid", "community", "street", "category")
 STAGES = ("dispatch", "sign_for", "disposal", "verification")
-COUNTS = ("reported", "due", "dispatched", "deferred", "closed", "closed_on_time", "extended", "checked",
-          "failed_check", "public_reported", "public_answered_in_time", "public_due", "public_resolved", "rated",
-          "satisfied")
+COUNTS = (
+    "reported",
+    "due",
+    "dispatched",
+    "deferred",
+    "closed",
+    "closed_on_time",
+    "extended",
+    "checked",
+    "failed_check",
+    "public_reported",
+    "public_answered_in_time",
+    "public_due",
+    "public_resolved",
+    "rated",
+    "satisfied",
+)
 RESPONSE_LIMIT = timedelta(hours=24)
 ANSWERS = frozenset({"register", "reject", "dispatch", "merge", "cancel"})  # a public report screened either way
 SATISFIED = frozenset({"satisfied", "basically_satisfied"})
@@ -50,11 +64,22 @@ OPEN = ("reported", "registered", "dispatched", "accepted", "resolved", "verifie
 
 # event type -> transition kind (the same words as the history's actions)
 KIND_OF_EVENT = {
-    "case.reported": "report", "case.registered": "register", "case.dispatched": "dispatch",
-    "case.accepted": "accept", "case.returned": "return", "case.extension_approved": "approve_extension",
-    "case.resolved": "resolve", "case.verified": "verify", "case.reworked": "rework", "case.closed": "close",
-    "case.suspended": "suspend", "case.resumed": "resume", "case.cancelled": "cancel", "case.rejected": "reject",
-    "case.merged": "merge", "case.rated": "rate",
+    "case.reported": "report",
+    "case.registered": "register",
+    "case.dispatched": "dispatch",
+    "case.accepted": "accept",
+    "case.returned": "return",
+    "case.extension_approved": "approve_extension",
+    "case.resolved": "resolve",
+    "case.verified": "verify",
+    "case.reworked": "rework",
+    "case.closed": "close",
+    "case.suspended": "suspend",
+    "case.resumed": "resume",
+    "case.cancelled": "cancel",
+    "case.rejected": "reject",
+    "case.merged": "merge",
+    "case.rated": "rate",
 }
 
 
@@ -63,7 +88,7 @@ def bucket(seconds: float) -> int:
 
 
 def bucket_top(index: int) -> float:
-    return BUCKET_BASE_S * BUCKET_GROWTH ** index
+    return BUCKET_BASE_S * BUCKET_GROWTH**index
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> str:
@@ -71,6 +96,7 @@ def local_day(moment: datetime, tz: ZoneInfo) -> str:
 
 
 # -- a case's transitions -----------------------------------------------------------
+
 
 def transition_from_event(event) -> dict | None:
     kind = KIND_OF_EVENT.get(event.type)
@@ -94,10 +120,23 @@ def transitions_from_history(case: dict) -> list[dict]:
     found, version = [], 1
     for entry in case["history"]:
         action, to = entry["action"], entry["to_status"]
-        kind = {"report": "report", "register": "register", "dispatch": "dispatch", "accept": "accept",
-                "return": "return", "approve_extension": "approve_extension", "resolve": "resolve",
-                "suspend": "suspend", "resume": "resume", "close": "close", "cancel": "cancel", "reject": "reject",
-                "merge": "merge", "rate": "rate", "handle_on_spot": None}.get(action)
+        kind = {
+            "report": "report",
+            "register": "register",
+            "dispatch": "dispatch",
+            "accept": "accept",
+            "return": "return",
+            "approve_extension": "approve_extension",
+            "resolve": "resolve",
+            "suspend": "suspend",
+            "resume": "resume",
+            "close": "close",
+            "cancel": "cancel",
+            "reject": "reject",
+            "merge": "merge",
+            "rate": "rate",
+            "handle_on_spot": None,
+        }.get(action)
         if action in ("verify", "reopen"):
             kind = "verify" if to == "verified" else "rework"
         if kind is None:
@@ -118,6 +157,7 @@ def transitions_from_history(case: dict) -> list[dict]:
 
 
 # -- what a case adds to the counters -------------------------------------------------
+
 
 def _keys(snapshot: dict) -> list[tuple[str, str]]:
     keys = [("district", "all")]
@@ -154,8 +194,9 @@ def _stage_samples(transitions: list[dict]) -> list[tuple[str, float, datetime]]
     return samples
 
 
-def contributions(snapshot: dict, transitions: list[dict], tz: ZoneInfo,
-                  response_limit: timedelta = RESPONSE_LIMIT) -> dict[str, dict[str, float]]:
+def contributions(
+    snapshot: dict, transitions: list[dict], tz: ZoneInfo, response_limit: timedelta = RESPONSE_LIMIT
+) -> dict[str, dict[str, float]]:
     """{counter id: {field: amount}} this case adds, given its latest facts and every transition."""
     adds: dict[str, dict[str, float]] = {}
 
@@ -173,10 +214,13 @@ def contributions(snapshot: dict, transitions: list[dict], tz: ZoneInfo,
         day = local_day(snapshot["deadline"], tz)
         failed = any(t.get("failed_check") for t in transitions)
         for field, counts in (
-            ("due", True), ("dispatched", True), ("deferred", snapshot.get("suspended")),
+            ("due", True),
+            ("dispatched", True),
+            ("deferred", snapshot.get("suspended")),
             ("closed", snapshot.get("status") == "closed"),
             ("closed_on_time", snapshot.get("status") == "closed" and _closed_on_time(transitions)),
-            ("extended", "approve_extension" in kinds), ("checked", "verify" in kinds or failed),
+            ("extended", "approve_extension" in kinds),
+            ("checked", "verify" in kinds or failed),
             ("failed_check", failed),
         ):
             if counts:
@@ -233,6 +277,7 @@ def difference(old: dict, new: dict) -> dict[str, dict[str, float]]:
 
 # -- periods and figures ------------------------------------------------------------
 
+
 def period_days(period: str, day: date) -> tuple[date, date]:
     """[first, last] day of the day, week (Monday first), month or quarter holding ``day``."""
     if period == "day":
@@ -271,15 +316,17 @@ def figures(sums: dict[str, float]) -> dict:
     """The indicators of one key over one period, from its summed counters."""
     counted = sums.get("due", 0) - sums.get("deferred", 0)
     result = {field: int(sums.get(field, 0)) for field in COUNTS}
-    result.update({
-        "on_time_closure_rate": _rate(sums.get("closed_on_time", 0), counted),
-        "closure_rate": _rate(sums.get("closed", 0), counted),
-        "rework_rate": _rate(sums.get("failed_check", 0), sums.get("checked", 0)),
-        "extension_rate": _rate(sums.get("extended", 0), sums.get("dispatched", 0)),
-        "response_rate": _rate(sums.get("public_answered_in_time", 0), sums.get("public_reported", 0)),
-        "resolution_rate": _rate(sums.get("public_resolved", 0), sums.get("public_due", 0)),
-        "satisfaction_rate": _rate(sums.get("satisfied", 0), sums.get("rated", 0)),
-    })
+    result.update(
+        {
+            "on_time_closure_rate": _rate(sums.get("closed_on_time", 0), counted),
+            "closure_rate": _rate(sums.get("closed", 0), counted),
+            "rework_rate": _rate(sums.get("failed_check", 0), sums.get("checked", 0)),
+            "extension_rate": _rate(sums.get("extended", 0), sums.get("dispatched", 0)),
+            "response_rate": _rate(sums.get("public_answered_in_time", 0), sums.get("public_reported", 0)),
+            "resolution_rate": _rate(sums.get("public_resolved", 0), sums.get("public_due", 0)),
+            "satisfaction_rate": _rate(sums.get("satisfied", 0), sums.get("rated", 0)),
+        }
+    )
     for stage in STAGES:
         n = sums.get(f"{stage}_n", 0)
         histogram = {k.split(".", 1)[1]: v for k, v in sums.items() if k.startswith(f"{stage}_h.")}

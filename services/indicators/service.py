@@ -53,7 +53,8 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
         if batches is None:
             batches = _BATCHES[self.store.db.name] = GroupCommit(
                 max_batch=setting(self.config, "INDICATORS_MAX_BATCH", 200, int),
-                linger=setting(self.config, "INDICATORS_LINGER_SECONDS", 0.25, float))
+                linger=setting(self.config, "INDICATORS_LINGER_SECONDS", 0.25, float),
+            )
         limit = timedelta(hours=setting(self.config, "RESPONSE_LIMIT_HOURS", 24.0, float))
         batches.submit(event, lambda events: self.store.record_many(events, tz, limit))
 
@@ -79,7 +80,9 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
     @rpc
     def indicators(self, dimension: str, query: dict) -> dict:
         if dimension not in DIMENSIONS:
-            raise NotFound.of("indicators.unknown_dimension", dimension=str(dimension), dimensions=", ".join(DIMENSIONS))
+            raise NotFound.of(
+                "indicators.unknown_dimension", dimension=str(dimension), dimensions=", ".join(DIMENSIONS)
+            )
         allowed = self._allowed_keys(dimension)
         q = load_query(_query, query if isinstance(query, dict) else {})
         first, last = self._period(q)
@@ -89,11 +92,20 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
         if key is not None and key not in sums and key not in open_now and not self._exists(dimension, key):
             raise NotFound.of("indicators.unknown_key", dimension=str(dimension), key=str(key))
         keys = (set(sums) | set(open_now)) if key is None else {key}
-        rows = [{"key": key, "name": self._name(dimension, key), **domain.figures(sums.get(key, {})),
-                 "open": open_now.get(key, 0), "overdue": overdue_now.get(key, 0)}
-                for key in sorted(keys) if allowed is None or key in allowed]
-        return _table.dump({"dimension": dimension, "period": q["period"], "first_day": first, "last_day": last,
-                            "rows": rows})
+        rows = [
+            {
+                "key": key,
+                "name": self._name(dimension, key),
+                **domain.figures(sums.get(key, {})),
+                "open": open_now.get(key, 0),
+                "overdue": overdue_now.get(key, 0),
+            }
+            for key in sorted(keys)
+            if allowed is None or key in allowed
+        ]
+        return _table.dump(
+            {"dimension": dimension, "period": q["period"], "first_day": first, "last_day": last, "rows": rows}
+        )
 
     def _open_and_overdue(self, dimension: str) -> tuple[dict, dict]:
         now = self.clock.now()
@@ -114,8 +126,11 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
         self.reference.require({"department": "departments", "category": "categories"}.get(dimension, "grid_map"))
         if dimension in ("community", "street"):
             return (self.reference.areas.get(key) or {}).get("level") == dimension
-        known = {"department": self.reference.departments, "category": self.reference.categories,
-                 "grid": self.reference.grids}[dimension]
+        known = {
+            "department": self.reference.departments,
+            "category": self.reference.categories,
+            "grid": self.reference.grids,
+        }[dimension]
         return key in known
 
     def _name(self, dimension: str, key: str) -> str | None:
@@ -140,10 +155,18 @@ class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KI
         q = load_query(_hotspot_query, query if isinstance(query, dict) else {})
         first, last = self._period(q)
         sums = domain.add_up(self.store.counters("grid", first.isoformat(), last.isoformat()))
-        ranked = sorted(((int(s.get("reported", 0)), grid) for grid, s in sums.items() if s.get("reported")),
-                        key=lambda pair: (-pair[0], pair[1]))[: q["limit"]]
-        rows = [{"grid": grid, "name": self._name("grid", grid),
-                 "community": (self.reference.grids.get(grid) or {}).get("community"),
-                 "street": (self.reference.grids.get(grid) or {}).get("street"), "reported": count}
-                for count, grid in ranked]
+        ranked = sorted(
+            ((int(s.get("reported", 0)), grid) for grid, s in sums.items() if s.get("reported")),
+            key=lambda pair: (-pair[0], pair[1]),
+        )[: q["limit"]]
+        rows = [
+            {
+                "grid": grid,
+                "name": self._name("grid", grid),
+                "community": (self.reference.grids.get(grid) or {}).get("community"),
+                "street": (self.reference.grids.get(grid) or {}).get("street"),
+                "reported": count,
+            }
+            for count, grid in ranked
+        ]
         return _hotspots.dump({"period": q["period"], "first_day": first, "last_day": last, "rows": rows})

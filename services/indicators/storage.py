@@ -41,11 +41,17 @@ def take_event(fact: dict, event, tz, response_limit=domain.RESPONSE_LIMIT) -> d
     kept = [t for t in transitions.values() if t]
     after = domain.contributions(snapshot, kept, tz, response_limit)
     delta = domain.difference(_nested(fact["contributions"]), after)
-    document = {"_id": facts["case_id"], "transitions": transitions, "snapshot": snapshot,
-                "contributions": _triples(after), "rev": fact["rev"] + 1,
-                "open": snapshot["status"] in domain.OPEN, "suspended": bool(snapshot.get("suspended")),
-                "stage_deadline": snapshot.get("stage_deadline"),
-                **{d: snapshot.get(d) for d in domain.DIMENSIONS[1:]}}
+    document = {
+        "_id": facts["case_id"],
+        "transitions": transitions,
+        "snapshot": snapshot,
+        "contributions": _triples(after),
+        "rev": fact["rev"] + 1,
+        "open": snapshot["status"] in domain.OPEN,
+        "suspended": bool(snapshot.get("suspended")),
+        "stage_deadline": snapshot.get("stage_deadline"),
+        **{d: snapshot.get(d) for d in domain.DIMENSIONS[1:]},
+    }
     return {"document": document, "delta": delta}
 
 
@@ -73,8 +79,10 @@ class IndicatorRepository(Repository):
         def work(session, _push_events):
             ids = list(dict.fromkeys(e.payload["case_id"] for e in events))
             stored = {d["_id"]: d for d in self.db[FACTS].find({"_id": {"$in": ids}}, session=session)}
-            facts = {i: stored.get(i) or {"_id": i, "transitions": {}, "snapshot": None, "contributions": [], "rev": 0}
-                     for i in ids}
+            facts = {
+                i: stored.get(i) or {"_id": i, "transitions": {}, "snapshot": None, "contributions": [], "rev": 0}
+                for i in ids
+            }
             read_rev = {i: f["rev"] for i, f in facts.items()}
             total: dict = {}
             taken = 0
@@ -88,8 +96,11 @@ class IndicatorRepository(Repository):
             if not taken:
                 return 0
             self._move_counters(total, session)
-            changed = [ReplaceOne({"_id": i, "rev": read_rev[i]}, f, upsert=read_rev[i] == 0)
-                       for i, f in facts.items() if f["rev"] != read_rev[i]]
+            changed = [
+                ReplaceOne({"_id": i, "rev": read_rev[i]}, f, upsert=read_rev[i] == 0)
+                for i, f in facts.items()
+                if f["rev"] != read_rev[i]
+            ]
             result = self.db[FACTS].bulk_write(changed, ordered=False, session=session)
             if result.matched_count + len(result.upserted_ids) != len(changed):
                 raise Conflict.of("case.facts_moved")  # the consumers retry
@@ -106,16 +117,23 @@ class IndicatorRepository(Repository):
             if not fields:
                 continue
             dimension, key, day = counter.split("|")
-            writes.append(UpdateOne({"_id": counter},
-                                    {"$inc": fields, "$setOnInsert": {"dimension": dimension, "key": key, "day": day}},
-                                    upsert=True))
+            writes.append(
+                UpdateOne(
+                    {"_id": counter},
+                    {"$inc": fields, "$setOnInsert": {"dimension": dimension, "key": key, "day": day}},
+                    upsert=True,
+                )
+            )
         if writes:
             self.db[COUNTERS].bulk_write(writes, ordered=False, session=session)
 
     def counters(self, dimension: str, first: str, last: str, key: str | None = None) -> list[dict]:
         # equalities, then the range: the store's planner answers that from the (dimension[, key], day) index
-        query = {"dimension": dimension, **({"key": key} if key is not None else {}),
-                 "day": {"$gte": first, "$lte": last}}
+        query = {
+            "dimension": dimension,
+            **({"key": key} if key is not None else {}),
+            "day": {"$gte": first, "$lte": last},
+        }
         return list(self.db[COUNTERS].find(query))
 
     def open_cases(self, dimension: str) -> list[dict]:
@@ -130,6 +148,8 @@ class IndicatorStore(MongoStore):
     repository_cls = IndicatorRepository
     indexes = {
         FACTS: [IndexModel([("open", ASCENDING)])],
-        COUNTERS: [IndexModel([("dimension", ASCENDING), ("day", ASCENDING)]),
-                   IndexModel([("dimension", ASCENDING), ("key", ASCENDING), ("day", ASCENDING)])],
+        COUNTERS: [
+            IndexModel([("dimension", ASCENDING), ("day", ASCENDING)]),
+            IndexModel([("dimension", ASCENDING), ("key", ASCENDING), ("day", ASCENDING)]),
+        ],
     }

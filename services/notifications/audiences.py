@@ -59,16 +59,21 @@ class People:
         user = self.users.get(user_id)
         if user is None:
             return None
-        return Recipient("user", user_id, user.get("language") or DEFAULT_LANGUAGE, user.get("email"),
-                         user.get("phone"))
+        return Recipient(
+            "user", user_id, user.get("language") or DEFAULT_LANGUAGE, user.get("email"), user.get("phone")
+        )
 
     def department(self, code: str | None) -> Recipient | None:
         return Recipient("department", code) if code in self.departments else None
 
     def identity(self, user_id: str) -> Identity:
         user = self.users.get(user_id, {})
-        return Identity(user_id, frozenset(user.get("roles", ())), grids=frozenset(self.grids_of.get(user_id, ())),
-                        department=user.get("department"))
+        return Identity(
+            user_id,
+            frozenset(user.get("roles", ())),
+            grids=frozenset(self.grids_of.get(user_id, ())),
+            department=user.get("department"),
+        )
 
 
 _people_cache: dict = {}
@@ -76,8 +81,12 @@ _people_cache: dict = {}
 
 def people_of(reference) -> People:
     """The ``People`` of a ``shared.refdata.Reference``, rebuilt only when one of its kinds moved on."""
-    stamp = (id(reference), reference.revision("users"), reference.revision("departments"),
-             reference.revision("grid_map"))
+    stamp = (
+        id(reference),
+        reference.revision("users"),
+        reference.revision("departments"),
+        reference.revision("grid_map"),
+    )
     if _people_cache.get("stamp") != stamp:
         _people_cache.update(stamp=stamp, people=People(reference.users, reference.departments, reference.grids))
     return _people_cache["people"]
@@ -101,10 +110,18 @@ def _subscribers(people: People, facts: dict, subscriptions: list[dict], kinds) 
 
 
 # Who holds a stage, and who answers for them — the targets an escalation rung may name.
-_RESPONSIBLE = {"dispatch": rules.COMMAND_CENTRE, "sign_for": rules.HANDLERS, "disposal": rules.HANDLERS,
-                "verification": rules.GRID_OFFICERS}
-_RESPONSIBLE_HEAD = {"dispatch": rules.COMMAND_CENTRE, "sign_for": rules.HEAD, "disposal": rules.HEAD,
-                     "verification": rules.GRID_LEADER}
+_RESPONSIBLE = {
+    "dispatch": rules.COMMAND_CENTRE,
+    "sign_for": rules.HANDLERS,
+    "disposal": rules.HANDLERS,
+    "verification": rules.GRID_OFFICERS,
+}
+_RESPONSIBLE_HEAD = {
+    "dispatch": rules.COMMAND_CENTRE,
+    "sign_for": rules.HEAD,
+    "disposal": rules.HEAD,
+    "verification": rules.GRID_LEADER,
+}
 
 
 def escalation_targets(facts: dict, people: People, subscriptions: list[dict]) -> list[Recipient]:
@@ -118,10 +135,16 @@ def escalation_targets(facts: dict, people: People, subscriptions: list[dict]) -
         elif kind == "webhook":  # the case department's own systems, through its configured endpoint
             found += [r for r in [people.department(facts.get("department"))] if r]
         else:
-            audience = {"responsible": _RESPONSIBLE.get(stage), "responsible_head": _RESPONSIBLE_HEAD.get(stage),
-                        "command_centre": rules.COMMAND_CENTRE, "supervisor": rules.SUPERVISORS,
-                        "department_head": rules.HEAD, "department_handlers": rules.HANDLERS,
-                        "grid_officers": rules.GRID_OFFICERS, "grid_leader": rules.GRID_LEADER}.get(kind)
+            audience = {
+                "responsible": _RESPONSIBLE.get(stage),
+                "responsible_head": _RESPONSIBLE_HEAD.get(stage),
+                "command_centre": rules.COMMAND_CENTRE,
+                "supervisor": rules.SUPERVISORS,
+                "department_head": rules.HEAD,
+                "department_handlers": rules.HANDLERS,
+                "grid_officers": rules.GRID_OFFICERS,
+                "grid_leader": rules.GRID_LEADER,
+            }.get(kind)
             if audience:
                 found += resolve(audience, facts, people, subscriptions)
     return found
@@ -176,8 +199,9 @@ def address(event: Event, people: People, subscriptions: list[dict]) -> list[Add
     return list(found.values())
 
 
-def choose_channels(addressed: list[Addressed], kind: str, preferences: dict[str, dict],
-                    webhooks: set[str]) -> list[Addressed]:
+def choose_channels(
+    addressed: list[Addressed], kind: str, preferences: dict[str, dict], webhooks: set[str]
+) -> list[Addressed]:
     """Apply people's channel choices for ``kind`` and the departments' webhook endpoints.
 
     ``preferences``: user id -> {kind: [channels]}; ``webhooks``: departments with an active endpoint.

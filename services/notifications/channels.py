@@ -47,8 +47,16 @@ class LogMailer:
 
 
 class SmtpMailer:
-    def __init__(self, host: str, port: int, security: str, username: str | None, password: str | None,
-                 sender: str, timeout: float):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: str,
+        username: str | None,
+        password: str | None,
+        sender: str,
+        timeout: float,
+    ):
         self.host, self.port, self.security = host, port, security
         self.username, self.password = username, password
         self.sender, self.timeout = sender, timeout
@@ -71,8 +79,9 @@ class SmtpMailer:
         mail = self.compose(to, message, headers)
         try:
             if self.security == "ssl":
-                server = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                          context=ssl.create_default_context())
+                server = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 server = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             with server:
@@ -121,8 +130,13 @@ class WebhookPoster:
     address inside the platform's own networks (loopback, private, link-local such as a cloud's metadata
     service): an administrator's URL must not turn the platform into a way in (SSRF)."""
 
-    def __init__(self, session: requests.Session, timeout: float, allowed_hosts: frozenset[str] = frozenset(),
-                 resolve=socket.getaddrinfo):
+    def __init__(
+        self,
+        session: requests.Session,
+        timeout: float,
+        allowed_hosts: frozenset[str] = frozenset(),
+        resolve=socket.getaddrinfo,
+    ):
         self.session, self.timeout, self.allowed_hosts, self.resolve = session, timeout, allowed_hosts, resolve
 
     def refusal(self, url: str) -> Refusal | None:
@@ -140,9 +154,13 @@ class WebhookPoster:
             return Refusal(UNRESOLVED, host, (), f"refused: {host} does not resolve ({exc})")
         inside = tuple(sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_global))
         if inside:
-            return Refusal(INSIDE, host, inside,
-                           f"refused: {host} resolves to {', '.join(inside)}, inside the platform's networks; "
-                           f"list it in WEBHOOK_ALLOWED_HOSTS if the department's system really lives there")
+            return Refusal(
+                INSIDE,
+                host,
+                inside,
+                f"refused: {host} resolves to {', '.join(inside)}, inside the platform's networks; "
+                f"list it in WEBHOOK_ALLOWED_HOSTS if the department's system really lives there",
+            )
         return None
 
     def post(self, url: str, body: bytes, headers: dict) -> Outcome:
@@ -151,8 +169,9 @@ class WebhookPoster:
             return Outcome.failed(refused.text)  # a name server's bad moment: retried like any failed attempt
         if refused:
             return Outcome.refused_by_rule(refused.text)
-        return _http_outcome(lambda: self.session.post(url, data=body, headers=headers, timeout=self.timeout,
-                                                       allow_redirects=False))
+        return _http_outcome(
+            lambda: self.session.post(url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False)
+        )
 
 
 def webhook_bytes(body: dict) -> bytes:
@@ -172,18 +191,28 @@ def channels_from_config(config, session: requests.Session) -> Channels:
         security = setting(config, "SMTP_SECURITY", "starttls")
         if security not in SMTP_SECURITY:
             raise ConfigError(f"configuration SMTP_SECURITY={security!r}: one of {', '.join(SMTP_SECURITY)}")
-        email = SmtpMailer(setting(config, "SMTP_HOST"), setting(config, "SMTP_PORT", 587, int), security,
-                           setting(config, "SMTP_USERNAME", None), setting(config, "SMTP_PASSWORD", None),
-                           setting(config, "SMTP_FROM", "civicgrid <noreply@civicgrid.local>"),
-                           setting(config, "SMTP_TIMEOUT_SECONDS", 10.0, float))
+        email = SmtpMailer(
+            setting(config, "SMTP_HOST"),
+            setting(config, "SMTP_PORT", 587, int),
+            security,
+            setting(config, "SMTP_USERNAME", None),
+            setting(config, "SMTP_PASSWORD", None),
+            setting(config, "SMTP_FROM", "civicgrid <noreply@civicgrid.local>"),
+            setting(config, "SMTP_TIMEOUT_SECONDS", 10.0, float),
+        )
     elif transport == "log":
         email = LogMailer()
     else:
         raise ConfigError(f"configuration EMAIL_TRANSPORT={transport!r}: smtp or log")
     provider = setting(config, "SMS_PROVIDER", "log")
     if provider == "http":
-        sms = HttpSmsGateway(session, setting(config, "SMS_GATEWAY_URL"), setting(config, "SMS_GATEWAY_TOKEN", None),
-                             setting(config, "SMS_SENDER", None), timeout)
+        sms = HttpSmsGateway(
+            session,
+            setting(config, "SMS_GATEWAY_URL"),
+            setting(config, "SMS_GATEWAY_TOKEN", None),
+            setting(config, "SMS_SENDER", None),
+            timeout,
+        )
     elif provider == "log":
         sms = LogSms()
     else:

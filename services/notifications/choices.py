@@ -29,8 +29,14 @@ def subscription(user_id: str, kind: str, target: str, reference, new_id, now) -
             raise ValidationFailed.from_messages({"target": ["Not a case id."]})
     elif target not in known[kind]:
         raise ValidationFailed.from_messages({"target": [f"No {kind} {target}."]})
-    return {"_id": new_id("S"), "user_id": user_id, "kind": kind, "target": target, "key": f"{kind}:{target}",
-            "created_at": now}
+    return {
+        "_id": new_id("S"),
+        "user_id": user_id,
+        "kind": kind,
+        "target": target,
+        "key": f"{kind}:{target}",
+        "created_at": now,
+    }
 
 
 def preferences(channels: dict) -> dict:

@@ -10,8 +10,7 @@ from services.notifications.messages import Messages
 from services.notifications.signing import signed_headers
 
 
-def send(delivery: dict, channels: Channels, store, messages: Messages,
-         address_for=None) -> tuple[str | None, Outcome]:
+def send(delivery: dict, channels: Channels, store, messages: Messages, address_for=None) -> tuple[str | None, Outcome]:
     """``address_for(delivery)``: for a notice to the public, ``(address, rating token or None)`` from the reporting
     service, or None once it keeps no address for it."""
     channel = delivery["channel"]
@@ -21,8 +20,10 @@ def send(delivery: dict, channels: Channels, store, messages: Messages,
         return None, _to_the_public(delivery, channels, messages, address_for)
     message = delivery.get("message")
     if delivery.get("digest"):
-        items = [{"subject": m["message"]["subject"], "link": messages.case_link(m["case_id"])}
-                 for m in store.digest_members(delivery["_id"])]
+        items = [
+            {"subject": m["message"]["subject"], "link": messages.case_link(m["case_id"])}
+            for m in store.digest_members(delivery["_id"])
+        ]
         if not items:
             return delivery["target"], Outcome.impossible("the digest gathered nothing")
         message = asdict(messages.digest(items, delivery["language"]))
@@ -49,7 +50,9 @@ def _to_the_public(delivery: dict, channels: Channels, messages: Messages, addre
     if found is None:
         return Outcome.impossible("the reporter's contact details are no longer kept")
     address, token = found
-    message = public.with_rating_link(delivery["message"], messages.rating_link(token, delivery["language"]) if token else None)
+    message = public.with_rating_link(
+        delivery["message"], messages.rating_link(token, delivery["language"]) if token else None
+    )
     if delivery["channel"] == rules.EMAIL:
         headers = {"X-Civicgrid-Delivery": delivery["_id"], "Content-Language": delivery["language"]}
         return channels.email.send(address, message, headers)

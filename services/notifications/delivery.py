@@ -8,8 +8,8 @@ afresh, the earlier ones kept). ``held`` waits for a digest (``digested`` once
 gathered into one); ``skipped`` could not be sent at all (no address, no endpoint)
 and says why. A webhook the platform refuses to send (its address now lies inside the
 platform's networks) is ``dead`` at once, so an administrator sees it and may replay
-it once the address or ``WEBHOOK_ALLOWED_HOSTS`` is put right. A delivery whose claim lapsed (its process died mid-send) is claimed
-again: the only way a message can go out twice, which is why every message
+it once the address or ``WEBHOOK_ALLOWED_HOSTS`` is put right. A delivery whose claim lapsed (its process died
+mid-send) is claimed again: the only way a message can go out twice, which is why every message
 carries its delivery id for the receiver to recognise.
 """
 
@@ -74,7 +74,8 @@ def attempt_record(delivery: dict, target: str | None, outcome: Outcome, at: dat
         "at": at,
         "channel": delivery["channel"],
         "target": target,
-        "outcome": ("delivered" if outcome.ok else "refused" if outcome.refused
-                    else "skipped" if outcome.final else "failed"),
+        "outcome": (
+            "delivered" if outcome.ok else "refused" if outcome.refused else "skipped" if outcome.final else "failed"
+        ),
         "error": outcome.error,
     }

@@ -30,6 +30,10 @@ def entry_for(event: Event) -> dict:
 
 def published(entry: dict) -> dict:
     """The ``feed.appended`` payload of a stored entry."""
-    return {"seq": entry["_id"], "event_id": entry["event_id"], "event_type": entry["event_type"],
-            "occurred_at": entry["occurred_at"], "case": entry["case"]}
-
+    return {
+        "seq": entry["_id"],
+        "event_id": entry["event_id"],
+        "event_type": entry["event_type"],
+        "occurred_at": entry["occurred_at"],
+        "case": entry["case"],
+    }

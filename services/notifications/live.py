@@ -69,10 +69,17 @@ class LiveFeed:
         payload = announcement([entry for entry, _, _ in gathered])
         _, cause, now = max(gathered, key=lambda g: g[0]["seq"])
         try:
-            event = new_event(EVENT_TYPE, payload, producer=self.service, occurred_at=now,
-                              correlation_id=cause.correlation_id, causation_id=cause.event_id)
-            self.publisher.publish(to_message(event), exchange=self.exchange, routing_key=EVENT_TYPE,
-                                   message_id=event.event_id)
+            event = new_event(
+                EVENT_TYPE,
+                payload,
+                producer=self.service,
+                occurred_at=now,
+                correlation_id=cause.correlation_id,
+                causation_id=cause.event_id,
+            )
+            self.publisher.publish(
+                to_message(event), exchange=self.exchange, routing_key=EVENT_TYPE, message_id=event.event_id
+            )
         except Exception:  # the gateways catch up from the feed
             _log.warning("could not announce feed entries up to %s", payload["seq"], exc_info=True)
 
@@ -83,8 +90,12 @@ class LivePublisher(DependencyProvider):
         exchange = get_event_exchange(self.container.service_name, config)
         # declared once here, not before every publish (a third of a publish's CPU)
         declare(config["AMQP_URI"], [exchange])
-        self.feed = LiveFeed(publisher(config["AMQP_URI"], use_confirms=False), exchange,
-                             self.container.service_name, setting(config, "SSE_ANNOUNCE_SECONDS", 0.05, float))
+        self.feed = LiveFeed(
+            publisher(config["AMQP_URI"], use_confirms=False),
+            exchange,
+            self.container.service_name,
+            setting(config, "SSE_ANNOUNCE_SECONDS", 0.05, float),
+        )
         self._thread = None
 
     def start(self):

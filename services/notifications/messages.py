@@ -33,9 +33,25 @@ _RATE_LABEL = {"zh-CN": "评价处理结果", "en": "Rate the outcome"}
 # a new token for each send and keeps only its hash), so the stored message holds this mark in its place.
 RATING_LINK_MARK = "[[rating-link]]"
 _DEADLINE_FORMAT = {"zh-CN": "%Y年%m月%d日 %H:%M", "en": "%d %b %Y, %H:%M"}
-_CASE_FACTS = ("case_id", "version", "status", "category", "priority", "grid", "community", "street", "location",
-               "department", "assisting_departments", "deadline", "reporters", "suspended", "stage",
-               "stage_deadline", "supervised")
+_CASE_FACTS = (
+    "case_id",
+    "version",
+    "status",
+    "category",
+    "priority",
+    "grid",
+    "community",
+    "street",
+    "location",
+    "department",
+    "assisting_departments",
+    "deadline",
+    "reporters",
+    "suspended",
+    "stage",
+    "stage_deadline",
+    "supervised",
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +66,12 @@ class Messages:
     def __init__(self, base_url: str, timezone: str = "Asia/Shanghai"):
         self.base_url = base_url.rstrip("/")
         self.zone = ZoneInfo(timezone)
-        self.env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]),
-                               undefined=StrictUndefined, keep_trailing_newline=False)
+        self.env = Environment(
+            loader=FileSystemLoader(_TEMPLATES),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            keep_trailing_newline=False,
+        )
 
     def case_link(self, case_id: str) -> str:
         """The case's page in the web app (web/src/main.js routes /cases/:id): a person opens it, not the API."""
@@ -63,16 +83,20 @@ class Messages:
         values = self._values(event, language, reference, audiences)
         subject, body, sms = self._blocks(f"{language}/{event.type}.txt", values)
         link = values["link"]
-        return Message(subject, f"{body}\n\n{_LINK_LABEL[language]}: {link}",
-                       self._html(language, subject, body, link, _LINK_LABEL[language]),
-                       _shorten(sms or f"{subject} {link}"))
+        return Message(
+            subject,
+            f"{body}\n\n{_LINK_LABEL[language]}: {link}",
+            self._html(language, subject, body, link, _LINK_LABEL[language]),
+            _shorten(sms or f"{subject} {link}"),
+        )
 
     def titles(self, event: Event, reference, audiences=()) -> tuple[dict, dict]:
         """(subject, body) in every language: the inbox shows the reader's."""
         subjects, bodies = {}, {}
         for language in LANGUAGES:
-            subject, body, _ = self._blocks(f"{language}/{event.type}.txt",
-                                            self._values(event, language, reference, audiences))
+            subject, body, _ = self._blocks(
+                f"{language}/{event.type}.txt", self._values(event, language, reference, audiences)
+            )
             subjects[language], bodies[language] = subject, body
         return subjects, bodies
 
@@ -81,13 +105,20 @@ class Messages:
         language, without a link into the staff's app; a closing's carries the rating link's mark."""
         language = language_of(notice["language"])
         rating = bool(notice.get("rating"))
-        values = {"case_id": notice["case_id"], "reason": notice.get("reason") or "—", "note": notice.get("note"),
-                  "category": _name(reference.categories.get(notice["category"]), language, notice["category"]),
-                  "rating": rating, "rating_link": RATING_LINK_MARK, "rating_days": _days(notice.get("rating_days"))}
+        values = {
+            "case_id": notice["case_id"],
+            "reason": notice.get("reason") or "—",
+            "note": notice.get("note"),
+            "category": _name(reference.categories.get(notice["category"]), language, notice["category"]),
+            "rating": rating,
+            "rating_link": RATING_LINK_MARK,
+            "rating_days": _days(notice.get("rating_days")),
+        }
         subject, body, sms = self._blocks(f"{language}/public/{notice['about']}.txt", values)
         link = RATING_LINK_MARK if rating else None
-        return Message(subject, body, self._html(language, subject, body, link, _RATE_LABEL[language]),
-                       _shorten(sms or subject))
+        return Message(
+            subject, body, self._html(language, subject, body, link, _RATE_LABEL[language]), _shorten(sms or subject)
+        )
 
     def rating_link(self, token: str, language: str) -> str:
         """The public page where a reporter rates the outcome (served by the gateway, docs/open311.md)."""
@@ -99,8 +130,12 @@ class Messages:
         language = language_of(language)
         subject, body, sms = self._blocks(f"{language}/digest.txt", {"count": len(items), "items": items})
         inbox = f"{self.base_url}/api/v1/notifications"
-        return Message(subject, f"{body}\n{_INBOX_LABEL[language]}: {inbox}",
-                       self._html(language, subject, body, inbox, _INBOX_LABEL[language]), _shorten(sms))
+        return Message(
+            subject,
+            f"{body}\n{_INBOX_LABEL[language]}: {inbox}",
+            self._html(language, subject, body, inbox, _INBOX_LABEL[language]),
+            _shorten(sms),
+        )
 
     # -- helpers -------------------------------------------------------------------------
     def _blocks(self, name: str, values: dict) -> tuple[str, str, str | None]:
@@ -115,8 +150,12 @@ class Messages:
 
     def _html(self, language, subject, body, link, link_label) -> str:
         return self.env.get_template("layout.html").render(
-            language=language, subject=subject, paragraphs=[p for p in body.split("\n\n") if p.strip()],
-            link=link, link_label=link_label)
+            language=language,
+            subject=subject,
+            paragraphs=[p for p in body.split("\n\n") if p.strip()],
+            link=link,
+            link_label=link_label,
+        )
 
     def _values(self, event: Event, language: str, reference, audiences) -> dict:
         p = event.payload
@@ -135,8 +174,11 @@ class Messages:
             "category": _name(reference.categories.get(p["category"]), language, p["category"]),
             "priority": _PRIORITY[language].get(p["priority"], p["priority"]),
             "department": _name(reference.departments.get(p.get("department") or ""), language, "—"),
-            "returned_by": _name(reference.departments.get(p.get("returned_by_department") or ""), language,
-                                 p.get("returned_by_department") or "—"),
+            "returned_by": _name(
+                reference.departments.get(p.get("returned_by_department") or ""),
+                language,
+                p.get("returned_by_department") or "—",
+            ),
             "place": place(p, reference),
             "deadline": self._when(p.get("deadline"), language),
             "stage_deadline": self._when(p.get("stage_deadline"), language),

@@ -30,12 +30,17 @@ def dedup_key(event: Event, recipient: Recipient, channel: str) -> str:
 
 def burst_keys(chosen: list[Addressed]) -> list[tuple[str, str]]:
     """The (recipient, channel) pairs whose recent traffic decides whether to hold a message."""
-    return [(a.recipient.key, c) for a in chosen if a.recipient.kind == "user"
-            for c in sorted(a.channels & {rules.EMAIL, rules.SMS})]
+    return [
+        (a.recipient.key, c)
+        for a in chosen
+        if a.recipient.kind == "user"
+        for c in sorted(a.channels & {rules.EMAIL, rules.SMS})
+    ]
 
 
-def plan(event: Event, chosen: list[Addressed], *, messages: Messages, reference, recent: dict,
-         burst: BurstRule, now) -> Plan:
+def plan(
+    event: Event, chosen: list[Addressed], *, messages: Messages, reference, recent: dict, burst: BurstRule, now
+) -> Plan:
     """``recent``: (recipient key, channel) -> messages made for it within the burst window."""
     result = Plan()
     urgent = is_urgent(event.payload, reference.categories)

@@ -27,13 +27,19 @@ def deliveries(event: Event, messages: Messages, reference, now) -> list[dict]:
     for channel in notice["channels"]:
         doc = planning.delivery(event, recipient, channel, False, now)
         # what the notice is about names it in lists; no target: the address is asked for when it is sent
-        doc.update(event_type=notice["about"], target=None, message=message,
-                   notice={"notice_id": notice["notice_id"], "capability": notice["capability"]})
+        doc.update(
+            event_type=notice["about"],
+            target=None,
+            message=message,
+            notice={"notice_id": notice["notice_id"], "capability": notice["capability"]},
+        )
         found.append(doc)
     return found
 
 
 def with_rating_link(message: dict, link: str | None) -> dict:
     """The message as sent: the rating link in place of its mark (or the mark's sentence gone without one)."""
-    return {key: (value.replace(RATING_LINK_MARK, link or "—") if isinstance(value, str) else value)
-            for key, value in message.items()}
+    return {
+        key: (value.replace(RATING_LINK_MARK, link or "—") if isinstance(value, str) else value)
+        for key, value in message.items()
+    }

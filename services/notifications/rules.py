@@ -65,8 +65,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "case.extension_denied": (Rule(HANDLERS, (INBOX,)), _DEPARTMENT_SYSTEMS, _FOLLOWERS),
     "case.suspended": (Rule(HANDLERS, (INBOX,)), _DEPARTMENT_SYSTEMS, _FOLLOWERS),
     "case.resumed": (Rule(HANDLERS, (INBOX,)), _DEPARTMENT_SYSTEMS, _FOLLOWERS),
-    "case.supervised": (Rule(HANDLERS, (INBOX, SMS)), Rule(HEAD, (INBOX, EMAIL)), _DEPARTMENT_SYSTEMS,
-                        _FOLLOWERS),
+    "case.supervised": (Rule(HANDLERS, (INBOX, SMS)), Rule(HEAD, (INBOX, EMAIL)), _DEPARTMENT_SYSTEMS, _FOLLOWERS),
     "case.resolved": (Rule(GRID_OFFICERS, (INBOX, SMS)), Rule(GRID_LEADER, (INBOX,)), _FOLLOWERS),
     "case.reworked": (
         Rule(DEPARTMENT, (INBOX, WEBHOOK)),

@@ -46,7 +46,7 @@ class SecretBox:
         if not self.is_sealed(stored):
             return False
         try:
-            self._first.decrypt(stored[len(SEALED):].encode())
+            self._first.decrypt(stored[len(SEALED) :].encode())
         except InvalidToken:
             return False
         return True
@@ -56,10 +56,11 @@ class SecretBox:
         if not self.is_sealed(stored):
             return stored
         try:
-            return self._fernet.decrypt(stored[len(SEALED):].encode()).decode()
+            return self._fernet.decrypt(stored[len(SEALED) :].encode()).decode()
         except InvalidToken:
-            raise ConfigError("a webhook secret does not open with any key in WEBHOOK_SECRETS_KEY_FILE "
-                              "(was its key removed?)") from None
+            raise ConfigError(
+                "a webhook secret does not open with any key in WEBHOOK_SECRETS_KEY_FILE (was its key removed?)"
+            ) from None
 
 
 def ensure_key_file(path: Path) -> Path:
@@ -92,8 +93,9 @@ def box_from_config(config) -> SecretBox:
     try:
         return SecretBox(lines)
     except ValueError as exc:
-        raise ConfigError(f"configuration WEBHOOK_SECRETS_KEY_FILE={path!r}: not a list of Fernet keys, one a line "
-                          f"({exc})") from None
+        raise ConfigError(
+            f"configuration WEBHOOK_SECRETS_KEY_FILE={path!r}: not a list of Fernet keys, one a line ({exc})"
+        ) from None
 
 
 if __name__ == "__main__":

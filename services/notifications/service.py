@@ -58,11 +58,18 @@ from shared.validation import load, load_query
 
 _log = logging.getLogger(__name__)
 _inbox_query, _inbox_page = InboxQuerySchema(), InboxPageSchema()
-_subscription_in, _subscription, _subscriptions = SubscriptionWriteSchema(), SubscriptionSchema(), \
-    SubscriptionListSchema()
+_subscription_in, _subscription, _subscriptions = (
+    SubscriptionWriteSchema(),
+    SubscriptionSchema(),
+    SubscriptionListSchema(),
+)
 _preferences_in, _preferences = PreferencesWriteSchema(), PreferencesSchema()
-_webhook_in, _webhook, _webhook_secret, _webhooks = WebhookWriteSchema(), WebhookSchema(), \
-    WebhookWithSecretSchema(), WebhookListSchema()
+_webhook_in, _webhook, _webhook_secret, _webhooks = (
+    WebhookWriteSchema(),
+    WebhookSchema(),
+    WebhookWithSecretSchema(),
+    WebhookListSchema(),
+)
 _delivery_query, _delivery_page, _delivery = DeliveryQuerySchema(), DeliveryPageSchema(), DeliverySchema()
 _page_query = PageQuerySchema()
 _webhook_tested = WebhookTestedSchema()
@@ -94,14 +101,25 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         people = audiences.people_of(self.reference)
         addressed = audiences.address(event, people, self.store.subscribers(audiences.subscription_keys(facts)))
         chosen = audiences.choose_channels(
-            addressed, event.type,
+            addressed,
+            event.type,
             self.store.preferences_of([a.recipient.id for a in addressed if a.recipient.kind == "user"]),
-            self.store.departments_with_webhooks([a.recipient.id for a in addressed
-                                                  if a.recipient.kind == "department"]))
-        recent = self.store.recent_counts(planning.burst_keys(chosen), since=now - self.settings.burst.window,
-                                          cap=self.settings.burst.threshold)
-        plan = planning.plan(event, chosen, messages=self.settings.messages, reference=self.reference,
-                             recent=recent, burst=self.settings.burst, now=now)
+            self.store.departments_with_webhooks(
+                [a.recipient.id for a in addressed if a.recipient.kind == "department"]
+            ),
+        )
+        recent = self.store.recent_counts(
+            planning.burst_keys(chosen), since=now - self.settings.burst.window, cap=self.settings.burst.threshold
+        )
+        plan = planning.plan(
+            event,
+            chosen,
+            messages=self.settings.messages,
+            reference=self.reference,
+            recent=recent,
+            burst=self.settings.burst,
+            now=now,
+        )
         claimed = self.outgoing.claim(plan.deliveries, now, self.settings.lease)
         stored = {d["_id"] for d in self.store.file(plan.inbox, plan.deliveries)}
         claimed = [d for d in claimed if d["_id"] in stored]  # a redelivered event's were sent the first time
@@ -123,8 +141,9 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
     def _public_address(self, delivery: dict):
         notice = delivery["notice"]
         try:
-            found = self.reporting.notice_address(delivery["recipient"]["id"], notice["notice_id"],
-                                                  notice["capability"], delivery["channel"])
+            found = self.reporting.notice_address(
+                delivery["recipient"]["id"], notice["notice_id"], notice["capability"], delivery["channel"]
+            )
         except NotFound:
             return None
         return found["address"], found.get("rating_token")
@@ -143,8 +162,9 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
             if len(group) == 1:
                 self.store.release(group[0], now)
             else:
-                self.store.gather_digest(digest.digest_for(group, new_id, now, lease_until),
-                                         [m["_id"] for m in group], now)
+                self.store.gather_digest(
+                    digest.digest_for(group, new_id, now, lease_until), [m["_id"] for m in group], now
+                )
         claimed = [c for state in CLAIMABLE for c in self.store.claim_due(state, now, lease_until, s.batch)]
         for _ in GreenPool(s.concurrency).imap(self._send, claimed):
             pass
@@ -160,8 +180,9 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
 
     def _send(self, delivery: dict) -> None:
         try:
-            target, outcome = courier.send(delivery, self.channels, self.store, self.settings.messages,
-                                           self._public_address)
+            target, outcome = courier.send(
+                delivery, self.channels, self.store, self.settings.messages, self._public_address
+            )
         except Exception as exc:  # a bug must not stop the other deliveries; the attempt says what happened
             _log.exception("delivery %s failed unexpectedly", delivery["_id"])
             target, outcome = delivery.get("target"), courier.Outcome.failed(f"{type(exc).__name__}: {exc}")
@@ -212,8 +233,9 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         b = load(_subscription_in, body)
         self.reference.require("grid_map")
         self.reference.require("categories")
-        wanted = choices.subscription(identity.user_id, b["kind"], b["target"], self.reference, new_id,
-                                      self.clock.now())
+        wanted = choices.subscription(
+            identity.user_id, b["kind"], b["target"], self.reference, new_id, self.clock.now()
+        )
         subscription, created = self.store.subscribe(wanted)
         return {"created": created, "subscription": _subscription.dump(subscription)}
 
@@ -226,8 +248,13 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
     @rpc
     def get_preferences(self) -> dict:
         identity = self.caller.require("notifications.read_own")
-        return _preferences.dump({"channels": self.store.preferences(identity.user_id), "kinds": list(KINDS),
-                                  "available_channels": list(PERSON_CHANNELS)})
+        return _preferences.dump(
+            {
+                "channels": self.store.preferences(identity.user_id),
+                "kinds": list(KINDS),
+                "available_channels": list(PERSON_CHANNELS),
+            }
+        )
 
     @rpc
     def set_preferences(self, body: dict) -> dict:
@@ -255,8 +282,12 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
             raise NotFound.of("department.not_found", department=department)
         refused = self.channels.webhook.refusal(b["url"])
         if refused and refused.rule == INSIDE:  # a host that does not resolve yet may later: its sends retry
-            raise Unprocessable.of("webhook.inside_networks", {"url": b["url"], "rule": "WEBHOOK_ALLOWED_HOSTS"},
-                                   host=refused.host, addresses=", ".join(refused.addresses))
+            raise Unprocessable.of(
+                "webhook.inside_networks",
+                {"url": b["url"], "rule": "WEBHOOK_ALLOWED_HOSTS"},
+                host=refused.host,
+                addresses=", ".join(refused.addresses),
+            )
         endpoint, created = self.store.put_webhook(str(department), b, new_secret(), self.clock.now())
         return {"created": created, "webhook": (_webhook_secret if created else _webhook).dump(endpoint)}
 
@@ -275,13 +306,22 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
             raise NotFound.of("webhook.not_found", department=department)
         now = self.clock.now()
         test_id = new_id("T")
-        body = webhook_bytes({"type": TEST_EVENT, "test_id": test_id, "department": endpoint["_id"],
-                              "sent_at": now.isoformat()})
+        body = webhook_bytes(
+            {"type": TEST_EVENT, "test_id": test_id, "department": endpoint["_id"], "sent_at": now.isoformat()}
+        )
         # wall time, not the platform clock, as for every webhook: the receiver checks freshness against its own
         headers = signed_headers(endpoint["secret"], body, int(time.time()), test_id, TEST_EVENT)
         outcome = self.channels.webhook.post(endpoint["url"], body, headers)
-        return _webhook_tested.dump({"department": endpoint["_id"], "url": endpoint["url"], "test_id": test_id,
-                                     "delivered": outcome.ok, "error": outcome.error, "at": now})
+        return _webhook_tested.dump(
+            {
+                "department": endpoint["_id"],
+                "url": endpoint["url"],
+                "test_id": test_id,
+                "delivered": outcome.ok,
+                "error": outcome.error,
+                "at": now,
+            }
+        )
 
     @rpc
     def delete_webhook(self, department: str) -> dict:
@@ -340,9 +380,17 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
             elif visible:
                 backlog = self.store.feed_after(after, limit + 1, visible)
                 reset, backlog = (True, []) if len(backlog) > limit else (False, backlog)
-        return {"head": head, "reset": reset, "entries": [_feed_entry.dump(feed.published(e)) for e in backlog],
-                "identity": {"user_id": identity.user_id, "roles": sorted(identity.roles),
-                             "grids": sorted(identity.grids), "department": identity.department}}
+        return {
+            "head": head,
+            "reset": reset,
+            "entries": [_feed_entry.dump(feed.published(e)) for e in backlog],
+            "identity": {
+                "user_id": identity.user_id,
+                "roles": sorted(identity.roles),
+                "grids": sorted(identity.grids),
+                "department": identity.department,
+            },
+        }
 
     @rpc
     def feed_after(self, after: int, limit: int = 500) -> list[dict]:

@@ -31,11 +31,15 @@ def settings_from_config(config) -> NotifySettings:
         raise ConfigError(f"configuration NOTIFY_TIMEZONE={timezone!r} is not a known time zone") from exc
     return NotifySettings(
         messages=messages,
-        burst=BurstRule(setting(config, "DIGEST_THRESHOLD", 5, int),
-                        timedelta(seconds=setting(config, "DIGEST_WINDOW_SECONDS", 60.0, float))),
-        retry=RetryPolicy(setting(config, "DELIVERY_MAX_ATTEMPTS", 6, int),
-                          setting(config, "DELIVERY_RETRY_BASE_SECONDS", 30.0, float),
-                          setting(config, "DELIVERY_RETRY_MAX_SECONDS", 3600.0, float)),
+        burst=BurstRule(
+            setting(config, "DIGEST_THRESHOLD", 5, int),
+            timedelta(seconds=setting(config, "DIGEST_WINDOW_SECONDS", 60.0, float)),
+        ),
+        retry=RetryPolicy(
+            setting(config, "DELIVERY_MAX_ATTEMPTS", 6, int),
+            setting(config, "DELIVERY_RETRY_BASE_SECONDS", 30.0, float),
+            setting(config, "DELIVERY_RETRY_MAX_SECONDS", 3600.0, float),
+        ),
         lease=timedelta(seconds=setting(config, "DELIVERY_LEASE_SECONDS", 120.0, float)),
         batch=setting(config, "DELIVERY_BATCH", 50, int),
         concurrency=setting(config, "DELIVERY_CONCURRENCY", 8, int),

@@ -43,8 +43,9 @@ def signed_headers(secret: str, body: bytes, timestamp: int, delivery_id: str, e
     }
 
 
-def verify(secret: str, body: bytes, timestamp: str, signed: str, now: float,
-           tolerance: float = DEFAULT_TOLERANCE_SECONDS) -> bool:
+def verify(
+    secret: str, body: bytes, timestamp: str, signed: str, now: float, tolerance: float = DEFAULT_TOLERANCE_SECONDS
+) -> bool:
     """Whether a received request is genuine and fresh (what a receiver runs)."""
     try:
         moment = int(timestamp)

@@ -88,9 +88,11 @@ def _id(doc: dict) -> str:
 
 def _id_of(prefix: str):
     """A cursor reader of an id with ``prefix``: its time part tells where a newest-first page starts."""
+
     def read(value) -> str:
         moment_of(paging.text(value), prefix)  # ValueError for anything else
         return value
+
     return read
 
 
@@ -177,8 +179,13 @@ class NotificationRepository(Repository):
         only asks whether there are ``cap`` already. A bounded index walk, not a count (a scan on the embedded
         store, and this runs for every outgoing message)."""
         return {
-            (key, channel): len(list(self.db[DELIVERIES].find(
-                {"recipient_key": key, "channel": channel, "created_at": {"$gte": since}}, {"_id": 1}).limit(cap)))
+            (key, channel): len(
+                list(
+                    self.db[DELIVERIES]
+                    .find({"recipient_key": key, "channel": channel, "created_at": {"$gte": since}}, {"_id": 1})
+                    .limit(cap)
+                )
+            )
             for key, channel in pairs
         }
 
@@ -202,8 +209,16 @@ class NotificationRepository(Repository):
                 break
         return paging.page(items, limit, lambda entry: [READ if entry["read"] else UNREAD, entry["_id"]])
 
-    def _newest(self, query: dict, limit: int, before: str | None, *, collection: str = INBOX,
-                prefix: str = INBOX_PREFIX, projection: dict = _HIDDEN) -> list[dict]:
+    def _newest(
+        self,
+        query: dict,
+        limit: int,
+        before: str | None,
+        *,
+        collection: str = INBOX,
+        prefix: str = INBOX_PREFIX,
+        projection: dict = _HIDDEN,
+    ) -> list[dict]:
         """``limit`` documents of ``query``, newest first, older than the one ``before``: a window of time at a
         time (``shared.windows``; an id says when it was made), so a page of an inbox nobody empties costs what its
         newest windows hold, not everything in it."""
@@ -214,8 +229,12 @@ class NotificationRepository(Repository):
             # window before began
             upper = (before if near == start else first_id_at(prefix, near)) if near_open else None
             ids = {**({"$lt": upper} if upper else {}), **({"$gte": first_id_at(prefix, far)} if far else {})}
-            return list(self.db[collection].find({**query, "_id": ids} if ids else query, projection)
-                        .sort("_id", DESCENDING).limit(room))
+            return list(
+                self.db[collection]
+                .find({**query, "_id": ids} if ids else query, projection)
+                .sort("_id", DESCENDING)
+                .limit(room)
+            )
 
         return gather(read, start, None, limit, start_open=before is not None)
 
@@ -223,14 +242,18 @@ class NotificationRepository(Repository):
         return self.db[INBOX].count_documents({"user_id": user_id, "read": False})
 
     def mark_read(self, user_id: str, notification_id: str, now: datetime) -> None:
-        result = self.db[INBOX].update_one({"_id": notification_id, "user_id": user_id},
-                                           {"$set": {"read": True, "read_at": now}})
+        result = self.db[INBOX].update_one(
+            {"_id": notification_id, "user_id": user_id}, {"$set": {"read": True, "read_at": now}}
+        )
         if result.matched_count != 1:
             raise NotFound.of("notification.not_found", notification_id=notification_id)
 
     def mark_all_read(self, user_id: str, now: datetime) -> int:
-        return self.db[INBOX].update_many({"user_id": user_id, "read": False},
-                                          {"$set": {"read": True, "read_at": now}}).modified_count
+        return (
+            self.db[INBOX]
+            .update_many({"user_id": user_id, "read": False}, {"$set": {"read": True, "read_at": now}})
+            .modified_count
+        )
 
     # -- subscriptions and preferences ---------------------------------------------------
     def subscriptions_of(self, user_id: str) -> list[dict]:
@@ -241,8 +264,7 @@ class NotificationRepository(Repository):
         try:
             self.db[SUBSCRIPTIONS].insert_one(subscription)
         except DuplicateKeyError:
-            existing = self.db[SUBSCRIPTIONS].find_one(
-                {"user_id": subscription["user_id"], "key": subscription["key"]})
+            existing = self.db[SUBSCRIPTIONS].find_one({"user_id": subscription["user_id"], "key": subscription["key"]})
             return existing, False
         return subscription, True
 
@@ -254,8 +276,16 @@ class NotificationRepository(Repository):
         """Followers of a merged case follow the case it was merged into."""
         moved = 0
         for sub in self.db[SUBSCRIPTIONS].find({"key": f"case:{from_case}"}):
-            _, created = self.subscribe({"_id": new_id(), "user_id": sub["user_id"], "kind": "case", "target": to_case,
-                                         "key": f"case:{to_case}", "created_at": now})
+            _, created = self.subscribe(
+                {
+                    "_id": new_id(),
+                    "user_id": sub["user_id"],
+                    "kind": "case",
+                    "target": to_case,
+                    "key": f"case:{to_case}",
+                    "created_at": now,
+                }
+            )
             moved += created
         return moved
 
@@ -264,8 +294,9 @@ class NotificationRepository(Repository):
         return doc.get("channels", {}) if doc else {}
 
     def set_preferences(self, user_id: str, channels: dict, now: datetime) -> None:
-        self.db[PREFERENCES].update_one({"_id": user_id}, {"$set": {"channels": channels, "updated_at": now}},
-                                        upsert=True)
+        self.db[PREFERENCES].update_one(
+            {"_id": user_id}, {"$set": {"channels": channels, "updated_at": now}}, upsert=True
+        )
         self._forget("preferences", user_id)
 
     # -- webhook endpoints ---------------------------------------------------------------
@@ -298,8 +329,12 @@ class NotificationRepository(Repository):
         return self.webhook(department), result.upserted_id is not None
 
     def set_webhook_secret(self, department: str, secret: str, now: datetime) -> dict:
-        if self.db[WEBHOOKS].update_one({"_id": department},
-                                        {"$set": {**self._sealed(secret), "updated_at": now}}).matched_count != 1:
+        if (
+            self.db[WEBHOOKS]
+            .update_one({"_id": department}, {"$set": {**self._sealed(secret), "updated_at": now}})
+            .matched_count
+            != 1
+        ):
             raise NotFound.of("webhook.not_found", department=department)
         return self.webhook(department)
 
@@ -316,8 +351,11 @@ class NotificationRepository(Repository):
             except ConfigError as exc:  # its webhooks fail, each attempt saying why; the rest of the service runs
                 _log.error("webhook of %s: %s", endpoint["_id"], exc)
                 continue
-            sealed += self.db[WEBHOOKS].update_one({"_id": endpoint["_id"], "secret": stored},
-                                                   {"$set": self._sealed(secret)}).modified_count
+            sealed += (
+                self.db[WEBHOOKS]
+                .update_one({"_id": endpoint["_id"], "secret": stored}, {"$set": self._sealed(secret)})
+                .modified_count
+            )
         return sealed
 
     def delete_webhook(self, department: str) -> None:
@@ -327,8 +365,9 @@ class NotificationRepository(Repository):
 
     # -- the courier's work --------------------------------------------------------------
     def due(self, state: str, now: datetime, limit: int) -> list[dict]:
-        return list(self.db[DELIVERIES].find({"state": state, "due_at": {"$lte": now}})
-                    .sort("due_at", ASCENDING).limit(limit))
+        return list(
+            self.db[DELIVERIES].find({"state": state, "due_at": {"$lte": now}}).sort("due_at", ASCENDING).limit(limit)
+        )
 
     def claim_due(self, state: str, now: datetime, lease_until: datetime, limit: int) -> list[dict]:
         """Take up to ``limit`` due deliveries in ``state`` for sending until ``lease_until``: one write for all,
@@ -338,23 +377,31 @@ class NotificationRepository(Repository):
         if not due:
             return []
         token, ids = uuid.uuid4().hex, [d["_id"] for d in due]
-        self.db[DELIVERIES].update_many({"_id": {"$in": ids}, "state": state, "due_at": {"$lte": now}},
-                                        {"$set": {"state": SENDING, "due_at": lease_until, "claim": token}})
-        ours = {d["_id"] for d in self.db[DELIVERIES].find({"_id": {"$in": ids}}, {"claim": 1})
-                if d.get("claim") == token}
+        self.db[DELIVERIES].update_many(
+            {"_id": {"$in": ids}, "state": state, "due_at": {"$lte": now}},
+            {"$set": {"state": SENDING, "due_at": lease_until, "claim": token}},
+        )
+        ours = {
+            d["_id"] for d in self.db[DELIVERIES].find({"_id": {"$in": ids}}, {"claim": 1}) if d.get("claim") == token
+        }
         return [{**d, "state": SENDING, "due_at": lease_until, "claim": token} for d in due if d["_id"] in ours]
 
     def settle(self, delivery: dict, fields_: dict, attempt: dict) -> bool:
         """Record an attempt and its consequence, if the claim is still ours."""
         result = self.db[DELIVERIES].update_one(
             {"_id": delivery["_id"], "state": SENDING, "claim": delivery["claim"]},
-            {"$set": fields_, "$inc": {"tries": 1}, "$push": {"attempts": attempt}, "$unset": {"claim": ""}})
+            {"$set": fields_, "$inc": {"tries": 1}, "$push": {"attempts": attempt}, "$unset": {"claim": ""}},
+        )
         return result.modified_count == 1
 
     def release(self, delivery: dict, now: datetime) -> bool:
         """A held message alone in its window goes out as itself."""
-        return self.db[DELIVERIES].update_one({"_id": delivery["_id"], "state": HELD},
-                                              {"$set": {"state": PENDING, "due_at": now}}).modified_count == 1
+        return (
+            self.db[DELIVERIES]
+            .update_one({"_id": delivery["_id"], "state": HELD}, {"$set": {"state": PENDING, "due_at": now}})
+            .modified_count
+            == 1
+        )
 
     def gather_digest(self, digest: dict, member_ids: list[str], now: datetime) -> int:
         """File ``digest`` and move the held ``member_ids`` into it; returns how many it got.
@@ -364,10 +411,16 @@ class NotificationRepository(Repository):
         runs out and the courier sends it with the members it has.
         """
         self.db[DELIVERIES].insert_one(digest)
-        got = self.db[DELIVERIES].update_many({"_id": {"$in": member_ids}, "state": HELD},
-                                              {"$set": {"state": DIGESTED, "digest_id": digest["_id"]}}).modified_count
-        self.db[DELIVERIES].update_one({"_id": digest["_id"], "state": ASSEMBLING},
-                                       {"$set": {"state": PENDING, "due_at": now}})
+        got = (
+            self.db[DELIVERIES]
+            .update_many(
+                {"_id": {"$in": member_ids}, "state": HELD}, {"$set": {"state": DIGESTED, "digest_id": digest["_id"]}}
+            )
+            .modified_count
+        )
+        self.db[DELIVERIES].update_one(
+            {"_id": digest["_id"], "state": ASSEMBLING}, {"$set": {"state": PENDING, "due_at": now}}
+        )
         return got
 
     def digest_members(self, digest_id: str) -> list[dict]:
@@ -378,8 +431,14 @@ class NotificationRepository(Repository):
         """A page of deliveries, newest first, ``by`` ``case`` (a case id) or ``recipient`` (``user:…``/
         ``department:…``)."""
         before = paging.decode(cursor, _id_of(DELIVERY_PREFIX)) if cursor else None
-        found = self._newest({"case_id" if by == "case" else "recipient_key": value}, limit + 1, before,
-                             collection=DELIVERIES, prefix=DELIVERY_PREFIX, projection=_DELIVERY_VIEW)
+        found = self._newest(
+            {"case_id" if by == "case" else "recipient_key": value},
+            limit + 1,
+            before,
+            collection=DELIVERIES,
+            prefix=DELIVERY_PREFIX,
+            projection=_DELIVERY_VIEW,
+        )
         return paging.page(found, limit, _id)
 
     def dead(self, limit: int, cursor: str | None) -> dict:
@@ -388,7 +447,11 @@ class NotificationRepository(Repository):
         if cursor:
             due, last_id = paging.decode(cursor, paging.moment_and_id)
             # the due moment first: the store narrows by its index, then checks the rest on what it found
-            query = {"state": DEAD, "due_at": {"$lte": due}, "$or": [{"due_at": {"$lt": due}}, {"_id": {"$lt": last_id}}]}
+            query = {
+                "state": DEAD,
+                "due_at": {"$lte": due},
+                "$or": [{"due_at": {"$lt": due}}, {"_id": {"$lt": last_id}}],
+            }
         found = self.db[DELIVERIES].find(query, _DELIVERY_VIEW).sort([("due_at", DESCENDING), ("_id", DESCENDING)])
         return paging.page(list(found.limit(limit + 1)), limit, lambda d: [d["due_at"], d["_id"]])
 
@@ -396,7 +459,8 @@ class NotificationRepository(Repository):
         """A dead delivery gets a fresh set of attempts, due now; the old attempts stay on record."""
         result = self.db[DELIVERIES].update_one(
             {"_id": delivery_id, "state": DEAD},
-            {"$set": {"state": PENDING, "due_at": now, "tries": 0, "replayed_at": now}})
+            {"$set": {"state": PENDING, "due_at": now, "tries": 0, "replayed_at": now}},
+        )
         if result.matched_count != 1:
             raise NotFound.of("delivery.not_dead", delivery_id=delivery_id)
         return self.db[DELIVERIES].find_one({"_id": delivery_id}, _DELIVERY_VIEW)
@@ -445,8 +509,10 @@ class NotificationRepository(Repository):
         they are invisible to ``feed_head``, and every append would collide with them until it gave up."""
         numbered = 0
         while old := list(self.db[FEED].find({"seq": None}, {"_id": 1}).limit(1000)):
-            batch = sum(self.db[FEED].update_one({"_id": doc["_id"], "seq": None},
-                                                 {"$set": {"seq": doc["_id"]}}).modified_count for doc in old)
+            batch = sum(
+                self.db[FEED].update_one({"_id": doc["_id"], "seq": None}, {"$set": {"seq": doc["_id"]}}).modified_count
+                for doc in old
+            )
             if not batch:  # another replica numbered them meanwhile, or the store will not: either way, done
                 break
             numbered += batch
@@ -477,8 +543,10 @@ class NotificationStore(MongoStore):
     scans = (COURIER, FEED_PRUNING)
     retired_indexes = {INBOX: ("case_id_1", "correlation_id_1")}
     indexes = {
-        collection: [IndexModel(keys, unique=(collection, name) in _UNIQUE, sparse=name == "digest")
-                     for name, keys in by_name.items()]
+        collection: [
+            IndexModel(keys, unique=(collection, name) in _UNIQUE, sparse=name == "digest")
+            for name, keys in by_name.items()
+        ]
         for collection, by_name in INDEXES.items()
     }
 

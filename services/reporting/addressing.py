@@ -24,16 +24,27 @@ def grid_of_address(address: str, grids: dict, areas: dict) -> str:
         named = [c for c in named if len(_plain(grids[c]["name"])) == longest]
     for level in ("street", "community"):  # a name several grids share, narrowed by the places the address names
         if len(named) > 1:
-            named = [c for c in named if _plain((areas.get(grids[c].get(level)) or {}).get("name", "\0")) in plain
-                     ] or named
+            named = [
+                c for c in named if _plain((areas.get(grids[c].get(level)) or {}).get("name", "\0")) in plain
+            ] or named
     if len(named) == 1:
         return named[0]
     if named:
-        raise Unprocessable.of("open311.address_ambiguous", {"address_string": address}, address=address,
-                               grids=", ".join(sorted(grids[c]["name"] for c in named)))
-    places = sorted({a["name"] for a in areas.values() if a.get("level") in ("community", "street")
-                     and a.get("name") and _plain(a["name"]) in plain})
+        raise Unprocessable.of(
+            "open311.address_ambiguous",
+            {"address_string": address},
+            address=address,
+            grids=", ".join(sorted(grids[c]["name"] for c in named)),
+        )
+    places = sorted(
+        {
+            a["name"]
+            for a in areas.values()
+            if a.get("level") in ("community", "street") and a.get("name") and _plain(a["name"]) in plain
+        }
+    )
     if places:
-        raise Unprocessable.of("open311.address_too_wide", {"address_string": address}, address=address,
-                               places=", ".join(places))
+        raise Unprocessable.of(
+            "open311.address_too_wide", {"address_string": address}, address=address, places=", ".join(places)
+        )
     raise Unprocessable.of("open311.address_unplaced", {"address_string": address}, address=address)

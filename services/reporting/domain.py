@@ -38,9 +38,19 @@ def check_category(code: str, categories: dict) -> dict:
     return category
 
 
-def accept_report(submission: dict, *, reporter: str, filed_by: dict, place: dict, categories: dict,
-                  now: datetime, correlation_id: str, possible_duplicates=(), source: str = "field",
-                  public: dict | None = None) -> tuple[dict, Event]:
+def accept_report(
+    submission: dict,
+    *,
+    reporter: str,
+    filed_by: dict,
+    place: dict,
+    categories: dict,
+    now: datetime,
+    correlation_id: str,
+    possible_duplicates=(),
+    source: str = "field",
+    public: dict | None = None,
+) -> tuple[dict, Event]:
     """The report document to store and the event announcing it.
 
     ``reporter`` is who reported (an officer, or the resident an operator took a call

@@ -18,8 +18,10 @@ def search_box(location: dict, radius_m: float) -> dict:
     """A lat/lon box containing the circle: what the index narrows to before distances are measured."""
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)
     dlon = dlat / max(math.cos(math.radians(location["lat"])), 1e-6)
-    return {"lat": (location["lat"] - dlat, location["lat"] + dlat),
-            "lon": (location["lon"] - dlon, location["lon"] + dlon)}
+    return {
+        "lat": (location["lat"] - dlat, location["lat"] + dlat),
+        "lon": (location["lon"] - dlon, location["lon"] + dlon),
+    }
 
 
 def window_start(category: dict, now: datetime) -> datetime:
@@ -32,6 +34,12 @@ def nearby(location: dict, candidates: list[dict], radius_m: float, limit: int =
     for case in candidates:
         distance = distance_m(location, case["location"])
         if distance <= radius_m:
-            found.append({"case_id": case["_id"], "distance_m": round(distance, 1), "status": case["status"],
-                          "reported_at": case["reported_at"]})
+            found.append(
+                {
+                    "case_id": case["_id"],
+                    "distance_m": round(distance, 1),
+                    "status": case["status"],
+                    "reported_at": case["reported_at"],
+                }
+            )
     return sorted(found, key=lambda c: c["distance_m"])[:limit]

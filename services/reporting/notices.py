@@ -32,30 +32,54 @@ def channels_of(contact: dict | None) -> list[str]:
     return [c for c, field in (("email", "email"), ("sms", "phone")) if contact.get(field)]
 
 
-def notice_for(case_event: Event, report: dict, *, language: str, now: datetime,
-               rating_days: float | None) -> tuple[dict, Event]:
+def notice_for(
+    case_event: Event, report: dict, *, language: str, now: datetime, rating_days: float | None
+) -> tuple[dict, Event]:
     """(what the report keeps of the notice, the event asking notifications to send it) for one public report."""
     p = case_event.payload
     capability = secrets.token_urlsafe(32)
     notice_id = new_id("O")
-    kept = {"notice_id": notice_id, "about": case_event.type, "capability": digest(capability), "at": now,
-            "case_event_id": case_event.event_id}
-    event = new_event("reporter.notice_due", {
-        "notice_id": notice_id, "report_id": report["_id"], "case_id": p["case_id"], "about": case_event.type,
-        "category": p["category"], "language": language, "channels": channels_of(report.get("contact")),
-        "reason": p.get("reason") if case_event.type == "case.rejected" else None,
-        "note": p.get("note") if case_event.type == "case.closed" else None,
-        "rating": bool(rating_days) and case_event.type == "case.closed",
-        "rating_days": rating_days if case_event.type == "case.closed" else None, "capability": capability,
-    }, producer="reporting", occurred_at=now, correlation_id=case_event.correlation_id,
-        causation_id=case_event.event_id)
+    kept = {
+        "notice_id": notice_id,
+        "about": case_event.type,
+        "capability": digest(capability),
+        "at": now,
+        "case_event_id": case_event.event_id,
+    }
+    event = new_event(
+        "reporter.notice_due",
+        {
+            "notice_id": notice_id,
+            "report_id": report["_id"],
+            "case_id": p["case_id"],
+            "about": case_event.type,
+            "category": p["category"],
+            "language": language,
+            "channels": channels_of(report.get("contact")),
+            "reason": p.get("reason") if case_event.type == "case.rejected" else None,
+            "note": p.get("note") if case_event.type == "case.closed" else None,
+            "rating": bool(rating_days) and case_event.type == "case.closed",
+            "rating_days": rating_days if case_event.type == "case.closed" else None,
+            "capability": capability,
+        },
+        producer="reporting",
+        occurred_at=now,
+        correlation_id=case_event.correlation_id,
+        causation_id=case_event.event_id,
+    )
     return kept, event
 
 
 def rating_round(case_event: Event, notice_id: str, *, now: datetime, valid_for: timedelta) -> dict:
     """A closing opens a round of rating: tokens are made as the notices go out, one rating is taken."""
-    return {"notice_id": notice_id, "case_id": case_event.payload["case_id"], "closed_at": case_event.occurred_at,
-            "expires_at": now + valid_for, "tokens": {}, "rated_at": None}
+    return {
+        "notice_id": notice_id,
+        "case_id": case_event.payload["case_id"],
+        "closed_at": case_event.occurred_at,
+        "expires_at": now + valid_for,
+        "tokens": {},
+        "rated_at": None,
+    }
 
 
 def capability_fits(report: dict, notice_id: str, capability: str) -> dict | None:

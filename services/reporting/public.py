@@ -73,8 +73,9 @@ def window_index(now: datetime, window: timedelta) -> int:
     return int(now.timestamp() // window.total_seconds())
 
 
-def dedup_keys(reporter: str, device_id: str | None, submission: dict, given: dict, *, now: datetime,
-               window: timedelta) -> list[str]:
+def dedup_keys(
+    reporter: str, device_id: str | None, submission: dict, given: dict, *, now: datetime, window: timedelta
+) -> list[str]:
     """The keys a retry of this report would have been stored under, the one to store it under first.
 
     Without a device id there is nothing to recognise a retry by: an empty list.
@@ -99,5 +100,8 @@ def public_facts(given: dict) -> dict:
 def contact_of(given: dict, account_id: str | None, device_id: str | None) -> dict:
     """The resident's personal data, kept in the report only."""
     contact = {k: v for k, v in (given.get("contact") or {}).items() if v}
-    return {**contact, **({"account_id": account_id} if account_id else {}),
-            **({"device_id": device_id} if device_id else {})}
+    return {
+        **contact,
+        **({"account_id": account_id} if account_id else {}),
+        **({"device_id": device_id} if device_id else {}),
+    }

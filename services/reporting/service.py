@@ -40,8 +40,17 @@ _rating_in, _rating_link = RatingSchema(), RatingLinkSchema()
 
 
 # The case events that move a case's place, owner or openness: reporting's own view of cases.
-TRACKED = ("case.reported", "case.registered", "case.dispatched", "case.reworked", "case.returned", "case.closed",
-           "case.rejected", "case.merged", "case.cancelled")
+TRACKED = (
+    "case.reported",
+    "case.registered",
+    "case.dispatched",
+    "case.reworked",
+    "case.returned",
+    "case.closed",
+    "case.rejected",
+    "case.merged",
+    "case.cancelled",
+)
 
 
 class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "track_case")):
@@ -75,8 +84,10 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         self.reference.require("grid_map")
         self._check_own_uploads(submission["attachments"], identity.user_id)
         place = place_report(
-            submission["location"], submission.get("grid"),
-            grids=self.reference.grids, index=self.reference.grid_index,
+            submission["location"],
+            submission.get("grid"),
+            grids=self.reference.grids,
+            index=self.reference.grid_index,
             tolerance_m=setting(self.config, "GRID_MISMATCH_TOLERANCE_M", 30.0, float),
         )
         now = self.clock.now()
@@ -96,8 +107,14 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
 
     @staticmethod
     def _accepted(stored: dict, *, retried: bool) -> dict:
-        return _accepted.dump({"report_id": stored["_id"], "case_id": stored["case_id"], "duplicate": retried,
-                               "possible_duplicates": stored.get("possible_duplicates", [])})
+        return _accepted.dump(
+            {
+                "report_id": stored["_id"],
+                "case_id": stored["case_id"],
+                "duplicate": retried,
+                "possible_duplicates": stored.get("possible_duplicates", []),
+            }
+        )
 
     @rpc
     def submit_public_report(self, data: dict, correlation_id: str | None = None) -> dict:
@@ -111,8 +128,9 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         if given["location"] is None:
             given["location"] = self._place_by_address(given.get("address"))
         submission = public.submission_of(given, category)
-        place = place_report(submission["location"], None, grids=self.reference.grids,
-                             index=self.reference.grid_index, tolerance_m=0.0)
+        place = place_report(
+            submission["location"], None, grids=self.reference.grids, index=self.reference.grid_index, tolerance_m=0.0
+        )
         now = self.clock.now()
         reporter = public.reporter_of(identity.user_id)
         window = timedelta(seconds=setting(self.config, "PUBLIC_RETRY_WINDOW_SECONDS", 600, int))
@@ -122,15 +140,22 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             if public.is_recent_retry(first, now=now, window=window):
                 return self._accepted(first, retried=True)
         report, event = domain.accept_report(
-            submission, reporter=reporter, filed_by=identity.actor(), place=place,
-            categories=self.reference.categories, now=now, correlation_id=correlation_id or new_id("X"),
-            possible_duplicates=self._possible_duplicates(submission, now), source="public",
+            submission,
+            reporter=reporter,
+            filed_by=identity.actor(),
+            place=place,
+            categories=self.reference.categories,
+            now=now,
+            correlation_id=correlation_id or new_id("X"),
+            possible_duplicates=self._possible_duplicates(submission, now),
+            source="public",
             public=public.public_facts(given),
         )
         report["contact"] = public.contact_of(given, given["account_id"], given["device_id"])
         # one of the languages the notices are written in, whatever the setting says (zh-CN unless en)
         report["language"] = given.get("language") or texts.language_of(
-            setting(self.config, "PUBLIC_DEFAULT_LANGUAGE", "zh-CN"))
+            setting(self.config, "PUBLIC_DEFAULT_LANGUAGE", "zh-CN")
+        )
         if keys:
             report["dedup_key"] = keys[0]
         stored, retried = self.store.add(report, event)
@@ -139,8 +164,9 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
     def _place_by_address(self, address: str | None) -> dict:
         """A point inside the grid an address names (no geocoder: the grid map's names)."""
         if not address:
-            raise ValidationFailed.from_messages({"location": [
-                "A location is required: lat and long, or an address naming a grid of the district."]})
+            raise ValidationFailed.from_messages(
+                {"location": ["A location is required: lat and long, or an address naming a grid of the district."]}
+            )
         grid = addressing.grid_of_address(address, self.reference.grids, self.reference.areas)
         lat, lon = self.reference.grid_index.inside_point(grid)
         return {"lat": lat, "lon": lon}
@@ -152,8 +178,12 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         case = self.store.case_view(str(case_id))
         if case is None or not can_see_case(identity, case):
             raise NotFound.of("case.not_found", case_id=case_id)
-        return {"case_id": case["_id"], "reporters": [
-            {**c, "received_at": c["received_at"].isoformat()} for c in self.store.contacts_for_case(case["_id"])]}
+        return {
+            "case_id": case["_id"],
+            "reporters": [
+                {**c, "received_at": c["received_at"].isoformat()} for c in self.store.contacts_for_case(case["_id"])
+            ],
+        }
 
     def _possible_duplicates(self, submission: dict, now) -> list[dict]:
         category = self.reference.categories.get(submission["category"])
@@ -166,19 +196,20 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
 
     def _check_own_uploads(self, ids: list[str], user_id: str) -> None:
         metas = {m["attachment_id"]: m for m in self.store.attachments.metas(ids)}
-        problems = [i for i in ids if i not in metas or metas[i]["uploaded_by"] != user_id
-                    or metas[i].get("report_id")]
+        problems = [i for i in ids if i not in metas or metas[i]["uploaded_by"] != user_id or metas[i].get("report_id")]
         if problems:
             raise ValidationFailed.from_messages(
-                {"attachments": [f"Not a photo you uploaded for a new report: {', '.join(problems)}."]})
+                {"attachments": [f"Not a photo you uploaded for a new report: {', '.join(problems)}."]}
+            )
 
     # -- photos ------------------------------------------------------------------------
     @rpc
     def upload_attachment(self, filename: str, content_b64: str) -> dict:
         identity = self.caller.require("reports.submit")
         data = decode_upload(content_b64, setting(self.config, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, int))
-        stored = self.store.attachments.put(data, filename=filename, content_type=sniff(data),
-                                            uploaded_by=identity.user_id, now=self.clock.now())
+        stored = self.store.attachments.put(
+            data, filename=filename, content_type=sniff(data), uploaded_by=identity.user_id, now=self.clock.now()
+        )
         return _attachment.dump(stored)
 
     @rpc
@@ -198,8 +229,9 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             if event.type in notices.TOLD_OF:
                 self._tell_reporters(event)
             if moved:  # an event older than what the view holds says nothing about now
-                self.store.contact_kept_until(event.payload["case_id"], event.payload["status"], event.occurred_at,
-                                          self._retention)
+                self.store.contact_kept_until(
+                    event.payload["case_id"], event.payload["status"], event.occurred_at, self._retention
+                )
 
     # -- personal data kept no longer than needed -----------------------------------------------
     @property
@@ -228,10 +260,14 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         for report in self.store.public_reports_of(event.payload["case_id"]):
             if not notices.channels_of(report.get("contact")):
                 continue
-            kept, notice = notices.notice_for(event, report, now=now, rating_days=days,
-                                              language=texts.language_of(report.get("language")))
-            rating = (notices.rating_round(event, kept["notice_id"], now=now, valid_for=valid_for)
-                      if event.type == "case.closed" else None)
+            kept, notice = notices.notice_for(
+                event, report, now=now, rating_days=days, language=texts.language_of(report.get("language"))
+            )
+            rating = (
+                notices.rating_round(event, kept["notice_id"], now=now, valid_for=valid_for)
+                if event.type == "case.closed"
+                else None
+            )
             self.store.add_notice(report["_id"], kept, notice, consumed=event, rating=rating)
 
     @rpc
@@ -246,8 +282,12 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
             raise NotFound.of("notice.no_address")
         answer = {"address": address, "rating_token": None}
         rating = report.get("rating") or {}
-        if kept["about"] == "case.closed" and rating.get("notice_id") == kept["notice_id"] \
-                and rating.get("rated_at") is None and self.clock.now() <= rating["expires_at"]:
+        if (
+            kept["about"] == "case.closed"
+            and rating.get("notice_id") == kept["notice_id"]
+            and rating.get("rated_at") is None
+            and self.clock.now() <= rating["expires_at"]
+        ):
             token = notices.new_rating_token(report["_id"])
             if self.store.keep_rating_token(report["_id"], kept["notice_id"], channel, notices.digest(token)):
                 answer["rating_token"] = token
@@ -266,8 +306,15 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         """What a rating link is for and whether it can still be used: public, the token is the authority."""
         report, state = self._rated_report(token)
         rating = report["rating"]
-        return _rating_link.dump({"case_id": report["case_id"], "category": report.get("category"), "state": state,
-                                  "expires_at": rating["expires_at"], "rating": rating.get("rating")})
+        return _rating_link.dump(
+            {
+                "case_id": report["case_id"],
+                "category": report.get("category"),
+                "state": state,
+                "expires_at": rating["expires_at"],
+                "rating": rating.get("rating"),
+            }
+        )
 
     @rpc
     def rate(self, token: str, body: dict) -> dict:
@@ -277,12 +324,25 @@ class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "
         if state != "open":
             raise Conflict.of(f"rating.{state}")
         now, rating = self.clock.now(), report["rating"]
-        event = new_event("report.rated", {
-            "report_id": report["_id"], "case_id": report["case_id"], "rating": given["rating"],
-            "comment": given["comment"], "rated_at": now, "closed_at": rating.get("closed_at")},
-            producer="reporting", occurred_at=now, correlation_id=report.get("correlation_id") or new_id("X"))
-        if not self.store.take_rating(report["_id"], rating["notice_id"],
-                                      {"rated_at": now, "rating": given["rating"], "comment": given["comment"]},
-                                      event):
+        event = new_event(
+            "report.rated",
+            {
+                "report_id": report["_id"],
+                "case_id": report["case_id"],
+                "rating": given["rating"],
+                "comment": given["comment"],
+                "rated_at": now,
+                "closed_at": rating.get("closed_at"),
+            },
+            producer="reporting",
+            occurred_at=now,
+            correlation_id=report.get("correlation_id") or new_id("X"),
+        )
+        if not self.store.take_rating(
+            report["_id"],
+            rating["notice_id"],
+            {"rated_at": now, "rating": given["rating"], "comment": given["comment"]},
+            event,
+        ):
             raise Conflict.of("rating.used")
         return self.rating_link(token)

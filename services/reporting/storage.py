@@ -25,8 +25,10 @@ NEARBY_INDEX = [("category", ASCENDING), ("open", ASCENDING), ("location.lat", A
 
 def case_view_entry(facts: dict, reported_at=None) -> dict:
     """What reporting keeps of a case, from the facts its events carry."""
-    entry = {k: facts[k] for k in ("status", "category", "grid", "department", "assisting_departments", "location",
-                                   "version")}
+    entry = {
+        k: facts[k]
+        for k in ("status", "category", "grid", "department", "assisting_departments", "location", "version")
+    }
     entry["reporters"] = list(facts.get("reporters") or [])  # who may see the photos: shared.auth.can_see_case
     entry["open"] = facts["status"] in OPEN
     if reported_at is not None:
@@ -72,11 +74,13 @@ class ReportRepository(Repository):
     # -- telling the public, and their rating (services/reporting/notices.py) --------------
     def public_reports_of(self, case_id: str) -> list[dict]:
         """The public's reports of a case, with what telling them needs (their contact stays in this service)."""
-        return list(self.db[REPORTS].find({"case_id": case_id, "source": "public"},
-                                          {"contact": 1, "language": 1, "case_id": 1}))
+        return list(
+            self.db[REPORTS].find({"case_id": case_id, "source": "public"}, {"contact": 1, "language": 1, "case_id": 1})
+        )
 
-    def add_notice(self, report_id: str, kept: dict, event: Event, *, consumed: Event,
-                   rating: dict | None = None) -> bool:
+    def add_notice(
+        self, report_id: str, kept: dict, event: Event, *, consumed: Event, rating: dict | None = None
+    ) -> bool:
         """Keep the notice's hashed capability (and a closing's rating round) with the report, and publish the
         notice, once per case event."""
         update = {"$push": {"notices": kept}}
@@ -92,8 +96,9 @@ class ReportRepository(Repository):
         if status in ENDED:
             self.db[REPORTS].update_many(query, {"$set": {"contact_expires_at": at + retention}})
         else:
-            self.db[REPORTS].update_many({**query, "contact_expires_at": {"$exists": True}},
-                                         {"$unset": {"contact_expires_at": ""}})
+            self.db[REPORTS].update_many(
+                {**query, "contact_expires_at": {"$exists": True}}, {"$unset": {"contact_expires_at": ""}}
+            )
 
     def forget_expired_contacts(self, now, limit: int) -> int:
         """Remove the contact details whose time is up, at most ``limit`` reports a run (the index narrows by the
@@ -101,25 +106,32 @@ class ReportRepository(Repository):
         due = [r["_id"] for r in self.db[REPORTS].find({"contact_expires_at": {"$lte": now}}, {"_id": 1}).limit(limit)]
         if not due:
             return 0
-        self.db[REPORTS].update_many({"_id": {"$in": due}, "contact_expires_at": {"$lte": now}},
-                                     {"$unset": {"contact": "", "contact_expires_at": ""},
-                                      "$set": {"contact_removed_at": now}})
+        self.db[REPORTS].update_many(
+            {"_id": {"$in": due}, "contact_expires_at": {"$lte": now}},
+            {"$unset": {"contact": "", "contact_expires_at": ""}, "$set": {"contact_removed_at": now}},
+        )
         return len(due)
 
     def report_for_notice(self, report_id: str) -> dict | None:
-        return self.db[REPORTS].find_one({"_id": report_id}, {"contact": 1, "notices": 1, "rating": 1, "case_id": 1, "correlation_id": 1,
-                                                              "language": 1, "category": 1})
+        return self.db[REPORTS].find_one(
+            {"_id": report_id},
+            {"contact": 1, "notices": 1, "rating": 1, "case_id": 1, "correlation_id": 1, "language": 1, "category": 1},
+        )
 
     def keep_rating_token(self, report_id: str, notice_id: str, channel: str, token_hash: str) -> bool:
-        found = self.db[REPORTS].update_one({"_id": report_id, "rating.notice_id": notice_id},
-                                            {"$set": {f"rating.tokens.{channel}": token_hash}})
+        found = self.db[REPORTS].update_one(
+            {"_id": report_id, "rating.notice_id": notice_id}, {"$set": {f"rating.tokens.{channel}": token_hash}}
+        )
         return found.matched_count == 1
 
     def take_rating(self, report_id: str, notice_id: str, given: dict, event: Event) -> bool:
         """Record the rating of this round, once: False when it was taken already."""
         return self.update_with_events(
-            REPORTS, {"_id": report_id, "rating.notice_id": notice_id, "rating.rated_at": None},
-            {"$set": {f"rating.{k}": v for k, v in given.items()}}, [event])
+            REPORTS,
+            {"_id": report_id, "rating.notice_id": notice_id, "rating.rated_at": None},
+            {"$set": {f"rating.{k}": v for k, v in given.items()}},
+            [event],
+        )
 
     def get(self, report_id: str) -> dict:
         report = self.db[REPORTS].find_one({"_id": report_id}, {"_outbox": 0})
@@ -132,12 +144,14 @@ class ReportRepository(Repository):
         """Move the view of a case forward to ``facts``; older facts than those held change nothing."""
         entry = case_view_entry(facts, reported_at)
         try:
-            self.db[CASE_INDEX].update_one({"_id": facts["case_id"], "version": {"$lt": facts["version"]}},
-                                           {"$set": entry}, upsert=True)
+            self.db[CASE_INDEX].update_one(
+                {"_id": facts["case_id"], "version": {"$lt": facts["version"]}}, {"$set": entry}, upsert=True
+            )
         except DuplicateKeyError:
             if reported_at is not None:  # a later event came first: the view still needs when it was reported
-                self.db[CASE_INDEX].update_one({"_id": facts["case_id"], "reported_at": None},
-                                               {"$set": {"reported_at": reported_at}})
+                self.db[CASE_INDEX].update_one(
+                    {"_id": facts["case_id"], "reported_at": None}, {"$set": {"reported_at": reported_at}}
+                )
             return False
         return True
 

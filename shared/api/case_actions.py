@@ -45,8 +45,9 @@ class Party:
 
 COMMAND_CENTRE = Party("command centre", (OPERATOR,), None, "the command centre's operators")
 SUPERVISION = Party("supervision", (SUPERVISOR,), None, "supervisors")
-DEPARTMENT = Party("department", (HANDLER, DEPARTMENT_HEAD), "department",
-                   "the handlers and head of the case's department")
+DEPARTMENT = Party(
+    "department", (HANDLER, DEPARTMENT_HEAD), "department", "the handlers and head of the case's department"
+)
 GRID = Party("grid", (GRID_OFFICER, GRID_LEADER), "grid", "the officers and leader of the case's grid")
 PARTIES = (COMMAND_CENTRE, SUPERVISION, DEPARTMENT, GRID)
 
@@ -63,8 +64,9 @@ class CaseAction:
 
 
 ACTIONS = {
-    "register": CaseAction(RegisterSchema, (COMMAND_CENTRE,),
-                           "reported → registered (立案); may correct category and priority"),
+    "register": CaseAction(
+        RegisterSchema, (COMMAND_CENTRE,), "reported → registered (立案); may correct category and priority"
+    ),
     "reject": CaseAction(ReasonSchema, (COMMAND_CENTRE,), "reported → rejected (不予立案)"),
     "merge": CaseAction(MergeSchema, (COMMAND_CENTRE,), "reported or registered → merged into another case"),
     "dispatch": CaseAction(DispatchSchema, (COMMAND_CENTRE,), "registered → dispatched (派遣) to a department"),
@@ -75,14 +77,17 @@ ACTIONS = {
     "deny_extension": CaseAction(NoteSchema, (SUPERVISION,), "the deadline stays"),
     "suspend": CaseAction(ReasonSchema, (COMMAND_CENTRE, SUPERVISION), "park the case (挂起): its clock stops"),
     "resume": CaseAction(NoteSchema, (COMMAND_CENTRE, SUPERVISION), "the clock runs again"),
-    "supervise": CaseAction(SuperviseSchema, (COMMAND_CENTRE, SUPERVISION),
-                            "put the case under supervision (督办) with an instruction"),
+    "supervise": CaseAction(
+        SuperviseSchema, (COMMAND_CENTRE, SUPERVISION), "put the case under supervision (督办) with an instruction"
+    ),
     "resolve": CaseAction(ResolveSchema, (DEPARTMENT,), "accepted → resolved (处置反馈), with evidence"),
     "verify": CaseAction(VerifySchema, (GRID,), "resolved → verified (核查), or back as rework (返工)"),
-    "close": CaseAction(NoteSchema, (COMMAND_CENTRE,),
-                        "verified → closed (结案); a case handled on the spot from resolved"),
-    "reopen": CaseAction(ReasonSchema, (GRID, COMMAND_CENTRE), "closed → dispatched as rework, within the reopen window"),
+    "close": CaseAction(
+        NoteSchema, (COMMAND_CENTRE,), "verified → closed (结案); a case handled on the spot from resolved"
+    ),
+    "reopen": CaseAction(
+        ReasonSchema, (GRID, COMMAND_CENTRE), "closed → dispatched as rework, within the reopen window"
+    ),
     "cancel": CaseAction(ReasonSchema, (COMMAND_CENTRE, SUPERVISION), "any open case → cancelled (作废)"),
-    "comment": CaseAction(CommentSchema, (COMMAND_CENTRE, SUPERVISION, DEPARTMENT, GRID),
-                          "add a remark, with files"),
+    "comment": CaseAction(CommentSchema, (COMMAND_CENTRE, SUPERVISION, DEPARTMENT, GRID), "add a remark, with files"),
 }

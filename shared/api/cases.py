@@ -21,16 +21,25 @@ class HistoryEntrySchema(Schema):
     merged = fields.String(allow_none=True)
     target = fields.String(allow_none=True)
     hours = fields.Float(allow_none=True)
-    rating = fields.String(allow_none=True, metadata={
-        "description": "回访: the reporter's rating (satisfied, basically_satisfied, unsatisfied); their comment is the note."})
+    rating = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "回访: the reporter's rating (satisfied, basically_satisfied, unsatisfied); "
+            "their comment is the note."
+        },
+    )
     at = fields.AwareDateTime()
     action = fields.String()
     from_status = fields.String(data_key="from", allow_none=True)
     to_status = fields.String(data_key="to", allow_none=True)
     actor = fields.Nested(ActorView)
-    note = fields.String(allow_none=True, metadata={
-        "description": "A person's words; or the platform's note (note_key) put into the reader's language"})
-    note_key = fields.String(allow_none=True, metadata={"description": "The platform's note, by key (shared/texts.json)"})
+    note = fields.String(
+        allow_none=True,
+        metadata={"description": "A person's words; or the platform's note (note_key) put into the reader's language"},
+    )
+    note_key = fields.String(
+        allow_none=True, metadata={"description": "The platform's note, by key (shared/texts.json)"}
+    )
     note_params = fields.Dict(allow_none=True)
     correlation_id = fields.String(allow_none=True)
     department = fields.String(allow_none=True)
@@ -48,7 +57,9 @@ class ExtensionSchema(Schema):
 
 
 class PublicRatingSchema(Schema):
-    rating = fields.String(metadata={"description": "satisfied (满意), basically_satisfied (基本满意), unsatisfied (不满意)."})
+    rating = fields.String(
+        metadata={"description": "satisfied (满意), basically_satisfied (基本满意), unsatisfied (不满意)."}
+    )
     comment = fields.String(allow_none=True)
     at = fields.AwareDateTime()
     report_id = fields.String()
@@ -73,10 +84,15 @@ class CaseSchema(Schema):
         ladder = case.get("escalation")
         if not ladder:
             return None
-        return {"policy_id": ladder["policy_id"], "policy_version": ladder["policy_version"],
-                "stage": ladder["stage"], "fired": [{"rung": f["rung"], "name": f["name"], "at": f["at"].isoformat()}
-                                                    for f in ladder.get("fired", [])],
-                "next_due_at": ladder["next_due_at"].isoformat() if ladder.get("next_due_at") else None}
+        return {
+            "policy_id": ladder["policy_id"],
+            "policy_version": ladder["policy_version"],
+            "stage": ladder["stage"],
+            "fired": [
+                {"rung": f["rung"], "name": f["name"], "at": f["at"].isoformat()} for f in ladder.get("fired", [])
+            ],
+            "next_due_at": ladder["next_due_at"].isoformat() if ladder.get("next_due_at") else None,
+        }
 
     case_id = fields.String(attribute="_id")
     status = fields.String()
@@ -91,8 +107,13 @@ class CaseSchema(Schema):
     location = fields.Nested(LocationSchema)
     description = fields.String()
     reporter = fields.String()
-    source = fields.String(allow_none=True, metadata={
-        "description": "field: reported by staff; public: by a resident through Open311 — screen it (立案 or 不予立案)."})
+    source = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "field: reported by staff; public: by a resident through Open311 — "
+            "screen it (立案 or 不予立案)."
+        },
+    )
     address = fields.String(allow_none=True, metadata={"description": "A public report's address, as given."})
     media_url = fields.String(allow_none=True, metadata={"description": "A public report's photo, as a link."})
     report_ids = fields.List(fields.String())
@@ -104,18 +125,25 @@ class CaseSchema(Schema):
     light = fields.String(allow_none=True, metadata={"description": "green, yellow (75% used) or red (overdue)."})
     supervised = fields.Boolean(metadata={"description": "Under supervision (督办)."})
     supervised_at = fields.AwareDateTime(allow_none=True)
-    supervision = fields.Nested(OutcomeSchema, allow_none=True,
-                                metadata={"description": "The latest supervision instruction (督办意见): note, by, at."})
+    supervision = fields.Nested(
+        OutcomeSchema,
+        allow_none=True,
+        metadata={"description": "The latest supervision instruction (督办意见): note, by, at."},
+    )
     supervisions = fields.Integer(metadata={"description": "How many times people put it under supervision."})
-    public_rating = fields.Nested(PublicRatingSchema, allow_none=True, metadata={
-        "description": "回访: the latest rating a public reporter gave after closing."})
+    public_rating = fields.Nested(
+        PublicRatingSchema,
+        allow_none=True,
+        metadata={"description": "回访: the latest rating a public reporter gave after closing."},
+    )
     escalation = fields.Method("_escalation", allow_none=True)
     priority_rank = fields.Integer()
     handled_on_spot = fields.Boolean()
     attachments = fields.List(fields.String())
     possible_duplicates = fields.List(fields.String())
-    suggestion = fields.Nested(SuggestionSchema, allow_none=True,
-                               metadata={"description": "The department routing suggests."})
+    suggestion = fields.Nested(
+        SuggestionSchema, allow_none=True, metadata={"description": "The department routing suggests."}
+    )
     returned = fields.Boolean()
     returned_by = fields.String(allow_none=True)
     suspended = fields.Boolean()
@@ -126,8 +154,11 @@ class CaseSchema(Schema):
     resolution = fields.Nested(OutcomeSchema, allow_none=True)
     verification = fields.Nested(OutcomeSchema, allow_none=True)
     merged_into = fields.String(allow_none=True)
-    merged_cases = fields.List(fields.String(), dump_default=list,
-                               metadata={"description": "Duplicates merged into this case (empty if none)."})
+    merged_cases = fields.List(
+        fields.String(),
+        dump_default=list,
+        metadata={"description": "Duplicates merged into this case (empty if none)."},
+    )
     reporters = fields.List(fields.String())
     on_time = fields.Boolean(allow_none=True)
     reported_at = fields.AwareDateTime(allow_none=True)
@@ -142,16 +173,24 @@ class CaseSchema(Schema):
     version = fields.Integer()
     correlation_id = fields.String()
     history = fields.List(fields.Nested(HistoryEntrySchema))
-    allowed_actions = fields.List(fields.String(), metadata={
-        "description": "The actions you may take on the case now (its state and your part in it): "
-                       "a screen shows only these. See docs/ui.md."})
+    allowed_actions = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The actions you may take on the case now (its state and your part in it): "
+            "a screen shows only these. See docs/ui.md."
+        },
+    )
 
 
 # -- actions on a case: POST /api/v1/cases/{id}/{action} --------------------------------
 
+
 def _version():
-    return fields.Integer(load_default=None, allow_none=True,
-                          metadata={"description": "The case version you saw; if it changed meanwhile, 409."})
+    return fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The case version you saw; if it changed meanwhile, 409."},
+    )
 
 
 def _reason():
@@ -166,9 +205,12 @@ def _note(required=False):
 def _attachments(minimum=0):
     # marshmallow validates only what was sent: a list that may not be empty may not be left out either
     absent = {"required": True} if minimum else {"load_default": list}
-    return fields.List(fields.String(validate=validate.Regexp(r"^F[0-9A-Z]{26}$")), **absent,
-                       validate=validate.Length(min=minimum, max=9),
-                       metadata={"description": "Ids of files uploaded with POST /api/v1/cases/{id}/attachments."})
+    return fields.List(
+        fields.String(validate=validate.Regexp(r"^F[0-9A-Z]{26}$")),
+        **absent,
+        validate=validate.Length(min=minimum, max=9),
+        metadata={"description": "Ids of files uploaded with POST /api/v1/cases/{id}/attachments."},
+    )
 
 
 class RegisterSchema(Schema):
@@ -231,9 +273,13 @@ class CommentSchema(Schema):
     version = _version()
     text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     attachments = _attachments()
-    public = fields.Boolean(load_default=False, metadata={
-        "description": "A reply to the public: shown as the request's status_notes in Open311. Other comments "
-                       "are internal and never leave the platform."})
+    public = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "A reply to the public: shown as the request's status_notes in Open311. Other comments "
+            "are internal and never leave the platform."
+        },
+    )
 
 
 # -- finding cases ------------------------------------------------------------------
@@ -242,16 +288,20 @@ SORTS = ("newest", "oldest", "deadline", "priority")
 
 
 class CaseListQuerySchema(PageQuerySchema):
-    status = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z]+(,[a-z]+)*$"),
-                           metadata={"description": "One status, or several separated by commas."})
+    status = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[a-z]+(,[a-z]+)*$"),
+        metadata={"description": "One status, or several separated by commas."},
+    )
     category = code_field(load_default=None)
     grid = code_field(load_default=None)
     community = code_field(load_default=None)
     street = code_field(load_default=None)
     department = code_field(load_default=None)
     priority = fields.String(load_default=None, validate=validate.OneOf(PRIORITIES))
-    overdue = fields.Boolean(load_default=None,
-                             metadata={"description": "true: only cases past their deadline and still with a department."})
+    overdue = fields.Boolean(
+        load_default=None, metadata={"description": "true: only cases past their deadline and still with a department."}
+    )
     supervised = fields.Boolean(load_default=None, metadata={"description": "Under supervision (督办)."})
     reporter = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_\-:.@]{1,128}$"))
     created_from = fields.AwareDateTime(load_default=None)
@@ -260,8 +310,10 @@ class CaseListQuerySchema(PageQuerySchema):
 
 
 class WorklistQuerySchema(PageQuerySchema):
-    department = code_field(load_default=None, metadata={"description": "Yours if left out; the command centre "
-                                                                         "and supervision may name any."})
+    department = code_field(
+        load_default=None,
+        metadata={"description": "Yours if left out; the command centre and supervision may name any."},
+    )
 
 
 class CaseSummarySchema(Schema):
@@ -296,17 +348,36 @@ CasePageSchema = page_of(CaseSummarySchema, "CasePageSchema")
 
 # -- escalation policies ---------------------------------------------------------------
 
+
 class RungTimeSchema(Schema):
-    fraction = fields.Float(validate=validate.Range(min=0, max=1, min_inclusive=False),
-                            metadata={"description": "Fire when this much of the stage's limit is used."})
-    after_deadline_hours = fields.Float(validate=validate.Range(min=-720, max=720),
-                                        metadata={"description": "Working hours after the deadline (negative: before)."})
+    fraction = fields.Float(
+        validate=validate.Range(min=0, max=1, min_inclusive=False),
+        metadata={"description": "Fire when this much of the stage's limit is used."},
+    )
+    after_deadline_hours = fields.Float(
+        validate=validate.Range(min=-720, max=720),
+        metadata={"description": "Working hours after the deadline (negative: before)."},
+    )
 
 
 class RungTargetSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(
-        ("responsible", "responsible_head", "command_centre", "supervisor", "person", "department_head",
-         "department_handlers", "grid_officers", "grid_leader", "webhook")))
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            (
+                "responsible",
+                "responsible_head",
+                "command_centre",
+                "supervisor",
+                "person",
+                "department_head",
+                "department_handlers",
+                "grid_officers",
+                "grid_leader",
+                "webhook",
+            )
+        ),
+    )
     user_id = fields.String(load_default=None, allow_none=True)
     url = fields.Url(load_default=None, allow_none=True, schemes={"https", "http"})
 

@@ -16,8 +16,10 @@ KEY_FIELD = {"departments": "code", "categories": "code", "routing_rules": "rule
 
 
 def _revision():
-    return fields.Integer(dump_only=True, metadata={
-        "description": "In the answer to a change: the directory's revision of this kind of data after it."})
+    return fields.Integer(
+        dump_only=True,
+        metadata={"description": "In the answer to a change: the directory's revision of this kind of data after it."},
+    )
 
 
 class AreaSchema(Schema):
@@ -95,28 +97,48 @@ class CategorySchema(Schema):
     code = code_field(required=True)
     name_zh = fields.String(required=True, validate=validate.Length(min=1, max=100))
     name_en = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    kind = fields.String(required=True, validate=validate.OneOf(("component", "event")),
-                         metadata={"description": "部件 (component) or 事件 (event)."})
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(("component", "event")),
+        metadata={"description": "部件 (component) or 事件 (event)."},
+    )
     department = code_field(required=True, metadata={"description": "Default owning department."})
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     limits_hours = fields.Nested(TimeLimitsSchema, required=True)
     attributes = fields.List(fields.Nested(AttributeSchema), load_default=list)
     keywords = fields.List(fields.String(validate=validate.Length(max=50)), load_default=list)
     group = fields.Nested(CategoryGroupSchema, allow_none=True, load_default=None)
-    limits_by_priority = fields.Dict(keys=fields.String(validate=validate.OneOf(PRIORITIES)),
-                                     values=fields.Nested(TimeLimitsSchema), load_default=dict,
-                                     metadata={"description": "Limits that differ by priority (category × priority)."})
-    clock = fields.String(load_default="working", validate=validate.OneOf(("working", "24x7")),
-                          metadata={"description": "working: the official calendar and office hours; 24x7: always."})
+    limits_by_priority = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(PRIORITIES)),
+        values=fields.Nested(TimeLimitsSchema),
+        load_default=dict,
+        metadata={"description": "Limits that differ by priority (category × priority)."},
+    )
+    clock = fields.String(
+        load_default="working",
+        validate=validate.OneOf(("working", "24x7")),
+        metadata={"description": "working: the official calendar and office hours; 24x7: always."},
+    )
     escalation_policy = code_field(load_default="default")
-    duplicate_radius_m = fields.Float(load_default=50.0, validate=validate.Range(min=0, max=5000),
-                                      metadata={"description": "Open cases this close are suggested as duplicates."})
-    duplicate_window_hours = fields.Float(load_default=72.0, validate=validate.Range(min=0, max=24 * 365),
-                                          metadata={"description": "… if reported within this many hours."})
+    duplicate_radius_m = fields.Float(
+        load_default=50.0,
+        validate=validate.Range(min=0, max=5000),
+        metadata={"description": "Open cases this close are suggested as duplicates."},
+    )
+    duplicate_window_hours = fields.Float(
+        load_default=72.0,
+        validate=validate.Range(min=0, max=24 * 365),
+        metadata={"description": "… if reported within this many hours."},
+    )
     active = fields.Boolean(load_default=True)
     revision = _revision()
-    public = fields.Boolean(load_default=False, metadata={
-        "description": "Open to the public: listed at /open311/v2/services and accepted from apps (docs/open311.md)."})
+    public = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Open to the public: listed at /open311/v2/services and accepted from apps "
+            "(docs/open311.md)."
+        },
+    )
 
 
 class RoutingRuleSchema(Schema):
@@ -129,9 +151,13 @@ class RoutingRuleSchema(Schema):
     department = code_field(required=True)
     automatic = fields.Boolean(load_default=False, metadata={"description": "Dispatched without an operator."})
     revision = _revision()
-    dispatch_public_reports = fields.Boolean(load_default=False, metadata={
-        "description": "With `automatic`: reports from the public are dispatched unseen too. Without it they wait "
-                       "for an operator to screen them (立案 or 不予立案)."})
+    dispatch_public_reports = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "With `automatic`: reports from the public are dispatched unseen too. Without it they wait "
+            "for an operator to screen them (立案 or 不予立案)."
+        },
+    )
 
 
 class UserSchema(Schema):
@@ -140,8 +166,7 @@ class UserSchema(Schema):
     user_id = identifier(required=True)
     username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.\-@]{2,64}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True,
-                        validate=validate.Length(min=1))
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True, validate=validate.Length(min=1))
     department = code_field(allow_none=True, load_default=None)
     language = fields.String(load_default="zh-CN", validate=validate.OneOf(LANGUAGES))
     phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
@@ -151,7 +176,9 @@ class UserSchema(Schema):
 
 
 class UserQuerySchema(Schema):
-    role = fields.String(load_default=None, validate=validate.OneOf(ROLES), metadata={"description": "Only people with this role."})
+    role = fields.String(
+        load_default=None, validate=validate.OneOf(ROLES), metadata={"description": "Only people with this role."}
+    )
     department = code_field(load_default=None, metadata={"description": "Only people of this department."})
 
 
@@ -217,8 +244,13 @@ class GridMapCheckedSchema(Schema):
     """What an import would find, nothing imported."""
 
     importable = fields.Boolean(required=True, metadata={"description": "No fault: an import would take it whole."})
-    faults = fields.List(fields.Nested(FaultSchema), required=True, metadata={
-        "description": "Every fault; `feature` is the index in the collection sent (null: the collection itself)."})
+    faults = fields.List(
+        fields.Nested(FaultSchema),
+        required=True,
+        metadata={
+            "description": "Every fault; `feature` is the index in the collection sent (null: the collection itself)."
+        },
+    )
     areas = fields.Integer(required=True, metadata={"description": "Areas read (those with faults too)."})
     grids = fields.Integer(required=True, metadata={"description": "Grids read."})
     map_version = fields.Integer(required=True, metadata={"description": "The version in place now."})
@@ -243,15 +275,27 @@ class AreasSchema(Schema):
 class PasswordChangedSchema(Schema):
     user_id = fields.String(required=True)
     password_changed = fields.Boolean(required=True)
+
+
 class ApiKeyCreateSchema(Schema):
     """An app that may file the public's reports through Open311 (docs/open311.md)."""
 
-    app = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                        metadata={"description": "Who the key is for: the app or organisation."})
-    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
-                            metadata={"description": "Whom to ask about the app."})
-    rate_limit_per_minute = fields.Integer(load_default=60, validate=validate.Range(min=1, max=6000),
-                                           metadata={"description": "Requests per minute; more is a 429."})
+    app = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Who the key is for: the app or organisation."},
+    )
+    contact = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "Whom to ask about the app."},
+    )
+    rate_limit_per_minute = fields.Integer(
+        load_default=60,
+        validate=validate.Range(min=1, max=6000),
+        metadata={"description": "Requests per minute; more is a 429."},
+    )
 
 
 class ApiKeySchema(Schema):

@@ -11,8 +11,9 @@ def _texts():
 
 
 class InboxQuerySchema(PageQuerySchema):
-    department = code_field(load_default=None, allow_none=True,
-                            metadata={"description": "A department's shared inbox instead of your own."})
+    department = code_field(
+        load_default=None, allow_none=True, metadata={"description": "A department's shared inbox instead of your own."}
+    )
 
 
 class InboxEntrySchema(Schema):
@@ -43,8 +44,11 @@ class MarkedReadSchema(Schema):
 
 
 class SubscriptionWriteSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(("case", "grid", "community", "street", "category")),
-                         metadata={"description": "Follow one case, or watch a grid, community, street or category."})
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(("case", "grid", "community", "street", "category")),
+        metadata={"description": "Follow one case, or watch a grid, community, street or category."},
+    )
     target = identifier(required=True, metadata={"description": "The case id or the code watched."})
 
 
@@ -61,9 +65,14 @@ class SubscriptionListSchema(Schema):
 
 class PreferencesWriteSchema(Schema):
     channels = fields.Dict(
-        keys=fields.String(), values=fields.List(fields.String()), required=True,
-        metadata={"description": "Kind of notification (an event type) → channels (`inbox`, `email`, `sms`); "
-                                 "a kind left out keeps its default; an empty list silences it."})
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={
+            "description": "Kind of notification (an event type) → channels (`inbox`, `email`, `sms`); "
+            "a kind left out keeps its default; an empty list silences it."
+        },
+    )
 
 
 class PreferencesSchema(PreferencesWriteSchema):
@@ -72,8 +81,7 @@ class PreferencesSchema(PreferencesWriteSchema):
 
 
 class WebhookWriteSchema(Schema):
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
-                     validate=validate.Length(max=2000))
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=2000))
     active = fields.Boolean(load_default=True)
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
@@ -141,8 +149,12 @@ class DeliverySchema(Schema):
 
 
 class DeliveryQuerySchema(PageQuerySchema):
-    recipient = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^(user|department):.+$"),
-                              metadata={"description": "`user:<id>` or `department:<code>`; yourself if left out."})
+    recipient = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^(user|department):.+$"),
+        metadata={"description": "`user:<id>` or `department:<code>`; yourself if left out."},
+    )
 
 
 DeliveryPageSchema = page_of(DeliverySchema, "DeliveryPageSchema")

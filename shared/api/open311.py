@@ -11,8 +11,11 @@ LANGUAGES = ("zh-CN", "en")
 
 
 class PublicRequestQuerySchema(Schema):
-    ids = fields.List(fields.String(validate=validate.Regexp(r"^C[0-9A-Z]{26}$")), load_default=list,
-                      validate=validate.Length(max=200))
+    ids = fields.List(
+        fields.String(validate=validate.Regexp(r"^C[0-9A-Z]{26}$")),
+        load_default=list,
+        validate=validate.Length(max=200),
+    )
     categories = fields.List(code_field(), load_default=list, validate=validate.Length(max=50))
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)

@@ -10,11 +10,18 @@ class HealthSchema(Schema):
 
 class ReadinessSchema(Schema):
     status = fields.String(required=True, metadata={"description": "`ready` or `not ready` (then 503)."})
-    checks = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True,
-                         metadata={"description": "`bus` and each service: reachable with its store."})
-    reference = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
-                            required=True, metadata={"description": "Per service, the revision of each kind of "
-                                                                    "directory data it holds (0: none yet)."})
+    checks = fields.Dict(
+        keys=fields.String(),
+        values=fields.Boolean(),
+        required=True,
+        metadata={"description": "`bus` and each service: reachable with its store."},
+    )
+    reference = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        required=True,
+        metadata={"description": "Per service, the revision of each kind of directory data it holds (0: none yet)."},
+    )
     reference_complete = fields.Boolean(required=True)
 
 
@@ -30,8 +37,11 @@ class DeadLetterSchema(Schema):
 
 
 class DeadLettersSchema(Schema):
-    items = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(DeadLetterSchema)),
-                        metadata={"description": "Per service, its dead letters (at most 100)."})
+    items = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(DeadLetterSchema)),
+        metadata={"description": "Per service, its dead letters (at most 100)."},
+    )
 
 
 class DeadLetterReplayedSchema(Schema):
@@ -40,9 +50,15 @@ class DeadLetterReplayedSchema(Schema):
 
 
 class MetricsSchema(Schema):
-    items = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()),
-                        metadata={"description": "Per service, its samples (see docs/benchmarks.md)."})
+    items = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Dict()),
+        metadata={"description": "Per service, its samples (see docs/benchmarks.md)."},
+    )
 
 
-WORKLOAD = {"type": "object", "additionalProperties": {"type": "integer"},
-            "description": "Department code → cases dispatched to it or signed for, not yet resolved."}
+WORKLOAD = {
+    "type": "object",
+    "additionalProperties": {"type": "integer"},
+    "description": "Department code → cases dispatched to it or signed for, not yet resolved.",
+}

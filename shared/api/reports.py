@@ -24,8 +24,10 @@ class ReportSubmissionSchema(Schema):
     reporter = identifier(
         load_default=None,
         allow_none=True,
-        metadata={"description": "The reporting person; defaults to the signed-in user. Only operators "
-                                 "(taking a hotline call) may report for someone else."},
+        metadata={
+            "description": "The reporting person; defaults to the signed-in user. Only operators "
+            "(taking a hotline call) may report for someone else."
+        },
     )
     attributes = fields.Dict(
         keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
@@ -43,8 +45,12 @@ class ReportSubmissionSchema(Schema):
         load_default=False,
         metadata={"description": "自行处置: the officer fixed it there and then (needs a photo as evidence)."},
     )
-    result_note = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=4000),
-                                metadata={"description": "What was done, when handled on the spot."})
+    result_note = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=4000),
+        metadata={"description": "What was done, when handled on the spot."},
+    )
 
     @validates_schema
     def _evidence_for_self_handled(self, data, **kwargs):
@@ -52,6 +58,7 @@ class ReportSubmissionSchema(Schema):
             raise ValidationError("A report handled on the spot needs at least one photo as evidence.", "attachments")
         if data.get("handled_on_spot") and not data.get("result_note"):
             raise ValidationError("Say what was done.", "result_note")
+
     idempotency_key = fields.String(
         load_default=None,
         allow_none=True,
@@ -87,11 +94,21 @@ class AttachmentSchema(Schema):
     filename = fields.String(required=True)
 
 
-UPLOAD_FORM = {"multipart/form-data": {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary",
-                            "description": "JPEG, PNG, WebP or PDF, at most 10 MB; the type is checked by content."}},
-}}
+UPLOAD_FORM = {
+    "multipart/form-data": {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": "JPEG, PNG, WebP or PDF, at most 10 MB; the type is checked by content.",
+            }
+        },
+    }
+}
+
+
 class ReporterContactSchema(Schema):
     """A member of the public's contact details: personal data, seen only by the operators of the case."""
 
@@ -107,29 +124,48 @@ class PublicReportSchema(Schema):
 
     category = code_field(required=True, metadata={"description": "The Open311 service_code."})
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=4000))
-    location = fields.Nested(LocationSchema, load_default=None, allow_none=True, metadata={
-        "description": "lat/long; without them the address must name a grid of the map (docs/open311.md)."})
-    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
-                            metadata={"description": "address_string, as the reporter gave it."})
-    media_url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"},
-                           validate=validate.Length(max=2000))
+    location = fields.Nested(
+        LocationSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "lat/long; without them the address must name a grid of the map (docs/open311.md)."},
+    )
+    address = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "address_string, as the reporter gave it."},
+    )
+    media_url = fields.Url(
+        load_default=None, allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2000)
+    )
     attributes = fields.Dict(
         keys=fields.String(validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")),
-        values=fields.Raw(allow_none=True), load_default=dict)
+        values=fields.Raw(allow_none=True),
+        load_default=dict,
+    )
     device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     account_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     contact = fields.Nested(ReporterContactSchema, load_default=dict)
-    language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("zh-CN", "en")),
-                             metadata={"description": "The reporter's language for the notices they get (Open311 "
-                                                      "`locale`); the district's own when left out."})
+    language = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(("zh-CN", "en")),
+        metadata={
+            "description": "The reporter's language for the notices they get (Open311 "
+            "`locale`); the district's own when left out."
+        },
+    )
 
 
 class RatingSchema(Schema):
     """回访: a member of the public rates the outcome of their closed case through the link they were sent."""
 
-    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied",
-                                                                   "unsatisfied")),
-                           metadata={"description": "满意 satisfied, 基本满意 basically_satisfied, 不满意 unsatisfied."})
+    rating = fields.String(
+        required=True,
+        validate=validate.OneOf(("satisfied", "basically_satisfied", "unsatisfied")),
+        metadata={"description": "满意 satisfied, 基本满意 basically_satisfied, 不满意 unsatisfied."},
+    )
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 

@@ -55,4 +55,3 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 def may(identity, permission: str) -> bool:
     return identity.has_any(PERMISSIONS[permission])
-

@@ -35,8 +35,9 @@ class CallerContext:
         or for a deactivated account."""
         if self._identity is None:
             claims = verify_claims(self._public_key, self._token, now=self._clock.now())
-            self._identity = current_identity(Identity.from_claims(claims), claims["iat"],
-                                              self._people.current_person(claims["sub"]))
+            self._identity = current_identity(
+                Identity.from_claims(claims), claims["iat"], self._people.current_person(claims["sub"])
+            )
         return self._identity
 
     def require(self, permission: str) -> Identity:
@@ -52,8 +53,10 @@ class Caller(DependencyProvider):
         self.clock = clock_from_config(self.container.config)
         self.people = next((d for d in self.container.dependencies if hasattr(d, "current_person")), None)
         if self.people is None:  # a service that cannot tell a deactivated account must not authorise anyone
-            raise ConfigError(f"service {self.container.service_name}: no current record of the users "
-                              "(a ReferenceData or a store with current_person) to check callers against")
+            raise ConfigError(
+                f"service {self.container.service_name}: no current record of the users "
+                "(a ReferenceData or a store with current_person) to check callers against"
+            )
 
     def get_dependency(self, worker_ctx):
         return CallerContext(worker_ctx.context_data.get(TOKEN_CONTEXT_KEY), self.public_key, self.clock, self.people)

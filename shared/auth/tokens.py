@@ -50,7 +50,10 @@ def verify_claims(public_key, token: str | None, now: datetime) -> dict:
         raise Unauthenticated.of("auth.sign_in_first")
     try:
         claims = jwt.decode(
-            token, public_key, algorithms=[ALGORITHM], issuer=ISSUER,
+            token,
+            public_key,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
             options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:

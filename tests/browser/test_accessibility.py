@@ -34,8 +34,7 @@ def _keyboard_sign_in(page, url, username):
     page.keyboard.press("Enter")
 
 
-def test_an_officer_signs_in_and_reaches_the_report_form_by_keyboard_on_a_small_phone(browser, platform,
-                                                                                        screenshots):
+def test_an_officer_signs_in_and_reaches_the_report_form_by_keyboard_on_a_small_phone(browser, platform, screenshots):
     context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
     context.set_default_timeout(TIMEOUT)
     try:
@@ -58,9 +57,10 @@ def test_every_control_of_the_command_centre_and_the_worklist_has_a_name(browser
     context = browser.new_context(viewport=DESKTOP, locale="en")
     context.set_default_timeout(TIMEOUT)
     try:
-        for username, landing, ready in (("operator1", "/command$", "#district-map .leaflet-container, "
-                                                                    "#district-map.leaflet-container"),
-                                         ("handler-sanitation-1", "/worklist$", "#worklist")):
+        for username, landing, ready in (
+            ("operator1", "/command$", "#district-map .leaflet-container, #district-map.leaflet-container"),
+            ("handler-sanitation-1", "/worklist$", "#worklist"),
+        ):
             page = context.new_page()
             _keyboard_sign_in(page, platform.url, username)
             expect(page).to_have_url(re.compile(landing))
@@ -95,7 +95,8 @@ LOW_CONTRAST = """(minimum) => {
     const [a, b] = [lum(rgb(style.color).slice(0, 3)), lum(background(el))];
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
     const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && +style.fontWeight >= 700);
-    if (ratio < (large ? 3 : minimum)) found.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+    const text = el.textContent.trim().slice(0, 30);
+    if (ratio < (large ? 3 : minimum)) found.push(`${el.tagName}.${el.className} "${text}" ${ratio.toFixed(2)}`);
   }
   return found;
 }"""
@@ -105,8 +106,7 @@ def test_text_has_enough_contrast_on_the_field_app_and_the_command_centre(browse
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     context.set_default_timeout(TIMEOUT)
     try:
-        for username, landing, ready in ((OFFICER, "/field$", "#where"),
-                                         ("operator1", "/command$", "#district-map")):
+        for username, landing, ready in ((OFFICER, "/field$", "#where"), ("operator1", "/command$", "#district-map")):
             page = context.new_page()
             sign_in(page, platform.url, username)
             expect(page).to_have_url(re.compile(landing))

@@ -109,8 +109,13 @@ def test_an_administrator_creates_changes_deactivates_and_resets_a_person(platfo
     page.locator("#person-password").get_by_label("初始密码").fill("another-long-password")
     page.locator("#person-password button[type=submit]").click()
     saved(page, "#person-password")
-    assert platform.session.post(f"{platform.url}/api/v1/auth/token", json={
-        "username": f"handler-{tag}", "password": "another-long-password"}).status_code == 200
+    assert (
+        platform.session.post(
+            f"{platform.url}/api/v1/auth/token",
+            json={"username": f"handler-{tag}", "password": "another-long-password"},
+        ).status_code
+        == 200
+    )
     page.get_by_label("查找").fill(tag)
     page.get_by_role("button", name=f"停用 handler-{tag}").click()
     expect(page.locator("#people-status .alert-ok")).to_contain_text("已停用")
@@ -210,8 +215,11 @@ def test_departments_routing_rules_policies_and_categories_with_typed_fields(pla
     assert (category["department"], category["escalation_policy"], category["kind"]) == (dept, f"p{tag}", "component")
     assert category["limits_hours"] == {"dispatch": 1.0, "sign_for": 2.0, "disposal": 24.0, "verification": 4.0}
     [field] = category["attributes"]
-    assert (field["datatype"], field["required"], [v["key"] for v in field["values"]]) == \
-        ("singlevaluelist", True, ["small", "big"])
+    assert (field["datatype"], field["required"], [v["key"] for v in field["values"]]) == (
+        "singlevaluelist",
+        True,
+        ["small", "big"],
+    )
     shot(page, screenshots, "admin-06-categories")
 
     # a routing rule sending the category to the department, automatically
@@ -250,12 +258,20 @@ def test_webhooks_show_the_secret_once_and_send_a_test(platform, admin_page, scr
         expect(row).to_contain_text(secret[-4:])
         page.get_by_role("button", name="发送测试 sanitation").click()
         expect(page.locator(".alert-ok")).to_contain_text("测试消息已送达")
-        [request] = wait_for(lambda: log.is_file() and [json.loads(line) for line in log.read_text().splitlines()],
-                             timeout=10, message="the test message arrived")
+        [request] = wait_for(
+            lambda: log.is_file() and [json.loads(line) for line in log.read_text().splitlines()],
+            timeout=10,
+            message="the test message arrived",
+        )
         headers = {k.lower(): v for k, v in request["headers"].items()}
         assert headers["x-civicgrid-event"] == "webhook.test"
-        assert verify(secret, request["body"].encode(), headers["x-civicgrid-timestamp"],
-                      headers["x-civicgrid-signature"], now=float(headers["x-civicgrid-timestamp"]))
+        assert verify(
+            secret,
+            request["body"].encode(),
+            headers["x-civicgrid-timestamp"],
+            headers["x-civicgrid-signature"],
+            now=float(headers["x-civicgrid-timestamp"]),
+        )
         shot(page, screenshots, "admin-09-webhook-test")
         # shown once: a new visit shows only its last characters
         page.reload()
@@ -279,24 +295,38 @@ def centre_of(grid: dict) -> dict:
 def test_a_dead_delivery_is_looked_at_and_replayed(platform, admin_page, screenshots):
     page, api = admin_page, platform.as_user("admin")
     # the justice department's system is down: the webhook of a dispatched case dies at its one attempt
-    assert api.put("/api/v1/notifications/webhooks/justice", {"url": "http://127.0.0.1:9/down"}).status_code in (200, 201)
+    assert api.put("/api/v1/notifications/webhooks/justice", {"url": "http://127.0.0.1:9/down"}).status_code in (
+        200,
+        201,
+    )
     grid = api.get(f"/api/v1/directory/grids/{OFFICER_GRID}").json()
     case_id = Loop(platform, centre_of(grid), "justice").case_at("dispatched")
-    dead = wait_for(lambda: [d for d in api.get("/api/v1/admin/deliveries/dead").json()["items"]
-                             if d["case_id"] == case_id] or None, timeout=30, message="a dead delivery")
+    dead = wait_for(
+        lambda: (
+            [d for d in api.get("/api/v1/admin/deliveries/dead").json()["items"] if d["case_id"] == case_id] or None
+        ),
+        timeout=30,
+        message="a dead delivery",
+    )
     page.get_by_role("link", name="失败消息").click()
     expect(page.locator("#dead-deliveries")).to_contain_text(case_id)
     expect(page.locator("#dead-letters")).to_be_visible()
     shot(page, screenshots, "admin-10-failures")
     page.get_by_role("button", name=f"重新投递 {dead[0]['delivery_id']}").click()
     expect(page.locator(".alert-ok")).to_contain_text("已重新投递")
-    wait_for(lambda: any(d["delivery_id"] == dead[0]["delivery_id"] and d.get("replayed_at")
-                         for d in api.get(f"/api/v1/cases/{case_id}/deliveries").json()["items"]),
-             timeout=15, message="the delivery was replayed")
+    wait_for(
+        lambda: any(
+            d["delivery_id"] == dead[0]["delivery_id"] and d.get("replayed_at")
+            for d in api.get(f"/api/v1/cases/{case_id}/deliveries").json()["items"]
+        ),
+        timeout=15,
+        message="the delivery was replayed",
+    )
 
 
-def test_a_grid_map_is_checked_with_every_fault_on_the_map_before_anything_is_replaced(platform, admin_page,
-                                                                                      screenshots, tmp_path):
+def test_a_grid_map_is_checked_with_every_fault_on_the_map_before_anything_is_replaced(
+    platform, admin_page, screenshots, tmp_path
+):
     page, api = admin_page, platform.as_user("admin")
     before = api.get("/api/v1/directory/areas").json()["map_version"]
     page.get_by_role("link", name="网格地图").click()
@@ -360,6 +390,9 @@ def test_someone_not_an_administrator_gets_no_admin_page_and_the_api_refuses_any
         api = platform.as_user(username)
         assert api.get("/api/v1/directory/users").status_code == 403
         assert api.put("/api/v1/directory/departments/justice", {"name_zh": "x", "name_en": "x"}).status_code == 403
-        assert api.post("/api/v1/directory/grid-map/check", {"type": "FeatureCollection", "features": []}).status_code == 403
+        assert (
+            api.post("/api/v1/directory/grid-map/check", {"type": "FeatureCollection", "features": []}).status_code
+            == 403
+        )
         assert api.post("/api/v1/notifications/webhooks/justice/test").status_code == 403
         assert api.get("/api/v1/admin/deliveries/dead").status_code == 403

@@ -28,8 +28,9 @@ def watch_policy(context, refused: list) -> None:
 
     Listened to on the context: registering a page's listener from inside the context's "page" event hung the
     sync API under eventlet (the first page never finished loading)."""
-    context.on("console", lambda message: refused.append(message.text)
-               if "Content Security Policy" in message.text else None)
+    context.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
 
 
 def sign_in(page, url, username):
@@ -49,8 +50,9 @@ def report_from_phone(page, description, photo):
     page.get_by_label("问题描述").fill(description)
     page.get_by_role("button", name="使用 GPS 定位").click()
     expect(page.locator("#where")).to_contain_text("已选位置", timeout=TIMEOUT)
-    page.get_by_label(re.compile("照片")).set_input_files([{"name": "scene.png", "mimeType": "image/png",
-                                                          "buffer": photo}])
+    page.get_by_label(re.compile("照片")).set_input_files(
+        [{"name": "scene.png", "mimeType": "image/png", "buffer": photo}]
+    )
     page.get_by_role("button", name="上报", exact=True).click()
 
 
@@ -60,8 +62,9 @@ def submit_action(page, form, done):
     try:
         expect(page.locator(".alert-ok")).to_contain_text(done, timeout=TIMEOUT)
     except AssertionError as error:
-        raise AssertionError(f"'{done}' was not confirmed; the page shows {page.locator('.alert').all_inner_texts()}"
-                             ) from error
+        raise AssertionError(
+            f"'{done}' was not confirmed; the page shows {page.locator('.alert').all_inner_texts()}"
+        ) from error
 
 
 def open_action(page, action):
@@ -84,9 +87,16 @@ def contexts(browser, platform, grid_centre):
         return context
 
     centre = grid_centre(OFFICER_GRID)
-    yield {"phone": lambda: new(PHONE, geolocation={"latitude": centre["lat"], "longitude": centre["lon"]},
-                                permissions=["geolocation"], has_touch=True, is_mobile=True),
-           "desktop": lambda: new(DESKTOP)}
+    yield {
+        "phone": lambda: new(
+            PHONE,
+            geolocation={"latitude": centre["lat"], "longitude": centre["lon"]},
+            permissions=["geolocation"],
+            has_touch=True,
+            is_mobile=True,
+        ),
+        "desktop": lambda: new(DESKTOP),
+    }
     for context in made:
         context.close()
     assert not refused, f"the Content-Security-Policy refused what the app does: {refused}"
@@ -94,6 +104,7 @@ def contexts(browser, platform, grid_centre):
 
 def test_a_report_goes_round_the_loop_in_the_browser(platform, contexts, screenshots):
     import traceback
+
     try:
         _loop(platform, contexts, screenshots)
     except BaseException:
@@ -133,10 +144,32 @@ def _loop(platform, contexts, screenshots):
     expect(officer.locator("#queued-count")).to_have_attribute("data-count", "0", timeout=30_000)
     api = platform.as_user(OFFICER)
     me = api.get("/api/v1/me").json()["user_id"]
-    mine = wait_for(lambda: [c for c in api.get(f"/api/v1/cases?reporter={me}&limit=200").json()["items"]
-                             if c["description"] in (first, second)] or None, timeout=30, message="both cases")
-    wait_for(lambda: len([c for c in api.get(f"/api/v1/cases?reporter={me}&limit=200").json()["items"]
-                          if c["description"] in (first, second)]) == 2, timeout=30, message="two cases")
+    mine = wait_for(
+        lambda: (
+            [
+                c
+                for c in api.get(f"/api/v1/cases?reporter={me}&limit=200").json()["items"]
+                if c["description"] in (first, second)
+            ]
+            or None
+        ),
+        timeout=30,
+        message="both cases",
+    )
+    wait_for(
+        lambda: (
+            len(
+                [
+                    c
+                    for c in api.get(f"/api/v1/cases?reporter={me}&limit=200").json()["items"]
+                    if c["description"] in (first, second)
+                ]
+            )
+            == 2
+        ),
+        timeout=30,
+        message="two cases",
+    )
     assert len({c["description"] for c in mine}) == len(mine)  # the offline one was not doubled
 
     # it appears live in the command centre (no reload), with its marker on the map
@@ -178,8 +211,7 @@ def _loop(platform, contexts, screenshots):
     handler.locator("#worklist li", has_text=first).locator("a.case-link").click()
     form = open_action(handler, "resolve")
     form.locator("textarea").fill("已上门调解，双方达成一致")
-    form.locator("input[type=file]").set_input_files([{"name": "fixed.png", "mimeType": "image/png",
-                                                       "buffer": photo}])
+    form.locator("input[type=file]").set_input_files([{"name": "fixed.png", "mimeType": "image/png", "buffer": photo}])
     submit_action(handler, form, "处置反馈")
     shot(handler, screenshots, "06-case-resolved")
 
@@ -218,8 +250,9 @@ def _loop(platform, contexts, screenshots):
     # 接诉即办's rates have their columns; an officer's case is not the public's, so they have no figure here
     for rate in ("响应率", "解决率", "满意率"):
         expect(operator.locator("#dash-table th", has_text=rate)).to_have_count(1)
-    expect(operator.locator(f"#dash-table tr[data-key='{department}'] td[data-col='satisfaction_rate']")
-           ).to_have_text("—")
+    expect(operator.locator(f"#dash-table tr[data-key='{department}'] td[data-col='satisfaction_rate']")).to_have_text(
+        "—"
+    )
     with operator.expect_download() as download:
         operator.locator("#dash-csv").click()
     assert download.value.suggested_filename.endswith(".csv")

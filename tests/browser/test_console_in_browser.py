@@ -51,8 +51,11 @@ def feature(grid_map, code):
 def far_grid(grid_map):
     """A grid in another street than the officer's: its cases never cluster with the officer grid's."""
     own_street = OFFICER_GRID[:9]
-    return next(f for f in reversed(grid_map) if f["properties"]["level"] == "grid"
-                and not f["properties"]["code"].startswith(own_street))
+    return next(
+        f
+        for f in reversed(grid_map)
+        if f["properties"]["level"] == "grid" and not f["properties"]["code"].startswith(own_street)
+    )
 
 
 @pytest.fixture
@@ -191,9 +194,14 @@ def test_an_officers_pages_fit_a_360_px_phone_and_show_names(platform, grid_map,
     page = phone.new_page()
     sign_in(page, platform.url, OFFICER)
     expect(page).to_have_url(re.compile("/field$"))
-    for path, ready, name in (("/field", "#report-form", "field"), ("/field/reports", "#my-reports li", "reports"),
-                              ("/field/tasks", "#tasks li", "tasks"), (f"/cases/{case_id}", ".facts", "case"),
-                              ("/inbox", "#inbox-mine li", "inbox"), ("/settings", "#preferences", "settings")):
+    for path, ready, name in (
+        ("/field", "#report-form", "field"),
+        ("/field/reports", "#my-reports li", "reports"),
+        ("/field/tasks", "#tasks li", "tasks"),
+        (f"/cases/{case_id}", ".facts", "case"),
+        ("/inbox", "#inbox-mine li", "inbox"),
+        ("/settings", "#preferences", "settings"),
+    ):
         page.goto(f"{platform.url}{path}")
         expect(page.locator(ready).first).to_be_visible()
         page.wait_for_timeout(300)  # the map and photos settle
@@ -254,26 +262,32 @@ def test_the_top_bar_before_and_after_signing_in(platform, context, screenshots)
 
 def _clusters(page):
     return page.locator("#district-map .cluster").evaluate_all(
-        "els => els.map(e => [e.dataset.light, Number(e.dataset.count)]).sort()")
+        "els => els.map(e => [e.dataset.light, Number(e.dataset.count)]).sort()"
+    )
 
 
 def test_the_map_draws_every_open_case_filters_them_and_colours_clusters_by_the_worst_light(
-        platform, grid_map, far_grid, context, screenshots):
+    platform, grid_map, far_grid, context, screenshots
+):
     near = Loop(platform, centre_of(feature(grid_map, OFFICER_GRID)), "justice")
     # one case runs late: dispatched, then the clock passes its stage deadline
     late = near.case_at("dispatched")
     due = datetime.fromisoformat(near.operator.get(f"/api/v1/cases/{late}").json()["stage_deadline"])
     platform.set_time(due + timedelta(minutes=5))
     near = Loop(platform, near.location, "justice")  # signed in again at the new time
-    wait_for(lambda: near.operator.get(f"/api/v1/cases/{late}").json()["light"] == "red", timeout=30,
-             message="the late case is red")
+    wait_for(
+        lambda: near.operator.get(f"/api/v1/cases/{late}").json()["light"] == "red",
+        timeout=30,
+        message="the late case is red",
+    )
     # fresh cases beside it, and others in another street
     fresh_near = [near.report(f"旁边的新案件 {n}") for n in range(3)]
     far = Loop(platform, centre_of(far_grid), "justice")
     fresh_far = [far.report(f"远处的新案件 {n}") for n in range(4)]
     operator = near.operator
-    open_cases = every_item(operator, "/api/v1/cases", {"status": "reported,registered,dispatched,accepted,resolved,"
-                                                                  "verified"})
+    open_cases = every_item(
+        operator, "/api/v1/cases", {"status": "reported,registered,dispatched,accepted,resolved,verified"}
+    )
     assert {late, *fresh_near, *fresh_far} <= {c["case_id"] for c in open_cases}
     assert len(open_cases) > 2 * PAGE_SIZE  # more than two pages of what the map asks for
 
@@ -325,14 +339,28 @@ def test_the_worklist_the_overdue_board_and_the_queue_show_every_page(platform, 
     loop = Loop(platform, centre_of(feature(grid_map, OFFICER_GRID)), "justice")
     dispatched = [loop.case_at("dispatched") for _ in range(2 * PAGE_SIZE + 1)]
     waiting = [loop.report(f"待立案 {n}") for n in range(2 * PAGE_SIZE + 1)]
-    deadline = max(datetime.fromisoformat(loop.operator.get(f"/api/v1/cases/{c}").json()["deadline"]) for c in dispatched)
+    deadline = max(
+        datetime.fromisoformat(loop.operator.get(f"/api/v1/cases/{c}").json()["deadline"]) for c in dispatched
+    )
     platform.set_time(deadline + timedelta(minutes=5))  # every one of them runs late
     loop = Loop(platform, loop.location, "justice")
-    lists = [("handler-justice-1", "/worklist", "#worklist", every_item(loop.handler, "/api/v1/cases/worklist", {}),
-              dispatched),
-             ("operator1", "/overdue", "#overdue-list",
-              every_item(loop.operator, "/api/v1/cases", {"overdue": "true", "sort": "deadline"}), dispatched),
-             ("operator1", "/command", "#queue", every_item(loop.operator, "/api/v1/cases/queue", {}), waiting)]
+    lists = [
+        (
+            "handler-justice-1",
+            "/worklist",
+            "#worklist",
+            every_item(loop.handler, "/api/v1/cases/worklist", {}),
+            dispatched,
+        ),
+        (
+            "operator1",
+            "/overdue",
+            "#overdue-list",
+            every_item(loop.operator, "/api/v1/cases", {"overdue": "true", "sort": "deadline"}),
+            dispatched,
+        ),
+        ("operator1", "/command", "#queue", every_item(loop.operator, "/api/v1/cases/queue", {}), waiting),
+    ]
     for username, path, selector, items, filed in lists:
         ids = [c["case_id"] for c in items]
         assert len(ids) > 2 * PAGE_SIZE and len(set(ids)) == len(ids) and set(filed) <= set(ids), (path, ids)

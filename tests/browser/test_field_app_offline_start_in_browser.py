@@ -28,9 +28,15 @@ CONTROLLED = "() => Boolean(navigator.serviceWorker.controller)"
 def phone_context(browser, platform, grid_centre):
     centre = grid_centre(OFFICER_GRID)
     # a context has only the permissions it names; Chrome grants Background Sync by default
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", geolocation={"latitude": centre["lat"],
-                                  "longitude": centre["lon"]}, permissions=["geolocation", "background-sync"],
-                                  has_touch=True, is_mobile=True, service_workers="allow")
+    context = browser.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        geolocation={"latitude": centre["lat"], "longitude": centre["lon"]},
+        permissions=["geolocation", "background-sync"],
+        has_touch=True,
+        is_mobile=True,
+        service_workers="allow",
+    )
     context.set_default_timeout(TIMEOUT)
     yield context
     context.close()
@@ -51,8 +57,9 @@ def _installed(context, url):
 def _cases_described(platform, description):
     api = platform.as_user(OFFICER)
     me = api.get("/api/v1/me").json()["user_id"]
-    return [c for c in api.get(f"/api/v1/cases?reporter={me}&limit=200").json()["items"]
-            if c["description"] == description]
+    return [
+        c for c in api.get(f"/api/v1/cases?reporter={me}&limit=200").json()["items"] if c["description"] == description
+    ]
 
 
 @contextmanager
@@ -71,7 +78,8 @@ def _waiting(page):
 
 
 def test_the_field_app_opens_offline_after_the_tab_was_closed_and_its_report_arrives_once(
-        platform, phone_context, screenshots):
+    platform, phone_context, screenshots
+):
     description = f"下水道堵塞 {uuid.uuid4().hex[:6]} (offline start)"
     first = _installed(phone_context, platform.url)
     # Chromium's own check: the manifest, its icons and the service worker make the app installable (a test's
@@ -185,7 +193,8 @@ QUEUE_OF_VERSION_1 = """async ({ key, description, lat, lon }) => {
 
 
 def test_a_report_waiting_in_the_queue_of_the_version_before_is_sent_once_by_this_one(
-        platform, phone_context, grid_centre):
+    platform, phone_context, grid_centre
+):
     description = f"垃圾堆积 {uuid.uuid4().hex[:6]} (kept by the version before)"
     page = phone_context.new_page()
     page.goto(f"{platform.url}/login")

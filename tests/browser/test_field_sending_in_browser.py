@@ -24,9 +24,14 @@ REPORTS = "**/api/v1/reports"  # the report itself, not its photos (…/reports/
 @pytest.fixture
 def phone(browser, platform, grid_centre):
     centre = grid_centre(OFFICER_GRID)
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", geolocation={"latitude": centre["lat"],
-                                  "longitude": centre["lon"]}, permissions=["geolocation"], has_touch=True,
-                                  is_mobile=True)
+    context = browser.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        geolocation={"latitude": centre["lat"], "longitude": centre["lon"]},
+        permissions=["geolocation"],
+        has_touch=True,
+        is_mobile=True,
+    )
     context.set_default_timeout(TIMEOUT)
     page = context.new_page()
     sign_in(page, platform.url, OFFICER)
@@ -38,8 +43,9 @@ def phone(browser, platform, grid_centre):
 def _cases_described(platform, description):
     api = platform.as_user(OFFICER)
     me = api.get("/api/v1/me").json()["user_id"]
-    return [c for c in api.get(f"/api/v1/cases?reporter={me}&limit=200").json()["items"]
-            if c["description"] == description]
+    return [
+        c for c in api.get(f"/api/v1/cases?reporter={me}&limit=200").json()["items"] if c["description"] == description
+    ]
 
 
 def test_a_report_the_server_may_hold_is_kept_and_sent_again_never_offered_for_discarding(platform, phone):
@@ -77,11 +83,22 @@ def test_a_report_the_server_may_hold_is_kept_and_sent_again_never_offered_for_d
 
 def test_a_definite_refusal_says_nothing_was_recorded_and_offers_discarding(platform, phone):
     description = f"路灯不亮 {uuid.uuid4().hex[:6]} (refused)"
-    phone.route(REPORTS, lambda route: route.fulfill(
-        status=422, content_type="application/json",
-        body=json.dumps({"error": "UNKNOWN_CATEGORY", "message": "Unknown category 'dispute'.",
-                         "reason": "category.unknown", "params": {"category": "dispute"},
-                         "details": {"category": "dispute"}})))
+    phone.route(
+        REPORTS,
+        lambda route: route.fulfill(
+            status=422,
+            content_type="application/json",
+            body=json.dumps(
+                {
+                    "error": "UNKNOWN_CATEGORY",
+                    "message": "Unknown category 'dispute'.",
+                    "reason": "category.unknown",
+                    "params": {"category": "dispute"},
+                    "details": {"category": "dispute"},
+                }
+            ),
+        ),
+    )
     report_from_phone(phone, description, image_bytes("PNG", size=(64, 48)))
     entry = phone.locator(".waiting li", has_text=description[:20])
     expect(entry).to_have_attribute("data-state", "refused")

@@ -22,8 +22,9 @@ NO_CASE = "C" + "0" * 26  # well-formed, never made
 
 @pytest.fixture(scope="module")
 def platform(rabbit_admin, tmp_path_factory):
-    with running_platform(rabbit_admin, tmp_path_factory.mktemp("texts"), "cgt", {"ESCALATION_SCAN_SECONDS": "0.3"},
-                          start_timeout=240) as running:
+    with running_platform(
+        rabbit_admin, tmp_path_factory.mktemp("texts"), "cgt", {"ESCALATION_SCAN_SECONDS": "0.3"}, start_timeout=240
+    ) as running:
         yield running
 
 
@@ -42,8 +43,11 @@ def escalated(platform):
     due = platform.as_user("operator1").get(f"/api/v1/cases/{case_id}").json()["escalation"]["next_due_at"]
     platform.set_time(datetime.fromisoformat(due) + timedelta(minutes=1))
     operator = platform.as_user("operator1")
-    wait_for(lambda: [h for h in operator.get(f"/api/v1/cases/{case_id}/timeline").json()
-                      if h["action"] == "escalate"], timeout=30, message="the first rung fired")
+    wait_for(
+        lambda: [h for h in operator.get(f"/api/v1/cases/{case_id}/timeline").json() if h["action"] == "escalate"],
+        timeout=30,
+        message="the first rung fired",
+    )
     return case_id
 
 
@@ -91,7 +95,10 @@ def test_a_webhook_address_inside_the_platforms_networks_is_refused_with_its_rea
     answer = admin.put("/api/v1/notifications/webhooks/justice", {"url": "http://localhost:15672/api/users"})
     assert answer.status_code == 422, answer.text
     body = answer.json()
-    assert (body["error"], body["reason"], body["params"]["host"]) == ("UNPROCESSABLE", "webhook.inside_networks",
-                                                                        "localhost")
+    assert (body["error"], body["reason"], body["params"]["host"]) == (
+        "UNPROCESSABLE",
+        "webhook.inside_networks",
+        "localhost",
+    )
     assert "WEBHOOK_ALLOWED_HOSTS" in body["message"] and body["correlation_id"]
     assert all(h["department"] != "justice" for h in admin.get("/api/v1/notifications/webhooks").json()["items"])

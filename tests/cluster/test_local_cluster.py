@@ -28,8 +28,7 @@ def test_quorum_queue_keeps_every_message_when_its_leader_dies(rabbit_cluster, c
     cluster, vhost = rabbit_cluster, cluster_vhost
     names = {node.name for node in cluster.nodes}
     uri = cluster.amqp_uri(vhost)
-    queue = Queue("orders", routing_key="orders", durable=True,
-                  queue_arguments={"x-queue-type": "quorum"})
+    queue = Queue("orders", routing_key="orders", durable=True, queue_arguments={"x-queue-type": "quorum"})
 
     with Connection(uri, transport_options={"confirm_publish": True}) as connection:
         channel = connection.default_channel
@@ -47,8 +46,9 @@ def test_quorum_queue_keeps_every_message_when_its_leader_dies(rabbit_cluster, c
 
     killed = time.monotonic()
     cluster.kill(leader)
-    new_leader = wait_for(lambda: _leader(cluster, vhost, other_than=leader), timeout=30,
-                          interval=0.2, message="a new leader")
+    new_leader = wait_for(
+        lambda: _leader(cluster, vhost, other_than=leader), timeout=30, interval=0.2, message="a new leader"
+    )
     elected = time.monotonic() - killed
     assert new_leader.running and new_leader is not leader
     assert elected < 20
@@ -58,9 +58,14 @@ def test_quorum_queue_keeps_every_message_when_its_leader_dies(rabbit_cluster, c
     with Connection(uri, connect_timeout=5, transport_options=options) as connection:
         connection.ensure_connection(max_retries=6, interval_start=0.2, interval_step=0.5)
         received = _consume(connection, queue, MESSAGES)
-        mine = wait_for(lambda: [c for c in cluster.admin().connections()
-                                 if c.get("client_properties", {}).get("connection_name") == name],
-                        message="the consumer's connection in the management API")
+        mine = wait_for(
+            lambda: [
+                c
+                for c in cluster.admin().connections()
+                if c.get("client_properties", {}).get("connection_name") == name
+            ],
+            message="the consumer's connection in the management API",
+        )
         assert mine[0]["node"] != leader.name
     assert sorted(received) == list(range(MESSAGES))
 
@@ -68,8 +73,12 @@ def test_quorum_queue_keeps_every_message_when_its_leader_dies(rabbit_cluster, c
     cluster.restart(leader)
     restarted = time.monotonic() - began
     assert set(cluster.cluster_status()["running_nodes"]) == names
-    wait_for(lambda: set(cluster.admin().queue(vhost, "orders").get("online", [])) == names,
-             timeout=60, interval=0.5, message="every member of the queue online again")
+    wait_for(
+        lambda: set(cluster.admin().queue(vhost, "orders").get("online", [])) == names,
+        timeout=60,
+        interval=0.5,
+        message="every member of the queue online again",
+    )
     print(f"\nkill -> new leader on {new_leader.name}: {elected:.1f} s; restart: {restarted:.1f} s")
 
 
@@ -104,8 +113,7 @@ def test_management_api_lists_and_closes_a_client_connection(rabbit_cluster, clu
     admin = rabbit_cluster.admin()
 
     def listed():
-        return [c for c in admin.connections()
-                if c.get("client_properties", {}).get("connection_name") == name]
+        return [c for c in admin.connections() if c.get("client_properties", {}).get("connection_name") == name]
 
     with Connection(rabbit_cluster.amqp_uri(cluster_vhost), transport_options=options) as client:
         client.connect()

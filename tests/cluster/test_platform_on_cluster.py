@@ -43,9 +43,13 @@ def cluster_vhost(rabbit_cluster):
 
 @pytest.fixture(scope="module")
 def platform(rabbit_cluster, cluster_vhost, tmp_path_factory):
-    running = Platform(tmp_path_factory.mktemp("cluster-platform"), rabbit_cluster.amqp_uri(cluster_vhost),
-                       unique_name("cgcl") + "_", replicas=2,
-                       extra_env={"DIGEST_THRESHOLD": "1000000", "RPC_TIMEOUT_SECONDS": "10"})
+    running = Platform(
+        tmp_path_factory.mktemp("cluster-platform"),
+        rabbit_cluster.amqp_uri(cluster_vhost),
+        unique_name("cgcl") + "_",
+        replicas=2,
+        extra_env={"DIGEST_THRESHOLD": "1000000", "RPC_TIMEOUT_SECONDS": "10"},
+    )
     try:
         running.start(timeout=300)
         yield running
@@ -134,13 +138,25 @@ def assert_each_arrived_once(store, answers: list[dict]) -> None:
     def dispatched():
         return store("cases").cases.count_documents({"_id": {"$in": case_ids}, "status": "dispatched"})
 
-    wait_for(lambda: dispatched() == len(case_ids), timeout=180, interval=1,
-             message=f"{len(case_ids)} cases dispatched (now {dispatched()})")
+    wait_for(
+        lambda: dispatched() == len(case_ids),
+        timeout=180,
+        interval=1,
+        message=f"{len(case_ids)} cases dispatched (now {dispatched()})",
+    )
     entry = {"case_id": {"$in": case_ids}, "kind": "case.dispatched", "department": {"$exists": True}}
-    wait_for(lambda: store("notifications").inbox.count_documents(entry) == len(case_ids), timeout=120, interval=1,
-             message="every case in its department's inbox")
-    wait_for(lambda: store("dispatch").assignments.count_documents({"case_id": {"$in": case_ids}}) == len(case_ids),
-             timeout=120, interval=1, message="every assignment recorded")
+    wait_for(
+        lambda: store("notifications").inbox.count_documents(entry) == len(case_ids),
+        timeout=120,
+        interval=1,
+        message="every case in its department's inbox",
+    )
+    wait_for(
+        lambda: store("dispatch").assignments.count_documents({"case_id": {"$in": case_ids}}) == len(case_ids),
+        timeout=120,
+        interval=1,
+        message="every assignment recorded",
+    )
     for case in store("cases").cases.find({"_id": {"$in": case_ids}}, {"history": 1}):
         assert [h["action"] for h in case["history"]] == ["report", "register", "dispatch"], case["_id"]
     assert store("notifications").inbox.count_documents(entry) == len(case_ids)
@@ -158,15 +174,18 @@ def test_every_durable_queue_is_a_quorum_queue_replicated_on_all_three_nodes(pla
     assert len(leaders) == 3 and max(leaders.values()) <= 2 * min(leaders.values()), leaders
 
 
-def test_losing_the_broker_node_that_leads_the_cases_queue_loses_and_doubles_no_report(platform, store,
-                                                                                        rabbit_cluster, cluster_vhost,
-                                                                                        report_point):
+def test_losing_the_broker_node_that_leads_the_cases_queue_loses_and_doubles_no_report(
+    platform, store, rabbit_cluster, cluster_vhost, report_point
+):
     app = FieldApp(platform, report_point)
     leader = rabbit_cluster.queue_leader(cluster_vhost, CASES_QUEUE)
     pids = platform.status()["pids"]
     # the launcher starts each process on another node first: the lost node takes some of their connections with it
-    assert wait_for(lambda: [c for c in platform_connections(rabbit_cluster.admin()) if c["node"] == leader.name],
-                    timeout=30, message=f"processes connected to {leader.name}")
+    assert wait_for(
+        lambda: [c for c in platform_connections(rabbit_cluster.admin()) if c["node"] == leader.name],
+        timeout=30,
+        message=f"processes connected to {leader.name}",
+    )
 
     app.burst(60, "node-loss", during=lambda: rabbit_cluster.kill(leader))
 
@@ -176,16 +195,28 @@ def test_losing_the_broker_node_that_leads_the_cases_queue_loses_and_doubles_no_
     # every process moved its connections to a live node by itself: none died or was restarted for it
     assert platform.status()["pids"] == pids
     expected = {f"{name.rsplit('-', 1)[0]}@{socket.gethostname()}:{pid}" for name, pid in pids.items()}
-    connected = wait_for(lambda: expected <= {c["client_properties"]["connection_name"] for c in
-                                              platform_connections(rabbit_cluster.admin(new_leader))} and expected,
-                         timeout=60, message="every process connected again")
+    connected = wait_for(
+        lambda: (
+            expected
+            <= {
+                c["client_properties"]["connection_name"]
+                for c in platform_connections(rabbit_cluster.admin(new_leader))
+            }
+            and expected
+        ),
+        timeout=60,
+        message="every process connected again",
+    )
     assert connected
 
     rabbit_cluster.restart(leader)
     admin = rabbit_cluster.admin()
     wait_for(lambda: all(n["running"] for n in admin.cluster_nodes()), timeout=120, message="the node rejoined")
-    wait_for(lambda: len(admin.queue(cluster_vhost, CASES_QUEUE).get("online", [])) == 3, timeout=120,
-             message="the queue's three members online again")
+    wait_for(
+        lambda: len(admin.queue(cluster_vhost, CASES_QUEUE).get("online", [])) == 3,
+        timeout=120,
+        message="the queue's three members online again",
+    )
     later = FieldApp(platform, report_point)
     later.burst(8, "after-rejoin")
     assert_each_arrived_once(store, list(later.accepted.values()))
@@ -231,8 +262,12 @@ def categories_revisions(platform) -> dict[tuple[str, str], int]:
 
 def test_reference_data_changed_while_a_replicas_connection_is_down_reaches_every_replica(platform, rabbit_cluster):
     # a replica restarted by an earlier test may still be starting
-    before = wait_for(lambda: len(seen := categories_revisions(platform)) == 2 * len(CATEGORY_FOLLOWERS) and seen,
-                      timeout=60, interval=1, message="every replica answering")
+    before = wait_for(
+        lambda: len(seen := categories_revisions(platform)) == 2 * len(CATEGORY_FOLLOWERS) and seen,
+        timeout=60,
+        interval=1,
+        message="every replica answering",
+    )
     assert len(set(before.values())) == 1, before
     admin_api = rabbit_cluster.admin()
     victim = f"cases@{socket.gethostname()}:{platform.pid('cases-1')}"
@@ -256,8 +291,12 @@ def test_reference_data_changed_while_a_replicas_connection_is_down_reaches_ever
 
     def converged():
         seen = categories_revisions(platform)
-        return (len(seen) == len(before) and len(set(seen.values())) == 1 and min(seen.values()) > min(before.values())
-                and seen)
+        return (
+            len(seen) == len(before)
+            and len(set(seen.values())) == 1
+            and min(seen.values()) > min(before.values())
+            and seen
+        )
 
     wait_for(converged, timeout=90, interval=2, message="every replica at the new categories revision")
     assert not (platform.faults / "cases.before_consuming_again").exists(), "cases-1 was never held in the gap"

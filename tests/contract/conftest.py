@@ -39,5 +39,9 @@ def written(store, *collections: str) -> list[str]:
     the real documents of ``collections`` (no relay runs here: nothing leaves them)."""
     if hasattr(store, "events"):
         return [event.type for event in store.events]
-    return [entry["type"] for collection in collections for doc in store.db[collection].find({}).sort("_id", 1)
-            for entry in sorted(doc.get("_outbox", []), key=lambda e: e["queued_at"])]
+    return [
+        entry["type"]
+        for collection in collections
+        for doc in store.db[collection].find({}).sort("_id", 1)
+        for entry in sorted(doc.get("_outbox", []), key=lambda e: e["queued_at"])
+    ]

@@ -21,13 +21,26 @@ def store(backend, database):
 
 
 def case(case_id="C1", **fields):
-    return {"_id": case_id, "status": "reported", "version": 1, "history": [], "category": "sanitation",
-            "departments": [], "created_at": NOW, **fields}
+    return {
+        "_id": case_id,
+        "status": "reported",
+        "version": 1,
+        "history": [],
+        "category": "sanitation",
+        "departments": [],
+        "created_at": NOW,
+        **fields,
+    }
 
 
 def change(version=1, status="registered", events=("case.registered",), **more):
-    return Change(expected_version=version, set_fields={"status": status},
-                  history=[{"action": status, "at": NOW}], events=[sample_event(e) for e in events], **more)
+    return Change(
+        expected_version=version,
+        set_fields={"status": status},
+        history=[{"action": status, "at": NOW}],
+        events=[sample_event(e) for e in events],
+        **more,
+    )
 
 
 def test_a_case_opens_once_with_its_events_whatever_the_redeliveries(store):
@@ -55,15 +68,23 @@ def test_a_change_at_the_expected_version_applies_once_with_its_history_and_even
     assert store.apply("C1", change(version=1))
     assert not store.apply("C1", change(version=1, status="rejected", events=("case.rejected",)))  # stale
     stored = store.get("C1")
-    assert (stored["status"], stored["version"], [h["action"] for h in stored["history"]]) == \
-        ("registered", 2, ["registered"])
+    assert (stored["status"], stored["version"], [h["action"] for h in stored["history"]]) == (
+        "registered",
+        2,
+        ["registered"],
+    )
     assert written(store, CASES) == ["case.reported", "case.registered"]
 
 
 def test_a_guarded_change_without_a_version_applies_only_where_its_guard_holds_and_bumps_nothing(store):
     store.open(case(), [])
-    side = Change(expected_version=None, set_fields={"suggested": "sanitation"}, history=[], bump_version=False,
-                  guard={"status": "registered"})
+    side = Change(
+        expected_version=None,
+        set_fields={"suggested": "sanitation"},
+        history=[],
+        bump_version=False,
+        guard={"status": "registered"},
+    )
     assert not store.apply("C1", side)
     store.apply("C1", change())
     assert store.apply("C1", side)
@@ -98,13 +119,25 @@ def test_escalation_policies_are_versioned_and_a_deleted_one_is_no_more_taken(st
 
 
 def test_the_publics_cases_are_listed_newest_first_by_when_they_were_asked_for(store):
-    for i, (status, category) in enumerate([("reported", "sanitation"), ("closed", "sanitation"),
-                                            ("reported", "roads"), ("dispatched", "sanitation")]):
-        store.open(case(f"C-public-{i}", status=status, category=category, source="public",
-                        **{PUBLIC_SINCE: NOW + timedelta(minutes=i)}), [])
+    for i, (status, category) in enumerate(
+        [("reported", "sanitation"), ("closed", "sanitation"), ("reported", "roads"), ("dispatched", "sanitation")]
+    ):
+        store.open(
+            case(
+                f"C-public-{i}",
+                status=status,
+                category=category,
+                source="public",
+                **{PUBLIC_SINCE: NOW + timedelta(minutes=i)},
+            ),
+            [],
+        )
     store.open(case("C-field", source="field"), [])
-    query = {PUBLIC_SINCE: {"$gte": NOW, "$lte": NOW + timedelta(hours=1)}, "category": {"$in": ["sanitation"]},
-             "status": {"$in": ["reported", "dispatched"]}}
+    query = {
+        PUBLIC_SINCE: {"$gte": NOW, "$lte": NOW + timedelta(hours=1)},
+        "category": {"$in": ["sanitation"]},
+        "status": {"$in": ["reported", "dispatched"]},
+    }
     assert [c["_id"] for c in store.public_requests(query, skip=0, limit=10)] == ["C-public-3", "C-public-0"]
     assert [c["_id"] for c in store.public_requests(query, skip=1, limit=10)] == ["C-public-0"]
     later = {PUBLIC_SINCE: {"$gte": NOW + timedelta(minutes=2), "$lte": NOW + timedelta(hours=1)}}

@@ -38,8 +38,9 @@ def test_a_dispatch_is_recorded_once_whatever_the_redeliveries_and_a_case_lists_
 def test_the_workload_counts_each_departments_cases_in_hand_and_moves_forward_only(store):
     assert store.track("C1", domain.workload_entry(sample_event("case.dispatched", version=3)))
     assert store.track("C2", domain.workload_entry(sample_event("case.accepted", case_id="C2", version=4)))
-    assert store.track("C3", domain.workload_entry(sample_event("case.dispatched", case_id="C3",
-                                                                department="municipal")))
+    assert store.track(
+        "C3", domain.workload_entry(sample_event("case.dispatched", case_id="C3", department="municipal"))
+    )
     assert store.workload() == {"sanitation": 2, "municipal": 1}
     assert store.track("C2", domain.workload_entry(sample_event("case.resolved", case_id="C2", version=5)))
     assert not store.track("C1", domain.workload_entry(sample_event("case.returned", version=2)))  # older

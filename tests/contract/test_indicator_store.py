@@ -23,9 +23,11 @@ def store(backend, database):
 
 def lifecycle(case_id="C1", grid="610102001001001"):
     facts = {"case_id": case_id, "grid": grid}
-    return [sample_event("case.reported", version=1, **facts),
-            sample_event("case.dispatched", version=3, deadline=DEADLINE, stage_deadline=DEADLINE, **facts),
-            sample_event("case.closed", version=7, deadline=DEADLINE, **facts)]
+    return [
+        sample_event("case.reported", version=1, **facts),
+        sample_event("case.dispatched", version=3, deadline=DEADLINE, stage_deadline=DEADLINE, **facts),
+        sample_event("case.closed", version=7, deadline=DEADLINE, **facts),
+    ]
 
 
 def test_each_event_is_taken_once_however_often_it_comes(store):
@@ -42,8 +44,12 @@ def test_a_cases_events_move_its_days_counters_in_any_order_and_histograms_are_n
     store.record_many(lifecycle("C2", grid="610102001001002")[:2], TZ)
     deadline_day = DEADLINE.astimezone(TZ).date().isoformat()
     district = add_up(store.counters("district", DAY, deadline_day))["all"]
-    assert (district["reported"], district["dispatched"], district["closed"], district["closed_on_time"]) == \
-        (2, 2, 1, 1)
+    assert (district["reported"], district["dispatched"], district["closed"], district["closed_on_time"]) == (
+        2,
+        2,
+        1,
+        1,
+    )
     grid = add_up(store.counters("grid", DAY, deadline_day, "610102001001002"))
     assert list(grid) == ["610102001001002"] and grid["610102001001002"].get("closed", 0) == 0
     assert store.counters("district", "2000-01-01", "2000-01-02") == []

@@ -41,9 +41,18 @@ def entry(key, **fields):
 
 
 def delivery(key, recipient="user:u1", channel="email", case_id="C1", created_at=NOW):
-    return {"_id": later_id(DELIVERY_PREFIX), "dedup_key": key, "recipient_key": recipient, "channel": channel,
-            "case_id": case_id, "state": "pending", "due_at": created_at, "created_at": created_at,
-            "body": "the body", "message": {"subject": "s", "html": "<p>h</p>"}}
+    return {
+        "_id": later_id(DELIVERY_PREFIX),
+        "dedup_key": key,
+        "recipient_key": recipient,
+        "channel": channel,
+        "case_id": case_id,
+        "state": "pending",
+        "due_at": created_at,
+        "created_at": created_at,
+        "body": "the body",
+        "message": {"subject": "s", "html": "<p>h</p>"},
+    }
 
 
 def ids(docs):
@@ -91,10 +100,13 @@ def test_who_was_told_what_is_newest_first_by_case_or_recipient_without_the_mess
 
 
 def test_messages_made_recently_for_a_recipient_and_channel_are_counted_up_to_the_cap(store):
-    store.file([], [delivery(f"d{i}", created_at=NOW - timedelta(minutes=i)) for i in range(5)]
-               + [delivery("sms", channel="sms")])
-    counts = store.recent_counts([("user:u1", "email"), ("user:u1", "sms"), ("user:u9", "email")],
-                                 NOW - timedelta(minutes=2, seconds=30), 2)
+    store.file(
+        [],
+        [delivery(f"d{i}", created_at=NOW - timedelta(minutes=i)) for i in range(5)] + [delivery("sms", channel="sms")],
+    )
+    counts = store.recent_counts(
+        [("user:u1", "email"), ("user:u1", "sms"), ("user:u9", "email")], NOW - timedelta(minutes=2, seconds=30), 2
+    )
     assert counts == {("user:u1", "email"): 2, ("user:u1", "sms"): 1, ("user:u9", "email"): 0}
 
 
@@ -135,9 +147,12 @@ def test_a_departments_webhook_is_made_changed_and_read_with_its_secret_and_list
 
 
 def test_the_feed_numbers_each_event_once_in_order_and_answers_each_reader_their_part(store):
-    events = [sample_event("case.dispatched", case_id=f"C{i}", grid=f"G{i}", department=d, reporters=[r],
-                           assisting_departments=[])
-              for i, (d, r) in enumerate([("sanitation", "o1"), ("municipal", "o2"), ("sanitation", "o3")])]
+    events = [
+        sample_event(
+            "case.dispatched", case_id=f"C{i}", grid=f"G{i}", department=d, reporters=[r], assisting_departments=[]
+        )
+        for i, (d, r) in enumerate([("sanitation", "o1"), ("municipal", "o2"), ("sanitation", "o3")])
+    ]
     assert store.feed_head() == 0
     numbers = [store.append_feed(entry_for(e))["seq"] for e in events]
     assert numbers == [1, 2, 3] and store.append_feed(entry_for(events[1]))["seq"] == 2

@@ -19,8 +19,16 @@ def store(backend, database):
 
 
 def report(key="device-1-0001", fingerprint="f1", report_id="R1", case_id="C1"):
-    return {"_id": report_id, "case_id": case_id, "dedup_key": key, "idempotency_key": key, "fingerprint": fingerprint,
-            "attachments": [], "received_at": NOW, "source": "field"}
+    return {
+        "_id": report_id,
+        "case_id": case_id,
+        "dedup_key": key,
+        "idempotency_key": key,
+        "fingerprint": fingerprint,
+        "attachments": [],
+        "received_at": NOW,
+        "source": "field",
+    }
 
 
 def test_a_report_is_stored_with_its_event_once_and_a_retry_answers_the_first(store):
@@ -45,9 +53,17 @@ def test_a_key_reused_for_other_content_is_a_conflict_never_a_second_report(stor
 
 
 def facts(case_id="C1", version=1, status="reported", category="sanitation", lat=34.265, lon=108.955):
-    return {"case_id": case_id, "version": version, "status": status, "category": category, "grid": "G1",
-            "department": None, "assisting_departments": [], "location": {"lat": lat, "lon": lon},
-            "reporters": ["officer-1"]}
+    return {
+        "case_id": case_id,
+        "version": version,
+        "status": status,
+        "category": category,
+        "grid": "G1",
+        "department": None,
+        "assisting_departments": [],
+        "location": {"lat": lat, "lon": lon},
+        "reporters": ["officer-1"],
+    }
 
 
 def test_the_view_of_a_case_moves_forward_only(store):

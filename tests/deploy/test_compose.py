@@ -16,18 +16,30 @@ from deploy.services import GATEWAY, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 MONGO_DIR = ROOT / "deploy" / "mongo"
-MONGO_CREDENTIALS = {"CIVICGRID_MONGO_ROOT_USER": "root", "CIVICGRID_MONGO_ROOT_PASSWORD": "r00t-pw",
-                     "CIVICGRID_MONGO_USER": "civicgrid", "CIVICGRID_MONGO_PASSWORD": "app-pw"}
+MONGO_CREDENTIALS = {
+    "CIVICGRID_MONGO_ROOT_USER": "root",
+    "CIVICGRID_MONGO_ROOT_PASSWORD": "r00t-pw",
+    "CIVICGRID_MONGO_USER": "civicgrid",
+    "CIVICGRID_MONGO_PASSWORD": "app-pw",
+}
 SECRETS = {"CIVICGRID_AMQP_USER": "civicgrid", "CIVICGRID_AMQP_PASSWORD": "s3cret", **MONGO_CREDENTIALS}
 MEMBERS = ("mongo1", "mongo2", "mongo3")
 
 
 def compose_config(env_overrides):
     binary = shutil.which("docker-compose")
-    assert binary, "docker-compose is needed to validate the compose file (apt-get install docker-compose; .ci/run does)"
+    assert binary, (
+        "docker-compose is needed to validate the compose file (apt-get install docker-compose; .ci/run does)"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICGRID_") and k != "DB_PREFIX"} | env_overrides
-    return subprocess.run([binary, "-f", str(ROOT / "docker-compose.yml"), "config"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +105,11 @@ def test_mongodb_is_a_three_member_replica_set_with_internal_authentication(rend
 
 def test_the_keyfile_comes_from_a_secret_and_is_copied_into_place_for_mongod(rendered):
     assert rendered["secrets"]["mongo_keyfile"]["file"] == str(ROOT / "secrets" / "mongo_keyfile")
-    holders = {name for name, svc in rendered["services"].items()
-               if any(secret["source"] == "mongo_keyfile" for secret in svc.get("secrets", []))}
+    holders = {
+        name
+        for name, svc in rendered["services"].items()
+        if any(secret["source"] == "mongo_keyfile" for secret in svc.get("secrets", []))
+    }
     assert holders == set(MEMBERS)
     wrapper = (MONGO_DIR / "member-entrypoint.sh").read_text()
     for name in MEMBERS:
@@ -122,7 +137,9 @@ def test_the_init_step_is_one_shot_and_everything_that_uses_mongodb_waits_for_it
     init = services["mongo-init"]
     assert init["restart"] == "no"
     assert init["entrypoint"] == ["sh", "/etc/civicgrid/mongo/init-replica-set.sh"]
-    assert {name: dep["condition"] for name, dep in init["depends_on"].items()} == dict.fromkeys(MEMBERS, "service_healthy")
+    assert {name: dep["condition"] for name, dep in init["depends_on"].items()} == dict.fromkeys(
+        MEMBERS, "service_healthy"
+    )
     assert init["environment"]["MONGO_MEMBERS"] == ",".join(f"{name}:27017" for name in MEMBERS)
     assert init["environment"]["MONGO_REPLICA_SET"] == "civicgrid"
 
@@ -192,8 +209,11 @@ def test_env_example_and_the_configuration_list_every_variable_the_compose_file_
 
 def test_only_the_directory_holds_the_private_signing_key(rendered):
     services = rendered["services"]
-    holders = {name for name, svc in services.items()
-               if any(str(secret.get("source", secret)) == "auth_private_key" for secret in svc.get("secrets", []))}
+    holders = {
+        name
+        for name, svc in services.items()
+        if any(str(secret.get("source", secret)) == "auth_private_key" for secret in svc.get("secrets", []))
+    }
     assert holders == {"directory"}
     for name in set(SERVICES) | {"gateway"}:
         assert services[name]["environment"]["AUTH_PUBLIC_KEY_FILE"].startswith("/run/secrets/")
@@ -203,8 +223,16 @@ def test_the_notifications_container_gets_mail_and_sms_settings_with_no_secret_d
     result = compose_config({**SECRETS, "SMTP_PASSWORD": "from-the-env", "SMS_GATEWAY_TOKEN": "t0ken"})
     assert result.returncode == 0, result.stderr
     env = yaml.safe_load(result.stdout)["services"]["notifications"]["environment"]
-    assert {"EMAIL_TRANSPORT", "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USERNAME", "SMS_PROVIDER",
-            "SMS_GATEWAY_URL", "PUBLIC_BASE_URL"} <= set(env)
+    assert {
+        "EMAIL_TRANSPORT",
+        "SMTP_HOST",
+        "SMTP_PORT",
+        "SMTP_SECURITY",
+        "SMTP_USERNAME",
+        "SMS_PROVIDER",
+        "SMS_GATEWAY_URL",
+        "PUBLIC_BASE_URL",
+    } <= set(env)
     assert (env["SMTP_PASSWORD"], env["SMS_GATEWAY_TOKEN"]) == ("from-the-env", "t0ken")
     text = (ROOT / "docker-compose.yml").read_text()
     assert "${SMTP_PASSWORD}" in text and "${SMS_GATEWAY_TOKEN}" in text
@@ -212,8 +240,11 @@ def test_the_notifications_container_gets_mail_and_sms_settings_with_no_secret_d
 
 def test_only_notifications_holds_the_key_sealing_webhook_secrets(rendered):
     services = rendered["services"]
-    holders = {name for name, svc in services.items()
-               if any(str(secret.get("source", secret)) == "webhook_secrets_key" for secret in svc.get("secrets", []))}
+    holders = {
+        name
+        for name, svc in services.items()
+        if any(str(secret.get("source", secret)) == "webhook_secrets_key" for secret in svc.get("secrets", []))
+    }
     assert holders == {"notifications"}
     assert services["notifications"]["environment"]["WEBHOOK_SECRETS_KEY_FILE"] == "/run/secrets/webhook_secrets_key"
 
@@ -277,14 +308,24 @@ try {
 }
 console.log(JSON.stringify(calls));
 """
-SCRIPT_ENV = {"MONGO_ROOT_USERNAME": "root", "MONGO_ROOT_PASSWORD": "r00t-pw", "MONGO_REPLICA_SET": "civicgrid",
-              "MONGO_MEMBERS": "mongo1:27017,mongo2:27017,mongo3:27017", "MONGO_APP_USERNAME": "civicgrid",
-              "MONGO_APP_PASSWORD": "app-pw", "MONGO_APP_DATABASES": ",".join("civicgrid_" + s for s in SERVICES)}
+SCRIPT_ENV = {
+    "MONGO_ROOT_USERNAME": "root",
+    "MONGO_ROOT_PASSWORD": "r00t-pw",
+    "MONGO_REPLICA_SET": "civicgrid",
+    "MONGO_MEMBERS": "mongo1:27017,mongo2:27017,mongo3:27017",
+    "MONGO_APP_USERNAME": "civicgrid",
+    "MONGO_APP_PASSWORD": "app-pw",
+    "MONGO_APP_DATABASES": ",".join("civicgrid_" + s for s in SERVICES),
+}
 
 
 def run_mongosh_script(script, **scenario):
-    result = subprocess.run([NODE, "-e", MONGOSH_STANDIN, str(MONGO_DIR / script), json.dumps({"env": SCRIPT_ENV, **scenario})],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [NODE, "-e", MONGOSH_STANDIN, str(MONGO_DIR / script), json.dumps({"env": SCRIPT_ENV, **scenario})],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -298,20 +339,33 @@ def test_initiate_js_initiates_only_a_set_that_is_not_initiated(throws):
     assert calls[0] == ["auth", "root", "r00t-pw"]
     commands = [call[1] for call in calls if call[0] == "command"]
     assert list(commands[0]) == ["replSetGetStatus"], "asks before initiating"
-    assert commands[1] == {"replSetInitiate": {"_id": "civicgrid", "members": [
-        {"_id": 0, "host": "mongo1:27017"}, {"_id": 1, "host": "mongo2:27017"}, {"_id": 2, "host": "mongo3:27017"}]}}
+    assert commands[1] == {
+        "replSetInitiate": {
+            "_id": "civicgrid",
+            "members": [
+                {"_id": 0, "host": "mongo1:27017"},
+                {"_id": 1, "host": "mongo2:27017"},
+                {"_id": 2, "host": "mongo3:27017"},
+            ],
+        }
+    }
     assert not [call for call in calls if call[0] == "error"]
 
     again = run_mongosh_script("initiate.js", status={"ok": 1, "set": "civicgrid"}, throws=throws)
     assert [call[1] for call in again if call[0] == "command"] == [{"replSetGetStatus": 1}]
     assert not [call for call in again if call[0] == "error"]
 
-    raced = run_mongosh_script("initiate.js", status=NOT_YET, throws=throws,
-                               initiate={"ok": 0, "code": 23, "codeName": "AlreadyInitialized", "errmsg": "already initialized"})
+    raced = run_mongosh_script(
+        "initiate.js",
+        status=NOT_YET,
+        throws=throws,
+        initiate={"ok": 0, "code": 23, "codeName": "AlreadyInitialized", "errmsg": "already initialized"},
+    )
     assert not [call for call in raced if call[0] == "error"], "another run initiating first is success"
 
-    refused = run_mongosh_script("initiate.js", status={"ok": 0, "code": 13, "codeName": "Unauthorized", "errmsg": "no"},
-                                 throws=throws)
+    refused = run_mongosh_script(
+        "initiate.js", status={"ok": 0, "code": 13, "codeName": "Unauthorized", "errmsg": "no"}, throws=throws
+    )
     assert refused[-1][0] == "error" and "Unauthorized" in refused[-1][1]
     assert not [call for call in refused if call[0] == "command" and "replSetInitiate" in call[1]]
 
@@ -368,13 +422,25 @@ def fake_mongo(tmp_path):
     state_file = tmp_path / "state.json"
 
     def run(env_overrides=None, **state):
-        initial = {"reachable": list(MEMBERS), "configured": list(MEMBERS), "initiated": False, "primary": "mongo2",
-                   "calls": [], "ran": []}
+        initial = {
+            "reachable": list(MEMBERS),
+            "configured": list(MEMBERS),
+            "initiated": False,
+            "primary": "mongo2",
+            "calls": [],
+            "ran": [],
+        }
         state_file.write_text(json.dumps(initial | state))
-        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "FAKE_MONGO_STATE": str(state_file), "MONGO_INIT_TIMEOUT_SECONDS": "3",
-               **SCRIPT_ENV, **(env_overrides or {})}
-        result = subprocess.run(["sh", str(MONGO_DIR / "init-replica-set.sh")], env=env, capture_output=True,
-                                text=True, timeout=60)
+        env = {
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "FAKE_MONGO_STATE": str(state_file),
+            "MONGO_INIT_TIMEOUT_SECONDS": "3",
+            **SCRIPT_ENV,
+            **(env_overrides or {}),
+        }
+        result = subprocess.run(
+            ["sh", str(MONGO_DIR / "init-replica-set.sh")], env=env, capture_output=True, text=True, timeout=60
+        )
         return result, json.loads(state_file.read_text())
 
     return run
@@ -417,8 +483,9 @@ def test_the_init_script_fails_naming_what_it_waited_for(fake_mongo):
     assert "primary" in no_primary.stderr and state["ran"] == ["initiate.js"]
 
 
-@pytest.mark.parametrize("overrides", [{"MONGO_APP_PASSWORD": "p@ss:word"}, {"MONGO_APP_USERNAME": "root"},
-                                       {"MONGO_APP_PASSWORD": ""}])
+@pytest.mark.parametrize(
+    "overrides", [{"MONGO_APP_PASSWORD": "p@ss:word"}, {"MONGO_APP_USERNAME": "root"}, {"MONGO_APP_PASSWORD": ""}]
+)
 def test_the_init_script_refuses_credentials_the_services_could_not_use(fake_mongo, overrides):
     result, state = fake_mongo(overrides)
     assert result.returncode != 0

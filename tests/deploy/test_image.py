@@ -22,7 +22,9 @@ def instructions() -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) in order, continuation lines joined, comments dropped."""
     text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
     lines = [line.strip() for line in text.splitlines()]
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines if line and not line.startswith("#")]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines if line and not line.startswith("#")
+    ]
 
 
 def stages() -> dict[str, list[tuple[str, str]]]:
@@ -85,12 +87,32 @@ def test_the_runtime_runs_as_a_numeric_non_root_user_with_a_health_check_on_the_
 
 
 # what must never reach the build context, and what the image's COPY lines need
-LEFT_OUT = ["secrets/auth_private.pem", "secrets/webhook_secrets.key", "secrets/mongo_keyfile", ".env",
-            "var/run/store/data.bin", ".venv/bin/python", "web/node_modules/vite/package.json", "web/dist/index.html",
-            ".git/HEAD", "shared/__pycache__/config.cpython-311.pyc"]
-NEEDED = ["requirements.lock", "pyproject.toml", "shared/config.py", "services/cases/service.py", "gateway/service.py",
-          "deploy/nameko.yaml", "deploy/prepare.py", "web/package.json", "web/package-lock.json", "web/index.html",
-          "web/vite.config.js", "web/src/main.js"]
+LEFT_OUT = [
+    "secrets/auth_private.pem",
+    "secrets/webhook_secrets.key",
+    "secrets/mongo_keyfile",
+    ".env",
+    "var/run/store/data.bin",
+    ".venv/bin/python",
+    "web/node_modules/vite/package.json",
+    "web/dist/index.html",
+    ".git/HEAD",
+    "shared/__pycache__/config.cpython-311.pyc",
+]
+NEEDED = [
+    "requirements.lock",
+    "pyproject.toml",
+    "shared/config.py",
+    "services/cases/service.py",
+    "gateway/service.py",
+    "deploy/nameko.yaml",
+    "deploy/prepare.py",
+    "web/package.json",
+    "web/package-lock.json",
+    "web/index.html",
+    "web/vite.config.js",
+    "web/src/main.js",
+]
 
 
 @pytest.mark.parametrize("path", LEFT_OUT)
@@ -119,14 +141,20 @@ def test_the_web_stage_builds_the_web_app_as_the_image_would(tmp_path):
         elif instruction == "COPY":
             *sources, destination = shlex.split(arguments)
             # an absolute destination is the image's root: here, the test's directory
-            target = (tmp_path / destination.lstrip("/") if destination.startswith("/")
-                      else workdir if destination in ("./", ".") else workdir / destination)
+            target = (
+                tmp_path / destination.lstrip("/")
+                if destination.startswith("/")
+                else workdir
+                if destination in ("./", ".")
+                else workdir / destination
+            )
             for source in sources:
                 copy_from_context(source, target, patterns, many=len(sources) > 1 or source.endswith("/"))
         elif instruction == "RUN":
             env = {**os.environ, "npm_config_prefer_offline": "true", "npm_config_update_notifier": "false"}
-            result = subprocess.run(["sh", "-c", arguments], cwd=workdir, env=env, capture_output=True, text=True,
-                                    timeout=240)
+            result = subprocess.run(
+                ["sh", "-c", arguments], cwd=workdir, env=env, capture_output=True, text=True, timeout=240
+            )
             assert result.returncode == 0, f"{arguments}\n{result.stdout}\n{result.stderr}"
             ran.append(arguments)
         else:

@@ -68,7 +68,9 @@ def config_env() -> dict:
 
 
 def config_map_doc(docs) -> dict:
-    (config,) = [doc for doc in docs if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("civicgrid-config")]
+    (config,) = [
+        doc for doc in docs if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("civicgrid-config")
+    ]
     return config
 
 
@@ -88,8 +90,11 @@ def strict(schema):
     fields, unless it says it keeps unknown ones or maps arbitrary keys."""
     if isinstance(schema, dict):
         schema = {key: strict(value) for key, value in schema.items()}
-        if ("properties" in schema and "additionalProperties" not in schema
-                and not schema.get("x-kubernetes-preserve-unknown-fields")):
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
             schema["additionalProperties"] = False
         return schema
     if isinstance(schema, list):
@@ -121,20 +126,37 @@ def test_every_manifest_validates_strictly_against_kubernetes_and_the_operators_
             assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", doc["metadata"]["name"])
         else:
             kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-    assert {"RabbitmqCluster", "MongoDBCommunity", "ScaledObject", "TriggerAuthentication", "ServiceMonitor",
-            "Deployment", "Job", "PodDisruptionBudget", "HorizontalPodAutoscaler", "Ingress", "Service"} <= kinds
+    assert {
+        "RabbitmqCluster",
+        "MongoDBCommunity",
+        "ScaledObject",
+        "TriggerAuthentication",
+        "ServiceMonitor",
+        "Deployment",
+        "Job",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "Ingress",
+        "Service",
+    } <= kinds
 
 
 def test_the_validation_is_strict():
     """A misspelt field fails, in a built-in resource and in a custom one: the checks above would catch one."""
-    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
-                  "spec": {"selector": {}, "template": {}, "replica": 2}}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {"selector": {}, "template": {}, "replica": 2},
+    }
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
     schema = crd_schemas()[("rabbitmq.com/v1beta1", "RabbitmqCluster")]
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster",
-                             "spec": {"replica": 3}}, {**schema, "properties": {**schema["properties"], "metadata": {}}})
+        jsonschema.validate(
+            {"apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster", "spec": {"replica": 3}},
+            {**schema, "properties": {**schema["properties"], "metadata": {}}},
+        )
 
 
 def test_everything_lands_in_one_namespace(rendered_with_components):
@@ -164,8 +186,10 @@ def test_every_process_has_its_deployment_started_as_docker_compose_starts_it(re
 
 
 def test_every_process_runs_two_replicas_or_more(rendered, rendered_with_components):
-    autoscaled = {hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"]["minReplicas"]
-                  for hpa in of_kind(rendered, "HorizontalPodAutoscaler").values()}
+    autoscaled = {
+        hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"]["minReplicas"]
+        for hpa in of_kind(rendered, "HorizontalPodAutoscaler").values()
+    }
     assert set(autoscaled) == {"gateway"}
     for name, deployment in of_kind(rendered, "Deployment").items():
         if name in autoscaled:
@@ -174,7 +198,9 @@ def test_every_process_runs_two_replicas_or_more(rendered, rendered_with_compone
         else:
             assert deployment["spec"]["replicas"] >= 2, name
 
-    scaled = {obj["spec"]["scaleTargetRef"]["name"]: obj for obj in of_kind(rendered_with_components, "ScaledObject").values()}
+    scaled = {
+        obj["spec"]["scaleTargetRef"]["name"]: obj for obj in of_kind(rendered_with_components, "ScaledObject").values()
+    }
     assert set(scaled) == {"reporting", "cases", "notifications"}
     for name, deployment in of_kind(rendered_with_components, "Deployment").items():
         if name in scaled:
@@ -196,7 +222,9 @@ def test_every_container_has_requests_limits_and_a_restricted_security_context(r
         assert pod["automountServiceAccountToken"] is False
         for one in pod["containers"]:
             resources = one["resources"]
-            assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"]), name
+            assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"]), (
+                name
+            )
             context = one["securityContext"]
             assert context["allowPrivilegeEscalation"] is False, name
             assert context["readOnlyRootFilesystem"] is True, name
@@ -216,8 +244,11 @@ def test_probes_ports_and_the_graceful_stop_keep_the_contract(rendered):
         one = container(deployment)
         ports = {port["name"]: port["containerPort"] for port in one["ports"]}
         assert ports[probes.HEALTH_PORT_NAME] == probes.HEALTH_PORT, name
-        for probe, path in (("startupProbe", probes.LIVENESS_PATH), ("livenessProbe", probes.LIVENESS_PATH),
-                            ("readinessProbe", probes.READINESS_PATH)):
+        for probe, path in (
+            ("startupProbe", probes.LIVENESS_PATH),
+            ("livenessProbe", probes.LIVENESS_PATH),
+            ("readinessProbe", probes.READINESS_PATH),
+        ):
             assert one[probe]["httpGet"] == {"path": path, "port": probes.HEALTH_PORT_NAME}, (name, probe)
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == str(probes.HEALTH_PORT)
@@ -229,8 +260,13 @@ def test_probes_ports_and_the_graceful_stop_keep_the_contract(rendered):
         # the gateway's readiness is its own /readyz on the health port, never the aggregate on its public port
         assert one["readinessProbe"]["httpGet"]["port"] != probes.GATEWAY_HTTP_PORT_NAME
     gateway = container(of_kind(rendered, "Deployment")["gateway"])
-    assert {p["name"]: p["containerPort"] for p in gateway["ports"]}[probes.GATEWAY_HTTP_PORT_NAME] == probes.GATEWAY_HTTP_PORT
-    assert env_of(of_kind(rendered, "Deployment")["gateway"])["GATEWAY_ADDRESS"]["value"] == f"0.0.0.0:{probes.GATEWAY_HTTP_PORT}"
+    assert {p["name"]: p["containerPort"] for p in gateway["ports"]}[
+        probes.GATEWAY_HTTP_PORT_NAME
+    ] == probes.GATEWAY_HTTP_PORT
+    assert (
+        env_of(of_kind(rendered, "Deployment")["gateway"])["GATEWAY_ADDRESS"]["value"]
+        == f"0.0.0.0:{probes.GATEWAY_HTTP_PORT}"
+    )
 
 
 def test_every_deployment_has_a_disruption_budget_that_lets_a_drain_go_on(rendered):
@@ -266,8 +302,14 @@ def test_replicas_of_a_process_spread_over_nodes(rendered):
 
 # --- secrets ---
 
-SECRETS = {"civicgrid-auth-public-key", "civicgrid-auth-private-key", "civicgrid-webhook-secrets-key",
-           "civicgrid-notify", "civicgrid-mongodb-password", "civicgrid-tls"}
+SECRETS = {
+    "civicgrid-auth-public-key",
+    "civicgrid-auth-private-key",
+    "civicgrid-webhook-secrets-key",
+    "civicgrid-notify",
+    "civicgrid-mongodb-password",
+    "civicgrid-tls",
+}
 OPERATOR_SECRETS = {"civicgrid-rabbitmq-default-user", "civicgrid-mongodb-uri"}
 
 
@@ -331,17 +373,23 @@ def test_only_the_directory_holds_the_signing_key_and_only_notifications_the_sea
     assert config_map(rendered)["AUTH_PUBLIC_KEY_FILE"].startswith("/run/secrets/auth-public/")
     for workload in workloads(rendered):
         env = env_of(workload)
-        assert env["AMQP_URI"]["valueFrom"]["secretKeyRef"] == {"name": "civicgrid-rabbitmq-default-user",
-                                                                "key": "connection_string"}
-        assert env["MONGO_URI"]["valueFrom"]["secretKeyRef"] == {"name": "civicgrid-mongodb-uri",
-                                                                 "key": "connectionString.standard"}
+        assert env["AMQP_URI"]["valueFrom"]["secretKeyRef"] == {
+            "name": "civicgrid-rabbitmq-default-user",
+            "key": "connection_string",
+        }
+        assert env["MONGO_URI"]["valueFrom"]["secretKeyRef"] == {
+            "name": "civicgrid-mongodb-uri",
+            "key": "connectionString.standard",
+        }
 
 
 def test_the_application_user_gets_exactly_the_six_service_databases(rendered):
     (mongo,) = of_kind(rendered, "MongoDBCommunity").values()
     (user,) = mongo["spec"]["users"]
     prefix = config_env()["DB_PREFIX"]
-    assert sorted(user["roles"], key=str) == sorted(({"name": "readWrite", "db": prefix + name} for name in SERVICES), key=str)
+    assert sorted(user["roles"], key=str) == sorted(
+        ({"name": "readWrite", "db": prefix + name} for name in SERVICES), key=str
+    )
     assert user["db"] == "admin" and mongo["spec"]["security"]["authentication"]["modes"] == ["SCRAM"]
 
 
@@ -396,8 +444,11 @@ def test_keda_scales_consumers_on_queues_their_service_really_consumes(rendered_
 
 def test_the_service_monitor_scrapes_every_process_on_its_health_port(rendered_with_components):
     (monitor,) = of_kind(rendered_with_components, "ServiceMonitor").values()
-    services = [s for s in of_kind(rendered_with_components, "Service").values()
-                if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()]
+    services = [
+        s
+        for s in of_kind(rendered_with_components, "Service").values()
+        if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
+    ]
     (service,) = services
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == probes.METRICS_PATH

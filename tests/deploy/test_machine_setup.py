@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def planned(target: str) -> str:
     # run by `make test`, this make would inherit the outer one's flags and level (and say which directory it enters)
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
-    return subprocess.run(["make", "--no-print-directory", "-n", target], cwd=ROOT, env=env, capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["make", "--no-print-directory", "-n", target], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.mark.parametrize(

@@ -17,21 +17,28 @@ def smtp(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def platform(rabbit_admin, tmp_path_factory, smtp):
-    mail = {"EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_SECURITY": "none",
-            "SSE_KEEPALIVE_SECONDS": "1", "SSE_CATCH_UP_SECONDS": "1",
-            # the suite files hundreds of cases for the same few people within minutes: digests (tested in
-            # tests/integration/test_notifications.py) would hold the mail these tests look for
-            "DIGEST_THRESHOLD": "1000000",
-            # a message claimed by a process that died goes out again once this lapses (test_crash_recovery.py)
-            "DELIVERY_LEASE_SECONDS": "6",
-            # and a scan whose lease a killed process held is taken over once that lapses
-            "SCAN_LEASE_SECONDS": "6", "LEASE_SKEW_SECONDS": "2",
-            # as if behind one reverse proxy: test_access_changes.py signs in from addresses of its choosing
-            "GATEWAY_TRUSTED_PROXIES": "1",
-            # 回访: an unsatisfied rating reopens the case (test_open311_public.py); nothing else rates
-            "RATING_UNSATISFIED_REOPENS": "1",
-            # the public's contact details go CONTACT_RETENTION_DAYS after the case ended: looked for every second
-            "CONTACT_SWEEP_SECONDS": "1"}
+    mail = {
+        "EMAIL_TRANSPORT": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_SECURITY": "none",
+        "SSE_KEEPALIVE_SECONDS": "1",
+        "SSE_CATCH_UP_SECONDS": "1",
+        # the suite files hundreds of cases for the same few people within minutes: digests (tested in
+        # tests/integration/test_notifications.py) would hold the mail these tests look for
+        "DIGEST_THRESHOLD": "1000000",
+        # a message claimed by a process that died goes out again once this lapses (test_crash_recovery.py)
+        "DELIVERY_LEASE_SECONDS": "6",
+        # and a scan whose lease a killed process held is taken over once that lapses
+        "SCAN_LEASE_SECONDS": "6",
+        "LEASE_SKEW_SECONDS": "2",
+        # as if behind one reverse proxy: test_access_changes.py signs in from addresses of its choosing
+        "GATEWAY_TRUSTED_PROXIES": "1",
+        # 回访: an unsatisfied rating reopens the case (test_open311_public.py); nothing else rates
+        "RATING_UNSATISFIED_REOPENS": "1",
+        # the public's contact details go CONTACT_RETENTION_DAYS after the case ended: looked for every second
+        "CONTACT_SWEEP_SECONDS": "1",
+    }
     with running_platform(rabbit_admin, tmp_path_factory.mktemp("platform"), "cge", mail) as running:
         yield running
 

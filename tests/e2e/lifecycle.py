@@ -22,13 +22,20 @@ class Loop:
 
     def report(self, description="邻里纠纷 a dispute between neighbours") -> str:
         """A case the routing rules do not dispatch on their own (disputes wait for an operator)."""
-        answer = self.officer.post("/api/v1/reports", {
-            "category": "dispute", "description": description, "location": self.location,
-            "attributes": {"dispute_kind": "neighbour"}})
+        answer = self.officer.post(
+            "/api/v1/reports",
+            {
+                "category": "dispute",
+                "description": description,
+                "location": self.location,
+                "attributes": {"dispute_kind": "neighbour"},
+            },
+        )
         assert answer.status_code == 202, answer.text
         case_id = answer.json()["case_id"]
-        wait_for(lambda: self.operator.get(f"/api/v1/cases/{case_id}").status_code == 200, timeout=15,
-                 message="case opened")
+        wait_for(
+            lambda: self.operator.get(f"/api/v1/cases/{case_id}").status_code == 200, timeout=15, message="case opened"
+        )
         return case_id
 
     def act(self, client, case_id: str, action: str, body: dict | None = None) -> dict:
@@ -37,15 +44,18 @@ class Loop:
         return answer.json()
 
     def upload(self, client, case_id: str, kind="PNG") -> str:
-        answer = client.session.post(f"{client.url}/api/v1/cases/{case_id}/attachments", timeout=30,
-                                     files={"file": (f"photo.{kind.lower()}", io.BytesIO(image_bytes(kind)))})
+        answer = client.session.post(
+            f"{client.url}/api/v1/cases/{case_id}/attachments",
+            timeout=30,
+            files={"file": (f"photo.{kind.lower()}", io.BytesIO(image_bytes(kind)))},
+        )
         assert answer.status_code == 201, answer.text
         return answer.json()["attachment_id"]
 
     def case_at(self, stage: str, **extra) -> str:
         """A fresh case brought to ``stage`` (``suspended``, ``extension_pending`` on top when asked)."""
         case_id = self.report()
-        for step in STEPS[1: STEPS.index(stage) + 1]:
+        for step in STEPS[1 : STEPS.index(stage) + 1]:
             self._enter(case_id, step)
         if extra.get("suspended"):
             self.act(self.operator, case_id, "suspend", {"reason": "waiting for the owner"})

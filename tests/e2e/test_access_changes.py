@@ -26,8 +26,15 @@ def officer(platform, grid_centre):
     session = requests.Session()  # its own token, not the suite's shared sign-in: this one outlives the change
     session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
     client = UserClient(platform.url, session)
-    report = client.post("/api/v1/reports", {"category": "dispute", "description": "邻里纠纷 a dispute",
-                                             "location": grid_centre(GRID), "attributes": {"dispute_kind": "neighbour"}})
+    report = client.post(
+        "/api/v1/reports",
+        {
+            "category": "dispute",
+            "description": "邻里纠纷 a dispute",
+            "location": grid_centre(GRID),
+            "attributes": {"dispute_kind": "neighbour"},
+        },
+    )
     assert report.status_code == 202, report.text
     case_id = report.json()["case_id"]
     wait_for(lambda: client.get(f"/api/v1/cases/{case_id}").status_code == 200, timeout=15, message="case opened")
@@ -50,16 +57,28 @@ def attempts(officer) -> dict[str, int]:
         "read inbox": client.get("/api/v1/notifications/unread-count").status_code,
         "read map": client.get(f"/api/v1/directory/grids/{GRID}").status_code,
         "comment": client.post(f"/api/v1/cases/{case_id}/comment", {"text": "还在吵 still at it"}).status_code,
-        "report": client.post("/api/v1/reports", {"category": "dispute", "description": "又一起 another",
-                                                  "location": officer["location"],
-                                                  "attributes": {"dispute_kind": "neighbour"}}).status_code,
+        "report": client.post(
+            "/api/v1/reports",
+            {
+                "category": "dispute",
+                "description": "又一起 another",
+                "location": officer["location"],
+                "attributes": {"dispute_kind": "neighbour"},
+            },
+        ).status_code,
     }
 
 
 def test_a_deactivated_officers_valid_token_is_refused_at_once_everywhere(platform, officer):
     before = attempts(officer)
-    assert before == {"read case": 200, "read timeline": 200, "read inbox": 200, "read map": 200, "comment": 200,
-                      "report": 202}
+    assert before == {
+        "read case": 200,
+        "read timeline": 200,
+        "read inbox": 200,
+        "read map": 200,
+        "comment": 200,
+        "report": 202,
+    }
     change(platform, officer["record"], active=False)
     # "at once": as soon as each service's copy has the change — milliseconds on the bus
     wait_for(lambda: set(attempts(officer).values()) == {401}, timeout=5, message="every service refuses")
@@ -120,16 +139,21 @@ def test_a_role_change_counts_for_the_token_already_held(platform, officer):
     def rights() -> dict:
         """What the token gets in cases, indicators, reporting and the directory (nothing is changed:
         an empty report is a 400 to whoever may report and a 403 to whoever may not)."""
-        return {"queue": client.get("/api/v1/cases/queue").status_code,
-                "hotspots": client.get("/api/v1/stats/hotspots").status_code,
-                "report": client.post("/api/v1/reports", {}).status_code,
-                "roles": client.get("/api/v1/me").json()["roles"]}
+        return {
+            "queue": client.get("/api/v1/cases/queue").status_code,
+            "hotspots": client.get("/api/v1/stats/hotspots").status_code,
+            "report": client.post("/api/v1/reports", {}).status_code,
+            "roles": client.get("/api/v1/me").json()["roles"],
+        }
 
     assert rights() == {"queue": 403, "hotspots": 403, "report": 400, "roles": ["grid_officer"]}
     change(platform, officer["record"], roles=["supervisor"])
     # each service as soon as its copy has the change: a supervisor watches queues and hotspots, files no reports
-    wait_for(lambda: rights() == {"queue": 200, "hotspots": 200, "report": 403, "roles": ["supervisor"]},
-             timeout=5, message="every service sees the new role")
+    wait_for(
+        lambda: rights() == {"queue": 200, "hotspots": 200, "report": 403, "roles": ["supervisor"]},
+        timeout=5,
+        message="every service sees the new role",
+    )
 
 
 def test_the_last_active_administrator_can_be_neither_deactivated_nor_demoted(platform):
@@ -146,15 +170,26 @@ def test_the_last_active_administrator_can_be_neither_deactivated_nor_demoted(pl
         assert body["details"]["rule"] == "an_active_administrator_remains"
     assert admin.get("/api/v1/me").json()["roles"] == ["admin"]  # nothing changed
     # with a second administrator, the first may step down — and the rule then guards the second
-    second = {"user_id": "second-admin", "username": "second-admin", "name": "第二管理员", "roles": ["admin"],
-              "department": None, "language": "zh-CN", "active": True, "password": DEMO_PASSWORD}
+    second = {
+        "user_id": "second-admin",
+        "username": "second-admin",
+        "name": "第二管理员",
+        "roles": ["admin"],
+        "department": None,
+        "language": "zh-CN",
+        "active": True,
+        "password": DEMO_PASSWORD,
+    }
     assert admin.put("/api/v1/directory/users/second-admin", second).status_code == 200
     assert admin.put(f"/api/v1/directory/users/{me['user_id']}", {**me, "roles": ["supervisor"]}).status_code == 200
     other = platform.as_user("second-admin")
     public = {k: v for k, v in second.items() if k != "password"}
     try:
-        wait_for(lambda: admin.get("/api/v1/directory/users").status_code == 403, timeout=5,
-                 message="the demoted administrator lost the right at once")
+        wait_for(
+            lambda: admin.get("/api/v1/directory/users").status_code == 403,
+            timeout=5,
+            message="the demoted administrator lost the right at once",
+        )
         assert other.put("/api/v1/directory/users/second-admin", {**public, "active": False}).status_code == 409
     finally:
         assert other.put(f"/api/v1/directory/users/{me['user_id']}", me).status_code == 200
@@ -166,9 +201,12 @@ def test_one_client_cannot_try_username_after_username(platform):
     limit = 20  # SIGN_IN_CLIENT_MAX_FAILURES; the platform trusts one proxy (GATEWAY_TRUSTED_PROXIES=1)
 
     def sign_in(username, password, address):
-        return platform.session.post(f"{platform.url}/api/v1/auth/token", timeout=30,
-                                     json={"username": username, "password": password},
-                                     headers={"X-Forwarded-For": address})
+        return platform.session.post(
+            f"{platform.url}/api/v1/auth/token",
+            timeout=30,
+            json={"username": username, "password": password},
+            headers={"X-Forwarded-For": address},
+        )
 
     for i in range(limit):  # a different username each time: the per-username limit never trips
         assert sign_in(f"guess-{i}", "password1234", "203.0.113.7").status_code == 401

@@ -52,16 +52,32 @@ def token(api, username: str) -> str:
     return answer.json()["access_token"]
 
 
-def conformance_run(api, document: dict, tmp_path, examples: int, token: str | None = None,
-                    phases: str | None = None) -> set[str]:
+def conformance_run(
+    api, document: dict, tmp_path, examples: int, token: str | None = None, phases: str | None = None
+) -> set[str]:
     """Schemathesis against the live platform: the operations it tested, each with every check held."""
     # from a file, not the URL: schemathesis leaves out the operation it loaded the document from
     spec = tmp_path / "openapi.json"
     spec.write_text(json.dumps(document))
     report = tmp_path / "junit.xml"
-    command = [str(SCHEMATHESIS), "--no-color", "--config-file", str(CONFIG), "run", str(spec), "--url", api.url,
-               "--max-examples", os.environ.get("CONFORMANCE_EXAMPLES", str(examples)), "--seed", SEED,
-               "--report", "junit", "--report-junit-path", str(report)]
+    command = [
+        str(SCHEMATHESIS),
+        "--no-color",
+        "--config-file",
+        str(CONFIG),
+        "run",
+        str(spec),
+        "--url",
+        api.url,
+        "--max-examples",
+        os.environ.get("CONFORMANCE_EXAMPLES", str(examples)),
+        "--seed",
+        SEED,
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report),
+    ]
     if token is not None:
         command += ["--header", f"Authorization: Bearer {token}"]
     if phases is not None:
@@ -75,8 +91,12 @@ def conformance_run(api, document: dict, tmp_path, examples: int, token: str | N
 
 def documented_operations(document: dict) -> set[str]:
     """``METHOD /path`` of every operation but the live stream, which stays open by design."""
-    return {f"{method.upper()} {path}" for path, operations in document["paths"].items() for method in operations
-            if path != "/api/v1/stream"}
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method in operations
+        if path != "/api/v1/stream"
+    }
 
 
 def test_without_a_token_every_answer_is_documented(api, document, tmp_path):

@@ -29,8 +29,18 @@ def test_a_dispute_goes_round_the_loop_with_rework_and_photos(loop):
     closed = loop.act(loop.operator, case_id, "close")
     assert closed["status"] == "closed"
     timeline = loop.officer.get(f"/api/v1/cases/{case_id}/timeline").json()
-    assert [h["action"] for h in timeline] == ["report", "register", "dispatch", "accept", "resolve", "verify",
-                                               "accept", "resolve", "verify", "close"]
+    assert [h["action"] for h in timeline] == [
+        "report",
+        "register",
+        "dispatch",
+        "accept",
+        "resolve",
+        "verify",
+        "accept",
+        "resolve",
+        "verify",
+        "close",
+    ]
     assert timeline[4]["attachments"] == [photo]
     download = loop.officer.get(f"/api/v1/attachments/{photo}")
     assert download.status_code == 200 and download.headers["Content-Type"] == "image/jpeg"
@@ -75,8 +85,9 @@ def test_a_department_sees_its_worklist_by_deadline(loop):
     assert work and {c["department"] for c in work} == {"justice"}
     deadlines = [c["deadline"] for c in work]
     assert deadlines == sorted(deadlines)
-    mine = wait_for(lambda: loop.handler.get("/api/v1/cases/workload").json().get("justice"), timeout=10,
-                    message="workload counted")
+    mine = wait_for(
+        lambda: loop.handler.get("/api/v1/cases/workload").json().get("justice"), timeout=10, message="workload counted"
+    )
     assert set(loop.handler.get("/api/v1/cases/workload").json()) == {"justice"} and mine >= 1
     assert "justice" in loop.operator.get("/api/v1/cases/workload").json()
 
@@ -89,8 +100,12 @@ def _walk(client, path: str, params: dict, limit: int) -> list[str]:
         assert answer.status_code == 200, answer.text
         page = answer.json()
         assert set(page) == {"items", "next"} and len(page["items"]) <= limit  # the one paging contract
-        ids += [i.get("case_id") if "notification_id" not in i and "delivery_id" not in i
-                else i.get("notification_id") or i["delivery_id"] for i in page["items"]]
+        ids += [
+            i.get("case_id")
+            if "notification_id" not in i and "delivery_id" not in i
+            else i.get("notification_id") or i["delivery_id"]
+            for i in page["items"]
+        ]
         cursor = page["next"]
         if cursor is None:
             return ids
@@ -100,17 +115,20 @@ def test_every_list_walks_to_its_end_through_next_each_item_once(loop):
     for stage in ("reported", "reported", "registered", "dispatched", "dispatched", "accepted"):
         loop.case_at(stage)
     case_id = loop.case_at("accepted")
-    lists = [(loop.operator, "/api/v1/cases", {"category": "dispute"}),
-             (loop.operator, "/api/v1/cases", {"category": "dispute", "sort": "oldest"}),
-             (loop.operator, "/api/v1/cases", {"sort": "deadline"}),
-             (loop.operator, "/api/v1/cases/queue", {}),
-             (loop.handler, "/api/v1/cases/worklist", {}),
-             (loop.officer, "/api/v1/cases", {"sort": "priority"}),
-             (loop.operator, "/api/v1/notifications", {}),
-             (loop.handler, "/api/v1/notifications", {"department": "justice"}),
-             (loop.operator, f"/api/v1/cases/{case_id}/deliveries", {}),
-             (loop.handler, "/api/v1/notifications/deliveries", {})]
+    lists = [
+        (loop.operator, "/api/v1/cases", {"category": "dispute"}),
+        (loop.operator, "/api/v1/cases", {"category": "dispute", "sort": "oldest"}),
+        (loop.operator, "/api/v1/cases", {"sort": "deadline"}),
+        (loop.operator, "/api/v1/cases/queue", {}),
+        (loop.handler, "/api/v1/cases/worklist", {}),
+        (loop.officer, "/api/v1/cases", {"sort": "priority"}),
+        (loop.operator, "/api/v1/notifications", {}),
+        (loop.handler, "/api/v1/notifications", {"department": "justice"}),
+        (loop.operator, f"/api/v1/cases/{case_id}/deliveries", {}),
+        (loop.handler, "/api/v1/notifications/deliveries", {}),
+    ]
     for client, path, params in lists:
+
         def same(client=client, path=path, params=params):
             # the lists live on (events still arriving): a walk counts when a whole page read after it agrees
             walked = _walk(client, path, params, 2)
@@ -123,9 +141,11 @@ def test_every_list_walks_to_its_end_through_next_each_item_once(loop):
 
 def test_a_cursor_of_another_list_or_made_up_is_the_one_error(loop):
     first = loop.operator.get("/api/v1/cases", params={"limit": 1}).json()
-    for path, params in (("/api/v1/cases", {"sort": "deadline", "cursor": first["next"]}),
-                         ("/api/v1/notifications", {"cursor": first["next"]}),
-                         ("/api/v1/cases/queue", {"cursor": "made-up"})):
+    for path, params in (
+        ("/api/v1/cases", {"sort": "deadline", "cursor": first["next"]}),
+        ("/api/v1/notifications", {"cursor": first["next"]}),
+        ("/api/v1/cases/queue", {"cursor": "made-up"}),
+    ):
         answer = loop.operator.get(path, params=params)
         assert answer.status_code == 400, (path, answer.text)
         body = answer.json()
@@ -140,16 +160,28 @@ def test_an_officer_sees_only_their_grids_cases(loop, platform):
 
 
 def test_a_report_handled_on_the_spot_closes_after_a_look(loop):
-    upload = loop.officer.session.post(f"{loop.officer.url}/api/v1/reports/attachments", timeout=30,
-                                       files={"file": ("done.webp", io.BytesIO(image_bytes("WEBP")))})
+    upload = loop.officer.session.post(
+        f"{loop.officer.url}/api/v1/reports/attachments",
+        timeout=30,
+        files={"file": ("done.webp", io.BytesIO(image_bytes("WEBP")))},
+    )
     assert upload.status_code == 201, upload.text
-    answer = loop.officer.post("/api/v1/reports", {
-        "category": "sanitation", "description": "随手清理了垃圾 swept it myself", "location": loop.location,
-        "handled_on_spot": True, "result_note": "swept", "attachments": [upload.json()["attachment_id"]]})
+    answer = loop.officer.post(
+        "/api/v1/reports",
+        {
+            "category": "sanitation",
+            "description": "随手清理了垃圾 swept it myself",
+            "location": loop.location,
+            "handled_on_spot": True,
+            "result_note": "swept",
+            "attachments": [upload.json()["attachment_id"]],
+        },
+    )
     assert answer.status_code == 202, answer.text
     case_id = answer.json()["case_id"]
-    case = wait_for(lambda: (r := loop.operator.get(f"/api/v1/cases/{case_id}")).status_code == 200 and r.json(),
-                    timeout=15)
+    case = wait_for(
+        lambda: (r := loop.operator.get(f"/api/v1/cases/{case_id}")).status_code == 200 and r.json(), timeout=15
+    )
     assert (case["status"], case["handled_on_spot"]) == ("resolved", True)
     closed = loop.act(loop.operator, case_id, "close")
     assert closed["status"] == "closed"
@@ -163,29 +195,50 @@ def test_a_report_handled_on_the_spot_closes_after_a_look(loop):
 
 
 def test_handling_on_the_spot_needs_evidence(loop):
-    answer = loop.officer.post("/api/v1/reports", {"category": "sanitation", "description": "swept",
-                                                   "location": loop.location, "handled_on_spot": True,
-                                                   "result_note": "swept"})
+    answer = loop.officer.post(
+        "/api/v1/reports",
+        {
+            "category": "sanitation",
+            "description": "swept",
+            "location": loop.location,
+            "handled_on_spot": True,
+            "result_note": "swept",
+        },
+    )
     assert answer.status_code == 400 and "attachments" in answer.json()["fields"]
 
 
-@pytest.mark.parametrize("name, content", [("photo.jpg", b"MZ\x90\x00not a photo"),
-                                           ("scan.pdf", b"<html>not a pdf</html>"),
-                                           ("photo.png", image_bytes("BMP"))])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("photo.jpg", b"MZ\x90\x00not a photo"),
+        ("scan.pdf", b"<html>not a pdf</html>"),
+        ("photo.png", image_bytes("BMP")),
+    ],
+)
 def test_a_file_that_lies_about_its_type_is_refused(loop, name, content):
     case_id = loop.case_at("reported")
-    answer = loop.operator.session.post(f"{loop.operator.url}/api/v1/cases/{case_id}/attachments", timeout=30,
-                                        files={"file": (name, io.BytesIO(content), "image/jpeg")})
+    answer = loop.operator.session.post(
+        f"{loop.operator.url}/api/v1/cases/{case_id}/attachments",
+        timeout=30,
+        files={"file": (name, io.BytesIO(content), "image/jpeg")},
+    )
     assert answer.status_code == 422 and answer.json()["error"] == "UNSUPPORTED_FILE"
 
 
 def test_a_pdf_and_a_large_file(loop):
     case_id = loop.case_at("reported")
-    ok = loop.operator.session.post(f"{loop.operator.url}/api/v1/cases/{case_id}/attachments", timeout=30,
-                                    files={"file": ("scan.pdf", io.BytesIO(PDF))})
+    ok = loop.operator.session.post(
+        f"{loop.operator.url}/api/v1/cases/{case_id}/attachments",
+        timeout=30,
+        files={"file": ("scan.pdf", io.BytesIO(PDF))},
+    )
     assert ok.status_code == 201 and ok.json()["content_type"] == "application/pdf"
-    big = loop.operator.session.post(f"{loop.operator.url}/api/v1/cases/{case_id}/attachments", timeout=60,
-                                     files={"file": ("big.jpg", io.BytesIO(b"\xff" * (10 * 1024 * 1024 + 1)))})
+    big = loop.operator.session.post(
+        f"{loop.operator.url}/api/v1/cases/{case_id}/attachments",
+        timeout=60,
+        files={"file": ("big.jpg", io.BytesIO(b"\xff" * (10 * 1024 * 1024 + 1)))},
+    )
     assert big.status_code == 422 and big.json()["error"] == "FILE_TOO_LARGE"
 
 
@@ -214,8 +267,11 @@ def test_the_operator_merges_a_duplicate_and_its_reporter_follows_the_survivor(l
     duplicate = loop.case_at("reported")
     merged = loop.act(loop.operator, duplicate, "merge", {"target_case_id": target})
     assert merged["status"] == "merged" and merged["merged_into"] == target
-    survivor = wait_for(lambda: (c := loop.operator.get(f"/api/v1/cases/{target}").json()).get("merged_cases") and c,
-                        timeout=15, message="the survivor took the duplicate in")
+    survivor = wait_for(
+        lambda: (c := loop.operator.get(f"/api/v1/cases/{target}").json()).get("merged_cases") and c,
+        timeout=15,
+        message="the survivor took the duplicate in",
+    )
     assert duplicate in survivor["merged_cases"] and len(survivor["report_ids"]) == 2
 
 
@@ -227,9 +283,15 @@ def test_a_supervisor_puts_a_late_case_under_supervision_and_the_department_hear
     assert supervised["status"] == "accepted"  # the mark changes no stage
     refused = loop.handler.post(f"/api/v1/cases/{case_id}/supervise", {"note": "me too"})
     assert refused.status_code == 403
-    told = wait_for(lambda: [n for n in loop.handler.get("/api/v1/notifications").json()["items"]
-                             if n["case_id"] == case_id and n["kind"] == "case.supervised"], timeout=30,
-                    message="the handler told")
+    told = wait_for(
+        lambda: [
+            n
+            for n in loop.handler.get("/api/v1/notifications").json()["items"]
+            if n["case_id"] == case_id and n["kind"] == "case.supervised"
+        ],
+        timeout=30,
+        message="the handler told",
+    )
     assert "周五前办结" in told[0]["body"]["zh-CN"]
     listed = loop.operator.get("/api/v1/cases", params={"supervised": "true", "status": "accepted"}).json()["items"]
     assert case_id in [c["case_id"] for c in listed]
@@ -246,17 +308,28 @@ def test_a_resolution_without_its_evidence_is_refused_naming_the_photos(loop):
 def test_a_reporter_sees_what_they_reported_outside_their_own_grid(loop, platform):
     elsewhere = platform.as_user("officer-610102009001001")  # loop.location is in another officer's grid
     me = elsewhere.get("/api/v1/me").json()["user_id"]
-    upload = elsewhere.session.post(f"{elsewhere.url}/api/v1/reports/attachments", timeout=30,
-                                    files={"file": ("drain.jpg", io.BytesIO(image_bytes("JPEG")))})
+    upload = elsewhere.session.post(
+        f"{elsewhere.url}/api/v1/reports/attachments",
+        timeout=30,
+        files={"file": ("drain.jpg", io.BytesIO(image_bytes("JPEG")))},
+    )
     assert upload.status_code == 201, upload.text
-    report = {"category": "dispute", "description": "路过看到的纠纷 seen passing by", "location": loop.location,
-              "attributes": {"dispute_kind": "neighbour"}, "attachments": [upload.json()["attachment_id"]],
-              "idempotency_key": f"passing-by-{me}-{upload.json()['attachment_id']}"}
+    report = {
+        "category": "dispute",
+        "description": "路过看到的纠纷 seen passing by",
+        "location": loop.location,
+        "attributes": {"dispute_kind": "neighbour"},
+        "attachments": [upload.json()["attachment_id"]],
+        "idempotency_key": f"passing-by-{me}-{upload.json()['attachment_id']}",
+    }
     answer = elsewhere.post("/api/v1/reports", report)
     assert answer.status_code == 202, answer.text
     case_id = answer.json()["case_id"]
-    case = wait_for(lambda: (r := elsewhere.get(f"/api/v1/cases/{case_id}")).status_code == 200 and r.json(),
-                    timeout=15, message="the reporter reads their case")
+    case = wait_for(
+        lambda: (r := elsewhere.get(f"/api/v1/cases/{case_id}")).status_code == 200 and r.json(),
+        timeout=15,
+        message="the reporter reads their case",
+    )
     assert case["grid"] == OFFICER_GRID and me in case["reporters"]
     assert elsewhere.get(f"/api/v1/cases/{case_id}/timeline").status_code == 200
     photo = elsewhere.get(f"/api/v1/attachments/{upload.json()['attachment_id']}")

@@ -22,10 +22,15 @@ pytestmark = pytest.mark.timeout(420)
 
 @pytest.fixture(scope="module")
 def platform(rabbit_admin, tmp_path_factory):
-    with running_platform(rabbit_admin, tmp_path_factory.mktemp("clocked"), "cgc",
-                          # a replica killed holding the escalation lease hands it on within 6 s
-                          {"ESCALATION_SCAN_SECONDS": "0.3", "SCAN_LEASE_SECONDS": "6", "LEASE_SKEW_SECONDS": "2"},
-                          start_timeout=240, replicas=2) as running:
+    with running_platform(
+        rabbit_admin,
+        tmp_path_factory.mktemp("clocked"),
+        "cgc",
+        # a replica killed holding the escalation lease hands it on within 6 s
+        {"ESCALATION_SCAN_SECONDS": "0.3", "SCAN_LEASE_SECONDS": "6", "LEASE_SKEW_SECONDS": "2"},
+        start_timeout=240,
+        replicas=2,
+    ) as running:
         yield running
 
 
@@ -77,14 +82,21 @@ def test_every_default_rung_fires_once_with_two_replicas_and_a_restart_between_r
         due = datetime.fromisoformat(loop.operator.get(f"/api/v1/cases/{case_id}").json()["escalation"]["next_due_at"])
         platform.set_time(due + timedelta(minutes=1))
         loop = loop_for(platform)
-        wait_for(lambda n=rung, current=loop: len(_escalations(current, case_id)) == n, timeout=30,
-                 message=f"rung {rung}")
+        wait_for(
+            lambda n=rung, current=loop: len(_escalations(current, case_id)) == n, timeout=30, message=f"rung {rung}"
+        )
         fired_names.append(name)
         if rung == 2:
             # the department head hears that the department runs late
-            wait_for(lambda: [n for n in platform.as_user("head-justice").get("/api/v1/notifications").json()["items"]
-                              if n["case_id"] == case_id and n["kind"] == "case.escalated"], timeout=30,
-                     message="the head told")
+            wait_for(
+                lambda: [
+                    n
+                    for n in platform.as_user("head-justice").get("/api/v1/notifications").json()["items"]
+                    if n["case_id"] == case_id and n["kind"] == "case.escalated"
+                ],
+                timeout=30,
+                message="the head told",
+            )
             os.kill(platform.pid("cases-1"), signal.SIGKILL)  # a replica dies between rungs: the ladder goes on
     loop = loop_for(platform)
     entries = _escalations(loop, case_id)
@@ -115,13 +127,23 @@ def test_a_suspended_case_does_not_escalate_and_resumes_with_the_time_it_had(pla
 
 def test_the_indicators_count_what_happened(platform):
     loop = loop_for(platform)
-    table = wait_for(lambda: (t := loop.supervisor.get("/api/v1/stats/department",
-                                                        params={"period": "quarter", "date": "2026-11-25"}).json())
-                     ["rows"] and t, timeout=20, message="indicators")
+    table = wait_for(
+        lambda: (
+            (
+                t := loop.supervisor.get(
+                    "/api/v1/stats/department", params={"period": "quarter", "date": "2026-11-25"}
+                ).json()
+            )["rows"]
+            and t
+        ),
+        timeout=20,
+        message="indicators",
+    )
     justice = next(r for r in table["rows"] if r["key"] == "justice")
     assert justice["due"] >= 1 and justice["name"] == "司法所"
-    csv = loop.supervisor.get("/api/v1/stats/department", params={"period": "quarter", "date": "2026-11-25",
-                                                                   "format": "csv"})
+    csv = loop.supervisor.get(
+        "/api/v1/stats/department", params={"period": "quarter", "date": "2026-11-25", "format": "csv"}
+    )
     assert csv.headers["Content-Type"].startswith("text/csv") and "on_time_closure_rate" in csv.text
     head = platform.as_user("head-justice").get("/api/v1/stats/department", params={"period": "quarter"}).json()
     assert {r["key"] for r in head["rows"]} <= {"justice"}

@@ -60,11 +60,14 @@ def test_a_category_change_reaches_the_services_that_copy_it(platform, grid_cent
     assert admin.put("/api/v1/directory/categories/greening", {**category, "priority": "urgent"}).status_code == 200
 
     def reported_case_priority():
-        answer = officer.post("/api/v1/reports", {"category": "greening", "description": "树倒了 fallen tree",
-                                                   "location": grid_centre(OFFICER_GRID)})
+        answer = officer.post(
+            "/api/v1/reports",
+            {"category": "greening", "description": "树倒了 fallen tree", "location": grid_centre(OFFICER_GRID)},
+        )
         case_id = answer.json()["case_id"]
-        case = wait_for(lambda: (r := operator.get(f"/api/v1/cases/{case_id}")).status_code == 200 and r.json(),
-                        timeout=10)
+        case = wait_for(
+            lambda: (r := operator.get(f"/api/v1/cases/{case_id}")).status_code == 200 and r.json(), timeout=10
+        )
         return case["priority"] == "urgent"
 
     wait_for(reported_case_priority, timeout=20, interval=0.5, message="cases' copy of the category updated")
@@ -76,8 +79,14 @@ def test_the_map_round_trips_through_the_command_line(platform, tmp_path):
     path = tmp_path / "map.geojson"
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "services.directory.cli", *args, "--url", platform.url],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "services.directory.cli", *args, "--url", platform.url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     exported = cli("export-map", str(path))
     assert exported.returncode == 0, exported.stderr

@@ -36,8 +36,11 @@ def test_a_launcher_killed_takes_every_service_and_store_with_it(rabbit_admin, t
         pids = _platform_pids(status)
         assert len(pids) == 13 and all(map(_alive, pids))
         os.kill(status["launcher_pid"], signal.SIGKILL)
-        wait_for(lambda: not any(map(_alive, pids)), timeout=60,
-                 message=f"every process gone: {[p for p in pids if _alive(p)]}")
+        wait_for(
+            lambda: not any(map(_alive, pids)),
+            timeout=60,
+            message=f"every process gone: {[p for p in pids if _alive(p)]}",
+        )
 
 
 def test_a_test_run_killed_takes_the_platform_it_started_with_it(rabbit_admin, tmp_path):
@@ -47,7 +50,7 @@ def test_a_test_run_killed_takes_the_platform_it_started_with_it(rabbit_admin, t
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
         from tests.support.platform import Platform
-        platform = Platform({str(tmp_path)!r}, {amqp_base_uri() + vhost!r}, "{unique_name('cgp')}_")
+        platform = Platform({str(tmp_path)!r}, {amqp_base_uri() + vhost!r}, "{unique_name("cgp")}_")
         platform.start(timeout=240)
         print("started", flush=True)
         time.sleep(600)
@@ -60,8 +63,11 @@ def test_a_test_run_killed_takes_the_platform_it_started_with_it(rabbit_admin, t
         assert all(map(_alive, pids))
         owner.kill()
         owner.wait()
-        wait_for(lambda: not any(map(_alive, pids)), timeout=90,
-                 message=f"every process gone: {[p for p in pids if _alive(p)]}")
+        wait_for(
+            lambda: not any(map(_alive, pids)),
+            timeout=90,
+            message=f"every process gone: {[p for p in pids if _alive(p)]}",
+        )
         assert "is gone: stopping" in (tmp_path / "launcher.log").read_text(errors="replace")
     finally:
         if owner.poll() is None:

@@ -12,13 +12,18 @@ from tests.support.notify import sse_events
 def dispatched(platform, grid_centre):
     """A rubbish report in the officer's grid, dispatched by rule, and the department it went to."""
     officer = platform.as_user(OFFICER)
-    answer = officer.post("/api/v1/reports", {"category": "sanitation", "description": "通知 notifications",
-                                              "location": grid_centre(OFFICER_GRID)})
+    answer = officer.post(
+        "/api/v1/reports",
+        {"category": "sanitation", "description": "通知 notifications", "location": grid_centre(OFFICER_GRID)},
+    )
     assert answer.status_code == 202, answer.text
     case_id = answer.json()["case_id"]
     operator = platform.as_user("operator1")
-    case = wait_for(lambda: (c := operator.get(f"/api/v1/cases/{case_id}").json()).get("department") and c,
-                    timeout=30, message="dispatched by rule")
+    case = wait_for(
+        lambda: (c := operator.get(f"/api/v1/cases/{case_id}").json()).get("department") and c,
+        timeout=30,
+        message="dispatched by rule",
+    )
     return case_id, case["department"]
 
 
@@ -34,15 +39,19 @@ def test_a_dispatched_case_reaches_the_departments_inbox_its_people_and_their_ma
     assert entry["read"] is False and case_id in entry["title"]["zh-CN"]
     shared = handler.get(f"/api/v1/notifications?department={department}").json()["items"]
     assert [e for e in shared if e["case_id"] == case_id]
-    mail = wait_for(lambda: [m for m in smtp.to(f"handler-{department}-1@civicgrid.example") if case_id in m["Subject"]],
-                    timeout=20, message="e-mail")
+    mail = wait_for(
+        lambda: [m for m in smtp.to(f"handler-{department}-1@civicgrid.example") if case_id in m["Subject"]],
+        timeout=20,
+        message="e-mail",
+    )
     assert len(mail) == 1 and f"{platform.url}/cases/{case_id}" in mail[0].get_body(("plain",)).get_content()
     unread = handler.get("/api/v1/notifications/unread-count").json()["unread"]
     assert handler.post(f"/api/v1/notifications/{entry['notification_id']}/read").status_code == 200
     assert handler.get("/api/v1/notifications/unread-count").json()["unread"] == unread - 1
     sent = platform.as_user("operator1").get(f"/api/v1/cases/{case_id}/deliveries").json()["items"]
     assert {(d["recipient"]["id"], d["state"]) for d in sent if d["channel"] == "email"} >= {
-        (handler.get("/api/v1/me").json()["user_id"], "delivered")}
+        (handler.get("/api/v1/me").json()["user_id"], "delivered")
+    }
 
 
 def test_the_grid_officer_is_asked_to_verify_a_resolved_case(platform, dispatched, grid_centre):
@@ -79,15 +88,19 @@ def test_a_live_stream_resumes_after_a_reconnect_with_the_last_event_id(platform
     operator = platform.as_user("operator1")
     first = _stream(operator)
     assert first.status_code == 200 and first.headers["Content-Type"].startswith("text/event-stream")
-    answer = platform.as_user(OFFICER).post("/api/v1/reports", {
-        "category": "sanitation", "description": "直播 live", "location": grid_centre(OFFICER_GRID)})
+    answer = platform.as_user(OFFICER).post(
+        "/api/v1/reports", {"category": "sanitation", "description": "直播 live", "location": grid_centre(OFFICER_GRID)}
+    )
     case_id = answer.json()["case_id"]
     # The feed numbers events in the order they were stored, which need not be the order they happened
     # (each event type has its own queue): the first one seen is whichever was stored first.
     seen = _until(sse_events(first), lambda e: e["data"]["case"]["case_id"] == case_id)
     first.close()  # the browser loses its connection here
-    wait_for(lambda: operator.get(f"/api/v1/cases/{case_id}").json()["status"] == "dispatched", timeout=30,
-             message="dispatched by rule while disconnected")
+    wait_for(
+        lambda: operator.get(f"/api/v1/cases/{case_id}").json()["status"] == "dispatched",
+        timeout=30,
+        message="dispatched by rule while disconnected",
+    )
     expected = {"case.reported", "case.registered", "case.dispatched"} - {seen["event"]}
     again = _stream(operator, last_event_id=seen["id"])
     missed = []
@@ -104,11 +117,15 @@ def test_a_live_stream_resumes_after_a_reconnect_with_the_last_event_id(platform
 def test_a_stream_shows_only_cases_its_person_may_see(platform, grid_centre):
     other = platform.as_user("officer-610102001001002")
     stream = _stream(other)
-    answer = platform.as_user(OFFICER).post("/api/v1/reports", {
-        "category": "sanitation", "description": "别人的网格 not yours", "location": grid_centre(OFFICER_GRID)})
+    answer = platform.as_user(OFFICER).post(
+        "/api/v1/reports",
+        {"category": "sanitation", "description": "别人的网格 not yours", "location": grid_centre(OFFICER_GRID)},
+    )
     case_id = answer.json()["case_id"]
-    mine_too = platform.as_user("officer-610102001001002").post("/api/v1/reports", {
-        "category": "sanitation", "description": "我的网格 mine", "location": grid_centre("610102001001002")})
+    mine_too = platform.as_user("officer-610102001001002").post(
+        "/api/v1/reports",
+        {"category": "sanitation", "description": "我的网格 mine", "location": grid_centre("610102001001002")},
+    )
     own_case = mine_too.json()["case_id"]
     seen = []
     for event in sse_events(stream):

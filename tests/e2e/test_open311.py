@@ -16,8 +16,12 @@ from tests.e2e.conftest import DISTRICT, OFFICER_GRID
 from tests.e2e.lifecycle import Loop
 from tests.support.infra import wait_for
 
-CONTACT = {"email": "resident.wang@example.cn", "phone": "+86 139 1234 5678", "first_name": "Xiaoming",
-           "last_name": "Wang"}
+CONTACT = {
+    "email": "resident.wang@example.cn",
+    "phone": "+86 139 1234 5678",
+    "first_name": "Xiaoming",
+    "last_name": "Wang",
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +30,15 @@ def xml_client(root):
 
 
 def file_request(root, api_key, spot, *, fmt="json", **fields):
-    form = {"api_key": api_key, "jurisdiction_id": DISTRICT, "service_code": "sanitation",
-            "lat": str(spot["lat"]), "long": str(spot["lon"]), "description": "垃圾堆积 rubbish piled up",
-            **fields}
+    form = {
+        "api_key": api_key,
+        "jurisdiction_id": DISTRICT,
+        "service_code": "sanitation",
+        "lat": str(spot["lat"]),
+        "long": str(spot["lon"]),
+        "description": "垃圾堆积 rubbish piled up",
+        **fields,
+    }
     return requests.post(f"{root}/requests.{fmt}", data=form, timeout=30)
 
 
@@ -43,6 +53,7 @@ def errors_of(answer) -> list[dict]:
 
 
 # -- the catalogue ---------------------------------------------------------------------------
+
 
 def test_services_are_the_public_categories_in_json_and_xml(client, xml_client):
     services = {s["service_code"]: s for s in client.get_service_list()}
@@ -84,25 +95,40 @@ def test_discovery_names_the_endpoint_and_its_formats(root):
 
 # -- filing and following a request ------------------------------------------------------------
 
-def test_a_request_with_attributes_goes_round_the_loop_with_only_public_notes(platform, root, api_key, spot, client,
-                                                                              xml_client):
-    answer = file_request(root, api_key, spot, service_code="street_light", description="路灯夜间不亮",
-                          **{"attribute[fault]": "off_at_night", "attribute[pole_number]": "XC-0042"},
-                          device_id=f"phone-{uuid.uuid4()}", **CONTACT)
+
+def test_a_request_with_attributes_goes_round_the_loop_with_only_public_notes(
+    platform, root, api_key, spot, client, xml_client
+):
+    answer = file_request(
+        root,
+        api_key,
+        spot,
+        service_code="street_light",
+        description="路灯夜间不亮",
+        **{"attribute[fault]": "off_at_night", "attribute[pole_number]": "XC-0042"},
+        device_id=f"phone-{uuid.uuid4()}",
+        **CONTACT,
+    )
     assert answer.status_code == 201, answer.text
     (created,) = answer.json()
     request_id = created["service_request_id"]
     assert set(created) == {"service_request_id", "service_notice", "account_id"}
 
     operator = platform.as_user("operator1")
-    case = wait_for(lambda: (r := operator.get(f"/api/v1/cases/{request_id}")).status_code == 200 and r.json(),
-                    timeout=15, message="case opened")
+    case = wait_for(
+        lambda: (r := operator.get(f"/api/v1/cases/{request_id}")).status_code == 200 and r.json(),
+        timeout=15,
+        message="case opened",
+    )
     assert case["attributes"] == {"fault": "off_at_night", "pole_number": "XC-0042"}
     assert case["source"] == "public" and case["grid"] == OFFICER_GRID
 
     # street lights are dispatched by a rule without an operator, but not the public's reports: they are screened
-    case = wait_for(lambda: (c := operator.get(f"/api/v1/cases/{request_id}").json()).get("suggestion") and c,
-                    timeout=15, message="the rule's suggestion")
+    case = wait_for(
+        lambda: (c := operator.get(f"/api/v1/cases/{request_id}").json()).get("suggestion") and c,
+        timeout=15,
+        message="the rule's suggestion",
+    )
     assert case["status"] == "reported" and case["suggestion"]["department"] == "municipal"
     assert case["department"] is None
 
@@ -133,9 +159,14 @@ def test_a_request_with_attributes_goes_round_the_loop_with_only_public_notes(pl
     assert datetime.fromisoformat(closed["updated_datetime"]) >= datetime.fromisoformat(closed["requested_datetime"])
     in_xml = xml_client.get_service_request(request_id)
     assert (in_xml["status"], in_xml["status_notes"], in_xml["service_request_id"]) == (
-        "closed", "路灯已修复 the light is fixed", request_id)
+        "closed",
+        "路灯已修复 the light is fixed",
+        request_id,
+    )
 
-    everything = "".join(requests.get(f"{root}/requests/{request_id}.{fmt}", timeout=15).text for fmt in ("json", "xml"))
+    everything = "".join(
+        requests.get(f"{root}/requests/{request_id}.{fmt}", timeout=15).text for fmt in ("json", "xml")
+    )
     for internal in ("13800000000", "W-17", "亮了"):
         assert internal not in everything
 
@@ -145,7 +176,9 @@ def test_a_rejected_request_shows_the_reason(platform, root, api_key, spot, clie
     request_id = answer.json()[0]["service_request_id"]
     operator = platform.as_user("operator1")
     wait_for(lambda: operator.get(f"/api/v1/cases/{request_id}").status_code == 200, timeout=15, message="case")
-    Loop(platform, spot, "sanitation").act(operator, request_id, "reject", {"reason": "该处已于昨日清理 cleaned yesterday"})
+    Loop(platform, spot, "sanitation").act(
+        operator, request_id, "reject", {"reason": "该处已于昨日清理 cleaned yesterday"}
+    )
     seen = client.get_service_request(request_id)
     assert (seen["status"], seen["status_notes"]) == ("closed", "该处已于昨日清理 cleaned yesterday")
 
@@ -153,34 +186,83 @@ def test_a_rejected_request_shows_the_reason(platform, root, api_key, spot, clie
 def test_multi_value_attributes_and_a_json_body(platform, root, api_key, spot, client):
     admin = platform.as_user("admin")
     category = admin.get("/api/v1/directory/categories/sanitation").json()
-    category["attributes"] = [{"code": "kinds", "description": "What kind of rubbish", "datatype": "multivaluelist",
-                               "required": True, "order": 1, "values": [
-                                   {"key": "household", "name": "Household"},
-                                   {"key": "building", "name": "Building waste"},
-                                   {"key": "bulky", "name": "Bulky items"}]},
-                              {"code": "bags", "description": "How many bags", "datatype": "number", "order": 2}]
+    category["attributes"] = [
+        {
+            "code": "kinds",
+            "description": "What kind of rubbish",
+            "datatype": "multivaluelist",
+            "required": True,
+            "order": 1,
+            "values": [
+                {"key": "household", "name": "Household"},
+                {"key": "building", "name": "Building waste"},
+                {"key": "bulky", "name": "Bulky items"},
+            ],
+        },
+        {"code": "bags", "description": "How many bags", "datatype": "number", "order": 2},
+    ]
     assert admin.put("/api/v1/directory/categories/sanitation", category).status_code == 200
     try:
-        wait_for(lambda: client.get_service_list() and next(
-            s for s in client.get_service_list() if s["service_code"] == "sanitation")["metadata"], timeout=15,
-            message="the definition changed")
+        wait_for(
+            lambda: (
+                client.get_service_list()
+                and next(s for s in client.get_service_list() if s["service_code"] == "sanitation")["metadata"]
+            ),
+            timeout=15,
+            message="the definition changed",
+        )
         form = [("attribute[kinds][]", "household"), ("attribute[kinds][]", "bulky"), ("attribute[bags]", "3")]
-        answer = wait_for(lambda: (a := requests.post(f"{root}/requests.json", timeout=30, data=[
-            ("api_key", api_key), ("service_code", "sanitation"), ("lat", spot["lat"]), ("long", spot["lon"]),
-            ("description", f"大件垃圾 {uuid.uuid4()}"), *form])).status_code == 201 and a, timeout=15,
-            message="reporting has the new definition")
+        answer = wait_for(
+            lambda: (
+                (
+                    a := requests.post(
+                        f"{root}/requests.json",
+                        timeout=30,
+                        data=[
+                            ("api_key", api_key),
+                            ("service_code", "sanitation"),
+                            ("lat", spot["lat"]),
+                            ("long", spot["lon"]),
+                            ("description", f"大件垃圾 {uuid.uuid4()}"),
+                            *form,
+                        ],
+                    )
+                ).status_code
+                == 201
+                and a
+            ),
+            timeout=15,
+            message="reporting has the new definition",
+        )
         request_id = answer.json()[0]["service_request_id"]
-        case = wait_for(lambda: (r := platform.as_user("operator1").get(f"/api/v1/cases/{request_id}")
-                                 ).status_code == 200 and r.json(), timeout=15, message="case opened")
+        case = wait_for(
+            lambda: (
+                (r := platform.as_user("operator1").get(f"/api/v1/cases/{request_id}")).status_code == 200 and r.json()
+            ),
+            timeout=15,
+            message="case opened",
+        )
         assert case["attributes"] == {"kinds": ["household", "bulky"], "bags": 3}
 
-        as_json = requests.post(f"{root}/requests.json", timeout=30, json={
-            "api_key": api_key, "service_code": "sanitation", "lat": spot["lat"], "long": spot["lon"],
-            "description": f"建筑垃圾 {uuid.uuid4()}", "attribute": {"kinds": ["building"], "bags": 1}})
+        as_json = requests.post(
+            f"{root}/requests.json",
+            timeout=30,
+            json={
+                "api_key": api_key,
+                "service_code": "sanitation",
+                "lat": spot["lat"],
+                "long": spot["lon"],
+                "description": f"建筑垃圾 {uuid.uuid4()}",
+                "attribute": {"kinds": ["building"], "bags": 1},
+            },
+        )
         assert as_json.status_code == 201, as_json.text
 
-        missing = requests.post(f"{root}/requests.json", timeout=30, data={
-            "api_key": api_key, "service_code": "sanitation", "lat": spot["lat"], "long": spot["lon"]})
+        missing = requests.post(
+            f"{root}/requests.json",
+            timeout=30,
+            data={"api_key": api_key, "service_code": "sanitation", "lat": spot["lat"], "long": spot["lon"]},
+        )
         assert missing.status_code == 400
         assert any(e["description"].startswith("attribute[kinds]") for e in missing.json())
     finally:
@@ -199,13 +281,24 @@ def test_a_retried_post_from_the_same_device_makes_one_case(root, api_key, spot)
 
 
 def test_filters_by_id_service_status_and_dates(platform, root, api_key, spot, client, xml_client):
-    mine = [file_request(root, api_key, spot, service_code=code, description=f"{code} {uuid.uuid4()}",
-                         **({"attribute[severity]": "slow"} if code == "drainage" else {})
-                         ).json()[0]["service_request_id"] for code in ("sanitation", "drainage")]
+    mine = [
+        file_request(
+            root,
+            api_key,
+            spot,
+            service_code=code,
+            description=f"{code} {uuid.uuid4()}",
+            **({"attribute[severity]": "slow"} if code == "drainage" else {}),
+        ).json()[0]["service_request_id"]
+        for code in ("sanitation", "drainage")
+    ]
     operator = platform.as_user("operator1")
     for request_id in mine:
-        wait_for(lambda i=request_id: operator.get(f"/api/v1/cases/{i}").status_code == 200, timeout=15,
-                 message="case opened")
+        wait_for(
+            lambda i=request_id: operator.get(f"/api/v1/cases/{i}").status_code == 200,
+            timeout=15,
+            message="case opened",
+        )
     both = client.get_service_requests(service_request_id=",".join(mine))
     assert [r["service_request_id"] for r in both] == mine
     drains = client.get_service_requests(service_code="drainage", status="open")
@@ -213,8 +306,9 @@ def test_filters_by_id_service_status_and_dates(platform, root, api_key, spot, c
     assert {r["service_code"] for r in drains} == {"drainage"} and {r["status"] for r in drains} == {"open"}
     assert mine[1] not in [r["service_request_id"] for r in client.get_service_requests(status="closed")]
     now = datetime.now(UTC)
-    past = client.get_service_requests(start_date=(now - timedelta(days=30)).isoformat(),
-                                       end_date=(now - timedelta(days=20)).isoformat())
+    past = client.get_service_requests(
+        start_date=(now - timedelta(days=30)).isoformat(), end_date=(now - timedelta(days=20)).isoformat()
+    )
     assert not {r["service_request_id"] for r in past} & set(mine)
     recent = as_list(xml_client.get_service_requests(start_date=(now - timedelta(hours=1)).isoformat()))
     assert set(mine) <= {r["service_request_id"] for r in recent}
@@ -223,6 +317,7 @@ def test_filters_by_id_service_status_and_dates(platform, root, api_key, spot, c
 
 
 # -- personal data -----------------------------------------------------------------------------
+
 
 def test_the_reporters_contact_details_are_in_no_answer(platform, root, api_key, spot, store):
     device = f"phone-{uuid.uuid4()}"
@@ -234,19 +329,26 @@ def test_the_reporters_contact_details_are_in_no_answer(platform, root, api_key,
     for fmt in ("json", "xml"):
         answers.append(requests.get(f"{root}/requests/{request_id}.{fmt}", timeout=15).text)
         answers.append(requests.get(f"{root}/requests.{fmt}", timeout=15).text)
-        answers.append(requests.get(f"{root}/requests.{fmt}", params={"service_request_id": request_id},
-                                    timeout=15).text)
+        answers.append(
+            requests.get(f"{root}/requests.{fmt}", params={"service_request_id": request_id}, timeout=15).text
+        )
     answers.append(operator.get(f"/api/v1/cases/{request_id}").text)
     answers.append(operator.get("/api/v1/cases/queue").text)
     personal = [*CONTACT.values(), device]
     for text in answers:
         assert not [p for p in personal if p in text]
     # the operators of the case see them; nobody else
-    contact = wait_for(lambda: (r := operator.get(f"/api/v1/cases/{request_id}/reporter-contact")).status_code == 200
-                       and r.json(), timeout=15, message="reporting knows the case")
+    contact = wait_for(
+        lambda: (r := operator.get(f"/api/v1/cases/{request_id}/reporter-contact")).status_code == 200 and r.json(),
+        timeout=15,
+        message="reporting knows the case",
+    )
     (reporter,) = contact["reporters"]
     assert {k: reporter[k] for k in (*CONTACT, "device_id", "account_id")} == {
-        **CONTACT, "device_id": device, "account_id": "acct-778899"}
+        **CONTACT,
+        "device_id": device,
+        "account_id": "acct-778899",
+    }
     for other in ("supervisor", "handler-sanitation-1", "officer-610102001001001", "admin"):
         assert platform.as_user(other).get(f"/api/v1/cases/{request_id}/reporter-contact").status_code == 403
     # kept where the report is (reporting's database), and not in the case
@@ -257,6 +359,7 @@ def test_the_reporters_contact_details_are_in_no_answer(platform, root, api_key,
 
 
 # -- keys --------------------------------------------------------------------------------------
+
 
 def test_keys_are_shown_once_revocable_and_rate_limited(platform, root, spot):
     admin = platform.as_user("admin")
@@ -283,6 +386,7 @@ def test_keys_are_shown_once_revocable_and_rate_limited(platform, root, spot):
 
 # -- the specification's errors -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_every_error_is_the_specifications_list(platform, root, api_key, spot, fmt):
     far_away = {"lat": "39.9042", "long": "116.4074"}  # Beijing: outside every grid of the district
@@ -297,8 +401,15 @@ def test_every_error_is_the_specifications_list(platform, root, api_key, spot, f
         (requests.get(f"{root}/services/dispute.{fmt}", timeout=15), 404, "service_code"),
         (requests.get(f"{root}/requests/C00000000000000000000000000.{fmt}", timeout=15), 404, "service_request_id"),
         (requests.get(f"{root}/requests/nonsense.{fmt}", timeout=15), 404, "service_request_id"),
-        (requests.get(f"{root}/requests.{fmt}", params={"start_date": "2026-01-01T00:00:00Z",
-                                                        "end_date": "2026-06-01T00:00:00Z"}, timeout=15), 400, "90"),
+        (
+            requests.get(
+                f"{root}/requests.{fmt}",
+                params={"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
+                timeout=15,
+            ),
+            400,
+            "90",
+        ),
         (requests.get(f"{root}/requests.{fmt}", params={"status": "pending"}, timeout=15), 400, "status"),
         (requests.get(f"{root}/requests.{fmt}", params={"start_date": "yesterday"}, timeout=15), 400, "start_date"),
         (requests.get(f"{root}/services.{fmt}", params={"jurisdiction_id": "110105"}, timeout=15), 404, "610102"),
@@ -318,8 +429,15 @@ def test_every_error_is_the_specifications_list(platform, root, api_key, spot, f
 def test_a_routing_rule_may_let_the_publics_reports_through(platform, root, api_key, spot):
     admin = platform.as_user("admin")
     rule_id = f"community:{OFFICER_GRID[:12]}:greening"
-    rule = {"rule_id": rule_id, "category": "greening", "community": OFFICER_GRID[:12], "street": None,
-            "department": "landscaping", "automatic": True, "dispatch_public_reports": True}
+    rule = {
+        "rule_id": rule_id,
+        "category": "greening",
+        "community": OFFICER_GRID[:12],
+        "street": None,
+        "department": "landscaping",
+        "automatic": True,
+        "dispatch_public_reports": True,
+    }
     assert admin.put(f"/api/v1/directory/routing-rules/{rule_id}", rule).status_code == 200
     try:
         operator = platform.as_user("operator1")

@@ -20,27 +20,42 @@ from tests.support.infra import wait_for
 def contact():
     """A reporter of one's own: a fresh address and phone per test, so each test reads only its own mail."""
     tag = uuid.uuid4().hex[:10]
-    return {"email": f"resident-{tag}@example.cn", "phone": f"+86 139 {int(tag[:8], 16) % 10**8:08d}",
-            "first_name": "Xiaoming", "last_name": f"Wang{tag}"}
+    return {
+        "email": f"resident-{tag}@example.cn",
+        "phone": f"+86 139 {int(tag[:8], 16) % 10**8:08d}",
+        "first_name": "Xiaoming",
+        "last_name": f"Wang{tag}",
+    }
 
 
 def file_request(root, api_key, spot, **fields) -> str:
-    form = {"api_key": api_key, "jurisdiction_id": DISTRICT, "service_code": "sanitation", "lat": str(spot["lat"]),
-            "long": str(spot["lon"]), "description": f"垃圾堆积 {uuid.uuid4()}", **fields}
+    form = {
+        "api_key": api_key,
+        "jurisdiction_id": DISTRICT,
+        "service_code": "sanitation",
+        "lat": str(spot["lat"]),
+        "long": str(spot["lon"]),
+        "description": f"垃圾堆积 {uuid.uuid4()}",
+        **fields,
+    }
     answer = requests.post(f"{root}/requests.json", data=form, timeout=30)
     assert answer.status_code == 201, answer.text
     return answer.json()[0]["service_request_id"]
 
 
 def mail_to(smtp, address: str, count: int) -> list[EmailMessage]:
-    return wait_for(lambda: len(m := smtp.to(address)) >= count and m, timeout=30,
-                    message=f"{count} e-mail(s) to {address}")
+    return wait_for(
+        lambda: len(m := smtp.to(address)) >= count and m, timeout=30, message=f"{count} e-mail(s) to {address}"
+    )
 
 
 def mail_saying(smtp, address: str, words: str, count: int = 1) -> list[EmailMessage]:
     """The e-mails to ``address`` whose subject holds ``words`` (notices are sent apart, in any order)."""
-    return wait_for(lambda: len(m := [x for x in smtp.to(address) if words in x["Subject"]]) >= count and m,
-                    timeout=30, message=f"{count} e-mail(s) to {address} saying {words}")
+    return wait_for(
+        lambda: len(m := [x for x in smtp.to(address) if words in x["Subject"]]) >= count and m,
+        timeout=30,
+        message=f"{count} e-mail(s) to {address} saying {words}",
+    )
 
 
 def text_of(message) -> str:
@@ -73,8 +88,7 @@ def rating_link(platform, message) -> str:
     return found.group(0)
 
 
-def test_the_reporter_is_told_of_registering_and_closing_in_their_language(platform, root, api_key, spot, smtp,
-                                                                            store):
+def test_the_reporter_is_told_of_registering_and_closing_in_their_language(platform, root, api_key, spot, smtp, store):
     person = contact()
     case_id = file_request(root, api_key, spot, locale="en", **person)
     operator = opened(platform, case_id)
@@ -84,11 +98,18 @@ def test_the_reporter_is_told_of_registering_and_closing_in_their_language(platf
     assert case_id in text_of(registered) and "/cases/" not in text_of(registered)  # no link into the staff's app
 
     # sent with no address kept: notifications asked reporting for it, for this send only
-    deliveries = wait_for(lambda: [d for d in store("notifications")["deliveries"].find({"case_id": case_id})
-                                   if d["recipient"]["kind"] == "public" and d["state"] == "delivered"
-                                   and d["channel"] == "sms"] and
-                          list(store("notifications")["deliveries"].find({"case_id": case_id})),
-                          timeout=30, message="the SMS sent")
+    deliveries = wait_for(
+        lambda: (
+            [
+                d
+                for d in store("notifications")["deliveries"].find({"case_id": case_id})
+                if d["recipient"]["kind"] == "public" and d["state"] == "delivered" and d["channel"] == "sms"
+            ]
+            and list(store("notifications")["deliveries"].find({"case_id": case_id}))
+        ),
+        timeout=30,
+        message="the SMS sent",
+    )
     public = [d for d in deliveries if d["recipient"]["kind"] == "public"]
     assert {d["channel"] for d in public} == {"email", "sms"}
     assert all(d["target"] is None and all(a["target"] is None for a in d["attempts"]) for d in public)
@@ -109,7 +130,8 @@ def test_a_rejected_reporter_is_told_why_in_the_districts_language(platform, roo
 
 
 def test_the_reporter_rates_once_and_an_unsatisfied_rating_reopens_and_reaches_supervision(
-        platform, root, api_key, spot, smtp, client):
+    platform, root, api_key, spot, smtp, client
+):
     person = contact()
     case_id, loop = closed_case(platform, root, api_key, spot, person)
     (closing,) = mail_saying(smtp, person["email"], "已办结")
@@ -131,20 +153,33 @@ def test_the_reporter_rates_once_and_an_unsatisfied_rating_reopens_and_reaches_s
     assert done.status_code == 200 and "感谢您的评价（不满意）" in done.text
     again = requests.post(f"{platform.url}/api/v1/public/ratings/{token}", json={"rating": "satisfied"}, timeout=15)
     assert again.status_code == 409 and again.json()["reason"] == "rating.used"
-    assert requests.post(f"{platform.url}/api/v1/public/ratings/{token}x", json={"rating": "satisfied"},
-                         timeout=15).status_code == 404
+    assert (
+        requests.post(
+            f"{platform.url}/api/v1/public/ratings/{token}x", json={"rating": "satisfied"}, timeout=15
+        ).status_code
+        == 404
+    )
 
     # on the timeline, reopened for the department (RATING_UNSATISFIED_REOPENS), and before supervision
     operator = platform.as_user("operator1")
-    case = wait_for(lambda: (c := operator.get(f"/api/v1/cases/{case_id}").json())["status"] == "dispatched" and c,
-                    timeout=20, message="reopened by the rating")
+    case = wait_for(
+        lambda: (c := operator.get(f"/api/v1/cases/{case_id}").json())["status"] == "dispatched" and c,
+        timeout=20,
+        message="reopened by the rating",
+    )
     rate = next(e for e in case["history"] if e["action"] == "rate")
     assert (rate["rating"], rate["note"]) == ("unsatisfied", "角落里还有垃圾")
     assert case["public_rating"]["rating"] == "unsatisfied" and case["history"][-1]["action"] == "reopen"
     supervisor = platform.as_user("supervisor")
-    told = wait_for(lambda: [n for n in supervisor.get("/api/v1/notifications").json()["items"]
-                             if n["case_id"] == case_id and n["kind"] == "case.rated"], timeout=20,
-                    message="supervision told")
+    told = wait_for(
+        lambda: [
+            n
+            for n in supervisor.get("/api/v1/notifications").json()["items"]
+            if n["case_id"] == case_id and n["kind"] == "case.rated"
+        ],
+        timeout=20,
+        message="supervision told",
+    )
     assert "不满意" in told[0]["title"]["zh-CN"]
     seen = client.get_service_request(case_id)
     assert seen["status"] == "open" and "角落里还有垃圾" not in repr(seen)
@@ -155,12 +190,17 @@ def test_the_reporter_rates_once_and_an_unsatisfied_rating_reopens_and_reaches_s
     loop.act(loop.handler, case_id, "resolve", {"note": "角落也清了", "attachments": [photo]})
     loop.act(loop.officer, case_id, "verify", {"passed": True, "note": "都干净了"})
     loop.act(operator, case_id, "close", {"note": "已全部清理"})
-    assert client.get_service_request(case_id)["status_notes"] == "已全部清理"  # the first round's rating is not this one's
+    assert (
+        client.get_service_request(case_id)["status_notes"] == "已全部清理"
+    )  # the first round's rating is not this one's
     (second,) = [m for m in mail_saying(smtp, person["email"], "已办结", 2) if rating_link(platform, m) != link]
     assert requests.get(link, timeout=15).status_code == 404  # the first round's link is gone with its round
     assert requests.post(rating_link(platform, second), data={"rating": "satisfied"}, timeout=15).status_code == 200
-    wait_for(lambda: client.get_service_request(case_id)["status_notes"] == "已全部清理 市民评价：满意。", timeout=20,
-             message="the second round's rating in the notes")
+    wait_for(
+        lambda: client.get_service_request(case_id)["status_notes"] == "已全部清理 市民评价：满意。",
+        timeout=20,
+        message="the second round's rating in the notes",
+    )
 
 
 def test_a_rating_link_expires_on_the_platforms_clock(platform, root, api_key, spot, smtp):
@@ -190,17 +230,27 @@ def test_the_three_rates_of_the_publics_cases(platform, root, api_key, spot, smt
     case_ids, links = [], []
     for rating in ("satisfied", "unsatisfied", None):
         person = contact()
-        case_id = file_request(root, api_key, spot, service_code="property_management",
-                               description=f"电梯停运 {uuid.uuid4()}",
-                               email=person["email"])
+        case_id = file_request(
+            root,
+            api_key,
+            spot,
+            service_code="property_management",
+            description=f"电梯停运 {uuid.uuid4()}",
+            email=person["email"],
+        )
         opened(platform, case_id)
         if rating is None:
             loop.act(operator, case_id, "reject", {"reason": "属业主自行维修范围"})
             continue
-        for action, who, body in (("register", operator, {}), ("dispatch", operator, {"department": "property"}),
-                                  ("accept", loop.handler, {})):
+        for action, who, body in (
+            ("register", operator, {}),
+            ("dispatch", operator, {"department": "property"}),
+            ("accept", loop.handler, {}),
+        ):
             loop.act(who, case_id, action, body)
-        loop.act(loop.handler, case_id, "resolve", {"note": "已修复", "attachments": [loop.upload(loop.handler, case_id)]})
+        loop.act(
+            loop.handler, case_id, "resolve", {"note": "已修复", "attachments": [loop.upload(loop.handler, case_id)]}
+        )
         loop.act(loop.officer, case_id, "verify", {"passed": True, "note": "好了"})
         loop.act(operator, case_id, "close", {"note": "电梯已恢复"})
         case_ids.append(case_id)
@@ -217,8 +267,7 @@ def test_the_three_rates_of_the_publics_cases(platform, root, api_key, spot, smt
         return table["rows"][0]
 
     local_today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    today = wait_for(lambda: (r := row(local_today)).get("rated") == 2 and r, timeout=30,
-                     message="the ratings counted")
+    today = wait_for(lambda: (r := row(local_today)).get("rated") == 2 and r, timeout=30, message="the ratings counted")
     assert (today["public_reported"], today["public_answered_in_time"], today["response_rate"]) == (3, 3, 1.0)
     assert (today["rated"], today["satisfied"], today["satisfaction_rate"]) == (2, 1, 0.5)
     due = {k: sum(row(d)[k] for d in by_quarter.values()) for k in ("public_due", "public_resolved")}
@@ -238,8 +287,11 @@ def test_contact_details_go_a_set_time_after_the_case_ended(platform, root, api_
     opened(platform, open_id)
     Loop(platform, spot, "sanitation").act(operator, ended_id, "reject", {"reason": "重复"})
     reports = store("reporting")["reports"]
-    wait_for(lambda: reports.find_one({"case_id": ended_id}).get("contact_expires_at"), timeout=20,
-             message="the retention set when the case ended")
+    wait_for(
+        lambda: reports.find_one({"case_id": ended_id}).get("contact_expires_at"),
+        timeout=20,
+        message="the retention set when the case ended",
+    )
 
     def kept(case_id):
         answer = platform.as_user("operator1").get(f"/api/v1/cases/{case_id}/reporter-contact")
@@ -263,9 +315,16 @@ def test_contact_details_go_a_set_time_after_the_case_ended(platform, root, api_
 def test_an_address_naming_a_grid_is_placed_without_coordinates(platform, root, api_key, client):
     grid = platform.as_user("operator1").get(f"/api/v1/directory/grids/{OFFICER_GRID}").json()
     address = f"{grid['name']} 3号楼东侧"
-    answer = requests.post(f"{root}/requests.json", timeout=30, data={
-        "api_key": api_key, "service_code": "sanitation", "address_string": address,
-        "description": f"垃圾堆积 {uuid.uuid4()}"})
+    answer = requests.post(
+        f"{root}/requests.json",
+        timeout=30,
+        data={
+            "api_key": api_key,
+            "service_code": "sanitation",
+            "address_string": address,
+            "description": f"垃圾堆积 {uuid.uuid4()}",
+        },
+    )
     assert answer.status_code == 201, answer.text
     case_id = answer.json()[0]["service_request_id"]
     operator = opened(platform, case_id)
@@ -274,10 +333,15 @@ def test_an_address_naming_a_grid_is_placed_without_coordinates(platform, root, 
     seen = client.get_service_request(case_id)
     assert seen["address"] == address and seen["lat"] and seen["long"]  # a point inside the grid
 
-    for text, words in ((grid["name"].replace("网格", "").rstrip("第0123456789"), "but no grid in it"),
-                        ("Main Street 1", "names no grid, community or street")):
-        refused = requests.post(f"{root}/requests.json", timeout=30, data={
-            "api_key": api_key, "service_code": "sanitation", "address_string": text})
+    for text, words in (
+        (grid["name"].replace("网格", "").rstrip("第0123456789"), "but no grid in it"),
+        ("Main Street 1", "names no grid, community or street"),
+    ):
+        refused = requests.post(
+            f"{root}/requests.json",
+            timeout=30,
+            data={"api_key": api_key, "service_code": "sanitation", "address_string": text},
+        )
         assert refused.status_code == 400, refused.text
         (error,) = refused.json()
         assert error["code"] == 400 and words in error["description"] and "address_string" in error["description"]

@@ -32,23 +32,38 @@ def _report(platform, text: str = "垃圾堆积 rubbish") -> str:
 
     grid = next(g for g in generate_district()["grids"] if g["code"] == OFFICER_GRID)
     point = shape(grid["polygon"]).representative_point()
-    answer = platform.as_user(OFFICER).post("/api/v1/reports", {
-        "category": "sanitation", "description": text, "location": {"lat": point.y, "lon": point.x},
-        "idempotency_key": str(uuid.uuid4())})
+    answer = platform.as_user(OFFICER).post(
+        "/api/v1/reports",
+        {
+            "category": "sanitation",
+            "description": text,
+            "location": {"lat": point.y, "lon": point.x},
+            "idempotency_key": str(uuid.uuid4()),
+        },
+    )
     assert answer.status_code == 202, answer.text
     return answer.json()["case_id"]
 
 
 def _arrives(platform, case_id: str) -> None:
     try:
-        case = wait_for(lambda: (c := platform.as_user(OFFICER).get(f"/api/v1/cases/{case_id}").json())
-                        .get("department") and c, timeout=90, message=f"case {case_id} dispatched")
-        wait_for(lambda: inbox_entries(platform, case["department"], case_id), timeout=60,
-                 message=f"inbox entry of {case_id}")
+        case = wait_for(
+            lambda: (c := platform.as_user(OFFICER).get(f"/api/v1/cases/{case_id}").json()).get("department") and c,
+            timeout=90,
+            message=f"case {case_id} dispatched",
+        )
+        wait_for(
+            lambda: inbox_entries(platform, case["department"], case_id),
+            timeout=60,
+            message=f"inbox entry of {case_id}",
+        )
     except AssertionError as exc:  # say what the platform said, for a failure on a loaded CI box
         logs = platform.workdir / "var" / "log"
-        tails = "\n".join(f"--- {name}\n{(logs / name).read_text(errors='replace')[-2000:]}"
-                          for name in ("cases.log", "store-cases.log", "reporting.log") if (logs / name).exists())
+        tails = "\n".join(
+            f"--- {name}\n{(logs / name).read_text(errors='replace')[-2000:]}"
+            for name in ("cases.log", "store-cases.log", "reporting.log")
+            if (logs / name).exists()
+        )
         raise AssertionError(f"{exc}\n{platform.launcher_output()[-2000:]}\n{tails}") from exc
 
 
@@ -78,8 +93,7 @@ def test_each_service_keeps_its_data_on_its_own_store_and_a_report_still_arrives
 
 def test_one_store_for_all_when_asked(rabbit_admin, tmp_path_factory):
     # (a data directory of that layout keeps it: tests/unit/test_launcher_settings.py)
-    with running_platform(rabbit_admin, tmp_path_factory.mktemp("one"), "cgo",
-                          {"CIVICGRID_DB_STORES": "one"}) as one:
+    with running_platform(rabbit_admin, tmp_path_factory.mktemp("one"), "cgo", {"CIVICGRID_DB_STORES": "one"}) as one:
         status = one.status()
         assert len(set(status["mongo_uris"].values())) == 1 and list(status["store_pids"]) == ["store"]
         answer = one.as_user("operator1").get("/api/v1/cases/queue")
@@ -92,8 +106,11 @@ def test_a_store_killed_is_started_again_on_its_data_and_nothing_accepted_is_los
         before = [_report(kept, f"killed store, before {n}") for n in range(3)]
         old_pid = kept.status()["store_pids"]["store-cases"]
         os.kill(old_pid, signal.SIGKILL)
-        wait_for(lambda: kept.status()["store_pids"]["store-cases"] != old_pid, timeout=60,
-                 message="the cases store started again")
+        wait_for(
+            lambda: kept.status()["store_pids"]["store-cases"] != old_pid,
+            timeout=60,
+            message="the cases store started again",
+        )
         assert "store-cases exited with -9; restarting it" in kept.launcher_output()
         after = [_report(kept, f"killed store, after {n}") for n in range(3)]
         for case_id in before + after:

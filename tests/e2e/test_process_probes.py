@@ -31,4 +31,6 @@ def test_every_process_is_live_ready_and_measured_on_its_health_port(platform):
         names = {s.name for s in samples}
         assert {"process_cpu_seconds_total", "process_resident_memory_bytes"} <= names, name
         if name in SERVICES:
-            assert any(s.name == "civicgrid_store_commands_total" and s.labels["service"] == name for s in samples), name
+            assert any(s.name == "civicgrid_store_commands_total" and s.labels["service"] == name for s in samples), (
+                name
+            )

@@ -16,8 +16,11 @@ def officer(platform):
 
 @pytest.fixture(scope="module")
 def report(grid_centre):
-    return {"category": "sanitation", "description": "小区门口垃圾堆积 rubbish piled at the gate",
-            "location": grid_centre(OFFICER_GRID)}
+    return {
+        "category": "sanitation",
+        "description": "小区门口垃圾堆积 rubbish piled at the gate",
+        "location": grid_centre(OFFICER_GRID),
+    }
 
 
 def inbox_entries(platform, department, case_id):
@@ -32,17 +35,23 @@ def test_a_report_reaches_the_departments_inbox_with_its_case_tracked(platform, 
     ids = answer.json()
     assert set(ids) == {"report_id", "case_id", "duplicate", "possible_duplicates"} and ids["duplicate"] is False
 
-    case = wait_for(lambda: (c := officer.get(f"/api/v1/cases/{ids['case_id']}").json()).get("department") and c,
-                    timeout=10, message="case dispatched")
-    (entry,) = wait_for(lambda: inbox_entries(platform, case["department"], ids["case_id"]), timeout=10,
-                        message="inbox entry")
+    case = wait_for(
+        lambda: (c := officer.get(f"/api/v1/cases/{ids['case_id']}").json()).get("department") and c,
+        timeout=10,
+        message="case dispatched",
+    )
+    (entry,) = wait_for(
+        lambda: inbox_entries(platform, case["department"], ids["case_id"]), timeout=10, message="inbox entry"
+    )
     assert "环境卫生" in entry["title"]["zh-CN"]
     assert case["status"] == "dispatched"
     assert (case["category"], case["grid"]) == ("sanitation", OFFICER_GRID)
     assert case["grid_mismatch"] is False and case["street"] == OFFICER_GRID[:9]
     assert case["deadline"] is not None
     assert [(h["action"], h["to"]) for h in case["history"]] == [
-        ("report", "reported"), ("register", "registered"), ("dispatch", "dispatched"),
+        ("report", "reported"),
+        ("register", "registered"),
+        ("dispatch", "dispatched"),
     ]
     assert case["history"][0]["actor"]["user_id"] == officer.get("/api/v1/me").json()["user_id"]
     assert {h["correlation_id"] for h in case["history"]} == {answer.headers["X-Correlation-ID"]}
@@ -53,8 +62,11 @@ def test_a_report_reaches_the_departments_inbox_with_its_case_tracked(platform, 
 
 def test_a_report_without_a_grid_finds_it_by_its_coordinates(officer, report):
     answer = officer.post("/api/v1/reports", report)
-    case = wait_for(lambda: (r := officer.get(f"/api/v1/cases/{answer.json()['case_id']}")).status_code == 200
-                    and r.json(), timeout=10, message="case opened")
+    case = wait_for(
+        lambda: (r := officer.get(f"/api/v1/cases/{answer.json()['case_id']}")).status_code == 200 and r.json(),
+        timeout=10,
+        message="case opened",
+    )
     assert case["grid"] == OFFICER_GRID
 
 
@@ -69,15 +81,18 @@ def test_a_grid_that_disagrees_with_the_coordinates_is_flagged(platform, officer
     answer = officer.post("/api/v1/reports", {**report, "grid": other})
     assert answer.status_code == 202, answer.text
     operator = platform.as_user("operator1")
-    case = wait_for(lambda: (r := operator.get(f"/api/v1/cases/{answer.json()['case_id']}")).status_code == 200
-                    and r.json(), timeout=10)
+    case = wait_for(
+        lambda: (r := operator.get(f"/api/v1/cases/{answer.json()['case_id']}")).status_code == 200 and r.json(),
+        timeout=10,
+    )
     assert (case["grid"], case["grid_mismatch"], case["located_grid"]) == (other, True, OFFICER_GRID)
 
 
 def test_bad_input_is_a_400_naming_each_field_and_stores_nothing(officer, store):
     before = store("reporting").reports.count_documents({})
-    answer = officer.post("/api/v1/reports", {"category": "sanitation", "location": {"lat": 91, "lon": "east"},
-                                              "$where": "1"})
+    answer = officer.post(
+        "/api/v1/reports", {"category": "sanitation", "location": {"lat": 91, "lon": "east"}, "$where": "1"}
+    )
     assert answer.status_code == 400
     body = answer.json()
     assert body["error"] == "VALIDATION_ERROR"

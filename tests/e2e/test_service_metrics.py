@@ -14,8 +14,11 @@ SERVICES = {"directory", "reporting", "cases", "dispatch", "notifications", "ind
 
 
 def _count(items: dict, service: str, entrypoint: str) -> float:
-    return sum(s["value"] for s in items[service]
-               if s["name"] == "civicgrid_worker_seconds_count" and s["labels"].get("entrypoint") == entrypoint)
+    return sum(
+        s["value"]
+        for s in items[service]
+        if s["name"] == "civicgrid_worker_seconds_count" and s["labels"].get("entrypoint") == entrypoint
+    )
 
 
 def test_an_administrator_sees_each_services_figures_grow_with_a_report(platform, grid_centre):
@@ -24,15 +27,24 @@ def test_an_administrator_sees_each_services_figures_grow_with_a_report(platform
     assert before.status_code == 200, before.text
     assert set(before.json()["items"]) == SERVICES
 
-    answer = platform.as_user(OFFICER).post("/api/v1/reports", {
-        "category": "sanitation", "description": "井盖缺失 missing manhole cover",
-        "location": grid_centre(OFFICER_GRID), "idempotency_key": str(uuid.uuid4())})
+    answer = platform.as_user(OFFICER).post(
+        "/api/v1/reports",
+        {
+            "category": "sanitation",
+            "description": "井盖缺失 missing manhole cover",
+            "location": grid_centre(OFFICER_GRID),
+            "idempotency_key": str(uuid.uuid4()),
+        },
+    )
     assert answer.status_code == 202, answer.text
 
     def grown():
         items = admin.get("/api/v1/admin/metrics").json()["items"]
-        return _count(items, "cases", "on_incident_reported") > _count(before.json()["items"], "cases",
-                                                                        "on_incident_reported") and items
+        return (
+            _count(items, "cases", "on_incident_reported")
+            > _count(before.json()["items"], "cases", "on_incident_reported")
+            and items
+        )
 
     items = wait_for(grown, timeout=30, message="cases counted the report")
     assert _count(items, "reporting", "submit_report") >= 1

@@ -26,8 +26,9 @@ def listen(amqp_uri):
 
     def bind(producer: str, event_type: str):
         exchange = get_event_exchange(producer, {})
-        queue = Queue(f"probe-{producer}-{event_type}-{len(queues)}", exchange=exchange,
-                      routing_key=event_type, durable=True)
+        queue = Queue(
+            f"probe-{producer}-{event_type}-{len(queues)}", exchange=exchange, routing_key=event_type, durable=True
+        )
         simple = connection.SimpleQueue(queue)
         queues.append(simple)
         return simple

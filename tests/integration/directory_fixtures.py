@@ -15,8 +15,12 @@ from tests.support.infra import RPC_TIMEOUT
 def seeded_directory(container_factory, service_config, mongo_server, db_prefix):
     """The directory, started on a store seeded while it was down: its outbox publishes on start."""
     client = mongo_server.client()
-    seed_district(DirectoryRepository(client[f"{db_prefix}directory"], None), district.tiny_district(),
-                  password=district.PASSWORD, now=utcnow())
+    seed_district(
+        DirectoryRepository(client[f"{db_prefix}directory"], None),
+        district.tiny_district(),
+        password=district.PASSWORD,
+        now=utcnow(),
+    )
     client.close()
     container = container_factory(DirectoryService, service_config)
     container.start()

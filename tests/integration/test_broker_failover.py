@@ -21,14 +21,16 @@ def with_a_dead_broker_first(amqp_uri):
 
 
 def test_declaring_goes_to_the_broker_that_answers(with_a_dead_broker_first, rabbit_admin, vhost):
-    declare(with_a_dead_broker_first, [Queue("probe-failover", durable=True, queue_arguments={"x-queue-type": "quorum"})])
+    declare(
+        with_a_dead_broker_first, [Queue("probe-failover", durable=True, queue_arguments={"x-queue-type": "quorum"})]
+    )
 
     assert rabbit_admin.queues(vhost)["probe-failover"]["type"] == "quorum"
 
 
-def test_a_service_consumes_from_the_broker_that_answers_on_a_named_connection(container_factory, service_config,
-                                                                              with_a_dead_broker_first, amqp_uri,
-                                                                              rabbit_admin, vhost):
+def test_a_service_consumes_from_the_broker_that_answers_on_a_named_connection(
+    container_factory, service_config, with_a_dead_broker_first, amqp_uri, rabbit_admin, vhost
+):
     CALLS.clear()
     container = container_factory(Probe, {**service_config, "AMQP_URI": with_a_dead_broker_first})
     container.start()
@@ -38,8 +40,11 @@ def test_a_service_consumes_from_the_broker_that_answers_on_a_named_connection(c
     wait_for(lambda: CALLS.get("ok-failover") == 1, message="handled")
 
     def names():  # the management API lists a connection once the broker has emitted its statistics
-        return [c.get("client_properties", {}).get("connection_name") for c in rabbit_admin.connections()
-                if c.get("vhost") == vhost]
+        return [
+            c.get("client_properties", {}).get("connection_name")
+            for c in rabbit_admin.connections()
+            if c.get("vhost") == vhost
+        ]
 
     wait_for(lambda: connection_name("probe") in names(), timeout=15, message="the process's named connection")
 

@@ -31,20 +31,48 @@ def repository(mongo_server):
     db.drop_collection("cases")
     for index in CaseStore.indexes["cases"]:
         db.cases.create_indexes([index])
-    db.cases.insert_many([
-        {"_id": f"C{i:026d}", "status": ("reported", "dispatched", "closed")[i % 3], "category": "sanitation",
-         "grid": f"G{i % 7}", "community": f"M{i % 5}", "street": f"S{i % 3}", "department": "sanitation",
-         "departments": ["sanitation"], "assisting_departments": [], "priority": "normal", "priority_rank": 2, "reporters": [f"u{i % 11}"],
-         "deadline_key": f"{i % 13:04d}|C{i:026d}", "priority_key": f"{i % 4}|C{i:026d}",
-         "deadline": NOW, "created_at": NOW, "supervised": i % 4 == 0}
-        for i in range(300)
-    ])
+    db.cases.insert_many(
+        [
+            {
+                "_id": f"C{i:026d}",
+                "status": ("reported", "dispatched", "closed")[i % 3],
+                "category": "sanitation",
+                "grid": f"G{i % 7}",
+                "community": f"M{i % 5}",
+                "street": f"S{i % 3}",
+                "department": "sanitation",
+                "departments": ["sanitation"],
+                "assisting_departments": [],
+                "priority": "normal",
+                "priority_rank": 2,
+                "reporters": [f"u{i % 11}"],
+                "deadline_key": f"{i % 13:04d}|C{i:026d}",
+                "priority_key": f"{i % 4}|C{i:026d}",
+                "deadline": NOW,
+                "created_at": NOW,
+                "supervised": i % 4 == 0,
+            }
+            for i in range(300)
+        ]
+    )
     return CaseRepository(db, None)
 
 
-FILTERS = [{}, {"status": "dispatched"}, {"category": "sanitation"}, {"grid": "G1"}, {"community": "M1"},
-           {"street": "S1"}, {"department": "sanitation"}, {"priority": "normal"}, {"overdue": True},
-           {"supervised": True}, {"reporter": "u1"}, {"created_from": NOW}, {"status": "reported,registered"}]
+FILTERS = [
+    {},
+    {"status": "dispatched"},
+    {"category": "sanitation"},
+    {"grid": "G1"},
+    {"community": "M1"},
+    {"street": "S1"},
+    {"department": "sanitation"},
+    {"priority": "normal"},
+    {"overdue": True},
+    {"supervised": True},
+    {"reporter": "u1"},
+    {"created_from": NOW},
+    {"status": "reported,registered"},
+]
 
 
 @pytest.mark.parametrize("identity", [OPERATOR, OFFICER, HANDLER], ids=["operator", "officer", "handler"])
@@ -93,8 +121,9 @@ def test_an_officers_list_is_their_grids_and_what_they_reported_anywhere_each_on
     found, order = queries.build({"sort": sort}, officer, NOW)
     assert len(found) == 2
     while True:
-        page, cursor = repository.find_any([(q, queries.index_for(q)) for q in found], sort=order, limit=limit,
-                                           cursor=cursor)
+        page, cursor = repository.find_any(
+            [(q, queries.index_for(q)) for q in found], sort=order, limit=limit, cursor=cursor
+        )
         ids += [c["_id"] for c in page]
         if cursor is None:
             break
@@ -116,10 +145,18 @@ def test_the_duplicate_search_at_intake_uses_its_index(mongo_server):
 
     db = mongo_server.client()["cgt_case_queries_reporting"]
     db[CASE_INDEX].create_index(NEARBY_INDEX)
-    db[CASE_INDEX].insert_many([{"_id": f"C{i}", "category": "sanitation", "open": i % 2 == 0,
-                                 "location": {"lat": 34 + i / 1000, "lon": 108 if i % 5 else 109},
-                                 "reported_at": NOW if i % 3 else NOW - timedelta(days=3)}
-                                for i in range(100)])
+    db[CASE_INDEX].insert_many(
+        [
+            {
+                "_id": f"C{i}",
+                "category": "sanitation",
+                "open": i % 2 == 0,
+                "location": {"lat": 34 + i / 1000, "lon": 108 if i % 5 else 109},
+                "reported_at": NOW if i % 3 else NOW - timedelta(days=3),
+            }
+            for i in range(100)
+        ]
+    )
     box = {"lat": (34.0, 34.01), "lon": (107.9, 108.1)}
     query = ReportRepository.nearby_query("sanitation", box)
     assert answering_index(query, [NEARBY_INDEX]) == NEARBY_INDEX and list(query) == [k for k, _ in NEARBY_INDEX]
@@ -134,13 +171,23 @@ def test_reportings_view_of_a_case_keeps_when_it_was_reported_whatever_order_the
     db = mongo_server.client()["cgt_case_queries_view"]
     db.drop_collection(CASE_INDEX)
     repository = ReportRepository(db, None)
-    facts = {"case_id": "C1", "category": "sanitation", "grid": "G1", "department": None,
-             "assisting_departments": [], "location": {"lat": 34.0, "lon": 108.0}}
+    facts = {
+        "case_id": "C1",
+        "category": "sanitation",
+        "grid": "G1",
+        "department": None,
+        "assisting_departments": [],
+        "location": {"lat": 34.0, "lon": 108.0},
+    }
     assert repository.track_case({**facts, "status": "dispatched", "department": "sanitation", "version": 3})
     assert not repository.track_case({**facts, "status": "reported", "version": 1}, reported_at=NOW)
     view = repository.case_view("C1")
     assert (view["status"], view["department"], view["version"], view["reported_at"]) == (
-        "dispatched", "sanitation", 3, NOW)
+        "dispatched",
+        "sanitation",
+        3,
+        NOW,
+    )
 
 
 # -- newest and oldest first, a window of time at a time ---------------------------------------------------------
@@ -148,15 +195,26 @@ def test_reportings_view_of_a_case_keeps_when_it_was_reported_whatever_order_the
 
 def _spread_cases() -> list[dict]:
     """Cases over years, days and the last hour, some sharing a millisecond (the store keeps no finer)."""
-    moments = ([NOW - timedelta(minutes=m) for m in range(0, 50, 2)]
-               + [NOW - timedelta(days=d, minutes=7) for d in range(1, 40)]
-               + [NOW - timedelta(days=400 + d) for d in range(0, 30)]
-               + [NOW - timedelta(minutes=30)] * 4 + [NOW - timedelta(days=3, minutes=7)] * 3)
-    return [{"_id": f"C{i:026d}", "status": ("reported", "dispatched", "closed")[i % 3], "grid": f"G{i % 3}",
-             "category": "sanitation",
-             "departments": ["sanitation"], "created_at": moment, "stage_deadline": NOW + timedelta(days=i % 3 - 1),
-             "suspended": False}
-            for i, moment in enumerate(moments)]
+    moments = (
+        [NOW - timedelta(minutes=m) for m in range(0, 50, 2)]
+        + [NOW - timedelta(days=d, minutes=7) for d in range(1, 40)]
+        + [NOW - timedelta(days=400 + d) for d in range(0, 30)]
+        + [NOW - timedelta(minutes=30)] * 4
+        + [NOW - timedelta(days=3, minutes=7)] * 3
+    )
+    return [
+        {
+            "_id": f"C{i:026d}",
+            "status": ("reported", "dispatched", "closed")[i % 3],
+            "grid": f"G{i % 3}",
+            "category": "sanitation",
+            "departments": ["sanitation"],
+            "created_at": moment,
+            "stage_deadline": NOW + timedelta(days=i % 3 - 1),
+            "suspended": False,
+        }
+        for i, moment in enumerate(moments)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -177,8 +235,9 @@ def _all_pages(repository, filters, limit, identity):
     found, sort = queries.build(filters, identity, NOW)
     ids, cursor = [], None
     while True:
-        page, cursor = repository.find_any([(q, queries.index_for(q)) for q in found], sort=sort, limit=limit,
-                                           cursor=cursor)
+        page, cursor = repository.find_any(
+            [(q, queries.index_for(q)) for q in found], sort=sort, limit=limit, cursor=cursor
+        )
         assert len(page) <= limit
         ids += [c["_id"] for c in page]
         if cursor is None:
@@ -186,13 +245,22 @@ def _all_pages(repository, filters, limit, identity):
 
 
 TWO_GRIDS = Identity("o2", frozenset({"grid_officer"}), grids=frozenset({"G1", "G2"}))
-LISTS = [(OPERATOR, {}), (OPERATOR, {"grid": "G1"}), (OPERATOR, {"overdue": True}),
-         (OPERATOR, {"status": "reported,dispatched"}), (TWO_GRIDS, {}), (TWO_GRIDS, {"status": "closed"})]
+LISTS = [
+    (OPERATOR, {}),
+    (OPERATOR, {"grid": "G1"}),
+    (OPERATOR, {"overdue": True}),
+    (OPERATOR, {"status": "reported,dispatched"}),
+    (TWO_GRIDS, {}),
+    (TWO_GRIDS, {"status": "closed"}),
+]
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
-@pytest.mark.parametrize(("identity", "filters"), LISTS,
-                         ids=["all", "grid", "overdue", "two-statuses", "officer-two-grids", "officer-closed"])
+@pytest.mark.parametrize(
+    ("identity", "filters"),
+    LISTS,
+    ids=["all", "grid", "overdue", "two-statuses", "officer-two-grids", "officer-closed"],
+)
 @pytest.mark.parametrize("limit", [1, 4, 7, 50, 200])
 def test_newest_and_oldest_page_through_every_case_once_in_order(spread, sort, identity, filters, limit):
     repository, _, cases = spread
@@ -205,8 +273,12 @@ def test_newest_and_oldest_page_through_every_case_once_in_order(spread, sort, i
 def _matches(case, field, condition):
     value = case.get(field)
     if isinstance(condition, dict):
-        checks = {"$gte": lambda b: value >= b, "$lte": lambda b: value <= b, "$lt": lambda b: value < b,
-                  "$in": lambda b: value in b}
+        checks = {
+            "$gte": lambda b: value >= b,
+            "$lte": lambda b: value <= b,
+            "$lt": lambda b: value < b,
+            "$in": lambda b: value in b,
+        }
         return all(checks[op](bound) for op, bound in condition.items())
     return value == condition
 
@@ -240,9 +312,14 @@ def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(spread):
     assert refused.value.reason == paging.REASON
 
 
-@pytest.mark.parametrize("filters", [{"created_to": datetime(9999, 12, 31, tzinfo=UTC)},
-                                     {"created_from": datetime(1, 1, 2, tzinfo=UTC), "sort": "oldest"}],
-                         ids=["newest-until-9999", "oldest-from-year-1"])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"created_to": datetime(9999, 12, 31, tzinfo=UTC)},
+        {"created_from": datetime(1, 1, 2, tzinfo=UTC), "sort": "oldest"},
+    ],
+    ids=["newest-until-9999", "oldest-from-year-1"],
+)
 def test_dates_at_the_calendars_ends_are_answered(spread, filters):
     repository, _, cases = spread
     (query,), sort = queries.build({**filters}, OPERATOR, NOW)

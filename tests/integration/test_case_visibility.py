@@ -39,8 +39,13 @@ def stores(mongo_server):
             db[collection].create_indexes(models)
     stored = []
     for i, case in enumerate(CASES):
-        doc = {**case, "_id": case["case_id"], "status": "accepted", "priority": "normal",
-               "created_at": NOW - timedelta(minutes=i)}
+        doc = {
+            **case,
+            "_id": case["case_id"],
+            "status": "accepted",
+            "priority": "normal",
+            "created_at": NOW - timedelta(minutes=i),
+        }
         stored.append({**doc, **derived(doc)})
     cases_db.cases.insert_many(stored)
     feed = NotificationRepository(notifications_db, None)
@@ -70,11 +75,19 @@ def test_lists_and_the_live_feed_hold_exactly_the_cases_the_check_admits(stores)
             except queries.NothingVisible:
                 assert wanted == set(), (label(identity), asked)
                 continue
-            listed = answer(f"cases {found!r}", lambda found=found, sort=sort: {
-                c["_id"] for c in cases.find_any([(q, queries.index_for(q)) for q in found], sort=sort,
-                                                 limit=len(CASES), cursor=None)[0]})
+            listed = answer(
+                f"cases {found!r}",
+                lambda found=found, sort=sort: {
+                    c["_id"]
+                    for c in cases.find_any(
+                        [(q, queries.index_for(q)) for q in found], sort=sort, limit=len(CASES), cursor=None
+                    )[0]
+                },
+            )
             assert listed == wanted, (label(identity), asked)
         filters = case_filters(identity)
-        backlog = answer(f"feed {filters!r}", lambda filters=filters: {
-            e["case"]["case_id"] for e in feed.feed_after(0, 10 * len(CASES), filters)})
+        backlog = answer(
+            f"feed {filters!r}",
+            lambda filters=filters: {e["case"]["case_id"] for e in feed.feed_after(0, 10 * len(CASES), filters)},
+        )
         assert backlog == visible, label(identity)

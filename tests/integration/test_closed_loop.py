@@ -17,16 +17,26 @@ def platform(runner_factory, service_config, seeded_directory, rpc_as):
     runner = runner_factory(service_config, ReportingService, CasesService, DispatchService, NotificationsService)
     runner.start()
     with rpc_as("operator1") as operator:
-        wait_for(lambda: all(operator.reporting.health()["reference"].values())
-                 and all(operator.cases.health()["reference"].values())
-                 and all(operator.dispatch.health()["reference"].values())
-                 and all(operator.notifications.health()["reference"].values()), timeout=20, message="copies")
+        wait_for(
+            lambda: (
+                all(operator.reporting.health()["reference"].values())
+                and all(operator.cases.health()["reference"].values())
+                and all(operator.dispatch.health()["reference"].values())
+                and all(operator.notifications.health()["reference"].values())
+            ),
+            timeout=20,
+            message="copies",
+        )
     return rpc_as
 
 
 def report(rpc, category="dispute", col=0, **extra):
-    body = {"category": category, "description": "邻居吵架 neighbours quarrelling", "location": district.centre(col),
-            **extra}
+    body = {
+        "category": category,
+        "description": "邻居吵架 neighbours quarrelling",
+        "location": district.centre(col),
+        **extra,
+    }
     if category == "dispute":
         body.setdefault("attributes", {})
     return rpc.reporting.submit_report(body)["case_id"]
@@ -44,8 +54,12 @@ def _get(rpc, case_id):
 
 
 def test_a_case_goes_round_the_whole_loop(platform):
-    with platform("officer-1") as officer, platform("operator1") as operator, \
-            platform("handler-sanitation-1") as handler, platform("supervisor") as supervisor:
+    with (
+        platform("officer-1") as officer,
+        platform("operator1") as operator,
+        platform("handler-sanitation-1") as handler,
+        platform("supervisor") as supervisor,
+    ):
         case_id = report(officer)  # disputes are not dispatched automatically
         opened(operator, case_id)
         operator.cases.act(case_id, "register", {})
@@ -63,8 +77,20 @@ def test_a_case_goes_round_the_whole_loop(platform):
         assert closed["status"] == "closed"
         assert closed["rework_count"] == 1 and closed["extensions"] == 1
         actions = [h["action"] for h in closed["history"]]
-        assert actions == ["report", "register", "dispatch", "accept", "request_extension", "approve_extension",
-                           "resolve", "verify", "accept", "resolve", "verify", "close"]
+        assert actions == [
+            "report",
+            "register",
+            "dispatch",
+            "accept",
+            "request_extension",
+            "approve_extension",
+            "resolve",
+            "verify",
+            "accept",
+            "resolve",
+            "verify",
+            "close",
+        ]
         wait_for(lambda: operator.dispatch.workload().get("sanitation", 0) == 0, message="workload back to 0")
 
 
@@ -91,8 +117,10 @@ def test_a_merged_reports_reporter_follows_the_surviving_case(platform):
         opened(operator, target)
         opened(operator, duplicate)
         operator.cases.act(duplicate, "merge", {"target_case_id": target})
-        survivor = wait_for(lambda: (c := operator.cases.get_case(target)).get("merged_cases") and c,
-                            message="the survivor took the duplicate in")
+        survivor = wait_for(
+            lambda: (c := operator.cases.get_case(target)).get("merged_cases") and c,
+            message="the survivor took the duplicate in",
+        )
         assert set(survivor["reporters"]) >= {opened(operator, duplicate)["reporter"]}
         assert survivor["merged_cases"] == [duplicate]
         assert operator.cases.get_case(duplicate)["merged_into"] == target
@@ -102,12 +130,22 @@ def test_a_nearby_open_case_of_the_same_category_is_suggested(platform):
     with platform("officer-1") as officer, platform("operator1") as operator:
         first = report(officer, category="sanitation")
         opened(operator, first)
-        answer = wait_for(lambda: (a := officer.reporting.submit_report(
-            {"category": "sanitation", "description": "又有垃圾", "location": district.centre(0)}))
-            ["possible_duplicates"] and a, timeout=10, message="duplicate suggested")
+        answer = wait_for(
+            lambda: (
+                (
+                    a := officer.reporting.submit_report(
+                        {"category": "sanitation", "description": "又有垃圾", "location": district.centre(0)}
+                    )
+                )["possible_duplicates"]
+                and a
+            ),
+            timeout=10,
+            message="duplicate suggested",
+        )
         assert answer["possible_duplicates"][0]["case_id"] == first
-        assert opened(operator, answer["case_id"])["possible_duplicates"] == [d["case_id"] for d in
-                                                                             answer["possible_duplicates"]]
+        assert opened(operator, answer["case_id"])["possible_duplicates"] == [
+            d["case_id"] for d in answer["possible_duplicates"]
+        ]
 
 
 def _png() -> str:

@@ -87,8 +87,13 @@ def test_a_replayed_dead_letter_is_handled_again(probe, amqp_uri):
 def test_non_json_garbage_does_not_kill_the_consumer(probe, amqp_uri):
     with Connection(amqp_uri) as connection:
         producer = connection.Producer()
-        producer.publish(b"\x00garbage", exchange=get_event_exchange("cases", {}), routing_key="case.registered",
-                         content_type="application/json", content_encoding="binary")
+        producer.publish(
+            b"\x00garbage",
+            exchange=get_event_exchange("cases", {}),
+            routing_key="case.registered",
+            content_type="application/json",
+            content_encoding="binary",
+        )
     publish(amqp_uri, to_message(sample_event("case.registered", case_id="ok-2")))
     wait_for(lambda: CALLS.get("ok-2") == 1, timeout=10, message="next message handled")
     json.dumps(CALLS)

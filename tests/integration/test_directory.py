@@ -89,8 +89,9 @@ def test_one_client_is_throttled_whatever_usernames_it_tries(seeded_directory, s
                 rpc_proxy.directory.issue_token({"username": f"nobody-{i}", "password": "guess"}, "203.0.113.7")
         with pytest.raises(TooManyRequests):
             rpc_proxy.directory.issue_token({"username": "operator1", "password": district.PASSWORD}, "203.0.113.7")
-        signed_in = rpc_proxy.directory.issue_token({"username": "operator1", "password": district.PASSWORD},
-                                                    "203.0.113.8")
+        signed_in = rpc_proxy.directory.issue_token(
+            {"username": "operator1", "password": district.PASSWORD}, "203.0.113.8"
+        )
     assert signed_in["user"]["username"] == "operator1"
 
 
@@ -149,8 +150,7 @@ def test_an_exported_map_imports_as_a_new_version(rpc_as, follower):
     wait_for(lambda: follower.revisions()["grid_map"] == 2, timeout=10, message="new map reached the copy")
 
 
-def test_two_instances_of_a_service_both_take_every_change(container_factory, service_config, seeded_directory,
-                                                            rpc_as):
+def test_two_instances_of_a_service_both_take_every_change(container_factory, service_config, seeded_directory, rpc_as):
     """They share one database: the second to hear of a change finds it stored, and must still adopt it."""
     first = container_factory(Follower, service_config)
     second = container_factory(Follower, service_config)

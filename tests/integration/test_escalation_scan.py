@@ -66,12 +66,22 @@ def scan(container) -> int:
 
 def due_case(case_id: str, due: datetime, category: str = "sanitation") -> dict:
     """A case waiting for dispatch whose first rung is due at ``due`` and whose second is ten days away."""
-    case, _ = domain.open_case(sample_event("incident.reported", case_id=case_id, category=category),
-                               category=CATEGORIES["sanitation"], now=NOW, calendar=CALENDAR, policy=POLICY,
-                               ids=counting())
+    case, _ = domain.open_case(
+        sample_event("incident.reported", case_id=case_id, category=category),
+        category=CATEGORIES["sanitation"],
+        now=NOW,
+        calendar=CALENDAR,
+        policy=POLICY,
+        ids=counting(),
+    )
     deadline = datetime.now(UTC) + timedelta(days=10)
-    return {**case, "stage_deadline": deadline, "stage_limit_s": 100 * 86400.0, OUTBOX_FIELD: [],
-            "escalation": {**case["escalation"], "next_due_at": due}}
+    return {
+        **case,
+        "stage_deadline": deadline,
+        "stage_limit_s": 100 * 86400.0,
+        OUTBOX_FIELD: [],
+        "escalation": {**case["escalation"], "next_due_at": due},
+    }
 
 
 def rungs_fired(db, case_id: str) -> list[int]:
@@ -82,8 +92,9 @@ def scan_reads(recorder) -> list[dict]:
     return [r for r in recorder.reads if r.get("find") == "cases" and NEXT_DUE in r.get("filter", {})]
 
 
-def test_two_replicas_scanning_at_once_fire_each_rung_once_and_only_one_of_them_reads(container_factory, config,
-                                                                                     db, recorders):
+def test_two_replicas_scanning_at_once_fire_each_rung_once_and_only_one_of_them_reads(
+    container_factory, config, db, recorders
+):
     replicas = [replica(container_factory, config), replica(container_factory, config)]
     now = datetime.now(UTC)
     case_ids = [f"C-esc-{n:03}" for n in range(40)]
@@ -101,8 +112,9 @@ def test_two_replicas_scanning_at_once_fire_each_rung_once_and_only_one_of_them_
     assert all(rungs_fired(db, case_id) == [1] for case_id in case_ids)
 
 
-def test_the_scan_goes_on_in_the_replica_that_holds_it_and_moves_when_that_one_stops(container_factory, config, db,
-                                                                                    recorders):
+def test_the_scan_goes_on_in_the_replica_that_holds_it_and_moves_when_that_one_stops(
+    container_factory, config, db, recorders
+):
     first, second = replica(container_factory, config), replica(container_factory, config)
     now = datetime.now(UTC)
     db.cases.insert_one(due_case("C-esc-a", now - timedelta(minutes=5)))
@@ -115,13 +127,14 @@ def test_the_scan_goes_on_in_the_replica_that_holds_it_and_moves_when_that_one_s
     assert [rungs_fired(db, c) for c in ("C-esc-a", "C-esc-b", "C-esc-c")] == [[1], [1], [1]]
 
 
-def test_cases_that_cannot_be_escalated_do_not_hold_up_the_ones_behind_them(container_factory, config, db,
-                                                                           recorders):
+def test_cases_that_cannot_be_escalated_do_not_hold_up_the_ones_behind_them(container_factory, config, db, recorders):
     service = replica(container_factory, config)
     now = datetime.now(UTC)
     # due first, more than a page of them: their category is unknown here, so they stay due
-    stuck = [due_case(f"C-stuck-{n:03}", now - timedelta(days=2) + timedelta(seconds=n), category="retired")
-             for n in range(ESCALATION_PAGE + 50)]
+    stuck = [
+        due_case(f"C-stuck-{n:03}", now - timedelta(days=2) + timedelta(seconds=n), category="retired")
+        for n in range(ESCALATION_PAGE + 50)
+    ]
     ready = [due_case(f"C-ready-{n:02}", now - timedelta(hours=1) + timedelta(seconds=n)) for n in range(10)]
     db.cases.insert_many(stuck + ready)
 
@@ -131,5 +144,6 @@ def test_cases_that_cannot_be_escalated_do_not_hold_up_the_ones_behind_them(cont
     assert db.cases.count_documents({"_id": {"$in": [c["_id"] for c in stuck]}, "history.action": "escalate"}) == 0
     pages = scan_reads(recorders[0])
     assert len(pages) == 2  # a page of stuck cases, then the rest
-    assert all(answering_index(page["filter"], index_keys(CaseStore.indexes[CASES])) == [(NEXT_DUE, 1)]
-               for page in pages)  # each page from the index on the due moment, never a walk over the cases
+    assert all(
+        answering_index(page["filter"], index_keys(CaseStore.indexes[CASES])) == [(NEXT_DUE, 1)] for page in pages
+    )  # each page from the index on the due moment, never a walk over the cases

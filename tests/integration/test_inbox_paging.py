@@ -1,5 +1,5 @@
-"""Inboxes (and who was told what) page newest first a window of time at a time (``shared.windows``): every entry once, in order, and a
-first page that reads the last hour of an inbox nobody empties, not all of it."""
+"""Inboxes (and who was told what) page newest first a window of time at a time (``shared.windows``): every entry
+once, in order, and a first page that reads the last hour of an inbox nobody empties, not all of it."""
 
 import time
 from datetime import UTC, datetime
@@ -17,8 +17,12 @@ from tests.support.recording import Recorder
 NOW_MS = int(time.time() * 1000)
 MINUTE, DAY = 60_000, 86_400_000
 # minutes, days and a year ago; a few made in the same millisecond
-AGES = [m * MINUTE for m in range(0, 50, 2)] + [d * DAY for d in range(1, 30)] + [400 * DAY + d * DAY for d in
-                                                                                   range(20)] + [30 * MINUTE] * 3
+AGES = (
+    [m * MINUTE for m in range(0, 50, 2)]
+    + [d * DAY for d in range(1, 30)]
+    + [400 * DAY + d * DAY for d in range(20)]
+    + [30 * MINUTE] * 3
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +32,32 @@ def inbox(mongo_server):
     db = client[unique_name("cgt_inbox_paging")]
     for collection, models in NotificationStore.indexes.items():
         db[collection].create_indexes(models)
-    entries = [{"_id": f"N{ulid(NOW_MS - age)}", "dedup_key": f"k{i}", "user_id": "op1", "read": i % 3 == 0,
-                "department": "sanitation", "created_at": datetime.now(UTC)} for i, age in enumerate(AGES)]
+    entries = [
+        {
+            "_id": f"N{ulid(NOW_MS - age)}",
+            "dedup_key": f"k{i}",
+            "user_id": "op1",
+            "read": i % 3 == 0,
+            "department": "sanitation",
+            "created_at": datetime.now(UTC),
+        }
+        for i, age in enumerate(AGES)
+    ]
     db.inbox.insert_many(entries)
     # every fourth failed every attempt; several fell due in the same second
-    db.deliveries.insert_many([{"_id": f"D{e['_id'][1:]}", "dedup_key": e["dedup_key"], "recipient_key": "user:op1",
-                                "case_id": "C1", "state": "dead" if i % 4 == 0 else "delivered",
-                                "due_at": datetime(2026, 11, 23, 9, i % 5, tzinfo=UTC)} for i, e in enumerate(entries)])
+    db.deliveries.insert_many(
+        [
+            {
+                "_id": f"D{e['_id'][1:]}",
+                "dedup_key": e["dedup_key"],
+                "recipient_key": "user:op1",
+                "case_id": "C1",
+                "state": "dead" if i % 4 == 0 else "delivered",
+                "due_at": datetime(2026, 11, 23, 9, i % 5, tzinfo=UTC),
+            }
+            for i, e in enumerate(entries)
+        ]
+    )
     yield NotificationRepository(db, None), reads, entries
     client.drop_database(db.name)
     client.close()
@@ -77,16 +100,23 @@ def test_the_first_page_reads_the_newest_window_not_the_whole_inbox(inbox):
     assert set(first["filter"]["_id"]) == {"$gte"} and first["filter"]["_id"]["$gte"] > f"N{ulid(NOW_MS - DAY)}"
 
 
-FORGED = ["u:N01JD0000000000000000000000",  # what the inbox once gave out
-          paging.encode(["x", "N01JD0000000000000000000000"]), paging.encode(["u", "not-an-id"]),
-          paging.encode(["r", "C01JD0000000000000000000000"]), paging.encode("N01JD0000000000000000000000")]
+FORGED = [
+    "u:N01JD0000000000000000000000",  # what the inbox once gave out
+    paging.encode(["x", "N01JD0000000000000000000000"]),
+    paging.encode(["u", "not-an-id"]),
+    paging.encode(["r", "C01JD0000000000000000000000"]),
+    paging.encode("N01JD0000000000000000000000"),
+]
 
 
 @pytest.mark.parametrize("cursor", FORGED)
 def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(inbox, cursor):
     repository, _, _ = inbox
-    reads = [lambda: repository.personal_inbox("op1", 10, cursor),
-             lambda: repository.deliveries("recipient", "user:op1", 10, cursor), lambda: repository.dead(10, cursor)]
+    reads = [
+        lambda: repository.personal_inbox("op1", 10, cursor),
+        lambda: repository.deliveries("recipient", "user:op1", 10, cursor),
+        lambda: repository.dead(10, cursor),
+    ]
     if cursor != FORGED[-1]:  # a department inbox's own kind of cursor
         reads.append(lambda: repository.department_inbox("sanitation", 10, cursor))
     for read in reads:

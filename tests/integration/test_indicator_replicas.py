@@ -66,8 +66,11 @@ def alone(mongo_server, db_prefix):
 
 
 def events_of(case_ids):
-    return [sample_event(event_type, case_id=case_id, version=version, grid=f"grid-{n % 3}")
-            for n, case_id in enumerate(case_ids) for version, event_type in enumerate(STEPS, 1)]
+    return [
+        sample_event(event_type, case_id=case_id, version=version, grid=f"grid-{n % 3}")
+        for n, case_id in enumerate(case_ids)
+        for version, event_type in enumerate(STEPS, 1)
+    ]
 
 
 def state(db):
@@ -76,8 +79,9 @@ def state(db):
     return counters, facts
 
 
-def test_a_transaction_that_loses_a_conflict_to_another_replicas_is_run_again_and_counts_once(replicas, alone,
-                                                                                               conflicts):
+def test_a_transaction_that_loses_a_conflict_to_another_replicas_is_run_again_and_counts_once(
+    replicas, alone, conflicts
+):
     first, second = replicas(2)
     mine, theirs = events_of(["C-mine"])[0], events_of(["C-theirs"])[0]  # both move the district's reports today
     moves = []

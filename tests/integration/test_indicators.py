@@ -24,15 +24,21 @@ def platform(runner_factory, service_config, seeded_directory, rpc_as):
     runner = runner_factory(service_config, ReportingService, CasesService, DispatchService, IndicatorsService)
     runner.start()
     with rpc_as("operator1") as operator:
-        wait_for(lambda: all(all(operator_service.health()["reference"].values()) for operator_service in
-                             (operator.reporting, operator.cases, operator.dispatch, operator.indicators)),
-                 timeout=20, message="copies")
+        wait_for(
+            lambda: all(
+                all(operator_service.health()["reference"].values())
+                for operator_service in (operator.reporting, operator.cases, operator.dispatch, operator.indicators)
+            ),
+            timeout=20,
+            message="copies",
+        )
     return rpc_as
 
 
 def _dispute(officer, col):
-    return officer.reporting.submit_report({"category": "dispute", "description": "纠纷", "attributes": {},
-                                            "location": district.centre(col)})["case_id"]
+    return officer.reporting.submit_report(
+        {"category": "dispute", "description": "纠纷", "attributes": {}, "location": district.centre(col)}
+    )["case_id"]
 
 
 def _walk(rpc, case_id, steps):
@@ -44,27 +50,59 @@ def _walk(rpc, case_id, steps):
 
 
 PATHS = {
-    "closed on time": [("op", "register", {}), ("op", "dispatch", {"department": "sanitation"}),
-                       ("h", "accept", {}), ("h", "resolve", "photo"), ("o", "verify", {"passed": True, "note": "ok"}),
-                       ("op", "close", {})],
-    "reworked": [("op", "register", {}), ("op", "dispatch", {"department": "sanitation"}), ("h", "accept", {}),
-                 ("h", "resolve", "photo"), ("o", "verify", {"passed": False, "note": "no"}), ("h", "accept", {}),
-                 ("h", "resolve", "photo"), ("o", "verify", {"passed": True, "note": "ok"}), ("op", "close", {})],
-    "extended": [("op", "register", {}), ("op", "dispatch", {"department": "municipal"}), ("hm", "accept", {}),
-                 ("hm", "request_extension", {"reason": "parts", "hours": 8}), ("sup", "approve_extension", {})],
-    "suspended": [("op", "register", {}), ("op", "dispatch", {"department": "sanitation"}),
-                  ("op", "suspend", {"reason": "owner away"})],
-    "returned": [("op", "register", {}), ("op", "dispatch", {"department": "municipal"}),
-                 ("hm", "return", {"reason": "not ours"})],
-    "cancelled": [("op", "register", {}), ("op", "dispatch", {"department": "sanitation"}),
-                  ("sup", "cancel", {"reason": "prank"})],
+    "closed on time": [
+        ("op", "register", {}),
+        ("op", "dispatch", {"department": "sanitation"}),
+        ("h", "accept", {}),
+        ("h", "resolve", "photo"),
+        ("o", "verify", {"passed": True, "note": "ok"}),
+        ("op", "close", {}),
+    ],
+    "reworked": [
+        ("op", "register", {}),
+        ("op", "dispatch", {"department": "sanitation"}),
+        ("h", "accept", {}),
+        ("h", "resolve", "photo"),
+        ("o", "verify", {"passed": False, "note": "no"}),
+        ("h", "accept", {}),
+        ("h", "resolve", "photo"),
+        ("o", "verify", {"passed": True, "note": "ok"}),
+        ("op", "close", {}),
+    ],
+    "extended": [
+        ("op", "register", {}),
+        ("op", "dispatch", {"department": "municipal"}),
+        ("hm", "accept", {}),
+        ("hm", "request_extension", {"reason": "parts", "hours": 8}),
+        ("sup", "approve_extension", {}),
+    ],
+    "suspended": [
+        ("op", "register", {}),
+        ("op", "dispatch", {"department": "sanitation"}),
+        ("op", "suspend", {"reason": "owner away"}),
+    ],
+    "returned": [
+        ("op", "register", {}),
+        ("op", "dispatch", {"department": "municipal"}),
+        ("hm", "return", {"reason": "not ours"}),
+    ],
+    "cancelled": [
+        ("op", "register", {}),
+        ("op", "dispatch", {"department": "sanitation"}),
+        ("sup", "cancel", {"reason": "prank"}),
+    ],
     "rejected": [("op", "reject", {"reason": "not a problem"})],
 }
 
 
 def test_the_read_model_equals_a_recomputation_from_raw_history(platform, mongo_server, db_prefix):
-    people = {"op": "operator1", "h": "handler-sanitation-1", "hm": "handler-municipal-1", "o": "officer-1",
-              "sup": "supervisor"}
+    people = {
+        "op": "operator1",
+        "h": "handler-sanitation-1",
+        "hm": "handler-municipal-1",
+        "o": "officer-1",
+        "sup": "supervisor",
+    }
     with platform("officer-1") as officer:
         case_ids = [_dispute(officer, 0) for _ in PATHS]
     clients = {k: platform(v) for k, v in people.items()}
@@ -81,8 +119,11 @@ def test_the_read_model_equals_a_recomputation_from_raw_history(platform, mongo_
 
         for dimension in DIMENSIONS:
             want = expected(dimension)
-            got = wait_for(lambda d=dimension, w=want: _rows(rpc["op"], d) == w and _rows(rpc["op"], d),
-                           timeout=20, message=f"{dimension} settled")
+            got = wait_for(
+                lambda d=dimension, w=want: _rows(rpc["op"], d) == w and _rows(rpc["op"], d),
+                timeout=20,
+                message=f"{dimension} settled",
+            )
             assert got == want
         district_row = expected("district")["all"]
         # due: closed on time, reworked, extended, suspended — not the returned, cancelled or rejected ones
@@ -100,9 +141,24 @@ def _exists(rpc, case_id):
         return None
 
 
-FIGURES = ("reported", "due", "deferred", "closed", "closed_on_time", "dispatched", "extended", "checked",
-           "failed_check", "on_time_closure_rate", "closure_rate", "rework_rate", "extension_rate",
-           "disposal_mean_hours", "disposal_p90_hours", "verification_mean_hours")
+FIGURES = (
+    "reported",
+    "due",
+    "deferred",
+    "closed",
+    "closed_on_time",
+    "dispatched",
+    "extended",
+    "checked",
+    "failed_check",
+    "on_time_closure_rate",
+    "closure_rate",
+    "rework_rate",
+    "extension_rate",
+    "disposal_mean_hours",
+    "disposal_p90_hours",
+    "verification_mean_hours",
+)
 
 
 def _rows(rpc, dimension):
@@ -114,8 +170,12 @@ def _recompute(cases, dimension):
     """From the cases' own history, with the definitions — not the code path — of the read model."""
     totals: dict[str, dict[str, float]] = {}
     for case in cases:
-        snapshot = {"status": case["status"], "deadline": case.get("deadline"), "suspended": case.get("suspended"),
-                    **{d: case.get(d) for d in DIMENSIONS[1:]}}
+        snapshot = {
+            "status": case["status"],
+            "deadline": case.get("deadline"),
+            "suspended": case.get("suspended"),
+            **{d: case.get(d) for d in DIMENSIONS[1:]},
+        }
         for counter, fields in domain.contributions(snapshot, domain.transitions_from_history(case), TZ).items():
             counted_dimension, key, _day = counter.split("|")
             if counted_dimension != dimension:
@@ -123,8 +183,11 @@ def _recompute(cases, dimension):
             target = totals.setdefault(key, {})
             for field, amount in fields.items():
                 target[field] = target.get(field, 0) + amount
-    return {key: {f: domain.figures(sums)[f] for f in FIGURES} for key, sums in totals.items()
-            if sums.get("reported") or sums.get("due")}
+    return {
+        key: {f: domain.figures(sums)[f] for f in FIGURES}
+        for key, sums in totals.items()
+        if sums.get("reported") or sums.get("due")
+    }
 
 
 def test_events_committed_together_count_exactly_as_one_by_one(mongo_server):
@@ -137,9 +200,10 @@ def test_events_committed_together_count_exactly_as_one_by_one(mongo_server):
 
     _, first = run(case_in(), STEPS)
     _, second = run({**case_in(), "_id": "C" + "9" * 26}, STEPS[:6])
-    interleaved = [e for pair in zip(first, second, strict=False) for e in pair] + first[len(second):]
+    interleaved = [e for pair in zip(first, second, strict=False) for e in pair] + first[len(second) :]
     client = mongo_server.client()
     try:
+
         def repository():
             db = client[unique_name("cgt_indicators_batch")]
             for collection, models in IndicatorStore.indexes.items():

@@ -87,8 +87,12 @@ def test_the_leases_collection_of_every_service_that_scans_is_made_before_any_se
     client = mongo_server.client()
     try:
         prepare_databases({"MONGO_URI": mongo_server.uri, "DB_PREFIX": prefix}, service_classes())
-        scanning = {cls.name for cls in service_classes()
-                    for store in vars(cls).values() if isinstance(store, MongoStore) and store.scan_names()}
+        scanning = {
+            cls.name
+            for cls in service_classes()
+            for store in vars(cls).values()
+            if isinstance(store, MongoStore) and store.scan_names()
+        }
         assert {"cases", "notifications", "reporting", "dispatch", "directory"} <= scanning
         for name in scanning:
             assert LEASES in client[f"{prefix}{name}"].list_collection_names(), name

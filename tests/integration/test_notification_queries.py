@@ -26,18 +26,55 @@ def store(mongo_server):
     for collection, models in NotificationStore.indexes.items():
         db.drop_collection(collection)
         db[collection].create_indexes(models)
-    db.inbox.insert_many([{"_id": INBOX_IDS[i], "dedup_key": f"k{i}", "user_id": f"u{i % 7}", "read": i % 2 == 0,
-                           "department": f"d{i % 3}", "case_id": f"C{i % 50}", "created_at": NOW}
-                          for i in range(300)])
-    db.deliveries.insert_many([{"_id": DELIVERY_IDS[i], "dedup_key": f"k{i}", "state": ("pending", "held", "dead")[i % 3],
-                                "due_at": NOW, "recipient_key": f"user:u{i % 7}", "channel": "email",
-                                "created_at": NOW, "case_id": f"C{i % 50}", "digest_id": f"G{i % 9}"}
-                               for i in range(300)])
-    db.subscriptions.insert_many([{"_id": f"S{i:04d}", "user_id": f"u{i % 7}", "kind": "grid", "target": f"G{i}",
-                                   "key": f"grid:G{i}"} for i in range(100)])
-    db.feed.insert_many([{"_id": i, "seq": i, "event_id": f"e{i}", "grid": f"G{i % 5}", "departments": [f"d{i % 3}"],
-                          "reporters": [f"u{i % 11}"]}
-                         for i in range(1, 301)])
+    db.inbox.insert_many(
+        [
+            {
+                "_id": INBOX_IDS[i],
+                "dedup_key": f"k{i}",
+                "user_id": f"u{i % 7}",
+                "read": i % 2 == 0,
+                "department": f"d{i % 3}",
+                "case_id": f"C{i % 50}",
+                "created_at": NOW,
+            }
+            for i in range(300)
+        ]
+    )
+    db.deliveries.insert_many(
+        [
+            {
+                "_id": DELIVERY_IDS[i],
+                "dedup_key": f"k{i}",
+                "state": ("pending", "held", "dead")[i % 3],
+                "due_at": NOW,
+                "recipient_key": f"user:u{i % 7}",
+                "channel": "email",
+                "created_at": NOW,
+                "case_id": f"C{i % 50}",
+                "digest_id": f"G{i % 9}",
+            }
+            for i in range(300)
+        ]
+    )
+    db.subscriptions.insert_many(
+        [
+            {"_id": f"S{i:04d}", "user_id": f"u{i % 7}", "kind": "grid", "target": f"G{i}", "key": f"grid:G{i}"}
+            for i in range(100)
+        ]
+    )
+    db.feed.insert_many(
+        [
+            {
+                "_id": i,
+                "seq": i,
+                "event_id": f"e{i}",
+                "grid": f"G{i % 5}",
+                "departments": [f"d{i % 3}"],
+                "reporters": [f"u{i % 11}"],
+            }
+            for i in range(1, 301)
+        ]
+    )
     db.webhooks.insert_many([{"_id": f"d{i}", "url": "http://x", "secret": "s", "active": True} for i in range(3)])
     db.preferences.insert_many([{"_id": f"u{i}", "channels": {}} for i in range(3)])
     yield NotificationRepository(db, None), recorder, db

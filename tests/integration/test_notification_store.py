@@ -43,9 +43,21 @@ def test_a_pruned_entry_is_no_longer_held_and_the_head_survives_pruning(db):
 
 
 def test_two_couriers_never_claim_the_same_delivery(db):
-    db.deliveries.insert_many([{"_id": f"D{i}", "dedup_key": f"k{i}", "state": "pending", "due_at": NOW,
-                                "recipient_key": "user:u1", "channel": "email", "created_at": NOW, "tries": 0}
-                               for i in range(6)])
+    db.deliveries.insert_many(
+        [
+            {
+                "_id": f"D{i}",
+                "dedup_key": f"k{i}",
+                "state": "pending",
+                "due_at": NOW,
+                "recipient_key": "user:u1",
+                "channel": "email",
+                "created_at": NOW,
+                "tries": 0,
+            }
+            for i in range(6)
+        ]
+    )
     first, second = NotificationRepository(db, None), NotificationRepository(db, None)
     lease = NOW + timedelta(minutes=5)
     mine = first.claim_due("pending", NOW, lease, limit=4)
@@ -82,4 +94,3 @@ def test_choices_are_read_once_a_few_seconds_and_a_change_here_applies_at_once(d
     finally:
         client.close()
     assert storage.CHOICES_TTL_SECONDS <= 10  # a change through another replica shows within seconds
-

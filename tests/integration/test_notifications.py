@@ -45,13 +45,24 @@ def clock_file(tmp_path):
 
 @pytest.fixture
 def config(service_config, smtp, clock_file):
-    return {**service_config, "EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
-            "SMTP_SECURITY": "none", "CLOCK_FILE": clock_file, "NOTIFY_HTTP_TIMEOUT_SECONDS": 0.5,
-            # these tests drive the courier's scan by hand; sending at once is tested in test_outgoing.py
-            "DELIVERY_SEND_AT_ONCE": "0",
-            "DELIVERY_SCAN_SECONDS": 3600, "DELIVERY_MAX_ATTEMPTS": 3, "DELIVERY_RETRY_BASE_SECONDS": 60,
-            "DELIVERY_RETRY_MAX_SECONDS": 600, "DIGEST_THRESHOLD": 3, "DIGEST_WINDOW_SECONDS": 60,
-            "PUBLIC_BASE_URL": "https://grid.example.cn"}
+    return {
+        **service_config,
+        "EMAIL_TRANSPORT": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp.port,
+        "SMTP_SECURITY": "none",
+        "CLOCK_FILE": clock_file,
+        "NOTIFY_HTTP_TIMEOUT_SECONDS": 0.5,
+        # these tests drive the courier's scan by hand; sending at once is tested in test_outgoing.py
+        "DELIVERY_SEND_AT_ONCE": "0",
+        "DELIVERY_SCAN_SECONDS": 3600,
+        "DELIVERY_MAX_ATTEMPTS": 3,
+        "DELIVERY_RETRY_BASE_SECONDS": 60,
+        "DELIVERY_RETRY_MAX_SECONDS": 600,
+        "DIGEST_THRESHOLD": 3,
+        "DIGEST_WINDOW_SECONDS": 60,
+        "PUBLIC_BASE_URL": "https://grid.example.cn",
+    }
 
 
 @pytest.fixture
@@ -74,8 +85,9 @@ def service(container_factory, config, db):
 
 
 def publish(config, event):
-    Publisher(config["AMQP_URI"]).publish(to_message(event), exchange=get_event_exchange("cases", {}),
-                                          routing_key=event.type)
+    Publisher(config["AMQP_URI"]).publish(
+        to_message(event), exchange=get_event_exchange("cases", {}), routing_key=event.type
+    )
 
 
 def scan(container):
@@ -103,7 +115,9 @@ def test_a_redelivered_event_is_filed_once_per_recipient_and_channel(service, co
     wait_for(lambda: db.feed.count_documents({"event_id": event.event_id}) == 1, message="handled")
     wait_for(lambda: db.inbox.count_documents({"case_id": "C-redelivered"}) == 4, message="inbox entries")
     assert sorted((d["recipient_key"], d["channel"]) for d in deliveries(db, case_id="C-redelivered")) == [
-        ("user:handler-sanitation-1", "email"), ("user:head-sanitation", "email")]
+        ("user:handler-sanitation-1", "email"),
+        ("user:head-sanitation", "email"),
+    ]
     assert db.inbox.count_documents({"case_id": "C-redelivered"}) == 4  # 2 departments, handler, head
     assert db.feed.count_documents({}) == 1
 
@@ -137,8 +151,9 @@ def _webhook(config, auth_keys, url, db=None):
     return created["secret"]
 
 
-def test_a_webhook_that_fails_twice_then_succeeds_is_delivered_once_and_signed(service, config, db, auth_keys,
-                                                                              clock_file):
+def test_a_webhook_that_fails_twice_then_succeeds_is_delivered_once_and_signed(
+    service, config, db, auth_keys, clock_file
+):
     receiver = WebhookReceiver(plan=[500, 503]).start()
     try:
         secret = _webhook(config, auth_keys, receiver.url, db)
@@ -155,18 +170,29 @@ def test_a_webhook_that_fails_twice_then_succeeds_is_delivered_once_and_signed(s
         last = receiver.requests[-1]
         assert {r["headers"][signing.DELIVERY_HEADER] for r in receiver.requests} == {hook["_id"]}
         headers = last["headers"]
-        assert signing.verify(secret, last["body"], headers[signing.TIMESTAMP_HEADER],
-                              headers[signing.SIGNATURE_HEADER], now=int(headers[signing.TIMESTAMP_HEADER]))
+        assert signing.verify(
+            secret,
+            last["body"],
+            headers[signing.TIMESTAMP_HEADER],
+            headers[signing.SIGNATURE_HEADER],
+            now=int(headers[signing.TIMESTAMP_HEADER]),
+        )
         body = json.loads(last["body"])
         assert body["event_type"] == "case.dispatched" and body["case"]["case_id"] == "C-hook"
-        assert not signing.verify("whsec_wrong", last["body"], headers[signing.TIMESTAMP_HEADER],
-                                  headers[signing.SIGNATURE_HEADER], now=int(headers[signing.TIMESTAMP_HEADER]))
+        assert not signing.verify(
+            "whsec_wrong",
+            last["body"],
+            headers[signing.TIMESTAMP_HEADER],
+            headers[signing.SIGNATURE_HEADER],
+            now=int(headers[signing.TIMESTAMP_HEADER]),
+        )
     finally:
         receiver.stop()
 
 
 def test_a_receiver_that_never_answers_is_dead_lettered_and_an_administrator_replays_it(
-        service, config, db, auth_keys, clock_file):
+    service, config, db, auth_keys, clock_file
+):
     receiver = WebhookReceiver(plan=["hang", "hang", "hang"], hang_seconds=3).start()
     try:
         _webhook(config, auth_keys, receiver.url)
@@ -194,26 +220,25 @@ def test_a_receiver_that_never_answers_is_dead_lettered_and_an_administrator_rep
         receiver.stop()
 
 
-def test_an_address_inside_the_platforms_networks_is_refused_at_registration_unless_allowed(service, config,
-                                                                                          auth_keys):
+def test_an_address_inside_the_platforms_networks_is_refused_at_registration_unless_allowed(service, config, auth_keys):
     with rpc_as(config, auth_keys, "admin") as admin:
         with pytest.raises(Unprocessable) as refused:  # localhost is loopback, and not listed by that name
             admin.notifications.put_webhook("sanitation", {"url": "http://localhost:9/hook"})
         assert refused.value.reason == "webhook.inside_networks" and refused.value.params["host"] == "localhost"
         assert "WEBHOOK_ALLOWED_HOSTS" in refused.value.message
         assert admin.notifications.list_webhooks()["items"] == []
-        assert admin.notifications.put_webhook("sanitation", {"url": "http://127.0.0.1:9/hook"})["created"]  # WEBHOOK_ALLOWED_HOSTS lists 127.0.0.1 (the tests' receivers)
+        assert admin.notifications.put_webhook("sanitation", {"url": "http://127.0.0.1:9/hook"})[
+            "created"
+        ]  # WEBHOOK_ALLOWED_HOSTS lists 127.0.0.1 (the tests' receivers)
 
 
-def test_a_webhook_refused_at_send_time_is_dead_at_once_and_delivered_when_replayed(service, config, db,
-                                                                                    auth_keys):
+def test_a_webhook_refused_at_send_time_is_dead_at_once_and_delivered_when_replayed(service, config, db, auth_keys):
     receiver = WebhookReceiver(plan=[]).start()
     try:
         _webhook(config, auth_keys, receiver.url)
         # registered at an allowed address, the endpoint now leads inside the platform's networks by another
         # name, as after a change to the host's DNS
-        db.webhooks.update_one({"_id": "sanitation"}, {"$set": {"url": receiver.url.replace("127.0.0.1",
-                                                                                              "localhost")}})
+        db.webhooks.update_one({"_id": "sanitation"}, {"$set": {"url": receiver.url.replace("127.0.0.1", "localhost")}})
         publish(config, sample_event("case.dispatched", case_id="C-refused"))
         wait_for(lambda: deliveries(db, case_id="C-refused", channel="webhook"), message="webhook filed")
         scan(service)
@@ -261,8 +286,9 @@ def test_two_replicas_scanning_at_once_send_each_message_once(container_factory,
     second = container_factory(NotificationsService, config)
     second.start()
     for n in range(6):
-        publish(config, sample_event("case.resolved", case_id=f"C-twice-{n}", grid="610102001001001",
-                                     priority="urgent"))
+        publish(
+            config, sample_event("case.resolved", case_id=f"C-twice-{n}", grid="610102001001001", priority="urgent")
+        )
     wait_for(lambda: len(deliveries(db, channel="sms")) == 6, message="SMS filed")
     import eventlet
 
@@ -297,9 +323,10 @@ def test_an_sms_goes_through_the_http_gateway_to_the_officer_asked_to_verify(con
     try:
         for kind, data in reference_data().items():
             db[REFERENCE].insert_one({"_id": kind, "revision": 1, "data": data})
-        container = container_factory(NotificationsService, {**config, "SMS_PROVIDER": "http",
-                                                             "SMS_GATEWAY_URL": gateway.url,
-                                                             "SMS_GATEWAY_TOKEN": "sms-token"})
+        container = container_factory(
+            NotificationsService,
+            {**config, "SMS_PROVIDER": "http", "SMS_GATEWAY_URL": gateway.url, "SMS_GATEWAY_TOKEN": "sms-token"},
+        )
         container.start()
         publish(config, sample_event("case.resolved", case_id="C-sms", grid="610102001001001"))
         wait_for(lambda: deliveries(db, case_id="C-sms", channel="sms"), message="SMS filed")
@@ -314,16 +341,19 @@ def test_an_sms_goes_through_the_http_gateway_to_the_officer_asked_to_verify(con
 
 
 def test_secrets_stored_plain_or_under_an_old_key_are_sealed_under_the_first_key_at_start(
-        container_factory, config, db, tmp_path):
+    container_factory, config, db, tmp_path
+):
     old_key, new_key = Fernet.generate_key(), Fernet.generate_key()
     under_old = SecretBox([old_key]).seal("whsec_under_old_key")
     lost = SecretBox([Fernet.generate_key()]).seal("whsec_key_lost")
-    db.webhooks.insert_many([
-        {"_id": "sanitation", "url": "http://127.0.0.1:9/a", "active": True, "secret": "whsec_stored_plain"},
-        {"_id": "water", "url": "http://127.0.0.1:9/b", "active": True, "secret": under_old},
-        # sealed under a key nobody kept: its webhooks will fail, saying why; the service starts all the same
-        {"_id": "police", "url": "http://127.0.0.1:9/c", "active": True, "secret": lost},
-    ])
+    db.webhooks.insert_many(
+        [
+            {"_id": "sanitation", "url": "http://127.0.0.1:9/a", "active": True, "secret": "whsec_stored_plain"},
+            {"_id": "water", "url": "http://127.0.0.1:9/b", "active": True, "secret": under_old},
+            # sealed under a key nobody kept: its webhooks will fail, saying why; the service starts all the same
+            {"_id": "police", "url": "http://127.0.0.1:9/c", "active": True, "secret": lost},
+        ]
+    )
     key_file = tmp_path / "rotated.key"
     key_file.write_bytes(new_key + b"\n" + old_key + b"\n")  # a new key first, the old one still there
     container_factory(NotificationsService, {**config, "WEBHOOK_SECRETS_KEY_FILE": str(key_file)}).start()
@@ -337,7 +367,8 @@ def test_secrets_stored_plain_or_under_an_old_key_are_sealed_under_the_first_key
 
 
 def test_feed_entries_stored_before_they_had_a_seq_are_numbered_at_start_and_the_feed_goes_on(
-        container_factory, config, db):
+    container_factory, config, db
+):
     db.feed.insert_many([{"_id": n, "event_id": f"old-{n}", "case_id": "C-old"} for n in (1, 2, 3)])
     started(container_factory, config, db)
     assert sorted((d["_id"], d.get("seq")) for d in db.feed.find()) == [(1, 1), (2, 2), (3, 3)]

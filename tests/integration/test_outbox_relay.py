@@ -18,9 +18,17 @@ from tests.support.samples import sample_event
 
 
 def make_relay(db, amqp_uri, grace=0.3, **options):
-    return OutboxRelay(db, ["things"], "cases", amqp_uri, {"AMQP_URI": amqp_uri},
-                       lease=Lease(db[LEASES], OUTBOX_SCAN, new_holder(), LeaseTerms()),
-                       scan_interval=0.2, scan_grace=grace, **options)
+    return OutboxRelay(
+        db,
+        ["things"],
+        "cases",
+        amqp_uri,
+        {"AMQP_URI": amqp_uri},
+        lease=Lease(db[LEASES], OUTBOX_SCAN, new_holder(), LeaseTerms()),
+        scan_interval=0.2,
+        scan_grace=grace,
+        **options,
+    )
 
 
 def drain(simple, expect=0, timeout=5.0, quiet=0.3):
@@ -102,18 +110,31 @@ def test_events_no_queue_receives_do_not_hold_up_the_ones_queued_behind_them(sto
     store_db.things.insert_many([doc for doc, _ in stuck + ready])
 
     assert sorted(e.event_id for e in drain(inbox, expect=5)) == sorted(event_id for _, event_id in ready)
-    wait_for(lambda: all(store_db.things.find_one({"_id": doc["_id"]})[OUTBOX_FIELD] == [] for doc, _ in ready),
-             message="published events pulled")
+    wait_for(
+        lambda: all(store_db.things.find_one({"_id": doc["_id"]})[OUTBOX_FIELD] == [] for doc, _ in ready),
+        message="published events pulled",
+    )
     assert all(store_db.things.find_one({"_id": doc["_id"]})[OUTBOX_FIELD] for doc, _ in stuck)
 
 
 def test_the_scan_meets_each_document_once_by_its_oldest_entry_though_newer_ones_match_too(store_db, amqp_uri):
     old = datetime.now(UTC) - timedelta(minutes=5)
     docs = {"a": [0, 50], "b": [10], "c": [20, 30], "d": [40]}  # seconds after ``old`` of each entry
-    store_db.things.insert_many([
-        {"_id": doc_id, OUTBOX_FIELD: [{**orphan(doc_id, "case.registered", old)[0][OUTBOX_FIELD][0],
-                                        "queued_at": old + timedelta(seconds=s)} for s in seconds]}
-        for doc_id, seconds in docs.items()])
+    store_db.things.insert_many(
+        [
+            {
+                "_id": doc_id,
+                OUTBOX_FIELD: [
+                    {
+                        **orphan(doc_id, "case.registered", old)[0][OUTBOX_FIELD][0],
+                        "queued_at": old + timedelta(seconds=s),
+                    }
+                    for s in seconds
+                ],
+            }
+            for doc_id, seconds in docs.items()
+        ]
+    )
     read = make_relay(store_db, amqp_uri)._orphans("things", datetime.now(UTC))
 
     met = [doc["_id"] for doc in Sweep(page=1, limit=100).run(read, orphan_place)]
@@ -170,8 +191,7 @@ class _Updates(monitoring.CommandListener):
         pass
 
 
-def test_published_events_are_pulled_from_many_documents_per_write(mongo_server, db_prefix, amqp_uri, listen,
-                                                                  running):
+def test_published_events_are_pulled_from_many_documents_per_write(mongo_server, db_prefix, amqp_uri, listen, running):
     updates = _Updates()
     client = MongoClient(mongo_server.uri, tz_aware=True, event_listeners=[updates])
     try:

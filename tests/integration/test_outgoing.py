@@ -14,17 +14,26 @@ from tests.support.samples import sample_event
 
 @pytest.fixture
 def config(service_config, smtp):
-    return {**service_config, "EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
-            "SMTP_SECURITY": "none", "DELIVERY_SCAN_SECONDS": 3600, "DIGEST_THRESHOLD": 3,
-            "DIGEST_WINDOW_SECONDS": 60}
+    return {
+        **service_config,
+        "EMAIL_TRANSPORT": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp.port,
+        "SMTP_SECURITY": "none",
+        "DELIVERY_SCAN_SECONDS": 3600,
+        "DIGEST_THRESHOLD": 3,
+        "DIGEST_WINDOW_SECONDS": 60,
+    }
 
 
 def test_mail_goes_out_at_once_each_once_and_leaves_the_scan_nothing(service, config, db, smtp):
     publish(config, sample_event("case.dispatched", case_id="C-at-once"))
     zh, en = USERS["handler-sanitation-1"]["email"], USERS["head-sanitation"]["email"]
     wait_for(lambda: smtp.to(zh) and smtp.to(en), message="both e-mails, without a scan")
-    mails = wait_for(lambda: (d := deliveries(db, case_id="C-at-once")) and all(m["state"] == "delivered" for m in d)
-                     and d, message="recorded as delivered")
+    mails = wait_for(
+        lambda: (d := deliveries(db, case_id="C-at-once")) and all(m["state"] == "delivered" for m in d) and d,
+        message="recorded as delivered",
+    )
     assert [len(m["attempts"]) for m in mails] == [1, 1]
     assert all("claim" not in m for m in mails)  # the claim it was filed with is settled
     assert scan(service) == 0

@@ -27,9 +27,14 @@ def platform(runner_factory, service_config, seeded_directory, rpc_as):
     runner.start()
     with rpc_as("operator1") as operator:
         # every service checks its callers against its copy of the users: all copies first
-        wait_for(lambda: all(all(service.health()["reference"].values()) for service in
-                             (operator.reporting, operator.cases, operator.dispatch, operator.notifications)),
-                 timeout=20, message="copies")
+        wait_for(
+            lambda: all(
+                all(service.health()["reference"].values())
+                for service in (operator.reporting, operator.cases, operator.dispatch, operator.notifications)
+            ),
+            timeout=20,
+            message="copies",
+        )
     return rpc_as
 
 
@@ -41,8 +46,9 @@ def test_a_report_lands_in_the_departments_inbox(platform):
     with platform("officer-1") as officer, platform("operator1") as operator:
         accepted = officer.reporting.submit_report(REPORT, correlation_id="corr-1")
         case_id = accepted["case_id"]
-        (entry,) = wait_for(lambda: [e for e in inbox(operator, "municipal") if e["case_id"] == case_id],
-                            message="inbox entry")
+        (entry,) = wait_for(
+            lambda: [e for e in inbox(operator, "municipal") if e["case_id"] == case_id], message="inbox entry"
+        )
         assert entry["correlation_id"] == "corr-1"
         case = operator.cases.get_case(case_id)
         assert (case["status"], case["department"], case["grid"]) == ("dispatched", "municipal", district.GRID_CODES[0])
@@ -54,16 +60,23 @@ def test_a_report_lands_in_the_departments_inbox(platform):
 def test_a_more_specific_rule_routes_a_case_elsewhere(platform):
     with platform("officer-3") as officer, platform("operator1") as operator:
         accepted = officer.reporting.submit_report(
-            {"category": "sanitation", "description": "垃圾", "location": district.centre(2)})
-        wait_for(lambda: [e for e in inbox(operator, "urban_management") if e["case_id"] == accepted["case_id"]],
-                 message="street 002's rubbish goes to urban management")
+            {"category": "sanitation", "description": "垃圾", "location": district.centre(2)}
+        )
+        wait_for(
+            lambda: [e for e in inbox(operator, "urban_management") if e["case_id"] == accepted["case_id"]],
+            message="street 002's rubbish goes to urban management",
+        )
 
 
 def test_a_retry_with_the_same_key_makes_no_second_report(platform):
     with platform("officer-1") as officer, platform("operator1") as operator:
         first = officer.reporting.submit_report({**REPORT, "idempotency_key": "k-1"})
         again = officer.reporting.submit_report({**REPORT, "idempotency_key": "k-1"})
-        assert (again["report_id"], again["case_id"], again["duplicate"]) == (first["report_id"], first["case_id"], True)
+        assert (again["report_id"], again["case_id"], again["duplicate"]) == (
+            first["report_id"],
+            first["case_id"],
+            True,
+        )
         wait_for(lambda: [e for e in inbox(operator, "municipal") if e["case_id"] == first["case_id"]])
         assert len([e for e in inbox(operator, "municipal") if e["case_id"] == first["case_id"]]) == 1
 
@@ -77,7 +90,11 @@ def test_a_retry_of_a_report_with_photos_answers_as_the_first_time(platform):
         report = {**REPORT, "attachments": [photo["attachment_id"]], "idempotency_key": "k-photos"}
         first = officer.reporting.submit_report(report)
         again = officer.reporting.submit_report(report)
-        assert (again["report_id"], again["case_id"], again["duplicate"]) == (first["report_id"], first["case_id"], True)
+        assert (again["report_id"], again["case_id"], again["duplicate"]) == (
+            first["report_id"],
+            first["case_id"],
+            True,
+        )
         assert again["possible_duplicates"] == first["possible_duplicates"]
 
 

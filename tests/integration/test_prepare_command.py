@@ -13,8 +13,14 @@ def environment(monkeypatch, amqp_uri, mongo_server, db_prefix):
     monkeypatch.setenv("AMQP_URI", amqp_uri)
     monkeypatch.setenv("MONGO_URI", mongo_server.uri)
     monkeypatch.setenv("DB_PREFIX", db_prefix)
-    for name in ("REPORTING_MONGO_URI", "CASES_MONGO_URI", "DIRECTORY_MONGO_URI", "DISPATCH_MONGO_URI",
-                 "NOTIFICATIONS_MONGO_URI", "INDICATORS_MONGO_URI"):
+    for name in (
+        "REPORTING_MONGO_URI",
+        "CASES_MONGO_URI",
+        "DIRECTORY_MONGO_URI",
+        "DISPATCH_MONGO_URI",
+        "NOTIFICATIONS_MONGO_URI",
+        "INDICATORS_MONGO_URI",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 

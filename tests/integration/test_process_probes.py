@@ -34,8 +34,13 @@ class Process:
     def __init__(self, name: str, env: dict, log: Path):
         self.name = name
         self.health = f"http://127.0.0.1:{free_port()}"
-        self.env = {**os.environ, **env, "HEALTH_PORT": self.health.rsplit(":", 1)[1],
-                    "SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS), "PYTHONPATH": str(ROOT)}
+        self.env = {
+            **os.environ,
+            **env,
+            "HEALTH_PORT": self.health.rsplit(":", 1)[1],
+            "SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
+            "PYTHONPATH": str(ROOT),
+        }
         # each process counts its own (as in a pod); set at all, even empty, prometheus-client writes files there
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.log = log
@@ -43,8 +48,13 @@ class Process:
 
     def start(self) -> "Process":
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "deploy.run", self.name], cwd=ROOT, env=self.env,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "deploy.run", self.name],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_for(lambda: self._answers("/livez"), timeout=60, interval=0.2, message=f"{self.name}'s probes")
         return self
 
@@ -111,8 +121,9 @@ def processes(tmp_path, process_env):
 
 
 def publish(amqp_uri: str, event) -> None:
-    Publisher(amqp_uri).publish(to_message(event), exchange=get_event_exchange(event.producer, {}),
-                                routing_key=event.type)
+    Publisher(amqp_uri).publish(
+        to_message(event), exchange=get_event_exchange(event.producer, {}), routing_key=event.type
+    )
 
 
 def test_a_service_is_ready_only_with_its_store_and_reference_data(processes, process_env, store):
@@ -129,8 +140,10 @@ def test_a_service_is_ready_only_with_its_store_and_reference_data(processes, pr
         publish(process_env["AMQP_URI"], sample_event(kind))
     wait_for(lambda: dispatch.get("/readyz").status_code == 200, timeout=30, message="ready with its reference")
     assert dispatch.get("/readyz").json() == {
-        "status": "ok", "checks": {"running": True, "consuming": True, "store": True, "reference": True},
-        "reference": {"routing_rules": 1, "departments": 1, "users": 1}}
+        "status": "ok",
+        "checks": {"running": True, "consuming": True, "store": True, "reference": True},
+        "reference": {"routing_rules": 1, "departments": 1, "users": 1},
+    }
 
     store.stop()
     wait_for(lambda: dispatch.check("/readyz", "store") == (503, False), timeout=30, message="not ready, no store")
@@ -140,12 +153,19 @@ def test_a_service_is_ready_only_with_its_store_and_reference_data(processes, pr
 
     metrics = dispatch.get("/metrics")
     assert metrics.status_code == 200 and metrics.headers["Content-Type"].startswith("text/plain")
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
-               for family in text_string_to_metric_families(metrics.text) for s in family.samples}
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(metrics.text)
+        for s in family.samples
+    }
     assert samples[("process_cpu_seconds_total", ())] > 0
     assert samples[("process_resident_memory_bytes", ())] > 0
-    assert samples[("civicgrid_worker_seconds_count", (("entrypoint", "on_routing_rules_changed"),
-                                                       ("service", "dispatch")))] == 1
+    assert (
+        samples[
+            ("civicgrid_worker_seconds_count", (("entrypoint", "on_routing_rules_changed"), ("service", "dispatch")))
+        ]
+        == 1
+    )
     assert samples[("civicgrid_store_commands_total", (("command", "ping"), ("service", "dispatch")))] > 0
 
     dispatch.signal(signal.SIGTERM)
@@ -157,8 +177,7 @@ def _ready_messages(amqp_uri: str, queue: str) -> int:
         return connection.default_channel.queue_declare(queue, passive=True).message_count
 
 
-def test_one_sigterm_finishes_the_messages_in_hand_and_loses_none(processes, process_env, store, db_prefix,
-                                                                   tmp_path):
+def test_one_sigterm_finishes_the_messages_in_hand_and_loses_none(processes, process_env, store, db_prefix, tmp_path):
     amqp_uri = process_env["AMQP_URI"]
     client = store.client()
     workload = client[f"{db_prefix}dispatch"]["workload"]
@@ -167,8 +186,11 @@ def test_one_sigterm_finishes_the_messages_in_hand_and_loses_none(processes, pro
     publisher = Publisher(amqp_uri)
     exchange = get_event_exchange("cases", {})
     for n in range(sent):
-        publisher.publish(to_message(sample_event("case.returned", case_id=f"C-term-{n}")), exchange=exchange,
-                          routing_key="case.returned")
+        publisher.publish(
+            to_message(sample_event("case.returned", case_id=f"C-term-{n}")),
+            exchange=exchange,
+            routing_key="case.returned",
+        )
     # one message is held after its commit, before its ack, for 4 s: the SIGTERM comes while it is in hand
     faults = tmp_path / "faults"
     faults.mkdir()

@@ -26,8 +26,11 @@ def declare_as_the_earlier_version(amqp_uri: str) -> None:
         channel = connection.channel()
         for entity in (
             Queue(CASES_QUEUE, exchange=reporting, routing_key="incident.reported", durable=True),
-            Queue(f"{CASES_QUEUE}.retry", durable=True,
-                  queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": CASES_QUEUE}),
+            Queue(
+                f"{CASES_QUEUE}.retry",
+                durable=True,
+                queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": CASES_QUEUE},
+            ),
             Queue("cases.dead-letters", exchange=DEAD_LETTER_EXCHANGE, routing_key="cases.#", durable=True),
             Queue("rpc-cases", exchange=get_rpc_exchange({}), routing_key="cases.*", durable=True),
         ):
@@ -44,8 +47,13 @@ def drain(amqp_uri: str, queue: str) -> list[dict]:
     with Connection(amqp_uri) as connection:
         bound = Queue(queue).bind(connection.channel())
         while (message := bound.get(no_ack=False)) is not None:
-            bodies.append({"body": json.loads(message.body), "headers": message.headers,
-                           "message_id": message.properties.get("message_id")})
+            bodies.append(
+                {
+                    "body": json.loads(message.body),
+                    "headers": message.headers,
+                    "message_id": message.properties.get("message_id"),
+                }
+            )
             message.ack()
     return bodies
 
@@ -61,16 +69,23 @@ def with_messages_waiting(amqp_uri: str) -> str:
     declare_as_the_earlier_version(amqp_uri)
     reporting = get_event_exchange("reporting", {})
     for n in range(5):
-        publish(amqp_uri, "incident.reported", {"n": n}, exchange=reporting, message_id=f"evt-{n}",
-                headers={"x-civicgrid-attempts": 1})
+        publish(
+            amqp_uri,
+            "incident.reported",
+            {"n": n},
+            exchange=reporting,
+            message_id=f"evt-{n}",
+            headers={"x-civicgrid-attempts": 1},
+        )
     publish(amqp_uri, f"{CASES_QUEUE}.retry", {"n": "retrying"}, expiration=3600, message_id="evt-retrying")
     publish(amqp_uri, "cases.dead-letters", {"n": "dead"}, message_id="dead-1")
     publish(amqp_uri, "rpc-cases", {"args": [], "kwargs": {}})
     return amqp_uri
 
 
-def test_the_earlier_versions_classic_queues_become_quorum_queues_with_every_message(earlier_broker, rabbit_admin,
-                                                                                       vhost):
+def test_the_earlier_versions_classic_queues_become_quorum_queues_with_every_message(
+    earlier_broker, rabbit_admin, vhost
+):
     _, moved = prepare_broker({"AMQP_URI": earlier_broker})
 
     assert {CASES_QUEUE, f"{CASES_QUEUE}.retry", "cases.dead-letters", "rpc-cases"} <= set(moved)
@@ -129,8 +144,13 @@ def test_a_run_stopped_half_way_is_finished_by_the_next(earlier_broker, rabbit_a
     holding = f"{CASES_QUEUE}.moving"
     with Connection(earlier_broker) as connection:
         channel = connection.channel()
-        Queue(holding, exchange=get_event_exchange("reporting", {}), routing_key="incident.reported", durable=True,
-              queue_arguments={"x-queue-type": "quorum"}).bind(channel).declare()
+        Queue(
+            holding,
+            exchange=get_event_exchange("reporting", {}),
+            routing_key="incident.reported",
+            durable=True,
+            queue_arguments={"x-queue-type": "quorum"},
+        ).bind(channel).declare()
         channel.close()
     for message in drain(earlier_broker, CASES_QUEUE):
         publish(earlier_broker, holding, message["body"], message_id=message["message_id"])
@@ -168,7 +188,8 @@ def test_the_deploy_step_declares_every_queue_a_service_needs(amqp_uri, rabbit_a
 
 
 def test_a_service_that_finds_an_earlier_versions_queue_refuses_to_start_and_says_what_to_run(
-        amqp_uri, container_factory, service_config):
+    amqp_uri, container_factory, service_config
+):
     from services.cases.service import CasesService
     from shared.topology import TopologyMismatch
 

@@ -58,8 +58,12 @@ def test_a_service_refuses_to_start_on_a_standalone_server(standalone_store, amq
 
 
 def test_a_service_waits_for_the_deploy_step_then_says_which_indexes_are_missing(mongo_server, amqp_uri, db_prefix):
-    config = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_server.uri, "DB_PREFIX": db_prefix,
-              "MONGO_PREPARE_WAIT_SECONDS": 1}
+    config = {
+        "AMQP_URI": amqp_uri,
+        "MONGO_URI": mongo_server.uri,
+        "DB_PREFIX": db_prefix,
+        "MONGO_PREPARE_WAIT_SECONDS": 1,
+    }
 
     with pytest.raises(StoreNotReady) as refused:
         start(config)
@@ -84,16 +88,23 @@ class Worker:
 
 
 def test_nothing_is_consumed_before_the_store_is_prepared(mongo_server, amqp_uri, db_prefix):
-    config = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_server.uri, "DB_PREFIX": db_prefix, "serializer": "json",
-              "max_workers": 2, "MONGO_PREPARE_WAIT_SECONDS": 60}
+    config = {
+        "AMQP_URI": amqp_uri,
+        "MONGO_URI": mongo_server.uri,
+        "DB_PREFIX": db_prefix,
+        "serializer": "json",
+        "max_workers": 2,
+        "MONGO_PREPARE_WAIT_SECONDS": 60,
+    }
     Worker.handled.clear()
     container = ServiceContainer(Worker, config)
     starting = eventlet.spawn(container.start)
     try:
         event = sample_event("case.registered")
         declare(amqp_uri, consumer_queues(Worker, config))
-        Publisher(amqp_uri).publish(to_message(event), exchange=get_event_exchange("cases", {}),
-                                    routing_key="case.registered")
+        Publisher(amqp_uri).publish(
+            to_message(event), exchange=get_event_exchange("cases", {}), routing_key="case.registered"
+        )
         eventlet.sleep(2)
         assert Worker.handled == [], "handled on a store without its indexes"
 

@@ -22,7 +22,7 @@ def _page(ordered: list[dict], limit: int, cursor, place) -> dict:
     if cursor:
         after = paging.decode(cursor, lambda value: value)
         start = next(i for i, doc in enumerate(ordered) if place(doc) == after) + 1
-    return paging.page(ordered[start:start + limit + 1], limit, place)
+    return paging.page(ordered[start : start + limit + 1], limit, place)
 
 
 def _descending(text: str) -> tuple:
@@ -74,8 +74,11 @@ class FakeReports:
             if reported_at is not None and held.get("reported_at") is None:
                 held["reported_at"] = reported_at
             return False
-        self.case_index[facts["case_id"]] = {"_id": facts["case_id"], **(held or {}),
-                                             **case_view_entry(facts, reported_at)}
+        self.case_index[facts["case_id"]] = {
+            "_id": facts["case_id"],
+            **(held or {}),
+            **case_view_entry(facts, reported_at),
+        }
         return True
 
     def case_view(self, case_id):
@@ -83,9 +86,16 @@ class FakeReports:
 
     def open_cases_in(self, category, box, since):
         (south, north), (west, east) = box["lat"], box["lon"]
-        found = [c for c in self.case_index.values() if c["category"] == category and c["open"]
-                 and south <= c["location"]["lat"] <= north and west <= c["location"]["lon"] <= east
-                 and c.get("reported_at") is not None and c["reported_at"] >= since]
+        found = [
+            c
+            for c in self.case_index.values()
+            if c["category"] == category
+            and c["open"]
+            and south <= c["location"]["lat"] <= north
+            and west <= c["location"]["lon"] <= east
+            and c.get("reported_at") is not None
+            and c["reported_at"] >= since
+        ]
         return sorted(found, key=lambda c: c["location"]["lat"])[:200]
 
     def by_dedup_key(self, key):
@@ -132,8 +142,9 @@ class FakeCases:
         return None if found is None or found.get("deleted") else found
 
     def policies(self):
-        return sorted((p for p in (self.policy(i) for i in {i for i, _ in self.versions}) if p),
-                      key=lambda p: p["policy_id"])
+        return sorted(
+            (p for p in (self.policy(i) for i in {i for i, _ in self.versions}) if p), key=lambda p: p["policy_id"]
+        )
 
     def save_policy(self, policy):
         version = 1 + max((v for p, v in self.versions if p == policy["policy_id"]), default=0)
@@ -142,11 +153,17 @@ class FakeCases:
 
     def public_requests(self, query, *, skip, limit):
         def matches(case):
-            return all(case.get(k) in v["$in"] if "$in" in v else v["$gte"] <= case.get(k, v["$gte"]) <= v["$lte"]
-                       and k in case for k, v in query.items())
-        found = sorted((c for c in self.cases.values() if matches(c)), key=lambda c: c["public_requested_at"],
-                       reverse=True)
-        return [self.get(c["_id"]) for c in found[skip:skip + limit]]
+            return all(
+                case.get(k) in v["$in"]
+                if "$in" in v
+                else v["$gte"] <= case.get(k, v["$gte"]) <= v["$lte"] and k in case
+                for k, v in query.items()
+            )
+
+        found = sorted(
+            (c for c in self.cases.values() if matches(c)), key=lambda c: c["public_requested_at"], reverse=True
+        )
+        return [self.get(c["_id"]) for c in found[skip : skip + limit]]
 
     def public_cases(self, ids):
         return [self.get(i) for i in ids if i in self.cases and self.cases[i].get("source") == "public"]
@@ -198,8 +215,10 @@ class FakeUploads:
         self.bound: set[str] = set()
 
     def metas(self, ids):
-        return [{"attachment_id": i, "uploaded_by": "officer-1", **({"report_id": "R0"} if i in self.bound else {})}
-                for i in ids]
+        return [
+            {"attachment_id": i, "uploaded_by": "officer-1", **({"report_id": "R0"} if i in self.bound else {})}
+            for i in ids
+        ]
 
 
 class FakeNotifications:
@@ -224,8 +243,14 @@ class FakeNotifications:
         return [s for s in self.subscriptions if s["key"] in keys]
 
     def subscribe(self, subscription):
-        existing = next((s for s in self.subscriptions
-                         if (s["user_id"], s["key"]) == (subscription["user_id"], subscription["key"])), None)
+        existing = next(
+            (
+                s
+                for s in self.subscriptions
+                if (s["user_id"], s["key"]) == (subscription["user_id"], subscription["key"])
+            ),
+            None,
+        )
         if existing is not None:
             return existing, False
         self.subscriptions.append(subscription)
@@ -233,8 +258,19 @@ class FakeNotifications:
 
     def move_followers(self, from_case, to_case, now, new_id):
         followers = [s["user_id"] for s in self.subscriptions if s["key"] == f"case:{from_case}"]
-        return sum(self.subscribe({"_id": new_id(), "user_id": user, "kind": "case", "target": to_case,
-                                   "key": f"case:{to_case}", "created_at": now})[1] for user in followers)
+        return sum(
+            self.subscribe(
+                {
+                    "_id": new_id(),
+                    "user_id": user,
+                    "kind": "case",
+                    "target": to_case,
+                    "key": f"case:{to_case}",
+                    "created_at": now,
+                }
+            )[1]
+            for user in followers
+        )
 
     def preferences_of(self, user_ids):
         return {u: self.prefs[u] for u in user_ids if u in self.prefs}
@@ -246,17 +282,29 @@ class FakeNotifications:
         return {c for c in codes if c in self.hooks and self.hooks[c].get("active", True)}
 
     def recent_counts(self, pairs, since, cap):
-        return {p: min(cap, sum(1 for d in self.outgoing.values() if (d["recipient_key"], d["channel"]) == p
-                                and d["created_at"] >= since)) for p in pairs}
+        return {
+            p: min(
+                cap,
+                sum(
+                    1
+                    for d in self.outgoing.values()
+                    if (d["recipient_key"], d["channel"]) == p and d["created_at"] >= since
+                ),
+            )
+            for p in pairs
+        }
 
     def personal_inbox(self, user_id, limit, cursor):
-        mine = sorted((e for e in self.inbox.values() if e.get("user_id") == user_id),
-                      key=lambda e: (e["read"], _descending(e["_id"])))
+        mine = sorted(
+            (e for e in self.inbox.values() if e.get("user_id") == user_id),
+            key=lambda e: (e["read"], _descending(e["_id"])),
+        )
         return _page(mine, limit, cursor, lambda e: ["r" if e["read"] else "u", e["_id"]])
 
     def department_inbox(self, department, limit, cursor):
-        entries = sorted((e for e in self.inbox.values() if e.get("department") == department),
-                         key=lambda e: e["_id"], reverse=True)
+        entries = sorted(
+            (e for e in self.inbox.values() if e.get("department") == department), key=lambda e: e["_id"], reverse=True
+        )
         return _page(entries, limit, cursor, lambda e: e["_id"])
 
     def webhook(self, department):
@@ -278,10 +326,16 @@ class FakeNotifications:
         field = "case_id" if by == "case" else "recipient_key"
         found = sorted((d for d in self.outgoing.values() if d[field] == value), key=lambda d: d["_id"], reverse=True)
         page = _page(found, limit, cursor, lambda d: d["_id"])
-        return {**page, "items": [
-            {**{k: v for k, v in d.items() if k != "body"},
-             **({"message": {k: v for k, v in d["message"].items() if k != "html"}} if "message" in d else {})}
-            for d in page["items"]]}
+        return {
+            **page,
+            "items": [
+                {
+                    **{k: v for k, v in d.items() if k != "body"},
+                    **({"message": {k: v for k, v in d["message"].items() if k != "html"}} if "message" in d else {}),
+                }
+                for d in page["items"]
+            ],
+        }
 
     def append_feed(self, entry):
         known = next((e for e in self.feed if e["event_id"] == entry["event_id"]), None)
@@ -310,7 +364,6 @@ class FakeNotifications:
         return [e for e in self.feed if e["_id"] > after and visible(e)][:limit]
 
 
-
 class FakeDispatch:
     """Dispatch's store: routing decisions once per reported case, assignments once per dispatch, the workload."""
 
@@ -329,14 +382,16 @@ class FakeDispatch:
 
     def record_assignment(self, assignment):
         if assignment["_id"] in self.assignments or any(
-                a["source_event_id"] == assignment["source_event_id"] for a in self.assignments.values()):
+            a["source_event_id"] == assignment["source_event_id"] for a in self.assignments.values()
+        ):
             return False
         self.assignments[assignment["_id"]] = assignment
         return True
 
     def for_case(self, case_id):
-        return sorted((dict(a) for a in self.assignments.values() if a["case_id"] == case_id),
-                      key=lambda a: a["created_at"])
+        return sorted(
+            (dict(a) for a in self.assignments.values() if a["case_id"] == case_id), key=lambda a: a["created_at"]
+        )
 
     def track(self, case_id, entry):
         held = self.workload_entries.get(case_id)
@@ -368,8 +423,13 @@ class FakeIndicators:
         taken = 0
         for event in events:
             case_id = event.payload["case_id"]
-            fact = self.facts.get(case_id) or {"_id": case_id, "transitions": {}, "snapshot": None,
-                                               "contributions": [], "rev": 0}
+            fact = self.facts.get(case_id) or {
+                "_id": case_id,
+                "transitions": {},
+                "snapshot": None,
+                "contributions": [],
+                "rev": 0,
+            }
             step = take_event(fact, event, tz, response_limit)
             if step is None:
                 continue
@@ -379,8 +439,7 @@ class FakeIndicators:
                 if not fields:
                     continue
                 dimension, key, day = counter.split("|")
-                kept = self.daily.setdefault(counter, {"_id": counter, "dimension": dimension, "key": key,
-                                                       "day": day})
+                kept = self.daily.setdefault(counter, {"_id": counter, "dimension": dimension, "key": key, "day": day})
                 for name, amount in fields.items():  # "disposal_h.12" is a histogram's bin, nested as $inc does
                     field, _, bin_ = name.partition(".")
                     into = kept.setdefault(field, {}) if bin_ else kept
@@ -389,8 +448,11 @@ class FakeIndicators:
         return taken
 
     def counters(self, dimension, first, last, key=None):
-        return [dict(c) for c in self.daily.values() if c["dimension"] == dimension and first <= c["day"] <= last
-                and (key is None or c["key"] == key)]
+        return [
+            dict(c)
+            for c in self.daily.values()
+            if c["dimension"] == dimension and first <= c["day"] <= last and (key is None or c["key"] == key)
+        ]
 
     def open_cases(self, dimension):
         fields = ("_id", "stage_deadline", "suspended", *(() if dimension == "district" else (dimension,)))

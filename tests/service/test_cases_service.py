@@ -16,10 +16,17 @@ HANDLER = Identity("h", frozenset({"handler"}), department="sanitation")
 
 
 def make(identity=OPERATOR):
-    service = worker_factory(CasesService, store=FakeCases(), clock=FixedClock(), caller=FakeCaller(identity),
-                             config={"REOPEN_WINDOW_DAYS": 30}, calendar=WorkCalendar(),
-                             reference=reference_with(categories={"items": district.CATEGORIES},
-                                                      departments={"items": district.DEPARTMENTS}))
+    service = worker_factory(
+        CasesService,
+        store=FakeCases(),
+        clock=FixedClock(),
+        caller=FakeCaller(identity),
+        config={"REOPEN_WINDOW_DAYS": 30},
+        calendar=WorkCalendar(),
+        reference=reference_with(
+            categories={"items": district.CATEGORIES}, departments={"items": district.DEPARTMENTS}
+        ),
+    )
     service.on_incident_reported(sample_event("incident.reported"))
     return service
 
@@ -117,8 +124,15 @@ def test_a_missing_case_is_not_found_only_for_those_who_could_see_any():
 
 
 def test_a_case_read_or_acted_on_says_which_actions_the_reader_may_take_now(service):
-    assert service.get_case("C1")["allowed_actions"] == ["register", "reject", "merge", "suspend", "supervise",
-                                                         "cancel", "comment"]
+    assert service.get_case("C1")["allowed_actions"] == [
+        "register",
+        "reject",
+        "merge",
+        "suspend",
+        "supervise",
+        "cancel",
+        "comment",
+    ]
     after_register = service.act("C1", "register", {})
     assert after_register["allowed_actions"] == ["merge", "dispatch", "suspend", "supervise", "cancel", "comment"]
 
@@ -133,12 +147,30 @@ def test_a_case_in_a_list_carries_its_location_for_the_map(service):
 
 def test_the_platforms_notes_in_a_timeline_are_worded_in_the_readers_language_and_old_ones_stay_readable(service):
     case = service.store.cases["C1"]
-    old = history_entry(case, 0, action="escalate", to_status=None, actor=SYSTEM_ACTOR, at=case["created_at"],
-                        note="rung 1: warning", rung=1)  # as stored before notes were kept by key
+    old = history_entry(
+        case,
+        0,
+        action="escalate",
+        to_status=None,
+        actor=SYSTEM_ACTOR,
+        at=case["created_at"],
+        note="rung 1: warning",
+        rung=1,
+    )  # as stored before notes were kept by key
     case["history"].append(old)
-    case["history"].append(history_entry(case, 0, action="escalate", to_status=None, actor=SYSTEM_ACTOR,
-                                         at=case["created_at"], note_key="note.escalated",
-                                         note_params={"rung": 2, "rung_name": "overdue"}, rung=2))
+    case["history"].append(
+        history_entry(
+            case,
+            0,
+            action="escalate",
+            to_status=None,
+            actor=SYSTEM_ACTOR,
+            at=case["created_at"],
+            note_key="note.escalated",
+            note_params={"rung": 2, "rung_name": "overdue"},
+            rung=2,
+        )
+    )
     chinese = service.get_case("C1")["history"][-2:]
     assert [e["note"] for e in chinese] == ["rung 1: warning", "第2级升级：超时"]
     assert chinese[1]["note_key"] == "note.escalated" and chinese[1]["note_params"]["rung_name"] == "overdue"
@@ -150,12 +182,16 @@ ADMIN = Identity("admin", frozenset({"admin"}))
 
 
 def _with_policy_named_by(category_code: str | None):
-    categories = [{**c, "escalation_policy": "roads"} if c["code"] == category_code else c
-                  for c in district.CATEGORIES]
-    service = worker_factory(CasesService, store=FakeCases(), clock=FixedClock(), caller=FakeCaller(ADMIN),
-                             config={}, calendar=WorkCalendar(),
-                             reference=reference_with(categories={"items": categories},
-                                                      departments={"items": district.DEPARTMENTS}))
+    categories = [{**c, "escalation_policy": "roads"} if c["code"] == category_code else c for c in district.CATEGORIES]
+    service = worker_factory(
+        CasesService,
+        store=FakeCases(),
+        clock=FixedClock(),
+        caller=FakeCaller(ADMIN),
+        config={},
+        calendar=WorkCalendar(),
+        reference=reference_with(categories={"items": categories}, departments={"items": district.DEPARTMENTS}),
+    )
     service.store.save_policy({"policy_id": "roads", "rungs": []})
     return service
 

@@ -37,10 +37,24 @@ class _People:
     def items(self, kind):
         assert kind == "users"
         person = {"language": "zh-CN", "phone": None, "email": None, "active": True, "failed_sign_ins": 2}
-        return [{**person, "user_id": "U1", "username": "operator1", "name": "值班员", "roles": ["operator"],
-                 "department": None},
-                {**person, "user_id": "U2", "username": "handler-roads-1", "name": "处置员", "roles": ["handler"],
-                 "department": "roads"}]
+        return [
+            {
+                **person,
+                "user_id": "U1",
+                "username": "operator1",
+                "name": "值班员",
+                "roles": ["operator"],
+                "department": None,
+            },
+            {
+                **person,
+                "user_id": "U2",
+                "username": "handler-roads-1",
+                "name": "处置员",
+                "roles": ["handler"],
+                "department": "roads",
+            },
+        ]
 
 
 def test_people_are_listed_through_the_documented_schema_and_filtered_by_a_checked_query():

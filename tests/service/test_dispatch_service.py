@@ -14,10 +14,17 @@ OFFICER = Identity("officer-1", frozenset({"grid_officer"}), grids=frozenset({"6
 
 
 def make(identity=OPERATOR, **kinds):
-    kinds = kinds or {"routing_rules": {"items": district.ROUTING_RULES},
-                      "departments": {"items": district.DEPARTMENTS}}
-    return worker_factory(DispatchService, store=FakeDispatch(), clock=FixedClock(), caller=FakeCaller(identity),
-                          reference=reference_with(**kinds))
+    kinds = kinds or {
+        "routing_rules": {"items": district.ROUTING_RULES},
+        "departments": {"items": district.DEPARTMENTS},
+    }
+    return worker_factory(
+        DispatchService,
+        store=FakeDispatch(),
+        clock=FixedClock(),
+        caller=FakeCaller(identity),
+        reference=reference_with(**kinds),
+    )
 
 
 @pytest.fixture
@@ -31,8 +38,12 @@ def test_a_reported_case_is_routed_once_by_its_categorys_rule_whatever_the_redel
     service.on_case_reported(reported)
     (decided,) = service.store.events
     assert decided.type == "routing.decided" and decided.causation_id == reported.event_id
-    assert {k: decided.payload[k] for k in ("case_id", "department", "rule_id", "automatic")} == \
-        {"case_id": "C1", "department": "sanitation", "rule_id": "sanitation", "automatic": True}
+    assert {k: decided.payload[k] for k in ("case_id", "department", "rule_id", "automatic")} == {
+        "case_id": "C1",
+        "department": "sanitation",
+        "rule_id": "sanitation",
+        "automatic": True,
+    }
 
 
 def test_the_most_specific_rule_wins(service):
@@ -78,8 +89,11 @@ def test_an_assignment_reads_with_its_id_named_for_what_it_is(service):
     service.on_case_dispatched(sample_event("case.dispatched"))
     (assignment,) = service.assignments_for_case("C1")
     assert assignment["assignment_id"].startswith("A") and "_id" not in assignment
-    assert (assignment["department"], assignment["decided_by"], assignment["rule_id"]) == \
-        ("sanitation", "rule", "sanitation")
+    assert (assignment["department"], assignment["decided_by"], assignment["rule_id"]) == (
+        "sanitation",
+        "rule",
+        "sanitation",
+    )
 
 
 def test_only_the_command_centre_reads_assignments():

@@ -21,19 +21,30 @@ DEADLINE = NOW + timedelta(days=1)
 
 def make(identity=OPERATOR, now=NOW):
     reference = reference_with(
-        departments={"items": district.DEPARTMENTS}, categories={"items": district.CATEGORIES},
-        grid_map={"map_version": 1, "areas": district.AREAS, "grids": with_places(district.AREAS, district.GRIDS)})
-    return worker_factory(IndicatorsService, store=FakeIndicators(), clock=FixedClock(now),
-                          caller=FakeCaller(identity), reference=reference,
-                          config={"INDICATORS_LINGER_SECONDS": 0, "TIMEZONE": "Asia/Shanghai"})
+        departments={"items": district.DEPARTMENTS},
+        categories={"items": district.CATEGORIES},
+        grid_map={"map_version": 1, "areas": district.AREAS, "grids": with_places(district.AREAS, district.GRIDS)},
+    )
+    return worker_factory(
+        IndicatorsService,
+        store=FakeIndicators(),
+        clock=FixedClock(now),
+        caller=FakeCaller(identity),
+        reference=reference,
+        config={"INDICATORS_LINGER_SECONDS": 0, "TIMEZONE": "Asia/Shanghai"},
+    )
 
 
 def walk(service, case_id="C1", grid=GRID, until="case.closed", **facts):
     """A case's events, reported to ``until``, each delivered twice as a broker may."""
-    steps = [("case.reported", 1, {}), ("case.registered", 2, {}),
-             ("case.dispatched", 3, {"deadline": DEADLINE, "stage_deadline": DEADLINE}),
-             ("case.resolved", 5, {"deadline": DEADLINE}), ("case.verified", 6, {"deadline": DEADLINE}),
-             ("case.closed", 7, {"deadline": DEADLINE})]
+    steps = [
+        ("case.reported", 1, {}),
+        ("case.registered", 2, {}),
+        ("case.dispatched", 3, {"deadline": DEADLINE, "stage_deadline": DEADLINE}),
+        ("case.resolved", 5, {"deadline": DEADLINE}),
+        ("case.verified", 6, {"deadline": DEADLINE}),
+        ("case.closed", 7, {"deadline": DEADLINE}),
+    ]
     for event_type, version, extra in steps:
         event = sample_event(event_type, case_id=case_id, grid=grid, version=version, **extra, **facts)
         handle = getattr(service, "on_" + event_type.replace(".", "_"))  # the entrypoint the broker calls

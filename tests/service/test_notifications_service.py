@@ -38,9 +38,16 @@ def _resolve(host, port, proto=0):
 
 def make(identity=OPERATOR, store=None, allowed_hosts=frozenset()):
     channels = Channels(None, None, WebhookPoster(None, 1.0, allowed_hosts, resolve=_resolve))
-    return worker_factory(NotificationsService, store=store or FakeNotifications(), clock=FixedClock(),
-                          caller=FakeCaller(identity), reference=reference(), live=Announcements(),
-                          settings=settings_from_config({"SSE_BACKLOG_LIMIT": 2}), channels=channels)
+    return worker_factory(
+        NotificationsService,
+        store=store or FakeNotifications(),
+        clock=FixedClock(),
+        caller=FakeCaller(identity),
+        reference=reference(),
+        live=Announcements(),
+        settings=settings_from_config({"SSE_BACKLOG_LIMIT": 2}),
+        channels=channels,
+    )
 
 
 def test_an_event_files_inbox_entries_deliveries_and_one_feed_entry_whatever_the_redeliveries():
@@ -58,8 +65,9 @@ def test_a_departments_webhook_gets_a_delivery_once_an_endpoint_exists():
     store.hooks["sanitation"] = {"_id": "sanitation", "url": "http://x", "secret": "s", "active": True}
     service = make(store=store)
     service.notify(sample_event("case.dispatched"))
-    assert [d["recipient_key"] for d in store.outgoing.values() if d["channel"] == "webhook"] == \
-        ["department:sanitation"]
+    assert [d["recipient_key"] for d in store.outgoing.values() if d["channel"] == "webhook"] == [
+        "department:sanitation"
+    ]
 
 
 def test_people_read_their_own_inbox_and_only_their_departments_shared_one():
@@ -95,7 +103,9 @@ def test_an_address_inside_the_platforms_networks_is_refused_at_registration_unl
     assert "WEBHOOK_ALLOWED_HOSTS" in refused.value.message and store.hooks == {}
     allowed = make(ADMIN, store, allowed_hosts=frozenset({"intranet.example"}))
     assert allowed.put_webhook("sanitation", {"url": "https://intranet.example/hook"})["created"]
-    assert not make(ADMIN, store).put_webhook("sanitation", {"url": "https://not-yet.example/hook"})["created"]  # not resolving yet is no reason to refuse: its sends are retried
+    assert not make(ADMIN, store).put_webhook("sanitation", {"url": "https://not-yet.example/hook"})[
+        "created"
+    ]  # not resolving yet is no reason to refuse: its sends are retried
 
 
 class Receiver:
@@ -123,8 +133,9 @@ def test_a_webhook_test_is_one_signed_message_whose_outcome_is_answered_and_kept
     assert tried["delivered"] is True and tried["error"] is None and tried["url"] == "https://dept.example/hook"
     [(url, body, headers)] = receiver.requests
     assert headers["X-Civicgrid-Event"] == "webhook.test" and headers["X-Civicgrid-Delivery"] == tried["test_id"]
-    assert verify(created["secret"], body, headers["X-Civicgrid-Timestamp"], headers["X-Civicgrid-Signature"],
-                  time.time())
+    assert verify(
+        created["secret"], body, headers["X-Civicgrid-Timestamp"], headers["X-Civicgrid-Signature"], time.time()
+    )
     assert store.outgoing == {}  # no delivery filed: it neither retries nor lands among the dead
 
     refused = _with_receiver(Receiver(status=500), store).test_webhook("sanitation")
@@ -177,8 +188,9 @@ def test_a_stream_starts_with_what_its_person_missed_and_may_see():
 def test_a_stream_brings_what_its_person_reported_outside_their_grids_too():
     store = FakeNotifications()
     writer = make(store=store)
-    writer.notify(sample_event("case.dispatched", case_id="C-elsewhere", grid="610102002001003",
-                               reporters=["officer-1"]))
+    writer.notify(
+        sample_event("case.dispatched", case_id="C-elsewhere", grid="610102002001003", reporters=["officer-1"])
+    )
     writer.notify(sample_event("case.dispatched", case_id="C-not", grid="610102002001003", reporters=["o-9"]))
     start = make(OFFICER, store).open_stream("0")
     assert [e["case"]["case_id"] for e in start["entries"]] == ["C-elsewhere"]
@@ -218,9 +230,11 @@ def test_every_list_walks_to_its_end_through_next_each_item_once():
     shared = [e["_id"] for e in store.inbox.values() if e.get("department") == "sanitation" and not e.get("user_id")]
     to_me = [d["_id"] for d in store.outgoing.values() if d["recipient_key"] == f"user:{HANDLER.user_id}"]
     assert len(mine) == len(shared) == len(to_me) == 7
-    for read, expected in ((handler.list_inbox, mine),
-                           (lambda q: handler.list_inbox({**q, "department": "sanitation"}), shared),
-                           (handler.deliveries_for_recipient, to_me)):
+    for read, expected in (
+        (handler.list_inbox, mine),
+        (lambda q: handler.list_inbox({**q, "department": "sanitation"}), shared),
+        (handler.deliveries_for_recipient, to_me),
+    ):
         items, pages = _walk(read, 3)
         ids = [i.get("notification_id") or i.get("delivery_id") for i in items]
         assert sorted(ids) == sorted(expected) and len(ids) == len(set(ids)), read

@@ -18,8 +18,12 @@ def gateway():
     service = worker_factory(GatewayService, open311_clock=FixedClock())
     service.directory.open311_catalogue.return_value = CATALOGUE
     service.directory.open311_session.return_value = {"token": "T-app", "key_id": "K1", "app": "随手拍"}
-    service.reporting.submit_public_report.return_value = {"report_id": "R1", "case_id": "C1", "duplicate": False,
-                                                           "possible_duplicates": []}
+    service.reporting.submit_public_report.return_value = {
+        "report_id": "R1",
+        "case_id": "C1",
+        "duplicate": False,
+        "possible_duplicates": [],
+    }
     return service
 
 
@@ -34,21 +38,34 @@ def test_services_in_xml_are_text_xml_with_the_specifications_root():
     assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/xml; charset=utf-8"
     root = ElementTree.fromstring(answer.get_data())
     assert root.tag == "services" and {s.find("service_code").text for s in root} == {
-        c["code"] for c in district.CATEGORIES}
+        c["code"] for c in district.CATEGORIES
+    }
 
 
 def test_another_jurisdiction_is_a_404_naming_this_one():
     answer = gateway().open311_services(request(query_string={"jurisdiction_id": "110105"}), "json")
     assert answer.status_code == 404
-    assert answer.get_json() == [{"code": 404, "description": "jurisdiction_id: this endpoint serves 610102, "
-                                                             "not 110105."}]
+    assert answer.get_json() == [
+        {"code": 404, "description": "jurisdiction_id: this endpoint serves 610102, not 110105."}
+    ]
 
 
 def test_a_post_acts_as_the_app_and_answers_the_request_id():
     service = gateway()
-    answer = service.open311_create_request(request("POST", data={
-        "api_key": "cg311_k", "service_code": "sanitation", "lat": "34.26", "long": "108.95",
-        "attribute[kinds][]": ["a", "b"], "email": "wang@example.cn"}), "json")
+    answer = service.open311_create_request(
+        request(
+            "POST",
+            data={
+                "api_key": "cg311_k",
+                "service_code": "sanitation",
+                "lat": "34.26",
+                "long": "108.95",
+                "attribute[kinds][]": ["a", "b"],
+                "email": "wang@example.cn",
+            },
+        ),
+        "json",
+    )
     assert answer.status_code == 201, answer.get_data()
     assert answer.get_json() == [{"service_request_id": "C1", "service_notice": None, "account_id": None}]
     service.directory.open311_session.assert_called_once_with("cg311_k")
@@ -65,7 +82,10 @@ def test_the_key_is_checked_before_the_form_is_read():
     assert answer.status_code == 403
     (error,) = ElementTree.fromstring(answer.get_data())
     assert (error.tag, error.find("code").text, error.find("description").text) == (
-        "error", "403", "An api_key is required.")
+        "error",
+        "403",
+        "An api_key is required.",
+    )
     service.reporting.submit_public_report.assert_not_called()
 
 
@@ -73,14 +93,26 @@ def test_the_services_refusals_become_the_specifications_errors():
     service = gateway()
     form = {"api_key": "k", "service_code": "drainage", "lat": "34.26", "long": "108.95"}
     for raised, status, description in [
-        (ValidationFailed.from_messages({"attributes": {"severity": ["Missing data for required field."]}}), 400,
-         "attribute[severity]: Missing data for required field."),
-        (ValidationFailed.from_messages({"contact": {"email": ["Not a valid email address."]}}), 400,
-         "email: Not a valid email address."),
-        (OutsideEveryGrid("The location (1, 2) is outside every grid of the district."), 400,
-         "The location (1, 2) is outside every grid of the district."),
-        (TooManyRequests("This api_key may make 2 requests a minute."), 429,
-         "This api_key may make 2 requests a minute."),
+        (
+            ValidationFailed.from_messages({"attributes": {"severity": ["Missing data for required field."]}}),
+            400,
+            "attribute[severity]: Missing data for required field.",
+        ),
+        (
+            ValidationFailed.from_messages({"contact": {"email": ["Not a valid email address."]}}),
+            400,
+            "email: Not a valid email address.",
+        ),
+        (
+            OutsideEveryGrid("The location (1, 2) is outside every grid of the district."),
+            400,
+            "The location (1, 2) is outside every grid of the district.",
+        ),
+        (
+            TooManyRequests("This api_key may make 2 requests a minute."),
+            429,
+            "This api_key may make 2 requests a minute.",
+        ),
     ]:
         service.reporting.submit_public_report.side_effect = raised
         answer = service.open311_create_request(request("POST", data=form), "json")
@@ -104,8 +136,9 @@ def test_a_request_id_that_cannot_be_a_case_is_a_404_without_asking():
     answer = service.open311_get_request(request(), "json", service_request_id="nonsense")
     assert answer.status_code == 404 and service.cases.open311_requests.call_count == 0
     service.cases.open311_requests.return_value = [{"service_request_id": "C" + "0" * 26}]
-    found = service.open311_get_request(request(query_string={"locale": "en"}), "json",
-                                        service_request_id="C" + "0" * 26)
+    found = service.open311_get_request(
+        request(query_string={"locale": "en"}), "json", service_request_id="C" + "0" * 26
+    )
     assert found.status_code == 200
     (query,), _ = service.cases.open311_requests.call_args
     assert query["ids"] == ["C" + "0" * 26] and query["language"] == "en"

@@ -30,9 +30,17 @@ OFFICER = Identity("officer-1", frozenset({"grid_officer"}), grids=frozenset({"6
 OPERATOR = Identity("operator1", frozenset({"operator"}))
 PUBLIC_CATEGORIES = [{**c, "public": c["code"] != "drainage"} for c in district.CATEGORIES]
 CONTACT = {"email": "wang@example.cn", "phone": "13912345678", "first_name": "Ming", "last_name": "Wang"}
-REPORT = {"category": "sanitation", "description": "垃圾堆积", "location": district.centre(0), "address": "东新街 1 号",
-          "media_url": "https://example.cn/p.jpg", "attributes": {}, "device_id": "phone-1", "account_id": "acct-1",
-          "contact": CONTACT}
+REPORT = {
+    "category": "sanitation",
+    "description": "垃圾堆积",
+    "location": district.centre(0),
+    "address": "东新街 1 号",
+    "media_url": "https://example.cn/p.jpg",
+    "attributes": {},
+    "device_id": "phone-1",
+    "account_id": "acct-1",
+    "contact": CONTACT,
+}
 
 
 def reporting(identity=APP, clock=None):
@@ -40,9 +48,14 @@ def reporting(identity=APP, clock=None):
         categories={"items": PUBLIC_CATEGORIES},
         grid_map={"map_version": 1, "areas": district.AREAS, "grids": with_places(district.AREAS, district.GRIDS)},
     )
-    return worker_factory(ReportingService, store=FakeReports(), clock=clock or FixedClock(),
-                          caller=FakeCaller(identity), reference=reference,
-                          config={"PUBLIC_RETRY_WINDOW_SECONDS": 600})
+    return worker_factory(
+        ReportingService,
+        store=FakeReports(),
+        clock=clock or FixedClock(),
+        caller=FakeCaller(identity),
+        reference=reference,
+        config={"PUBLIC_RETRY_WINDOW_SECONDS": 600},
+    )
 
 
 def test_a_public_report_is_marked_public_and_its_contact_stays_in_the_report():
@@ -99,11 +112,14 @@ def test_without_a_device_every_post_is_a_report():
 def test_a_reporters_contact_is_for_the_cases_operators_only():
     service = reporting()
     answer = service.submit_public_report(REPORT)
-    service.store.case_view = lambda case_id: {"_id": case_id, "grid": "610102001001001"} if (
-        case_id == answer["case_id"]) else None
+    service.store.case_view = lambda case_id: (
+        {"_id": case_id, "grid": "610102001001001"} if (case_id == answer["case_id"]) else None
+    )
     service.store.contacts_for_case = lambda case_id: [
         {"report_id": r["_id"], "received_at": r["received_at"], **r["contact"]}
-        for r in service.store.reports.values() if r["case_id"] == case_id]
+        for r in service.store.reports.values()
+        if r["case_id"] == case_id
+    ]
     service.caller = FakeCaller(OPERATOR)
     (seen,) = service.reporter_contact(answer["case_id"])["reporters"]
     assert seen["email"] == CONTACT["email"] and seen["device_id"] == "phone-1"
@@ -116,16 +132,30 @@ def test_a_reporters_contact_is_for_the_cases_operators_only():
 
 # -- cases -------------------------------------------------------------------------------------
 
+
 def cases():
-    return worker_factory(CasesService, store=FakeCases(), clock=FixedClock(), caller=FakeCaller(None),
-                          config={"REOPEN_WINDOW_DAYS": 30}, calendar=WorkCalendar(),
-                          reference=reference_with(categories={"items": PUBLIC_CATEGORIES},
-                                                   departments={"items": district.DEPARTMENTS}))
+    return worker_factory(
+        CasesService,
+        store=FakeCases(),
+        clock=FixedClock(),
+        caller=FakeCaller(None),
+        config={"REOPEN_WINDOW_DAYS": 30},
+        calendar=WorkCalendar(),
+        reference=reference_with(categories={"items": PUBLIC_CATEGORIES}, departments={"items": district.DEPARTMENTS}),
+    )
 
 
 def public_incident(case_id, **extra):
-    return sample_event("incident.reported", case_id=case_id, report_id="R" + case_id, source="public",
-                        reporter="public:K1", address="东新街 1 号", media_url=None, **extra)
+    return sample_event(
+        "incident.reported",
+        case_id=case_id,
+        report_id="R" + case_id,
+        source="public",
+        reporter="public:K1",
+        address="东新街 1 号",
+        media_url=None,
+        **extra,
+    )
 
 
 QUERY = {"start": (NOW - timedelta(days=1)).isoformat(), "end": (NOW + timedelta(days=1)).isoformat()}
@@ -154,6 +184,7 @@ def test_the_open311_query_is_checked_by_the_cases_service_too():
 
 
 # -- directory: the apps' keys ------------------------------------------------------------------
+
 
 class _Keys:
     """The directory store's key verbs over a dict; one request a window per key beyond its limit is refused."""
@@ -186,8 +217,9 @@ def directory(identity):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     signer = type("Signer", (), {"key": Ed25519PrivateKey.generate()})()
-    service = worker_factory(DirectoryService, store=_Keys(), clock=FixedClock(), caller=FakeCaller(identity),
-                             signer=signer)
+    service = worker_factory(
+        DirectoryService, store=_Keys(), clock=FixedClock(), caller=FakeCaller(identity), signer=signer
+    )
     return service, signer.key.public_key()
 
 
@@ -217,7 +249,10 @@ def test_a_key_is_shown_once_listed_without_it_and_exchanged_for_a_one_request_t
 
 def test_only_administrators_manage_keys():
     service, _ = directory(OPERATOR)
-    for call in (lambda: service.create_api_key({"app": "x"}), service.list_api_keys,
-                 lambda: service.revoke_api_key("K1")):
+    for call in (
+        lambda: service.create_api_key({"app": "x"}),
+        service.list_api_keys,
+        lambda: service.revoke_api_key("K1"),
+    ):
         with pytest.raises(Forbidden):
             call()

@@ -11,8 +11,13 @@ from shared.errors import Conflict, NotFound, ValidationFailed
 from tests.support import district
 
 TOKEN = "R" + "1" * 26 + ".abcdefghijklmnopqrstuvwx"
-LINK = {"case_id": "C1", "category": "sanitation", "state": "open", "rating": None,
-        "expires_at": datetime(2026, 12, 13, 2, 0, tzinfo=UTC).isoformat()}
+LINK = {
+    "case_id": "C1",
+    "category": "sanitation",
+    "state": "open",
+    "rating": None,
+    "expires_at": datetime(2026, 12, 13, 2, 0, tzinfo=UTC).isoformat(),
+}
 
 
 def gateway():
@@ -52,8 +57,7 @@ def test_refusals_are_pages_with_the_error_tables_status():
     missing = service.rating_page_post(request("POST", data={}), TOKEN)
     assert missing.status_code == 400 and "请选择一项评价" in missing.get_data(as_text=True)
     service.reporting.rate.side_effect = Conflict.of("rating.used")
-    used = service.rating_page_post(request("POST", data={"rating": "unsatisfied"}, query_string={"lang": "en"}),
-                                    TOKEN)
+    used = service.rating_page_post(request("POST", data={"rating": "unsatisfied"}, query_string={"lang": "en"}), TOKEN)
     assert used.status_code == 409 and "already been rated" in used.get_data(as_text=True)
     service.reporting.rating_link.side_effect = NotFound.of("rating.unknown_link")
     unknown = service.rating_page(request(), TOKEN)

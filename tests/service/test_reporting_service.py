@@ -17,8 +17,12 @@ from tests.support import district
 OFFICER = Identity("officer-1", frozenset({"grid_officer"}), grids=frozenset({"610102001001001"}))
 OPERATOR = Identity("operator1", frozenset({"operator"}))
 HANDLER = Identity("handler-1", frozenset({"handler"}), department="sanitation")
-REPORT = {"category": "sanitation", "description": "垃圾堆积", "location": district.centre(0),
-          "idempotency_key": "dev-1"}
+REPORT = {
+    "category": "sanitation",
+    "description": "垃圾堆积",
+    "location": district.centre(0),
+    "idempotency_key": "dev-1",
+}
 
 
 def make(identity=OFFICER):
@@ -26,8 +30,14 @@ def make(identity=OFFICER):
         categories={"items": district.CATEGORIES},
         grid_map={"map_version": 1, "areas": district.AREAS, "grids": with_places(district.AREAS, district.GRIDS)},
     )
-    return worker_factory(ReportingService, store=FakeReports(), clock=FixedClock(), caller=FakeCaller(identity),
-                          reference=reference, config={"GRID_MISMATCH_TOLERANCE_M": 30})
+    return worker_factory(
+        ReportingService,
+        store=FakeReports(),
+        clock=FixedClock(),
+        caller=FakeCaller(identity),
+        reference=reference,
+        config={"GRID_MISMATCH_TOLERANCE_M": 30},
+    )
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ AREAS = [
     {"code": "610102002001", "level": "community", "name": "二社区", "parent": "610102002"},
     {"code": "610102000003", "level": "community", "name": "三社区（直属）", "parent": DISTRICT},
 ]
-COMMUNITY_OF_COLUMN = ["610102001001", "610102001001", "610102002001", "610102002001",
-                       "610102000003", "610102000003"]
+COMMUNITY_OF_COLUMN = ["610102001001", "610102001001", "610102002001", "610102002001", "610102000003", "610102000003"]
 GRIDS = [
     {
         "code": f"{community}{col + 1:03d}",
@@ -55,16 +54,51 @@ def _limits(disposal):
 
 
 CATEGORIES = [
-    {"code": "sanitation", "name_zh": "环境卫生", "name_en": "Environmental sanitation", "kind": "event",
-     "department": "sanitation", "priority": "normal", "limits_hours": _limits(24)},
-    {"code": "drainage", "name_zh": "下水道堵塞", "name_en": "Blocked drain", "kind": "component",
-     "department": "municipal", "priority": "high", "limits_hours": _limits(24),
-     "attributes": [{"code": "severity", "description": "How bad", "datatype": "singlevaluelist", "required": True,
-                     "values": [{"key": "minor", "name": "轻微"}, {"key": "flooding", "name": "积水"}]}]},
-    {"code": "street_light", "name_zh": "路灯损坏", "name_en": "Broken street light", "kind": "component",
-     "department": "municipal", "priority": "normal", "limits_hours": _limits(48)},
-    {"code": "dispute", "name_zh": "矛盾纠纷", "name_en": "Neighbour dispute", "kind": "event",
-     "department": "justice", "priority": "normal", "limits_hours": _limits(72)},
+    {
+        "code": "sanitation",
+        "name_zh": "环境卫生",
+        "name_en": "Environmental sanitation",
+        "kind": "event",
+        "department": "sanitation",
+        "priority": "normal",
+        "limits_hours": _limits(24),
+    },
+    {
+        "code": "drainage",
+        "name_zh": "下水道堵塞",
+        "name_en": "Blocked drain",
+        "kind": "component",
+        "department": "municipal",
+        "priority": "high",
+        "limits_hours": _limits(24),
+        "attributes": [
+            {
+                "code": "severity",
+                "description": "How bad",
+                "datatype": "singlevaluelist",
+                "required": True,
+                "values": [{"key": "minor", "name": "轻微"}, {"key": "flooding", "name": "积水"}],
+            }
+        ],
+    },
+    {
+        "code": "street_light",
+        "name_zh": "路灯损坏",
+        "name_en": "Broken street light",
+        "kind": "component",
+        "department": "municipal",
+        "priority": "normal",
+        "limits_hours": _limits(48),
+    },
+    {
+        "code": "dispute",
+        "name_zh": "矛盾纠纷",
+        "name_en": "Neighbour dispute",
+        "kind": "event",
+        "department": "justice",
+        "priority": "normal",
+        "limits_hours": _limits(72),
+    },
 ]
 
 ROUTING_RULES = [
@@ -72,15 +106,28 @@ ROUTING_RULES = [
     {"rule_id": "drainage", "category": "drainage", "department": "municipal", "automatic": True},
     {"rule_id": "street_light", "category": "street_light", "department": "municipal", "automatic": True},
     # street 002's rubbish is the urban-management squad's, by a more specific rule
-    {"rule_id": "sanitation-610102002", "category": "sanitation", "street": "610102002",
-     "department": "urban_management", "automatic": True},
+    {
+        "rule_id": "sanitation-610102002",
+        "category": "sanitation",
+        "street": "610102002",
+        "department": "urban_management",
+        "automatic": True,
+    },
     {"rule_id": "dispute", "category": "dispute", "department": "justice", "automatic": False},
 ]
 
 
 def _user(user_id, roles, department=None, language="zh-CN"):
-    return {"user_id": user_id, "username": user_id, "name": user_id, "roles": roles,
-            "department": department, "language": language, "phone": None, "email": None}
+    return {
+        "user_id": user_id,
+        "username": user_id,
+        "name": user_id,
+        "roles": roles,
+        "department": department,
+        "language": language,
+        "phone": None,
+        "email": None,
+    }
 
 
 USERS = (
@@ -111,5 +158,11 @@ PASSWORD = "test-password-123"
 
 
 def tiny_district() -> dict:
-    return {"areas": AREAS, "grids": GRIDS, "departments": DEPARTMENTS, "categories": CATEGORIES,
-            "routing_rules": ROUTING_RULES, "users": USERS}
+    return {
+        "areas": AREAS,
+        "grids": GRIDS,
+        "departments": DEPARTMENTS,
+        "categories": CATEGORIES,
+        "routing_rules": ROUTING_RULES,
+        "users": USERS,
+    }

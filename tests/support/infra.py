@@ -104,8 +104,9 @@ class SecantusServer(EmbeddedStore):
 
 def test_client(uri: str) -> MongoClient:
     """A client for a test's own checks: it fails rather than hangs if the store stops answering."""
-    return MongoClient(uri, tz_aware=True, socketTimeoutMS=20000, waitQueueTimeoutMS=20000,
-                       serverSelectionTimeoutMS=20000)
+    return MongoClient(
+        uri, tz_aware=True, socketTimeoutMS=20000, waitQueueTimeoutMS=20000, serverSelectionTimeoutMS=20000
+    )
 
 
 # Generous: on a loaded two-core machine a healthy system can be slow; only a broken one takes this long.

@@ -19,9 +19,15 @@ ENGLISH = {"head-sanitation", "officer-2"}
 
 def users_with_contacts() -> list[dict]:
     """The district's people with e-mail addresses and phones; a few read English."""
-    return [{**u, "email": f"{u['user_id']}@example.org", "phone": f"1380000{i:04d}",
-             "language": "en" if u["user_id"] in ENGLISH else u["language"]}
-            for i, u in enumerate(district.USERS)]
+    return [
+        {
+            **u,
+            "email": f"{u['user_id']}@example.org",
+            "phone": f"1380000{i:04d}",
+            "language": "en" if u["user_id"] in ENGLISH else u["language"],
+        }
+        for i, u in enumerate(district.USERS)
+    ]
 
 
 def reference_data() -> dict:
@@ -29,8 +35,11 @@ def reference_data() -> dict:
         "users": {"items": users_with_contacts()},
         "departments": {"items": district.DEPARTMENTS},
         "categories": {"items": district.CATEGORIES},
-        "grid_map": {"map_version": 1, "areas": district.AREAS,
-                     "grids": [{**g, "community": g["parent"], "street": None} for g in district.GRIDS]},
+        "grid_map": {
+            "map_version": 1,
+            "areas": district.AREAS,
+            "grids": [{**g, "community": g["parent"], "street": None} for g in district.GRIDS],
+        },
     }
 
 
@@ -52,9 +61,20 @@ class SmtpServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", "-c",
-             "aiosmtpd.handlers.Mailbox", str(self.maildir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                f"127.0.0.1:{self.port}",
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+                str(self.maildir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for(lambda: _accepts(self.port), timeout=20, message="SMTP server")
 
     def messages(self) -> list:

@@ -20,8 +20,7 @@ DEMO_PASSWORD = "e2e-demo-password"
 
 
 class Platform:
-    def __init__(self, workdir: Path, amqp_uri: str, db_prefix: str, extra_env: dict | None = None,
-                 replicas: int = 1):
+    def __init__(self, workdir: Path, amqp_uri: str, db_prefix: str, extra_env: dict | None = None, replicas: int = 1):
         self.workdir = Path(workdir)
         self.replicas = replicas
         self.clock_file = self.workdir / "clock"
@@ -56,9 +55,21 @@ class Platform:
     def start(self, timeout: float = 120) -> None:
         self.log = open(self.workdir / "launcher.log", "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "deploy.launcher", "--port", str(self.port), "--var", str(self.workdir / "var"),
-             "--replicas", str(self.replicas)],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "deploy.launcher",
+                "--port",
+                str(self.port),
+                "--var",
+                str(self.workdir / "var"),
+                "--replicas",
+                str(self.replicas),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -82,8 +93,9 @@ class Platform:
         (self.faults / f"{service}.{point}").touch()
 
     def wait_restarted(self, name: str, old_pid: int, timeout: float = 60) -> int:
-        return wait_for(lambda: self.pid(name) != old_pid and self.pid(name), timeout=timeout,
-                        message=f"{name} restarted")
+        return wait_for(
+            lambda: self.pid(name) != old_pid and self.pid(name), timeout=timeout, message=f"{name} restarted"
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         wait_for(lambda: self.get("/readyz").status_code == 200, timeout=timeout, interval=0.2, message="ready")
@@ -94,8 +106,9 @@ class Platform:
         self._sessions.clear()  # tokens expire on the platform's clock: sign in again at the new time
 
     def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> requests.Response:
-        return self.session.post(f"{self.url}/api/v1/auth/token", json={"username": username, "password": password},
-                                 timeout=30)
+        return self.session.post(
+            f"{self.url}/api/v1/auth/token", json={"username": username, "password": password}, timeout=30
+        )
 
     def as_user(self, username: str) -> "UserClient":
         """A client signed in as ``username`` (a demo person; the password is the test run's)."""
@@ -166,8 +179,9 @@ def platform_databases(platform: Platform):
 
 
 @contextmanager
-def running_platform(rabbit_admin, workdir: Path, name: str, extra_env: dict | None = None, *,
-                     start_timeout: float = 120, **options):
+def running_platform(
+    rabbit_admin, workdir: Path, name: str, extra_env: dict | None = None, *, start_timeout: float = 120, **options
+):
     """A platform on its own vhost and databases (named after ``name``), stopped and its vhost deleted after."""
     vhost = unique_name(f"{name}vh")
     rabbit_admin.create_vhost(vhost)

@@ -148,8 +148,15 @@ class LocalRabbitCluster:
             self.stop()
             raise
         now = time.monotonic()
-        log.info("%d-node cluster %s up in %.1f s (boot %.1f s, join %.1f s, feature flags %.1f s)",
-                 self.size, self.prefix, now - began, booted - began, joined - booted, now - joined)
+        log.info(
+            "%d-node cluster %s up in %.1f s (boot %.1f s, join %.1f s, feature flags %.1f s)",
+            self.size,
+            self.prefix,
+            now - began,
+            booted - began,
+            joined - booted,
+            now - joined,
+        )
 
     def stop(self) -> None:
         """Stop every node (``rabbitmqctl stop``, SIGKILL if that does not end it) and remove
@@ -163,8 +170,9 @@ class LocalRabbitCluster:
         for node in self.nodes:
             if node.pid:
                 with contextlib.suppress(OSError):
-                    stopping.append(procs.spawn(self._ctl_argv(node, "stop"), ctl_env(),
-                                                stdout=DEVNULL, stderr=DEVNULL))
+                    stopping.append(
+                        procs.spawn(self._ctl_argv(node, "stop"), ctl_env(), stdout=DEVNULL, stderr=DEVNULL)
+                    )
         deadline = time.monotonic() + STOP_TIMEOUT
         for process in stopping:
             with contextlib.suppress(TimeoutExpired):
@@ -194,8 +202,7 @@ class LocalRabbitCluster:
             procs.kill_and_wait(leftover)
         (node.home / "node.pid").unlink(missing_ok=True)
         short = node.name.split("@")[0]
-        wait_for(lambda: short not in procs.epmd_names(), timeout=10,
-                 message=f"epmd to forget {node.name}")
+        wait_for(lambda: short not in procs.epmd_names(), timeout=10, message=f"epmd to forget {node.name}")
 
     def restart(self, node: ClusterNode | str) -> None:
         """Start a killed or stopped node again on its data; returns when it runs and the
@@ -260,13 +267,12 @@ class LocalRabbitCluster:
             short = f"{self.prefix}{index + 1}"
             if short in registered:
                 raise RuntimeError(f"an Erlang node named {short} runs already")
-            amqp, management, dist = ports[3 * index:3 * index + 3]
+            amqp, management, dist = ports[3 * index : 3 * index + 3]
             node = ClusterNode(f"{short}@localhost", amqp, management, dist, self.home / short)
             (node.home / "mnesia").mkdir(parents=True)
             (node.home / "log").mkdir()
             (node.home / "enabled_plugins").write_text("[rabbitmq_management].\n")
-            (node.home / "rabbitmq.conf").write_text(NODE_CONF.format(
-                amqp_port=amqp, management_port=management))
+            (node.home / "rabbitmq.conf").write_text(NODE_CONF.format(amqp_port=amqp, management_port=management))
             (node.home / "rabbitmq-env.conf").write_text(NODE_ENV_CONF)
             chown_tree(node.home, user.pw_uid, user.pw_gid)
             self.nodes.append(node)
@@ -295,14 +301,15 @@ class LocalRabbitCluster:
         node.running = False
         with open(node.home / "start.out", "a") as out:
             try:
-                result = procs.run([RABBITMQ_SERVER, "-detached"], self._env(node), CTL_TIMEOUT,
-                                   stdout=out, stderr=STDOUT, cwd="/")
+                result = procs.run(
+                    [RABBITMQ_SERVER, "-detached"], self._env(node), CTL_TIMEOUT, stdout=out, stderr=STDOUT, cwd="/"
+                )
             except TimeoutExpired:
-                raise RuntimeError(f"`rabbitmq-server -detached` of {node.name} hung\n"
-                                   f"{node.log_tail()}") from None
+                raise RuntimeError(f"`rabbitmq-server -detached` of {node.name} hung\n{node.log_tail()}") from None
         if result.returncode != 0:
-            raise RuntimeError(f"`rabbitmq-server -detached` of {node.name} failed "
-                               f"(exit {result.returncode})\n{node.log_tail()}")
+            raise RuntimeError(
+                f"`rabbitmq-server -detached` of {node.name} failed (exit {result.returncode})\n{node.log_tail()}"
+            )
 
     def _await_startup(self, node: ClusterNode, deadline: float) -> None:
         """Wait for the node to boot; fail fast if its process dies instead."""
@@ -311,17 +318,14 @@ class LocalRabbitCluster:
         # epmd answers cheaply; rabbitmqctl costs a second of CPU per call, so it is asked once.
         while short not in procs.epmd_names():
             if not node_processes(node) and time.monotonic() - launched > 5:
-                raise RuntimeError(f"{node.name} exited while starting\n{node.log_tail()}"
-                                   f"{self._diagnose(node)}")
+                raise RuntimeError(f"{node.name} exited while starting\n{node.log_tail()}{self._diagnose(node)}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{node.name} did not start in time\n{node.log_tail()}")
             time.sleep(0.2)
         remaining = max(5, int(deadline - time.monotonic()))
-        result = self._ctl(node, "await_startup", "--timeout", str(remaining),
-                           timeout=remaining + 15, check=False)
+        result = self._ctl(node, "await_startup", "--timeout", str(remaining), timeout=remaining + 15, check=False)
         if result.returncode != 0:
-            raise RuntimeError(f"{node.name} did not start: {result.stdout}{result.stderr}\n"
-                               f"{node.log_tail()}")
+            raise RuntimeError(f"{node.name} did not start: {result.stdout}{result.stderr}\n{node.log_tail()}")
         node.running = True
 
     def _diagnose(self, node: ClusterNode) -> str:
@@ -331,8 +335,7 @@ class LocalRabbitCluster:
         if node.log_file.exists() and node.log_file.stat().st_size:
             return ""
         try:
-            result = procs.run([RABBITMQ_SERVER], self._env(node), 30, stdout=PIPE, stderr=STDOUT,
-                               cwd="/")
+            result = procs.run([RABBITMQ_SERVER], self._env(node), 30, stdout=PIPE, stderr=STDOUT, cwd="/")
             said = result.stdout
         except TimeoutExpired:
             said = "(in the foreground it started, and was stopped again)"
@@ -360,19 +363,20 @@ class LocalRabbitCluster:
     def _ctl_argv(self, node: ClusterNode, *args: str) -> list[str]:
         return [RABBITMQCTL, "-n", node.name, "-q", *args]
 
-    def _ctl(self, node: ClusterNode, *args: str, timeout: float = CTL_TIMEOUT,
-             check: bool = True) -> CompletedProcess:
+    def _ctl(self, node: ClusterNode, *args: str, timeout: float = CTL_TIMEOUT, check: bool = True) -> CompletedProcess:
         argv = self._ctl_argv(node, *args)
         try:
-            result = procs.run(argv, ctl_env(), timeout, stdout=PIPE,
-                               stderr=PIPE, cwd="/")
+            result = procs.run(argv, ctl_env(), timeout, stdout=PIPE, stderr=PIPE, cwd="/")
         except TimeoutExpired:
-            raise RuntimeError(f"`rabbitmqctl {' '.join(argv[1:])}` hung for {timeout:.0f} s\n"
-                               f"{node.log_tail()}") from None
+            raise RuntimeError(
+                f"`rabbitmqctl {' '.join(argv[1:])}` hung for {timeout:.0f} s\n{node.log_tail()}"
+            ) from None
         if check and result.returncode != 0:
-            raise RuntimeError(f"`rabbitmqctl {' '.join(argv[1:])}` failed (exit "
-                               f"{result.returncode}): {result.stdout}{result.stderr}\n"
-                               f"{node.log_tail()}")
+            raise RuntimeError(
+                f"`rabbitmqctl {' '.join(argv[1:])}` failed (exit "
+                f"{result.returncode}): {result.stdout}{result.stderr}\n"
+                f"{node.log_tail()}"
+            )
         return result
 
     # --- helpers -----------------------------------------------------------------------------
@@ -395,8 +399,8 @@ def excerpt(text: str, head: int = 15, tail: int = 10) -> str:
     lines = text.splitlines()
     first = next((i for i, line in enumerate(lines) if "[error]" in line), None)
     if first is None or first >= len(lines) - head - tail:
-        return "\n".join(lines[-(head + tail):])
-    return "\n".join(lines[first:first + head] + ["..."] + lines[-tail:])
+        return "\n".join(lines[-(head + tail) :])
+    return "\n".join(lines[first : first + head] + ["..."] + lines[-tail:])
 
 
 def check_tools() -> None:
@@ -407,11 +411,14 @@ def check_tools() -> None:
     except KeyError:
         missing.append(f"the {RABBITMQ_USER} user")
     if missing:
-        raise RuntimeError(f"{', '.join(missing)} not found: a local RabbitMQ cluster needs "
-                           "Debian's RabbitMQ (apt-get install rabbitmq-server)")
+        raise RuntimeError(
+            f"{', '.join(missing)} not found: a local RabbitMQ cluster needs "
+            "Debian's RabbitMQ (apt-get install rabbitmq-server)"
+        )
     if os.geteuid() != 0:
-        raise RuntimeError("a local RabbitMQ cluster must be started as root (its directories "
-                           "are handed to the rabbitmq user)")
+        raise RuntimeError(
+            "a local RabbitMQ cluster must be started as root (its directories are handed to the rabbitmq user)"
+        )
 
 
 def ctl_env() -> dict[str, str]:
@@ -430,5 +437,8 @@ def chown_tree(root: Path, uid: int, gid: int) -> None:
 
 
 def node_processes(node: ClusterNode) -> list[int]:
-    return [pid for pid, env in registry.processes_under(node.home.parent).items()
-            if env.get("RABBITMQ_NODENAME") == node.name]
+    return [
+        pid
+        for pid, env in registry.processes_under(node.home.parent).items()
+        if env.get("RABBITMQ_NODENAME") == node.name
+    ]

@@ -36,8 +36,7 @@ def claim(name: str, port_count: int) -> tuple[Path, list[int]]:
         held = {port for other in cluster_dirs() for port in _owner(other)["ports"]}
         ports = procs.pick_ports(port_count, avoid=held)
         home.mkdir(mode=0o755)
-        owner = {"pid": os.getpid(), "start_time": procs.process_start_time(os.getpid()),
-                 "ports": ports}
+        owner = {"pid": os.getpid(), "start_time": procs.process_start_time(os.getpid()), "ports": ports}
         (home / ".owner.tmp").write_text(json.dumps(owner))
         (home / ".owner.tmp").rename(home / "owner.json")
     return home, ports

@@ -40,22 +40,42 @@ PAYLOADS = {
 }
 
 FACTS = {
-    "case_id": "C1", "version": 3, "status": "dispatched", "category": "sanitation", "priority": "normal",
-    "grid": "610102001001001", "community": "610102001001", "street": "610102001",
-    "location": {"lat": 34.265, "lon": 108.955}, "department": "sanitation",
-    "assisting_departments": ["urban_management"], "deadline": NOW, "reporters": ["officer-1"], "suspended": False,
+    "case_id": "C1",
+    "version": 3,
+    "status": "dispatched",
+    "category": "sanitation",
+    "priority": "normal",
+    "grid": "610102001001001",
+    "community": "610102001001",
+    "street": "610102001",
+    "location": {"lat": 34.265, "lon": 108.955},
+    "department": "sanitation",
+    "assisting_departments": ["urban_management"],
+    "deadline": NOW,
+    "reporters": ["officer-1"],
+    "suspended": False,
 }
 SYSTEM = {"user_id": "system", "role": "system", "name": "system"}
 CASE_EXTRAS = {
-    "case.reported": {"status": "reported", "department": None, "deadline": None, "report_id": "R1",
-                      "handled_on_spot": False, "possible_duplicates": []},
+    "case.reported": {
+        "status": "reported",
+        "department": None,
+        "deadline": None,
+        "report_id": "R1",
+        "handled_on_spot": False,
+        "possible_duplicates": [],
+    },
     "case.registered": {"status": "registered", "department": None, "report_id": "R1", "registered_by": "system"},
     "case.rejected": {"status": "rejected", "reason": "not a problem"},
     "case.merged": {"status": "merged", "target_case_id": "C0"},
     "case.dispatched": {"decided_by": SYSTEM, "rule_id": "sanitation", "rework": False},
     "case.accepted": {"status": "accepted"},
-    "case.returned": {"status": "registered", "department": None, "reason": "not ours",
-                      "returned_by_department": "sanitation"},
+    "case.returned": {
+        "status": "registered",
+        "department": None,
+        "reason": "not ours",
+        "returned_by_department": "sanitation",
+    },
     "case.extension_requested": {"status": "accepted", "reason": "needs a crane", "hours": 24},
     "case.extension_approved": {"status": "accepted", "hours": 24},
     "case.extension_denied": {"status": "accepted", "note": None},
@@ -67,33 +87,72 @@ CASE_EXTRAS = {
     "case.reworked": {"reason": "still dirty", "rework_count": 1, "reopened": False},
     "case.closed": {"status": "closed", "on_time": True},
     "case.cancelled": {"status": "cancelled", "reason": "duplicate call"},
-    "case.rated": {"status": "closed", "report_id": "R1", "rating": "unsatisfied", "comment": "still dirty",
-                   "reopened": False},
+    "case.rated": {
+        "status": "closed",
+        "report_id": "R1",
+        "rating": "unsatisfied",
+        "comment": "still dirty",
+        "reopened": False,
+    },
     "case.commented": {"comment_id": "M1", "text": "on my way", "author": SYSTEM},
-    "case.escalated": {"status": "accepted", "stage": "disposal", "stage_deadline": NOW, "rung": 2,
-                       "rung_name": "overdue", "targets": [{"kind": "responsible_head"}], "policy_id": "default",
-                       "policy_version": 1},
+    "case.escalated": {
+        "status": "accepted",
+        "stage": "disposal",
+        "stage_deadline": NOW,
+        "rung": 2,
+        "rung_name": "overdue",
+        "targets": [{"kind": "responsible_head"}],
+        "policy_id": "default",
+        "policy_version": 1,
+    },
 }
 PAYLOADS.update({event_type: {**FACTS, **extra} for event_type, extra in CASE_EXTRAS.items()})
 
-PAYLOADS.update({
-    "grid_map.imported": {"revision": 1, "map_version": 1, "areas": district.AREAS,
-                          "grids": [{**g, "community": g["parent"], "street": None} for g in district.GRIDS]},
-    "departments.changed": {"revision": 1, "items": district.DEPARTMENTS},
-    "categories.changed": {"revision": 1, "items": district.CATEGORIES},
-    "routing_rules.changed": {"revision": 1, "items": district.ROUTING_RULES},
-    "users.changed": {"revision": 1, "items": district.USERS},
-})
+PAYLOADS.update(
+    {
+        "grid_map.imported": {
+            "revision": 1,
+            "map_version": 1,
+            "areas": district.AREAS,
+            "grids": [{**g, "community": g["parent"], "street": None} for g in district.GRIDS],
+        },
+        "departments.changed": {"revision": 1, "items": district.DEPARTMENTS},
+        "categories.changed": {"revision": 1, "items": district.CATEGORIES},
+        "routing_rules.changed": {"revision": 1, "items": district.ROUTING_RULES},
+        "users.changed": {"revision": 1, "items": district.USERS},
+    }
+)
 
 PAYLOADS["reporter.notice_due"] = {
-    "notice_id": "O1", "report_id": "R1", "case_id": "C1", "about": "case.closed", "category": "sanitation",
-    "language": "en", "channels": ["email", "sms"], "reason": None, "note": "cleared", "rating": True,
-    "rating_days": 7, "capability": "a-secret"}
-PAYLOADS["report.rated"] = {"report_id": "R1", "case_id": "C1", "rating": "satisfied", "comment": None,
-                            "rated_at": NOW, "closed_at": NOW}
+    "notice_id": "O1",
+    "report_id": "R1",
+    "case_id": "C1",
+    "about": "case.closed",
+    "category": "sanitation",
+    "language": "en",
+    "channels": ["email", "sms"],
+    "reason": None,
+    "note": "cleared",
+    "rating": True,
+    "rating_days": 7,
+    "capability": "a-secret",
+}
+PAYLOADS["report.rated"] = {
+    "report_id": "R1",
+    "case_id": "C1",
+    "rating": "satisfied",
+    "comment": None,
+    "rated_at": NOW,
+    "closed_at": NOW,
+}
 
-PAYLOADS["feed.appended"] = {"seq": 1, "event_id": "4d7f2b1e-0000-4000-8000-000000000001",
-                             "event_type": "case.dispatched", "occurred_at": NOW, "case": FACTS}
+PAYLOADS["feed.appended"] = {
+    "seq": 1,
+    "event_id": "4d7f2b1e-0000-4000-8000-000000000001",
+    "event_type": "case.dispatched",
+    "occurred_at": NOW,
+    "case": FACTS,
+}
 
 PRODUCERS = {
     "grid_map.imported": "directory",
@@ -116,6 +175,10 @@ ACTORS = {"incident.reported": {"user_id": "officer-1", "role": "grid_officer"}}
 def sample_event(event_type: str, correlation_id: str = "X1", **payload_overrides):
     payload = {**PAYLOADS[event_type], **payload_overrides}
     return new_event(
-        event_type, payload, producer=PRODUCERS[event_type], occurred_at=NOW,
-        correlation_id=correlation_id, actor=ACTORS.get(event_type),
+        event_type,
+        payload,
+        producer=PRODUCERS[event_type],
+        occurred_at=NOW,
+        correlation_id=correlation_id,
+        actor=ACTORS.get(event_type),
     )

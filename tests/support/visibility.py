@@ -27,8 +27,15 @@ def every_case() -> list[dict]:
     for grid in ("G1", "G2"):
         for department, assisting in ((None, []), ("D1", []), ("D2", ["D1"]), ("D2", ["D3"])):
             for reporters in ([ME], ["other"], ["other", ME]):
-                found.append({"case_id": f"C{len(found):03d}", "grid": grid, "department": department,
-                              "assisting_departments": assisting, "reporters": reporters})
+                found.append(
+                    {
+                        "case_id": f"C{len(found):03d}",
+                        "grid": grid,
+                        "department": department,
+                        "assisting_departments": assisting,
+                        "reporters": reporters,
+                    }
+                )
     return found
 
 

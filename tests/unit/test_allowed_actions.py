@@ -32,12 +32,21 @@ from tests.unit.test_cases_lifecycle import (
 
 # the case's reporter (samples: officer-1), an officer of another grid: sees the case, takes no step in it
 REPORTER_ELSEWHERE = Identity("officer-1", frozenset({"grid_officer"}), grids=frozenset({"610102002001003"}))
-PEOPLE = [OPERATOR, SUPERVISOR, HANDLER, HEAD, OTHER_HANDLER, OFFICER, LEADER, OTHER_OFFICER, REPORTER_ELSEWHERE,
-          ADMIN]
-STATES = [("reported", {}), ("registered", {}), ("registered", {"returned": True}), ("dispatched", {}),
-          ("dispatched", {"suspended": True, "suspended_at": NOW}), ("accepted", {}),
-          ("accepted", {"extension": EXTENSION}), ("resolved", {}), ("resolved", {"handled_on_spot": True}),
-          ("verified", {}), ("closed", {}), ("cancelled", {})]
+PEOPLE = [OPERATOR, SUPERVISOR, HANDLER, HEAD, OTHER_HANDLER, OFFICER, LEADER, OTHER_OFFICER, REPORTER_ELSEWHERE, ADMIN]
+STATES = [
+    ("reported", {}),
+    ("registered", {}),
+    ("registered", {"returned": True}),
+    ("dispatched", {}),
+    ("dispatched", {"suspended": True, "suspended_at": NOW}),
+    ("accepted", {}),
+    ("accepted", {"extension": EXTENSION}),
+    ("resolved", {}),
+    ("resolved", {"handled_on_spot": True}),
+    ("verified", {}),
+    ("closed", {}),
+    ("cancelled", {}),
+]
 _PARAMS = {row[0]: row[3] for row in TABLE} | {"merge": {"target_case_id": "C" + "1" * 26}}
 
 
@@ -62,8 +71,15 @@ def test_allowed_actions_are_exactly_those_that_succeed(identity, status, fields
 
 
 def test_the_operator_is_offered_register_reject_and_merge_on_a_new_case():
-    assert allowed_actions(OPERATOR, case_in("reported"), when=When(NOW)) == ["register", "reject", "merge", "suspend", "supervise",
-                                                             "cancel", "comment"]
+    assert allowed_actions(OPERATOR, case_in("reported"), when=When(NOW)) == [
+        "register",
+        "reject",
+        "merge",
+        "suspend",
+        "supervise",
+        "cancel",
+        "comment",
+    ]
 
 
 def test_someone_who_may_not_see_the_case_is_offered_nothing():
@@ -76,14 +92,23 @@ def test_someone_who_may_not_see_the_case_is_offered_nothing():
 # never had a department, so closed it has none to go back to. Here the states are the ones the actions reach,
 # from both kinds of report, and each is looked at soon after and long after its last step.
 
+
 def _opened(**payload):
-    case, _ = domain.open_case(sample_event("incident.reported", **payload), category=CATEGORIES["sanitation"],
-                               now=NOW, calendar=CALENDAR, policy=POLICY, ids=counting())
+    case, _ = domain.open_case(
+        sample_event("incident.reported", **payload),
+        category=CATEGORIES["sanitation"],
+        now=NOW,
+        calendar=CALENDAR,
+        policy=POLICY,
+        ids=counting(),
+    )
     return case
 
 
-REPORTS = {"reported": _opened(),
-           "handled on the spot": _opened(handled_on_spot=True, attachments=["P" + "0" * 26], result_note="已清理")}
+REPORTS = {
+    "reported": _opened(),
+    "handled on the spot": _opened(handled_on_spot=True, attachments=["P" + "0" * 26], result_note="已清理"),
+}
 SOON, LONG_AFTER = timedelta(hours=1), timedelta(days=31)
 _MERGE_TARGET = {**case_in("dispatched"), "_id": "C" + "1" * 26}
 _MORE_PARAMS = {"verify": [{"passed": False, "note": "still dirty"}]}
@@ -104,8 +129,15 @@ def _outcome(case, action, params, identity, now):
 
 def _shape(case):
     """What decides which actions fit; cases of one shape are offered the same."""
-    return (case["status"], case.get("department") is None, case.get("returned_by") is None, case.get("returned"),
-            bool(case.get("suspended")), (case.get("extension") or {}).get("status"), case.get("handled_on_spot"))
+    return (
+        case["status"],
+        case.get("department") is None,
+        case.get("returned_by") is None,
+        case.get("returned"),
+        bool(case.get("suspended")),
+        (case.get("extension") or {}).get("status"),
+        case.get("handled_on_spot"),
+    )
 
 
 def _reachable():

@@ -29,10 +29,18 @@ PER_SCHEMA = settings(PROPERTY, max_examples=60)  # sixty-odd schemas: a few tho
 
 # text as a fuzzer sends it: every code point, unpaired surrogates and control characters included
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=12)
-json_scalars = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | \
-    st.floats(allow_nan=True, allow_infinity=True) | any_text
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(any_text, inner, max_size=4), max_leaves=20)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | any_text
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
+    max_leaves=20,
+)
 
 
 def request_with(raw: bytes, content_type: str | None = "application/json"):
@@ -65,6 +73,7 @@ def assert_storable(document: dict) -> None:
 
 # -- the body reader ---------------------------------------------------------------------------
 
+
 def _deep(depth: int) -> bytes:
     return b'{"a":' + b"[" * depth + b"]" * depth + b"}"
 
@@ -74,12 +83,14 @@ def _json_text(value) -> bytes:
 
 
 @PROPERTY
-@given(st.one_of(
-    json_values.map(_json_text),
-    st.binary(max_size=64),
-    st.integers(min_value=0, max_value=5000).map(_deep),
-    st.text(alphabet='{}[]":,0123456789.eE-+ \\ud8ntrufalse', max_size=40).map(str.encode),
-))
+@given(
+    st.one_of(
+        json_values.map(_json_text),
+        st.binary(max_size=64),
+        st.integers(min_value=0, max_value=5000).map(_deep),
+        st.text(alphabet='{}[]":,0123456789.eE-+ \\ud8ntrufalse', max_size=40).map(str.encode),
+    )
+)
 def test_the_body_reader_answers_an_object_or_a_400_for_any_bytes(raw):
     try:
         body = read_json(request_with(raw))
@@ -92,17 +103,20 @@ def test_the_body_reader_answers_an_object_or_a_400_for_any_bytes(raw):
     assert json_problems(body) == {}
 
 
-@pytest.mark.parametrize("raw, field", [
-    (_deep(5000), "_body"),  # deeper than Python's recursion limit
-    (_deep(MAX_DEPTH + 1), "a"),  # deep enough to trouble what comes after
-    (b'{"description": "\\ud800"}', "description"),  # an unpaired surrogate in a value
-    (b'{"\\udc00x": 1}', "\\udc00x"),  # … in a field name: the answer names it, escaped
-    (b'{"lat": NaN}', "_body"),
-    (b'{"lat": 1e999}', "lat"),
-    (b'{"order": 123456789012345678901234567890}', "order"),
-    (b'{"note": "a\\u0000b"}', "note"),
-    (b'[]', "_body"),
-])
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        (_deep(5000), "_body"),  # deeper than Python's recursion limit
+        (_deep(MAX_DEPTH + 1), "a"),  # deep enough to trouble what comes after
+        (b'{"description": "\\ud800"}', "description"),  # an unpaired surrogate in a value
+        (b'{"\\udc00x": 1}', "\\udc00x"),  # … in a field name: the answer names it, escaped
+        (b'{"lat": NaN}', "_body"),
+        (b'{"lat": 1e999}', "lat"),
+        (b'{"order": 123456789012345678901234567890}', "order"),
+        (b'{"note": "a\\u0000b"}', "note"),
+        (b"[]", "_body"),
+    ],
+)
 def test_a_body_that_cannot_be_read_or_stored_is_a_400_naming_the_field(raw, field):
     with pytest.raises(ValidationFailed) as caught:
         read_json(request_with(raw))
@@ -135,6 +149,7 @@ def test_an_answer_with_text_that_is_not_unicode_is_still_an_answer():
 
 # -- every schema --------------------------------------------------------------------------------
 
+
 def _schemas() -> list[type[Schema]]:
     found = {}
     for module in pkgutil.iter_modules(shared.api.__path__):
@@ -165,8 +180,12 @@ def _plausible(field: fields.Field, depth: int = 0):
         values = _plausible(field.value_field, depth + 1) if field.value_field else json_values
         return st.dictionaries(keys.filter(lambda k: isinstance(k, str)), values, max_size=3)
     if isinstance(field, fields.Number):
-        return st.integers(-1000, 1000) | st.floats(-1000, 1000) | st.floats(allow_nan=False) | \
-            st.sampled_from(["34.2", "1", " ", 1e30, 2**64, 1.5])
+        return (
+            st.integers(-1000, 1000)
+            | st.floats(-1000, 1000)
+            | st.floats(allow_nan=False)
+            | st.sampled_from(["34.2", "1", " ", 1e30, 2**64, 1.5])
+        )
     if isinstance(field, fields.Boolean):
         return st.booleans() | st.sampled_from(["true", "yes", 1, 0])
     if isinstance(field, (fields.DateTime, fields.Date)):
@@ -178,7 +197,8 @@ def _document_for(schema: Schema, depth: int = 0):
     keyed = {(f.data_key or name): _plausible(f, depth) for name, f in schema.load_fields.items()}
     known = st.fixed_dictionaries({}, optional=keyed) if keyed else st.just({})
     return st.tuples(known, st.dictionaries(any_text, json_values, max_size=2)).map(
-        lambda parts: {**parts[1], **parts[0]})
+        lambda parts: {**parts[1], **parts[0]}
+    )
 
 
 @pytest.mark.parametrize("schema_class", SCHEMAS, ids=lambda c: c.__name__)
@@ -209,8 +229,11 @@ def test_every_query_schema_loads_any_parameters_or_names_the_faulty_ones(schema
     names = [f.data_key or n for n, f in schema.load_fields.items()]
 
     @PER_SCHEMA
-    @given(st.dictionaries(st.sampled_from(names) | any_text, any_text | st.sampled_from(["1", "true", "2026-12-06"]),
-                           max_size=4))
+    @given(
+        st.dictionaries(
+            st.sampled_from(names) | any_text, any_text | st.sampled_from(["1", "true", "2026-12-06"]), max_size=4
+        )
+    )
     def check(query):
         try:
             load_query(schema, query)
@@ -225,14 +248,17 @@ def test_every_query_schema_loads_any_parameters_or_names_the_faulty_ones(schema
 REPORT = {"category": "sanitation", "description": "垃圾堆积", "location": {"lat": 34.2555, "lon": 108.9294}}
 
 
-@pytest.mark.parametrize("change, path", [
-    ({"description": "   \t\n"}, ("description",)),
-    ({"description": "垃圾\x00堆积"}, ("description",)),
-    ({"description": "垃圾\x1b[31m"}, ("description",)),
-    ({"location": {"lat": "34.2555", "lon": 108.9294}}, ("location", "lat")),
-    ({"handled_on_spot": "yes"}, ("handled_on_spot",)),
-    ({"attributes": {"depth": "\x07"}}, ("attributes", "depth")),
-])
+@pytest.mark.parametrize(
+    "change, path",
+    [
+        ({"description": "   \t\n"}, ("description",)),
+        ({"description": "垃圾\x00堆积"}, ("description",)),
+        ({"description": "垃圾\x1b[31m"}, ("description",)),
+        ({"location": {"lat": "34.2555", "lon": 108.9294}}, ("location", "lat")),
+        ({"handled_on_spot": "yes"}, ("handled_on_spot",)),
+        ({"attributes": {"depth": "\x07"}}, ("attributes", "depth")),
+    ],
+)
 def test_loose_input_is_refused_naming_the_field(change, path):
     with pytest.raises(ValidationFailed) as caught:
         load(ReportSubmissionSchema(), {**REPORT, **change})
@@ -250,8 +276,10 @@ def test_every_faulty_field_is_named_at_once():
 
 
 def test_a_policy_with_numbers_sent_as_text_is_refused():
-    policy = {"policy_id": "p", "rungs": [{"name": "warn", "at": {"fraction": "0.5"},
-                                          "targets": [{"kind": "responsible"}]}]}
+    policy = {
+        "policy_id": "p",
+        "rungs": [{"name": "warn", "at": {"fraction": "0.5"}, "targets": [{"kind": "responsible"}]}],
+    }
     with pytest.raises(ValidationFailed) as caught:
         load(EscalationPolicySchema(), policy)
     assert caught.value.details["fields"]["rungs"]["0"]["at"]["fraction"]
@@ -292,6 +320,7 @@ def test_query_parameters_are_text_and_still_checked():
 
 
 # -- error details keep their JSON types through RPC -----------------------------------------------------
+
 
 def test_numbers_in_error_details_keep_their_types_through_rpc():
     from nameko.exceptions import deserialize, serialize

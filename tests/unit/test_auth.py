@@ -14,8 +14,10 @@ USER = {"user_id": "officer-1", "name": "王芳", "roles": ["grid_officer"], "de
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
     private, public = ensure_keypair(tmp_path_factory.mktemp("keys"))
-    return (load_private_key({"AUTH_PRIVATE_KEY_FILE": str(private)}),
-            load_public_key({"AUTH_PUBLIC_KEY_FILE": str(public)}))
+    return (
+        load_private_key({"AUTH_PRIVATE_KEY_FILE": str(private)}),
+        load_public_key({"AUTH_PUBLIC_KEY_FILE": str(public)}),
+    )
 
 
 def test_a_token_carries_who_and_what(keys):
@@ -117,8 +119,14 @@ def _caller(keys, reference, user=USER, grids=("G1",)):
 
 def _square(code, officers=(), leader=None):
     ring = [[108.95, 34.27], [108.96, 34.27], [108.96, 34.28], [108.95, 34.28], [108.95, 34.27]]
-    return {"code": code, "name": code, "parent": None, "officers": list(officers), "leader": leader,
-            "polygon": {"type": "Polygon", "coordinates": [ring]}}
+    return {
+        "code": code,
+        "name": code,
+        "parent": None,
+        "officers": list(officers),
+        "leader": leader,
+        "polygon": {"type": "Polygon", "coordinates": [ring]},
+    }
 
 
 def test_a_deactivated_account_is_refused_while_its_token_is_still_valid(keys):

@@ -2,35 +2,54 @@ import json
 
 from bench import analyse, report
 
-CEILINGS = {"broker_publish_per_s": 1000.0, "broker_consume_per_s": 5000.0,
-            "store_insert_per_s": 1000.0, "store_update_per_s": 500.0}
+CEILINGS = {
+    "broker_publish_per_s": 1000.0,
+    "broker_consume_per_s": 5000.0,
+    "store_insert_per_s": 1000.0,
+    "store_update_per_s": 500.0,
+}
 
 
 def _trace(due, answered, inbox=None, entries=1):
     trace = {"due": due, "answered": answered, "inbox_entries": entries if inbox else 0}
     if inbox:
-        trace.update(received=due + 0.01, registered=due + 0.03, assigned=due + 0.05, dispatched=due + 0.07,
-                     inbox=inbox)
+        trace.update(
+            received=due + 0.01, registered=due + 0.03, assigned=due + 0.05, dispatched=due + 0.07, inbox=inbox
+        )
     return trace
 
 
 def _delta(accepted):
     return {
-        "reporting": {"workers": {"submit_report": {"count": accepted, "seconds": accepted * 0.004},
-                                  "metrics": {"count": 3, "seconds": 0.3}},
-                      "store": {"insert": {"count": accepted, "documents": accepted, "seconds": 0.1},
-                                "update": {"count": 1, "documents": accepted, "seconds": 0.1}}},
-        "notifications": {"workers": {"on_case_dispatched": {"count": accepted, "seconds": accepted * 0.002}},
-                          "store": {"insert": {"count": accepted, "documents": accepted, "seconds": 0.1},
-                                    "find": {"count": accepted, "seconds": 0.1}}},
+        "reporting": {
+            "workers": {
+                "submit_report": {"count": accepted, "seconds": accepted * 0.004},
+                "metrics": {"count": 3, "seconds": 0.3},
+            },
+            "store": {
+                "insert": {"count": accepted, "documents": accepted, "seconds": 0.1},
+                "update": {"count": 1, "documents": accepted, "seconds": 0.1},
+            },
+        },
+        "notifications": {
+            "workers": {"on_case_dispatched": {"count": accepted, "seconds": accepted * 0.002}},
+            "store": {
+                "insert": {"count": accepted, "documents": accepted, "seconds": 0.1},
+                "find": {"count": accepted, "seconds": 0.1},
+            },
+        },
     }
 
 
 def _step(offered=10, accepted=10, lost=0, p99_slow=False):
-    requests = [{"status": 202, "correlation_id": f"c{i}", "due": i, "sent": i + 0.001, "done": i + 0.02,
-                 "error": None} for i in range(accepted)]
-    traces = {r["correlation_id"]: _trace(r["due"], r["done"], None if i < lost else r["due"] + 0.1)
-              for i, r in enumerate(requests)}
+    requests = [
+        {"status": 202, "correlation_id": f"c{i}", "due": i, "sent": i + 0.001, "done": i + 0.02, "error": None}
+        for i in range(accepted)
+    ]
+    traces = {
+        r["correlation_id"]: _trace(r["due"], r["done"], None if i < lost else r["due"] + 0.1)
+        for i, r in enumerate(requests)
+    }
     if p99_slow:
         traces["c0"]["inbox"] = traces["c0"]["due"] + 2.0
     load = {"seconds": 1.0, "requests": requests}
@@ -43,8 +62,10 @@ def test_a_step_counts_accepted_lost_and_duplicated_reports_and_names_the_slowes
     assert (step["accepted"], step["accepted_per_s"], step["lost"], step["duplicated"]) == (10, 10.0, 0, 0)
     assert step["e2e_ms"]["p99"] == 100.0
     assert step["stages_ms"]["cases→notifications"]["p50"] == 30.0
-    assert step["service_ms"] == {"reporting.submit_report": {"count": 10, "mean_ms": 4.0},
-                                  "notifications.on_case_dispatched": {"count": 10, "mean_ms": 2.0}}
+    assert step["service_ms"] == {
+        "reporting.submit_report": {"count": 10, "mean_ms": 4.0},
+        "notifications.on_case_dispatched": {"count": 10, "mean_ms": 2.0},
+    }
     assert step["slowest_service"] == "reporting.submit_report"
     assert step["slowest_hop"] == "cases→notifications"
     assert step["busiest_process"] == "store"
@@ -60,8 +81,12 @@ def test_writes_per_report_count_commands_and_the_documents_they_changed():
 
 
 def test_the_cpu_spent_per_report_bounds_the_rate_of_the_machine_and_of_the_store():
-    assert _step()["bounds"] == {"cpu_ms_per_report": 5.0, "machine_per_s": 400.0, "store_ms_per_report": 5.0,
-                                 "store_per_s": 200.0}
+    assert _step()["bounds"] == {
+        "cpu_ms_per_report": 5.0,
+        "machine_per_s": 400.0,
+        "store_ms_per_report": 5.0,
+        "store_per_s": 200.0,
+    }
 
 
 def test_ratios_are_the_share_of_each_raw_ceiling_used():
@@ -105,5 +130,9 @@ def test_results_are_written_as_json_and_a_markdown_table(tmp_path):
 
 def test_with_a_store_per_service_the_busiest_store_bounds_the_rate():
     cpu = {"ms_per_report": {"cases": 10.0, "store-cases": 20.0, "store-notifications": 50.0, "gateway": 5.0}}
-    assert analyse.bounds(cpu, 2) == {"cpu_ms_per_report": 85.0, "machine_per_s": 23.5, "store_ms_per_report": 70.0,
-                                      "store_per_s": 20.0}
+    assert analyse.bounds(cpu, 2) == {
+        "cpu_ms_per_report": 85.0,
+        "machine_per_s": 23.5,
+        "store_ms_per_report": 70.0,
+        "store_per_s": 20.0,
+    }

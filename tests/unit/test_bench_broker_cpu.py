@@ -27,5 +27,5 @@ def test_a_group_of_processes_is_one_entry_and_a_gone_one_leaves_it_out():
     snapshot = collect.cpu_snapshot({"me": me, "broker (3 nodes)": (me, me)})
     assert snapshot["broker (3 nodes)"] >= 2 * snapshot["me"]  # each tree counted, children's time included
     assert collect.MACHINE in snapshot
-    gone = collect.cpu_snapshot({"broker (3 nodes)": (me, 2 ** 22 + 1)})  # above any pid_max
+    gone = collect.cpu_snapshot({"broker (3 nodes)": (me, 2**22 + 1)})  # above any pid_max
     assert "broker (3 nodes)" not in gone

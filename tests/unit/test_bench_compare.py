@@ -7,14 +7,30 @@ from tests.unit.test_bench_analyse import CEILINGS, _step
 
 def _results(broker: str, steps: list[dict], broker_ms: float) -> dict:
     for step in steps:
-        step["cpu"] = {"cores": {"other work": 0.1 if broker == "single" else 0.7}, "ms_per_report": {
-            "store-cases": 10.0, "store-notifications": 20.0, "cases": 5.0, "notifications-2": 4.0,
-            "gateway": 3.0, f"broker ({'3 nodes' if broker == 'cluster' else 'shared'})": broker_ms,
-            "load generator": 1.0}}
+        step["cpu"] = {
+            "cores": {"other work": 0.1 if broker == "single" else 0.7},
+            "ms_per_report": {
+                "store-cases": 10.0,
+                "store-notifications": 20.0,
+                "cases": 5.0,
+                "notifications-2": 4.0,
+                "gateway": 3.0,
+                f"broker ({'3 nodes' if broker == 'cluster' else 'shared'})": broker_ms,
+                "load generator": 1.0,
+            },
+        }
     return {
-        "run": {"mode": "quick", "replicas": 1, "stores": "per-service", "broker": broker,
-                "broker_nodes": 3 if broker == "cluster" else 1, "started_at": f"{broker}-time",
-                "commit": "abc1234", "step_seconds": 5, "rates": [10, 20]},
+        "run": {
+            "mode": "quick",
+            "replicas": 1,
+            "stores": "per-service",
+            "broker": broker,
+            "broker_nodes": 3 if broker == "cluster" else 1,
+            "started_at": f"{broker}-time",
+            "commit": "abc1234",
+            "step_seconds": 5,
+            "rates": [10, 20],
+        },
         "ceilings": {**CEILINGS, "broker_publish_per_s": 900.0 if broker == "single" else 300.0},
         "steps": steps,
         "sustained": {"offered_per_s": 10, "accepted_per_s": 10.0, "e2e_p99_ms": 100.0, "lost": 0},
@@ -33,10 +49,18 @@ def test_every_process_belongs_to_one_part_of_the_platform():
 
 
 def test_cpu_per_report_adds_up_by_part():
-    figures = compare.cpu_by_part({"store-cases": 10.0, "store-indicators": 5.5, "cases": 4.0, "cases-2": 4.0,
-                                   "gateway": 3.0, "broker (3 nodes)": 20.0, "load generator": 1.0})
-    assert figures == {"stores": 15.5, "services": 8.0, "gateway": 3.0, "broker": 20.0, "load": 1.0,
-                       "total": 47.5}
+    figures = compare.cpu_by_part(
+        {
+            "store-cases": 10.0,
+            "store-indicators": 5.5,
+            "cases": 4.0,
+            "cases-2": 4.0,
+            "gateway": 3.0,
+            "broker (3 nodes)": 20.0,
+            "load generator": 1.0,
+        }
+    )
+    assert figures == {"stores": 15.5, "services": 8.0, "gateway": 3.0, "broker": 20.0, "load": 1.0, "total": 47.5}
 
 
 def test_the_passes_are_paired_by_rate_and_a_rate_one_pass_never_reached_is_empty():
@@ -85,8 +109,7 @@ def test_both_brokers_run_the_single_one_first_and_single_is_the_default():
 
 def test_a_cluster_pass_says_so_in_its_heading_and_an_older_result_reads_as_before():
     results = _results("cluster", [_step()], 30.0)
-    results.update(machine={"cores": 2, "cpu": "x", "memory_gib": 1.0, "load_average_at_start": [0, 0, 0]},
-                   versions={})
+    results.update(machine={"cores": 2, "cpu": "x", "memory_gib": 1.0, "load_average_at_start": [0, 0, 0]}, versions={})
     results["ceilings"]["broker_queue_type"] = "quorum"
     text = report.to_markdown(results)
     assert "on a 3-node RabbitMQ cluster" in text

@@ -5,21 +5,34 @@ from services.directory.demo import generate_district
 
 
 def _result(closed=3, failed=1):
-    outcomes = [{"i": i, "started": 100.0 + i, "done": 102.0 + i, "closed": True, "case_id": f"C{i}"}
-                for i in range(closed)]
-    outcomes += [{"i": closed + i, "started": 100.0, "done": 160.0, "closed": False, "error": "wait: 504"}
-                 for i in range(failed)]
-    requests = [{"case": o["i"], "action": action, "status": 200, "started": 100.0, "ms": ms}
-                for o in outcomes for action, ms in (("report", 50.0), ("accept", 100.0), ("wait", 10.0))]
+    outcomes = [
+        {"i": i, "started": 100.0 + i, "done": 102.0 + i, "closed": True, "case_id": f"C{i}"} for i in range(closed)
+    ]
+    outcomes += [
+        {"i": closed + i, "started": 100.0, "done": 160.0, "closed": False, "error": "wait: 504"} for i in range(failed)
+    ]
+    requests = [
+        {"case": o["i"], "action": action, "status": 200, "started": 100.0, "ms": ms}
+        for o in outcomes
+        for action, ms in (("report", 50.0), ("accept", 100.0), ("wait", 10.0))
+    ]
     requests.append({"case": 0, "action": "wait", "status": 504, "started": 100.0, "ms": 10000.0})
-    return {"people": 2, "cases": closed + failed, "started": 100.0, "finished": 110.0, "cpu_seconds": 0.5,
-            "outcomes": outcomes, "requests": requests}
+    return {
+        "people": 2,
+        "cases": closed + failed,
+        "started": 100.0,
+        "finished": 110.0,
+        "cpu_seconds": 0.5,
+        "outcomes": outcomes,
+        "requests": requests,
+    }
 
 
 def test_figures_count_closed_cases_actions_and_cpu_per_case():
     account = {"expected": 4, "closed_seen": 3, "reported_counted": 4, "open_change": 1, "matches": False}
-    loop = lifecycle_figures.summarise(_result(), {"cases": 10.0, "gateway": 1.0},
-                                       {"cases": 10.3, "gateway": 1.6}, account)
+    loop = lifecycle_figures.summarise(
+        _result(), {"cases": 10.0, "gateway": 1.0}, {"cases": 10.3, "gateway": 1.6}, account
+    )
     assert loop["closed"] == 3 and loop["wall_s"] == 10.0
     assert loop["cases_per_s"] == 0.3
     assert loop["actions_per_s"] == 0.8  # 8 actions in 10 s; the looks while waiting are not actions
@@ -29,9 +42,13 @@ def test_figures_count_closed_cases_actions_and_cpu_per_case():
     assert loop["cpu_ms_per_case_total"] == 300.0
     assert loop["day_minutes"] == round(3300 / 0.3 / 60, 1)
     assert loop["failed"][0]["error"] == "wait: 504"
-    text = lifecycle_figures.to_markdown({"lifecycle": loop, "machine": {"cpus": 2},
-                                          "run": {"commit": "abc", "started_at": "now", "broker": "single",
-                                                  "replicas": 1}})
+    text = lifecycle_figures.to_markdown(
+        {
+            "lifecycle": loop,
+            "machine": {"cpus": 2},
+            "run": {"commit": "abc", "started_at": "now", "broker": "single", "replicas": 1},
+        }
+    )
     assert "0.3 cases/s" in text and "MISMATCH" in text and "case 3: wait: 504" in text
 
 

@@ -76,13 +76,43 @@ def test_requests_go_out_on_schedule_without_waiting_for_answers(tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowGateway)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     out, plan = tmp_path / "load.json", tmp_path / "plan.json"
-    plan.write_text(json.dumps({"categories": ["sanitation"], "officers": [
-        {"username": "officer-1", "grid": "610102001001001", "points": [{"lat": 34.25, "lon": 108.93}], "token": "T"}]}))
+    plan.write_text(
+        json.dumps(
+            {
+                "categories": ["sanitation"],
+                "officers": [
+                    {
+                        "username": "officer-1",
+                        "grid": "610102001001001",
+                        "points": [{"lat": 34.25, "lon": 108.93}],
+                        "token": "T",
+                    }
+                ],
+            }
+        )
+    )
     try:
         subprocess.run(
-            [sys.executable, "-m", "bench.load", "--url", f"http://127.0.0.1:{server.server_port}",
-             "--rate", "50", "--seconds", "0.2", "--tag", "t", "--plan", str(plan), "--out", str(out)],
-            cwd=ROOT, check=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--url",
+                f"http://127.0.0.1:{server.server_port}",
+                "--rate",
+                "50",
+                "--seconds",
+                "0.2",
+                "--tag",
+                "t",
+                "--plan",
+                str(plan),
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            check=True,
+            timeout=60,
         )
     finally:
         server.shutdown()

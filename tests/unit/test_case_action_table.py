@@ -15,11 +15,25 @@ from shared.api.case_actions import ACTIONS, PARTIES
 
 ROOT = Path(__file__).resolve().parents[2]
 # how a party's words name each of its roles
-ROLE_WORDS = {"operator": "operators", "supervisor": "supervisors", "handler": "handlers", "department_head": "head",
-              "grid_officer": "officers", "grid_leader": "leader"}
+ROLE_WORDS = {
+    "operator": "operators",
+    "supervisor": "supervisors",
+    "handler": "handlers",
+    "department_head": "head",
+    "grid_officer": "officers",
+    "grid_leader": "leader",
+}
 # the web app's form fields (web/src/pages/case.js FORMS) -> the body's fields
-FORM_FIELDS = {"note": "note", "reason": "reason", "text": "text", "target": "target_case_id",
-               "department": "department", "hours": "hours", "passed": "passed", "photos": "attachments"}
+FORM_FIELDS = {
+    "note": "note",
+    "reason": "reason",
+    "text": "text",
+    "target": "target_case_id",
+    "department": "department",
+    "hours": "hours",
+    "passed": "passed",
+    "photos": "attachments",
+}
 
 
 def test_the_cases_service_runs_every_action_of_the_table_and_no_other():
@@ -62,8 +76,10 @@ def test_the_web_app_has_a_form_for_every_action_asking_what_its_body_needs():
         required = {f for f, field in fields.items() if field.required}
         assert required <= set(asked), name
         # a field the body requires is one the form will not send empty (reason, text, target, department always)
-        assert all(asked[f].endswith("!") or f in {"reason", "text", "target_case_id", "department", "hours", "passed"}
-                   for f in required), name
+        assert all(
+            asked[f].endswith("!") or f in {"reason", "text", "target_case_id", "department", "hours", "passed"}
+            for f in required
+        ), name
 
 
 def test_the_web_app_names_every_action_in_both_languages():

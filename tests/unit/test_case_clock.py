@@ -27,23 +27,49 @@ HOUR = 3600
 def at(text):
     return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
 
+
 IDS = counting()  # one source for the module, as a service has one: ids never repeat
 
 
 def dispatched_case(when):
     """A sanitation case (sign for: 1 h; disposal: 24 working hours) dispatched at ``when``."""
-    case = {"_id": "C1", "category": "sanitation", "priority": "normal", "status": "dispatched",
-            "department": "sanitation", "dispatched_at": when, "history": [], "version": 3, "correlation_id": "X",
-            "suspended": False, "grid": "G1", "assisting_departments": [], "reporters": [], "created_at": when}
-    return {**case, **timing.enter(case, "sign_for", now=when, category=WORKING["sanitation"], calendar=CAL,
-                                   policy=POLICY, ids=IDS, with_disposal=True)}
+    case = {
+        "_id": "C1",
+        "category": "sanitation",
+        "priority": "normal",
+        "status": "dispatched",
+        "department": "sanitation",
+        "dispatched_at": when,
+        "history": [],
+        "version": 3,
+        "correlation_id": "X",
+        "suspended": False,
+        "grid": "G1",
+        "assisting_departments": [],
+        "reporters": [],
+        "created_at": when,
+    }
+    return {
+        **case,
+        **timing.enter(
+            case,
+            "sign_for",
+            now=when,
+            category=WORKING["sanitation"],
+            calendar=CAL,
+            policy=POLICY,
+            ids=IDS,
+            with_disposal=True,
+        ),
+    }
 
 
 def act(case, action, params, who, now):
     actor = {"user_id": who.user_id, "role": sorted(who.roles)[0], "name": ""}
     check_state(action, case, When(now))
-    ctx = Context(actor=actor, now=now, categories=WORKING, departments={"sanitation": {}}, calendar=CAL,
-                  policy=POLICY, ids=IDS)
+    ctx = Context(
+        actor=actor, now=now, categories=WORKING, departments={"sanitation": {}}, calendar=CAL, policy=POLICY, ids=IDS
+    )
     spec = ACTIONS[action]
     change = spec.apply(case, spec.schema.load(params), ctx)
     return after(case, change.set_fields, change.history)
@@ -69,7 +95,9 @@ def test_suspension_in_the_middle_of_a_stage_keeps_the_time_that_was_left():
     suspended = act(case, "suspend", {"reason": "owner away"}, OPERATOR, at("2026-11-23 12:00"))  # 3 h used
     assert suspended["escalation"]["next_due_at"] is None  # a parked case never escalates
     resumed = act(suspended, "resume", {}, OPERATOR, at("2026-11-26 09:00"))  # Thursday
-    assert CAL.between(at("2026-11-26 09:00"), resumed["deadline"]) == pytest.approx(CAL.between(at("2026-11-23 12:00"), before))
+    assert CAL.between(at("2026-11-26 09:00"), resumed["deadline"]) == pytest.approx(
+        CAL.between(at("2026-11-23 12:00"), before)
+    )
     assert resumed["escalation"]["next_due_at"] is not None
 
 
@@ -98,8 +126,10 @@ def test_the_default_rungs_fall_at_75_percent_the_deadline_plus_4_hours_and_one_
     assert CAL.between(case["stage_started_at"], dues[0]) == pytest.approx(0.75 * 24 * HOUR)
     assert dues[1] == deadline
     assert CAL.between(deadline, dues[2]) == 4 * HOUR
-    assert dues[3] == CAL.add(deadline, 7.5 * HOUR) and dues[3].astimezone(BEIJING).time() == deadline.astimezone(
-        BEIJING).time()
+    assert (
+        dues[3] == CAL.add(deadline, 7.5 * HOUR)
+        and dues[3].astimezone(BEIJING).time() == deadline.astimezone(BEIJING).time()
+    )
 
 
 def test_every_rung_fires_once_in_order_and_the_last_puts_the_case_under_supervision():
@@ -114,13 +144,19 @@ def test_every_rung_fires_once_in_order_and_the_last_puts_the_case_under_supervi
         fired.append((event.payload["rung"], event.payload["rung_name"], event.payload["targets"][0]["kind"]))
         case = after(case, change.set_fields, change.history)
         case["version"] -= 1  # bookkeeping leaves the version alone
-    assert fired == [(1, "warning", "responsible"), (2, "overdue", "responsible_head"),
-                     (3, "command_centre", "command_centre"), (4, "supervision", "supervisor")]
+    assert fired == [
+        (1, "warning", "responsible"),
+        (2, "overdue", "responsible_head"),
+        (3, "command_centre", "command_centre"),
+        (4, "supervision", "supervisor"),
+    ]
     assert case["supervised"] is True
     assert [h["action"] for h in case["history"]].count("escalate") == 4
     last = case["history"][-1]  # the platform's note is kept by key, worded when read (shared/texts.py)
     assert last["note"] is None and (last["note_key"], last["note_params"]) == (
-        "note.escalated", {"rung": 4, "rung_name": "supervision"})
+        "note.escalated",
+        {"rung": 4, "rung_name": "supervision"},
+    )
 
 
 def test_the_traffic_light_turns_yellow_at_75_percent_and_red_when_overdue():
@@ -136,8 +172,12 @@ def test_the_traffic_light_turns_yellow_at_75_percent_and_red_when_overdue():
 
 
 def test_a_policy_with_rungs_out_of_order_or_unknown_targets_is_refused():
-    policy = {"rungs": [{"name": "late", "at": {"after_deadline_hours": 2}, "targets": [{"kind": "mayor"}]},
-                        {"name": "early", "at": {"fraction": 0.5}, "targets": [{"kind": "supervisor"}]}]}
+    policy = {
+        "rungs": [
+            {"name": "late", "at": {"after_deadline_hours": 2}, "targets": [{"kind": "mayor"}]},
+            {"name": "early", "at": {"fraction": 0.5}, "targets": [{"kind": "supervisor"}]},
+        ]
+    }
     problems = escalation.check_policy(policy)
     assert any("mayor" in p for p in problems) and any("order" in p for p in problems)
     assert escalation.check_policy(DEFAULT_POLICY) == []

@@ -34,22 +34,50 @@ POLICY = {**DEFAULT_POLICY, "version": 1}
 
 
 def case_in(status="reported", **extra):
-    case, _ = domain.open_case(sample_event("incident.reported"), category=CATEGORIES["sanitation"], now=NOW,
-                               calendar=CALENDAR, policy=POLICY, ids=counting())
+    case, _ = domain.open_case(
+        sample_event("incident.reported"),
+        category=CATEGORIES["sanitation"],
+        now=NOW,
+        calendar=CALENDAR,
+        policy=POLICY,
+        ids=counting(),
+    )
     with_department = status in {"dispatched", "accepted", "resolved", "verified", "closed"}
     timed = {"dispatched": "sign_for", "accepted": "disposal", "resolved": "verification"}.get(status)
-    clock = {"stage": timed, "stage_started_at": NOW, "stage_limit_s": 24 * 3600.0,
-             "stage_deadline": NOW + timedelta(hours=24)} if timed else {}
-    return {**case, "status": status, "department": "sanitation" if with_department else None,
-            "deadline": NOW + timedelta(hours=24) if with_department else None, "dispatched_at": NOW,
-            "closed_at": NOW if status == "closed" else None, **clock, **extra}
+    clock = (
+        {
+            "stage": timed,
+            "stage_started_at": NOW,
+            "stage_limit_s": 24 * 3600.0,
+            "stage_deadline": NOW + timedelta(hours=24),
+        }
+        if timed
+        else {}
+    )
+    return {
+        **case,
+        "status": status,
+        "department": "sanitation" if with_department else None,
+        "deadline": NOW + timedelta(hours=24) if with_department else None,
+        "dispatched_at": NOW,
+        "closed_at": NOW if status == "closed" else None,
+        **clock,
+        **extra,
+    }
 
 
 def act(case, action, params, identity, now=NOW, **ctx):
     """What the service does: who, then state, then the change — returns the case after."""
     actor = domain.authorize(action, identity, case)
-    context = Context(actor=actor, now=now, categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR,
-                      policy=POLICY, **{"ids": counting(), **ctx})
+    context = Context(
+        actor=actor,
+        now=now,
+        categories=CATEGORIES,
+        departments=DEPARTMENTS,
+        calendar=CALENDAR,
+        policy=POLICY,
+        **{"ids": counting(), **ctx},
+    )
     check_state(action, case, When(now, context.reopen_window))
     spec = ACTIONS[action]
     change = spec.apply(case, _loaded(spec, params), context)
@@ -61,8 +89,15 @@ def _loaded(spec, params):
     return spec.schema.load({**{k: v for k, v in _MINIMAL.items() if k in spec.schema.fields}, **params})
 
 
-_MINIMAL = {"reason": "because", "note": "done", "text": "hello", "hours": 24, "passed": True,
-            "department": "sanitation", "target_case_id": "C" + "1" * 26}
+_MINIMAL = {
+    "reason": "because",
+    "note": "done",
+    "text": "hello",
+    "hours": 24,
+    "passed": True,
+    "department": "sanitation",
+    "target_case_id": "C" + "1" * 26,
+}
 
 EXTENSION = {"status": "pending", "hours": 24, "reason": "crane", "requested_by": {}, "requested_at": NOW}
 
@@ -145,7 +180,11 @@ def test_register_may_correct_category_and_priority():
 def test_a_returned_case_is_back_in_the_operator_queue_without_a_department():
     case, change, _ = act(case_in("accepted"), "return", {"reason": "police matter"}, HANDLER)
     assert (case["status"], case["department"], case["returned"], case["returned_by"]) == (
-        "registered", None, True, "sanitation")
+        "registered",
+        None,
+        True,
+        "sanitation",
+    )
 
 
 def test_only_one_extension_may_wait_at_a_time():
@@ -191,8 +230,7 @@ def test_reopening_is_possible_within_the_window_only():
 
 def test_merge_folds_reports_and_reporters_into_the_target():
     target = {**case_in("dispatched"), "_id": "C" + "1" * 26, "reporters": ["officer-9"], "report_ids": ["R9"]}
-    source, change, ctx = act(case_in("reported"), "merge", {"target_case_id": target["_id"]}, OPERATOR,
-                              target=target)
+    source, change, ctx = act(case_in("reported"), "merge", {"target_case_id": target["_id"]}, OPERATOR, target=target)
     assert (source["status"], source["merged_into"]) == ("merged", target["_id"])
     (event,) = change.events
     assert (event.payload["target_case_id"], event.payload["report_ids"]) == (target["_id"], ["R1"])
@@ -209,8 +247,11 @@ def test_merge_only_into_an_open_case():
 
 def test_the_history_only_grows():
     case = case_in("registered")
-    for action, params, who in [("dispatch", {"department": "sanitation"}, OPERATOR), ("accept", {}, HANDLER),
-                                ("comment", {"text": "hi"}, OFFICER)]:
+    for action, params, who in [
+        ("dispatch", {"department": "sanitation"}, OPERATOR),
+        ("accept", {}, HANDLER),
+        ("comment", {"text": "hi"}, OFFICER),
+    ]:
         before = list(case["history"])
         case, _, _ = act(case, action, params, who)
         assert case["history"][: len(before)] == before
@@ -219,8 +260,15 @@ def test_the_history_only_grows():
 
 def test_automatic_routing_registers_and_dispatches_as_the_system():
     case = case_in("reported")
-    change = domain.apply_routing(case, sample_event("routing.decided"), category=CATEGORIES["sanitation"], now=NOW,
-                                  calendar=CALENDAR, policy=POLICY, ids=counting())
+    change = domain.apply_routing(
+        case,
+        sample_event("routing.decided"),
+        category=CATEGORIES["sanitation"],
+        now=NOW,
+        calendar=CALENDAR,
+        policy=POLICY,
+        ids=counting(),
+    )
     assert [h["action"] for h in change.history] == ["register", "dispatch"]
     assert all(h["actor"]["user_id"] == "system" for h in change.history)
     assert [e.type for e in change.events] == ["case.registered", "case.dispatched"]
@@ -229,18 +277,27 @@ def test_automatic_routing_registers_and_dispatches_as_the_system():
 
 def test_a_rule_that_is_not_automatic_only_suggests():
     decision = sample_event("routing.decided", automatic=False)
-    change = domain.apply_routing(case_in("reported"), decision, category=CATEGORIES["sanitation"], now=NOW,
-                                  calendar=CALENDAR, policy=POLICY, ids=counting())
+    change = domain.apply_routing(
+        case_in("reported"),
+        decision,
+        category=CATEGORIES["sanitation"],
+        now=NOW,
+        calendar=CALENDAR,
+        policy=POLICY,
+        ids=counting(),
+    )
     assert change.set_fields == {"suggestion": {"department": "sanitation", "rule_id": "sanitation"}}
     assert change.events == []
     assert (change.expected_version, change.bump_version, change.guard) == (None, False, {"status": "reported"})
 
 
 def test_a_report_handled_on_the_spot_opens_resolved():
-    incident = sample_event("incident.reported", handled_on_spot=True, result_note="swept it",
-                            attachments=["P" + "0" * 26])
-    case, (event,) = domain.open_case(incident, category=CATEGORIES["sanitation"], now=NOW, calendar=CALENDAR,
-                                      policy=POLICY, ids=counting())
+    incident = sample_event(
+        "incident.reported", handled_on_spot=True, result_note="swept it", attachments=["P" + "0" * 26]
+    )
+    case, (event,) = domain.open_case(
+        incident, category=CATEGORIES["sanitation"], now=NOW, calendar=CALENDAR, policy=POLICY, ids=counting()
+    )
     assert case["status"] == "resolved" and case["resolution"]["note"] == "swept it"
     assert event.payload["handled_on_spot"] is True
 
@@ -251,11 +308,18 @@ def test_a_case_that_went_everywhere_reads_as_plain_json():
     from shared.api.cases import CaseSchema
 
     case = case_in("reported")
-    steps = [("register", {}, OPERATOR), ("dispatch", {"department": "sanitation"}, OPERATOR),
-             ("accept", {}, HANDLER), ("request_extension", {"reason": "crane", "hours": 4}, HANDLER),
-             ("approve_extension", {}, SUPERVISOR), ("suspend", {"reason": "x"}, OPERATOR),
-             ("resume", {}, OPERATOR), ("resolve", {"note": "ok", "attachments": [PHOTO]}, HANDLER),
-             ("verify", {"passed": True, "note": "ok"}, OFFICER), ("close", {}, OPERATOR)]
+    steps = [
+        ("register", {}, OPERATOR),
+        ("dispatch", {"department": "sanitation"}, OPERATOR),
+        ("accept", {}, HANDLER),
+        ("request_extension", {"reason": "crane", "hours": 4}, HANDLER),
+        ("approve_extension", {}, SUPERVISOR),
+        ("suspend", {"reason": "x"}, OPERATOR),
+        ("resume", {}, OPERATOR),
+        ("resolve", {"note": "ok", "attachments": [PHOTO]}, HANDLER),
+        ("verify", {"passed": True, "note": "ok"}, OFFICER),
+        ("close", {}, OPERATOR),
+    ]
     for action, params, who in steps:
         case, _, _ = act(case, action, params, who)
     case = {**case, "suggestion": {"department": "sanitation", "rule_id": "r"}}
@@ -265,7 +329,10 @@ def test_a_case_that_went_everywhere_reads_as_plain_json():
 def test_supervision_marks_the_case_keeps_the_first_time_and_counts_each_instruction():
     first, change, _ = act(case_in("accepted"), "supervise", {"note": "finish by Friday"}, SUPERVISOR)
     assert first["supervised"] is True and first["supervisions"] == 1
-    assert first["supervision"]["note"] == "finish by Friday" and first["supervision"]["by"]["user_id"] == SUPERVISOR.user_id
+    assert (
+        first["supervision"]["note"] == "finish by Friday"
+        and first["supervision"]["by"]["user_id"] == SUPERVISOR.user_id
+    )
     (event,) = change.events
     assert event.type == "case.supervised" and event.payload["note"] == "finish by Friday"
     again, _, _ = act(first, "supervise", {"note": "still waiting"}, OPERATOR, now=NOW + timedelta(hours=2))
@@ -275,8 +342,9 @@ def test_supervision_marks_the_case_keeps_the_first_time_and_counts_each_instruc
 
 
 def test_a_suspended_case_can_still_be_supervised_but_a_closed_one_cannot():
-    supervised, _, _ = act(case_in("dispatched", suspended=True, suspended_at=NOW), "supervise", {"note": "why parked?"},
-                           OPERATOR)
+    supervised, _, _ = act(
+        case_in("dispatched", suspended=True, suspended_at=NOW), "supervise", {"note": "why parked?"}, OPERATOR
+    )
     assert supervised["supervised"] is True
     with pytest.raises(WrongState):
         check_state("supervise", case_in("closed"), When(NOW))
@@ -295,8 +363,17 @@ def test_a_comment_is_one_whole_event_known_in_advance():
     done, change, _ = act(case, "comment", {"text": "on my way"}, HANDLER, ids=counting())
     actor = {"user_id": "h", "role": "handler", "name": ""}
     comment_id = "M" + "1".zfill(26)
-    assert change.events == [Event(
-        event_id=str(uuid.UUID(int=2)), type="case.commented", version=1, occurred_at=NOW, producer="cases",
-        correlation_id=case["correlation_id"], causation_id=None, actor=actor,
-        payload={**facts(done), "comment_id": comment_id, "text": "on my way", "author": actor, "public": False})]
+    assert change.events == [
+        Event(
+            event_id=str(uuid.UUID(int=2)),
+            type="case.commented",
+            version=1,
+            occurred_at=NOW,
+            producer="cases",
+            correlation_id=case["correlation_id"],
+            causation_id=None,
+            actor=actor,
+            payload={**facts(done), "comment_id": comment_id, "text": "on my way", "author": actor, "public": False},
+        )
+    ]
     assert done["history"][-1]["comment_id"] == comment_id

@@ -72,9 +72,7 @@ def test_the_district_lies_around_xincheng(shapes):
 def test_the_map_validates_with_no_fault_and_reads_back_unchanged(district):
     doc = to_feature_collection(district["areas"], district["grids"])
     known = set(users_by_id(district))
-    areas, grids, faults = parse_feature_collection(
-        doc, known_users=known, overlap_tolerance_m2=0.0
-    )
+    areas, grids, faults = parse_feature_collection(doc, known_users=known, overlap_tolerance_m2=0.0)
     assert faults == []
     assert (areas, grids) == (district["areas"], district["grids"])
 
@@ -184,20 +182,14 @@ def test_category_attributes_follow_open311(district):
 def test_drainage_asks_for_severity_and_elderly_alone_for_age_and_needs(district):
     categories = {c["code"]: c for c in district["categories"]}
     drainage = {a["code"]: a for a in categories["drainage"]["attributes"]}
-    assert (
-        drainage["severity"]["datatype"] == "singlevaluelist" and drainage["severity"]["required"]
-    )
+    assert drainage["severity"]["datatype"] == "singlevaluelist" and drainage["severity"]["required"]
     elderly = {a["code"]: a["datatype"] for a in categories["elderly_alone"]["attributes"]}
     assert elderly["age"] == "number" and elderly["needs"] == "multivaluelist"
 
 
 def test_every_category_has_one_default_rule_to_its_department(district):
-    defaults = [
-        r for r in district["routing_rules"] if r["street"] is None and r["community"] is None
-    ]
-    assert sorted(r["category"] for r in defaults) == sorted(
-        c["code"] for c in district["categories"]
-    )
+    defaults = [r for r in district["routing_rules"] if r["street"] is None and r["community"] is None]
+    assert sorted(r["category"] for r in defaults) == sorted(c["code"] for c in district["categories"])
     departments = {c["code"]: c["department"] for c in district["categories"]}
     assert all(r["department"] == departments[r["category"]] for r in defaults)
 
@@ -206,9 +198,7 @@ def test_every_category_has_one_default_rule_to_its_department(district):
     ("category", "automatic"),
     [("dispute", False), ("illegal_construction", False), ("sanitation", True)],
 )
-def test_disputes_and_illegal_construction_wait_for_an_operator_by_default(
-    district, category, automatic
-):
+def test_disputes_and_illegal_construction_wait_for_an_operator_by_default(district, category, automatic):
     (rule,) = [r for r in district["routing_rules"] if r["rule_id"] == f"default:{category}"]
     assert rule["automatic"] is automatic
 
@@ -226,9 +216,7 @@ def test_overrides_name_real_streets_communities_and_departments(district):
 
 
 def test_the_same_seed_gives_the_same_district(district):
-    assert json.dumps(generate_district(610102), ensure_ascii=False) == json.dumps(
-        district, ensure_ascii=False
-    )
+    assert json.dumps(generate_district(610102), ensure_ascii=False) == json.dumps(district, ensure_ascii=False)
 
 
 def test_another_seed_gives_another_district_of_the_same_size(district):

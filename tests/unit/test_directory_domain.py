@@ -44,14 +44,17 @@ def test_a_routing_rule_must_name_things_that_exist():
     with pytest.raises(Unprocessable) as refused:
         domain.check_routing_rule(
             {"rule_id": "r", "category": "ufo", "department": "nasa", "street": "610102009", "community": None},
-            categories={"sanitation": {}}, departments={"sanitation": {}}, areas=AREAS,
+            categories={"sanitation": {}},
+            departments={"sanitation": {}},
+            areas=AREAS,
         )
     assert set(refused.value.details["fields"]) == {"category", "department", "street"}
 
 
 def test_changed_events_carry_the_whole_set_and_its_revision():
-    event = domain.changed_event("departments", 7, district.DEPARTMENTS, now=NOW,
-                                 actor={"user_id": "admin", "role": "admin"}, correlation_id="X")
+    event = domain.changed_event(
+        "departments", 7, district.DEPARTMENTS, now=NOW, actor={"user_id": "admin", "role": "admin"}, correlation_id="X"
+    )
     assert event.type == "departments.changed"
     assert event.payload == {"revision": 7, "items": district.DEPARTMENTS}
 
@@ -59,12 +62,16 @@ def test_changed_events_carry_the_whole_set_and_its_revision():
 def test_a_rule_for_a_community_may_name_its_street_but_not_another():
     domain.check_routing_rule(
         {"rule_id": "r", "category": "c", "department": "d", "street": "610102001", "community": "610102001001"},
-        categories={"c": {}}, departments={"d": {}}, areas=AREAS,
+        categories={"c": {}},
+        departments={"d": {}},
+        areas=AREAS,
     )
     with pytest.raises(Unprocessable):
         domain.check_routing_rule(
             {"rule_id": "r", "category": "c", "department": "d", "street": "610102002", "community": "610102001001"},
-            categories={"c": {}}, departments={"d": {}}, areas=AREAS,
+            categories={"c": {}},
+            departments={"d": {}},
+            areas=AREAS,
         )
 
 
@@ -72,10 +79,13 @@ def _person(user_id, roles, active=True):
     return {"user_id": user_id, "roles": roles, "active": active}
 
 
-@pytest.mark.parametrize("after", [
-    [_person("admin", ["admin"], active=False), _person("op", ["operator"])],  # deactivated
-    [_person("admin", ["supervisor"]), _person("op", ["operator"])],  # lost the role
-])
+@pytest.mark.parametrize(
+    "after",
+    [
+        [_person("admin", ["admin"], active=False), _person("op", ["operator"])],  # deactivated
+        [_person("admin", ["supervisor"]), _person("op", ["operator"])],  # lost the role
+    ],
+)
 def test_the_last_active_administrator_stays(after):
     before = [_person("admin", ["admin"]), _person("op", ["operator"])]
     with pytest.raises(LastAdministrator) as refused:
@@ -89,16 +99,20 @@ def test_an_administrator_may_step_down_when_another_remains():
     domain.check_an_administrator_remains(before, [_person("admin", ["admin"], active=False), before[1]])
     # an inactive administrator does not count as the one who remains
     with pytest.raises(LastAdministrator):
-        domain.check_an_administrator_remains(before, [_person("admin", ["operator"]),
-                                                       _person("other", ["admin"], active=False)])
+        domain.check_an_administrator_remains(
+            before, [_person("admin", ["operator"]), _person("other", ["admin"], active=False)]
+        )
 
 
-@pytest.mark.parametrize("address, key", [
-    ("203.0.113.7", "203.0.113.7"),
-    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),  # a client may take any address of its /64
-    ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
-    ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 as a dual-stack socket shows it
-])
+@pytest.mark.parametrize(
+    "address, key",
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),  # a client may take any address of its /64
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 as a dual-stack socket shows it
+    ],
+)
 def test_sign_in_failures_count_per_client_network(address, key):
     assert domain.client_key(address) == key
 

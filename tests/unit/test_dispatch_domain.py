@@ -3,8 +3,13 @@ from tests.support import district
 from tests.support.samples import NOW, sample_event
 
 RULES = district.ROUTING_RULES + [
-    {"rule_id": "sanitation-c1", "category": "sanitation", "community": "610102002001",
-     "department": "municipal", "automatic": False},
+    {
+        "rule_id": "sanitation-c1",
+        "category": "sanitation",
+        "community": "610102002001",
+        "department": "municipal",
+        "automatic": False,
+    },
 ]
 
 
@@ -34,8 +39,13 @@ def test_a_decision_names_the_department_and_whether_to_dispatch_at_once():
     reported = sample_event("case.reported")
     event = domain.decide(reported, rule, now=NOW)
     assert event.type == "routing.decided" and event.causation_id == reported.event_id
-    assert event.payload == {"case_id": "C1", "department": "sanitation", "assisting_departments": [],
-                             "rule_id": "sanitation", "automatic": True}
+    assert event.payload == {
+        "case_id": "C1",
+        "department": "sanitation",
+        "assisting_departments": [],
+        "rule_id": "sanitation",
+        "automatic": True,
+    }
 
 
 def test_an_assignment_records_who_decided():

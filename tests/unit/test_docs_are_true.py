@@ -52,7 +52,7 @@ def test_the_event_catalogue_names_every_consumer():
 
 def _table(text: str, heading: str) -> dict[str, list[str]]:
     """The rows of the first table after ``heading``: first cell's `code` -> the other cells."""
-    after = text[text.index(heading):]
+    after = text[text.index(heading) :]
     rows = {}
     for line in after.splitlines()[1:]:
         if rows and not line.startswith("|"):

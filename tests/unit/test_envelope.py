@@ -30,8 +30,9 @@ def test_envelope_carries_the_required_fields():
 
 def test_a_service_cannot_publish_another_services_event():
     with pytest.raises(ValueError, match="producer is cases"):
-        new_event("case.registered", PAYLOADS["case.registered"], producer="dispatch",
-                  occurred_at=NOW, correlation_id="X")
+        new_event(
+            "case.registered", PAYLOADS["case.registered"], producer="dispatch", occurred_at=NOW, correlation_id="X"
+        )
 
 
 def test_a_payload_that_breaks_its_contract_is_a_bug_at_the_producer():

@@ -19,8 +19,9 @@ from shared.rpc import RpcTimedOut
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(p for folder in ("services", "shared", "gateway") for p in (ROOT / folder).rglob("*.py"))
-ERROR_CLASSES = {name for name, value in vars(errors).items()
-                 if isinstance(value, type) and issubclass(value, errors.CivicgridError)} | {RpcTimedOut.__name__}
+ERROR_CLASSES = {
+    name for name, value in vars(errors).items() if isinstance(value, type) and issubclass(value, errors.CivicgridError)
+} | {RpcTimedOut.__name__}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -40,15 +41,20 @@ def _is_text(node) -> bool:
 
 
 def test_no_error_is_raised_with_a_sentence_of_its_own():
-    own = [f"{path}:{node.lineno}" for path, node in _calls()
-           if _name(node.func) in ERROR_CLASSES and node.args and _is_text(node.args[0])]
+    own = [
+        f"{path}:{node.lineno}"
+        for path, node in _calls()
+        if _name(node.func) in ERROR_CLASSES and node.args and _is_text(node.args[0])
+    ]
     assert own == [], "raise these with .of(key, …) and put their text in shared/texts.json"
 
 
 def test_every_key_an_error_is_raised_with_has_both_texts_and_its_parameters():
-    keyed = [(path, node) for path, node in _calls()
-             if isinstance(node.func, ast.Attribute) and node.func.attr == "of"
-             and _name(node.func.value) in ERROR_CLASSES]
+    keyed = [
+        (path, node)
+        for path, node in _calls()
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "of" and _name(node.func.value) in ERROR_CLASSES
+    ]
     assert len(keyed) > 50  # the scan sees the raises
     problems = []
     for path, node in keyed:
@@ -69,8 +75,9 @@ def test_every_key_an_error_is_raised_with_has_both_texts_and_its_parameters():
 
 def test_the_keys_kept_in_tables_are_in_the_catalogue():
     when = When(datetime.now(UTC), timedelta(days=30))
-    keys = {missing(when)[0] if callable(missing) else missing
-            for rules in PRECONDITIONS.values() for _, missing in rules}
+    keys = {
+        missing(when)[0] if callable(missing) else missing for rules in PRECONDITIONS.values() for _, missing in rules
+    }
     assert keys <= set(texts.CATALOGUE)
 
 

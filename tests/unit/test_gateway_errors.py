@@ -73,16 +73,27 @@ def test_every_error_that_crosses_rpc_is_declared_in_shared_errors():
             yield sub
             yield from subclasses(sub)
 
-    strays = {f"{c.__module__}.{c.__name__}" for c in subclasses(CivicgridError)
-              if c.__module__ not in {"shared.errors", "shared.rpc"}}
+    strays = {
+        f"{c.__module__}.{c.__name__}"
+        for c in subclasses(CivicgridError)
+        if c.__module__ not in {"shared.errors", "shared.rpc"}
+    }
     assert not strays
 
 
 def test_an_error_with_a_text_of_its_own_names_its_key_and_parameters_beside_the_english_message():
     status, body = error_body(UnknownCategory.of("category.unknown", {"category": "xyz"}, category="xyz"), "corr-1")
     assert status == 422 and body == {
-        "error": "UNKNOWN_CATEGORY", "message": "Unknown category 'xyz'.", "reason": "category.unknown",
-        "params": {"category": "xyz"}, "details": {"category": "xyz"}, "correlation_id": "corr-1"}
+        "error": "UNKNOWN_CATEGORY",
+        "message": "Unknown category 'xyz'.",
+        "reason": "category.unknown",
+        "params": {"category": "xyz"},
+        "details": {"category": "xyz"},
+        "correlation_id": "corr-1",
+    }
     status, body = error_body(ValidationFailed.from_messages({"note": ["Missing data for required field."]}))
-    assert (status, body["reason"], body["fields"]) == (400, "request.invalid_fields",
-                                                        {"note": ["Missing data for required field."]})
+    assert (status, body["reason"], body["fields"]) == (
+        400,
+        "request.invalid_fields",
+        {"note": ["Missing data for required field."]},
+    )

@@ -36,9 +36,7 @@ BLOCK = [
 ]
 HOLED = {
     "code": "610102001002001",
-    "polygon": cell(
-        3, 0, holes=[(LON + 3.4 * STEP, LAT + 0.4 * STEP, LON + 3.6 * STEP, LAT + 0.6 * STEP)]
-    ),
+    "polygon": cell(3, 0, holes=[(LON + 3.4 * STEP, LAT + 0.4 * STEP, LON + 3.6 * STEP, LAT + 0.6 * STEP)]),
 }
 SPLIT = {
     "code": "610102001002002",
@@ -67,9 +65,7 @@ def test_a_point_inside_a_grid_is_located_in_that_grid(index, point, expected):
     assert index.locate(*point) == expected
 
 
-@pytest.mark.parametrize(
-    "point", [at(-0.5, 0.5), at(2.5, 0.5), at(1, 2.5), at(6.5, 0.5), (0.0, 0.0)]
-)
+@pytest.mark.parametrize("point", [at(-0.5, 0.5), at(2.5, 0.5), at(1, 2.5), at(6.5, 0.5), (0.0, 0.0)])
 def test_a_point_outside_every_grid_is_located_nowhere(index, point):
     assert index.locate(*point) is None
 
@@ -147,22 +143,13 @@ def beyond_north_east_grid(east_m, north_m):
     return lat, LON + 2 * STEP + east_m / mx
 
 
-@pytest.mark.parametrize(
-    ("tolerance", "covered"), [(0.0, False), (9.5, False), (10.5, True), (50.0, True)]
-)
-def test_a_point_ten_metres_outside_is_covered_only_with_enough_tolerance(
-    index, tolerance, covered
-):
-    assert (
-        index.covers("610102001001004", *beyond_north_east_grid(10, None), tolerance_m=tolerance)
-        is covered
-    )
+@pytest.mark.parametrize(("tolerance", "covered"), [(0.0, False), (9.5, False), (10.5, True), (50.0, True)])
+def test_a_point_ten_metres_outside_is_covered_only_with_enough_tolerance(index, tolerance, covered):
+    assert index.covers("610102001001004", *beyond_north_east_grid(10, None), tolerance_m=tolerance) is covered
 
 
 @pytest.mark.parametrize(("tolerance", "covered"), [(14.0, False), (14.3, True)])
-def test_tolerance_is_a_true_distance_so_a_corner_is_farther_than_its_bounding_box(
-    index, tolerance, covered
-):
+def test_tolerance_is_a_true_distance_so_a_corner_is_farther_than_its_bounding_box(index, tolerance, covered):
     # 10 m east and 10 m north of the corner is 14.14 m away, though within 10 m of both edges' lines.
     point = beyond_north_east_grid(10, 10)
     assert index.covers("610102001001004", *point, tolerance_m=tolerance) is covered
@@ -203,9 +190,7 @@ def test_a_grid_without_a_valid_polygon_is_refused(polygon):
 
 
 def test_a_square_kilometre_laid_out_in_local_metres_measures_one_square_kilometre():
-    corners = [
-        from_local_metres(x, y, LON, LAT) for x, y in [(0, 0), (1000, 0), (1000, 1000), (0, 1000)]
-    ]
+    corners = [from_local_metres(x, y, LON, LAT) for x, y in [(0, 0), (1000, 0), (1000, 1000), (0, 1000)]]
     assert area_m2(shapely.Polygon(corners)) == pytest.approx(1e6, rel=1e-3)
 
 

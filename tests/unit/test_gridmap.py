@@ -87,9 +87,7 @@ def test_a_valid_map_reads_into_plain_area_and_grid_records():
 
 def test_an_exported_map_reads_back_the_same_areas_and_grids():
     areas, grids, _ = parse_feature_collection(valid_map())
-    again_areas, again_grids, faults = parse_feature_collection(
-        to_feature_collection(areas, grids), known_users=USERS
-    )
+    again_areas, again_grids, faults = parse_feature_collection(to_feature_collection(areas, grids), known_users=USERS)
     assert faults == []
     assert (again_areas, again_grids) == (areas, grids)
 
@@ -305,10 +303,7 @@ def test_an_operator_key_on_the_collection_is_reported_without_a_feature():
             "FORBIDDEN_KEY",
             None,
             None,
-            (
-                "The collection has the key(s) $set in its top-level members; "
-                "keys may not start with '$', remove them."
-            ),
+            ("The collection has the key(s) $set in its top-level members; keys may not start with '$', remove them."),
         )
     ]
 

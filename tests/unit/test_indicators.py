@@ -28,8 +28,15 @@ def run(case, steps):
         now = NOW + timedelta(hours=hours)
         actor = {"user_id": who.user_id, "role": sorted(who.roles)[0], "name": ""}
         check_state(action, case, When(now))
-        ctx = Context(actor=actor, now=now, categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR,
-                      policy=POLICY, ids=counting())
+        ctx = Context(
+            actor=actor,
+            now=now,
+            categories=CATEGORIES,
+            departments=DEPARTMENTS,
+            calendar=CALENDAR,
+            policy=POLICY,
+            ids=counting(),
+        )
         spec = ACTIONS[action]
         change = spec.apply(case, spec.schema.load(params), ctx)
         case = after(case, change.set_fields, change.history)
@@ -38,13 +45,19 @@ def run(case, steps):
 
 
 STEPS = [
-    (1, "register", {}, OPERATOR), (2, "dispatch", {"department": "sanitation"}, OPERATOR),
-    (3, "accept", {}, HANDLER), (4, "request_extension", {"reason": "crane", "hours": 24}, HANDLER),
-    (5, "approve_extension", {}, SUPERVISOR), (6, "suspend", {"reason": "x"}, OPERATOR),
-    (9, "resume", {}, OPERATOR), (20, "resolve", {"note": "done", "attachments": ["F" + "0" * 26]}, HANDLER),
-    (22, "verify", {"passed": False, "note": "still dirty"}, OFFICER), (23, "accept", {}, HANDLER),
+    (1, "register", {}, OPERATOR),
+    (2, "dispatch", {"department": "sanitation"}, OPERATOR),
+    (3, "accept", {}, HANDLER),
+    (4, "request_extension", {"reason": "crane", "hours": 24}, HANDLER),
+    (5, "approve_extension", {}, SUPERVISOR),
+    (6, "suspend", {"reason": "x"}, OPERATOR),
+    (9, "resume", {}, OPERATOR),
+    (20, "resolve", {"note": "done", "attachments": ["F" + "0" * 26]}, HANDLER),
+    (22, "verify", {"passed": False, "note": "still dirty"}, OFFICER),
+    (23, "accept", {}, HANDLER),
     (30, "resolve", {"note": "really done", "attachments": ["F" + "0" * 26]}, HANDLER),
-    (31, "verify", {"passed": True, "note": "fine"}, OFFICER), (32, "close", {}, OPERATOR),
+    (31, "verify", {"passed": True, "note": "fine"}, OFFICER),
+    (32, "close", {}, OPERATOR),
 ]
 
 
@@ -61,10 +74,12 @@ class _Opened:
 def test_events_and_history_give_the_same_contributions():
     case, events = run(case_in("reported"), STEPS)
     from_events = [domain.transition_from_event(_Opened(case))] + [
-        t for t in (domain.transition_from_event(e) for e in events) if t]
+        t for t in (domain.transition_from_event(e) for e in events) if t
+    ]
     snapshot = events[-1].payload
     assert domain.contributions(snapshot, from_events, TZ) == domain.contributions(
-        snapshot, domain.transitions_from_history(case), TZ)
+        snapshot, domain.transitions_from_history(case), TZ
+    )
 
 
 def test_a_case_that_went_round_twice_counts_once_with_one_failed_check():
@@ -95,8 +110,18 @@ def test_the_counters_move_by_the_difference_only():
 
 
 def test_rates_follow_the_published_formulas():
-    figures = domain.figures({"due": 10, "deferred": 2, "closed": 6, "closed_on_time": 4, "checked": 5,
-                              "failed_check": 1, "extended": 3, "dispatched": 10})
+    figures = domain.figures(
+        {
+            "due": 10,
+            "deferred": 2,
+            "closed": 6,
+            "closed_on_time": 4,
+            "checked": 5,
+            "failed_check": 1,
+            "extended": 3,
+            "dispatched": 10,
+        }
+    )
     assert figures["on_time_closure_rate"] == 0.5  # 4 / (10 − 2)
     assert figures["closure_rate"] == 0.75  # 6 / (10 − 2)
     assert figures["rework_rate"] == 0.2
@@ -109,19 +134,21 @@ def test_the_90th_percentile_is_the_top_of_its_bucket():
     histogram = {}
     for s in seconds:
         histogram[str(domain.bucket(s))] = histogram.get(str(domain.bucket(s)), 0) + 1
-    sums = {"disposal_n": 10, "disposal_s": sum(seconds),
-            **{f"disposal_h.{k}": v for k, v in histogram.items()}}
+    sums = {"disposal_n": 10, "disposal_s": sum(seconds), **{f"disposal_h.{k}": v for k, v in histogram.items()}}
     figures = domain.figures(sums)
     assert figures["disposal_mean_hours"] == round(sum(seconds) / 10 / 3600, 3)
     assert 600 / 3600 <= figures["disposal_p90_hours"] <= 600 * domain.BUCKET_GROWTH / 3600
 
 
-@pytest.mark.parametrize("period, first, last", [
-    ("day", date(2026, 11, 25), date(2026, 11, 25)),
-    ("week", date(2026, 11, 23), date(2026, 11, 29)),
-    ("month", date(2026, 11, 1), date(2026, 11, 30)),
-    ("quarter", date(2026, 10, 1), date(2026, 12, 31)),
-])
+@pytest.mark.parametrize(
+    "period, first, last",
+    [
+        ("day", date(2026, 11, 25), date(2026, 11, 25)),
+        ("week", date(2026, 11, 23), date(2026, 11, 29)),
+        ("month", date(2026, 11, 1), date(2026, 11, 30)),
+        ("quarter", date(2026, 10, 1), date(2026, 12, 31)),
+    ],
+)
 def test_periods(period, first, last):
     assert domain.period_days(period, date(2026, 11, 25)) == (first, last)
 
@@ -134,15 +161,23 @@ def test_a_cancelled_case_is_not_judged():
 
 # -- 接诉即办: the public's cases -------------------------------------------------------------------------------
 
+
 def public_case(steps, rating=None, rated_after_hours=40, reopens=False):
     """A public case walked through ``steps``, then rated; (case, the events as the read model receives them)."""
     case, events = run({**case_in("reported"), "source": "public"}, steps)
     if rating:
-        ctx = Context(actor={"user_id": "public", "role": "public", "name": None},
-                      now=NOW + timedelta(hours=rated_after_hours), categories=CATEGORIES, departments=DEPARTMENTS,
-                      calendar=CALENDAR, policy=POLICY, ids=counting())
-        change = domain_rate(case, {"report_id": "R1", "rating": rating, "comment": None, "rated_at": ctx.now},
-                             ctx, reopens=reopens)
+        ctx = Context(
+            actor={"user_id": "public", "role": "public", "name": None},
+            now=NOW + timedelta(hours=rated_after_hours),
+            categories=CATEGORIES,
+            departments=DEPARTMENTS,
+            calendar=CALENDAR,
+            policy=POLICY,
+            ids=counting(),
+        )
+        change = domain_rate(
+            case, {"report_id": "R1", "rating": rating, "comment": None, "rated_at": ctx.now}, ctx, reopens=reopens
+        )
         case = after(case, change.set_fields, change.history)
         events += change.events
     return case, events
@@ -150,12 +185,14 @@ def public_case(steps, rating=None, rated_after_hours=40, reopens=False):
 
 def domain_rate(*args, **kwargs):
     from services.cases.domain import rate
+
     return rate(*args, **kwargs)
 
 
 def public_adds(case, events):
     from_events = [domain.transition_from_event(_Opened(case))] + [
-        t for t in (domain.transition_from_event(e) for e in events) if t]
+        t for t in (domain.transition_from_event(e) for e in events) if t
+    ]
     snapshot = {**events[-1].payload, "source": "public"}
     adds = domain.contributions(snapshot, from_events, TZ)
     assert adds == domain.contributions(snapshot, domain.transitions_from_history(case), TZ)  # the check agrees
@@ -171,17 +208,25 @@ def totals(adds, dimension="district", key="all"):
     return found
 
 
-QUICK = [(1, "register", {}, OPERATOR), (2, "dispatch", {"department": "sanitation"}, OPERATOR),
-         (3, "accept", {}, HANDLER), (20, "resolve", {"note": "done", "attachments": ["F" + "0" * 26]}, HANDLER),
-         (21, "verify", {"passed": True, "note": "fine"}, OFFICER), (22, "close", {}, OPERATOR)]
+QUICK = [
+    (1, "register", {}, OPERATOR),
+    (2, "dispatch", {"department": "sanitation"}, OPERATOR),
+    (3, "accept", {}, HANDLER),
+    (20, "resolve", {"note": "done", "attachments": ["F" + "0" * 26]}, HANDLER),
+    (21, "verify", {"passed": True, "note": "fine"}, OFFICER),
+    (22, "close", {}, OPERATOR),
+]
 
 
 def test_the_three_rates_of_the_publics_cases():
     # answered in an hour, closed, rated 基本满意: responded, resolved, satisfied
     a = totals(public_adds(*public_case(QUICK, "basically_satisfied")), "department", "sanitation")
-    assert {k: a[k] for k in ("public_reported", "public_answered_in_time", "public_due", "public_resolved",
-                              "rated", "satisfied")} == dict.fromkeys(
-        ("public_reported", "public_answered_in_time", "public_due", "public_resolved", "rated", "satisfied"), 1)
+    assert {
+        k: a[k]
+        for k in ("public_reported", "public_answered_in_time", "public_due", "public_resolved", "rated", "satisfied")
+    } == dict.fromkeys(
+        ("public_reported", "public_answered_in_time", "public_due", "public_resolved", "rated", "satisfied"), 1
+    )
     # answered after 30 hours, closed, rated 不满意 (not reopened): not in time, not resolved, not satisfied
     late = [(30, "register", {}, OPERATOR), *QUICK[1:]]
     b = totals(public_adds(*public_case(late, "unsatisfied")))
@@ -200,13 +245,25 @@ def test_the_three_rates_of_the_publics_cases():
 def test_an_unsatisfied_rating_that_reopened_counts_by_the_latest_rating():
     case, events = public_case(QUICK, "unsatisfied", reopens=True)
     assert case["status"] == "dispatched"
-    again = [(41, "accept", {}, HANDLER), (42, "resolve", {"note": "again", "attachments": ["F" + "0" * 26]}, HANDLER),
-             (43, "verify", {"passed": True, "note": "fine"}, OFFICER), (44, "close", {}, OPERATOR)]
+    again = [
+        (41, "accept", {}, HANDLER),
+        (42, "resolve", {"note": "again", "attachments": ["F" + "0" * 26]}, HANDLER),
+        (43, "verify", {"passed": True, "note": "fine"}, OFFICER),
+        (44, "close", {}, OPERATOR),
+    ]
     case, more = run(case, again)
-    ctx = Context(actor={"user_id": "public", "role": "public", "name": None}, now=NOW + timedelta(hours=45),
-                  categories=CATEGORIES, departments=DEPARTMENTS, calendar=CALENDAR, policy=POLICY, ids=counting())
-    change = domain_rate(case, {"report_id": "R1", "rating": "satisfied", "comment": None, "rated_at": ctx.now}, ctx,
-                         reopens=True)
+    ctx = Context(
+        actor={"user_id": "public", "role": "public", "name": None},
+        now=NOW + timedelta(hours=45),
+        categories=CATEGORIES,
+        departments=DEPARTMENTS,
+        calendar=CALENDAR,
+        policy=POLICY,
+        ids=counting(),
+    )
+    change = domain_rate(
+        case, {"report_id": "R1", "rating": "satisfied", "comment": None, "rated_at": ctx.now}, ctx, reopens=True
+    )
     case = after(case, change.set_fields, change.history)
     t = totals(public_adds(case, events + more + change.events))
     assert (t["rated"], t["satisfied"], t["public_resolved"]) == (1, 1, 1)

@@ -57,7 +57,9 @@ def test_a_holder_names_its_machine_and_process_and_differs_per_call():
 
 def test_the_lease_may_be_taken_by_its_holder_or_once_expired():
     assert takeable("escalation", "h1", NOW) == {
-        "_id": "escalation", "$or": [{"holder": "h1"}, {"expires_at": {"$lte": NOW}}]}
+        "_id": "escalation",
+        "$or": [{"holder": "h1"}, {"expires_at": {"$lte": NOW}}],
+    }
 
 
 def test_taking_it_writes_its_expiry_in_wall_time_and_the_holder_works_until_the_skew_margin():
@@ -65,7 +67,7 @@ def test_taking_it_writes_its_expiry_in_wall_time_and_the_holder_works_until_the
     lease = Lease(collection, "escalation", "h1", LeaseTerms(15, 5), monotonic=ticks)
     assert not lease.held()
     assert lease.try_acquire(NOW)
-    (filter_, update, upsert), = collection.updates
+    ((filter_, update, upsert),) = collection.updates
     assert upsert and filter_ == takeable("escalation", "h1", NOW)
     assert update["$set"]["expires_at"] == NOW + timedelta(seconds=15) and update["$set"]["holder"] == "h1"
     ticks.at += 9.9

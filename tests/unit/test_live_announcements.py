@@ -33,7 +33,9 @@ def test_entries_of_the_same_moment_go_out_in_one_announcement_newest_on_top():
     feed.stop()
     runner.wait()
     assert [(e.payload["seq"], [x["seq"] for x in e.payload["earlier"]]) for e in publisher.sent] == [
-        (7, [5, 6]), (8, [])]
+        (7, [5, 6]),
+        (8, []),
+    ]
     assert publisher.sent[0].causation_id == cause.event_id
 
 

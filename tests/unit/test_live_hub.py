@@ -4,8 +4,13 @@ from gateway.live import Hub, events
 
 
 def entry(seq, grid="G1", department="sanitation"):
-    return {"seq": seq, "event_id": f"e{seq}", "event_type": "case.accepted", "occurred_at": "2026-11-23T09:00:00Z",
-            "case": {"case_id": f"C{seq}", "grid": grid, "department": department, "assisting_departments": []}}
+    return {
+        "seq": seq,
+        "event_id": f"e{seq}",
+        "event_type": "case.accepted",
+        "occurred_at": "2026-11-23T09:00:00Z",
+        "case": {"case_id": f"C{seq}", "grid": grid, "department": department, "assisting_departments": []},
+    }
 
 
 def drained(subscriber):
@@ -51,8 +56,12 @@ def test_a_stream_shows_only_cases_its_person_may_see_and_skips_what_it_already_
     hub = Hub()
     subscriber = hub.subscribe()
     hub.establish(2)
-    start = {"head": 2, "reset": False, "entries": [entry(2)],
-             "identity": {"user_id": "o", "roles": ["grid_officer"], "grids": ["G1"], "department": None}}
+    start = {
+        "head": 2,
+        "reset": False,
+        "entries": [entry(2)],
+        "identity": {"user_id": "o", "roles": ["grid_officer"], "grids": ["G1"], "department": None},
+    }
     stream = events(hub, subscriber, start, keepalive=0.01, max_seconds=60)
     assert next(stream).startswith("retry:")
     assert next(stream).startswith("id: 2\n")
@@ -76,8 +85,12 @@ def test_an_entry_both_in_the_missed_part_and_live_is_sent_once():
     hub = Hub()
     subscriber = hub.subscribe()
     hub.establish(2)
-    start = {"head": 2, "reset": False, "entries": [entry(3)],  # stored after the head was read
-             "identity": {"user_id": "op", "roles": ["operator"], "grids": [], "department": None}}
+    start = {
+        "head": 2,
+        "reset": False,
+        "entries": [entry(3)],  # stored after the head was read
+        "identity": {"user_id": "op", "roles": ["operator"], "grids": [], "department": None},
+    }
     stream = events(hub, subscriber, start, keepalive=0.01, max_seconds=60)
     next(stream)
     assert next(stream).startswith("id: 3\n")

@@ -14,8 +14,13 @@ def opened(hub, identity):
 
 
 def user(identity, **changes):
-    return {"user_id": identity["user_id"], "roles": identity["roles"], "department": identity["department"],
-            "active": True, **changes}
+    return {
+        "user_id": identity["user_id"],
+        "roles": identity["roles"],
+        "department": identity["department"],
+        "active": True,
+        **changes,
+    }
 
 
 def test_a_deactivated_persons_stream_ends_and_others_go_on():

@@ -12,14 +12,17 @@ def write_conflict() -> OperationFailure:
     return OperationFailure("WriteConflict error", 112, {"code": 112, "errorLabels": ["TransientTransactionError"]})
 
 
-@pytest.mark.parametrize("error", [AutoReconnect("store restarting"), ServiceUnavailable("no reference data yet"),
-                                   write_conflict()])
+@pytest.mark.parametrize(
+    "error", [AutoReconnect("store restarting"), ServiceUnavailable("no reference data yet"), write_conflict()]
+)
 def test_outages_and_transactions_the_store_calls_worth_retrying_use_up_no_attempts(error):
     assert is_transient(error)
 
 
-@pytest.mark.parametrize("error", [OperationFailure("bad update", 9), DuplicateKeyError("taken"),
-                                   Conflict("changed meanwhile"), ValueError("a bug")])
+@pytest.mark.parametrize(
+    "error",
+    [OperationFailure("bad update", 9), DuplicateKeyError("taken"), Conflict("changed meanwhile"), ValueError("a bug")],
+)
 def test_other_failures_use_up_attempts(error):
     assert not is_transient(error)
 
@@ -32,8 +35,11 @@ def test_the_retry_delays_double_up_to_the_longest_and_a_zero_base_is_refused():
 
     assert retry_delays({}) == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0]
     assert retry_delays({"EVENT_RETRY_BASE_SECONDS": 0.1, "EVENT_RETRY_MAX_SECONDS": 0.5}) == [0.1, 0.2, 0.4, 0.5]
-    for bad in ({"EVENT_RETRY_BASE_SECONDS": 0}, {"EVENT_RETRY_BASE_SECONDS": -1},
-                {"EVENT_RETRY_BASE_SECONDS": 5, "EVENT_RETRY_MAX_SECONDS": 1}):
+    for bad in (
+        {"EVENT_RETRY_BASE_SECONDS": 0},
+        {"EVENT_RETRY_BASE_SECONDS": -1},
+        {"EVENT_RETRY_BASE_SECONDS": 5, "EVENT_RETRY_MAX_SECONDS": 1},
+    ):
         with pytest.raises(ConfigError, match="EVENT_RETRY_BASE_SECONDS"):
             retry_delays(bad)
 

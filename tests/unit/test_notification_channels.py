@@ -13,7 +13,12 @@ from services.notifications.channels import (
 )
 from shared.config import ConfigError
 
-MESSAGE = {"subject": "新派遣 C1：环境卫生", "text": "正文\n\n查看案件: https://x/C1", "html": "<p>正文</p>", "sms": "短信"}
+MESSAGE = {
+    "subject": "新派遣 C1：环境卫生",
+    "text": "正文\n\n查看案件: https://x/C1",
+    "html": "<p>正文</p>",
+    "sms": "短信",
+}
 
 
 def test_without_a_transport_mail_and_sms_go_to_the_log():
@@ -23,21 +28,33 @@ def test_without_a_transport_mail_and_sms_go_to_the_log():
 
 
 def test_smtp_and_the_sms_gateway_are_built_from_their_settings():
-    channels = channels_from_config({"EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "mail.example.org", "SMTP_PORT": "465",
-                                     "SMTP_SECURITY": "ssl", "SMTP_USERNAME": "civicgrid", "SMTP_PASSWORD": "pw",
-                                     "SMS_PROVIDER": "http", "SMS_GATEWAY_URL": "https://sms.example.org/send"},
-                                    requests.Session())
+    channels = channels_from_config(
+        {
+            "EMAIL_TRANSPORT": "smtp",
+            "SMTP_HOST": "mail.example.org",
+            "SMTP_PORT": "465",
+            "SMTP_SECURITY": "ssl",
+            "SMTP_USERNAME": "civicgrid",
+            "SMTP_PASSWORD": "pw",
+            "SMS_PROVIDER": "http",
+            "SMS_GATEWAY_URL": "https://sms.example.org/send",
+        },
+        requests.Session(),
+    )
     assert isinstance(channels.email, SmtpMailer) and channels.email.port == 465 and channels.email.security == "ssl"
     assert isinstance(channels.sms, HttpSmsGateway) and channels.sms.url == "https://sms.example.org/send"
 
 
-@pytest.mark.parametrize("config, named", [
-    ({"EMAIL_TRANSPORT": "pigeon"}, "EMAIL_TRANSPORT"),
-    ({"EMAIL_TRANSPORT": "smtp"}, "SMTP_HOST"),
-    ({"EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "h", "SMTP_SECURITY": "maybe"}, "SMTP_SECURITY"),
-    ({"SMS_PROVIDER": "http"}, "SMS_GATEWAY_URL"),
-    ({"SMS_PROVIDER": "fax"}, "SMS_PROVIDER"),
-])
+@pytest.mark.parametrize(
+    "config, named",
+    [
+        ({"EMAIL_TRANSPORT": "pigeon"}, "EMAIL_TRANSPORT"),
+        ({"EMAIL_TRANSPORT": "smtp"}, "SMTP_HOST"),
+        ({"EMAIL_TRANSPORT": "smtp", "SMTP_HOST": "h", "SMTP_SECURITY": "maybe"}, "SMTP_SECURITY"),
+        ({"SMS_PROVIDER": "http"}, "SMS_GATEWAY_URL"),
+        ({"SMS_PROVIDER": "fax"}, "SMS_PROVIDER"),
+    ],
+)
 def test_a_bad_channel_setting_fails_at_start_naming_it(config, named):
     with pytest.raises(ConfigError, match=named):
         channels_from_config(config, requests.Session())
@@ -57,8 +74,9 @@ def test_an_e_mail_has_text_and_html_and_a_message_id_that_is_the_same_on_every_
 def test_an_unreachable_smtp_server_is_a_failed_attempt_not_an_exception():
     from tests.support.infra import free_port
 
-    outcome = SmtpMailer("127.0.0.1", free_port(), "none", None, None, "x@y", 2).send("a@b", MESSAGE,
-                                                                                     {"X-Civicgrid-Delivery": "D1"})
+    outcome = SmtpMailer("127.0.0.1", free_port(), "none", None, None, "x@y", 2).send(
+        "a@b", MESSAGE, {"X-Civicgrid-Delivery": "D1"}
+    )
     assert not outcome.ok and "Connection" in outcome.error
 
 
@@ -67,17 +85,21 @@ def _resolver(table):
         if host not in table:
             raise OSError("Name or service not known")
         return [(2, 1, 6, "", (address, port)) for address in table[host]]
+
     return resolve
 
 
-@pytest.mark.parametrize("url, why", [
-    ("http://metadata.internal/latest/meta-data", "169.254.169.254"),  # a cloud's metadata service
-    ("http://localhost:15672/api/users", "127.0.0.1"),  # the broker's own management API
-    ("https://intranet.example/hook", "10.1.2.3"),
-    ("http://[::1]:8000/api/v1/admin", "::1"),
-    ("https://split.example/hook", "192.168.0.9"),  # one public, one private address: refused
-    ("ftp://files.example/hook", "not an http(s) URL"),
-])
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("http://metadata.internal/latest/meta-data", "169.254.169.254"),  # a cloud's metadata service
+        ("http://localhost:15672/api/users", "127.0.0.1"),  # the broker's own management API
+        ("https://intranet.example/hook", "10.1.2.3"),
+        ("http://[::1]:8000/api/v1/admin", "::1"),
+        ("https://split.example/hook", "192.168.0.9"),  # one public, one private address: refused
+        ("ftp://files.example/hook", "not an http(s) URL"),
+    ],
+)
 def test_a_webhook_is_never_sent_inside_the_platforms_networks(url, why):
     outcome = _poster().post(url, b"{}", {})
     assert not outcome.ok and outcome.final and outcome.refused and why in outcome.error
@@ -89,9 +111,20 @@ def test_a_host_that_does_not_resolve_is_a_failed_attempt_retried_later():
 
 
 def _poster():
-    return WebhookPoster(None, 1.0, resolve=_resolver({
-        "metadata.internal": ["169.254.169.254"], "localhost": ["127.0.0.1"], "intranet.example": ["10.1.2.3"],
-        "::1": ["::1"], "split.example": ["203.0.113.0", "192.168.0.9"], "files.example": ["93.184.216.34"]}))
+    return WebhookPoster(
+        None,
+        1.0,
+        resolve=_resolver(
+            {
+                "metadata.internal": ["169.254.169.254"],
+                "localhost": ["127.0.0.1"],
+                "intranet.example": ["10.1.2.3"],
+                "::1": ["::1"],
+                "split.example": ["203.0.113.0", "192.168.0.9"],
+                "files.example": ["93.184.216.34"],
+            }
+        ),
+    )
 
 
 def test_a_listed_intranet_host_and_a_public_one_are_posted_to():
@@ -102,8 +135,12 @@ def test_a_listed_intranet_host_and_a_public_one_are_posted_to():
             sent.append(url)
             return type("Answer", (), {"status_code": 204, "text": ""})()
 
-    poster = WebhookPoster(Session(), 1.0, frozenset({"intranet.example"}),
-                           resolve=_resolver({"intranet.example": ["10.1.2.3"], "dept.example.gov.cn": ["93.184.216.34"]}))
+    poster = WebhookPoster(
+        Session(),
+        1.0,
+        frozenset({"intranet.example"}),
+        resolve=_resolver({"intranet.example": ["10.1.2.3"], "dept.example.gov.cn": ["93.184.216.34"]}),
+    )
     assert poster.post("https://intranet.example/hook", b"{}", {}).ok
     assert poster.post("https://dept.example.gov.cn/hook", b"{}", {}).ok
     assert sent == ["https://intranet.example/hook", "https://dept.example.gov.cn/hook"]

@@ -54,8 +54,14 @@ def test_urgency_comes_from_the_case_or_its_category():
 
 def test_held_messages_are_gathered_per_recipient_and_channel():
     def held(key, channel):
-        return {"_id": new_id("D"), "recipient": {"kind": "user", "id": key}, "recipient_key": key,
-                "channel": channel, "target": f"{key}@x", "language": "en"}
+        return {
+            "_id": new_id("D"),
+            "recipient": {"kind": "user", "id": key},
+            "recipient_key": key,
+            "channel": channel,
+            "target": f"{key}@x",
+            "language": "en",
+        }
 
     docs = [held("a", "email"), held("a", "email"), held("a", "sms"), held("b", "email")]
     assert sorted(len(g) for g in groups(docs)) == [1, 1, 2]

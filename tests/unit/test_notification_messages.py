@@ -65,15 +65,20 @@ def chosen_for(event, webhooks=frozenset({"sanitation"})):
 
 def test_the_plan_files_one_entry_per_recipient_and_channel_with_a_key_that_survives_redelivery():
     event = sample_event("case.dispatched")
-    first = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={},
-                          burst=BURST, now=NOW)
-    again = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={},
-                          burst=BURST, now=NOW)
-    assert sorted(d["dedup_key"] for d in first.inbox + first.deliveries) == \
-        sorted(d["dedup_key"] for d in again.inbox + again.deliveries)
+    first = planning.plan(
+        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={}, burst=BURST, now=NOW
+    )
+    again = planning.plan(
+        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={}, burst=BURST, now=NOW
+    )
+    assert sorted(d["dedup_key"] for d in first.inbox + first.deliveries) == sorted(
+        d["dedup_key"] for d in again.inbox + again.deliveries
+    )
     assert {(d["recipient_key"], d["channel"]) for d in first.deliveries} == {
-        ("department:sanitation", "webhook"), ("user:handler-sanitation-1", "email"),
-        ("user:head-sanitation", "email")}
+        ("department:sanitation", "webhook"),
+        ("user:handler-sanitation-1", "email"),
+        ("user:head-sanitation", "email"),
+    }
     department = next(e for e in first.inbox if e.get("department") == "sanitation")
     assert department["role"] == "lead" and "环境卫生" in department["title"]["zh-CN"]
     head_mail = next(d for d in first.deliveries if d["recipient_key"] == "user:head-sanitation")
@@ -82,8 +87,9 @@ def test_the_plan_files_one_entry_per_recipient_and_channel_with_a_key_that_surv
 
 def test_a_webhook_body_carries_the_case_and_its_message():
     event = sample_event("case.dispatched")
-    plan = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={},
-                         burst=BURST, now=NOW)
+    plan = planning.plan(
+        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={}, burst=BURST, now=NOW
+    )
     (hook,) = [d for d in plan.deliveries if d["channel"] == "webhook"]
     assert hook["body"]["delivery_id"] == hook["_id"] and hook["body"]["case"]["case_id"] == "C1"
     assert hook["body"]["case"]["deadline"] == "2026-11-23T09:00:00+00:00"
@@ -93,8 +99,9 @@ def test_a_webhook_body_carries_the_case_and_its_message():
 def test_beyond_the_threshold_a_message_is_held_for_the_digest():
     event = sample_event("case.dispatched")
     recent = {("user:handler-sanitation-1", "email"): 3}
-    plan = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent=recent,
-                         burst=BURST, now=NOW)
+    plan = planning.plan(
+        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent=recent, burst=BURST, now=NOW
+    )
     states = {d["recipient_key"]: (d["state"], d["due_at"]) for d in plan.deliveries if d["channel"] == "email"}
     assert states["user:handler-sanitation-1"] == ("held", NOW + timedelta(seconds=60))
     assert states["user:head-sanitation"] == ("pending", NOW)
@@ -103,8 +110,9 @@ def test_beyond_the_threshold_a_message_is_held_for_the_digest():
 def test_urgent_cases_are_never_held_back():
     event = sample_event("case.dispatched", priority="urgent")
     recent = {("user:handler-sanitation-1", "email"): 100}
-    plan = planning.plan(event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent=recent,
-                         burst=BURST, now=NOW)
+    plan = planning.plan(
+        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent=recent, burst=BURST, now=NOW
+    )
     assert {d["state"] for d in plan.deliveries} == {"pending"}
 
 
@@ -117,6 +125,13 @@ def test_a_person_without_an_address_gets_a_skipped_delivery_that_says_why():
     ref = reference_with(**data)
     event = sample_event("case.dispatched")
     addressed = audiences.address(event, audiences.people_of(ref), [])
-    plan = planning.plan(event, audiences.choose_channels(addressed, event.type, {}, set()), messages=MESSAGES,
-                         reference=ref, recent={}, burst=BURST, now=NOW)
+    plan = planning.plan(
+        event,
+        audiences.choose_channels(addressed, event.type, {}, set()),
+        messages=MESSAGES,
+        reference=ref,
+        recent={},
+        burst=BURST,
+        now=NOW,
+    )
     assert {(d["state"], d["error"]) for d in plan.deliveries} == {("skipped", "no e-mail address")}

@@ -50,8 +50,9 @@ def test_a_closed_case_tells_its_reporters():
     assert told(sample_event("case.closed", reporters=["officer-3"])) == {"user:officer-3": ["email", "inbox"]}
 
 
-@pytest.mark.parametrize("event_type", ["case.rejected", "case.registered", "case.accepted", "case.merged",
-                                        "case.cancelled"])
+@pytest.mark.parametrize(
+    "event_type", ["case.rejected", "case.registered", "case.accepted", "case.merged", "case.cancelled"]
+)
 def test_reporters_follow_their_own_reports(event_type):
     assert "user:officer-3" in told(sample_event(event_type, reporters=["officer-3"]))
 
@@ -94,13 +95,17 @@ def test_nobody_is_told_of_their_own_action():
 
 
 def test_someone_who_is_named_twice_is_told_once_on_every_channel_of_both_rows():
-    assert told(sample_event("case.dispatched"), [sub("head-sanitation", "case", "C1")])["user:head-sanitation"] \
-        == ["email", "inbox"]
+    assert told(sample_event("case.dispatched"), [sub("head-sanitation", "case", "C1")])["user:head-sanitation"] == [
+        "email",
+        "inbox",
+    ]
 
 
 def test_people_choose_their_channels_per_kind_of_notification():
-    found = told(sample_event("case.dispatched"), preferences={"handler-sanitation-1": {"case.dispatched": ["sms"]},
-                                                                "head-sanitation": {"case.dispatched": []}})
+    found = told(
+        sample_event("case.dispatched"),
+        preferences={"handler-sanitation-1": {"case.dispatched": ["sms"]}, "head-sanitation": {"case.dispatched": []}},
+    )
     assert found["user:handler-sanitation-1"] == ["sms"]
     assert "user:head-sanitation" not in found  # silenced
 
@@ -116,18 +121,25 @@ def test_inactive_people_and_unknown_departments_are_left_out():
     assert {a.recipient.key for a in found} == {"department:sanitation", "user:handler-sanitation-1"}
 
 
-@pytest.mark.parametrize("targets, stage, expected", [
-    ([{"kind": "responsible"}], "disposal", {"user:handler-sanitation-1"}),
-    ([{"kind": "responsible_head"}], "disposal", {"user:head-sanitation"}),
-    ([{"kind": "responsible"}], "verification", {"user:officer-1"}),
-    ([{"kind": "responsible_head"}], "verification", {"user:leader-610102001001"}),
-    ([{"kind": "responsible"}], "dispatch", {"user:operator1"}),
-    ([{"kind": "command_centre"}], "disposal", {"user:operator1"}),
-    ([{"kind": "supervisor"}], "disposal", {"user:supervisor"}),
-    ([{"kind": "person", "user_id": "officer-3"}], "disposal", {"user:officer-3"}),
-    ([{"kind": "grid_officers"}, {"kind": "grid_leader"}], "disposal", {"user:officer-1", "user:leader-610102001001"}),
-    ([{"kind": "department_handlers"}], "verification", {"user:handler-sanitation-1"}),
-])
+@pytest.mark.parametrize(
+    "targets, stage, expected",
+    [
+        ([{"kind": "responsible"}], "disposal", {"user:handler-sanitation-1"}),
+        ([{"kind": "responsible_head"}], "disposal", {"user:head-sanitation"}),
+        ([{"kind": "responsible"}], "verification", {"user:officer-1"}),
+        ([{"kind": "responsible_head"}], "verification", {"user:leader-610102001001"}),
+        ([{"kind": "responsible"}], "dispatch", {"user:operator1"}),
+        ([{"kind": "command_centre"}], "disposal", {"user:operator1"}),
+        ([{"kind": "supervisor"}], "disposal", {"user:supervisor"}),
+        ([{"kind": "person", "user_id": "officer-3"}], "disposal", {"user:officer-3"}),
+        (
+            [{"kind": "grid_officers"}, {"kind": "grid_leader"}],
+            "disposal",
+            {"user:officer-1", "user:leader-610102001001"},
+        ),
+        ([{"kind": "department_handlers"}], "verification", {"user:handler-sanitation-1"}),
+    ],
+)
 def test_a_fired_escalation_rung_reaches_whom_it_names(targets, stage, expected):
     event = sample_event("case.escalated", targets=targets, stage=stage, grid=OFFICER_GRID)
     assert set(told(event)) == expected

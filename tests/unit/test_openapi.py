@@ -36,30 +36,40 @@ def test_the_document_lists_every_endpoint(doc):
     paths = doc["paths"]
     assert {"/api/v1/reports", "/api/v1/cases/{case_id}", "/api/v1/notifications", "/healthz", "/readyz"} <= set(paths)
     assert "post" in paths["/api/v1/reports"]
-    endpoints = {name for name in dir(GatewayService)
-                 if any(isinstance(e, ApiEndpoint) for e in getattr(getattr(GatewayService, name), "nameko_entrypoints", ()))}
+    endpoints = {
+        name
+        for name in dir(GatewayService)
+        if any(isinstance(e, ApiEndpoint) for e in getattr(getattr(GatewayService, name), "nameko_entrypoints", ()))
+    }
     assert {op["operationId"] for _, _, op in operations(doc)} == endpoints
 
 
 def test_request_and_response_schemas_come_from_marshmallow(doc):
     post = doc["paths"]["/api/v1/reports"]["post"]
-    assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ReportSubmission"}
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ReportSubmission"
+    }
     submission = doc["components"]["schemas"]["ReportSubmission"]
     assert set(submission["required"]) == {"category", "description", "location"}
     assert set(post["responses"]) >= {"202", "400", "401", "403", "409", "422"}
 
 
-@pytest.mark.parametrize(("path", "item"), [
-    ("/api/v1/directory/categories", "Category"),
-    ("/api/v1/directory/departments", "Department"),
-    ("/api/v1/directory/routing-rules", "RoutingRule"),
-    ("/api/v1/escalation-policies", "EscalationPolicy"),
-    ("/api/v1/directory/users", "User"),
-    ("/api/v1/cases/{case_id}/timeline", "HistoryEntry"),
-])
+@pytest.mark.parametrize(
+    ("path", "item"),
+    [
+        ("/api/v1/directory/categories", "Category"),
+        ("/api/v1/directory/departments", "Department"),
+        ("/api/v1/directory/routing-rules", "RoutingRule"),
+        ("/api/v1/escalation-policies", "EscalationPolicy"),
+        ("/api/v1/directory/users", "User"),
+        ("/api/v1/cases/{case_id}/timeline", "HistoryEntry"),
+    ],
+)
 def test_lists_are_documented_as_arrays(doc, path, item):
     assert answer_schema(doc["paths"][path]["get"], 200) == {
-        "type": "array", "items": {"$ref": f"#/components/schemas/{item}"}}
+        "type": "array",
+        "items": {"$ref": f"#/components/schemas/{item}"},
+    }
 
 
 def test_a_saved_directory_item_shows_its_revision(doc):
@@ -121,8 +131,13 @@ def test_an_operation_documents_the_errors_it_declares_with_their_status_from_th
 
 def test_error_answers_follow_the_decorator_so_new_routes_need_no_more_work():
     class Extra:
-        @ApiEndpoint.decorator("DELETE", "/api/v1/things/<thing_id>", summary="Remove a thing",
-                               responses={204: ("Removed.", None)}, raises={Conflict: "In use."})
+        @ApiEndpoint.decorator(
+            "DELETE",
+            "/api/v1/things/<thing_id>",
+            summary="Remove a thing",
+            responses={204: ("Removed.", None)},
+            raises={Conflict: "In use."},
+        )
         def remove_thing(self, request, thing_id):
             raise NotFound("no")
 
@@ -151,13 +166,16 @@ def test_answer_schemas_are_marshmallow_schemas_the_services_serialise_with():
     assert isinstance(ITEM_SCHEMAS["departments"], Schema)
 
 
-@pytest.mark.parametrize(("path", "key"), [
-    ("/api/v1/directory/departments/{key}", "code"),
-    ("/api/v1/directory/categories/{key}", "code"),
-    ("/api/v1/directory/routing-rules/{key}", "rule_id"),
-    ("/api/v1/directory/users/{user_id}", "user_id"),
-    ("/api/v1/escalation-policies/{policy_id}", "policy_id"),
-])
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("/api/v1/directory/departments/{key}", "code"),
+        ("/api/v1/directory/categories/{key}", "code"),
+        ("/api/v1/directory/routing-rules/{key}", "rule_id"),
+        ("/api/v1/directory/users/{user_id}", "user_id"),
+        ("/api/v1/escalation-policies/{policy_id}", "policy_id"),
+    ],
+)
 def test_a_put_body_need_not_repeat_the_key_its_path_gives(doc, path, key):
     ref = doc["paths"][path]["put"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
@@ -179,8 +197,14 @@ def _paged(doc):
 def test_every_paged_list_speaks_the_one_contract_and_the_docs_name_it(doc):
     paged = list(_paged(doc))
     assert {path for path, _, _, _ in paged} == {
-        "/api/v1/cases", "/api/v1/cases/queue", "/api/v1/cases/worklist", "/api/v1/notifications",
-        "/api/v1/cases/{case_id}/deliveries", "/api/v1/notifications/deliveries", "/api/v1/admin/deliveries/dead"}
+        "/api/v1/cases",
+        "/api/v1/cases/queue",
+        "/api/v1/cases/worklist",
+        "/api/v1/notifications",
+        "/api/v1/cases/{case_id}/deliveries",
+        "/api/v1/notifications/deliveries",
+        "/api/v1/admin/deliveries/dead",
+    }
     for path, _, operation, page in paged:
         query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
         assert query["limit"]["schema"]["maximum"] == 200 and query["cursor"]["schema"]["type"] == "string", path
@@ -200,4 +224,5 @@ def test_no_list_keeps_another_paging_vocabulary(doc):
             assert not names & {"before", "after", "page", "page_size", "offset", "skip"}, path
     for name, schema in doc["components"]["schemas"].items():
         assert not set(schema.get("properties", {})) & {"next_cursor", "next_before", "cursor"} or name.endswith(
-            "Query"), name
+            "Query"
+        ), name

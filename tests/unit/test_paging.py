@@ -14,8 +14,16 @@ from shared.validation import load_query
 MOMENT = datetime(2026, 12, 6, 8, 30, 15, 123000, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("value", ["C01JD0000000000000000000000", "1|20261206T083015.123000|C1", ["u", "N01"],
-                                   ["2026-12-06T08:30:15.123000+00:00", "C1"], "中文"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "C01JD0000000000000000000000",
+        "1|20261206T083015.123000|C1",
+        ["u", "N01"],
+        ["2026-12-06T08:30:15.123000+00:00", "C1"],
+        "中文",
+    ],
+)
 def test_a_cursor_gives_back_what_it_was_made_of(value):
     cursor = paging.encode(value)
     assert paging.decode(cursor, lambda v: v) == value
@@ -32,22 +40,39 @@ def test_a_moment_travels_with_its_offset_to_the_microsecond():
 def test_readers_refuse_the_shapes_of_other_lists():
     time_cursor = paging.encode([MOMENT, "C1"])
     text_cursor = paging.encode("C1")
-    for cursor, reader in ((time_cursor, paging.text), (text_cursor, paging.moment_and_id),
-                           (text_cursor, paging.one_of("u", "r")), (paging.encode(["x", "N1"]), paging.one_of("u", "r")),
-                           (paging.encode(["2026-12-06T08:30:15", "C1"]), paging.moment_and_id),  # no offset
-                           (paging.encode(["yesterday", "C1"]), paging.moment_and_id),
-                           (paging.encode([MOMENT, ""]), paging.moment_and_id), (paging.encode(""), paging.text),
-                           (paging.encode(7), paging.text), (paging.encode(None), paging.text),
-                           # nothing a store query could not carry: a lone surrogate, a NUL
-                           (paging.encode("C\ud800"), paging.text), (paging.encode("C\x00"), paging.text),
-                           (paging.encode([MOMENT, "C\ud800"]), paging.moment_and_id),
-                           (paging.encode(["u", "N\x00"]), paging.one_of("u", "r"))):
+    for cursor, reader in (
+        (time_cursor, paging.text),
+        (text_cursor, paging.moment_and_id),
+        (text_cursor, paging.one_of("u", "r")),
+        (paging.encode(["x", "N1"]), paging.one_of("u", "r")),
+        (paging.encode(["2026-12-06T08:30:15", "C1"]), paging.moment_and_id),  # no offset
+        (paging.encode(["yesterday", "C1"]), paging.moment_and_id),
+        (paging.encode([MOMENT, ""]), paging.moment_and_id),
+        (paging.encode(""), paging.text),
+        (paging.encode(7), paging.text),
+        (paging.encode(None), paging.text),
+        # nothing a store query could not carry: a lone surrogate, a NUL
+        (paging.encode("C\ud800"), paging.text),
+        (paging.encode("C\x00"), paging.text),
+        (paging.encode([MOMENT, "C\ud800"]), paging.moment_and_id),
+        (paging.encode(["u", "N\x00"]), paging.one_of("u", "r")),
+    ):
         with pytest.raises(ValidationFailed):
             paging.decode(cursor, reader)
 
 
-@pytest.mark.parametrize("forged", ["", "!!!", "bm90LWEtY3Vyc29y", "x" * 5, base64.urlsafe_b64encode(b"\xff\xfe").decode(),
-                                    base64.urlsafe_b64encode(b"[1, 2").decode(), "u:N01JD00000000000000000000"])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "",
+        "!!!",
+        "bm90LWEtY3Vyc29y",
+        "x" * 5,
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        base64.urlsafe_b64encode(b"[1, 2").decode(),
+        "u:N01JD00000000000000000000",
+    ],
+)
 def test_anything_else_is_the_one_error_naming_the_field_with_its_own_text(forged):
     with pytest.raises(ValidationFailed) as refused:
         paging.decode(forged, paging.text)

@@ -42,7 +42,9 @@ def test_a_consumer_retrying_a_lost_broker_is_alive_and_a_starting_one_too():
     # reconnecting: not consuming, but its loop retries, which counts as progress
     assert live_checks(0.2, {**CONSUMING, "consuming": False, "idle_seconds": 20})["consumer"] is True
     assert live_checks(0.2, {"started": False, "alive": False, "consuming": False, "idle_seconds": None}) == {
-        "event_loop": True, "consumer": True}
+        "event_loop": True,
+        "consumer": True,
+    }
 
 
 def test_ready_needs_running_consuming_store_and_reference():
@@ -57,7 +59,9 @@ def test_ready_needs_running_consuming_store_and_reference():
 
 def test_the_gateway_is_ready_on_its_own_checks_alone():
     assert ready_checks(started=True, stopping=False, consumer=CONSUMING, stores=[], reference=None) == {
-        "running": True, "consuming": True}
+        "running": True,
+        "consuming": True,
+    }
 
 
 def test_the_heartbeat_measures_the_time_since_its_last_tick():

@@ -23,8 +23,15 @@ CONTACT = {"email": "resident@example.cn", "phone": "+86 139 0000 0000", "first_
 
 
 def case_event(event_type, **extra):
-    facts = {"case_id": "C" + "1" * 26, "version": 3, "status": event_type.split(".")[1], "category": "sanitation",
-             "priority": "normal", "source": "public", **extra}
+    facts = {
+        "case_id": "C" + "1" * 26,
+        "version": 3,
+        "status": event_type.split(".")[1],
+        "category": "sanitation",
+        "priority": "normal",
+        "source": "public",
+        **extra,
+    }
     return new_event(event_type, facts, producer="cases", occurred_at=NOW, correlation_id="X1")
 
 
@@ -33,9 +40,11 @@ REPORT = {"_id": "R" + "2" * 26, "case_id": "C" + "1" * 26, "contact": CONTACT, 
 
 # -- reporting: the notice names the report, never the address ----------------------------------------------------
 
+
 def test_a_notice_carries_channels_language_and_a_capability_never_the_contact():
-    kept, event = notices.notice_for(case_event("case.rejected", reason="not ours"), REPORT, language="en", now=NOW,
-                                     rating_days=7)
+    kept, event = notices.notice_for(
+        case_event("case.rejected", reason="not ours"), REPORT, language="en", now=NOW, rating_days=7
+    )
     p = event.payload
     assert (p["channels"], p["language"], p["reason"], p["rating"]) == (["email", "sms"], "en", "not ours", False)
     flat = repr(p)
@@ -46,8 +55,9 @@ def test_a_notice_carries_channels_language_and_a_capability_never_the_contact()
 
 
 def test_only_a_closing_asks_for_a_rating_and_only_reachable_reporters_are_told():
-    _, closed = notices.notice_for(case_event("case.closed", note="fixed"), REPORT, language="zh-CN", now=NOW,
-                                   rating_days=7)
+    _, closed = notices.notice_for(
+        case_event("case.closed", note="fixed"), REPORT, language="zh-CN", now=NOW, rating_days=7
+    )
     assert (closed.payload["rating"], closed.payload["note"], closed.payload["rating_days"]) == (True, "fixed", 7)
     assert notices.channels_of({"phone": "123"}) == ["sms"] and notices.channels_of({"first_name": "x"}) == []
 
@@ -65,9 +75,9 @@ def test_a_rating_link_is_open_once_until_it_expires():
 
 # -- notifications: filed without an address, sent to one asked for -----------------------------------------------
 
+
 def notice(about="case.closed", **extra):
-    _, event = notices.notice_for(case_event(about, note="已清理"), REPORT, language="zh-CN", now=NOW,
-                                  rating_days=7)
+    _, event = notices.notice_for(case_event(about, note="已清理"), REPORT, language="zh-CN", now=NOW, rating_days=7)
     return event
 
 
@@ -77,16 +87,19 @@ MESSAGES = Messages("https://grid.example.cn")
 def test_a_public_notice_is_one_delivery_per_channel_with_no_target():
     event = notice()
     docs = public.deliveries(event, MESSAGES, reference(), NOW)
-    assert [(d["channel"], d["target"], d["recipient"]["kind"]) for d in docs] == [("email", None, "public"),
-                                                                                    ("sms", None, "public")]
+    assert [(d["channel"], d["target"], d["recipient"]["kind"]) for d in docs] == [
+        ("email", None, "public"),
+        ("sms", None, "public"),
+    ]
     assert "已办结" in docs[0]["message"]["subject"] and "已清理" in docs[0]["message"]["text"]
     assert RATING_LINK_MARK in docs[0]["message"]["text"] and RATING_LINK_MARK in docs[0]["message"]["html"]
     assert "/cases/" not in docs[0]["message"]["text"]  # no link into the staff's app
 
 
 def test_a_rejection_says_why_in_the_reporters_language():
-    _, event = notices.notice_for(case_event("case.rejected", reason="不属于受理范围"), REPORT, language="en",
-                                  now=NOW, rating_days=7)
+    _, event = notices.notice_for(
+        case_event("case.rejected", reason="不属于受理范围"), REPORT, language="en", now=NOW, rating_days=7
+    )
     (email, _sms) = public.deliveries(event, MESSAGES, reference(), NOW)
     assert email["message"]["subject"].startswith("Your report was not registered")
     assert "不属于受理范围" in email["message"]["text"] and RATING_LINK_MARK not in email["message"]["text"]
@@ -118,7 +131,7 @@ def test_the_courier_asks_for_the_address_sends_and_records_no_target():
     channels = _Channels()
     target, outcome = courier.send(email, channels, None, MESSAGES, lambda d: ("resident@example.cn", "R1.tok"))
     assert target is None and outcome.ok
-    (to, message), = channels.sent.mail
+    ((to, message),) = channels.sent.mail
     assert to == "resident@example.cn"
     assert "https://grid.example.cn/rate/R1.tok?lang=zh-CN" in message["text"]
     assert 'href="https://grid.example.cn/rate/R1.tok?lang=zh-CN"' in message["html"]
@@ -129,13 +142,21 @@ def test_the_courier_asks_for_the_address_sends_and_records_no_target():
 
 # -- cases: the rating on the record, and an unsatisfied one reopening by policy ----------------------------------
 
+
 def rated(rating, **extra):
     return {"report_id": REPORT["_id"], "rating": rating, "comment": "还是很脏", "rated_at": NOW, **extra}
 
 
 def ctx(now):
-    return Context(actor=domain.RATED_BY, now=now, categories=CATEGORIES, departments=DEPARTMENTS,
-                   calendar=CALENDAR, policy=POLICY, ids=counting())
+    return Context(
+        actor=domain.RATED_BY,
+        now=now,
+        categories=CATEGORIES,
+        departments=DEPARTMENTS,
+        calendar=CALENDAR,
+        policy=POLICY,
+        ids=counting(),
+    )
 
 
 def test_a_rating_goes_on_the_timeline_and_reopens_only_by_policy():
@@ -158,9 +179,15 @@ def test_a_rating_goes_on_the_timeline_and_reopens_only_by_policy():
 
 
 def test_the_open311_notes_show_the_rating_level_never_the_comment():
-    case = {"status": "closed", "closed_at": NOW, "history": [
-        {"action": "close", "note": "已清理"}, {"action": "rate", "note": "还是很脏", "rating": "satisfied"}],
-        "public_rating": {"rating": "satisfied", "comment": "还是很脏", "at": NOW + timedelta(hours=1)}}
+    case = {
+        "status": "closed",
+        "closed_at": NOW,
+        "history": [
+            {"action": "close", "note": "已清理"},
+            {"action": "rate", "note": "还是很脏", "rating": "satisfied"},
+        ],
+        "public_rating": {"rating": "satisfied", "comment": "还是很脏", "at": NOW + timedelta(hours=1)},
+    }
     assert status_notes(case, "zh-CN") == "已清理 市民评价：满意。"
     assert status_notes(case, "en") == "已清理 Rated by the reporter: satisfied."
     closed_again = {**case, "closed_at": NOW + timedelta(days=2)}  # reopened, closed again, not rated yet
@@ -168,6 +195,7 @@ def test_the_open311_notes_show_the_rating_level_never_the_comment():
 
 
 # -- the page ----------------------------------------------------------------------------------------------------
+
 
 def test_the_page_is_in_the_readers_language_and_escapes_what_it_shows():
     link = {"case_id": "C1", "expires_at": datetime(2026, 12, 13, 2, 0, tzinfo=UTC), "state": "open"}
@@ -183,23 +211,32 @@ def test_the_page_is_in_the_readers_language_and_escapes_what_it_shows():
 @pytest.mark.parametrize("about", notices.TOLD_OF)
 def test_every_notice_has_both_languages(about):
     for language in ("zh-CN", "en"):
-        extra = {"case.registered": {"report_id": "R1", "registered_by": "op"}, "case.rejected": {"reason": "r"},
-                 "case.closed": {"note": "n"}}[about]
-        _, event = notices.notice_for(case_event(about, **extra), REPORT, language=language, now=NOW,
-                                      rating_days=7)
+        extra = {
+            "case.registered": {"report_id": "R1", "registered_by": "op"},
+            "case.rejected": {"reason": "r"},
+            "case.closed": {"note": "n"},
+        }[about]
+        _, event = notices.notice_for(case_event(about, **extra), REPORT, language=language, now=NOW, rating_days=7)
         (email, sms) = public.deliveries(event, MESSAGES, reference(), NOW)
         assert email["message"]["subject"] and sms["message"]["sms"]
 
 
 # -- an address without coordinates -------------------------------------------------------------------------------
 
-GRIDS = {"g1": {"name": "长乐社区第1网格", "community": "c1", "street": "s1"},
-         "g12": {"name": "长乐社区第12网格", "community": "c1", "street": "s1"},
-         "g2": {"name": "东关社区第1网格", "community": "c2", "street": "s2"},
-         "x1": {"name": "东关社区第1网格", "community": "c3", "street": "s3"}}
-AREAS = {"c1": {"name": "长乐社区", "level": "community"}, "c2": {"name": "东关社区", "level": "community"},
-         "c3": {"name": "东关社区", "level": "community"}, "s1": {"name": "长乐中路街道", "level": "street"},
-         "s2": {"name": "西一路街道", "level": "street"}, "s3": {"name": "韩森寨街道", "level": "street"}}
+GRIDS = {
+    "g1": {"name": "长乐社区第1网格", "community": "c1", "street": "s1"},
+    "g12": {"name": "长乐社区第12网格", "community": "c1", "street": "s1"},
+    "g2": {"name": "东关社区第1网格", "community": "c2", "street": "s2"},
+    "x1": {"name": "东关社区第1网格", "community": "c3", "street": "s3"},
+}
+AREAS = {
+    "c1": {"name": "长乐社区", "level": "community"},
+    "c2": {"name": "东关社区", "level": "community"},
+    "c3": {"name": "东关社区", "level": "community"},
+    "s1": {"name": "长乐中路街道", "level": "street"},
+    "s2": {"name": "西一路街道", "level": "street"},
+    "s3": {"name": "韩森寨街道", "level": "street"},
+}
 
 
 def test_an_address_is_placed_by_the_grid_it_names():

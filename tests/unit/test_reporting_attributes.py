@@ -9,16 +9,24 @@ CATEGORY = {
         {"code": "note", "description": "", "datatype": "string", "required": False},
         {"code": "people", "description": "", "datatype": "number", "required": True},
         {"code": "seen_at", "description": "", "datatype": "datetime", "required": False},
-        {"code": "kinds", "description": "", "datatype": "multivaluelist", "required": False,
-         "values": [{"key": "a", "name": "A"}, {"key": "b", "name": "B"}]},
+        {
+            "code": "kinds",
+            "description": "",
+            "datatype": "multivaluelist",
+            "required": False,
+            "values": [{"key": "a", "name": "A"}, {"key": "b", "name": "B"}],
+        },
     ],
 }
 
 
 def test_valid_fields_pass_and_empty_optional_ones_are_dropped():
     given = {"people": 2, "note": "", "seen_at": "2026-11-23T08:00:00+08:00", "kinds": ["a", "b"]}
-    assert check_attributes(given, CATEGORY) == {"people": 2, "seen_at": "2026-11-23T08:00:00+08:00",
-                                                  "kinds": ["a", "b"]}
+    assert check_attributes(given, CATEGORY) == {
+        "people": 2,
+        "seen_at": "2026-11-23T08:00:00+08:00",
+        "kinds": ["a", "b"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -39,18 +47,31 @@ def test_each_wrong_field_is_named(given, field):
     assert field in refused.value.details["fields"]["attributes"]
 
 
-LISTS = {**CATEGORY, "attributes": CATEGORY["attributes"] + [
-    {"code": "level", "description": "", "datatype": "singlevaluelist", "required": False,
-     "values": [{"key": "high", "name": "High"}]}]}
+LISTS = {
+    **CATEGORY,
+    "attributes": CATEGORY["attributes"]
+    + [
+        {
+            "code": "level",
+            "description": "",
+            "datatype": "singlevaluelist",
+            "required": False,
+            "values": [{"key": "high", "name": "High"}],
+        }
+    ],
+}
 
 
-@pytest.mark.parametrize("given, field", [
-    ({"people": 1, "level": ["high"]}, "level"),  # a list where one key was asked: was a TypeError, a 500
-    ({"people": 1, "level": {"high": 1}}, "level"),
-    ({"people": 1, "kinds": [["a"]]}, "kinds"),
-    ({"people": 1, "kinds": [{}]}, "kinds"),
-    ({"people": 1, "note": "   "}, "note"),  # text that is only spaces
-])
+@pytest.mark.parametrize(
+    "given, field",
+    [
+        ({"people": 1, "level": ["high"]}, "level"),  # a list where one key was asked: was a TypeError, a 500
+        ({"people": 1, "level": {"high": 1}}, "level"),
+        ({"people": 1, "kinds": [["a"]]}, "kinds"),
+        ({"people": 1, "kinds": [{}]}, "kinds"),
+        ({"people": 1, "note": "   "}, "note"),  # text that is only spaces
+    ],
+)
 def test_values_of_the_wrong_shape_or_blank_text_are_named_not_a_crash(given, field):
     with pytest.raises(ValidationFailed) as refused:
         check_attributes(given, LISTS)
@@ -61,9 +82,11 @@ def test_any_json_value_for_any_attribute_is_taken_or_named():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
-                                                                                      max_size=3), max_leaves=8)
+    values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=8,
+    )
     codes = [a["code"] for a in LISTS["attributes"]]
 
     @settings(max_examples=300, deadline=None)

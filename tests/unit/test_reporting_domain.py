@@ -13,14 +13,27 @@ SUBMISSION = {
     "idempotency_key": "device-42-0001",
     "attributes": {},
 }
-PLACE = {"grid": "610102001001001", "community": "610102001001", "street": "610102001", "grid_source": "located",
-         "grid_mismatch": False, "located_grid": "610102001001001"}
+PLACE = {
+    "grid": "610102001001001",
+    "community": "610102001001",
+    "street": "610102001",
+    "grid_source": "located",
+    "grid_mismatch": False,
+    "located_grid": "610102001001001",
+}
 OFFICER = {"user_id": "officer-1", "role": "grid_officer", "name": "王芳"}
 
 
 def accept(reporter="officer-1", **overrides):
-    return domain.accept_report({**SUBMISSION, **overrides}, reporter=reporter, filed_by=OFFICER, place=PLACE,
-                                categories=CATEGORIES, now=NOW, correlation_id="X9")
+    return domain.accept_report(
+        {**SUBMISSION, **overrides},
+        reporter=reporter,
+        filed_by=OFFICER,
+        place=PLACE,
+        categories=CATEGORIES,
+        now=NOW,
+        correlation_id="X9",
+    )
 
 
 def test_accepting_a_report_reserves_its_case_and_announces_it():
@@ -29,7 +42,10 @@ def test_accepting_a_report_reserves_its_case_and_announces_it():
     assert event.type == "incident.reported"
     assert event.payload["case_id"] == report["case_id"]
     assert (event.payload["grid"], event.payload["community"], event.payload["street"]) == (
-        "610102001001001", "610102001001", "610102001")
+        "610102001001001",
+        "610102001001",
+        "610102001",
+    )
     assert event.payload["reported_at"] == NOW
     assert event.correlation_id == "X9"
     assert event.actor == OFFICER
@@ -44,8 +60,15 @@ def test_an_unknown_category_is_refused_naming_it():
 def test_an_inactive_category_takes_no_new_reports():
     categories = {**CATEGORIES, "sanitation": {**CATEGORIES["sanitation"], "active": False}}
     with pytest.raises(UnknownCategory):
-        domain.accept_report(SUBMISSION, reporter="officer-1", filed_by=OFFICER, place=PLACE,
-                             categories=categories, now=NOW, correlation_id="X")
+        domain.accept_report(
+            SUBMISSION,
+            reporter="officer-1",
+            filed_by=OFFICER,
+            place=PLACE,
+            categories=categories,
+            now=NOW,
+            correlation_id="X",
+        )
 
 
 def test_a_categorys_required_field_must_be_given():

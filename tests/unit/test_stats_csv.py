@@ -20,9 +20,14 @@ def _table(response):
     return list(csv.reader(io.StringIO(text[1:])))
 
 
-@pytest.mark.parametrize(("lang", "header"), [("zh-CN", ["编号", "名称", "上报", "按期结案率", "超期"]),
-                                              ("en", ["Code", "Name", "Reported", "On-time closure rate", "Overdue"]),
-                                              (None, ["key", "name", "reported", "on_time_closure_rate", "overdue"])])
+@pytest.mark.parametrize(
+    ("lang", "header"),
+    [
+        ("zh-CN", ["编号", "名称", "上报", "按期结案率", "超期"]),
+        ("en", ["Code", "Name", "Reported", "On-time closure rate", "Overdue"]),
+        (None, ["key", "name", "reported", "on_time_closure_rate", "overdue"]),
+    ],
+)
 def test_the_header_is_in_the_language_asked_and_the_rows_are_unchanged(lang, header):
     table = _table(csv_response(ROWS, "department.csv", lang))
     assert table[0] == header

@@ -5,7 +5,10 @@ from shared.mongo import client_options
 
 def test_writes_are_majority_and_journaled_with_retryable_writes_on():
     assert client_options("mongodb://a:27017,b:27017/?replicaSet=rs", {}) == {
-        "w": "majority", "journal": True, "retryWrites": True}
+        "w": "majority",
+        "journal": True,
+        "retryWrites": True,
+    }
 
 
 def test_a_uri_that_turns_retryable_writes_off_is_obeyed():

@@ -50,9 +50,11 @@ def test_the_check_and_the_filters_admit_the_same_cases(identity):
 def test_a_person_with_a_grid_role_and_a_department_role_sees_both_kinds_of_case():
     both = Identity("p", frozenset({"grid_officer", "handler"}), grids=frozenset({"G1"}), department="D1")
     seen = {c["case_id"] for c in CASES if can_see_case(both, c)}
-    assert seen == {c["case_id"] for c in CASES
-                    if c["grid"] == "G1" or "D1" in [c["department"], *c["assisting_departments"]]
-                    or "p" in c["reporters"]}
+    assert seen == {
+        c["case_id"]
+        for c in CASES
+        if c["grid"] == "G1" or "D1" in [c["department"], *c["assisting_departments"]] or "p" in c["reporters"]
+    }
     assert case_filters(both) == [{"grid": {"$in": ["G1"]}}, {"departments": "D1"}, {"reporters": "p"}]
 
 

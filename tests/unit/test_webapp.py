@@ -22,8 +22,9 @@ def dist(tmp_path):
     return {"WEB_DIST_DIR": str(tmp_path)}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api", "/docs", "/docs/static/x.css", "/openapi.json",
-                                  "/healthz", "/readyz"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing", "/api", "/docs", "/docs/static/x.css", "/openapi.json", "/healthz", "/readyz"]
+)
 def test_api_docs_and_health_paths_are_never_the_apps(path, dist):
     assert not is_app_path(path)
     assert serve(request(path), dist) is None
@@ -68,8 +69,7 @@ def test_the_app_is_told_its_tile_server_if_any(dist):
     assert ui_config({}) == {"tile_url": "", "tile_attribution": "", "tile_max_zoom": 18}
     configured = {**dist, "UI_TILE_URL": "https://t.example/{z}/{x}/{y}.png", "UI_TILE_MAX_ZOOM": "17"}
     answer = serve(request("/ui-config.json"), configured)
-    assert answer.json == {"tile_url": "https://t.example/{z}/{x}/{y}.png", "tile_attribution": "",
-                           "tile_max_zoom": 17}
+    assert answer.json == {"tile_url": "https://t.example/{z}/{x}/{y}.png", "tile_attribution": "", "tile_max_zoom": 17}
 
 
 def _directives(answer) -> dict:
@@ -86,11 +86,14 @@ def test_every_page_of_the_app_runs_only_its_own_scripts_and_is_never_framed(pat
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("tile_url, source", [
-    ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "https://*.tile.openstreetmap.org"),
-    ("https://tiles.example.cn/{z}/{x}/{y}.png", "https://tiles.example.cn"),
-    ("https://t{s}.example.cn/{z}/{x}/{y}.png", "https:"),
-])
+@pytest.mark.parametrize(
+    "tile_url, source",
+    [
+        ("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", "https://*.tile.openstreetmap.org"),
+        ("https://tiles.example.cn/{z}/{x}/{y}.png", "https://tiles.example.cn"),
+        ("https://t{s}.example.cn/{z}/{x}/{y}.png", "https:"),
+    ],
+)
 def test_map_tiles_may_come_from_the_configured_tile_server_only(tile_url, source, dist):
     images = _directives(serve(request("/"), {**dist, "UI_TILE_URL": tile_url}))["img-src"]
     assert images == ["'self'", "data:", "blob:", source]

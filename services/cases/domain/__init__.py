@@ -18,5 +18,19 @@ from services.cases.domain.model import (
 )
 from services.cases.domain.rules import authorize
 
-__all__ = ["ACTIONS", "OPEN", "PRIORITY_RANK", "Change", "Context", "DISPATCHED", "REGISTERED", "REPORTED",
-           "RESOLVED", "RATED_BY", "apply_routing", "authorize", "open_case", "rate"]
+__all__ = [
+    "ACTIONS",
+    "OPEN",
+    "PRIORITY_RANK",
+    "Change",
+    "Context",
+    "DISPATCHED",
+    "REGISTERED",
+    "REPORTED",
+    "RESOLVED",
+    "RATED_BY",
+    "apply_routing",
+    "authorize",
+    "open_case",
+    "rate",
+]

@@ -24,21 +24,43 @@ from shared.events import SYSTEM_ACTOR
 from shared.ids import Ids
 
 HOUR = 3600.0
-TARGET_KINDS = ("responsible", "responsible_head", "command_centre", "supervisor", "person", "department_head",
-                "department_handlers", "grid_officers", "grid_leader", "webhook")
+TARGET_KINDS = (
+    "responsible",
+    "responsible_head",
+    "command_centre",
+    "supervisor",
+    "person",
+    "department_head",
+    "department_handlers",
+    "grid_officers",
+    "grid_leader",
+    "webhook",
+)
 
 DEFAULT_POLICY = {
     "policy_id": "default",
     "name": "默认升级规则 Default escalation",
     "rungs": [
         {"name": "warning", "at": {"fraction": 0.75}, "targets": [{"kind": "responsible"}], "supervise": False},
-        {"name": "overdue", "at": {"after_deadline_hours": 0}, "targets": [{"kind": "responsible_head"}],
-         "supervise": False},
-        {"name": "command_centre", "at": {"after_deadline_hours": 4}, "targets": [{"kind": "command_centre"}],
-         "supervise": False},
+        {
+            "name": "overdue",
+            "at": {"after_deadline_hours": 0},
+            "targets": [{"kind": "responsible_head"}],
+            "supervise": False,
+        },
+        {
+            "name": "command_centre",
+            "at": {"after_deadline_hours": 4},
+            "targets": [{"kind": "command_centre"}],
+            "supervise": False,
+        },
         # one working day of office hours (08:30–12:00, 14:00–18:00) after the deadline
-        {"name": "supervision", "at": {"after_deadline_hours": 7.5}, "targets": [{"kind": "supervisor"}],
-         "supervise": True},
+        {
+            "name": "supervision",
+            "at": {"after_deadline_hours": 7.5},
+            "targets": [{"kind": "supervisor"}],
+            "supervise": True,
+        },
     ],
 }
 
@@ -55,8 +77,14 @@ def start(case: dict, policy: dict | None, *, calendar, clock: str, ids: Ids) ->
     """A fresh ladder for the stage the case just entered."""
     if not policy or not policy["rungs"] or not case.get("stage_deadline"):
         return None
-    ladder = {"policy_id": policy["policy_id"], "policy_version": policy["version"], "ladder_id": ids.new("L"),
-              "stage": case["stage"], "next_rung": 0, "fired": []}
+    ladder = {
+        "policy_id": policy["policy_id"],
+        "policy_version": policy["version"],
+        "ladder_id": ids.new("L"),
+        "stage": case["stage"],
+        "next_rung": 0,
+        "fired": [],
+    }
     return {**ladder, "next_due_at": due(case, policy["rungs"][0], calendar=calendar, clock=clock)}
 
 
@@ -81,20 +109,44 @@ def fire(case: dict, policy: dict, *, now: datetime, calendar, clock: str, ids: 
     if rung.get("supervise"):
         fields.update(supervised=True, supervised_at=case.get("supervised_at") or now)
     actor = dict(SYSTEM_ACTOR)
-    entry = history_entry(case, 0, action="escalate", to_status=None, actor=actor, at=now,
-                          note_key="note.escalated", note_params={"rung": index + 1, "rung_name": rung["name"]},
-                          rung=index + 1, stage=ladder["stage"],
-                          targets=rung["targets"])
+    entry = history_entry(
+        case,
+        0,
+        action="escalate",
+        to_status=None,
+        actor=actor,
+        at=now,
+        note_key="note.escalated",
+        note_params={"rung": index + 1, "rung_name": rung["name"]},
+        rung=index + 1,
+        stage=ladder["stage"],
+        targets=rung["targets"],
+    )
     after = {**case, **fields}
-    event = case_event("case.escalated", after, {
-        "rung": index + 1, "rung_name": rung["name"], "targets": rung["targets"],
-        "policy_id": ladder["policy_id"], "policy_version": ladder["policy_version"]}, event_id=ids.event(),
-        actor=actor, now=now)
+    event = case_event(
+        "case.escalated",
+        after,
+        {
+            "rung": index + 1,
+            "rung_name": rung["name"],
+            "targets": rung["targets"],
+            "policy_id": ladder["policy_id"],
+            "policy_version": ladder["policy_version"],
+        },
+        event_id=ids.event(),
+        actor=actor,
+        now=now,
+    )
     # Bookkeeping: no version is named or bumped, so escalating never makes a person's action a conflict;
     # the guard makes sure this exact rung of this exact ladder fires once.
-    return Change(None, fields, [entry], [event], bump_version=False,
-                  guard={"escalation.ladder_id": ladder["ladder_id"], "escalation.next_rung": index,
-                         "suspended": False})
+    return Change(
+        None,
+        fields,
+        [entry],
+        [event],
+        bump_version=False,
+        guard={"escalation.ladder_id": ladder["ladder_id"], "escalation.next_rung": index, "suspended": False},
+    )
 
 
 def check_policy(policy: dict) -> list[str]:

@@ -21,8 +21,9 @@ from shared.events import SYSTEM_ACTOR, Event
 from shared.ids import Ids
 
 
-def open_case(incident: Event, *, category: dict, now: datetime, calendar, policy: dict | None, ids: Ids
-              ) -> tuple[dict, list[Event]]:
+def open_case(
+    incident: Event, *, category: dict, now: datetime, calendar, policy: dict | None, ids: Ids
+) -> tuple[dict, list[Event]]:
     """A case for a reported incident: waiting to be registered, or resolved if handled on the spot (自行处置)."""
     p = incident.payload
     on_spot = p["handled_on_spot"]
@@ -32,78 +33,180 @@ def open_case(incident: Event, *, category: dict, now: datetime, calendar, polic
         "category": p["category"],
         "priority": category["priority"],
         "priority_rank": PRIORITY_RANK[category["priority"]],
-        "grid": p["grid"], "community": p["community"], "street": p["street"],
-        "grid_mismatch": p["grid_mismatch"], "located_grid": p["located_grid"],
+        "grid": p["grid"],
+        "community": p["community"],
+        "street": p["street"],
+        "grid_mismatch": p["grid_mismatch"],
+        "located_grid": p["located_grid"],
         "location": p["location"],
         "description": p["description"],
         "attributes": p["attributes"],
         "attachments": p["attachments"],
-        "reporter": p["reporter"], "reporters": [p["reporter"]], "report_ids": [p["report_id"]],
+        "reporter": p["reporter"],
+        "reporters": [p["reporter"]],
+        "report_ids": [p["report_id"]],
         "handled_on_spot": on_spot,
         "possible_duplicates": p["possible_duplicates"],
-        "department": None, "assisting_departments": [], "deadline": None, "suggestion": None,
-        "returned": False, "suspended": False, "suspended_at": None, "paused_seconds": 0.0,
-        "extension": None, "extensions": 0, "rework_count": 0,
-        "reported_at": p["reported_at"], "created_at": now, "updated_at": now,
-        "version": 1, "correlation_id": incident.correlation_id, "history": [],
+        "department": None,
+        "assisting_departments": [],
+        "deadline": None,
+        "suggestion": None,
+        "returned": False,
+        "suspended": False,
+        "suspended_at": None,
+        "paused_seconds": 0.0,
+        "extension": None,
+        "extensions": 0,
+        "rework_count": 0,
+        "reported_at": p["reported_at"],
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "correlation_id": incident.correlation_id,
+        "history": [],
         "policy": {"policy_id": policy["policy_id"], "version": policy["version"]} if policy else None,
-        "supervised": False, "failed_checks": 0, **timing.STOPPED,
+        "supervised": False,
+        "failed_checks": 0,
+        **timing.STOPPED,
         "source": p["source"],
     }
     if p["source"] == "public":  # listed by Open311 (services/cases/open311.py)
         case.update({PUBLIC_SINCE: p["reported_at"], "address": p["address"], "media_url": p["media_url"]})
-    entries = [history_entry(case, 0, action="report", to_status=REPORTED, actor=incident.actor,
-                             at=p["reported_at"], attachments=p["attachments"])]
+    entries = [
+        history_entry(
+            case,
+            0,
+            action="report",
+            to_status=REPORTED,
+            actor=incident.actor,
+            at=p["reported_at"],
+            attachments=p["attachments"],
+        )
+    ]
     entries[0]["from_status"] = None
     if on_spot:
         case["status"] = RESOLVED
-        case["resolution"] = {"note": p["result_note"], "attachments": p["attachments"], "by": incident.actor,
-                              "at": p["reported_at"]}
+        case["resolution"] = {
+            "note": p["result_note"],
+            "attachments": p["attachments"],
+            "by": incident.actor,
+            "at": p["reported_at"],
+        }
         case["resolved_at"] = p["reported_at"]
-        entries.append(history_entry({**case, "status": REPORTED}, 1, action="handle_on_spot", to_status=RESOLVED,
-                                     actor=incident.actor, at=p["reported_at"], note=p["result_note"],
-                                     attachments=p["attachments"]))
+        entries.append(
+            history_entry(
+                {**case, "status": REPORTED},
+                1,
+                action="handle_on_spot",
+                to_status=RESOLVED,
+                actor=incident.actor,
+                at=p["reported_at"],
+                note=p["result_note"],
+                attachments=p["attachments"],
+            )
+        )
     case["history"] = entries
     if not on_spot:  # the registration-and-dispatch clock runs from the report
-        case.update(timing.enter(case, "dispatch", now=p["reported_at"], category=category, calendar=calendar,
-                                 policy=policy, ids=ids))
+        case.update(
+            timing.enter(
+                case, "dispatch", now=p["reported_at"], category=category, calendar=calendar, policy=policy, ids=ids
+            )
+        )
     case.update(derived(case))
-    event = case_event("case.reported", case, {"report_id": p["report_id"], "handled_on_spot": on_spot,
-                                               "possible_duplicates": p["possible_duplicates"]},
-                       event_id=ids.event(), actor=incident.actor, now=now, causation_id=incident.event_id)
+    event = case_event(
+        "case.reported",
+        case,
+        {"report_id": p["report_id"], "handled_on_spot": on_spot, "possible_duplicates": p["possible_duplicates"]},
+        event_id=ids.event(),
+        actor=incident.actor,
+        now=now,
+        causation_id=incident.event_id,
+    )
     return case, [event]
 
 
-def apply_routing(case: dict, decision: Event, *, category: dict, now: datetime, calendar, policy: dict | None,
-                  ids: Ids) -> Change | None:
+def apply_routing(
+    case: dict, decision: Event, *, category: dict, now: datetime, calendar, policy: dict | None, ids: Ids
+) -> Change | None:
     """Dispatch's rule for a reported case: register and dispatch it as the system, or suggest a department."""
     if case["status"] != REPORTED:
         return None
     p = decision.payload
     if not p["automatic"]:
-        return Change(None, {"suggestion": {"department": p["department"], "rule_id": p["rule_id"]}}, [],
-                      bump_version=False, guard={"status": REPORTED})
+        return Change(
+            None,
+            {"suggestion": {"department": p["department"], "rule_id": p["rule_id"]}},
+            [],
+            bump_version=False,
+            guard={"status": REPORTED},
+        )
     system = dict(SYSTEM_ACTOR)
     registered = {"status": REGISTERED, "registered_at": now}
-    dispatched = {"status": DISPATCHED, "department": p["department"],
-                  "assisting_departments": p["assisting_departments"], "dispatched_at": now, "updated_at": now}
-    dispatched.update(timing.enter({**case, **dispatched}, "sign_for", now=now, category=category,
-                                   calendar=calendar, policy=policy, ids=ids, with_disposal=True))
+    dispatched = {
+        "status": DISPATCHED,
+        "department": p["department"],
+        "assisting_departments": p["assisting_departments"],
+        "dispatched_at": now,
+        "updated_at": now,
+    }
+    dispatched.update(
+        timing.enter(
+            {**case, **dispatched},
+            "sign_for",
+            now=now,
+            category=category,
+            calendar=calendar,
+            policy=policy,
+            ids=ids,
+            with_disposal=True,
+        )
+    )
     deadline = dispatched["deadline"]
     entries = [
-        history_entry(case, 0, action="register", to_status=REGISTERED, actor=system, at=now,
-                      note_key="note.by_rule", note_params={"rule_id": p["rule_id"]}),
-        history_entry({**case, "status": REGISTERED}, 1, action="dispatch", to_status=DISPATCHED, actor=system,
-                      at=now, department=p["department"], deadline=deadline, note_key="note.by_rule",
-                      note_params={"rule_id": p["rule_id"]}),
+        history_entry(
+            case,
+            0,
+            action="register",
+            to_status=REGISTERED,
+            actor=system,
+            at=now,
+            note_key="note.by_rule",
+            note_params={"rule_id": p["rule_id"]},
+        ),
+        history_entry(
+            {**case, "status": REGISTERED},
+            1,
+            action="dispatch",
+            to_status=DISPATCHED,
+            actor=system,
+            at=now,
+            department=p["department"],
+            deadline=deadline,
+            note_key="note.by_rule",
+            note_params={"rule_id": p["rule_id"]},
+        ),
     ]
     set_fields = with_derived(case, {**registered, **dispatched})
     mid = {**case, **registered, "version": case["version"] + 1}
     final = after(case, set_fields, entries)
     events = [
-        case_event("case.registered", mid, {"report_id": case["report_ids"][0], "registered_by": "system"},
-                   event_id=ids.event(), actor=system, now=now, causation_id=decision.event_id),
-        case_event("case.dispatched", final, {"decided_by": system, "rule_id": p["rule_id"], "rework": False},
-                   event_id=ids.event(), actor=system, now=now, causation_id=decision.event_id),
+        case_event(
+            "case.registered",
+            mid,
+            {"report_id": case["report_ids"][0], "registered_by": "system"},
+            event_id=ids.event(),
+            actor=system,
+            now=now,
+            causation_id=decision.event_id,
+        ),
+        case_event(
+            "case.dispatched",
+            final,
+            {"decided_by": system, "rule_id": p["rule_id"], "rework": False},
+            event_id=ids.event(),
+            actor=system,
+            now=now,
+            causation_id=decision.event_id,
+        ),
     ]
     return Change(case["version"], set_fields, entries, events)

@@ -5,24 +5,39 @@ from datetime import UTC, datetime
 
 from shared.events import Event, new_event
 
-REPORTED = "reported"        # 信息采集: waiting to be registered
-REGISTERED = "registered"    # 立案: waiting for dispatch (also when a department returned it)
-DISPATCHED = "dispatched"    # 派遣: sent to a department, not yet signed for
-ACCEPTED = "accepted"        # 签收: the department has it
-RESOLVED = "resolved"        # 处置反馈: fixed, waiting for the grid officer's check
-VERIFIED = "verified"        # 核查通过: the fix is real
-CLOSED = "closed"            # 结案
-REJECTED = "rejected"        # 不予立案
-MERGED = "merged"            # folded into another case
-CANCELLED = "cancelled"      # 作废
+REPORTED = "reported"  # 信息采集: waiting to be registered
+REGISTERED = "registered"  # 立案: waiting for dispatch (also when a department returned it)
+DISPATCHED = "dispatched"  # 派遣: sent to a department, not yet signed for
+ACCEPTED = "accepted"  # 签收: the department has it
+RESOLVED = "resolved"  # 处置反馈: fixed, waiting for the grid officer's check
+VERIFIED = "verified"  # 核查通过: the fix is real
+CLOSED = "closed"  # 结案
+REJECTED = "rejected"  # 不予立案
+MERGED = "merged"  # folded into another case
+CANCELLED = "cancelled"  # 作废
 
 OPEN = frozenset({REPORTED, REGISTERED, DISPATCHED, ACCEPTED, RESOLVED, VERIFIED})
 STATUSES = (REPORTED, REGISTERED, DISPATCHED, ACCEPTED, RESOLVED, VERIFIED, CLOSED, REJECTED, MERGED, CANCELLED)
 PUBLIC_SINCE = "public_requested_at"  # set on the public's cases only: Open311 lists them by it (sparse index)
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-FACT_FIELDS = ("status", "category", "priority", "grid", "community", "street", "location", "department",
-               "assisting_departments", "deadline", "reporters", "suspended", "stage", "stage_deadline",
-               "supervised", "source")
+FACT_FIELDS = (
+    "status",
+    "category",
+    "priority",
+    "grid",
+    "community",
+    "street",
+    "location",
+    "department",
+    "assisting_departments",
+    "deadline",
+    "reporters",
+    "suspended",
+    "stage",
+    "stage_deadline",
+    "supervised",
+    "source",
+)
 
 
 @dataclass
@@ -79,15 +94,40 @@ def after(case: dict, set_fields: dict, history: list[dict]) -> dict:
     return {**case, **set_fields, "version": case["version"] + 1, "history": case["history"] + history}
 
 
-def case_event(event_type: str, case_after: dict, extra: dict, *, event_id: str, actor: dict, now: datetime,
-               causation_id: str | None = None) -> Event:
-    return new_event(event_type, {**facts(case_after), **extra}, producer="cases", occurred_at=now,
-                     correlation_id=case_after["correlation_id"], causation_id=causation_id, actor=actor,
-                     event_id=event_id)
+def case_event(
+    event_type: str,
+    case_after: dict,
+    extra: dict,
+    *,
+    event_id: str,
+    actor: dict,
+    now: datetime,
+    causation_id: str | None = None,
+) -> Event:
+    return new_event(
+        event_type,
+        {**facts(case_after), **extra},
+        producer="cases",
+        occurred_at=now,
+        correlation_id=case_after["correlation_id"],
+        causation_id=causation_id,
+        actor=actor,
+        event_id=event_id,
+    )
 
 
-def history_entry(case: dict, offset: int, *, action: str, to_status: str | None, actor: dict, at: datetime,
-                  note: str | None = None, attachments=(), **extra) -> dict:
+def history_entry(
+    case: dict,
+    offset: int,
+    *,
+    action: str,
+    to_status: str | None,
+    actor: dict,
+    at: datetime,
+    note: str | None = None,
+    attachments=(),
+    **extra,
+) -> dict:
     """An append-only history entry: who (and in which role), when, from what to what, why. A note the platform
     writes itself is kept as ``note_key`` and ``note_params`` (``shared/texts.py``) and put into words when read,
     in the reader's language; ``note`` is a person's own words."""

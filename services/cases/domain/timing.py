@@ -17,10 +17,14 @@ from shared.ids import Ids
 from shared.workcalendar import WORKING
 
 HOUR = 3600.0
-STAGE_OF = {REPORTED: "dispatch", REGISTERED: "dispatch", DISPATCHED: "sign_for", ACCEPTED: "disposal",
-            RESOLVED: "verification"}
-STOPPED = {"stage": None, "stage_started_at": None, "stage_limit_s": None, "stage_deadline": None,
-           "escalation": None}
+STAGE_OF = {
+    REPORTED: "dispatch",
+    REGISTERED: "dispatch",
+    DISPATCHED: "sign_for",
+    ACCEPTED: "disposal",
+    RESOLVED: "verification",
+}
+STOPPED = {"stage": None, "stage_started_at": None, "stage_limit_s": None, "stage_deadline": None, "escalation": None}
 
 
 def clock_of(category: dict) -> str:
@@ -33,13 +37,26 @@ def limit_s(category: dict, priority: str, stage: str) -> float:
     return float(by_priority.get(stage, category["limits_hours"][stage])) * HOUR
 
 
-def enter(case: dict, stage: str, *, now: datetime, category: dict, calendar, policy: dict | None, ids: Ids,
-          with_disposal: bool = False) -> dict:
+def enter(
+    case: dict,
+    stage: str,
+    *,
+    now: datetime,
+    category: dict,
+    calendar,
+    policy: dict | None,
+    ids: Ids,
+    with_disposal: bool = False,
+) -> dict:
     """Fields for ``case`` starting ``stage`` at ``now`` (and the disposal clock with it, at dispatch)."""
     clock = clock_of(category)
     limit = limit_s(category, case["priority"], stage)
-    fields = {"stage": stage, "stage_started_at": now, "stage_limit_s": limit,
-              "stage_deadline": calendar.add(now, limit, clock)}
+    fields = {
+        "stage": stage,
+        "stage_started_at": now,
+        "stage_limit_s": limit,
+        "stage_deadline": calendar.add(now, limit, clock),
+    }
     if with_disposal:
         fields["deadline"] = calendar.add(now, limit_s(category, case["priority"], "disposal"), clock)
     fields["escalation"] = escalation.start({**case, **fields}, policy, calendar=calendar, clock=clock, ids=ids)
@@ -49,9 +66,12 @@ def enter(case: dict, stage: str, *, now: datetime, category: dict, calendar, po
 def enter_disposal(case: dict, *, category: dict, calendar, policy: dict | None, ids: Ids) -> dict:
     """Signed for: the disposal stage, whose clock has run since dispatch, is now the one that counts."""
     clock = clock_of(category)
-    fields = {"stage": "disposal", "stage_started_at": case["dispatched_at"],
-              "stage_limit_s": limit_s(category, case["priority"], "disposal"),
-              "stage_deadline": case["deadline"]}
+    fields = {
+        "stage": "disposal",
+        "stage_started_at": case["dispatched_at"],
+        "stage_limit_s": limit_s(category, case["priority"], "disposal"),
+        "stage_deadline": case["deadline"],
+    }
     fields["escalation"] = escalation.start({**case, **fields}, policy, calendar=calendar, clock=clock, ids=ids)
     return fields
 
@@ -70,8 +90,10 @@ def extend(case: dict, hours: float, *, category: dict, calendar, policy: dict |
 def pause(case: dict, *, now: datetime, category: dict, calendar) -> dict:
     """Suspended: remember how much time was left; nothing escalates meanwhile."""
     clock = clock_of(category)
-    left = {key: calendar.between(now, case[key], clock) if case.get(key) else None
-            for key in ("stage_deadline", "deadline")}
+    left = {
+        key: calendar.between(now, case[key], clock) if case.get(key) else None
+        for key in ("stage_deadline", "deadline")
+    }
     paused = {**(case.get("escalation") or {}), "next_due_at": None} if case.get("escalation") else None
     return {"time_left_s": left, "escalation": paused}
 
@@ -80,8 +102,9 @@ def resume(case: dict, *, now: datetime, category: dict, calendar, policy: dict 
     """The clock runs again with the time that was left."""
     clock = clock_of(category)
     left = case.get("time_left_s") or {}
-    fields = {key: calendar.add(now, left[key], clock) for key in ("stage_deadline", "deadline")
-              if left.get(key) is not None}
+    fields = {
+        key: calendar.add(now, left[key], clock) for key in ("stage_deadline", "deadline") if left.get(key) is not None
+    }
     fields["time_left_s"] = None
     fields["escalation"] = escalation.reschedule({**case, **fields}, policy, calendar=calendar, clock=clock)
     return fields

@@ -44,9 +44,7 @@ def build_layout(rng: random.Random) -> tuple[list[dict], list[dict]]:
             }
             streets.append(street)
             own_counts = [counts.pop() for _ in range(community_count)]
-            for community, grid_rects in _communities(
-                lattice, rng, street, rect, own_counts, names
-            ):
+            for community, grid_rects in _communities(lattice, rng, street, rect, own_counts, names):
                 communities.append(community)
                 grids += _grids(lattice, rng, community, grid_rects)
     areas = [dict(DISTRICT)] + sorted(streets, key=_code) + sorted(communities, key=_code)
@@ -72,9 +70,7 @@ def _grids_per_community(rng: random.Random) -> list[int]:
 
 
 def _communities(lattice, rng, street: dict, rect: Rect, counts: list[int], names):
-    pieces = sorted(
-        zip(bisect(lattice, rect, counts), counts, strict=True), key=lambda p: p[0].reading_order()
-    )
+    pieces = sorted(zip(bisect(lattice, rect, counts), counts, strict=True), key=lambda p: p[0].reading_order())
     for number, (piece, count) in enumerate(pieces, start=1):
         community = {
             "code": f"{street['code']}{number:03d}",

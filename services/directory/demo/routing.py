@@ -35,9 +35,7 @@ def routing_rules(categories: list[dict], district_code: str) -> list[dict]:
         street = district_code + street_number
         community = street + community_number if community_number else None
         scope = f"community:{community}" if community else f"street:{street}"
-        rules.append(
-            _rule(f"{scope}:{category}", category, street, community, department, automatic)
-        )
+        rules.append(_rule(f"{scope}:{category}", category, street, community, department, automatic))
     return rules
 
 

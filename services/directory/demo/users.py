@@ -57,9 +57,7 @@ class _Directory:
                 return phone
 
 
-def make_users(
-    rng: random.Random, areas: list[dict], grids: list[dict], departments: list[dict]
-) -> list[dict]:
+def make_users(rng: random.Random, areas: list[dict], grids: list[dict], departments: list[dict]) -> list[dict]:
     """The users; also fills in each grid's ``officers`` and ``leader``."""
     directory = _Directory(rng)
     directory.add("admin", ["admin"])
@@ -72,16 +70,12 @@ def make_users(
         for number in range(1, HANDLERS_PER_DEPARTMENT + 1):
             directory.add(f"handler-{code}-{number}", ["handler"], code)
     leaders = {
-        a["code"]: directory.add(f"leader-{a['code']}", ["grid_leader"])
-        for a in areas
-        if a["level"] == "community"
+        a["code"]: directory.add(f"leader-{a['code']}", ["grid_leader"]) for a in areas if a["level"] == "community"
     }
     # A couple of officers from abroad, so the English interface is used in the field too.
     english_officers = set(rng.sample([g["code"] for g in grids], 2))
     for grid in grids:
         language = "en" if grid["code"] in english_officers else "zh-CN"
-        grid["officers"] = [
-            directory.add(f"officer-{grid['code']}", ["grid_officer"], language=language)
-        ]
+        grid["officers"] = [directory.add(f"officer-{grid['code']}", ["grid_officer"], language=language)]
         grid["leader"] = leaders.get(grid["parent"])
     return directory.users

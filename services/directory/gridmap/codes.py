@@ -28,10 +28,7 @@ def format_problem(level: str, code: object) -> str | None:
     if level == "district":
         return None
     if code.endswith(MISSING_LEVEL):
-        return (
-            f"{code} ends in {MISSING_LEVEL}, which stands for a missing level; "
-            f"number each {level} from 001."
-        )
+        return f"{code} ends in {MISSING_LEVEL}, which stands for a missing level; number each {level} from 001."
     return None
 
 

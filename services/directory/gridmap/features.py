@@ -49,9 +49,7 @@ def read_features(features: list, known_users: set[str] | None) -> tuple[list[En
     return [e for e in entries if e is not None], faults
 
 
-def read_feature(
-    index: int, feature: object, known_users: set[str] | None, faults: list[Fault]
-) -> Entry | None:
+def read_feature(index: int, feature: object, known_users: set[str] | None, faults: list[Fault]) -> Entry | None:
     notes = Notes(index, faults)
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         notes.add(NOT_A_FEATURE, f"Feature {index} is not a GeoJSON object of type 'Feature'.")
@@ -65,9 +63,7 @@ def read_feature(
         return None
     notes.level = _read_level(props, notes)
     code = _read_code(props, notes) if notes.level else None
-    report_forbidden_keys(
-        notes, {"feature object": feature, "properties": props, "geometry": feature.get("geometry")}
-    )
+    report_forbidden_keys(notes, {"feature object": feature, "properties": props, "geometry": feature.get("geometry")})
     if notes.level is None:
         return None
     name = _read_name(props, notes)
@@ -83,9 +79,7 @@ def read_feature(
 def report_forbidden_keys(notes: Notes, places: dict[str, object]) -> None:
     for place, mapping in places.items():
         keys = (
-            sorted(k for k in mapping if isinstance(k, str) and k.startswith("$"))
-            if isinstance(mapping, dict)
-            else []
+            sorted(k for k in mapping if isinstance(k, str) and k.startswith("$")) if isinstance(mapping, dict) else []
         )
         if keys:
             notes.add(
@@ -133,16 +127,13 @@ def _read_parent(props: dict, notes: Notes) -> str | None:
         if parent is not None:
             notes.add(
                 WRONG_PARENT_LEVEL,
-                f"{notes.subject} has parent {parent!r}, but a district is the top level; "
-                "remove the parent.",
+                f"{notes.subject} has parent {parent!r}, but a district is the top level; remove the parent.",
             )
         return None
     parent = notes.require(props, "parent", f"give the code of its {parents_wording(notes.level)}")
     if parent is None or isinstance(parent, str):
         return parent
-    notes.add(
-        BAD_CODE, f"{notes.subject}: 'parent' must be a code written as a string, not {parent!r}."
-    )
+    notes.add(BAD_CODE, f"{notes.subject}: 'parent' must be a code written as a string, not {parent!r}.")
     return None
 
 

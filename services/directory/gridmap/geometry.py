@@ -64,9 +64,7 @@ def _part_name(part: int, multi: bool) -> str:
 
 def _read_rings(rings: object, part: str, problems: list) -> list:
     if not isinstance(rings, list) or not rings:
-        message = (
-            f"the {part} has no rings; give at least its exterior ring of [lon, lat] positions."
-        )
+        message = f"the {part} has no rings; give at least its exterior ring of [lon, lat] positions."
         problems.append((BAD_GEOMETRY, message))
         return []
     return [_read_ring(ring, _ring_name(r, part), problems) for r, ring in enumerate(rings)]

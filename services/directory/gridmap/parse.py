@@ -11,9 +11,7 @@ _NOT_A_COLLECTION = Fault(
     None,
     "The map must be a GeoJSON object of type 'FeatureCollection' with a list of 'features'.",
 )
-_NO_GRIDS = Fault(
-    NO_GRIDS, None, None, "The map has no grid features; a grid map needs at least one grid."
-)
+_NO_GRIDS = Fault(NO_GRIDS, None, None, "The map has no grid features; a grid map needs at least one grid.")
 
 
 def parse_feature_collection(
@@ -47,8 +45,4 @@ def parse_feature_collection(
 
 
 def _is_collection(doc: object) -> bool:
-    return (
-        isinstance(doc, dict)
-        and doc.get("type") == "FeatureCollection"
-        and isinstance(doc.get("features"), list)
-    )
+    return isinstance(doc, dict) and doc.get("type") == "FeatureCollection" and isinstance(doc.get("features"), list)

@@ -36,9 +36,7 @@ def read_officers(props: dict, notes: Notes, known_users: set[str] | None) -> li
             f"{notes.subject} has no officer; every grid needs at least one grid officer.",
         )
     if len(set(officers)) != len(officers):
-        notes.add(
-            BAD_PROPERTY, f"{notes.subject} lists an officer twice in {officers!r}; list each once."
-        )
+        notes.add(BAD_PROPERTY, f"{notes.subject} lists an officer twice in {officers!r}; list each once.")
     unknown = sorted(set(officers) - known_users) if known_users is not None else []
     if unknown:
         notes.add(
@@ -54,15 +52,12 @@ def read_leader(props: dict, notes: Notes, known_users: set[str] | None) -> str 
     if leader is None:
         return None
     if not is_user_id(leader):
-        notes.add(
-            BAD_PROPERTY, f"{notes.subject}: 'leader' must be a user id or null, not {leader!r}."
-        )
+        notes.add(BAD_PROPERTY, f"{notes.subject}: 'leader' must be a user id or null, not {leader!r}.")
         return None
     if known_users is not None and leader not in known_users:
         notes.add(
             UNKNOWN_LEADER,
-            f"{notes.subject} names a leader who is not a user: {leader}; "
-            "create the user first or correct the id.",
+            f"{notes.subject} names a leader who is not a user: {leader}; create the user first or correct the id.",
         )
     return leader
 

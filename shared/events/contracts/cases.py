@@ -11,8 +11,18 @@ from marshmallow import Schema, fields, validate
 from shared.events.catalogue import contract
 from shared.fields import PRIORITIES, LocationSchema, code_field
 
-STATUSES = ("reported", "registered", "dispatched", "accepted", "resolved", "verified", "closed",
-            "rejected", "merged", "cancelled")
+STATUSES = (
+    "reported",
+    "registered",
+    "dispatched",
+    "accepted",
+    "resolved",
+    "verified",
+    "closed",
+    "rejected",
+    "merged",
+    "cancelled",
+)
 
 
 class ActorRef(Schema):
@@ -36,12 +46,18 @@ class CaseFacts(Schema):
     deadline = fields.AwareDateTime(allow_none=True, load_default=None)
     reporters = fields.List(fields.String(), load_default=list)
     suspended = fields.Boolean(load_default=False)
-    stage = fields.String(allow_none=True, load_default=None,
-                          validate=validate.OneOf(("dispatch", "sign_for", "disposal", "verification")))
+    stage = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(("dispatch", "sign_for", "disposal", "verification")),
+    )
     stage_deadline = fields.AwareDateTime(allow_none=True, load_default=None)
     supervised = fields.Boolean(load_default=False)
-    source = fields.String(allow_none=True, load_default="field",
-                           metadata={"description": "field: reported by staff; public: by a resident (Open311)."})
+    source = fields.String(
+        allow_none=True,
+        load_default="field",
+        metadata={"description": "field: reported by staff; public: by a resident (Open311)."},
+    )
 
 
 class _WithReason(CaseFacts):
@@ -163,8 +179,11 @@ class CaseClosed(CaseFacts):
     """Closed (结案)."""
 
     on_time = fields.Boolean(allow_none=True, load_default=None)
-    note = fields.String(allow_none=True, load_default=None, metadata={"description": "The closing note, which the "
-                                                                                      "public sees (Open311)."})
+    note = fields.String(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "The closing note, which the public sees (Open311)."},
+    )
 
 
 @contract("case.rated", producer="cases")
@@ -173,8 +192,7 @@ class CaseRated(CaseFacts):
     unsatisfied rating may have reopened the case (``reopened``; a ``case.reworked`` follows)."""
 
     report_id = fields.String(required=True)
-    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied",
-                                                                   "unsatisfied")))
+    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied", "unsatisfied")))
     comment = fields.String(allow_none=True, load_default=None)
     reopened = fields.Boolean(load_default=False)
 

@@ -47,9 +47,14 @@ class RoutingRulesChanged(_Revisioned):
 class ReferenceUserSchema(UserSchema):
     """A person as every service's copy holds them: the public profile, and from when their tokens count."""
 
-    tokens_valid_from = fields.Float(allow_none=True, load_default=None, metadata={
-        "description": "Epoch seconds, to the millisecond: a token signed earlier is refused (set on deactivation and on a password "
-                       "reset by an administrator)."})
+    tokens_valid_from = fields.Float(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "Epoch seconds, to the millisecond: a token signed earlier is refused "
+            "(set on deactivation and on a password reset by an administrator)."
+        },
+    )
 
 
 @contract("users.changed", producer="directory")

@@ -22,16 +22,20 @@ class IncidentReported(Schema):
     located_grid = fields.String(allow_none=True, load_default=None)
     attributes = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
     reporter = fields.String(required=True)
-    source = fields.String(load_default="field", validate=validate.OneOf(("field", "public")),
-                           metadata={"description": "field: staff; public: a resident through Open311."})
+    source = fields.String(
+        load_default="field",
+        validate=validate.OneOf(("field", "public")),
+        metadata={"description": "field: staff; public: a resident through Open311."},
+    )
     address = fields.String(allow_none=True, load_default=None, metadata={"description": "As the public gave it."})
     media_url = fields.String(allow_none=True, load_default=None, metadata={"description": "A public report's photo."})
     reported_at = fields.AwareDateTime(required=True)
     attachments = fields.List(fields.String(), load_default=list)
     handled_on_spot = fields.Boolean(load_default=False, metadata={"description": "自行处置: fixed by the officer."})
     result_note = fields.String(allow_none=True, load_default=None)
-    possible_duplicates = fields.List(fields.String(), load_default=list,
-                                      metadata={"description": "Open cases nearby of the same category."})
+    possible_duplicates = fields.List(
+        fields.String(), load_default=list, metadata={"description": "Open cases nearby of the same category."}
+    )
 
 
 @contract("reporter.notice_due", producer="reporting")
@@ -43,8 +47,7 @@ class ReporterNoticeDue(Schema):
     notice_id = fields.String(required=True)
     report_id = fields.String(required=True)
     case_id = fields.String(required=True)
-    about = fields.String(required=True, validate=validate.OneOf(("case.registered", "case.rejected",
-                                                                  "case.closed")))
+    about = fields.String(required=True, validate=validate.OneOf(("case.registered", "case.rejected", "case.closed")))
     category = code_field(required=True)
     language = fields.String(required=True, validate=validate.OneOf(("zh-CN", "en")))
     channels = fields.List(fields.String(validate=validate.OneOf(("email", "sms"))), required=True)
@@ -52,8 +55,12 @@ class ReporterNoticeDue(Schema):
     note = fields.String(allow_none=True, load_default=None, metadata={"description": "The closing note."})
     rating = fields.Boolean(load_default=False, metadata={"description": "The notice carries a link to rate (回访)."})
     rating_days = fields.Float(allow_none=True, load_default=None, metadata={"description": "How long it is valid."})
-    capability = fields.String(required=True, metadata={
-        "description": "A one-notice secret: with it, and only with it, reporting answers the address to send to."})
+    capability = fields.String(
+        required=True,
+        metadata={
+            "description": "A one-notice secret: with it, and only with it, reporting answers the address to send to."
+        },
+    )
 
 
 @contract("report.rated", producer="reporting")
@@ -62,9 +69,9 @@ class ReportRated(Schema):
 
     report_id = fields.String(required=True)
     case_id = fields.String(required=True)
-    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied",
-                                                                   "unsatisfied")))
+    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied", "unsatisfied")))
     comment = fields.String(allow_none=True, load_default=None)
     rated_at = fields.AwareDateTime(required=True)
-    closed_at = fields.AwareDateTime(allow_none=True, load_default=None,
-                                     metadata={"description": "When the case was closed, for the closing rated."})
+    closed_at = fields.AwareDateTime(
+        allow_none=True, load_default=None, metadata={"description": "When the case was closed, for the closing rated."}
+    )
