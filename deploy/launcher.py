@@ -171,6 +171,8 @@ class Launcher:
             for child in group:
                 child.wait(deadline - time.monotonic())
         for store in self.stores:
+            store.store.terminate()
+        for store in self.stores:
             store.store.stop()
         remove_status(self.var)
         say("stopped")
