@@ -4,6 +4,7 @@ policy they all follow."""
 import signal
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class RestartPolicy:
 RESTARTS = RestartPolicy()
 
 
-class Supervised:
+class Supervised(ABC):
     """A process the launcher restarts under ``RESTARTS`` when it exits. Subclasses say how to start it."""
 
     name: str
@@ -46,15 +47,15 @@ class Supervised:
         self.restarts = 0  # exits in a row, as the policy counts them
         self.restart_at: float | None = None
 
-    def start(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def start(self) -> None: ...
 
-    def exited(self) -> int | None:
-        raise NotImplementedError
+    @abstractmethod
+    def exited(self) -> int | None: ...
 
     @property
-    def pid(self) -> int | None:
-        raise NotImplementedError
+    @abstractmethod
+    def pid(self) -> int | None: ...
 
     def restart_if_exited(self, now: float, policy: RestartPolicy = RESTARTS) -> bool:
         """Schedule a restart of a process that exited, and do the one that is due; whether it was restarted."""

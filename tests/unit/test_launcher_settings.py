@@ -70,6 +70,7 @@ def test_every_supervised_process_and_store_follows_one_restart_policy_that_back
 
     class Exits(Supervised):
         name, log_path = "flaky", "flaky.log"
+        pid = None  # no real process behind it
 
         def __init__(self):
             super().__init__()
