@@ -360,24 +360,23 @@ class RungTimeSchema(Schema):
     )
 
 
+# who an escalation rung may tell: the schema checks a policy against it, the cases domain resolves each
+RUNG_TARGET_KINDS = (
+    "responsible",
+    "responsible_head",
+    "command_centre",
+    "supervisor",
+    "person",
+    "department_head",
+    "department_handlers",
+    "grid_officers",
+    "grid_leader",
+    "webhook",
+)
+
+
 class RungTargetSchema(Schema):
-    kind = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            (
-                "responsible",
-                "responsible_head",
-                "command_centre",
-                "supervisor",
-                "person",
-                "department_head",
-                "department_handlers",
-                "grid_officers",
-                "grid_leader",
-                "webhook",
-            )
-        ),
-    )
+    kind = fields.String(required=True, validate=validate.OneOf(RUNG_TARGET_KINDS))
     user_id = fields.String(load_default=None, allow_none=True)
     url = fields.Url(load_default=None, allow_none=True, schemes={"https", "http"})
 

@@ -20,22 +20,11 @@ it saw, so each rung fires once per case and stage however many replicas scan.
 from datetime import datetime
 
 from services.cases.domain.model import Change, case_event, history_entry
+from shared.api.cases import RUNG_TARGET_KINDS as TARGET_KINDS
 from shared.events import SYSTEM_ACTOR
 from shared.ids import Ids
 
 HOUR = 3600.0
-TARGET_KINDS = (
-    "responsible",
-    "responsible_head",
-    "command_centre",
-    "supervisor",
-    "person",
-    "department_head",
-    "department_handlers",
-    "grid_officers",
-    "grid_leader",
-    "webhook",
-)
 
 DEFAULT_POLICY = {
     "policy_id": "default",
