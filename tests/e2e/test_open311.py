@@ -275,7 +275,7 @@ def test_a_retried_post_from_the_same_device_makes_one_case(root, api_key, spot)
     first = file_request(root, api_key, spot, device_id=device, description=text)
     again = file_request(root, api_key, spot, device_id=device, description=text)
     other = file_request(root, api_key, spot, device_id=device, description=text + " 又一堆")
-    assert first.status_code == again.status_code == other.status_code == 201
+    assert first.status_code == again.status_code == other.status_code == 201, (first.text, again.text, other.text)
     assert first.json()[0]["service_request_id"] == again.json()[0]["service_request_id"]
     assert other.json()[0]["service_request_id"] != first.json()[0]["service_request_id"]
 
