@@ -33,6 +33,7 @@ instance's queue after a pause.
 import logging
 import traceback
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 
@@ -227,17 +228,30 @@ def _describe(exc: BaseException) -> str:
 consume = EventConsumer.decorator
 
 
-def consumers(source_service: str, event_types, handler: str, *, broadcast: bool = False) -> type:
-    """A mixin with one ``@consume`` entrypoint (so one queue) per event type, each calling ``self.<handler>(event)``.
+def event_handlers(table: Mapping[str, Mapping[str, str]], *, broadcast: bool = False) -> type:
+    """A mixin with one ``@consume`` entrypoint (so one queue) per event of ``table``, each calling its handler.
 
-    For services that treat many event types alike (a read model, a notifier).
+    ``table`` is a service's whole subscription, written out at the top of its ``service.py``: source service ->
+    event type -> the name of the method that handles it (``handler(self, event)``). The entrypoint is named
+    ``on_<event type>`` (``on_case_reported``), which names its queue; the handler is a plain method, so a test
+    or a reader calls and finds it by name.
     """
 
-    def entrypoint(event_type: str):
+    def entrypoint(source: str, event_type: str, handler: str):
         def handle(self, event) -> None:
             getattr(self, handler)(event)
 
-        handle.__name__ = "on_" + event_type.replace(".", "_")
-        return consume(source_service, event_type, broadcast=broadcast)(handle)
+        handle.__name__ = entrypoint_name(event_type)
+        handle.__doc__ = f"``{event_type}`` from {source} -> ``{handler}``"
+        return consume(source, event_type, broadcast=broadcast)(handle)
 
-    return type(f"{handler}_consumers", (), {"on_" + t.replace(".", "_"): entrypoint(t) for t in event_types})
+    methods = {
+        entrypoint_name(event_type): entrypoint(source, event_type, handler)
+        for source, events in table.items()
+        for event_type, handler in events.items()
+    }
+    return type("EventHandlers", (), methods)
+
+
+def entrypoint_name(event_type: str) -> str:
+    return "on_" + event_type.replace(".", "_")

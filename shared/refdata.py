@@ -27,7 +27,7 @@ from shared.bus import bounded_standalone_call, queue_consumer_of
 from shared.config import setting
 from shared.errors import ServiceUnavailable
 from shared.events import Event
-from shared.messaging import consumers
+from shared.messaging import event_handlers
 
 _log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ class ReferenceData(DependencyProvider):
         return self.reference
 
 
-class FollowsDirectory(consumers("directory", EVENT_KINDS, "adopt_reference", broadcast=True)):
+class FollowsDirectory(event_handlers({"directory": dict.fromkeys(EVENT_KINDS, "adopt_reference")}, broadcast=True)):
     """Mixin: the service keeps its ``reference`` (a ``ReferenceData``) current from directory events.
 
     Broadcast: every running instance keeps its own copy in memory, so every

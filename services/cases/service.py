@@ -22,7 +22,7 @@ from shared.config import as_bool, setting
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
 from shared.ids import FRESH
-from shared.messaging import consume
+from shared.messaging import event_handlers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
@@ -42,7 +42,22 @@ _public_request = PublicRequestSchema()
 MAX_RACE_RETRIES = 5
 
 
-class CasesService(Operable, FollowsDirectory):
+#: Which event goes to which handler: the service's whole subscription, one queue per event (shared.messaging).
+EVENT_HANDLERS = {
+    "reporting": {
+        "incident.reported": "open_case",
+        "report.rated": "take_rating",
+    },
+    "dispatch": {
+        "routing.decided": "apply_routing",
+    },
+    "cases": {
+        "case.merged": "absorb_duplicate",
+    },
+}
+
+
+class CasesService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     name = "cases"
 
     config = Config()
@@ -53,8 +68,7 @@ class CasesService(Operable, FollowsDirectory):
     reference = ReferenceData("categories", "departments", "grid_map")
 
     # -- from the bus ----------------------------------------------------------------
-    @consume("reporting", "incident.reported")
-    def on_incident_reported(self, event: Event) -> None:
+    def open_case(self, event: Event) -> None:
         self.reference.require("categories")
         category = self.reference.categories[event.payload["category"]]
         policy = self._current_policy(category)
@@ -73,8 +87,7 @@ class CasesService(Operable, FollowsDirectory):
         pinned = case.get("policy")
         return self.store.policy(pinned["policy_id"], pinned["version"]) if pinned else None
 
-    @consume("dispatch", "routing.decided")
-    def on_routing_decided(self, event: Event) -> None:
+    def apply_routing(self, event: Event) -> None:
         self.reference.require("categories")
         case_id = event.payload["case_id"]
         for _ in range(MAX_RACE_RETRIES):
@@ -97,14 +110,12 @@ class CasesService(Operable, FollowsDirectory):
                 return
         raise RuntimeError(f"case {case_id} kept changing under routing decision {event.event_id}")
 
-    @consume("cases", "case.merged")
-    def on_case_merged(self, event: Event) -> None:
+    def absorb_duplicate(self, event: Event) -> None:
         """The surviving case takes in the duplicate's reports and reporters, once."""
         target_id = event.payload["target_case_id"]
         self.store.apply(target_id, absorb(self.store.get(target_id), event, now=self.clock.now()), consumed=event)
 
-    @consume("reporting", "report.rated")
-    def on_report_rated(self, event: Event) -> None:
+    def take_rating(self, event: Event) -> None:
         """The reporter's rating (回访) goes on the case's timeline, once; an unsatisfied one reopens the case when
         ``RATING_UNSATISFIED_REOPENS`` says so (docs/open311.md)."""
         self.reference.require("categories")

@@ -106,6 +106,10 @@ class GridIndexCache(DependencyProvider):
         return self._index
 
 
+#: Which event goes to which handler: the directory is the source of reference data and hears no event.
+EVENT_HANDLERS: dict[str, dict[str, str]] = {}
+
+
 class DirectoryService(Operable):
     name = "directory"
 

@@ -8,7 +8,7 @@ from shared.auth import may
 from shared.clock import Clock
 from shared.errors import Forbidden
 from shared.events import Event
-from shared.messaging import consume
+from shared.messaging import event_handlers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
@@ -16,15 +16,28 @@ from shared.rpc import rpc
 _log = logging.getLogger(__name__)
 
 
-class DispatchService(Operable, FollowsDirectory):
+#: Which event goes to which handler: the service's whole subscription, one queue per event (shared.messaging).
+EVENT_HANDLERS = {
+    "cases": {
+        "case.reported": "route",
+        "case.dispatched": "record_assignment",
+        "case.reworked": "record_assignment",
+        "case.returned": "track_workload",
+        "case.resolved": "track_workload",
+        "case.cancelled": "track_workload",
+    },
+}
+
+
+class DispatchService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     name = "dispatch"
 
     store = DispatchStore()
     clock = Clock()
     reference = ReferenceData("routing_rules", "departments")
 
-    @consume("cases", "case.reported")
-    def on_case_reported(self, event: Event) -> None:
+    # -- from the bus (EVENT_HANDLERS) ------------------------------------------------
+    def route(self, event: Event) -> None:
         if event.payload["status"] != "reported":  # handled on the spot: nothing to route
             return
         self.reference.require("routing_rules")
@@ -37,28 +50,11 @@ class DispatchService(Operable, FollowsDirectory):
             return
         self.store.decide(p["case_id"], domain.decide(event, rule, now=self.clock.now()), event.event_id)
 
-    @consume("cases", "case.dispatched")
-    def on_case_dispatched(self, event: Event) -> None:
-        self._record_assignment(event)
-
-    @consume("cases", "case.reworked")
-    def on_case_reworked(self, event: Event) -> None:
-        self._record_assignment(event)
-
-    @consume("cases", "case.returned")
-    def on_case_returned(self, event: Event) -> None:
-        self.store.track(event.payload["case_id"], domain.workload_entry(event))
-
-    @consume("cases", "case.resolved")
-    def on_case_resolved(self, event: Event) -> None:
-        self.store.track(event.payload["case_id"], domain.workload_entry(event))
-
-    @consume("cases", "case.cancelled")
-    def on_case_cancelled(self, event: Event) -> None:
-        self.store.track(event.payload["case_id"], domain.workload_entry(event))
-
-    def _record_assignment(self, event: Event) -> None:
+    def record_assignment(self, event: Event) -> None:
         self.store.record_assignment(domain.assignment(event, now=self.clock.now()))
+        self.track_workload(event)
+
+    def track_workload(self, event: Event) -> None:
         self.store.track(event.payload["case_id"], domain.workload_entry(event))
 
     @rpc

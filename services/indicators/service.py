@@ -21,7 +21,7 @@ from shared.config import setting
 from shared.errors import Forbidden, NotFound
 from shared.events import Event
 from shared.groupcommit import GroupCommit
-from shared.messaging import consumers
+from shared.messaging import event_handlers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
@@ -39,7 +39,31 @@ _hotspots = HotspotTableSchema()
 _BATCHES: dict[str, GroupCommit] = {}
 
 
-class IndicatorsService(Operable, FollowsDirectory, consumers("cases", domain.KIND_OF_EVENT, "record")):
+#: Which event goes to which handler: the service's whole subscription, one queue per event (shared.messaging).
+#: Every event with a transition kind (domain.KIND_OF_EVENT) moves the counters.
+EVENT_HANDLERS = {
+    "cases": {
+        "case.reported": "record",
+        "case.registered": "record",
+        "case.dispatched": "record",
+        "case.accepted": "record",
+        "case.returned": "record",
+        "case.extension_approved": "record",
+        "case.resolved": "record",
+        "case.verified": "record",
+        "case.reworked": "record",
+        "case.closed": "record",
+        "case.suspended": "record",
+        "case.resumed": "record",
+        "case.cancelled": "record",
+        "case.rejected": "record",
+        "case.merged": "record",
+        "case.rated": "record",
+    },
+}
+
+
+class IndicatorsService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     name = "indicators"
 
     config = Config()

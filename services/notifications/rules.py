@@ -10,7 +10,7 @@ Followers of a case hear of everything that happens to it; watchers of a grid,
 community, street or category hear of new cases and closures there. Nobody is
 told of their own action. ``docs/notifications.md`` shows this table.
 
-Adding an event is one entry in ``RULES`` (and a consumer for it in the service).
+Adding an event is one entry in ``RULES`` and one in the service's ``EVENT_HANDLERS``.
 """
 
 from typing import NamedTuple

@@ -1,6 +1,6 @@
 """NotificationsService: who is told what, on which channel, exactly once; and the live feed.
 
-Case events come in through ``@consume`` (acknowledged after the writes; redeliveries
+Events come in through the handlers of ``EVENT_HANDLERS`` (acknowledged after the writes; redeliveries
 file nothing twice). Each one is filed as inbox entries and outgoing deliveries by the
 recipient rules (``rules.py``), and appended to the live feed. What can go out now is
 filed already claimed and sent at once by the process that filed it (``outgoing.py``);
@@ -20,7 +20,7 @@ from services.notifications.channels import INSIDE, Senders, webhook_bytes
 from services.notifications.delivery import CLAIMABLE, HELD, attempt_record
 from services.notifications.live import LivePublisher
 from services.notifications.outgoing import Outgoing
-from services.notifications.rules import KINDS, PERSON_CHANNELS, RULES
+from services.notifications.rules import KINDS, PERSON_CHANNELS
 from services.notifications.settings import Settings
 from services.notifications.signing import new_secret, signed_headers
 from services.notifications.storage import COURIER, FEED_PRUNING, NotificationStore
@@ -49,7 +49,7 @@ from shared.events import Event
 from shared.events.contracts.notifications import FeedAppended
 from shared.faults import crash_if_armed
 from shared.ids import new_id
-from shared.messaging import consume, consumers
+from shared.messaging import event_handlers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import TimedRpcProxy, rpc
@@ -79,7 +79,39 @@ REFERENCE_KINDS = ("categories", "departments", "users", "grid_map")
 
 
 # One consumer (one queue) per case event the rules know.
-class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES, "notify")):
+#: Which event goes to which handler: the service's whole subscription, one queue per event (shared.messaging).
+#: Every case event that has notification rules (rules.RULES) is planned, filed and sent by ``notify``.
+EVENT_HANDLERS = {
+    "cases": {
+        "case.reported": "notify",
+        "case.registered": "notify",
+        "case.rejected": "notify",
+        "case.merged": "notify",
+        "case.dispatched": "notify",
+        "case.accepted": "notify",
+        "case.returned": "notify",
+        "case.extension_requested": "notify",
+        "case.extension_approved": "notify",
+        "case.extension_denied": "notify",
+        "case.suspended": "notify",
+        "case.resumed": "notify",
+        "case.supervised": "notify",
+        "case.resolved": "notify",
+        "case.reworked": "notify",
+        "case.verified": "notify",
+        "case.closed": "notify",
+        "case.cancelled": "notify",
+        "case.commented": "notify",
+        "case.rated": "notify",
+        "case.escalated": "notify",
+    },
+    "reporting": {
+        "reporter.notice_due": "notify_public",
+    },
+}
+
+
+class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     name = "notifications"
 
     store = NotificationStore()
@@ -131,7 +163,6 @@ class NotificationsService(Operable, FollowsDirectory, consumers("cases", RULES,
         entry = self.store.append_feed(feed.entry_for(event))
         self.live.announce(feed.published(entry), event, now)
 
-    @consume("reporting", "reporter.notice_due")
     def notify_public(self, event: Event) -> None:
         """File a member of the public's notice, one delivery per channel, for the courier's scan to send: the scan
         runs in a worker, which can ask reporting for the address (the at-once sender runs outside any worker)."""

@@ -24,7 +24,7 @@ from shared.config import setting
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.events import Event, new_event
 from shared.ids import new_id
-from shared.messaging import consumers
+from shared.messaging import event_handlers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
@@ -39,21 +39,24 @@ _public = PublicReportSchema()
 _rating_in, _rating_link = RatingSchema(), RatingLinkSchema()
 
 
-# The case events that move a case's place, owner or openness: reporting's own view of cases.
-TRACKED = (
-    "case.reported",
-    "case.registered",
-    "case.dispatched",
-    "case.reworked",
-    "case.returned",
-    "case.closed",
-    "case.rejected",
-    "case.merged",
-    "case.cancelled",
-)
+#: Which event goes to which handler: the service's whole subscription, one queue per event (shared.messaging).
+#: The case events that move a case's place, owner or openness make reporting's own view of cases.
+EVENT_HANDLERS = {
+    "cases": {
+        "case.reported": "track_case",
+        "case.registered": "track_case",
+        "case.dispatched": "track_case",
+        "case.reworked": "track_case",
+        "case.returned": "track_case",
+        "case.closed": "track_case",
+        "case.rejected": "track_case",
+        "case.merged": "track_case",
+        "case.cancelled": "track_case",
+    },
+}
 
 
-class ReportingService(Operable, FollowsDirectory, consumers("cases", TRACKED, "track_case")):
+class ReportingService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     name = "reporting"
 
     config = Config()
