@@ -102,6 +102,13 @@ CSV_HEADERS = {
 }
 
 
+def table_or_csv(table: dict, query: dict, filename: str):
+    """The table as JSON, or as a CSV file named ``filename`` when the query asks ``format=csv``."""
+    if query.get("format") == "csv":
+        return csv_response(table["rows"], filename, query.get("lang"))
+    return table
+
+
 def csv_response(rows: list[dict], filename: str, lang: str | None = None) -> Response:
     """A table as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese right), headed in ``lang``."""
     buffer = io.StringIO()
@@ -135,11 +142,7 @@ class StatsApi:
     def hotspots(self, request):
         query = query_dict(request)
         table = self.indicators.hotspots(query)
-        if query.get("format") == "csv":
-            return csv_response(
-                table["rows"], f"hotspots-{table['first_day']}-{table['last_day']}.csv", query.get("lang")
-            )
-        return table
+        return table_or_csv(table, query, f"hotspots-{table['first_day']}-{table['last_day']}.csv")
 
     @api(
         "GET",
@@ -166,11 +169,7 @@ class StatsApi:
     def indicators_table(self, request, dimension):
         query = query_dict(request)
         table = self.indicators.indicators(dimension, query)
-        if query.get("format") == "csv":
-            return csv_response(
-                table["rows"], f"{dimension}-{table['period']}-{table['first_day']}.csv", query.get("lang")
-            )
-        return table
+        return table_or_csv(table, query, f"{dimension}-{table['period']}-{table['first_day']}.csv")
 
     @api(
         "GET",

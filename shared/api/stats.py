@@ -9,30 +9,28 @@ PERIODS = ("day", "week", "month", "quarter")
 CSV_LANGUAGES = ("zh-CN", "en")
 
 
-class StatsQuerySchema(Schema):
+class TableFormatSchema(Schema):
+    """How a table is answered: JSON, or CSV with headers in a language."""
+
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+    lang = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(CSV_LANGUAGES),
+        metadata={"description": "CSV column headers in this language (zh-CN or en); field names if left out."},
+    )
+
+
+class StatsQuerySchema(TableFormatSchema):
     period = fields.String(load_default="month", validate=validate.OneOf(PERIODS))
     date = fields.Date(load_default=None, metadata={"description": "Any day in the period (default: today)."})
     key = code_field(load_default=None, metadata={"description": "One department, grid, … instead of all."})
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
-    lang = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.OneOf(CSV_LANGUAGES),
-        metadata={"description": "CSV column headers in this language (zh-CN or en); field names if left out."},
-    )
 
 
-class HotspotQuerySchema(Schema):
+class HotspotQuerySchema(TableFormatSchema):
     period = fields.String(load_default="month", validate=validate.OneOf(PERIODS))
     date = fields.Date(load_default=None)
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
-    lang = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.OneOf(CSV_LANGUAGES),
-        metadata={"description": "CSV column headers in this language (zh-CN or en); field names if left out."},
-    )
 
 
 class IndicatorRowSchema(Schema):
