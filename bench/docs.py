@@ -34,6 +34,11 @@ COMPARISONS = ("full-r1-comparison", "full-r2-comparison", "quick-r1-comparison"
 LIFECYCLES = ("lifecycle-full-r1", "lifecycle-quick-r1")
 
 
+def _demoted(markdown: str, levels: int) -> str:
+    """``markdown`` with every heading ``levels`` deeper, to sit under a section of the document."""
+    return re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + levels) + " ", markdown, flags=re.M)
+
+
 def summary(runs: dict[str, dict]) -> str:
     """One line per run: the best step within target, the last that did not break down, the bounds."""
     lines = [
@@ -100,9 +105,7 @@ def main() -> int:
         text = _replace(
             text,
             "lifecycle",
-            "\n".join(
-                lifecycle_figures.to_markdown(results).replace("# ", "#### ", 1) for results in loops.values()
-            ).rstrip(),
+            "\n".join(_demoted(lifecycle_figures.to_markdown(results), 3) for results in loops.values()).rstrip(),
         )
     DOC.write_text(text, encoding="utf-8")
     print(f"updated {DOC} from {', '.join([*runs, *found])}")

@@ -48,7 +48,7 @@ def to_markdown(results: dict) -> str:
     lines = [
         f"# Lifecycle: {loop['cases']} cases round the whole loop, {loop['people']} people at once",
         "",
-        f"Commit `{run.get('commit')}`, {run['started_at']}, {results['machine'].get('cpus')} cores, "
+        f"Commit `{run.get('commit')}`, {run['started_at']}, {results['machine'].get('cores')} cores, "
         f"{run['broker']} broker, {run['replicas']} replica(s) per service.",
         "",
         f"- **{loop['cases_per_s']} cases/s** round all seven stages ({loop['closed']} of {loop['cases']} closed in "
