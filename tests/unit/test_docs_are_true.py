@@ -97,3 +97,24 @@ def test_the_domain_page_tells_the_closed_loop_as_the_code_runs_it():
         named = words.get(states) or frozenset(s.strip() for s in states.split(","))
         assert named == ACTIONS[name].states, name
         assert {p.strip() for p in who.split(",")} == WHO[name], name
+
+
+def test_the_architecture_page_shows_every_event_handler_table():
+    """docs/architecture.md's "Which event goes to which handler" is each service's EVENT_HANDLERS, row for row."""
+    import importlib
+
+    from deploy.services import SERVICES
+
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    section = text[text.index("### Which event goes to which handler") :]
+    for name in SERVICES:
+        table = importlib.import_module(f"services.{name}.service").EVENT_HANDLERS
+        start = section.index(f"**{name}**")
+        block = section[start : section.find("\n**", start + 1)]
+        shown = {
+            (row.group(1), row.group(2), event)
+            for row in re.finditer(r"^\| `(\w+)` \| (\w+) \| (.*) \|$", block, re.M)
+            for event in re.findall(r"`([\w.]+)`", row.group(3))
+        }
+        wanted = {(handler, source, event) for source, events in table.items() for event, handler in events.items()}
+        assert shown == wanted, name
