@@ -42,7 +42,7 @@ from bench import (
     profile,
     report,
 )
-from services.directory.demo import generate_district
+from services.directory.domain.demo import generate_district
 from tests.support.infra import unique_name
 from tests.support.platform import Platform
 
@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 LOAD = compare.LOAD
 OFFICERS = 40  # grid officers reporting, spread over the district
-ADMIN = "admin"  # the demo district's administrator (services/directory/demo/users.py)
+ADMIN = "admin"  # the demo district's administrator (services/directory/domain/demo/users.py)
 FINAL_STALL_SECONDS, FINAL_LIMIT_SECONDS = 30, 900  # the final account waits for the backlog this long
 
 

@@ -246,7 +246,8 @@ def read_new_request(pairs: list[tuple[str, list]]) -> dict:
     report = {
         "category": form["service_code"],
         "description": form.get("description"),
-        # without coordinates, reporting places the request by its address_string (services/reporting/addressing.py)
+        # without coordinates, reporting places the request by its address_string
+        # (services/reporting/domain/addressing.py)
         "location": {"lat": lat, "lon": lon} if lat is not None else None,
         "address": form.get("address_string"),
         "media_url": form.get("media_url"),

@@ -28,7 +28,7 @@ def demo_password(var: Path) -> str:
 
 def demo_open311_key(var: Path) -> str:
     """The demo app's Open311 API key: given, or made once and kept in ``var/demo-open311-key``."""
-    from services.directory.apikeys import make_key
+    from services.directory.domain.apikeys import make_key
 
     return _demo_secret(var / "demo-open311-key", os.environ.get("DEMO_OPEN311_KEY"), make_key)
 

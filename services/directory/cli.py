@@ -69,7 +69,7 @@ def create_admin(args) -> int:
     from pymongo.errors import PyMongoError
 
     from services.directory import domain
-    from services.directory.passwords import hash_password
+    from services.directory.domain.passwords import hash_password
     from services.directory.storage import DirectoryRepository
     from shared.api.directory import UserWriteSchema
     from shared.auth import SYSTEM

@@ -11,9 +11,10 @@ from datetime import timedelta
 import eventlet
 from nameko.extensions import DependencyProvider
 
-from services.directory import apikeys, domain
-from services.directory.demo import generate_district
-from services.directory.passwords import hash_password
+from services.directory import domain
+from services.directory.domain import apikeys
+from services.directory.domain.demo import generate_district
+from services.directory.domain.passwords import hash_password
 from services.directory.storage import DirectoryRepository, DirectoryStore
 from shared.api.directory import (
     AreaSchema,

@@ -4,10 +4,11 @@ from dataclasses import asdict
 from datetime import timedelta
 
 from nameko.dependency_providers import Config
-from nameko.extensions import DependencyProvider
 
-from services.directory import apikeys, domain, gridmap
-from services.directory.passwords import hash_password, needs_rehash, verify_password
+from services.directory import domain
+from services.directory.domain import apikeys, gridmap
+from services.directory.domain.passwords import hash_password, needs_rehash, verify_password
+from services.directory.providers import GridIndexCache, TokenSigner
 from services.directory.seeding import DemoSeed
 from services.directory.storage import DirectoryStore
 from shared.api.common import DeletedSchema
@@ -30,7 +31,6 @@ from shared.api.directory import (
     UserSchema,
     UserWriteSchema,
 )
-from shared.auth.keys import load_private_key
 from shared.auth.policy import PUBLIC_APP
 from shared.auth.tokens import issue_token
 from shared.clock import Clock
@@ -70,40 +70,6 @@ _key_listed = ApiKeySchema()
 _key_issued = ApiKeyIssuedSchema()
 # An app's token lives for one Open311 request; the key is checked (and counted) again on the next.
 APP_TOKEN_TTL = timedelta(minutes=2)
-
-
-class TokenSigner(DependencyProvider):
-    """The private key that signs access tokens (held by the directory alone) and their lifetime."""
-
-    def setup(self):
-        config = self.container.config
-        self.key = load_private_key(config)
-        self.ttl = timedelta(seconds=setting(config, "AUTH_TOKEN_TTL_SECONDS", 8 * 3600, int))
-        self.max_failures = setting(config, "SIGN_IN_MAX_FAILURES", 5, int)
-        self.client_max_failures = setting(config, "SIGN_IN_CLIENT_MAX_FAILURES", 20, int)
-        self.failure_window = timedelta(seconds=setting(config, "SIGN_IN_WINDOW_SECONDS", 900, int))
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-
-class GridIndexCache(DependencyProvider):
-    """The spatial index of the current map, rebuilt only when the map version changes."""
-
-    def setup(self):
-        self._version, self._index = None, None
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def for_map(self, version: int, grids: list[dict]):
-        from shared.geo import GridIndex  # shapely is loaded only where grids are needed
-
-        if not grids:
-            return None
-        if version != self._version:
-            self._version, self._index = version, GridIndex.from_grids(grids)
-        return self._index
 
 
 #: Which event goes to which handler: the directory is the source of reference data and hears no event.

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 from nameko.dependency_providers import Config
 
-from services.reporting import addressing, domain, duplicates, notices, public
-from services.reporting.placing import place_report
+from services.reporting import domain
+from services.reporting.domain import addressing, duplicates, notices, public
+from services.reporting.domain.placing import place_report
 from services.reporting.storage import CONTACT_RETENTION, ReportStore
 from shared import texts
 from shared.api.reports import (

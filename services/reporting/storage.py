@@ -71,7 +71,7 @@ class ReportRepository(Repository):
         found = self.db[REPORTS].find({"case_id": case_id, "source": "public"}, {"contact": 1, "received_at": 1})
         return [{"report_id": r["_id"], "received_at": r["received_at"], **r.get("contact", {})} for r in found]
 
-    # -- telling the public, and their rating (services/reporting/notices.py) --------------
+    # -- telling the public, and their rating (services/reporting/domain/notices.py) --------
     def public_reports_of(self, case_id: str) -> list[dict]:
         """The public's reports of a case, with what telling them needs (their contact stays in this service)."""
         return list(

@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 import requests
 
-from services.directory.demo import generate_district
+from services.directory.domain.demo import generate_district
 from shared.bus import standalone_rpc
 from shared.topology import event_queue_name
 from tests.support.infra import unique_name, wait_for

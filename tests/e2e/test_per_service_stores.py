@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from services.directory.demo import generate_district
+from services.directory.domain.demo import generate_district
 from tests.e2e.conftest import OFFICER, OFFICER_GRID
 from tests.e2e.test_report_flow import inbox_entries
 from tests.support.infra import test_client as store_client

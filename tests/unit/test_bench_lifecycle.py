@@ -1,7 +1,7 @@
 """The lifecycle bench's figures and plan (bench/lifecycle.py, bench/lifecycle_figures.py): logic only."""
 
 from bench import lifecycle, lifecycle_figures
-from services.directory.demo import generate_district
+from services.directory.domain.demo import generate_district
 
 
 def _result(closed=3, failed=1):

@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import Point, shape
 
 from bench.load import automatic_categories, due_offsets, field_officers, report_body
-from services.directory.demo import generate_district
+from services.directory.domain.demo import generate_district
 from shared.api.reports import ReportSubmissionSchema
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,8 +4,8 @@ from collections import Counter
 import pytest
 import shapely
 
-from services.directory.demo import generate_district
-from services.directory.gridmap import parse_feature_collection, to_feature_collection
+from services.directory.domain.demo import generate_district
+from services.directory.domain.gridmap import parse_feature_collection, to_feature_collection
 from shared.geo import area_m2, metres_per_degree, to_shape
 
 STREET_NAMES = {

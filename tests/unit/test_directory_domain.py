@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 
 from services.directory import domain
-from services.directory.passwords import hash_password, verify_password
+from services.directory.domain.passwords import hash_password, verify_password
 from shared.errors import LastAdministrator, Unprocessable
 from tests.support import district
 from tests.support.samples import NOW

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.reporting import duplicates
+from services.reporting.domain import duplicates
 from tests.support.samples import NOW
 
 HERE = {"lat": 34.265, "lon": 108.955}

@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from services.directory.gridmap import (
+from services.directory.domain.gridmap import (
     FAULT_CODES,
     Fault,
     parse_feature_collection,

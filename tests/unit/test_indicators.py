@@ -98,7 +98,7 @@ def test_a_case_that_went_round_twice_counts_once_with_one_failed_check():
 
 def test_each_stage_taken_is_a_sample_rework_included():
     case, _ = run(case_in("reported"), STEPS)
-    samples = domain._stage_samples(domain.transitions_from_history(case))
+    samples = domain.stage_samples(domain.transitions_from_history(case))
     stages = [s for s, _, _ in samples]
     assert stages.count("dispatch") == 1
     assert stages.count("sign_for") == 2 and stages.count("disposal") == 2 and stages.count("verification") == 2

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.cases.open311 import public_view, status_notes
-from services.directory import apikeys
+from services.directory.domain import apikeys
 from services.dispatch.domain import unseen
-from services.reporting import public
+from services.reporting.domain import public
 from shared.errors import UnknownCategory, ValidationFailed
 
 NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)

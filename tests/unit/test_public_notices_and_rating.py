@@ -12,7 +12,7 @@ from services.cases.open311 import status_notes
 from services.notifications import courier, public
 from services.notifications.delivery import Outcome
 from services.notifications.messages import RATING_LINK_MARK, Messages
-from services.reporting import notices
+from services.reporting.domain import notices
 from shared.events import new_event
 from tests.support.ids import counting
 from tests.support.notify import reference
@@ -240,7 +240,7 @@ AREAS = {
 
 
 def test_an_address_is_placed_by_the_grid_it_names():
-    from services.reporting.addressing import grid_of_address
+    from services.reporting.domain.addressing import grid_of_address
     from shared.errors import Unprocessable
 
     assert grid_of_address("长乐社区第12网格 3号楼下", GRIDS, AREAS) == "g12"  # the longest name, not 第1网格

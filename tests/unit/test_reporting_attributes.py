@@ -1,6 +1,6 @@
 import pytest
 
-from services.reporting.attributes import check_attributes
+from services.reporting.domain.attributes import check_attributes
 from shared.errors import ValidationFailed
 
 CATEGORY = {

@@ -117,3 +117,13 @@ def test_dependency_providers_live_beside_the_entrypoints_not_in_them(name):
         and any(getattr(base, "id", getattr(base, "attr", "")) == "DependencyProvider" for base in node.bases)
     ]
     assert not providers, f"services/{name}/service.py defines {providers}"
+
+
+def test_indicators_hear_every_event_that_has_a_transition_kind():
+    """The table is written out in full, and the domain maps event types to transition kinds: the two must name the
+    same events, or a case event would go unheard (no queue) or be heard and then ignored (no kind)."""
+    from services.indicators import domain
+    from services.indicators.service import EVENT_HANDLERS
+
+    heard = {event_type for events in EVENT_HANDLERS.values() for event_type in events}
+    assert heard == set(domain.KIND_OF_EVENT)

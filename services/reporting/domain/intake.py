@@ -4,7 +4,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from services.reporting.attributes import check_attributes
+from services.reporting.domain.attributes import check_attributes
 from shared.errors import UnknownCategory
 from shared.events import Event, new_event
 from shared.ids import new_id
@@ -55,9 +55,9 @@ def accept_report(
 
     ``reporter`` is who reported (an officer, or the resident an operator took a call
     from); ``filed_by`` the actor (``{user_id, role, name}``) who filed it; ``place``
-    is where ``services.reporting.placing`` put it. The case id is reserved here so
+    is where ``services.reporting.domain.placing`` put it. The case id is reserved here so
     the officer's device gets it in the answer, before the case is opened. ``source``
-    is ``public`` for the public's reports (``services.reporting.public``), whose
+    is ``public`` for the public's reports (``services.reporting.domain.public``), whose
     ``public`` facts (address, media_url) travel with the event; their contact details never do.
     """
     public = public or {}

@@ -9,7 +9,7 @@ device and the content within a short window, since Open311 has no idempotency k
 import hashlib
 from datetime import datetime, timedelta
 
-from services.reporting.domain import fingerprint
+from services.reporting.domain.intake import fingerprint
 from shared.errors import UnknownCategory, ValidationFailed
 
 WINDOWS_LOOKED_AT = 2  # this window and the one before: a retry just after a boundary still finds its report
