@@ -12,13 +12,14 @@ from pymongo.errors import DuplicateKeyError
 from shared.attachments import ATTACHMENT_INDEXES, AttachmentStore
 from shared.errors import Conflict, NotFound
 from shared.events import Event
+from shared.events.contracts.cases import OPEN_STATUSES
 from shared.mongo import MongoStore, Repository
 
 REPORTS = "reports"
 CONTACT_RETENTION = "contact-retention"  # the scan that lets go of the public's contact details, under its lease
 ENDED = ("closed", "rejected", "merged", "cancelled")
 CASE_INDEX = "case_index"
-OPEN = ("reported", "registered", "dispatched", "accepted", "resolved", "verified")
+OPEN = OPEN_STATUSES
 # Named on the query: the store takes an index only for a query on exactly its fields otherwise.
 NEARBY_INDEX = [("category", ASCENDING), ("open", ASCENDING), ("location.lat", ASCENDING)]
 

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.events import Event, new_event
+from shared.events.contracts.cases import OPEN_STATUSES
+from shared.events.contracts.cases import STATUSES as STATUSES  # re-exported: the case's statuses, named below
 
 REPORTED = "reported"  # 信息采集: waiting to be registered
 REGISTERED = "registered"  # 立案: waiting for dispatch (also when a department returned it)
@@ -16,8 +18,7 @@ REJECTED = "rejected"  # 不予立案
 MERGED = "merged"  # folded into another case
 CANCELLED = "cancelled"  # 作废
 
-OPEN = frozenset({REPORTED, REGISTERED, DISPATCHED, ACCEPTED, RESOLVED, VERIFIED})
-STATUSES = (REPORTED, REGISTERED, DISPATCHED, ACCEPTED, RESOLVED, VERIFIED, CLOSED, REJECTED, MERGED, CANCELLED)
+OPEN = frozenset(OPEN_STATUSES)  # the case-event contract's, which every service reads
 PUBLIC_SINCE = "public_requested_at"  # set on the public's cases only: Open311 lists them by it (sparse index)
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 FACT_FIELDS = (

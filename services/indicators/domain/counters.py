@@ -4,8 +4,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.indicators.domain.durations import bucket, stage_samples
+from shared.api.stats import DIMENSIONS
+from shared.events.contracts.cases import OPEN_STATUSES
 
-DIMENSIONS = ("district", "department", "grid", "community", "street", "category")
 COUNTS = (
     "reported",
     "due",
@@ -26,7 +27,7 @@ COUNTS = (
 RESPONSE_LIMIT = timedelta(hours=24)
 ANSWERS = frozenset({"register", "reject", "dispatch", "merge", "cancel"})  # a public report screened either way
 SATISFIED = frozenset({"satisfied", "basically_satisfied"})
-OPEN = ("reported", "registered", "dispatched", "accepted", "resolved", "verified")
+OPEN = OPEN_STATUSES
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> str:

@@ -11,18 +11,9 @@ from marshmallow import Schema, fields, validate
 from shared.events.catalogue import contract
 from shared.fields import PRIORITIES, LocationSchema, code_field
 
-STATUSES = (
-    "reported",
-    "registered",
-    "dispatched",
-    "accepted",
-    "resolved",
-    "verified",
-    "closed",
-    "rejected",
-    "merged",
-    "cancelled",
-)
+# A case is open from its report until it is closed, rejected, merged into another or cancelled (docs/domain.md §4).
+OPEN_STATUSES = ("reported", "registered", "dispatched", "accepted", "resolved", "verified")
+STATUSES = (*OPEN_STATUSES, "closed", "rejected", "merged", "cancelled")
 
 
 class ActorRef(Schema):
