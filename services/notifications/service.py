@@ -15,12 +15,13 @@ import time
 
 from eventlet import GreenPool
 
-from services.notifications import audiences, choices, courier, digest, feed, planning, public
+from services.notifications import courier
 from services.notifications.channels import INSIDE, Senders, webhook_bytes
-from services.notifications.delivery import CLAIMABLE, HELD, attempt_record
+from services.notifications.domain import audiences, choices, digest, feed, planning, public
+from services.notifications.domain.delivery import CLAIMABLE, HELD, attempt_record
+from services.notifications.domain.rules import KINDS, PERSON_CHANNELS
 from services.notifications.live import LivePublisher
 from services.notifications.outgoing import Outgoing
-from services.notifications.rules import KINDS, PERSON_CHANNELS
 from services.notifications.settings import Settings
 from services.notifications.signing import new_secret, signed_headers
 from services.notifications.storage import COURIER, FEED_PRUNING, NotificationStore
@@ -121,7 +122,7 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
     live = LivePublisher()
     outgoing = Outgoing()
     reference = ReferenceData(*REFERENCE_KINDS)
-    # a public reporter's address, asked for one send with the notice's capability (services/notifications/public.py)
+    # a public reporter's address, asked for one send with the notice's capability (notifications/domain/public.py)
     reporting = TimedRpcProxy("reporting")
 
     # -- from the bus ------------------------------------------------------------------

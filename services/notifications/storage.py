@@ -16,7 +16,7 @@ from eventlet.semaphore import Semaphore
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.notifications.delivery import (
+from services.notifications.domain.delivery import (
     ASSEMBLING,
     DEAD,
     DELIVERY_PREFIX,

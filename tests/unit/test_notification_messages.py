@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.notifications import audiences, planning, rules
-from services.notifications.digest import BurstRule
-from services.notifications.messages import Messages
+from services.notifications.domain import audiences, planning, rules
+from services.notifications.domain.digest import BurstRule
+from services.notifications.domain.messages import Messages
 from tests.support.notify import reference
 from tests.support.samples import NOW, sample_event
 

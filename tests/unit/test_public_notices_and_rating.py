@@ -9,9 +9,10 @@ from gateway import rating_page
 from services.cases import domain
 from services.cases.domain.actions import Context
 from services.cases.open311 import status_notes
-from services.notifications import courier, public
-from services.notifications.delivery import Outcome
-from services.notifications.messages import RATING_LINK_MARK, Messages
+from services.notifications import courier
+from services.notifications.domain import public
+from services.notifications.domain.delivery import Outcome
+from services.notifications.domain.messages import RATING_LINK_MARK, Messages
 from services.reporting import notices
 from shared.events import new_event
 from tests.support.ids import counting

@@ -10,9 +10,9 @@ retention sweep), the delivery is skipped with the reason. Pure: no I/O.
 
 from dataclasses import asdict
 
-from services.notifications import planning
-from services.notifications.audiences import Recipient
-from services.notifications.messages import RATING_LINK_MARK, Messages
+from services.notifications.domain import planning
+from services.notifications.domain.audiences import Recipient
+from services.notifications.domain.messages import RATING_LINK_MARK, Messages
 from shared.events import Event
 
 PUBLIC = "public"  # the recipient kind: a report's reporter, known here only by the report's id

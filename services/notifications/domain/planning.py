@@ -7,11 +7,11 @@ in the recipient's language; a webhook's JSON body is built here and signed when
 
 from dataclasses import asdict, dataclass, field
 
-from services.notifications import rules
-from services.notifications.audiences import Addressed, Recipient
-from services.notifications.delivery import DELIVERY_PREFIX, HELD, INBOX_PREFIX, PENDING, SKIPPED
-from services.notifications.digest import BurstRule, is_urgent
-from services.notifications.messages import Messages
+from services.notifications.domain import rules
+from services.notifications.domain.audiences import Addressed, Recipient
+from services.notifications.domain.delivery import DELIVERY_PREFIX, HELD, INBOX_PREFIX, PENDING, SKIPPED
+from services.notifications.domain.digest import BurstRule, is_urgent
+from services.notifications.domain.messages import Messages
 from shared.events import Event, to_message
 from shared.ids import new_id
 

@@ -21,6 +21,8 @@ from shared.events import Event
 
 LANGUAGES, DEFAULT_LANGUAGE, language_of = texts.LANGUAGES, texts.DEFAULT_LANGUAGE, texts.language_of
 SMS_MAX = 160
+# Read from the package itself: the templates are part of the program (as the rules are), not kept data, so reading
+# them is no I/O in the sense of the domain's rule (no store, broker or network).
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _PRIORITY = {
     "zh-CN": {"urgent": "紧急", "high": "高", "normal": "普通", "low": "低"},
