@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.events import Event, new_event
+from shared.events.contracts.cases import CASE_FACTS
 
 REPORTED = "reported"  # 信息采集: waiting to be registered
 REGISTERED = "registered"  # 立案: waiting for dispatch (also when a department returned it)
@@ -20,24 +21,8 @@ OPEN = frozenset({REPORTED, REGISTERED, DISPATCHED, ACCEPTED, RESOLVED, VERIFIED
 STATUSES = (REPORTED, REGISTERED, DISPATCHED, ACCEPTED, RESOLVED, VERIFIED, CLOSED, REJECTED, MERGED, CANCELLED)
 PUBLIC_SINCE = "public_requested_at"  # set on the public's cases only: Open311 lists them by it (sparse index)
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-FACT_FIELDS = (
-    "status",
-    "category",
-    "priority",
-    "grid",
-    "community",
-    "street",
-    "location",
-    "department",
-    "assisting_departments",
-    "deadline",
-    "reporters",
-    "suspended",
-    "stage",
-    "stage_deadline",
-    "supervised",
-    "source",
-)
+# The facts a case event carries (``CaseFacts``) but ``case_id`` and ``version``, which ``facts`` names itself.
+FACT_FIELDS = tuple(name for name in CASE_FACTS if name not in ("case_id", "version"))
 
 
 @dataclass
