@@ -49,7 +49,7 @@ from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
 from shared.events.contracts.notifications import FeedAppended
 from shared.faults import crash_if_armed
-from shared.ids import new_id
+from shared.ids import FRESH, new_id
 from shared.messaging import event_handlers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
@@ -152,6 +152,7 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
             recent=recent,
             burst=self.settings.burst,
             now=now,
+            ids=FRESH,
         )
         claimed = self.outgoing.claim(plan.deliveries, now, self.settings.lease)
         stored = {d["_id"] for d in self.store.file(plan.inbox, plan.deliveries)}
@@ -168,7 +169,7 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
         """File a member of the public's notice, one delivery per channel, for the courier's scan to send: the scan
         runs in a worker, which can ask reporting for the address (the at-once sender runs outside any worker)."""
         self.reference.require("categories")
-        self.store.file([], public.deliveries(event, self.settings.messages, self.reference, self.clock.now()))
+        self.store.file([], public.deliveries(event, self.settings.messages, self.reference, self.clock.now(), FRESH))
 
     def _public_address(self, delivery: dict):
         notice = delivery["notice"]

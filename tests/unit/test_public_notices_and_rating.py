@@ -87,7 +87,7 @@ MESSAGES = Messages("https://grid.example.cn")
 
 def test_a_public_notice_is_one_delivery_per_channel_with_no_target():
     event = notice()
-    docs = public.deliveries(event, MESSAGES, reference(), NOW)
+    docs = public.deliveries(event, MESSAGES, reference(), NOW, counting())
     assert [(d["channel"], d["target"], d["recipient"]["kind"]) for d in docs] == [
         ("email", None, "public"),
         ("sms", None, "public"),
@@ -101,7 +101,7 @@ def test_a_rejection_says_why_in_the_reporters_language():
     _, event = notices.notice_for(
         case_event("case.rejected", reason="不属于受理范围"), REPORT, language="en", now=NOW, rating_days=7
     )
-    (email, _sms) = public.deliveries(event, MESSAGES, reference(), NOW)
+    (email, _sms) = public.deliveries(event, MESSAGES, reference(), NOW, counting())
     assert email["message"]["subject"].startswith("Your report was not registered")
     assert "不属于受理范围" in email["message"]["text"] and RATING_LINK_MARK not in email["message"]["text"]
 
@@ -128,7 +128,7 @@ class _Channels:
 
 
 def test_the_courier_asks_for_the_address_sends_and_records_no_target():
-    (email, sms) = public.deliveries(notice(), MESSAGES, reference(), NOW)
+    (email, sms) = public.deliveries(notice(), MESSAGES, reference(), NOW, counting())
     channels = _Channels()
     target, outcome = courier.send(email, channels, None, MESSAGES, lambda d: ("resident@example.cn", "R1.tok"))
     assert target is None and outcome.ok
@@ -218,7 +218,7 @@ def test_every_notice_has_both_languages(about):
             "case.closed": {"note": "n"},
         }[about]
         _, event = notices.notice_for(case_event(about, **extra), REPORT, language=language, now=NOW, rating_days=7)
-        (email, sms) = public.deliveries(event, MESSAGES, reference(), NOW)
+        (email, sms) = public.deliveries(event, MESSAGES, reference(), NOW, counting())
         assert email["message"]["subject"] and sms["message"]["sms"]
 
 
