@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 from nameko.extensions import DependencyProvider
 
-from services.notifications.delivery import Outcome
+from services.notifications.domain.delivery import Outcome
 from shared.config import ConfigError, setting
 
 _log = logging.getLogger(__name__)

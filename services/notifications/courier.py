@@ -3,10 +3,10 @@
 import time
 from dataclasses import asdict
 
-from services.notifications import public, rules
 from services.notifications.channels import Channels, webhook_bytes
-from services.notifications.delivery import Outcome
-from services.notifications.messages import Messages
+from services.notifications.domain import public, rules
+from services.notifications.domain.delivery import Outcome
+from services.notifications.domain.messages import Messages
 from services.notifications.signing import signed_headers
 
 

@@ -22,7 +22,7 @@ from eventlet import GreenPool
 from eventlet.queue import LightQueue
 from nameko.extensions import DependencyProvider
 
-from services.notifications.delivery import PENDING, SENDING
+from services.notifications.domain.delivery import PENDING, SENDING
 from shared.config import as_bool, setting
 
 _log = logging.getLogger(__name__)

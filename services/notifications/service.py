@@ -15,12 +15,13 @@ import time
 
 from eventlet import GreenPool
 
-from services.notifications import audiences, choices, courier, digest, feed, planning, public
+from services.notifications import courier
 from services.notifications.channels import INSIDE, Senders, webhook_bytes
-from services.notifications.delivery import CLAIMABLE, HELD, attempt_record
+from services.notifications.domain import audiences, choices, digest, feed, planning, public
+from services.notifications.domain.delivery import CLAIMABLE, HELD, attempt_record
+from services.notifications.domain.rules import KINDS, PERSON_CHANNELS
 from services.notifications.live import LivePublisher
 from services.notifications.outgoing import Outgoing
-from services.notifications.rules import KINDS, PERSON_CHANNELS
 from services.notifications.settings import Settings
 from services.notifications.signing import new_secret, signed_headers
 from services.notifications.storage import COURIER, FEED_PRUNING, NotificationStore
@@ -48,7 +49,7 @@ from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
 from shared.events.contracts.notifications import FeedAppended
 from shared.faults import crash_if_armed
-from shared.ids import new_id
+from shared.ids import FRESH, new_id
 from shared.messaging import event_handlers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
@@ -121,7 +122,7 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
     live = LivePublisher()
     outgoing = Outgoing()
     reference = ReferenceData(*REFERENCE_KINDS)
-    # a public reporter's address, asked for one send with the notice's capability (services/notifications/public.py)
+    # a public reporter's address, asked for one send with the notice's capability (notifications/domain/public.py)
     reporting = TimedRpcProxy("reporting")
 
     # -- from the bus ------------------------------------------------------------------
@@ -151,6 +152,7 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
             recent=recent,
             burst=self.settings.burst,
             now=now,
+            ids=FRESH,
         )
         claimed = self.outgoing.claim(plan.deliveries, now, self.settings.lease)
         stored = {d["_id"] for d in self.store.file(plan.inbox, plan.deliveries)}
@@ -167,7 +169,7 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
         """File a member of the public's notice, one delivery per channel, for the courier's scan to send: the scan
         runs in a worker, which can ask reporting for the address (the at-once sender runs outside any worker)."""
         self.reference.require("categories")
-        self.store.file([], public.deliveries(event, self.settings.messages, self.reference, self.clock.now()))
+        self.store.file([], public.deliveries(event, self.settings.messages, self.reference, self.clock.now(), FRESH))
 
     def _public_address(self, delivery: dict):
         notice = delivery["notice"]

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from nameko.extensions import DependencyProvider
 
-from services.notifications.delivery import RetryPolicy
-from services.notifications.digest import BurstRule
-from services.notifications.messages import Messages
+from services.notifications.domain.delivery import RetryPolicy
+from services.notifications.domain.digest import BurstRule
+from services.notifications.domain.messages import Messages
 from shared.config import ConfigError, setting
 
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.notifications.delivery import DELIVERY_PREFIX, INBOX_PREFIX
-from services.notifications.feed import entry_for
+from services.notifications.domain.delivery import DELIVERY_PREFIX, INBOX_PREFIX
+from services.notifications.domain.feed import entry_for
 from services.notifications.secretbox import box_from_config
 from services.notifications.storage import NotificationRepository, NotificationStore
 from shared.errors import ValidationFailed

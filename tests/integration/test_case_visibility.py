@@ -9,7 +9,7 @@ import pytest
 from services.cases import queries
 from services.cases.domain.model import derived
 from services.cases.storage import CaseRepository, CaseStore
-from services.notifications.feed import entry_for
+from services.notifications.domain.feed import entry_for
 from services.notifications.storage import NotificationRepository, NotificationStore
 from shared.auth import can_see_case, case_filters
 from tests.support.samples import NOW, sample_event

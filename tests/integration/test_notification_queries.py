@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pymongo import MongoClient
 
-from services.notifications.storage import NotificationRepository, NotificationStore
+from services.notifications.storage import NotificationRepository, NotificationStore, upgrades
 from shared import paging
 from shared.ids import ulid
 from tests.support.plans import answering_index, index_keys
@@ -108,7 +108,7 @@ VERBS = {
     "feed_after_department": lambda r: r.feed_after(10, 20, [{"departments": "d1"}]),
     "feed_after_grid_or_reporter": lambda r: r.feed_after(10, 20, [{"reporters": "u3"}, {"grid": {"$in": ["G1"]}}]),
     "append_feed_known": lambda r: r.append_feed({"event_id": "e5"}),
-    "number_old_feed_entries": lambda r: r.number_old_feed_entries(),
+    "number_old_feed_entries": lambda r: upgrades.number_old_feed_entries(r.db),
 }
 
 

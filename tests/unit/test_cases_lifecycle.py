@@ -12,6 +12,7 @@ from services.cases.domain.model import after, facts
 from shared.auth import Identity
 from shared.errors import Forbidden, Unprocessable, WrongState
 from shared.events import Event
+from shared.events.contracts.cases import CASE_FACTS
 from shared.workcalendar import WorkCalendar
 from tests.support import district
 from tests.support.ids import counting
@@ -377,3 +378,7 @@ def test_a_comment_is_one_whole_event_known_in_advance():
         )
     ]
     assert done["history"][-1]["comment_id"] == comment_id
+
+
+def test_a_case_event_carries_exactly_the_facts_the_contract_names_in_its_order():
+    assert tuple(facts(case_in("dispatched"))) == CASE_FACTS

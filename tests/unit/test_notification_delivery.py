@@ -5,8 +5,8 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from services.notifications import signing
-from services.notifications.delivery import Outcome, RetryPolicy, attempt_record
-from services.notifications.digest import BurstRule, digest_for, groups, is_urgent
+from services.notifications.domain.delivery import Outcome, RetryPolicy, attempt_record
+from services.notifications.domain.digest import BurstRule, digest_for, groups, is_urgent
 from shared.ids import new_id
 
 NOW = datetime(2026, 11, 23, 9, 0, 30, tzinfo=UTC)

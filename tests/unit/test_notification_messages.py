@@ -1,12 +1,14 @@
 """What notifications say: every event in both languages, escaped HTML, digests, the plan of what is filed."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
-from services.notifications import audiences, planning, rules
-from services.notifications.digest import BurstRule
-from services.notifications.messages import Messages
+from services.notifications.domain import audiences, planning, rules
+from services.notifications.domain.digest import BurstRule
+from services.notifications.domain.messages import Messages
+from tests.support.ids import counting
 from tests.support.notify import reference
 from tests.support.samples import NOW, sample_event
 
@@ -66,10 +68,24 @@ def chosen_for(event, webhooks=frozenset({"sanitation"})):
 def test_the_plan_files_one_entry_per_recipient_and_channel_with_a_key_that_survives_redelivery():
     event = sample_event("case.dispatched")
     first = planning.plan(
-        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={}, burst=BURST, now=NOW
+        event,
+        chosen_for(event),
+        messages=MESSAGES,
+        reference=REFERENCE,
+        recent={},
+        burst=BURST,
+        now=NOW,
+        ids=counting(),
     )
     again = planning.plan(
-        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={}, burst=BURST, now=NOW
+        event,
+        chosen_for(event),
+        messages=MESSAGES,
+        reference=REFERENCE,
+        recent={},
+        burst=BURST,
+        now=NOW,
+        ids=counting(),
     )
     assert sorted(d["dedup_key"] for d in first.inbox + first.deliveries) == sorted(
         d["dedup_key"] for d in again.inbox + again.deliveries
@@ -88,7 +104,14 @@ def test_the_plan_files_one_entry_per_recipient_and_channel_with_a_key_that_surv
 def test_a_webhook_body_carries_the_case_and_its_message():
     event = sample_event("case.dispatched")
     plan = planning.plan(
-        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent={}, burst=BURST, now=NOW
+        event,
+        chosen_for(event),
+        messages=MESSAGES,
+        reference=REFERENCE,
+        recent={},
+        burst=BURST,
+        now=NOW,
+        ids=counting(),
     )
     (hook,) = [d for d in plan.deliveries if d["channel"] == "webhook"]
     assert hook["body"]["delivery_id"] == hook["_id"] and hook["body"]["case"]["case_id"] == "C1"
@@ -100,7 +123,14 @@ def test_beyond_the_threshold_a_message_is_held_for_the_digest():
     event = sample_event("case.dispatched")
     recent = {("user:handler-sanitation-1", "email"): 3}
     plan = planning.plan(
-        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent=recent, burst=BURST, now=NOW
+        event,
+        chosen_for(event),
+        messages=MESSAGES,
+        reference=REFERENCE,
+        recent=recent,
+        burst=BURST,
+        now=NOW,
+        ids=counting(),
     )
     states = {d["recipient_key"]: (d["state"], d["due_at"]) for d in plan.deliveries if d["channel"] == "email"}
     assert states["user:handler-sanitation-1"] == ("held", NOW + timedelta(seconds=60))
@@ -111,7 +141,14 @@ def test_urgent_cases_are_never_held_back():
     event = sample_event("case.dispatched", priority="urgent")
     recent = {("user:handler-sanitation-1", "email"): 100}
     plan = planning.plan(
-        event, chosen_for(event), messages=MESSAGES, reference=REFERENCE, recent=recent, burst=BURST, now=NOW
+        event,
+        chosen_for(event),
+        messages=MESSAGES,
+        reference=REFERENCE,
+        recent=recent,
+        burst=BURST,
+        now=NOW,
+        ids=counting(),
     )
     assert {d["state"] for d in plan.deliveries} == {"pending"}
 
@@ -133,5 +170,60 @@ def test_a_person_without_an_address_gets_a_skipped_delivery_that_says_why():
         recent={},
         burst=BURST,
         now=NOW,
+        ids=counting(),
     )
     assert {(d["state"], d["error"]) for d in plan.deliveries} == {("skipped", "no e-mail address")}
+
+
+def test_a_plan_follows_from_its_input_alone_ids_too():
+    event = dataclasses.replace(sample_event("case.rejected", reporters=["officer-2"]), event_id="E1")
+    addressed = audiences.address(event, audiences.people_of(REFERENCE), [])
+    chosen = audiences.choose_channels(addressed, event.type, {}, set())
+    plan = planning.plan(
+        event, chosen, messages=MESSAGES, reference=REFERENCE, recent={}, burst=BURST, now=NOW, ids=counting()
+    )
+    case = {"case_id": "C1", "correlation_id": "X1", "created_at": NOW}
+    assert plan == planning.Plan(
+        inbox=[
+            {
+                "_id": "N00000000000000000000000001",
+                "dedup_key": "E1:user:officer-2:inbox",
+                "kind": "case.rejected",
+                "recipient": {"kind": "user", "id": "officer-2"},
+                **case,
+                "title": {"zh-CN": "您上报的 C1 不予立案", "en": "Your report C1 was not registered"},
+                "body": {
+                    "zh-CN": "您在西一路街道 一社区 第1网格上报的环境卫生问题不予立案。原因：not a problem",
+                    "en": "Your Environmental sanitation report in 西一路街道 一社区 第1网格 was not registered. "
+                    "Reason: not a problem",
+                },
+                "link": "https://grid.example.cn/cases/C1",
+                "priority": "normal",
+                "deadline": NOW,
+                "read": False,
+                "read_at": None,
+                "event_occurred_at": NOW,
+                "user_id": "officer-2",
+            }
+        ],
+        deliveries=[
+            {
+                "_id": "D00000000000000000000000002",
+                "dedup_key": "E1:user:officer-2:email",
+                "event_id": "E1",
+                "event_type": "case.rejected",
+                **case,
+                "recipient": {"kind": "user", "id": "officer-2"},
+                "recipient_key": "user:officer-2",
+                "channel": "email",
+                "language": "en",
+                "urgent": False,
+                "state": "pending",
+                "due_at": NOW,
+                "tries": 0,
+                "attempts": [],
+                "message": dataclasses.asdict(MESSAGES.render(event, "en", REFERENCE, {rules.REPORTERS})),
+                "target": "officer-2@example.org",
+            }
+        ],
+    )

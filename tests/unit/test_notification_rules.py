@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.notifications import audiences, rules
+from services.notifications.domain import audiences, rules
 from shared.events.catalogue import all_contracts
 from tests.support.notify import reference
 from tests.support.samples import sample_event

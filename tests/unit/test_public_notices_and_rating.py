@@ -9,9 +9,10 @@ from gateway import rating_page
 from services.cases import domain
 from services.cases.domain.actions import Context
 from services.cases.open311 import status_notes
-from services.notifications import courier, public
-from services.notifications.delivery import Outcome
-from services.notifications.messages import RATING_LINK_MARK, Messages
+from services.notifications import courier
+from services.notifications.domain import public
+from services.notifications.domain.delivery import Outcome
+from services.notifications.domain.messages import RATING_LINK_MARK, Messages
 from services.reporting.domain import notices
 from shared.events import new_event
 from tests.support.ids import counting
@@ -86,7 +87,7 @@ MESSAGES = Messages("https://grid.example.cn")
 
 def test_a_public_notice_is_one_delivery_per_channel_with_no_target():
     event = notice()
-    docs = public.deliveries(event, MESSAGES, reference(), NOW)
+    docs = public.deliveries(event, MESSAGES, reference(), NOW, counting())
     assert [(d["channel"], d["target"], d["recipient"]["kind"]) for d in docs] == [
         ("email", None, "public"),
         ("sms", None, "public"),
@@ -100,7 +101,7 @@ def test_a_rejection_says_why_in_the_reporters_language():
     _, event = notices.notice_for(
         case_event("case.rejected", reason="不属于受理范围"), REPORT, language="en", now=NOW, rating_days=7
     )
-    (email, _sms) = public.deliveries(event, MESSAGES, reference(), NOW)
+    (email, _sms) = public.deliveries(event, MESSAGES, reference(), NOW, counting())
     assert email["message"]["subject"].startswith("Your report was not registered")
     assert "不属于受理范围" in email["message"]["text"] and RATING_LINK_MARK not in email["message"]["text"]
 
@@ -127,7 +128,7 @@ class _Channels:
 
 
 def test_the_courier_asks_for_the_address_sends_and_records_no_target():
-    (email, sms) = public.deliveries(notice(), MESSAGES, reference(), NOW)
+    (email, sms) = public.deliveries(notice(), MESSAGES, reference(), NOW, counting())
     channels = _Channels()
     target, outcome = courier.send(email, channels, None, MESSAGES, lambda d: ("resident@example.cn", "R1.tok"))
     assert target is None and outcome.ok
@@ -217,7 +218,7 @@ def test_every_notice_has_both_languages(about):
             "case.closed": {"note": "n"},
         }[about]
         _, event = notices.notice_for(case_event(about, **extra), REPORT, language=language, now=NOW, rating_days=7)
-        (email, sms) = public.deliveries(event, MESSAGES, reference(), NOW)
+        (email, sms) = public.deliveries(event, MESSAGES, reference(), NOW, counting())
         assert email["message"]["subject"] and sms["message"]["sms"]
 
 

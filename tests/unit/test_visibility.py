@@ -6,7 +6,7 @@ integration tier runs them on the real store (``tests/integration/test_case_visi
 import pytest
 
 from services.cases.domain.model import derived
-from services.notifications.feed import entry_for
+from services.notifications.domain.feed import entry_for
 from shared.auth import Identity, can_see_case, case_filters
 from tests.support.samples import NOW, sample_event
 from tests.support.visibility import every_case, every_identity, label

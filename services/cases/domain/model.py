@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.events import Event, new_event
-from shared.events.contracts.cases import OPEN_STATUSES
+from shared.events.contracts.cases import CASE_FACTS, OPEN_STATUSES
 from shared.events.contracts.cases import STATUSES as STATUSES  # re-exported: the case's statuses, named below
 
 REPORTED = "reported"  # 信息采集: waiting to be registered
@@ -21,24 +21,8 @@ CANCELLED = "cancelled"  # 作废
 OPEN = frozenset(OPEN_STATUSES)  # the case-event contract's, which every service reads
 PUBLIC_SINCE = "public_requested_at"  # set on the public's cases only: Open311 lists them by it (sparse index)
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-FACT_FIELDS = (
-    "status",
-    "category",
-    "priority",
-    "grid",
-    "community",
-    "street",
-    "location",
-    "department",
-    "assisting_departments",
-    "deadline",
-    "reporters",
-    "suspended",
-    "stage",
-    "stage_deadline",
-    "supervised",
-    "source",
-)
+# The facts a case event carries (``CaseFacts``) but ``case_id`` and ``version``, which ``facts`` names itself.
+FACT_FIELDS = tuple(name for name in CASE_FACTS if name not in ("case_id", "version"))
 
 
 @dataclass

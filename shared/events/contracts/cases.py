@@ -51,6 +51,11 @@ class CaseFacts(Schema):
     )
 
 
+# The names of the facts, in order: one list for the cases service, which writes them, and the consumers that tell
+# them from an event's own fields (notifications' messages and feed).
+CASE_FACTS = tuple(CaseFacts().fields)
+
+
 class _WithReason(CaseFacts):
     reason = fields.String(required=True)
 

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-# ids: a prefix and a ULID, which says when it was made (lists page by it: ``storage._newest``)
+# ids: a prefix and a ULID, which says when it was made (lists page by it: ``storage.pages.newest``)
 INBOX_PREFIX, DELIVERY_PREFIX = "N", "D"
 
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"

@@ -10,22 +10,23 @@ retention sweep), the delivery is skipped with the reason. Pure: no I/O.
 
 from dataclasses import asdict
 
-from services.notifications import planning
-from services.notifications.audiences import Recipient
-from services.notifications.messages import RATING_LINK_MARK, Messages
+from services.notifications.domain import planning
+from services.notifications.domain.audiences import Recipient
+from services.notifications.domain.messages import RATING_LINK_MARK, Messages
 from shared.events import Event
+from shared.ids import Ids
 
 PUBLIC = "public"  # the recipient kind: a report's reporter, known here only by the report's id
 
 
-def deliveries(event: Event, messages: Messages, reference, now) -> list[dict]:
+def deliveries(event: Event, messages: Messages, reference, now, ids: Ids) -> list[dict]:
     """One pending delivery per channel the reporter can be reached on."""
     notice = event.payload
     message = asdict(messages.render_public(notice, reference))
     found = []
     recipient = Recipient(PUBLIC, notice["report_id"], notice["language"])
     for channel in notice["channels"]:
-        doc = planning.delivery(event, recipient, channel, False, now)
+        doc = planning.delivery(event, recipient, channel, False, now, ids)
         # what the notice is about names it in lists; no target: the address is asked for when it is sent
         doc.update(
             event_type=notice["about"],

@@ -3,17 +3,18 @@
 Every document carries ``dedup_key = event × recipient × channel`` under a unique
 index, so a redelivered event files nothing twice. Messages are rendered here, once,
 in the recipient's language; a webhook's JSON body is built here and signed when sent.
+The ids are passed in (``shared.ids.Ids``): a plan follows from its input alone.
 """
 
 from dataclasses import asdict, dataclass, field
 
-from services.notifications import rules
-from services.notifications.audiences import Addressed, Recipient
-from services.notifications.delivery import DELIVERY_PREFIX, HELD, INBOX_PREFIX, PENDING, SKIPPED
-from services.notifications.digest import BurstRule, is_urgent
-from services.notifications.messages import Messages
+from services.notifications.domain import rules
+from services.notifications.domain.audiences import Addressed, Recipient
+from services.notifications.domain.delivery import DELIVERY_PREFIX, HELD, INBOX_PREFIX, PENDING, SKIPPED
+from services.notifications.domain.digest import BurstRule, is_urgent
+from services.notifications.domain.messages import Messages
 from shared.events import Event, to_message
-from shared.ids import new_id
+from shared.ids import Ids
 
 _ROLE = {rules.DEPARTMENT: "lead", rules.ASSISTING: "assisting"}
 
@@ -39,7 +40,15 @@ def burst_keys(chosen: list[Addressed]) -> list[tuple[str, str]]:
 
 
 def plan(
-    event: Event, chosen: list[Addressed], *, messages: Messages, reference, recent: dict, burst: BurstRule, now
+    event: Event,
+    chosen: list[Addressed],
+    *,
+    messages: Messages,
+    reference,
+    recent: dict,
+    burst: BurstRule,
+    now,
+    ids: Ids,
 ) -> Plan:
     """``recent``: (recipient key, channel) -> messages made for it within the burst window."""
     result = Plan()
@@ -64,9 +73,9 @@ def plan(
     for entry in chosen:
         r = entry.recipient
         if rules.INBOX in entry.channels:
-            result.inbox.append(_inbox_entry(event, entry, messages, titles_for(entry.audiences), now))
+            result.inbox.append(_inbox_entry(event, entry, messages, titles_for(entry.audiences), now, ids))
         for channel in sorted(entry.channels & rules.OUTGOING):
-            doc = delivery(event, r, channel, urgent, now)
+            doc = delivery(event, r, channel, urgent, now, ids)
             if channel == rules.WEBHOOK:
                 doc["body"] = _webhook_body(event, doc, wire_payload, messages, reference)
                 doc["target"] = None  # the department's endpoint, looked up when sent
@@ -83,11 +92,11 @@ def plan(
     return result
 
 
-def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tuple[dict, dict], now) -> dict:
+def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tuple[dict, dict], now, ids: Ids) -> dict:
     r, p = entry.recipient, event.payload
     title, body = titles
     doc = {
-        "_id": new_id(INBOX_PREFIX),
+        "_id": ids.new(INBOX_PREFIX),
         "dedup_key": dedup_key(event, r, rules.INBOX),
         "kind": event.type,
         "recipient": {"kind": r.kind, "id": r.id},
@@ -112,10 +121,10 @@ def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tup
     return doc
 
 
-def delivery(event: Event, r: Recipient, channel: str, urgent: bool, now) -> dict:
+def delivery(event: Event, r: Recipient, channel: str, urgent: bool, now, ids: Ids) -> dict:
     """An outgoing delivery, pending from ``now``, before its message and target are added."""
     return {
-        "_id": new_id(DELIVERY_PREFIX),
+        "_id": ids.new(DELIVERY_PREFIX),
         "dedup_key": dedup_key(event, r, channel),
         "event_id": event.event_id,
         "event_type": event.type,

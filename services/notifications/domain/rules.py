@@ -1,7 +1,7 @@
 """Who hears of what: the recipient rules, one row per event type × audience. Data, no I/O.
 
 A row names an *audience* (resolved to people or departments by
-``services.notifications.audiences``) and the channels it gets by default. People
+``services.notifications.domain.audiences``) and the channels it gets by default. People
 may choose other channels per kind of notification (the event type) in their
 preferences; departments get their department inbox and, when an administrator
 has set one up, their webhook.

@@ -5,8 +5,8 @@ Pure checks against the rules and the directory copy; ``ValidationFailed`` names
 
 import re
 
-from services.notifications import rules
-from services.notifications.audiences import SUBSCRIPTION_KINDS
+from services.notifications.domain import rules
+from services.notifications.domain.audiences import SUBSCRIPTION_KINDS
 from shared.errors import ValidationFailed
 from shared.fields import ID_PATTERN
 

@@ -15,7 +15,7 @@ let one more through: the threshold is a soft limit (``threshold`` + workers).
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from services.notifications.delivery import ASSEMBLING, DELIVERY_PREFIX
+from services.notifications.domain.delivery import ASSEMBLING, DELIVERY_PREFIX
 
 URGENT = "urgent"
 

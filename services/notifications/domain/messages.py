@@ -18,9 +18,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from shared import texts
 from shared.events import Event
+from shared.events.contracts.cases import CASE_FACTS
 
 LANGUAGES, DEFAULT_LANGUAGE, language_of = texts.LANGUAGES, texts.DEFAULT_LANGUAGE, texts.language_of
 SMS_MAX = 160
+# Read from the package itself: the templates are part of the program (as the rules are), not kept data, so reading
+# them is no I/O in the sense of the domain's rule (no store, broker or network).
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _PRIORITY = {
     "zh-CN": {"urgent": "紧急", "high": "高", "normal": "普通", "low": "低"},
@@ -33,25 +36,6 @@ _RATE_LABEL = {"zh-CN": "评价处理结果", "en": "Rate the outcome"}
 # a new token for each send and keeps only its hash), so the stored message holds this mark in its place.
 RATING_LINK_MARK = "[[rating-link]]"
 _DEADLINE_FORMAT = {"zh-CN": "%Y年%m月%d日 %H:%M", "en": "%d %b %Y, %H:%M"}
-_CASE_FACTS = (
-    "case_id",
-    "version",
-    "status",
-    "category",
-    "priority",
-    "grid",
-    "community",
-    "street",
-    "location",
-    "department",
-    "assisting_departments",
-    "deadline",
-    "reporters",
-    "suspended",
-    "stage",
-    "stage_deadline",
-    "supervised",
-)
 
 
 @dataclass(frozen=True)
@@ -159,7 +143,7 @@ class Messages:
 
     def _values(self, event: Event, language: str, reference, audiences) -> dict:
         p = event.payload
-        extras = {k: v for k, v in p.items() if k not in _CASE_FACTS}
+        extras = {k: v for k, v in p.items() if k not in CASE_FACTS}  # what this event adds to the case's facts
         if "rung_name" in extras:  # a word of the platform's: said in the reader's language (shared/texts.json)
             extras["rung_label"] = texts.term("rung_name", extras["rung_name"], language)
         if "rating" in extras:

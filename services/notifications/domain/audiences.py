@@ -8,8 +8,8 @@ the grid map with each grid's officers and leader) — never from another servic
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from services.notifications import rules
-from services.notifications.messages import DEFAULT_LANGUAGE
+from services.notifications.domain import rules
+from services.notifications.domain.messages import DEFAULT_LANGUAGE
 from shared.auth import Identity, can_see_case
 from shared.auth.policy import DEPARTMENT_HEAD, HANDLER, OPERATOR, SUPERVISOR
 from shared.events import Event

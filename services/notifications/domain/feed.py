@@ -8,14 +8,12 @@ streams and ask here for what a reconnecting client missed (``docs/notifications
 """
 
 from shared.events import Event
-from shared.events.contracts.cases import CaseFacts
-
-_FACTS = tuple(CaseFacts().fields)
+from shared.events.contracts.cases import CASE_FACTS
 
 
 def entry_for(event: Event) -> dict:
     """The feed entry of a case event (without its number)."""
-    facts = {k: event.payload.get(k) for k in _FACTS}
+    facts = {k: event.payload.get(k) for k in CASE_FACTS}
     return {
         "event_id": event.event_id,
         "event_type": event.type,

@@ -1,0 +1,140 @@
+"""Outgoing deliveries: the burst rule's counts, the courier's claims and settlements, digests, who was told what,
+and the dead letters an administrator may replay.
+
+Deliveries are claimed with ``update_many`` on the state and due time they were read with, marked with a token of the
+claim, so each is sent by one process only, however many replicas scan.
+"""
+
+import uuid
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING
+
+from services.notifications.domain.delivery import ASSEMBLING, DEAD, DELIVERY_PREFIX, DIGESTED, HELD, PENDING, SENDING
+from services.notifications.storage.indexes import DELIVERIES
+from services.notifications.storage.pages import by_id, id_of, newest
+from shared import paging
+from shared.errors import NotFound
+
+_DELIVERY_VIEW = {"body": 0, "message.html": 0}  # lists and answers leave out the message's whole text
+
+
+class DeliveryVerbs:
+    """A part of ``NotificationRepository`` (``self.db``): the ``deliveries`` collection, filed by ``file``."""
+
+    def recent_counts(self, pairs: list[tuple[str, str]], since: datetime, cap: int) -> dict[tuple[str, str], int]:
+        """Messages made for each (recipient, channel) since ``since``, counted up to ``cap``: the burst rule
+        only asks whether there are ``cap`` already. A bounded index walk, not a count (a scan on the embedded
+        store, and this runs for every outgoing message)."""
+        return {
+            (key, channel): len(
+                list(
+                    self.db[DELIVERIES]
+                    .find({"recipient_key": key, "channel": channel, "created_at": {"$gte": since}}, {"_id": 1})
+                    .limit(cap)
+                )
+            )
+            for key, channel in pairs
+        }
+
+    # -- the courier's work --------------------------------------------------------------
+    def due(self, state: str, now: datetime, limit: int) -> list[dict]:
+        return list(
+            self.db[DELIVERIES].find({"state": state, "due_at": {"$lte": now}}).sort("due_at", ASCENDING).limit(limit)
+        )
+
+    def claim_due(self, state: str, now: datetime, lease_until: datetime, limit: int) -> list[dict]:
+        """Take up to ``limit`` due deliveries in ``state`` for sending until ``lease_until``: one write for all,
+        marked with a token of this claim, then a point read of which ones it got (another process may have
+        taken some first)."""
+        due = self.due(state, now, limit)
+        if not due:
+            return []
+        token, ids = uuid.uuid4().hex, [d["_id"] for d in due]
+        self.db[DELIVERIES].update_many(
+            {"_id": {"$in": ids}, "state": state, "due_at": {"$lte": now}},
+            {"$set": {"state": SENDING, "due_at": lease_until, "claim": token}},
+        )
+        ours = {
+            d["_id"] for d in self.db[DELIVERIES].find({"_id": {"$in": ids}}, {"claim": 1}) if d.get("claim") == token
+        }
+        return [{**d, "state": SENDING, "due_at": lease_until, "claim": token} for d in due if d["_id"] in ours]
+
+    def settle(self, delivery: dict, fields_: dict, attempt: dict) -> bool:
+        """Record an attempt and its consequence, if the claim is still ours."""
+        result = self.db[DELIVERIES].update_one(
+            {"_id": delivery["_id"], "state": SENDING, "claim": delivery["claim"]},
+            {"$set": fields_, "$inc": {"tries": 1}, "$push": {"attempts": attempt}, "$unset": {"claim": ""}},
+        )
+        return result.modified_count == 1
+
+    def release(self, delivery: dict, now: datetime) -> bool:
+        """A held message alone in its window goes out as itself."""
+        return (
+            self.db[DELIVERIES]
+            .update_one({"_id": delivery["_id"], "state": HELD}, {"$set": {"state": PENDING, "due_at": now}})
+            .modified_count
+            == 1
+        )
+
+    def gather_digest(self, digest: dict, member_ids: list[str], now: datetime) -> int:
+        """File ``digest`` and move the held ``member_ids`` into it; returns how many it got.
+
+        The digest is filed as ``assembling`` (not sendable) until its members are in,
+        so it is never sent half-gathered; if this process dies in between, its lease
+        runs out and the courier sends it with the members it has.
+        """
+        self.db[DELIVERIES].insert_one(digest)
+        got = (
+            self.db[DELIVERIES]
+            .update_many(
+                {"_id": {"$in": member_ids}, "state": HELD}, {"$set": {"state": DIGESTED, "digest_id": digest["_id"]}}
+            )
+            .modified_count
+        )
+        self.db[DELIVERIES].update_one(
+            {"_id": digest["_id"], "state": ASSEMBLING}, {"$set": {"state": PENDING, "due_at": now}}
+        )
+        return got
+
+    def digest_members(self, digest_id: str) -> list[dict]:
+        return list(self.db[DELIVERIES].find({"digest_id": digest_id}, {"message": 1, "case_id": 1}))
+
+    # -- who was told what ---------------------------------------------------------------
+    def deliveries(self, by: str, value: str, limit: int, cursor: str | None) -> dict:
+        """A page of deliveries, newest first, ``by`` ``case`` (a case id) or ``recipient`` (``user:…``/
+        ``department:…``)."""
+        before = paging.decode(cursor, id_of(DELIVERY_PREFIX)) if cursor else None
+        found = newest(
+            self.db[DELIVERIES],
+            {"case_id" if by == "case" else "recipient_key": value},
+            limit + 1,
+            before,
+            prefix=DELIVERY_PREFIX,
+            projection=_DELIVERY_VIEW,
+        )
+        return paging.page(found, limit, by_id)
+
+    def dead(self, limit: int, cursor: str | None) -> dict:
+        """A page of the deliveries that failed every attempt, the most recently due first, by (due, id)."""
+        query: dict = {"state": DEAD}
+        if cursor:
+            due, last_id = paging.decode(cursor, paging.moment_and_id)
+            # the due moment first: the store narrows by its index, then checks the rest on what it found
+            query = {
+                "state": DEAD,
+                "due_at": {"$lte": due},
+                "$or": [{"due_at": {"$lt": due}}, {"_id": {"$lt": last_id}}],
+            }
+        found = self.db[DELIVERIES].find(query, _DELIVERY_VIEW).sort([("due_at", DESCENDING), ("_id", DESCENDING)])
+        return paging.page(list(found.limit(limit + 1)), limit, lambda d: [d["due_at"], d["_id"]])
+
+    def replay(self, delivery_id: str, now: datetime) -> dict:
+        """A dead delivery gets a fresh set of attempts, due now; the old attempts stay on record."""
+        result = self.db[DELIVERIES].update_one(
+            {"_id": delivery_id, "state": DEAD},
+            {"$set": {"state": PENDING, "due_at": now, "tries": 0, "replayed_at": now}},
+        )
+        if result.matched_count != 1:
+            raise NotFound.of("delivery.not_dead", delivery_id=delivery_id)
+        return self.db[DELIVERIES].find_one({"_id": delivery_id}, _DELIVERY_VIEW)
