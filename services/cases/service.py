@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from nameko.dependency_providers import Config
 
-from services.cases import domain, open311, queries
-from services.cases.domain import escalation, timing
+from services.cases import domain, queries
+from services.cases.domain import escalation, open311, timing
 from services.cases.domain.actions import When, absorb, check_state
 from services.cases.domain.model import after
 from services.cases.domain.permitted import allowed_actions
@@ -144,7 +144,7 @@ class CasesService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     @rpc
     def open311_requests(self, query: dict) -> list[dict]:
         """Public by design, like a city's Open311 GET requests: only the public's cases, only their public facts
-        (``services/cases/open311.py``); never who reported, never an internal note."""
+        (``services/cases/domain/open311.py``); never who reported, never an internal note."""
         q = load(_public_query, query if isinstance(query, dict) else {})
         if q["ids"]:
             cases = self.store.public_cases(list(dict.fromkeys(q["ids"])))

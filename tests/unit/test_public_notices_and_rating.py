@@ -8,7 +8,7 @@ import pytest
 from gateway import rating_page
 from services.cases import domain
 from services.cases.domain.actions import Context
-from services.cases.open311 import status_notes
+from services.cases.domain.open311 import status_notes
 from services.notifications import courier
 from services.notifications.domain import public
 from services.notifications.domain.delivery import Outcome

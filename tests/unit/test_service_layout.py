@@ -52,6 +52,8 @@ def _imports(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
+            if node.module.startswith("services."):  # from services.x import storage: a module, not a name
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
 
 

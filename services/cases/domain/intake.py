@@ -70,7 +70,7 @@ def open_case(
         **timing.STOPPED,
         "source": p["source"],
     }
-    if p["source"] == "public":  # listed by Open311 (services/cases/open311.py)
+    if p["source"] == "public":  # listed by Open311 (services/cases/domain/open311.py)
         case.update({PUBLIC_SINCE: p["reported_at"], "address": p["address"], "media_url": p["media_url"]})
     entries = [
         history_entry(
