@@ -94,3 +94,9 @@ def client(root):
 @pytest.fixture(scope="module")
 def spot(grid_centre):
     return grid_centre(OFFICER_GRID)
+
+
+@pytest.fixture(scope="module")
+def officer(platform):
+    """The grid officer of OFFICER_GRID, signed in."""
+    return platform.as_user(OFFICER)

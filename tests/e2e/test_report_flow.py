@@ -5,13 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.e2e.conftest import OFFICER, OFFICER_GRID
+from tests.e2e.conftest import OFFICER_GRID
 from tests.support.infra import wait_for
-
-
-@pytest.fixture(scope="module")
-def officer(platform):
-    return platform.as_user(OFFICER)
 
 
 @pytest.fixture(scope="module")
