@@ -238,41 +238,49 @@ class OutboxRelay:
             self._published.put((collection, ids["docs"], ids["events"]))
 
     def _publish(self, entries: list[dict]) -> set[str]:
-        """Publish ``entries`` and wait for the broker's confirms of them all at once; the event ids sent."""
+        """Publish ``entries`` and wait for the broker's confirms of them all at once; the event ids sent.
+
+        A failed batch (a lost connection, a channel the broker closed) is tried once more at once, its unconfirmed
+        entries on a new connection and with the exchange declared again, as nameko's publisher retried a publish:
+        after a broker node's loss the events go out now rather than at the next scan."""
         sent = {e["event_id"] for e in entries if e["event_id"] in self._recent}  # sent already; only marking missed
         todo = [e for e in entries if e["event_id"] not in sent]
-        if not todo:
-            return sent
-        try:
-            if not self._declared:
-                declare(self.amqp_uri, [self.exchange])
-                self._declared = True
-        except Exception:
-            _log.exception("declaring %s failed; %d event(s) kept in the outbox", self.exchange.name, len(todo))
-            eventlet.sleep(0.5)
-            return sent
-        outcome = self.publisher.publish(self.exchange, [(e["type"], e["message"], e["event_id"]) for e in todo])
-        for entry in todo:
-            if entry["event_id"] in outcome.unroutable:
-                _log.error("event %s (%s) has no queue bound; kept in the outbox", entry["type"], entry["event_id"])
-        unconfirmed = len(todo) - len(outcome.confirmed) - len(outcome.unroutable)
-        if outcome.error is not None:
-            _log.error(
-                "publishing %d event(s) failed (%r); %d unconfirmed kept in the outbox",
-                len(todo),
-                outcome.error,
-                unconfirmed,
-            )
+        for attempt in (1, 2):
+            if not todo:
+                break
+            try:
+                if not self._declared:
+                    declare(self.amqp_uri, [self.exchange])
+                    self._declared = True
+            except Exception:
+                _log.exception("declaring %s failed; %d event(s) kept in the outbox", self.exchange.name, len(todo))
+                eventlet.sleep(0.5)
+                break
+            outcome = self.publisher.publish(self.exchange, [(e["type"], e["message"], e["event_id"]) for e in todo])
+            self._sent(outcome.confirmed)
+            sent |= outcome.confirmed
+            for entry in todo:
+                if entry["event_id"] in outcome.unroutable:
+                    _log.error("event %s (%s) has no queue bound; kept in the outbox", entry["type"], entry["event_id"])
+            if outcome.nacked:
+                _log.error("the broker refused %d event(s) (nack); kept in the outbox", outcome.nacked)
+            if outcome.error is None:
+                break
             self._declared = False  # the exchange may be what is missing (a broker that lost its definitions)
-            eventlet.sleep(0.5)
-        elif unconfirmed:
-            _log.error("the broker refused %d event(s) (nack); kept in the outbox", unconfirmed)
-        self.published += len(outcome.confirmed)
-        for event_id in outcome.confirmed:
+            todo = [e for e in todo if e["event_id"] not in outcome.confirmed | outcome.unroutable]
+            if attempt == 1:
+                _log.warning("publishing events failed (%r); %d unconfirmed sent again", outcome.error, len(todo))
+            else:
+                _log.error("publishing events failed (%r); %d unconfirmed kept in the outbox", outcome.error, len(todo))
+                eventlet.sleep(0.5)
+        return sent
+
+    def _sent(self, event_ids: set[str]) -> None:
+        self.published += len(event_ids)
+        for event_id in event_ids:
             self._recent[event_id] = None
         while len(self._recent) > 10_000:
             self._recent.popitem(last=False)
-        return sent | outcome.confirmed
 
     def _mark_loop(self) -> None:
         """Pull published events from their documents, many documents per write, until told to end."""

@@ -308,40 +308,51 @@ def test_a_connection_lost_mid_batch_marks_only_what_the_broker_confirmed(
     Repository(store_db, None).insert_with_events("things", {"_id": "lost"}, events)
     name = f"{connection_name('cases')} outbox"
 
-    def relay_connections():  # listed once the broker has emitted its statistics
-        return [
-            c["name"]
-            for c in rabbit_admin.connections()
-            if c.get("vhost") == vhost and c.get("client_properties", {}).get("connection_name") == name
-        ]
+    closed: list[str] = []
 
-    class BrokerLostAtTheSixth(shared.confirms.Producer):
-        count = 0
+    def relay_connection():  # listed once the broker has emitted its statistics; a closed one may linger there
+        for c in rabbit_admin.connections():
+            ours = c.get("vhost") == vhost and c.get("client_properties", {}).get("connection_name") == name
+            if ours and c["name"] not in closed:
+                return c["name"]
+        return None
+
+    class BrokerLost(shared.confirms.Producer):
+        """On the relay's first connection, the broker closes it before the sixth message; on its second (the
+        relay's retry), before the first."""
+
+        made = 0
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            BrokerLost.made += 1
+            self.lost_at, self.count = (6 if BrokerLost.made == 1 else 1 if BrokerLost.made == 2 else None), 0
 
         def publish(self, *args, **kwargs):
-            BrokerLostAtTheSixth.count += 1
-            if BrokerLostAtTheSixth.count == 6:  # five sent; the broker closes the connection before the sixth
-                wait_for(relay_connections, timeout=15, message="the relay's connection listed")
-                for connection in relay_connections():
-                    rabbit_admin.close_connection(connection)
+            self.count += 1
+            if self.count == self.lost_at:
+                closed.append(wait_for(relay_connection, timeout=15, message="the relay's connection listed"))
+                rabbit_admin.close_connection(closed[-1])
                 eventlet.sleep(0.5)  # its close on its way
             return super().publish(*args, **kwargs)
 
-    monkeypatch.setattr(shared.confirms, "Producer", BrokerLostAtTheSixth)
+    monkeypatch.setattr(shared.confirms, "Producer", BrokerLost)
     outcomes = []
     relay = make_relay(store_db, amqp_uri, grace=60)
     publish = relay.publisher.publish
     relay.publisher.publish = lambda *args: outcomes.append(publish(*args)) or outcomes[-1]
     running(relay)
 
-    wait_for(lambda: outcomes, timeout=30, message="the batch published")
-    outcome = outcomes[0]
-    assert isinstance(outcome.error, AMQPError | OSError), f"the connection was lost mid-batch: {outcome.error!r}"
-    assert outcome.confirmed <= {e.event_id for e in events[:5]}, "nothing sent after the loss is confirmed"
-    received = drain(inbox, expect=len(outcome.confirmed))
-    assert outcome.confirmed <= {e.event_id for e in received}
+    wait_for(lambda: len(outcomes) == 2, timeout=40, message="the batch published, and tried again")
+    first, retry = outcomes
+    for outcome in outcomes:
+        assert isinstance(outcome.error, AMQPError | OSError), f"the connection was lost: {outcome.error!r}"
+    assert first.confirmed <= {e.event_id for e in events[:5]}, "nothing sent after the loss is confirmed"
+    assert retry.confirmed == set()
+    received = drain(inbox, expect=len(first.confirmed))
+    assert first.confirmed <= {e.event_id for e in received}
     eventlet.sleep(1.5)  # past the relay's pull (mark_delay 1 s)
-    assert outbox_ids(store_db, "lost") == {e.event_id for e in events} - outcome.confirmed, "only confirmed pulled"
+    assert outbox_ids(store_db, "lost") == {e.event_id for e in events} - first.confirmed, "only confirmed pulled"
 
     relay.stop()
     monkeypatch.undo()
