@@ -11,8 +11,8 @@ in confirm mode, then the confirms of all of it are read as they come (the broke
 - anything else is **unconfirmed**: nacked, or its confirm did not come (the connection or the channel was lost, or
   ``timeout`` passed). It may or may not have reached a queue: whoever keeps it sends it again (at least once).
 
-One connection of its own, kept between batches, opened again after any failure (a fresh channel also starts the
-broker's delivery tags again at 1, so a confirm that comes late can never be taken for a newer message's). It is
+One connection of its own, kept between batches, opened again after any failure or nack (a fresh channel also starts
+the broker's delivery tags again at 1, so a confirm that comes late can never be taken for a newer message's). It is
 used by one greenthread at a time.
 """
 
@@ -80,6 +80,10 @@ class BatchPublisher:
                     timeout=self.timeout,
                 )
             self._await_confirms()
+            if outcome.nacked:
+                # A channel the broker nacked on is not trusted with the next batch: seen on a cluster, a channel
+                # opened while a quorum queue's leader was being elected again nacked everything for minutes.
+                self._drop(graceful=True)
         except Exception as exc:  # noqa: BLE001 - the connection, the channel, the socket: all mean "unconfirmed"
             outcome.error = exc
             self._drop(graceful=False)

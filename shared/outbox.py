@@ -240,9 +240,9 @@ class OutboxRelay:
     def _publish(self, entries: list[dict]) -> set[str]:
         """Publish ``entries`` and wait for the broker's confirms of them all at once; the event ids sent.
 
-        A failed batch (a lost connection, a channel the broker closed) is tried once more at once, its unconfirmed
-        entries on a new connection and with the exchange declared again, as nameko's publisher retried a publish:
-        after a broker node's loss the events go out now rather than at the next scan."""
+        A failed batch (a lost connection, a channel the broker closed, a nack) is tried once more at once, its
+        unconfirmed entries on a new connection (after a failure with the exchange declared again), as nameko's
+        publisher retried a publish: after a broker node's loss the events go out now rather than at the next scan."""
         sent = {e["event_id"] for e in entries if e["event_id"] in self._recent}  # sent already; only marking missed
         todo = [e for e in entries if e["event_id"] not in sent]
         for attempt in (1, 2):
@@ -262,16 +262,16 @@ class OutboxRelay:
             for entry in todo:
                 if entry["event_id"] in outcome.unroutable:
                     _log.error("event %s (%s) has no queue bound; kept in the outbox", entry["type"], entry["event_id"])
-            if outcome.nacked:
-                _log.error("the broker refused %d event(s) (nack); kept in the outbox", outcome.nacked)
-            if outcome.error is None:
+            if outcome.error is None and not outcome.nacked:
                 break
-            self._declared = False  # the exchange may be what is missing (a broker that lost its definitions)
             todo = [e for e in todo if e["event_id"] not in outcome.confirmed | outcome.unroutable]
+            if outcome.error is not None:
+                self._declared = False  # the exchange may be what is missing (a broker that lost its definitions)
+            failure = "refused (nack)" if outcome.error is None else f"failed ({outcome.error!r})"
             if attempt == 1:
-                _log.warning("publishing events failed (%r); %d unconfirmed sent again", outcome.error, len(todo))
+                _log.warning("publishing events %s; %d unconfirmed sent again", failure, len(todo))
             else:
-                _log.error("publishing events failed (%r); %d unconfirmed kept in the outbox", outcome.error, len(todo))
+                _log.error("publishing events %s; %d unconfirmed kept in the outbox", failure, len(todo))
                 eventlet.sleep(0.5)
         return sent
 
