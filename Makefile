@@ -11,7 +11,7 @@ help:
 	@echo "make run      start the whole platform (embedded store, local RabbitMQ) on http://127.0.0.1:8000"
 	@echo "make test     run the whole test suite against the real broker and store"
 	@echo "make bench    measure throughput and latency on the machine's broker, then on a three-node cluster,"
-	@echo "              and compare them (~10 min; make bench-quick: the broker alone, under a minute;"
+	@echo "              and compare them (~10 min; make bench-quick: the broker alone, 10-40/s, 1-2 min;"
 	@echo "              make bench-cluster: the quick steps on both, compared, ~5 min)"
 	@echo "make bench-lifecycle  600 cases round all seven stages over the API, 12 people at once (~5 min)"
 	@echo "make web      build the web console and field app into web/dist (npm ci && npm run build)"

@@ -8,13 +8,17 @@ CPU time (not wall time) of the process that pays it:
   process after the messages are queued: CPU per message;
 - **publishing**: nameko's ``Publisher`` with confirms, with and without declaring the
   exchange before every publish (the outbox relay used to), and without confirms (the
-  live feed's announcements): this process's CPU per publish;
+  live feed's announcements): this process's CPU per publish; and with confirms and
+  mandatory routing as the outbox relay publishes, one at a time (each confirm awaited
+  before the next, as it did) and in batches of 1, 10 and 100 whose confirms are awaited
+  once per batch (``shared.confirms``, as it does now);
 - **store writes**: ``insert_one`` and ``update_one`` of a case-sized document on the
   embedded store (a SecantusDB process of its own) with one secondary index and with
   thirteen (as the case has), without and with ``--sync-on-commit`` (as ``make run``
   starts a store on disk): the store process's CPU per write.
 
-Not a test and not part of ``make bench``; it prints one table and takes about a minute.
+Not a test and not part of ``make bench``; it prints one table and takes about a minute
+(``--publishing``: the publishing figures alone).
 It needs what ``make bench`` needs (RabbitMQ with its management API).
 """
 
@@ -26,6 +30,7 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
+import argparse  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
@@ -34,7 +39,7 @@ import tempfile  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from kombu import Exchange  # noqa: E402
+from kombu import Exchange, Queue  # noqa: E402
 from nameko.amqp.publish import Publisher  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.events import get_event_exchange  # noqa: E402
@@ -42,6 +47,8 @@ from pymongo import MongoClient  # noqa: E402
 
 from deploy.launch.embedded_store import MEMORY, EmbeddedStore  # noqa: E402
 from services.cases.storage import CASES, CaseStore  # noqa: E402
+from shared.bus import publisher as relay_publisher  # noqa: E402
+from shared.confirms import BatchPublisher  # noqa: E402
 from shared.events import to_message  # noqa: E402
 from shared.messaging import consume  # noqa: E402
 from shared.topology import declare  # noqa: E402
@@ -114,6 +121,44 @@ def publishing(amqp_uri: str) -> dict[str, float]:
     return found
 
 
+def batched_publishing(amqp_uri: str) -> dict[str, float]:
+    """CPU ms per publish with confirms and mandatory routing, as the outbox relay publishes: one at a time, each
+    confirm awaited before the next (nameko's Publisher, the relay until issue 19), and a batch at a time, the
+    batch's confirms awaited once (``shared.confirms``, the relay since)."""
+    exchange = Exchange(f"overhead.{uuid.uuid4().hex[:8]}", type="topic", durable=False, auto_delete=False)
+    # a queue that keeps only the newest messages: mandatory routing finds a queue, the broker's memory stays small
+    sink = Queue(
+        f"{exchange.name}.sink",
+        exchange=exchange,
+        routing_key="overhead",
+        durable=False,
+        queue_arguments={"x-max-length": 100},
+    )
+    declare(amqp_uri, [exchange, sink])
+    body = to_message(sample_event("case.dispatched"))
+    found = {}
+    one = relay_publisher(amqp_uri, use_confirms=True, mandatory=True)
+    one.publish(body, exchange=exchange, routing_key="overhead", message_id="warm-up")
+    started = _cpu()
+    for n in range(MESSAGES):
+        one.publish(body, exchange=exchange, routing_key="overhead", message_id=str(n))
+    found["publish, confirms, mandatory, one at a time (the relay before issue 19)"] = (
+        (_cpu() - started) / MESSAGES * 1000
+    )
+    batched = BatchPublisher(amqp_uri, timeout=10)
+    batched.publish(exchange, [("overhead", body, "warm-up")])
+    for size in (1, 10, 100):
+        started = _cpu()
+        confirmed = 0
+        for first in range(0, MESSAGES, size):
+            outcome = batched.publish(exchange, [("overhead", body, str(n)) for n in range(first, first + size)])
+            confirmed += len(outcome.confirmed)
+        assert confirmed == MESSAGES, f"{confirmed} of {MESSAGES} confirmed"
+        found[f"publish, confirms, mandatory, {size} a batch (shared.confirms)"] = (_cpu() - started) / MESSAGES * 1000
+    batched.close()
+    return found
+
+
 def _case(n: int) -> dict:
     return {
         "_id": f"C{n:08d}",
@@ -166,19 +211,26 @@ def store_writes(sync: bool) -> dict[str, float]:
     return found
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
+    parser.add_argument("--publishing", action="store_true", help="only the publishing figures (~15 s)")
+    only_publishing = parser.parse_args(argv).publishing
     admin = RabbitAdmin(rabbit_api_uri())
     admin.check()
     vhost = unique_name("cgoverhead")
     admin.create_vhost(vhost)
     try:
         amqp_uri = f"{amqp_base_uri()}{vhost}"
-        figures = {
-            "consume, no-op handler (shared.messaging)": consuming(amqp_uri),
-            **publishing(amqp_uri),
-            **store_writes(sync=False),
-            **store_writes(sync=True),
-        }
+        if only_publishing:
+            figures = {**publishing(amqp_uri), **batched_publishing(amqp_uri)}
+        else:
+            figures = {
+                "consume, no-op handler (shared.messaging)": consuming(amqp_uri),
+                **publishing(amqp_uri),
+                **batched_publishing(amqp_uri),
+                **store_writes(sync=False),
+                **store_writes(sync=True),
+            }
     finally:
         admin.delete_vhost(vhost)
     print("| what | CPU ms each |\n|---|---:|")

@@ -3,10 +3,14 @@
 A state change and the events it causes are written in the same single-document
 write: pending events ride in the document's ``_outbox`` array. After the write the
 relay publishes them (publisher confirms, mandatory routing) and pulls them from the
-document. If the process dies in between, the events are still in the store: the
-relay finds them on start-up and by a periodic scan over an index on
-``_outbox.queued_at``, and publishes them then. An event may thus be published more
-than once, never lost; consumers discard the duplicates.
+document once the broker has confirmed them. It publishes what it has at hand (the
+entries handed over meanwhile, a page of a scan) and then waits for the broker's
+confirms of all of them at once (``shared.confirms``), not for each before the next;
+an entry the broker refused, returned as unroutable, or did not confirm (a lost
+connection, no answer in time) stays in the outbox. If the process dies in between,
+the events are still in the store: the relay finds them on start-up and by a periodic
+scan over an index on ``_outbox.queued_at``, and publishes them then. An event may
+thus be published more than once, never lost; consumers discard the duplicates.
 
 Pulling published events from their documents is work for the store (on the
 embedded store a document rewrite costs about as much as an insert, and more the more
@@ -35,12 +39,12 @@ from datetime import UTC, datetime, timedelta
 
 import eventlet
 from eventlet.queue import Empty, LightQueue
-from nameko.amqp.publish import UndeliverableMessage
 from nameko.standalone.events import get_event_exchange
 from pymongo import ASCENDING, IndexModel
 from pymongo.read_concern import ReadConcern
 
-from shared.bus import publisher
+from shared.bus import PUBLISH_TIMEOUT_SECONDS, connection_name
+from shared.confirms import BatchPublisher
 from shared.events import Event, to_message
 from shared.faults import crash_if_armed
 from shared.lease import Lease
@@ -54,6 +58,8 @@ OUTBOX_FIELD = "_outbox"
 QUEUED_AT = f"{OUTBOX_FIELD}.queued_at"
 OUTBOX_INDEX = IndexModel([(QUEUED_AT, ASCENDING)], sparse=True)
 OUTBOX_SCAN = "outbox"  # the name of the relay's lease
+# The most events published before waiting for their confirms: the confirm timeout bounds each chunk's wait.
+CONFIRM_CHUNK = 250
 
 
 def outbox_entries(events: list[Event]) -> list[dict]:
@@ -87,7 +93,9 @@ class OutboxRelay:
         # The exchange is declared when the relay starts and again after a failed publish, not before every
         # publish: that costs a third of a publish's CPU (docs/benchmarks.md).
         self.amqp_uri = amqp_uri
-        self.publisher = publisher(amqp_uri, use_confirms=True, mandatory=True)
+        self.publisher = BatchPublisher(
+            amqp_uri, timeout=PUBLISH_TIMEOUT_SECONDS, connection_name=f"{connection_name(service_name)} outbox"
+        )
         self._declared = False
         self.lease = lease
         self.scan_interval = scan_interval
@@ -124,6 +132,7 @@ class OutboxRelay:
         finally:
             self._published.put(None)
             marker.wait()
+            self.publisher.close()
 
     def _relay(self) -> None:
         # orphans of an earlier life of this service: in every process, see the module's docstring
@@ -210,42 +219,68 @@ class OutboxRelay:
         return read
 
     def _publish_batch(self, batch) -> None:
-        done: dict[str, dict] = defaultdict(lambda: {"docs": set(), "events": []})
+        """Publish the entries of ``batch`` (collection, document id, entries), a chunk at a time, and hand the
+        confirmed ones to the marker: an entry leaves its document only once the broker has confirmed it."""
+        todo = []
         for collection, doc_id, entries in batch:
             for entry in entries:
                 crash_if_armed(self.service_name, "before_publish")
-                if self._publish(entry):
+                todo.append((collection, doc_id, entry))
+        done: dict[str, dict] = defaultdict(lambda: {"docs": set(), "events": []})
+        for start in range(0, len(todo), CONFIRM_CHUNK):
+            chunk = todo[start : start + CONFIRM_CHUNK]
+            sent = self._publish([entry for _, _, entry in chunk])
+            for collection, doc_id, entry in chunk:
+                if entry["event_id"] in sent:
                     done[collection]["docs"].add(doc_id)
                     done[collection]["events"].append(entry["event_id"])
         for collection, ids in done.items():
             self._published.put((collection, ids["docs"], ids["events"]))
 
-    def _publish(self, entry: dict) -> bool:
-        if entry["event_id"] in self._recent:
-            return True  # sent already; only the marking was missing
-        try:
-            if not self._declared:
-                declare(self.amqp_uri, [self.exchange])
-                self._declared = True
-            self.publisher.publish(
-                entry["message"],
-                exchange=self.exchange,
-                routing_key=entry["type"],
-                message_id=entry["event_id"],
-            )
-        except UndeliverableMessage:
-            _log.error("event %s (%s) has no queue bound; kept in the outbox", entry["type"], entry["event_id"])
-            return False
-        except Exception:
-            _log.exception("publishing event %s failed; kept in the outbox", entry["event_id"])
-            self._declared = False  # the exchange may be what is missing (a broker that lost its definitions)
-            eventlet.sleep(0.5)
-            return False
-        self.published += 1
-        self._recent[entry["event_id"]] = None
-        if len(self._recent) > 10_000:
+    def _publish(self, entries: list[dict]) -> set[str]:
+        """Publish ``entries`` and wait for the broker's confirms of them all at once; the event ids sent.
+
+        A failed batch (a lost connection, a channel the broker closed, a nack) is tried once more at once, its
+        unconfirmed entries on a new connection (after a failure with the exchange declared again), as nameko's
+        publisher retried a publish: after a broker node's loss the events go out now rather than at the next scan."""
+        sent = {e["event_id"] for e in entries if e["event_id"] in self._recent}  # sent already; only marking missed
+        todo = [e for e in entries if e["event_id"] not in sent]
+        for attempt in (1, 2):
+            if not todo:
+                break
+            try:
+                if not self._declared:
+                    declare(self.amqp_uri, [self.exchange])
+                    self._declared = True
+            except Exception:
+                _log.exception("declaring %s failed; %d event(s) kept in the outbox", self.exchange.name, len(todo))
+                eventlet.sleep(0.5)
+                break
+            outcome = self.publisher.publish(self.exchange, [(e["type"], e["message"], e["event_id"]) for e in todo])
+            self._sent(outcome.confirmed)
+            sent |= outcome.confirmed
+            for entry in todo:
+                if entry["event_id"] in outcome.unroutable:
+                    _log.error("event %s (%s) has no queue bound; kept in the outbox", entry["type"], entry["event_id"])
+            if outcome.error is None and not outcome.nacked:
+                break
+            todo = [e for e in todo if e["event_id"] not in outcome.confirmed | outcome.unroutable]
+            if outcome.error is not None:
+                self._declared = False  # the exchange may be what is missing (a broker that lost its definitions)
+            failure = "refused (nack)" if outcome.error is None else f"failed ({outcome.error!r})"
+            if attempt == 1:
+                _log.warning("publishing events %s; %d unconfirmed sent again", failure, len(todo))
+            else:
+                _log.error("publishing events %s; %d unconfirmed kept in the outbox", failure, len(todo))
+                eventlet.sleep(0.5)
+        return sent
+
+    def _sent(self, event_ids: set[str]) -> None:
+        self.published += len(event_ids)
+        for event_id in event_ids:
+            self._recent[event_id] = None
+        while len(self._recent) > 10_000:
             self._recent.popitem(last=False)
-        return True
 
     def _mark_loop(self) -> None:
         """Pull published events from their documents, many documents per write, until told to end."""

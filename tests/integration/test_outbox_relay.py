@@ -238,3 +238,125 @@ def test_a_broker_that_lost_the_exchange_gets_it_again_and_the_event_goes_out(st
     wait_for(declared_again, timeout=10, message="the relay declared its exchange again")
     inbox.queue.bind_to(exchange="cases.events", routing_key="case.registered", channel=inbox.channel)
     assert [e.event_id for e in drain(inbox, expect=1)] == [second.event_id]  # kept in the outbox till then
+
+
+def outbox_ids(db, doc_id: str) -> set[str]:
+    return {entry["event_id"] for entry in db.things.find_one({"_id": doc_id})[OUTBOX_FIELD]}
+
+
+def test_a_batch_with_an_unroutable_event_marks_the_others_and_keeps_that_one(store_db, amqp_uri, listen, running):
+    inbox = listen("cases", "case.registered")  # nothing is bound for case.dispatched
+    relay = running(make_relay(store_db, amqp_uri, grace=60))  # no periodic scan meddles
+    events = [sample_event("case.registered"), sample_event("case.dispatched"), sample_event("case.registered")]
+    Repository(store_db, relay).insert_with_events("things", {"_id": "mixed"}, events)  # one batch of three
+
+    assert sorted(e.event_id for e in drain(inbox, expect=2)) == sorted([events[0].event_id, events[2].event_id])
+    wait_for(lambda: outbox_ids(store_db, "mixed") == {events[1].event_id}, message="the routable ones pulled")
+    assert relay.published == 2
+
+
+def test_events_the_broker_refuses_stay_in_the_outbox_and_go_out_later(store_db, amqp_uri, running):
+    from kombu import Connection, Queue
+    from nameko.standalone.events import get_event_exchange
+
+    # A queue that holds one message and refuses more (the broker nacks them), as a full queue does.
+    connection = Connection(amqp_uri)
+    full = Queue(
+        "probe-full",
+        exchange=get_event_exchange("cases", {}),
+        routing_key="case.registered",
+        durable=True,
+        queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"},
+    )
+    simple = connection.SimpleQueue(full)
+    try:
+        relay = running(make_relay(store_db, amqp_uri, grace=60))
+        events = [sample_event("case.registered") for _ in range(3)]
+        Repository(store_db, relay).insert_with_events("things", {"_id": "full"}, events)
+
+        wait_for(lambda: len(outbox_ids(store_db, "full")) == 2, message="the one the queue took pulled")
+        eventlet.sleep(0.5)
+        assert len(outbox_ids(store_db, "full")) == 2, "the refused ones are kept"
+        assert relay.published == 1
+
+        relay.stop()
+        running(make_relay(store_db, amqp_uri))  # its periodic scan sends them again, taken one at a time
+        received: set[str] = set()
+        wait_for(
+            lambda: received.update(e.event_id for e in drain(simple, quiet=0.1)) or len(received) == 3,
+            timeout=20,
+            message="all three taken",
+        )
+        assert received == {e.event_id for e in events}  # a repeat is possible (at least once), a loss is not
+        wait_for(lambda: outbox_ids(store_db, "full") == set(), message="every event pulled once taken")
+    finally:
+        simple.close()
+        connection.release()
+
+
+def test_a_connection_lost_mid_batch_marks_only_what_the_broker_confirmed(
+    store_db, amqp_uri, listen, running, rabbit_admin, vhost, monkeypatch
+):
+    from amqp.exceptions import AMQPError
+
+    import shared.confirms
+    from shared.bus import connection_name
+
+    inbox = listen("cases", "case.registered")
+    events = [sample_event("case.registered") for _ in range(10)]
+    # Written by a process that died before publishing: the relay's start-up scan takes all ten in one batch.
+    Repository(store_db, None).insert_with_events("things", {"_id": "lost"}, events)
+    name = f"{connection_name('cases')} outbox"
+
+    closed: list[str] = []
+
+    def relay_connection():  # listed once the broker has emitted its statistics; a closed one may linger there
+        for c in rabbit_admin.connections():
+            ours = c.get("vhost") == vhost and c.get("client_properties", {}).get("connection_name") == name
+            if ours and c["name"] not in closed:
+                return c["name"]
+        return None
+
+    class BrokerLost(shared.confirms.Producer):
+        """On the relay's first connection, the broker closes it before the sixth message; on its second (the
+        relay's retry), before the first."""
+
+        made = 0
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            BrokerLost.made += 1
+            self.lost_at, self.count = (6 if BrokerLost.made == 1 else 1 if BrokerLost.made == 2 else None), 0
+
+        def publish(self, *args, **kwargs):
+            self.count += 1
+            if self.count == self.lost_at:
+                closed.append(wait_for(relay_connection, timeout=15, message="the relay's connection listed"))
+                rabbit_admin.close_connection(closed[-1])
+                eventlet.sleep(0.5)  # its close on its way
+            return super().publish(*args, **kwargs)
+
+    monkeypatch.setattr(shared.confirms, "Producer", BrokerLost)
+    outcomes = []
+    relay = make_relay(store_db, amqp_uri, grace=60)
+    publish = relay.publisher.publish
+    relay.publisher.publish = lambda *args: outcomes.append(publish(*args)) or outcomes[-1]
+    running(relay)
+
+    wait_for(lambda: len(outcomes) == 2, timeout=40, message="the batch published, and tried again")
+    first, retry = outcomes
+    for outcome in outcomes:
+        assert isinstance(outcome.error, AMQPError | OSError), f"the connection was lost: {outcome.error!r}"
+    assert first.confirmed <= {e.event_id for e in events[:5]}, "nothing sent after the loss is confirmed"
+    assert retry.confirmed == set()
+    received = drain(inbox, expect=len(first.confirmed))
+    assert first.confirmed <= {e.event_id for e in received}
+    eventlet.sleep(1.5)  # past the relay's pull (mark_delay 1 s)
+    assert outbox_ids(store_db, "lost") == {e.event_id for e in events} - first.confirmed, "only confirmed pulled"
+
+    relay.stop()
+    monkeypatch.undo()
+    running(make_relay(store_db, amqp_uri))  # the restarted process sends the rest
+    received += drain(inbox, expect=10 - len(received))
+    assert {e.event_id for e in received} == {e.event_id for e in events}, "nothing lost"
+    wait_for(lambda: outbox_ids(store_db, "lost") == set(), message="outbox cleared")
