@@ -153,6 +153,7 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
             burst=self.settings.burst,
             now=now,
             ids=FRESH,
+            shared=audiences.shared_named(event, people),
         )
         claimed = self.outgoing.claim(plan.deliveries, now, self.settings.lease)
         stored = {d["_id"] for d in self.store.file(plan.inbox, plan.deliveries)}
@@ -231,7 +232,11 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
         q = load_query(_inbox_query, query)
         if q["department"] is None:
             identity = self.caller.require("notifications.read_own")
-            return _inbox_page.dump(self.store.personal_inbox(identity.user_id, q["limit"], q["cursor"]))
+            return _inbox_page.dump(
+                self.store.personal_inbox(
+                    identity.user_id, q["limit"], q["cursor"], audiences.shared_inboxes_of(identity)
+                )
+            )
         identity = self.caller.require("notifications.read_department")
         if q["department"] != identity.department and not may(identity, "notifications.read_any_department"):
             raise Forbidden.of("inbox.other_department")
@@ -240,18 +245,24 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
     @rpc
     def unread_count(self) -> dict:
         identity = self.caller.require("notifications.read_own")
-        return {"unread": self.store.unread_count(identity.user_id)}
+        return {"unread": self.store.unread_count(identity.user_id, audiences.shared_inboxes_of(identity))}
 
     @rpc
     def mark_read(self, notification_id: str) -> dict:
         identity = self.caller.require("notifications.read_own")
-        self.store.mark_read(identity.user_id, str(notification_id), self.clock.now())
+        self.store.mark_read(
+            identity.user_id, str(notification_id), self.clock.now(), audiences.shared_inboxes_of(identity)
+        )
         return {"marked": 1}
 
     @rpc
     def mark_all_read(self) -> dict:
         identity = self.caller.require("notifications.read_own")
-        return {"marked": self.store.mark_all_read(identity.user_id, self.clock.now())}
+        return {
+            "marked": self.store.mark_all_read(
+                identity.user_id, self.clock.now(), audiences.shared_inboxes_of(identity)
+            )
+        }
 
     # -- subscriptions and preferences -----------------------------------------------------
     @rpc

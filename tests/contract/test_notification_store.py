@@ -9,7 +9,7 @@ from services.notifications.domain.delivery import DELIVERY_PREFIX, INBOX_PREFIX
 from services.notifications.domain.feed import entry_for
 from services.notifications.secretbox import box_from_config
 from services.notifications.storage import NotificationRepository, NotificationStore
-from shared.errors import ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 from shared.ids import new_id
 from tests.service.fakes import FakeNotifications
 from tests.support.samples import NOW, sample_event
@@ -86,6 +86,79 @@ def test_a_departments_inbox_is_newest_first_a_page_at_a_time(store):
     assert ids(first["items"]) == ids([made[2], made[1]]) and first["next"]
     last = store.department_inbox("sanitation", 5, first["next"])
     assert ids(last["items"]) == ids([made[0]]) and last["next"] is None
+
+
+CENTRE = ("command_centre",)  # what an operator reads besides their own (audiences.shared_inboxes_of)
+
+
+def centre_entry(key, not_for=()):
+    """The command centre's one entry for an event (planning._shared_entry): read or unread per person."""
+    return {
+        "_id": later_id(INBOX_PREFIX),
+        "dedup_key": key,
+        "audience": "command_centre",
+        "not_for": list(not_for),
+        "created_at": NOW,
+    }
+
+
+def read_state(store, user_id, shared=CENTRE):
+    return [(e["_id"], e["read"]) for e in store.personal_inbox(user_id, 50, None, shared)["items"]]
+
+
+def test_an_operator_reads_the_centres_entries_with_their_own_unread_first_newest_first_a_page_at_a_time(store):
+    own = [entry(f"own{i}", user_id="op1", read=i == 1) for i in range(2)]
+    centre = [centre_entry(f"c{i}") for i in range(3)]
+    store.file([own[0], centre[0], centre[1], own[1], centre[2]], [])
+    store.mark_read("op1", centre[1]["_id"], NOW, CENTRE)
+    pages, cursor = [], None
+    while True:
+        page = store.personal_inbox("op1", 2, cursor, CENTRE)
+        pages.append(ids(page["items"]))
+        cursor = page["next"]
+        if cursor is None:
+            break
+    # unread: the centre's two and their own, newest first; then read: the centre's one, their own
+    assert pages == [ids([centre[2], centre[0]]), ids([own[0], centre[1]]), ids([own[1]])]
+    assert ids(store.personal_inbox("op1", 50, None)["items"]) == ids([own[0], own[1]])  # not an operator now
+
+
+def test_a_centre_entry_read_by_one_operator_is_still_unread_for_another(store):
+    made = [centre_entry(f"c{i}") for i in range(2)]
+    store.file(made, [])
+    store.mark_read("op1", made[0]["_id"], NOW, CENTRE)
+    store.mark_read("op1", made[0]["_id"], NOW, CENTRE)  # twice: read once
+    assert read_state(store, "op1") == [(made[1]["_id"], False), (made[0]["_id"], True)]
+    assert read_state(store, "op2") == [(made[1]["_id"], False), (made[0]["_id"], False)]
+    assert (store.unread_count("op1", CENTRE), store.unread_count("op2", CENTRE)) == (1, 2)
+    (read,) = [e for e in store.personal_inbox("op1", 50, None, CENTRE)["items"] if e["read"]]
+    assert read["read_at"] == NOW
+
+
+def test_marking_all_read_is_one_operators_and_what_comes_after_is_unread(store):
+    before = [centre_entry(f"c{i}") for i in range(3)]
+    store.file([*before, entry("own", user_id="op1")], [])
+    store.mark_read("op1", before[2]["_id"], NOW, CENTRE)
+    assert store.mark_all_read("op1", NOW, CENTRE) == 3  # two of the centre's, one of their own
+    assert store.mark_all_read("op1", NOW, CENTRE) == 0
+    assert store.unread_count("op1", CENTRE) == 0 and store.unread_count("op2", CENTRE) == 3
+    after = centre_entry("c-after")
+    store.file([after], [])
+    assert store.unread_count("op1", CENTRE) == 1 and store.unread_count("op2", CENTRE) == 4
+    assert read_state(store, "op1")[0] == (after["_id"], False)
+    store.mark_read("op1", after["_id"], NOW, CENTRE)
+    assert {read for _, read in read_state(store, "op1")} == {True} and store.unread_count("op1", CENTRE) == 0
+
+
+def test_a_centre_entry_is_nobodys_outside_the_centre_nor_theirs_who_were_told_otherwise(store):
+    made = centre_entry("c", not_for=["op1"])  # the operator who acted, say
+    store.file([made], [])
+    assert read_state(store, "op1") == [] and store.unread_count("op1", CENTRE) == 0
+    assert store.unread_count("handler", ()) == 0 and read_state(store, "handler", ()) == []
+    for user_id, shared in (("op1", CENTRE), ("handler", ())):
+        with pytest.raises(NotFound):
+            store.mark_read(user_id, made["_id"], NOW, shared)
+    assert store.mark_all_read("op1", NOW, CENTRE) == 0 and read_state(store, "op2") == [(made["_id"], False)]
 
 
 def test_who_was_told_what_is_newest_first_by_case_or_recipient_without_the_message_body(store):

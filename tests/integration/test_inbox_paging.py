@@ -44,6 +44,26 @@ def inbox(mongo_server):
         for i, age in enumerate(AGES)
     ]
     db.inbox.insert_many(entries)
+    # the command centre's entries at the same ages, a few microseconds later; op1 marked all read up to one of
+    # a day ago, and read a few after it one by one
+    centre = [
+        {"_id": f"N{ulid(NOW_MS - age + 1)}", "dedup_key": f"c{i}", "audience": "command_centre", "not_for": []}
+        for i, age in enumerate(AGES)
+        if i % 2 == 0
+    ]
+    db.inbox.insert_many(centre)
+    upto = sorted(c["_id"] for c in centre)[len(centre) // 2]
+    singly = [c["_id"] for c in centre if c["_id"] > upto][::3]
+    db.inbox_reads.insert_many(
+        [
+            {"_id": "command_centre:op1", "user_id": "op1", "audience": "command_centre", "upto": upto, "read_at": 0},
+            *[
+                {"_id": f"r{c}", "user_id": "op1", "audience": "command_centre", "entry_id": c, "read_at": 1}
+                for c in singly
+            ],
+        ]
+    )
+    centre_read = {c["_id"] for c in centre if c["_id"] <= upto or c["_id"] in singly}
     # every fourth failed every attempt; several fell due in the same second
     db.deliveries.insert_many(
         [
@@ -58,7 +78,7 @@ def inbox(mongo_server):
             for i, e in enumerate(entries)
         ]
     )
-    yield NotificationRepository(db, None), reads, entries
+    yield NotificationRepository(db, None), reads, entries, (centre, centre_read)
     client.drop_database(db.name)
     client.close()
 
@@ -77,22 +97,32 @@ def _walk(read, limit) -> list[str]:
 
 @pytest.mark.parametrize("limit", [1, 4, 7, 30, 200])
 def test_a_personal_inbox_pages_unread_then_read_each_newest_first_every_entry_once(inbox, limit):
-    repository, _, entries = inbox
+    repository, _, entries, _ = inbox
     seen = _walk(lambda n, cursor: repository.personal_inbox("op1", n, cursor), limit)
     unread = sorted((e["_id"] for e in entries if not e["read"]), reverse=True)
     read = sorted((e["_id"] for e in entries if e["read"]), reverse=True)
     assert seen == unread + read
 
 
+@pytest.mark.parametrize("limit", [1, 4, 7, 30, 200])
+def test_an_operators_inbox_pages_their_own_and_the_centres_unread_then_read_every_entry_once(inbox, limit):
+    repository, _, entries, (centre, centre_read) = inbox
+    seen = _walk(lambda n, cursor: repository.personal_inbox("op1", n, cursor, ("command_centre",)), limit)
+    read = {e["_id"] for e in entries if e["read"]} | centre_read
+    every = [e["_id"] for e in entries + centre]
+    assert seen == sorted((i for i in every if i not in read), reverse=True) + sorted(read, reverse=True)
+    assert repository.unread_count("op1", ("command_centre",)) == len(every) - len(read)
+
+
 @pytest.mark.parametrize("limit", [1, 7, 200])
 def test_a_department_inbox_pages_newest_first_every_entry_once(inbox, limit):
-    repository, _, entries = inbox
+    repository, _, entries, _ = inbox
     seen = _walk(lambda n, cursor: repository.department_inbox("sanitation", n, cursor), limit)
     assert seen == sorted((e["_id"] for e in entries), reverse=True)
 
 
 def test_the_first_page_reads_the_newest_window_not_the_whole_inbox(inbox):
-    repository, reads, entries = inbox
+    repository, reads, entries, _ = inbox
     reads.reads.clear()
     page = repository.personal_inbox("op1", 10, None)["items"]
     assert len(page) == 10
@@ -111,7 +141,7 @@ FORGED = [
 
 @pytest.mark.parametrize("cursor", FORGED)
 def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(inbox, cursor):
-    repository, _, _ = inbox
+    repository, _, _, _ = inbox
     reads = [
         lambda: repository.personal_inbox("op1", 10, cursor),
         lambda: repository.deliveries("recipient", "user:op1", 10, cursor),
@@ -126,14 +156,14 @@ def test_a_cursor_this_api_did_not_give_out_is_a_400_naming_it(inbox, cursor):
 
 
 def test_who_was_told_pages_the_same_way(inbox):
-    repository, _, entries = inbox
+    repository, _, entries, _ = inbox
     seen = _walk(lambda n, cursor: repository.deliveries("recipient", "user:op1", n, cursor), 7)
     assert seen == sorted((f"D{e['_id'][1:]}" for e in entries), reverse=True)
 
 
 @pytest.mark.parametrize("limit", [1, 5, 200])
 def test_dead_deliveries_page_most_recently_due_first_every_one_once(inbox, limit):
-    repository, _, entries = inbox
+    repository, _, entries, _ = inbox
     dead = repository.db.deliveries.find({"state": "dead"}).sort([("due_at", -1), ("_id", -1)])
     seen = _walk(lambda n, cursor: repository.dead(n, cursor), limit)
     assert seen == [d["_id"] for d in dead] and len(seen) == len(set(seen)) == len(entries[::4])

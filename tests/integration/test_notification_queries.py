@@ -16,6 +16,11 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 # inbox entries made a minute apart, up to now (an entry's id says when it was made)
 INBOX_IDS = [f"N{ulid(int(datetime.now(UTC).timestamp() * 1000) - (300 - i) * 60_000)}" for i in range(300)]
 DELIVERY_IDS = [f"D{entry[1:]}" for entry in INBOX_IDS]
+# the command centre's, half a minute after every third person's entry
+CENTRE_IDS = [
+    f"N{ulid(int(datetime.now(UTC).timestamp() * 1000) - (300 - i) * 60_000 + 30_000)}" for i in range(0, 300, 3)
+]
+CENTRE = ("command_centre",)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +43,34 @@ def store(mongo_server):
                 "created_at": NOW,
             }
             for i in range(300)
+        ]
+    )
+    # the command centre's entries, between the people's, and one operator's read marks
+    db.inbox.insert_many(
+        [
+            {"_id": c, "dedup_key": f"c{i}", "audience": "command_centre", "not_for": ["u3"]}
+            for i, c in enumerate(CENTRE_IDS)
+        ]
+    )
+    db.inbox_reads.insert_many(
+        [
+            {
+                "_id": "command_centre:u1",
+                "user_id": "u1",
+                "audience": "command_centre",
+                "upto": CENTRE_IDS[40],
+                "read_at": NOW,
+            },
+            *[
+                {
+                    "_id": f"command_centre:u1:{c}",
+                    "user_id": "u1",
+                    "audience": "command_centre",
+                    "entry_id": c,
+                    "read_at": NOW,
+                }
+                for c in CENTRE_IDS[60:70]
+            ],
         ]
     )
     db.deliveries.insert_many(
@@ -90,6 +123,12 @@ VERBS = {
     "personal_inbox": lambda r: r.personal_inbox("u1", 30, None),
     "personal_inbox_next": lambda r: r.personal_inbox("u1", 5, paging.encode(["r", INBOX_IDS[100]])),
     "unread_count": lambda r: r.unread_count("u1"),
+    "operator_inbox": lambda r: r.personal_inbox("u1", 30, None, CENTRE),
+    "operator_inbox_read": lambda r: r.personal_inbox("u1", 5, paging.encode(["r", INBOX_IDS[100]]), CENTRE),
+    "operator_unread_count": lambda r: r.unread_count("u1", CENTRE),
+    "operator_unread_count_never_marked": lambda r: r.unread_count("u2", CENTRE),
+    "operator_mark_read": lambda r: r.mark_read("u1", CENTRE_IDS[90], NOW, CENTRE),
+    "operator_mark_all_read": lambda r: r.mark_all_read("u4", NOW, CENTRE),
     "subscriptions_of": lambda r: r.subscriptions_of("u1"),
     "subscribe_again": lambda r: r.subscribe({"_id": "S9999", "user_id": "u1", "key": "grid:G1"}),
     "move_followers": lambda r: r.move_followers("C1", "C2", NOW, lambda: "S8888"),

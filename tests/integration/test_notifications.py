@@ -70,9 +70,13 @@ def db(databases):
     return databases("notifications")
 
 
-def started(container_factory, config, db):
-    """The notifications service, with the directory's data already in its stored copy (no directory needed)."""
+def started(container_factory, config, db, users=()):
+    """The notifications service, with the directory's data already in its stored copy (no directory needed);
+    ``users`` changed or added in that copy."""
     for kind, data in reference_data().items():
+        if kind == "users" and users:
+            changed = {u["user_id"]: u for u in (*data["items"], *users)}
+            data = {"items": list(changed.values())}
         db[REFERENCE].insert_one({"_id": kind, "revision": 1, "data": data})
     container = container_factory(NotificationsService, config)
     container.start()
@@ -99,8 +103,8 @@ def move_clock(clock_file, seconds):
     write_clock_offset(clock_file, seconds)
 
 
-def rpc_as(config, auth_keys, user_id):
-    user = USERS[user_id]
+def rpc_as(config, auth_keys, user_id, user=None):
+    user = user or USERS[user_id]
     return standalone_rpc(config, timeout=10, context_data={"auth_token": token_for(auth_keys[0], user)})
 
 
@@ -303,7 +307,8 @@ def test_two_replicas_scanning_at_once_send_each_message_once(container_factory,
 def test_people_read_and_mark_their_own_inbox_unread_first(service, config, db, auth_keys):
     for n in range(3):
         publish(config, sample_event("case.reported", case_id=f"C-inbox-{n}", department=None))
-        wait_for(lambda n=n: db.inbox.count_documents({"user_id": "operator1"}) == n + 1, message="filed in turn")
+        # filed in turn: one entry of the command centre's inbox each, which the operator reads as theirs
+        wait_for(lambda n=n: db.inbox.count_documents({"audience": "command_centre"}) == n + 1, message="filed")
     with rpc_as(config, auth_keys, "operator1") as operator:
         newest, middle = operator.notifications.list_inbox({"limit": 2})["items"]
         operator.notifications.mark_read(newest["notification_id"])
@@ -375,3 +380,37 @@ def test_feed_entries_stored_before_they_had_a_seq_are_numbered_at_start_and_the
     publish(config, sample_event("case.reported", case_id="C-after-old"))
     (entry,) = wait_for(lambda: list(db.feed.find({"case.case_id": "C-after-old"})), message="appended")
     assert entry["seq"] == 4
+
+
+SECOND_OPERATOR = {**USERS["operator1"], "user_id": "operator2", "email": "operator2@example.org"}
+# the token still says operator (signed before the change); the service's copy of the directory says otherwise
+DEMOTED = {**USERS["handler-municipal-1"], "roles": ["operator"]}
+
+
+def test_the_command_centre_gets_one_entry_per_new_case_and_each_operator_their_own_read_marks(
+    container_factory, config, db, auth_keys
+):
+    started(container_factory, config, db, users=[SECOND_OPERATOR])
+    for n in range(2):
+        publish(config, sample_event("case.reported", case_id=f"C-centre-{n}", department=None))
+        wait_for(lambda n=n: db.inbox.count_documents({"case_id": f"C-centre-{n}"}) == 1, message="the centre's")
+    assert db.inbox.count_documents({"audience": "command_centre"}) == 2
+    assert db.inbox.count_documents({"user_id": {"$in": ["operator1", "operator2"]}}) == 0
+    with (
+        rpc_as(config, auth_keys, "operator1") as one,
+        rpc_as(config, auth_keys, "operator2", SECOND_OPERATOR) as other,
+        rpc_as(config, auth_keys, "handler-municipal-1", DEMOTED) as demoted,
+    ):
+        newest = one.notifications.list_inbox({"limit": 5})["items"][0]
+        assert newest["case_id"] == "C-centre-1"
+        one.notifications.mark_read(newest["notification_id"])
+        assert one.notifications.unread_count() == {"unread": 1}
+        assert other.notifications.unread_count() == {"unread": 2}  # A read it, B has not
+        assert [(i["case_id"], i["read"]) for i in other.notifications.list_inbox({"limit": 5})["items"]] == [
+            ("C-centre-1", False),
+            ("C-centre-0", False),
+        ]
+        assert one.notifications.mark_all_read() == {"marked": 1}
+        assert one.notifications.unread_count() == {"unread": 0} and other.notifications.unread_count() == {"unread": 2}
+        assert demoted.notifications.list_inbox({"limit": 5})["items"] == []
+        assert demoted.notifications.unread_count() == {"unread": 0}

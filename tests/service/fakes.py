@@ -226,6 +226,7 @@ class FakeNotifications:
 
     def __init__(self):
         self.inbox: dict[str, dict] = {}
+        self.shared_reads: dict[tuple[str, str], object] = {}  # (person, shared entry) -> when read
         self.outgoing: dict[str, dict] = {}
         self.subscriptions: list[dict] = []
         self.prefs: dict[str, dict] = {}
@@ -294,12 +295,41 @@ class FakeNotifications:
             for p in pairs
         }
 
-    def personal_inbox(self, user_id, limit, cursor):
-        mine = sorted(
-            (e for e in self.inbox.values() if e.get("user_id") == user_id),
-            key=lambda e: (e["read"], _descending(e["_id"])),
-        )
+    def _mine(self, user_id, shared):
+        """The person's entries as they see them: their own, and the shared inboxes' with their own read state."""
+        own = [e for e in self.inbox.values() if e.get("user_id") == user_id]
+        centre = [
+            {
+                **e,
+                "read": (user_id, e["_id"]) in self.shared_reads,
+                "read_at": self.shared_reads.get((user_id, e["_id"])),
+            }
+            for e in self.inbox.values()
+            if e.get("audience") in shared and user_id not in e.get("not_for", ())
+        ]
+        return own + centre
+
+    def personal_inbox(self, user_id, limit, cursor, shared=()):
+        mine = sorted(self._mine(user_id, shared), key=lambda e: (e["read"], _descending(e["_id"])))
         return _page(mine, limit, cursor, lambda e: ["r" if e["read"] else "u", e["_id"]])
+
+    def unread_count(self, user_id, shared=()):
+        return sum(1 for e in self._mine(user_id, shared) if not e["read"])
+
+    def mark_read(self, user_id, notification_id, now, shared=()):
+        entry = next((e for e in self._mine(user_id, shared) if e["_id"] == notification_id), None)
+        if entry is None:
+            raise NotFound.of("notification.not_found", notification_id=notification_id)
+        if "audience" in entry:
+            self.shared_reads.setdefault((user_id, notification_id), now)
+        else:
+            self.inbox[entry["dedup_key"]].update(read=True, read_at=now)
+
+    def mark_all_read(self, user_id, now, shared=()):
+        unread = [e for e in self._mine(user_id, shared) if not e["read"]]
+        for entry in unread:
+            self.mark_read(user_id, entry["_id"], now, shared)
+        return len(unread)
 
     def department_inbox(self, department, limit, cursor):
         entries = sorted(

@@ -11,8 +11,9 @@ from services.notifications.settings import settings_from_config
 from services.notifications.signing import verify
 from shared.auth import Identity
 from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
+from shared.refdata import Reference
 from tests.service.fakes import FakeCaller, FakeNotifications, FixedClock
-from tests.support.notify import reference
+from tests.support.notify import reference, reference_data
 from tests.support.samples import sample_event
 
 OPERATOR = Identity("operator1", frozenset({"operator"}))
@@ -239,3 +240,87 @@ def test_every_list_walks_to_its_end_through_next_each_item_once():
         ids = [i.get("notification_id") or i.get("delivery_id") for i in items]
         assert sorted(ids) == sorted(expected) and len(ids) == len(set(ids)), read
         assert pages == -(-len(expected) // 3)
+
+
+# -- the command centre's shared inbox ------------------------------------------------------------------------------
+
+
+def _centre_entries(store):
+    return [e for e in store.inbox.values() if e.get("audience") == "command_centre"]
+
+
+def test_a_new_case_is_one_entry_of_the_command_centres_inbox_not_one_per_operator():
+    store = FakeNotifications()
+    make(store=store).notify(sample_event("case.reported"))
+    (entry,) = _centre_entries(store)
+    assert not [e for e in store.inbox.values() if e.get("user_id") == OPERATOR.user_id]
+    assert entry["not_for"] == [] and entry["recipient"] == {"kind": "audience", "id": "command_centre"}
+    (seen,) = make(OPERATOR, store).list_inbox({})["items"]
+    assert (seen["notification_id"], seen["read"], seen["kind"]) == (entry["_id"], False, "case.reported")
+    assert "新上报" in seen["title"]["zh-CN"]
+
+
+def test_an_operator_added_after_the_entry_was_filed_sees_it_and_one_no_longer_an_operator_does_not():
+    store = FakeNotifications()
+    make(store=store).notify(sample_event("case.verified"))
+    # the caller's roles are the directory's now (shared.auth.principal): promoted since, demoted since
+    newcomer = make(Identity("handler-municipal-1", frozenset({"operator"})), store)
+    former = make(Identity("operator1", frozenset({"handler"}), department="sanitation"), store)
+    assert [i["kind"] for i in newcomer.list_inbox({})["items"]] == ["case.verified"]
+    assert newcomer.unread_count() == {"unread": 1}
+    assert former.list_inbox({})["items"] == [] and former.unread_count() == {"unread": 0}
+    with pytest.raises(NotFound):
+        former.mark_read(_centre_entries(store)[0]["_id"])
+
+
+def test_the_operators_read_marks_are_their_own():
+    store = FakeNotifications()
+    make(store=store).notify(sample_event("case.reported", case_id="C1"))
+    make(store=store).notify(sample_event("case.returned", case_id="C2"))
+    one, other = make(OPERATOR, store), make(Identity("operator2", frozenset({"operator"})), store)
+    newest = one.list_inbox({})["items"][0]
+    one.mark_read(newest["notification_id"])
+    assert one.unread_count() == {"unread": 1} and other.unread_count() == {"unread": 2}
+    assert other.mark_all_read() == {"marked": 2}
+    assert one.unread_count() == {"unread": 1} and other.unread_count() == {"unread": 0}
+
+
+def _with_second_operator():
+    data = reference_data()
+    data["users"]["items"].append({**data["users"]["items"][0], "user_id": "operator2", "roles": ["operator"]})
+    copy = Reference(tuple(data))
+    for kind, value in data.items():
+        copy.load(kind, 1, value)
+    return copy
+
+
+def test_an_operator_told_otherwise_is_left_out_of_the_centres_entry():
+    store = FakeNotifications()
+    store.prefs["operator1"] = {"case.reported": ["email"]}  # no inbox for new cases, an e-mail instead
+    service = make(store=store)
+    service.reference = _with_second_operator()
+    service.notify(sample_event("case.reported"))
+    (entry,) = _centre_entries(store)
+    assert entry["not_for"] == ["operator1"]
+    assert make(OPERATOR, store).list_inbox({})["items"] == []
+    assert [
+        i["notification_id"]
+        for i in make(Identity("operator2", frozenset({"operator"})), store).list_inbox({})["items"]
+    ] == [entry["_id"]]
+    assert [d["recipient_key"] for d in store.outgoing.values()] == ["user:operator1"]
+
+
+def test_no_operator_taking_it_in_their_inbox_files_no_entry_for_the_centre():
+    store = FakeNotifications()
+    store.prefs["operator1"] = {"case.reported": []}
+    make(store=store).notify(sample_event("case.reported"))
+    assert store.inbox == {}
+
+
+def test_an_escalation_naming_the_centre_is_one_shared_entry_and_an_e_mail_to_each_operator():
+    store = FakeNotifications()
+    make(store=store).notify(
+        sample_event("case.escalated", status="registered", stage="dispatch", targets=[{"kind": "command_centre"}])
+    )
+    assert len(_centre_entries(store)) == 1 and len(store.inbox) == 1
+    assert [(d["recipient_key"], d["channel"]) for d in store.outgoing.values()] == [("user:operator1", "email")]

@@ -92,6 +92,41 @@ def people_of(reference) -> People:
     return _people_cache["people"]
 
 
+# Audiences that are a role rather than a person, each with one inbox its members share (one entry per event for
+# all of them, read marks per person; storage/inbox.py): audience -> the role whose holders read it.
+SHARED_INBOXES = {rules.COMMAND_CENTRE: OPERATOR}
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A shared inbox an event names as a whole: its ``audience``; ``via``, the audiences a member reached through
+    it carries (``{command_centre}``, or ``{escalation_targets}`` when an escalation rung names the centre); and
+    who held the role when the event was filed."""
+
+    audience: str
+    via: frozenset[str]
+    members: frozenset[str]
+
+
+def shared_inboxes_of(identity: Identity) -> tuple[str, ...]:
+    """The shared inboxes ``identity`` reads: decided when they read, by their roles now (``shared.auth``)."""
+    return tuple(audience for audience, role in SHARED_INBOXES.items() if role in identity.roles)
+
+
+def shared_named(event: Event, people: People) -> list[Shared]:
+    """The shared inboxes ``event`` names as a whole, by its rules or by the escalation rung that fired."""
+    found = []
+    for audience, role in SHARED_INBOXES.items():
+        members = frozenset(people.by_role.get(role, ()))
+        for rule in rules.RULES.get(event.type, ()):
+            if rule.audience == audience or (
+                rule.audience == rules.ESCALATION_TARGETS and audience in _rung_audiences(event.payload)
+            ):
+                found.append(Shared(audience, frozenset({rule.audience}), members))
+                break
+    return found
+
+
 def subscription_keys(facts: dict) -> list[str]:
     """The subscription keys an event about a case with ``facts`` matches."""
     keys = [f"case:{facts['case_id']}"]
@@ -124,9 +159,26 @@ _RESPONSIBLE_HEAD = {
 }
 
 
+def _rung_audience(kind: str | None, stage: str | None) -> str | None:
+    """The audience an escalation target of ``kind`` names while the case is at ``stage``."""
+    return {
+        "responsible": _RESPONSIBLE.get(stage),
+        "responsible_head": _RESPONSIBLE_HEAD.get(stage),
+        "command_centre": rules.COMMAND_CENTRE,
+        "supervisor": rules.SUPERVISORS,
+        "department_head": rules.HEAD,
+        "department_handlers": rules.HANDLERS,
+        "grid_officers": rules.GRID_OFFICERS,
+        "grid_leader": rules.GRID_LEADER,
+    }.get(kind)
+
+
+def _rung_audiences(facts: dict) -> set[str]:
+    return {_rung_audience(t.get("kind"), facts.get("stage")) for t in facts.get("targets", ())} - {None}
+
+
 def escalation_targets(facts: dict, people: People, subscriptions: list[dict]) -> list[Recipient]:
     """The people (and department) a fired rung names, from its target kinds and the case's stage."""
-    stage = facts.get("stage")
     found: list[Recipient] = []
     for target in facts.get("targets", ()):
         kind = target.get("kind")
@@ -135,16 +187,7 @@ def escalation_targets(facts: dict, people: People, subscriptions: list[dict]) -
         elif kind == "webhook":  # the case department's own systems, through its configured endpoint
             found += [r for r in [people.department(facts.get("department"))] if r]
         else:
-            audience = {
-                "responsible": _RESPONSIBLE.get(stage),
-                "responsible_head": _RESPONSIBLE_HEAD.get(stage),
-                "command_centre": rules.COMMAND_CENTRE,
-                "supervisor": rules.SUPERVISORS,
-                "department_head": rules.HEAD,
-                "department_handlers": rules.HANDLERS,
-                "grid_officers": rules.GRID_OFFICERS,
-                "grid_leader": rules.GRID_LEADER,
-            }.get(kind)
+            audience = _rung_audience(kind, facts.get("stage"))
             if audience:
                 found += resolve(audience, facts, people, subscriptions)
     return found

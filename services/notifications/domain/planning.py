@@ -9,7 +9,7 @@ The ids are passed in (``shared.ids.Ids``): a plan follows from its input alone.
 from dataclasses import asdict, dataclass, field
 
 from services.notifications.domain import rules
-from services.notifications.domain.audiences import Addressed, Recipient
+from services.notifications.domain.audiences import Addressed, Recipient, Shared
 from services.notifications.domain.delivery import DELIVERY_PREFIX, HELD, INBOX_PREFIX, PENDING, SKIPPED
 from services.notifications.domain.digest import BurstRule, is_urgent
 from services.notifications.domain.messages import Messages
@@ -49,8 +49,12 @@ def plan(
     burst: BurstRule,
     now,
     ids: Ids,
+    shared: list[Shared] = (),
 ) -> Plan:
-    """``recent``: (recipient key, channel) -> messages made for it within the burst window."""
+    """``recent``: (recipient key, channel) -> messages made for it within the burst window. ``shared``: the shared
+    inboxes the event names as a whole (``audiences.shared_named``): a member told only as one of them, in their
+    inbox, is told by the one entry of that inbox, filed once for all its members (docs/notifications.md, "Shared
+    inboxes"); their e-mail and SMS are still their own."""
     result = Plan()
     urgent = is_urgent(event.payload, reference.categories)
     wire_payload = to_message(event)["payload"]
@@ -70,9 +74,13 @@ def plan(
             rendered[key] = asdict(messages.render(event, language, reference, audiences))
         return dict(rendered[key])
 
+    told_shared: dict[str, set[str]] = {s.audience: set() for s in shared}
     for entry in chosen:
         r = entry.recipient
-        if rules.INBOX in entry.channels:
+        via = next((s for s in shared if r.kind == "user" and r.id in s.members and entry.audiences == s.via), None)
+        if rules.INBOX in entry.channels and via is not None:
+            told_shared[via.audience].add(r.id)
+        elif rules.INBOX in entry.channels:
             result.inbox.append(_inbox_entry(event, entry, messages, titles_for(entry.audiences), now, ids))
         for channel in sorted(entry.channels & rules.OUTGOING):
             doc = delivery(event, r, channel, urgent, now, ids)
@@ -89,6 +97,12 @@ def plan(
                     if held is not None:
                         doc.update(state=HELD, due_at=held)
             result.deliveries.append(doc)
+    for s in shared:
+        if told_shared[s.audience]:
+            # the members not told by it when it was filed (the actor, those with an entry of their own, those who
+            # silenced this kind in their inbox) never see it; members who join later do
+            not_for = sorted(s.members - told_shared[s.audience])
+            result.inbox.append(_shared_entry(event, s, not_for, messages, titles_for(s.via), now, ids))
     return result
 
 
@@ -119,6 +133,29 @@ def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tup
         doc["department"] = r.id
         doc["role"] = next((_ROLE[a] for a in (rules.DEPARTMENT, rules.ASSISTING) if a in entry.audiences), "lead")
     return doc
+
+
+def _shared_entry(event: Event, s: Shared, not_for, messages: Messages, titles, now, ids: Ids) -> dict:
+    """The one entry of a shared inbox for ``event``: read or unread per person (storage/inbox.py)."""
+    p = event.payload
+    title, body = titles
+    return {
+        "_id": ids.new(INBOX_PREFIX),
+        "dedup_key": f"{event.event_id}:audience:{s.audience}:{rules.INBOX}",
+        "kind": event.type,
+        "recipient": {"kind": "audience", "id": s.audience},
+        "audience": s.audience,
+        "not_for": list(not_for),
+        "case_id": p["case_id"],
+        "title": title,
+        "body": body,
+        "link": messages.case_link(p["case_id"]),
+        "priority": p["priority"],
+        "deadline": p.get("deadline"),
+        "created_at": now,
+        "correlation_id": event.correlation_id,
+        "event_occurred_at": event.occurred_at,
+    }
 
 
 def delivery(event: Event, r: Recipient, channel: str, urgent: bool, now, ids: Ids) -> dict:

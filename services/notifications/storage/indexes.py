@@ -8,6 +8,7 @@ test_notification_queries.py`` checks that every query has one.
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 INBOX = "inbox"
+INBOX_READS = "inbox_reads"  # who read what of a shared inbox (storage/inbox.py)
 DELIVERIES = "deliveries"
 SUBSCRIPTIONS = "subscriptions"
 PREFERENCES = "preferences"
@@ -20,8 +21,15 @@ INDEXES = {
         "dedup": [("dedup_key", ASCENDING)],
         "department": [("department", ASCENDING), ("_id", DESCENDING)],
         "person": [("user_id", ASCENDING), ("read", ASCENDING), ("_id", DESCENDING)],
+        # a shared inbox (the command centre's): one entry for all its readers
+        "audience": [("audience", ASCENDING), ("_id", DESCENDING)],
         # nothing else: every entry written pays for every index (a dozen entries per report), and nobody asks
         # the inbox by case or correlation id
+    },
+    INBOX_READS: {
+        # a person's marks, read whole (a mark per shared inbox, and the entries read one by one since), and those
+        # a "mark all read" covers, deleted
+        "person": [("user_id", ASCENDING), ("entry_id", ASCENDING)],
     },
     DELIVERIES: {
         "dedup": [("dedup_key", ASCENDING)],
