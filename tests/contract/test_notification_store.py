@@ -97,6 +97,8 @@ def centre_entry(key, not_for=()):
         "_id": later_id(INBOX_PREFIX),
         "dedup_key": key,
         "audience": "command_centre",
+        "user_id": "@command_centre",
+        "read": False,
         "not_for": list(not_for),
         "created_at": NOW,
     }

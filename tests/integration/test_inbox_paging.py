@@ -14,6 +14,7 @@ from shared.ids import ulid
 from tests.support.infra import unique_name
 from tests.support.recording import Recorder
 
+SHARED = {"user_id": "@command_centre", "read": False, "not_for": []}  # as planning files the centre's entries
 NOW_MS = int(time.time() * 1000)
 MINUTE, DAY = 60_000, 86_400_000
 # minutes, days and a year ago; a few made in the same millisecond
@@ -47,7 +48,7 @@ def inbox(mongo_server):
     # the command centre's entries at the same ages, a few microseconds later; op1 marked all read up to one of
     # a day ago, and read a few after it one by one
     centre = [
-        {"_id": f"N{ulid(NOW_MS - age + 1)}", "dedup_key": f"c{i}", "audience": "command_centre", "not_for": []}
+        {"_id": f"N{ulid(NOW_MS - age + 1)}", "dedup_key": f"c{i}", "audience": "command_centre", **SHARED}
         for i, age in enumerate(AGES)
         if i % 2 == 0
     ]

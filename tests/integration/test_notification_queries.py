@@ -48,7 +48,14 @@ def store(mongo_server):
     # the command centre's entries, between the people's, and one operator's read marks
     db.inbox.insert_many(
         [
-            {"_id": c, "dedup_key": f"c{i}", "audience": "command_centre", "not_for": ["u3"]}
+            {
+                "_id": c,
+                "dedup_key": f"c{i}",
+                "audience": "command_centre",
+                "user_id": "@command_centre",
+                "read": False,
+                "not_for": ["u3"],
+            }
             for i, c in enumerate(CENTRE_IDS)
         ]
     )

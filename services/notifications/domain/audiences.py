@@ -108,6 +108,13 @@ class Shared:
     members: frozenset[str]
 
 
+def shared_owner(audience: str) -> str:
+    """Whose a shared inbox's entries are filed as: the audience, spelt so that no person's id can be it (ids begin
+    with a letter or digit, ``shared.fields.ID_PATTERN``); so its entries ride on the index people's inboxes are
+    read by, and no inbox entry pays for one more index."""
+    return f"@{audience}"
+
+
 def shared_inboxes_of(identity: Identity) -> tuple[str, ...]:
     """The shared inboxes ``identity`` reads: decided when they read, by their roles now (``shared.auth``)."""
     return tuple(audience for audience, role in SHARED_INBOXES.items() if role in identity.roles)

@@ -9,7 +9,7 @@ The ids are passed in (``shared.ids.Ids``): a plan follows from its input alone.
 from dataclasses import asdict, dataclass, field
 
 from services.notifications.domain import rules
-from services.notifications.domain.audiences import Addressed, Recipient, Shared
+from services.notifications.domain.audiences import Addressed, Recipient, Shared, shared_owner
 from services.notifications.domain.delivery import DELIVERY_PREFIX, HELD, INBOX_PREFIX, PENDING, SKIPPED
 from services.notifications.domain.digest import BurstRule, is_urgent
 from services.notifications.domain.messages import Messages
@@ -145,6 +145,8 @@ def _shared_entry(event: Event, s: Shared, not_for, messages: Messages, titles, 
         "kind": event.type,
         "recipient": {"kind": "audience", "id": s.audience},
         "audience": s.audience,
+        "user_id": shared_owner(s.audience),  # never read, never marked: each reader's marks say (storage/inbox.py)
+        "read": False,
         "not_for": list(not_for),
         "case_id": p["case_id"],
         "title": title,

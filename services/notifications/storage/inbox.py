@@ -14,6 +14,7 @@ so the unread count and a page cost what came after the person's last "mark all 
 
 from datetime import datetime
 
+from services.notifications.domain.audiences import shared_owner
 from services.notifications.domain.delivery import INBOX_PREFIX
 from services.notifications.storage.indexes import INBOX, INBOX_READS
 from services.notifications.storage.pages import by_id, id_of, newest
@@ -28,8 +29,13 @@ def _inbox_place(value) -> tuple[str, str]:
     return part, id_of(INBOX_PREFIX)(entry_id)
 
 
+def _shared(audience: str) -> dict:
+    # a shared inbox's entries, on the index people's are read by (``audiences.shared_owner``)
+    return {"user_id": shared_owner(audience), "read": False}
+
+
 def _not_for(user_id: str) -> dict:
-    # checked on what the index (audience, _id) finds, after its clauses: the members told otherwise when the entry
+    # checked on what the index (user_id, read, _id) finds, after its clauses: the members told otherwise when the entry
     # was filed (the actor, those with an entry of their own, those who silenced the kind) never see it
     return {"not_for": {"$ne": user_id}}
 
@@ -101,7 +107,7 @@ class InboxVerbs:
     def _shared_part(self, state: ReadState, user_id: str, read: bool, room: int, before: str | None) -> list[dict]:
         """Up to ``room`` of a shared inbox's entries the person has (not) read, newest first, older than
         ``before``; each with ``read`` and ``read_at`` as the person has it."""
-        query, checked = {"audience": state.audience}, _not_for(user_id)
+        query, checked = _shared(state.audience), _not_for(user_id)
         if read:
             found = []
             if state.upto:
@@ -137,7 +143,7 @@ class InboxVerbs:
 
     def _shared_unread(self, state: ReadState, user_id: str) -> int:
         after = {"_id": {"$gt": state.upto}} if state.upto else {}
-        return self.db[INBOX].count_documents({"audience": state.audience, **after, **_not_for(user_id)}) - len(
+        return self.db[INBOX].count_documents({**_shared(state.audience), **after, **_not_for(user_id)}) - len(
             state.reads
         )
 
@@ -173,7 +179,7 @@ class InboxVerbs:
         )
         for state in self._read_states(user_id, shared):
             # the newest entry of the shared inbox now: what is filed after it stays unread
-            (last,) = newest(self.db[INBOX], {"audience": state.audience}, 1, None, prefix=INBOX_PREFIX) or [None]
+            (last,) = newest(self.db[INBOX], _shared(state.audience), 1, None, prefix=INBOX_PREFIX) or [None]
             if last is None or (state.upto is not None and last["_id"] <= state.upto):
                 continue
             marked += self._shared_unread(state, user_id)

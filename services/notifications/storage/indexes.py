@@ -20,9 +20,8 @@ INDEXES = {
     INBOX: {
         "dedup": [("dedup_key", ASCENDING)],
         "department": [("department", ASCENDING), ("_id", DESCENDING)],
+        # also a shared inbox's (the command centre's), filed under ``audiences.shared_owner``
         "person": [("user_id", ASCENDING), ("read", ASCENDING), ("_id", DESCENDING)],
-        # a shared inbox (the command centre's): one entry for all its readers
-        "audience": [("audience", ASCENDING), ("_id", DESCENDING)],
         # nothing else: every entry written pays for every index (a dozen entries per report), and nobody asks
         # the inbox by case or correlation id
     },
