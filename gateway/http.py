@@ -216,8 +216,17 @@ class ApiEndpoint(HttpRequestHandler):
         self.responses = responses or {}
         self.raises = dict(raises or {})
         self.public = public
+        self._signatures_checked: set = set()
         kwargs.setdefault("expected_exceptions", CivicgridError)
         super().__init__(method, url, **kwargs)
+
+    def check_signature(self, args, kwargs):
+        # nameko checks the handler's signature with ``inspect`` on every request; a route passes the request and
+        # its URL's fields, the same names every time, so each shape of arguments is checked once.
+        shape = (len(args), tuple(sorted(kwargs)))
+        if shape not in self._signatures_checked:
+            super().check_signature(args, kwargs)
+            self._signatures_checked.add(shape)
 
     def handle_request(self, request):
         request.shallow = False
