@@ -29,17 +29,14 @@ from kombu import Connection
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
-    AMQP_URI_CONFIG_KEY,
     DEFAULT_HEARTBEAT,
-    DEFAULT_SERIALIZER,
     DEFAULT_TRANSPORT_OPTIONS,
     HEARTBEAT_CONFIG_KEY,
     LOGIN_METHOD_CONFIG_KEY,
-    SERIALIZER_CONFIG_KEY,
     TRANSPORT_OPTIONS_CONFIG_KEY,
 )
 from nameko.messaging import QueueConsumer
-from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, ReplyListener, Responder, RpcConsumer, get_rpc_exchange
+from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, ReplyListener, RpcConsumer, get_rpc_exchange
 from nameko.rpc import Rpc as _NamekoRpc
 from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
 
@@ -169,40 +166,14 @@ def queue_consumer_of(container) -> ClusterQueueConsumer | None:
     return next((e for e in container.subextensions if isinstance(e, ClusterQueueConsumer)), None)
 
 
-class UnconfirmedResponder(Responder):
-    """nameko's reply, published without waiting for the broker's confirm. A confirm tells the replier that the broker
-    took the reply, and nothing here could act on it: the work is committed before the reply goes, and a reply lost
-    either way (a node lost as it goes out, a caller gone) leaves the caller to time out and call again. Waiting for
-    it was a round trip to the broker per RPC (~5 ms of the cases service's CPU per case round the whole loop). The
-    connection options are its own (``publisher``), so the confirming publishers' pooled connections keep theirs."""
-
-    def publisher_cls(self, amqp_uri, **options):
-        return publisher(amqp_uri, use_confirms=False, **options)
-
-
 class QuorumRpcConsumer(RpcConsumer):
     queue_consumer = ClusterQueueConsumer()
-
-    def _reply(self, message, result, exc_info):
-        # nameko's RpcConsumer.handle_result, with the responder above
-        config = self.container.config
-        responder = UnconfirmedResponder(
-            config[AMQP_URI_CONFIG_KEY],
-            get_rpc_exchange(config),
-            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
-            message,
-            ssl=config.get(AMQP_SSL_CONFIG_KEY),
-            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
-        )
-        result, exc_info = responder.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
-        return result, exc_info
 
     def handle_result(self, message, result, exc_info):
         # nameko lets an error sending the reply escape the worker, which kills the whole container (seen when a
         # broker node was lost as a reply went out): the work is done, the caller times out and may call again.
         try:
-            return self._reply(message, result, exc_info)
+            return super().handle_result(message, result, exc_info)
         except Exception as exc:  # noqa: BLE001 - whatever the broker did, this process must go on serving
             _log.warning(
                 "%s: the reply to %s could not be sent (%s); its caller will time out",
