@@ -183,24 +183,34 @@ class Bench:
         rows = answer.json()["rows"]
         return rows[0] if rows else {"reported": 0, "open": 0}
 
-    def lifecycle(self, cases: int, people: int) -> dict:
+    def lifecycle(self, cases: int, people: int, profiled: bool = False) -> dict:
         """Cases round the whole loop (``bench.lifecycle``), then the account: every case read back closed, and
         the district's figures moved by exactly those cases (indicators catch up a moment later)."""
         plan = self.sign_in_people()
         # A case per person first, untimed, so connections, queues and caches exist before anything is timed.
         self.run_lifecycle(plan, people, people, f"w{self.run_id}")
-        before = self.district_today()
         pids = self.processes()
         collect.wait_quiet(
             {k: v for k, v in pids.items() if k != self.broker.label or not self.broker.shared},
             cores=0.1,
             limit=self.profile.quiet_limit_seconds,
         )
+        # Read once the platform is quiet: read at once, the indicators had not yet counted the last untimed cases'
+        # closures (they group their commits), and the account found "N fewer open cases" than it expected.
+        before = self.district_today()
+        recorders = None
+        if profiled:
+            # Recorded for the whole timed run: stopped when it ends, however long it took.
+            python = {name: pid for name, pid in pids.items() if name != self.broker.label}
+            recorders = profile.start(python, FINAL_LIMIT_SECONDS + cases * 10, self.workdir)
         cpu_before = collect.cpu_snapshot(pids)
         result = self.run_lifecycle(plan, cases, people, f"l{self.run_id}")
         cpu_after = collect.cpu_snapshot(pids)
         cpu_before[LOAD], cpu_after[LOAD] = 0.0, result["cpu_seconds"]
-        return lifecycle_figures.summarise(result, cpu_before, cpu_after, self.account(result, before))
+        summary = lifecycle_figures.summarise(result, cpu_before, cpu_after, self.account(result, before))
+        if recorders:
+            summary["profile"] = profile.finish(recorders, top=25, stop=True)
+        return summary
 
     def run_lifecycle(self, plan: Path, cases: int, people: int, tag: str) -> dict:
         out = self.workdir / f"lifecycle-{tag}.json"
@@ -380,7 +390,13 @@ def parse_args(argv=None):
     )
     parser.add_argument("--step-seconds", type=float, help="how long each rate is held")
     parser.add_argument(
-        "--profile", type=float, metavar="RATE", help="record py-spy profiles of every process during the step at RATE"
+        "--profile",
+        type=float,
+        nargs="?",
+        const=0.0,
+        metavar="RATE",
+        help="record py-spy profiles of every process during the step at RATE (with --lifecycle, no RATE: "
+        "during the timed run)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, raw records)")
     parser.add_argument(
@@ -445,7 +461,7 @@ def run_pass(kind: str, args, mode: str, profile: Profile, workdir: Path, commit
         if args.lifecycle:
             say(f"{args.cases} cases round the whole loop, {args.people} people at once")
             results["run"].update(lifecycle=True, cases=args.cases, people=args.people)
-            results["lifecycle"] = bench.lifecycle(args.cases, args.people)
+            results["lifecycle"] = bench.lifecycle(args.cases, args.people, profiled=args.profile is not None)
             return results
         say(f"signing in {OFFICERS} grid officers")
         bench.sign_in_officers()

@@ -8,6 +8,7 @@ get each process's top functions by own time and by time including callees.
 """
 
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -49,10 +50,13 @@ def start(pids: dict[str, int], seconds: float, directory: Path) -> dict[str, tu
     return running
 
 
-def finish(running: dict[str, tuple[subprocess.Popen, Path]], top: int = 12) -> dict[str, dict]:
-    """Wait for the recorders; per process, its hottest functions (share of its samples)."""
+def finish(running: dict[str, tuple[subprocess.Popen, Path]], top: int = 12, stop: bool = False) -> dict[str, dict]:
+    """Wait for the recorders (``stop``: end them now; py-spy writes what it has on SIGINT); per process, its
+    hottest functions (share of its samples)."""
     summaries = {}
     for name, (process, out) in running.items():
+        if stop and process.poll() is None:
+            process.send_signal(signal.SIGINT)
         process.wait(timeout=120)
         if out.exists():
             summaries[name] = summarise(out.read_text().splitlines(), top)

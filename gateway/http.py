@@ -29,7 +29,7 @@ from gateway.security import NOSNIFF
 from gateway.webapp import serve as serve_web_app
 from shared.auth.keys import load_public_key
 from shared.auth.provider import TOKEN_CONTEXT_KEY
-from shared.auth.tokens import verify_token
+from shared.auth.tokens import TokenVerifier
 from shared.clock import clock_from_config
 from shared.config import setting
 from shared.errors import CivicgridError, FileTooLarge, Unauthenticated, ValidationFailed
@@ -176,13 +176,14 @@ class ApiServer(WebServer):
     def setup(self):
         super().setup()
         self.public_key = load_public_key(self.container.config)
+        self.tokens = TokenVerifier(self.public_key)
         self.clock = clock_from_config(self.container.config)
         self.trusted_proxies = setting(self.container.config, "GATEWAY_TRUSTED_PROXIES", 0, int)
 
     def authenticate(self, request: Request) -> str:
         """The request's verified token; ``Unauthenticated`` otherwise (a bad token never costs an RPC)."""
         token = bearer_token(request)
-        verify_token(self.public_key, token, now=self.clock.now())
+        self.tokens.identity(token, now=self.clock.now())
         return token
 
     def get_wsgi_app(self):
@@ -215,8 +216,17 @@ class ApiEndpoint(HttpRequestHandler):
         self.responses = responses or {}
         self.raises = dict(raises or {})
         self.public = public
+        self._signatures_checked: set = set()
         kwargs.setdefault("expected_exceptions", CivicgridError)
         super().__init__(method, url, **kwargs)
+
+    def check_signature(self, args, kwargs):
+        # nameko checks the handler's signature with ``inspect`` on every request; a route passes the request and
+        # its URL's fields, the same names every time, so each shape of arguments is checked once.
+        shape = (len(args), tuple(sorted(kwargs)))
+        if shape not in self._signatures_checked:
+            super().check_signature(args, kwargs)
+            self._signatures_checked.add(shape)
 
     def handle_request(self, request):
         request.shallow = False

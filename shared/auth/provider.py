@@ -13,7 +13,7 @@ from shared.auth.identity import Identity
 from shared.auth.keys import load_public_key
 from shared.auth.policy import may
 from shared.auth.principal import current_identity
-from shared.auth.tokens import verify_claims
+from shared.auth.tokens import TokenVerifier
 from shared.clock import clock_from_config
 from shared.config import ConfigError
 from shared.errors import Forbidden
@@ -22,9 +22,9 @@ TOKEN_CONTEXT_KEY = "auth_token"
 
 
 class CallerContext:
-    def __init__(self, token: str | None, public_key, clock, people):
+    def __init__(self, token: str | None, tokens: TokenVerifier, clock, people):
         self._token = token
-        self._public_key = public_key
+        self._tokens = tokens
         self._clock = clock
         self._people = people
         self._identity: Identity | None = None
@@ -34,7 +34,7 @@ class CallerContext:
         """The verified caller as the directory knows them now; ``Unauthenticated`` without a valid token
         or for a deactivated account."""
         if self._identity is None:
-            claims = verify_claims(self._public_key, self._token, now=self._clock.now())
+            claims = self._tokens.claims(self._token, now=self._clock.now())
             self._identity = current_identity(
                 Identity.from_claims(claims), claims["iat"], self._people.current_person(claims["sub"])
             )
@@ -50,6 +50,7 @@ class CallerContext:
 class Caller(DependencyProvider):
     def setup(self):
         self.public_key = load_public_key(self.container.config)
+        self.tokens = TokenVerifier(self.public_key)
         self.clock = clock_from_config(self.container.config)
         self.people = next((d for d in self.container.dependencies if hasattr(d, "current_person")), None)
         if self.people is None:  # a service that cannot tell a deactivated account must not authorise anyone
@@ -59,4 +60,4 @@ class Caller(DependencyProvider):
             )
 
     def get_dependency(self, worker_ctx):
-        return CallerContext(worker_ctx.context_data.get(TOKEN_CONTEXT_KEY), self.public_key, self.clock, self.people)
+        return CallerContext(worker_ctx.context_data.get(TOKEN_CONTEXT_KEY), self.tokens, self.clock, self.people)

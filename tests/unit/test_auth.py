@@ -4,7 +4,7 @@ import pytest
 
 from shared.auth import Identity, can_see_case, may
 from shared.auth.keys import ensure_keypair, load_private_key, load_public_key
-from shared.auth.tokens import issue_token, verify_token
+from shared.auth.tokens import TokenVerifier, issue_token, verify_token
 from shared.errors import Forbidden, ServiceUnavailable, Unauthenticated
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -43,6 +43,29 @@ def test_a_token_signed_by_another_key_is_refused(keys, tmp_path):
 def test_missing_or_garbage_tokens_are_refused(keys, token):
     with pytest.raises(Unauthenticated):
         verify_token(keys[1], token, now=NOW)
+
+
+def test_a_verifier_that_checked_a_token_once_still_checks_its_expiry_every_time(keys):
+    verifier = TokenVerifier(keys[1])
+    token = issue_token(keys[0], user=USER, grids=["G1"], now=NOW, ttl=timedelta(hours=1))
+    assert verifier.identity(token, now=NOW) == verify_token(keys[1], token, now=NOW)
+    assert verifier.identity(token, now=NOW + timedelta(minutes=59)).user_id == "officer-1"
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.identity(token, now=NOW + timedelta(hours=1))
+
+
+def test_a_verifier_refuses_a_forged_token_every_time_and_what_it_hands_out_is_a_copy(keys, tmp_path):
+    verifier = TokenVerifier(keys[1])
+    token = issue_token(keys[0], user=USER, grids=["G1"], now=NOW, ttl=timedelta(hours=1))
+    verifier.claims(token, now=NOW)["roles"] = ["admin"]
+    assert verifier.claims(token, now=NOW)["roles"] == ["grid_officer"]
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+    other = load_private_key({"AUTH_PRIVATE_KEY_FILE": str(ensure_keypair(tmp_path)[0])})
+    for bad in (forged, issue_token(other, user=USER, grids=[], now=NOW, ttl=timedelta(hours=1)), None, ""):
+        for _ in range(2):
+            with pytest.raises(Unauthenticated):
+                verifier.claims(bad, now=NOW)
 
 
 def test_the_private_key_file_is_readable_by_its_owner_only(tmp_path):
@@ -114,7 +137,7 @@ def _caller(keys, reference, user=USER, grids=("G1",)):
     people = ReferenceData.__new__(ReferenceData)
     people.reference = reference
     token = issue_token(keys[0], user=user, grids=list(grids), now=NOW, ttl=timedelta(hours=8))
-    return CallerContext(token, keys[1], _Clock(), people)
+    return CallerContext(token, TokenVerifier(keys[1]), _Clock(), people)
 
 
 def _square(code, officers=(), leader=None):

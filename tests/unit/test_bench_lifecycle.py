@@ -60,3 +60,22 @@ def test_the_plan_mixes_what_routing_dispatches_with_what_the_operators_must():
     for chosen in categories:
         assert not any(a["required"] for a in by_code[chosen["code"]]["attributes"])
         assert chosen["department"] in {d["code"] for d in district["departments"]}
+
+
+def test_profile_takes_a_rate_for_intake_and_none_for_the_lifecycle():
+    from bench.__main__ import parse_args
+
+    assert parse_args(["--profile", "45"]).profile == 45
+    assert parse_args(["--lifecycle", "--profile"]).profile is not None
+    assert parse_args(["--lifecycle"]).profile is None
+
+
+def test_recorders_stopped_early_are_ended_and_waited_for(tmp_path):
+    import subprocess
+    import sys
+
+    from bench import profile
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    assert profile.finish({"gateway": (sleeper, tmp_path / "none.txt")}, stop=True) == {}
+    assert sleeper.returncode is not None
