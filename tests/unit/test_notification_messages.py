@@ -65,28 +65,24 @@ def chosen_for(event, webhooks=frozenset({"sanitation"})):
     return audiences.choose_channels(addressed, event.type, {}, set(webhooks))
 
 
+def plan_of(event, *, chosen=None, reference=REFERENCE, recent=None):
+    """The plan for ``event``: to everyone the rules name by default, ids counted from 1."""
+    return planning.plan(
+        event,
+        chosen_for(event) if chosen is None else chosen,
+        messages=MESSAGES,
+        reference=reference,
+        recent=recent or {},
+        burst=BURST,
+        now=NOW,
+        ids=counting(),
+    )
+
+
 def test_the_plan_files_one_entry_per_recipient_and_channel_with_a_key_that_survives_redelivery():
     event = sample_event("case.dispatched")
-    first = planning.plan(
-        event,
-        chosen_for(event),
-        messages=MESSAGES,
-        reference=REFERENCE,
-        recent={},
-        burst=BURST,
-        now=NOW,
-        ids=counting(),
-    )
-    again = planning.plan(
-        event,
-        chosen_for(event),
-        messages=MESSAGES,
-        reference=REFERENCE,
-        recent={},
-        burst=BURST,
-        now=NOW,
-        ids=counting(),
-    )
+    first = plan_of(event)
+    again = plan_of(event)
     assert sorted(d["dedup_key"] for d in first.inbox + first.deliveries) == sorted(
         d["dedup_key"] for d in again.inbox + again.deliveries
     )
@@ -103,16 +99,7 @@ def test_the_plan_files_one_entry_per_recipient_and_channel_with_a_key_that_surv
 
 def test_a_webhook_body_carries_the_case_and_its_message():
     event = sample_event("case.dispatched")
-    plan = planning.plan(
-        event,
-        chosen_for(event),
-        messages=MESSAGES,
-        reference=REFERENCE,
-        recent={},
-        burst=BURST,
-        now=NOW,
-        ids=counting(),
-    )
+    plan = plan_of(event)
     (hook,) = [d for d in plan.deliveries if d["channel"] == "webhook"]
     assert hook["body"]["delivery_id"] == hook["_id"] and hook["body"]["case"]["case_id"] == "C1"
     assert hook["body"]["case"]["deadline"] == "2026-11-23T09:00:00+00:00"
@@ -122,16 +109,7 @@ def test_a_webhook_body_carries_the_case_and_its_message():
 def test_beyond_the_threshold_a_message_is_held_for_the_digest():
     event = sample_event("case.dispatched")
     recent = {("user:handler-sanitation-1", "email"): 3}
-    plan = planning.plan(
-        event,
-        chosen_for(event),
-        messages=MESSAGES,
-        reference=REFERENCE,
-        recent=recent,
-        burst=BURST,
-        now=NOW,
-        ids=counting(),
-    )
+    plan = plan_of(event, recent=recent)
     states = {d["recipient_key"]: (d["state"], d["due_at"]) for d in plan.deliveries if d["channel"] == "email"}
     assert states["user:handler-sanitation-1"] == ("held", NOW + timedelta(seconds=60))
     assert states["user:head-sanitation"] == ("pending", NOW)
@@ -140,16 +118,7 @@ def test_beyond_the_threshold_a_message_is_held_for_the_digest():
 def test_urgent_cases_are_never_held_back():
     event = sample_event("case.dispatched", priority="urgent")
     recent = {("user:handler-sanitation-1", "email"): 100}
-    plan = planning.plan(
-        event,
-        chosen_for(event),
-        messages=MESSAGES,
-        reference=REFERENCE,
-        recent=recent,
-        burst=BURST,
-        now=NOW,
-        ids=counting(),
-    )
+    plan = plan_of(event, recent=recent)
     assert {d["state"] for d in plan.deliveries} == {"pending"}
 
 
@@ -162,16 +131,7 @@ def test_a_person_without_an_address_gets_a_skipped_delivery_that_says_why():
     ref = reference_with(**data)
     event = sample_event("case.dispatched")
     addressed = audiences.address(event, audiences.people_of(ref), [])
-    plan = planning.plan(
-        event,
-        audiences.choose_channels(addressed, event.type, {}, set()),
-        messages=MESSAGES,
-        reference=ref,
-        recent={},
-        burst=BURST,
-        now=NOW,
-        ids=counting(),
-    )
+    plan = plan_of(event, chosen=audiences.choose_channels(addressed, event.type, {}, set()), reference=ref)
     assert {(d["state"], d["error"]) for d in plan.deliveries} == {("skipped", "no e-mail address")}
 
 

@@ -107,24 +107,14 @@ def plan(
 
 
 def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tuple[dict, dict], now, ids: Ids) -> dict:
-    r, p = entry.recipient, event.payload
-    title, body = titles
+    r = entry.recipient
     doc = {
         "_id": ids.new(INBOX_PREFIX),
         "dedup_key": dedup_key(event, r, rules.INBOX),
-        "kind": event.type,
         "recipient": {"kind": r.kind, "id": r.id},
-        "case_id": p["case_id"],
-        "title": title,
-        "body": body,
-        "link": messages.case_link(p["case_id"]),
-        "priority": p["priority"],
-        "deadline": p.get("deadline"),
-        "created_at": now,
+        **_what_it_says(event, messages, titles, now),
         "read": False,
         "read_at": None,
-        "correlation_id": event.correlation_id,
-        "event_occurred_at": event.occurred_at,
     }
     if r.kind == "user":
         doc["user_id"] = r.id
@@ -137,17 +127,24 @@ def _inbox_entry(event: Event, entry: Addressed, messages: Messages, titles: tup
 
 def _shared_entry(event: Event, s: Shared, not_for, messages: Messages, titles, now, ids: Ids) -> dict:
     """The one entry of a shared inbox for ``event``: read or unread per person (storage/inbox.py)."""
-    p = event.payload
-    title, body = titles
     return {
         "_id": ids.new(INBOX_PREFIX),
         "dedup_key": f"{event.event_id}:audience:{s.audience}:{rules.INBOX}",
-        "kind": event.type,
         "recipient": {"kind": "audience", "id": s.audience},
         "audience": s.audience,
         "user_id": shared_owner(s.audience),  # never read, never marked: each reader's marks say (storage/inbox.py)
         "read": False,
         "not_for": list(not_for),
+        **_what_it_says(event, messages, titles, now),
+    }
+
+
+def _what_it_says(event: Event, messages: Messages, titles: tuple[dict, dict], now) -> dict:
+    """What an inbox entry of ``event`` says, whoever's inbox it is in."""
+    p = event.payload
+    title, body = titles
+    return {
+        "kind": event.type,
         "case_id": p["case_id"],
         "title": title,
         "body": body,
