@@ -20,12 +20,15 @@ from pymongo import ASCENDING, IndexModel
 from shared.errors import FileTooLarge, NotFound, UnsupportedFile, ValidationFailed
 from shared.ids import new_id
 
+BUCKET = "attachments"  # the GridFS bucket: its files and chunks collections
+FILES, CHUNKS = f"{BUCKET}.files", f"{BUCKET}.chunks"
+
 # GridFS's collections with the indexes it makes on its first write, declared by the stores that keep files so the
 # launcher creates them before any service starts: on the embedded store a collection created while another
 # connection holds a transaction open can deadlock the server (docs/architecture.md).
 ATTACHMENT_INDEXES = {
-    "attachments.files": [IndexModel([("filename", ASCENDING), ("uploadDate", ASCENDING)])],
-    "attachments.chunks": [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)],
+    FILES: [IndexModel([("filename", ASCENDING), ("uploadDate", ASCENDING)])],
+    CHUNKS: [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)],
 }
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 PDF = "application/pdf"
@@ -83,14 +86,14 @@ class AttachmentStore:
     def __init__(self, db, prefix: str):
         self._db = db
         self._fs = None
-        self.files = db["attachments.files"]
+        self.files, self.chunks = db[FILES], db[CHUNKS]
         self.prefix = prefix  # tells, from an id alone, which service keeps the file
 
     @property
     def fs(self) -> gridfs.GridFS:
         # made when a file is stored or read, not for every worker of the service (most handle no file)
         if self._fs is None:
-            self._fs = gridfs.GridFS(self._db, collection="attachments")
+            self._fs = gridfs.GridFS(self._db, collection=BUCKET)
         return self._fs
 
     def put(self, data: bytes, *, filename: str, content_type: str, uploaded_by: str, now: datetime, **binding) -> dict:
@@ -107,7 +110,7 @@ class AttachmentStore:
             for n, start in enumerate(range(0, len(data), CHUNK_BYTES))
         ]
         if chunks:
-            self._db["attachments.chunks"].insert_many(chunks, ordered=True)
+            self.chunks.insert_many(chunks, ordered=True)
         self.files.insert_one(
             {
                 "_id": attachment_id,
