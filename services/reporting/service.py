@@ -22,7 +22,7 @@ from shared.attachments import as_download, decode_upload, sniff
 from shared.auth import can_see_case, may
 from shared.clock import Clock
 from shared.config import setting
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import CivicgridError, Conflict, Forbidden, NotFound, ValidationFailed
 from shared.events import Event, new_event
 from shared.ids import new_id
 from shared.messaging import event_handlers
@@ -77,12 +77,20 @@ class ReportingService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS
         reporter_id = submission.get("reporter") or identity.user_id
         if reporter_id != identity.user_id and not may(identity, "reports.submit_for_others"):
             raise Forbidden.of("report.only_as_yourself")
-        # A retry is answered from the first report before anything else is checked: since then its photos belong
-        # to that report, and the sender's roles, the categories or the grid map may have changed. Refusing it
-        # would have the device offer to discard a report the server holds, and the officer file it twice.
-        key = domain.replay_key(submission, reporter_id)
-        if key and (first := self.store.first_report(key, domain.fingerprint(submission))):
-            return self._accepted(first, retried=True)
+        # A retry is answered as the first report was, whatever is checked below: since then its photos belong to
+        # that report, and the sender's roles, the categories or the grid map may have changed. Refusing it would
+        # have the device offer to discard a report the server holds, and the officer file it twice. The store's
+        # unique key finds a retry that passes the checks (``add``); only one refused by them is looked up here,
+        # so a first report, nearly every one, costs no read for it.
+        try:
+            return self._accept_report(submission, reporter_id, identity, correlation_id)
+        except CivicgridError:
+            key = domain.replay_key(submission, reporter_id)
+            if key and (first := self.store.first_report(key, domain.fingerprint(submission))):
+                return self._accepted(first, retried=True)
+            raise
+
+    def _accept_report(self, submission: dict, reporter_id: str, identity, correlation_id: str | None) -> dict:
         self.caller.require("reports.submit")
         self.reference.require("categories")
         self.reference.require("grid_map")

@@ -67,6 +67,7 @@ class FakeReports:
         self.events: list = []
         self.attachments = FakeUploads()
         self.case_index: dict[str, dict] = {}
+        self.replay_lookups = 0  # reads of a first report by its key, outside the insert
 
     def track_case(self, facts, reported_at=None):
         held = self.case_index.get(facts["case_id"])
@@ -102,6 +103,10 @@ class FakeReports:
         return next((r for r in self.reports.values() if r["dedup_key"] == key), None)
 
     def first_report(self, dedup_key, fingerprint):
+        self.replay_lookups += 1
+        return self._first(dedup_key, fingerprint)
+
+    def _first(self, dedup_key, fingerprint):
         for existing in self.reports.values():
             if existing["dedup_key"] == dedup_key:
                 if existing["fingerprint"] != fingerprint:
@@ -110,7 +115,8 @@ class FakeReports:
         return None
 
     def add(self, report, event):
-        first = self.first_report(report["dedup_key"], report["fingerprint"])
+        # as the store's unique index on dedup_key does
+        first = self._first(report["dedup_key"], report["fingerprint"])
         if first is not None:
             return first, True
         self.reports[report["_id"]] = report

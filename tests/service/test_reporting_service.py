@@ -80,6 +80,14 @@ def test_a_retry_answers_with_the_first_ids(service):
     assert len(service.store.reports) == 1
 
 
+def test_a_first_report_reads_nothing_to_find_a_retry(service):
+    """The store's unique key finds a retry that passes the checks; a first report costs no read for it."""
+    service.submit_report({**REPORT, "idempotency_key": "dev-1"})
+    again = service.submit_report({**REPORT, "idempotency_key": "dev-1"})
+    assert again["duplicate"] is True
+    assert service.store.replay_lookups == 0
+
+
 def test_a_retry_answers_as_the_first_time_whatever_changed_since(service):
     """A replay is answered from the first report before anything is checked again: its photos are now bound to
     that report, and the category or the grid map may have changed meanwhile."""
