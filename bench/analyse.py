@@ -67,6 +67,7 @@ def per_report(delta: dict[str, dict], accepted: int) -> dict:
     return {
         "store_writes": round(sum(writes.values()), 2),
         "store_reads": round(sum(reads.values()), 2),
+        "store_reads_by_service": reads,
         "store_writes_by_service": writes,
         "store_documents_written": round(sum(documents.values()), 2),
         "store_documents_written_by_service": documents,

@@ -186,7 +186,8 @@ def to_markdown(results: dict) -> str:
             f"step {last['slowest_service']}, the busiest process {last['busiest_process']}. Store commands "
             f"per report: "
             + ", ".join(f"{k} {n:g}" for k, n in last["per_report"]["store_commands"].items())
-            + f"; events per report: {last['per_report']['events']:g}.",
+            + f"; events per report: {last['per_report']['events']:g}."
+            + _reads_by_service(last["per_report"]),
         ]
     leaders = results.get("broker", {}).get("queue_leaders")
     if leaders:
@@ -231,3 +232,11 @@ def write(results: dict, directory: Path, name: str, render=None) -> tuple[Path,
         tmp.write_text(content + "\n", encoding="utf-8")
         tmp.replace(path)
     return paths
+
+
+def _reads_by_service(per_report: dict) -> str:
+    """Which service's reads make up the store reads per report (results from before it was kept have none)."""
+    reads = per_report.get("store_reads_by_service")
+    if not reads:
+        return ""
+    return " Reads per report by service: " + ", ".join(f"{s} {n:g}" for s, n in reads.items() if n) + "."
