@@ -211,10 +211,70 @@ def store_writes(sync: bool) -> dict[str, float]:
     return found
 
 
+GUARDED_DOCS = 3000
+
+
+def guarded_updates(stock_planner: bool) -> dict[str, float]:
+    """Store CPU ms per write and per read of a case by ``_id`` on a synced store whose collection has the case's
+    indexes and ``GUARDED_DOCS`` cases: an update by ``_id`` alone and the case's guarded update (``_id``, version and
+    status, as ``services/cases/storage._filter`` writes it), with SecantusDB's own planner (``stock_planner``) or
+    ``deploy.launch.secantusd``'s, which takes the ``_id`` first."""
+    logs = tempfile.mkdtemp(prefix="cgoverhead")
+    store = EmbeddedStore(
+        free_port(), MEMORY, log_file=Path(logs) / "store.log", sync=True, bound=False, stock_planner=stock_planner
+    )
+    planner = "stock planner" if stock_planner else "_id first"
+    found = {}
+
+    def per_op(label, op) -> None:
+        started = _process_cpu(store.process.pid)
+        for n in range(WRITES):
+            op(n)
+        found[f"{label} ({planner})"] = (_process_cpu(store.process.pid) - started) / WRITES * 1000
+
+    try:
+        store.start()
+        client = MongoClient(store.uri, serverSelectionTimeoutMS=30000)
+        cases = client["overhead"]["cases"]
+        cases.create_indexes(CaseStore.indexes[CASES])
+        cases.insert_many([{**_case(n), "version": 0} for n in range(GUARDED_DOCS)])
+        hidden = {"_outbox": 0, "_seen": 0}
+        per_op("store find_one by _id", lambda n: cases.find_one({"_id": f"C{n:08d}"}))
+        per_op("store find_one by _id, projection", lambda n: cases.find_one({"_id": f"C{n:08d}"}, hidden))
+        per_op("store update by _id", lambda n: cases.update_one({"_id": f"C{n:08d}"}, {"$set": {"note": n}}))
+        per_op(
+            "store update by _id, version, status",
+            lambda n: cases.update_one(
+                {"_id": f"C{n:08d}", "version": 0, "status": "reported"},
+                {"$set": {"note": -n}, "$inc": {"version": 1}},
+            ),
+        )
+        per_op(
+            "store update by _id, version, status, event not seen",
+            lambda n: cases.update_one(
+                {"_id": f"C{n:08d}", "version": 1, "status": "reported", "_seen": {"$ne": "e"}},
+                {"$set": {"note": n}, "$inc": {"version": 1}, "$push": {"_seen": {"$each": ["e"], "$slice": -50}}},
+            ),
+        )
+        per_op("store insert", lambda n: cases.insert_one({**_case(GUARDED_DOCS + n), "version": 0}))
+        assert cases.count_documents({"version": 2}) == WRITES, "every guarded update applied"
+        client.close()
+    finally:
+        store.stop()
+        shutil.rmtree(logs, ignore_errors=True)
+    return found
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--publishing", action="store_true", help="only the publishing figures (~15 s)")
-    only_publishing = parser.parse_args(argv).publishing
+    parser.add_argument(
+        "--guarded", action="store_true", help="only the store's guarded updates, stock planner and _id first (~1 min)"
+    )
+    args = parser.parse_args(argv)
+    if args.guarded:
+        return _print({**guarded_updates(stock_planner=True), **guarded_updates(stock_planner=False)})
+    only_publishing = args.publishing
     admin = RabbitAdmin(rabbit_api_uri())
     admin.check()
     vhost = unique_name("cgoverhead")
@@ -233,6 +293,10 @@ def main(argv=None) -> int:
             }
     finally:
         admin.delete_vhost(vhost)
+    return _print(figures)
+
+
+def _print(figures: dict[str, float]) -> int:
     print("| what | CPU ms each |\n|---|---:|")
     for label, ms in figures.items():
         print(f"| {label} | {ms:.2f} |")
