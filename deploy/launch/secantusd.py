@@ -45,7 +45,7 @@ def _mentions_key_bound(value) -> bool:
     return False
 
 
-def _one_id_key(filter_: Mapping, collation) -> bytes | None:
+def one_id_key(filter_: Mapping, collation) -> bytes | None:
     """The one ``_id`` key a filter with other clauses names, when taking it first cannot change the result."""
     if collation is not None or len(filter_) < 2 or "_id" not in filter_:
         return None
@@ -62,7 +62,7 @@ def _one_id_key(filter_: Mapping, collation) -> bytes | None:
 
 def id_first_candidates(self, db, coll, filter_, *, collation=None):
     """``Storage._try_index_id_keys`` taking the ``_id`` point lookup first (see the module's docstring)."""
-    key = _one_id_key(filter_, collation) if filter_ else None
+    key = one_id_key(filter_, collation) if filter_ else None
     if key is None or self._is_timeseries(db, coll):
         return _stock_candidates(self, db, coll, filter_, collation=collation)
     recordid = self._doc_recordid(db, coll, key)

@@ -119,8 +119,8 @@ def stores(tmp_path):
 
 
 def test_the_guarded_update_takes_the_id_first():
-    assert secantusd._one_id_key({"_id": "C1", "version": 3, "status": "open", "_seen": {"$ne": "e"}}, None)
-    assert secantusd._one_id_key({"status": "open", "_id": {"$in": ["C1"]}}, None)
+    assert secantusd.one_id_key({"_id": "C1", "version": 3, "status": "open", "_seen": {"$ne": "e"}}, None)
+    assert secantusd.one_id_key({"status": "open", "_id": {"$in": ["C1"]}}, None)
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ def test_the_guarded_update_takes_the_id_first():
     ],
 )
 def test_where_the_result_could_differ_the_stock_planner_decides(filter_, collation):
-    assert secantusd._one_id_key(filter_, collation) is None
+    assert secantusd.one_id_key(filter_, collation) is None
 
 
 def test_finds_answer_the_same(stores):
