@@ -15,7 +15,12 @@ CPU time (not wall time) of the process that pays it:
 - **store writes**: ``insert_one`` and ``update_one`` of a case-sized document on the
   embedded store (a SecantusDB process of its own) with one secondary index and with
   thirteen (as the case has), without and with ``--sync-on-commit`` (as ``make run``
-  starts a store on disk): the store process's CPU per write.
+  starts a store on disk): the store process's CPU per write;
+- **guarded updates** (``--guarded``, alone, ~1 min, no broker): on a synced store whose collection has the case's
+  indexes and 3,000 cases, the store's CPU per read by ``_id`` (with and without a projection), per update by
+  ``_id`` alone and with the case's guards (version, status, an event not yet seen), and per insert, with
+  SecantusDB's own planner and with ``deploy.launch.secantusd``'s (docs/architecture.md, "Queries on the embedded
+  store").
 
 Not a test and not part of ``make bench``; it prints one table and takes about a minute
 (``--publishing``: the publishing figures alone).
