@@ -18,9 +18,9 @@ CPU time (not wall time) of the process that pays it:
   starts a store on disk): the store process's CPU per write;
 - **guarded updates** (``--guarded``, alone, ~1 min, no broker): on a synced store whose collection has the case's
   indexes and 3,000 cases, the store's CPU per read by ``_id`` (with and without a projection), per update by
-  ``_id`` alone and with the case's guards (version, status, an event not yet seen), and per insert, with
-  SecantusDB's own planner and with ``deploy.launch.secantusd``'s (docs/architecture.md, "Queries on the embedded
-  store").
+  ``_id`` alone and with the case's guards (version, status, an event not yet seen), per outbox pull and per
+  insert, with SecantusDB's own server and as ``deploy.launch.secantusd`` runs it (docs/architecture.md, "Queries
+  on the embedded store").
 
 Not a test and not part of ``make bench``; it prints one table and takes about a minute
 (``--publishing``: the publishing figures alone).
@@ -219,23 +219,30 @@ def store_writes(sync: bool) -> dict[str, float]:
 GUARDED_DOCS = 3000
 
 
-def guarded_updates(stock_planner: bool) -> dict[str, float]:
+def guarded_updates(stock: bool) -> dict[str, float]:
     """Store CPU ms per write and per read of a case by ``_id`` on a synced store whose collection has the case's
-    indexes and ``GUARDED_DOCS`` cases: an update by ``_id`` alone and the case's guarded update (``_id``, version and
-    status, as ``services/cases/storage._filter`` writes it), with SecantusDB's own planner (``stock_planner``) or
-    ``deploy.launch.secantusd``'s, which takes the ``_id`` first."""
+    indexes and ``GUARDED_DOCS`` cases: a read, an update by ``_id`` that changes no indexed field, the case's guarded
+    updates (``_id``, version, status and an event not yet seen, as ``services/cases/storage._filter`` and
+    ``shared.mongo`` write them; each changes the status and the stage's deadline, as a stage does), the outbox
+    relay's pull of a published event (``shared.outbox``), and an insert; with SecantusDB's own server (``stock``) or
+    as civicgrid starts it (``deploy.launch.secantusd``)."""
     logs = tempfile.mkdtemp(prefix="cgoverhead")
-    store = EmbeddedStore(
-        free_port(), MEMORY, log_file=Path(logs) / "store.log", sync=True, bound=False, stock_planner=stock_planner
-    )
-    planner = "stock planner" if stock_planner else "_id first"
+    store = EmbeddedStore(free_port(), MEMORY, log_file=Path(logs) / "store.log", sync=True, bound=False, stock=stock)
+    server = "SecantusDB's own" if stock else "deploy.launch.secantusd"
     found = {}
 
     def per_op(label, op) -> None:
         started = _process_cpu(store.process.pid)
         for n in range(WRITES):
-            op(n)
-        found[f"{label} ({planner})"] = (_process_cpu(store.process.pid) - started) / WRITES * 1000
+            op(n, f"C{n:08d}")
+        found[f"{label} ({server})"] = (_process_cpu(store.process.pid) - started) / WRITES * 1000
+
+    def stage(n: int, status: str) -> dict:
+        return {
+            "$set": {"status": status, "stage_deadline": n + 1},
+            "$inc": {"version": 1},
+            "$push": {"history": {"action": status, "note": "x" * 60}, "_outbox": {"event_id": f"{status}{n}"}},
+        }
 
     try:
         store.start()
@@ -244,25 +251,30 @@ def guarded_updates(stock_planner: bool) -> dict[str, float]:
         cases.create_indexes(CaseStore.indexes[CASES])
         cases.insert_many([{**_case(n), "version": 0} for n in range(GUARDED_DOCS)])
         hidden = {"_outbox": 0, "_seen": 0}
-        per_op("store find_one by _id", lambda n: cases.find_one({"_id": f"C{n:08d}"}))
-        per_op("store find_one by _id, projection", lambda n: cases.find_one({"_id": f"C{n:08d}"}, hidden))
-        per_op("store update by _id", lambda n: cases.update_one({"_id": f"C{n:08d}"}, {"$set": {"note": n}}))
+        per_op("store find_one by _id", lambda n, i: cases.find_one({"_id": i}))
+        per_op("store find_one by _id, projection", lambda n, i: cases.find_one({"_id": i}, hidden))
+        per_op(
+            "store update by _id, no indexed field", lambda n, i: cases.update_one({"_id": i}, {"$set": {"note": n}})
+        )
         per_op(
             "store update by _id, version, status",
-            lambda n: cases.update_one(
-                {"_id": f"C{n:08d}", "version": 0, "status": "reported"},
-                {"$set": {"note": -n}, "$inc": {"version": 1}},
+            lambda n, i: cases.update_one({"_id": i, "version": 0, "status": "reported"}, stage(n, "registered")),
+        )
+        per_op(
+            "store outbox pull (update_many by _id $in)",
+            lambda n, i: cases.update_many(
+                {"_id": {"$in": [i]}}, {"$pull": {"_outbox": {"event_id": {"$in": [f"registered{n}"]}}}}
             ),
         )
         per_op(
             "store update by _id, version, status, event not seen",
-            lambda n: cases.update_one(
-                {"_id": f"C{n:08d}", "version": 1, "status": "reported", "_seen": {"$ne": "e"}},
-                {"$set": {"note": n}, "$inc": {"version": 1}, "$push": {"_seen": {"$each": ["e"], "$slice": -50}}},
+            lambda n, i: cases.update_one(
+                {"_id": i, "version": 1, "status": "registered", "_seen": {"$ne": "e"}},
+                {**stage(n, "dispatched"), "$push": {"_seen": {"$each": ["e"], "$slice": -50}}},
             ),
         )
-        per_op("store insert", lambda n: cases.insert_one({**_case(GUARDED_DOCS + n), "version": 0}))
-        assert cases.count_documents({"version": 2}) == WRITES, "every guarded update applied"
+        per_op("store insert", lambda n, i: cases.insert_one({**_case(GUARDED_DOCS + n), "version": 0}))
+        assert cases.count_documents({"version": 2, "_outbox": []}) == WRITES, "every write applied"
         client.close()
     finally:
         store.stop()
@@ -274,11 +286,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--publishing", action="store_true", help="only the publishing figures (~15 s)")
     parser.add_argument(
-        "--guarded", action="store_true", help="only the store's guarded updates, stock planner and _id first (~1 min)"
+        "--guarded",
+        action="store_true",
+        help="only the store's guarded updates, SecantusDB's own server and as civicgrid starts it (~1 min)",
     )
     args = parser.parse_args(argv)
     if args.guarded:
-        return _print({**guarded_updates(stock_planner=True), **guarded_updates(stock_planner=False)})
+        return _print({**guarded_updates(stock=True), **guarded_updates(stock=False)})
     only_publishing = args.publishing
     admin = RabbitAdmin(rabbit_api_uri())
     admin.check()

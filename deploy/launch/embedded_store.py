@@ -22,9 +22,8 @@ class EmbeddedStore:
     ``pid_file``: where its pid is kept, so that a store an earlier, uncleanly ended run left is stopped first.
     ``sync``: every commit synced to disk (``--sync-on-commit``). ``bound``: killed with the process that started it
     (``processes.bound_to_launcher``). ``standalone``: it says it is no replica set, as a standalone mongod (what the
-    services must refuse). ``stock_planner``: SecantusDB's own entry point (``secantusd-py``) rather than
-    ``deploy.launch.secantusd``'s, whose planner takes an ``_id`` equality first (for ``bench.overhead``'s
-    comparison)."""
+    services must refuse). ``stock``: SecantusDB's own entry point (``secantusd-py``) as it is, rather than
+    through ``deploy.launch.secantusd`` (for ``bench.overhead``'s comparison)."""
 
     def __init__(
         self,
@@ -38,7 +37,7 @@ class EmbeddedStore:
         standalone: bool = False,
         bound: bool = True,
         cwd: Path | None = None,
-        stock_planner: bool = False,
+        stock: bool = False,
     ):
         self.port = port
         self.storage = storage
@@ -49,7 +48,7 @@ class EmbeddedStore:
         self.standalone = standalone
         self.bound = bound
         self.cwd = cwd
-        self.stock_planner = stock_planner
+        self.stock = stock
         self.process: subprocess.Popen | None = None
 
     @property
@@ -104,7 +103,7 @@ class EmbeddedStore:
         """The command that runs the server, before its flags."""
         if importlib.util.find_spec("secantus") is None:
             raise LaunchError("SecantusDB is not installed: run `make install` (it comes from requirements.lock)")
-        if self.stock_planner:
+        if self.stock:
             return [sys.executable, "-m", "secantus"]
         return [sys.executable, "-m", "deploy.launch.secantusd"]
 
