@@ -34,15 +34,19 @@ missing the field that a scan would return: the one case where its choice of ind
 """
 
 import functools
+import logging
 import sys
 import threading
 from collections.abc import Mapping
+from importlib.metadata import version
 
 from bson.max_key import MaxKey
 from bson.min_key import MinKey
 from secantus import storage
 from secantus.cli import main
 
+# The changes reach into SecantusDB's internals as 0.7.0b3 has them (requirements.lock); another version runs as it is.
+CHECKED_VERSION = "0.7.0b3"
 _stock_candidates = storage.Storage._try_index_id_keys
 _stock_delete_entries = storage.Storage._delete_index_entries
 _stock_write_entries = storage.Storage._write_index_entries
@@ -140,6 +144,13 @@ def _rewriting(update_path):
 
 
 def patch() -> None:
+    if version("secantusdb") != CHECKED_VERSION:
+        logging.getLogger(__name__).warning(
+            "SecantusDB %s, not %s: its planner and index writes run as they are",
+            version("secantusdb"),
+            CHECKED_VERSION,
+        )
+        return
     storage.Storage._try_index_id_keys = id_first_candidates
     storage.Storage._delete_index_entries = deferred_delete_entries
     storage.Storage._write_index_entries = changed_entries_only

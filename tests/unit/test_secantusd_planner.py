@@ -6,6 +6,7 @@ filters that name an ``_id`` beside other clauses, over a collection with the ki
 
 import random
 import types
+from pathlib import Path
 
 import pytest
 from bson.max_key import MaxKey
@@ -15,6 +16,7 @@ from secantus.storage import Storage
 
 from deploy.launch import secantusd
 
+ROOT = Path(__file__).resolve().parents[2]
 DB, COLL = "planner", "docs"
 INDEXES = {
     "status_1": ({"status": 1}, {}),
@@ -117,6 +119,11 @@ def stores(tmp_path):
     yield stock, patched
     stock.close()
     patched.close()
+
+
+def test_the_changes_were_checked_on_the_pinned_version():
+    # a new SecantusDB runs without them (deploy.launch.secantusd.patch) until this test runs on it
+    assert f"secantusdb=={secantusd.CHECKED_VERSION}" in (ROOT / "requirements.lock").read_text().splitlines()
 
 
 def test_the_guarded_update_takes_the_id_first():
