@@ -15,7 +15,12 @@ CPU time (not wall time) of the process that pays it:
 - **store writes**: ``insert_one`` and ``update_one`` of a case-sized document on the
   embedded store (a SecantusDB process of its own) with one secondary index and with
   thirteen (as the case has), without and with ``--sync-on-commit`` (as ``make run``
-  starts a store on disk): the store process's CPU per write.
+  starts a store on disk): the store process's CPU per write;
+- **guarded updates** (``--guarded``, alone, ~1 min, no broker): on a synced store whose collection has the case's
+  indexes and 3,000 cases, the store's CPU per read by ``_id`` (with and without a projection), per update by
+  ``_id`` alone and with the case's guards (version, status, an event not yet seen), per outbox pull and per
+  insert, with SecantusDB's own server and as ``deploy.launch.secantusd`` runs it (docs/architecture.md, "Queries
+  on the embedded store").
 
 Not a test and not part of ``make bench``; it prints one table and takes about a minute
 (``--publishing``: the publishing figures alone).
@@ -211,10 +216,84 @@ def store_writes(sync: bool) -> dict[str, float]:
     return found
 
 
+GUARDED_DOCS = 3000
+
+
+def guarded_updates(stock: bool) -> dict[str, float]:
+    """Store CPU ms per write and per read of a case by ``_id`` on a synced store whose collection has the case's
+    indexes and ``GUARDED_DOCS`` cases: a read, an update by ``_id`` that changes no indexed field, the case's guarded
+    updates (``_id``, version, status and an event not yet seen, as ``services/cases/storage._filter`` and
+    ``shared.mongo`` write them; each changes the status and the stage's deadline, as a stage does), the outbox
+    relay's pull of a published event (``shared.outbox``), and an insert; with SecantusDB's own server (``stock``) or
+    as civicgrid starts it (``deploy.launch.secantusd``)."""
+    logs = tempfile.mkdtemp(prefix="cgoverhead")
+    store = EmbeddedStore(free_port(), MEMORY, log_file=Path(logs) / "store.log", sync=True, bound=False, stock=stock)
+    server = "SecantusDB's own" if stock else "deploy.launch.secantusd"
+    found = {}
+
+    def per_op(label, op) -> None:
+        started = _process_cpu(store.process.pid)
+        for n in range(WRITES):
+            op(n, f"C{n:08d}")
+        found[f"{label} ({server})"] = (_process_cpu(store.process.pid) - started) / WRITES * 1000
+
+    def stage(n: int, status: str) -> dict:
+        return {
+            "$set": {"status": status, "stage_deadline": n + 1},
+            "$inc": {"version": 1},
+            "$push": {"history": {"action": status, "note": "x" * 60}, "_outbox": {"event_id": f"{status}{n}"}},
+        }
+
+    try:
+        store.start()
+        client = MongoClient(store.uri, serverSelectionTimeoutMS=30000)
+        cases = client["overhead"]["cases"]
+        cases.create_indexes(CaseStore.indexes[CASES])
+        cases.insert_many([{**_case(n), "version": 0} for n in range(GUARDED_DOCS)])
+        hidden = {"_outbox": 0, "_seen": 0}
+        per_op("store find_one by _id", lambda n, i: cases.find_one({"_id": i}))
+        per_op("store find_one by _id, projection", lambda n, i: cases.find_one({"_id": i}, hidden))
+        per_op(
+            "store update by _id, no indexed field", lambda n, i: cases.update_one({"_id": i}, {"$set": {"note": n}})
+        )
+        per_op(
+            "store update by _id, version, status",
+            lambda n, i: cases.update_one({"_id": i, "version": 0, "status": "reported"}, stage(n, "registered")),
+        )
+        per_op(
+            "store outbox pull (update_many by _id $in)",
+            lambda n, i: cases.update_many(
+                {"_id": {"$in": [i]}}, {"$pull": {"_outbox": {"event_id": {"$in": [f"registered{n}"]}}}}
+            ),
+        )
+        per_op(
+            "store update by _id, version, status, event not seen",
+            lambda n, i: cases.update_one(
+                {"_id": i, "version": 1, "status": "registered", "_seen": {"$ne": "e"}},
+                {**stage(n, "dispatched"), "$push": {"_seen": {"$each": ["e"], "$slice": -50}}},
+            ),
+        )
+        per_op("store insert", lambda n, i: cases.insert_one({**_case(GUARDED_DOCS + n), "version": 0}))
+        assert cases.count_documents({"version": 2, "_outbox": []}) == WRITES, "every write applied"
+        client.close()
+    finally:
+        store.stop()
+        shutil.rmtree(logs, ignore_errors=True)
+    return found
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--publishing", action="store_true", help="only the publishing figures (~15 s)")
-    only_publishing = parser.parse_args(argv).publishing
+    parser.add_argument(
+        "--guarded",
+        action="store_true",
+        help="only the store's guarded updates, SecantusDB's own server and as civicgrid starts it (~1 min)",
+    )
+    args = parser.parse_args(argv)
+    if args.guarded:
+        return _print({**guarded_updates(stock=True), **guarded_updates(stock=False)})
+    only_publishing = args.publishing
     admin = RabbitAdmin(rabbit_api_uri())
     admin.check()
     vhost = unique_name("cgoverhead")
@@ -233,6 +312,10 @@ def main(argv=None) -> int:
             }
     finally:
         admin.delete_vhost(vhost)
+    return _print(figures)
+
+
+def _print(figures: dict[str, float]) -> int:
     print("| what | CPU ms each |\n|---|---:|")
     for label, ms in figures.items():
         print(f"| {label} | {ms:.2f} |")

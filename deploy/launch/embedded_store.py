@@ -1,8 +1,8 @@
 """The embedded MongoDB-compatible store (SecantusDB) in a process of its own: the one way civicgrid starts one,
 for `make run` (``deploy.launch.stores``) and for the tests (``tests/support/infra.py``) alike."""
 
+import importlib.util
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +13,7 @@ from deploy.launch import LaunchError, say
 from deploy.launch.processes import bound_to_launcher, port_open, tail
 
 MEMORY = ":memory:"
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: ``deploy.launch.secantusd`` is imported from it
 
 
 class EmbeddedStore:
@@ -21,7 +22,8 @@ class EmbeddedStore:
     ``pid_file``: where its pid is kept, so that a store an earlier, uncleanly ended run left is stopped first.
     ``sync``: every commit synced to disk (``--sync-on-commit``). ``bound``: killed with the process that started it
     (``processes.bound_to_launcher``). ``standalone``: it says it is no replica set, as a standalone mongod (what the
-    services must refuse)."""
+    services must refuse). ``stock``: SecantusDB's own entry point (``secantusd-py``) as it is, rather than
+    through ``deploy.launch.secantusd`` (for ``bench.overhead``'s comparison)."""
 
     def __init__(
         self,
@@ -35,6 +37,7 @@ class EmbeddedStore:
         standalone: bool = False,
         bound: bool = True,
         cwd: Path | None = None,
+        stock: bool = False,
     ):
         self.port = port
         self.storage = storage
@@ -45,6 +48,7 @@ class EmbeddedStore:
         self.standalone = standalone
         self.bound = bound
         self.cwd = cwd
+        self.stock = stock
         self.process: subprocess.Popen | None = None
 
     @property
@@ -68,13 +72,10 @@ class EmbeddedStore:
                 f"port {self.port} is taken (a MongoDB or another civicgrid?). Set MONGO_URI to use "
                 f"that server, or CIVICGRID_DB_PORT to give the embedded store another port."
             )
-        binary = shutil.which("secantusd-py", path=str(Path(sys.executable).parent)) or shutil.which("secantusd-py")
-        if binary is None:
-            raise LaunchError("secantusd-py is not installed: run `make install` (it comes from requirements.lock)")
         if self.storage != MEMORY:
             Path(self.storage).mkdir(parents=True, exist_ok=True)
         argv = [
-            binary,
+            *self._server(),
             "--host",
             "127.0.0.1",
             "--port",
@@ -93,9 +94,18 @@ class EmbeddedStore:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 cwd=self.cwd,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.getenv("PYTHONPATH"))))},
             )
         if self.pid_file is not None:
             self.pid_file.write_text(str(self.process.pid))
+
+    def _server(self) -> list[str]:
+        """The command that runs the server, before its flags."""
+        if importlib.util.find_spec("secantus") is None:
+            raise LaunchError("SecantusDB is not installed: run `make install` (it comes from requirements.lock)")
+        if self.stock:
+            return [sys.executable, "-m", "secantus"]
+        return [sys.executable, "-m", "deploy.launch.secantusd"]
 
     def wait_ready(self, timeout: float = 60) -> None:
         from pymongo import MongoClient

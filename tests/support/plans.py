@@ -6,13 +6,16 @@ and an index scan for a hinted query that walks the whole index (measured with
 ``bench/`` micro-benchmarks, docs/architecture.md "Queries on the embedded store").
 So the tests check the rule the executor follows instead, on the query as sent:
 
-- ``_id`` alone, equal or ``$in``: a point lookup;
+- ``_id`` alone, equal or ``$in``: a point lookup; and one ``_id`` value beside other
+  clauses too, as civicgrid starts the store (``deploy.launch.secantusd.one_id_key``);
 - otherwise the first clause, in the query's order, that is an equality, ``$in``
   or a range on a field some index leads with: that index narrows the candidates
   and the other clauses are checked on them.
 
 A hint is never sent: it makes the store walk the whole index.
 """
+
+from deploy.launch.secantusd import one_id_key
 
 _RIDES = frozenset({"$eq", "$in", "$gt", "$gte", "$lt", "$lte"})
 
@@ -24,6 +27,8 @@ def answering_index(query: dict, indexes) -> list | None:
         clause = query["_id"]
         if not isinstance(clause, dict) or set(clause) == {"$in"}:
             return [("_id", 1)]
+    if one_id_key(query, None) is not None:
+        return [("_id", 1)]
     for field, clause in query.items():
         if field.startswith("$"):
             return None

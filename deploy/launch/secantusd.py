@@ -1,0 +1,163 @@
+"""SecantusDB's server as civicgrid starts it: ``python -m deploy.launch.secantusd <secantusd-py's flags>``.
+
+The same entry point as the ``secantusd-py`` script (``secantus.cli.main``, the same flags and defaults), with two
+changes to what a write costs, made here because SecantusDB 0.7.0b3 (the latest release) has neither and our writes
+pay for both on every update of a case; both belong upstream:
+
+- **a filter with an ``_id`` equality takes the ``_id`` point lookup first.** SecantusDB takes it only when ``_id`` is
+  the filter's *only* field; with more (``{_id, version, status, ...}``, the case's guarded update) its planner first
+  tries its compound-equality, compound-range and partial-residual pickers over every index, re-reading the index
+  catalogue for each, and reaches the ``_id`` clause in its last loop: ~1 ms of the store's CPU per guarded update
+  of a case, 16% of the cases store's CPU in a profile of the whole loop (docs/benchmarks.md). Every caller of the
+  planner re-checks each candidate with the full filter (``matches``), and a single ``_id`` names at most one
+  document, so the result is the same document set either way; ``tests/unit/test_secantusd_planner.py`` checks that
+  on many filters against the unpatched planner (upstream: the planner's own ``_id`` fast path widened from "``_id``
+  alone" to "``_id`` among others").
+- **an update rewrites only the index entries that change.** SecantusDB removes every entry the old document had and
+  writes every entry of the new one, for each of the collection's indexes, whatever the update changed: a stage of a
+  case changes two or three of its 13 indexed fields, and the outbox relay's pull of a published event none, yet
+  each rewrote all 13 (14% of the cases store's CPU in the same profile). Here, inside an update, the old
+  document's removal waits for the new one's write, and both skip the indexes to which the two documents contribute
+  the same entries (the same keys, computed as SecantusDB computes them, the same partial-filter membership; a geo
+  index is always rewritten): removing and writing back the same entries for the same RecordId leaves the index,
+  and its unique keys, as they were. The same test checks that after the same writes both stores hold the same
+  entries and the same unique keys, entry for entry (upstream: the update paths compare the entries before they
+  write).
+
+The ``_id`` is taken first only where the result cannot differ (else the stock planner decides, unchanged): the
+``_id`` clause names one value (an equality, ``$eq`` or a one-element ``$in``: a several-value ``$in`` could return
+its documents, or pick the one ``update_one`` changes, in another order than an index walk would); no top-level
+operator (``$or``, ``$text``, ``$where``); no collation (a collated string ``_id`` may equal others); no ``$near``
+(its order is the distance); not a time-series collection (its keys carry a suffix); and no ``MinKey``/``MaxKey`` in
+the filter (SecantusDB's sparse-index gate lets such a range ride a sparse index, which then leaves out documents
+missing the field that a scan would return: the one case where its choice of index changes a result).
+"""
+
+import functools
+import logging
+import sys
+import threading
+from collections.abc import Mapping
+from importlib.metadata import version
+
+from bson.max_key import MaxKey
+from bson.min_key import MinKey
+from secantus import storage
+from secantus.cli import main
+
+# The changes reach into SecantusDB's internals as 0.7.0b3 has them (requirements.lock); another version runs as it is.
+CHECKED_VERSION = "0.7.0b3"
+_stock_candidates = storage.Storage._try_index_id_keys
+_stock_delete_entries = storage.Storage._delete_index_entries
+_stock_write_entries = storage.Storage._write_index_entries
+_updating = threading.local()  # per server thread: the documents an update is rewriting, by RecordId
+_ORDERED_BY_DISTANCE = ("$near", "$nearSphere")
+
+
+def _mentions_key_bound(value) -> bool:
+    if isinstance(value, (MinKey, MaxKey)):
+        return True
+    if isinstance(value, Mapping):
+        return any(_mentions_key_bound(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_mentions_key_bound(v) for v in value)
+    return False
+
+
+def one_id_key(filter_: Mapping, collation) -> bytes | None:
+    """The one ``_id`` key a filter with other clauses names, when taking it first cannot change the result."""
+    if collation is not None or len(filter_) < 2 or "_id" not in filter_:
+        return None
+    for field, clause in filter_.items():
+        if not isinstance(field, str) or field.startswith("$"):
+            return None
+        if isinstance(clause, Mapping) and any(op in clause for op in _ORDERED_BY_DISTANCE):
+            return None
+    if _mentions_key_bound(filter_):
+        return None
+    keys = storage._id_point_lookup_keys(filter_["_id"])
+    return keys[0] if keys is not None and len(keys) == 1 else None
+
+
+def id_first_candidates(self, db, coll, filter_, *, collation=None):
+    """``Storage._try_index_id_keys`` taking the ``_id`` point lookup first (see the module's docstring)."""
+    key = one_id_key(filter_, collation) if filter_ else None
+    if key is None or self._is_timeseries(db, coll):
+        return _stock_candidates(self, db, coll, filter_, collation=collation)
+    recordid = self._doc_recordid(db, coll, key)
+    return [] if recordid is None else [recordid]
+
+
+def _same_entries(old: Mapping, new: Mapping, index, partials: Mapping, options: Mapping) -> bool:
+    """Whether ``old`` and ``new`` contribute the same entries to ``index`` (as ``_index_key_variants`` computes
+    them for both the delete and the write); a geo index is taken as changed."""
+    name, key_spec, sparse, _unique = index
+    if storage._geo_type_of(key_spec) is not None:
+        return False
+    partial = partials.get(name)
+    if partial is not None:
+        in_old, in_new = storage.matches(old, partial), storage.matches(new, partial)
+        if in_old != in_new:
+            return False
+        if not in_old:
+            return True
+    collation = storage._parse_index_collation(options.get(name, {}).get("collation"))
+    return list(storage._index_key_variants(old, key_spec, sparse=sparse, collation=collation)) == list(
+        storage._index_key_variants(new, key_spec, sparse=sparse, collation=collation)
+    )
+
+
+def deferred_delete_entries(self, db, coll, doc, indexes, partials=None, *, recordid):
+    """In an update, the old document's entries are removed with the new one's written (below)."""
+    pending = getattr(_updating, "docs", None)
+    if pending is None:
+        return _stock_delete_entries(self, db, coll, doc, indexes, partials, recordid=recordid)
+    pending[db, coll, recordid] = doc
+
+
+def changed_entries_only(self, db, coll, doc, indexes, partials=None, *, recordid):
+    """Write ``doc``'s entries; in an update, remove the old document's and write the new one's only for the
+    indexes whose entries differ: the others would be removed and written back the same."""
+    pending = getattr(_updating, "docs", None)
+    old = None if pending is None else pending.pop((db, coll, recordid), None)
+    if old is None:
+        return _stock_write_entries(self, db, coll, doc, indexes, partials, recordid=recordid)
+    if partials is None:
+        partials = self._partial_filters(db, coll)
+    options = self._index_options_map(db, coll)
+    changed = [index for index in indexes if not _same_entries(old, doc, index, partials, options)]
+    _stock_delete_entries(self, db, coll, old, changed, partials, recordid=recordid)
+    _stock_write_entries(self, db, coll, doc, changed, partials, recordid=recordid)
+
+
+def _rewriting(update_path):
+    @functools.wraps(update_path)
+    def rewriting(self, *args, **kwargs):
+        outer = getattr(_updating, "docs", None)
+        _updating.docs = {}
+        try:
+            return update_path(self, *args, **kwargs)
+        finally:
+            _updating.docs = outer
+
+    return rewriting
+
+
+def patch() -> None:
+    if version("secantusdb") != CHECKED_VERSION:
+        logging.getLogger(__name__).warning(
+            "SecantusDB %s, not %s: its planner and index writes run as they are",
+            version("secantusdb"),
+            CHECKED_VERSION,
+        )
+        return
+    storage.Storage._try_index_id_keys = id_first_candidates
+    storage.Storage._delete_index_entries = deferred_delete_entries
+    storage.Storage._write_index_entries = changed_entries_only
+    for path in ("_update_matching_single_txn", "_update_chunk"):
+        setattr(storage.Storage, path, _rewriting(getattr(storage.Storage, path)))
+
+
+if __name__ == "__main__":
+    patch()
+    sys.exit(main())
