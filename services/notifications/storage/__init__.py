@@ -47,9 +47,7 @@ COURIER, FEED_PRUNING = "courier", "feed-pruning"  # the service's scans, each r
 DUPLICATE_KEY = 11000
 
 
-class NotificationRepository(
-    FilingVerbs, InboxVerbs, DeliveryVerbs, ChoiceVerbs, WebhookVerbs, FeedVerbs, Repository
-):
+class NotificationRepository(FilingVerbs, InboxVerbs, DeliveryVerbs, ChoiceVerbs, WebhookVerbs, FeedVerbs, Repository):
     """Per-worker access to the notifications' database: the verbs of every part.
 
     ``recent``, ``head`` and ``filings`` are the process's (its store's); a repository made alone (a test) gets its
