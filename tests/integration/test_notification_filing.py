@@ -1,23 +1,30 @@
 """Events filed at the same moment share their writes (storage/filing.py), on the real store: one insert per
 collection for a batch, every event filed once whatever the redeliveries, the feed numbered without gaps, and a
-failed batch filed event by event."""
+failed batch filed event by event. And the burst rule's counts, remembered a moment (storage/deliveries.py)."""
+
+import time
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pytest
 from pymongo import MongoClient, monitoring
 
 from services.notifications.storage import Filing, NotificationRepository, NotificationStore
+from services.notifications.storage.deliveries import RecentBursts
 from shared.groupcommit import GroupCommit
 from tests.support.infra import unique_name
 
 
 class Inserts(monitoring.CommandListener):
     def __init__(self):
-        self.collections: list[str] = []
+        self.collections: list[str] = []  # of the inserts
+        self.finds: list[str] = []  # of the deliveries
 
     def started(self, event):
         if event.command_name == "insert":
             self.collections.append(event.command["insert"])
+        elif event.command_name == "find" and event.command["find"] == "deliveries":
+            self.finds.append(event.command["find"])
 
     def succeeded(self, event):
         pass
@@ -129,3 +136,51 @@ def test_a_failed_batch_is_filed_event_by_event_and_fails_only_the_bad_one(db):
     repository.file_event(mended)
     assert sorted(e["event_id"] for e in repository.feed_after(0, 10)) == ["bad", "e1", "e2"]
     assert db.inbox.count_documents({"dedup_key": {"$regex": "^bad"}}) == 2
+
+
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+WINDOW = timedelta(minutes=1)
+
+
+def email(event_id: str, person: str, at: datetime) -> dict:
+    return {
+        "_id": f"D{event_id}{person}",
+        "dedup_key": f"{event_id}:user:{person}:email",
+        "recipient_key": f"user:{person}",
+        "channel": "email",
+        "state": "pending",
+        "created_at": at,
+    }
+
+
+def test_the_burst_rule_counts_what_this_process_filed_at_once_and_reads_a_person_once_a_moment(db, inserts):
+    pair = ("user:u1", "email")
+    repository = NotificationRepository(db, None, filings=GroupCommit(), bursts=RecentBursts(ttl=0.3))
+    db.deliveries.insert_many([email(f"old{i}", "u1", NOW - timedelta(seconds=30 + i)) for i in range(2)])
+    inserts.finds.clear()
+    assert repository.recent_counts([pair], NOW - WINDOW, cap=5) == {pair: 2}
+    for i in range(2):  # filed by this process: counted without reading again
+        repository.file_event(Filing([], [email(f"e{i}", "u1", NOW)], {"event_id": f"e{i}"}))
+    assert repository.recent_counts([pair], NOW - WINDOW, cap=5) == {pair: 4}
+    assert inserts.finds == ["deliveries"]
+    # the window moves on: the two old ones leave it, still without a read (the first read found them all)
+    assert repository.recent_counts([pair], NOW + timedelta(seconds=45) - WINDOW, cap=5) == {pair: 2}
+    assert inserts.finds == ["deliveries"]
+    # another replica's message: counted once what this process read is older than its memory
+    db.deliveries.insert_one(email("other", "u1", NOW))
+    time.sleep(0.35)
+    assert repository.recent_counts([pair], NOW - WINDOW, cap=5) == {pair: 5}
+    assert inserts.finds == ["deliveries", "deliveries"]
+
+
+def test_a_burst_read_that_stopped_at_its_cap_is_read_again_once_some_leave_the_window(db, inserts):
+    pair = ("user:u1", "email")
+    repository = NotificationRepository(db, None, bursts=RecentBursts())
+    db.deliveries.insert_many([email(f"e{i}", "u1", NOW - timedelta(seconds=50 - 5 * i)) for i in range(8)])
+    inserts.finds.clear()
+    assert repository.recent_counts([pair], NOW - WINDOW, cap=3) == {pair: 3}
+    assert repository.recent_counts([pair], NOW - WINDOW, cap=3) == {pair: 3}
+    assert len(inserts.finds) == 1
+    # 20 s on, two of the three it read are out of the window; the read had stopped at three, so it reads again
+    assert repository.recent_counts([pair], NOW + timedelta(seconds=20) - WINDOW, cap=3) == {pair: 3}
+    assert len(inserts.finds) == 2

@@ -3,7 +3,8 @@ departments' webhook endpoints, and the live feed.
 
 One module per part, each over its own collections; ``NotificationRepository`` is their sum, so the service asks one
 repository (``self.store.<verb>``), and ``NotificationStore`` (the dependency provider) keeps what a process
-remembers between workers — the choices it read lately, the feed's head — one of each per store:
+remembers between workers — the choices it read lately, the messages made lately, the feed's head, the events being
+filed — one of each per store:
 
     indexes.py      the collections and the indexes that answer their queries
     pages.py        newest-first pages of time-ordered ids (the inbox, the deliveries)
@@ -24,7 +25,7 @@ from pymongo.errors import BulkWriteError
 from services.notifications.secretbox import SecretBox, box_from_config
 from services.notifications.storage import upgrades
 from services.notifications.storage.choices import CHOICES_TTL_SECONDS, ChoiceVerbs, RecentChoices
-from services.notifications.storage.deliveries import DeliveryVerbs
+from services.notifications.storage.deliveries import DeliveryVerbs, RecentBursts
 from services.notifications.storage.feed import FeedHead, FeedVerbs
 from services.notifications.storage.filing import Filing, FilingVerbs
 from services.notifications.storage.inbox import InboxVerbs
@@ -50,8 +51,8 @@ DUPLICATE_KEY = 11000
 class NotificationRepository(FilingVerbs, InboxVerbs, DeliveryVerbs, ChoiceVerbs, WebhookVerbs, FeedVerbs, Repository):
     """Per-worker access to the notifications' database: the verbs of every part.
 
-    ``recent``, ``head`` and ``filings`` are the process's (its store's); a repository made alone (a test) gets its
-    own."""
+    ``recent``, ``head``, ``filings`` and ``bursts`` are the process's (its store's); a repository made alone (a
+    test) gets its own."""
 
     def __init__(
         self,
@@ -63,18 +64,22 @@ class NotificationRepository(FilingVerbs, InboxVerbs, DeliveryVerbs, ChoiceVerbs
         head: FeedHead | None = None,
         secrets: SecretBox | None = None,
         filings: GroupCommit | None = None,
+        bursts: RecentBursts | None = None,
     ):
         super().__init__(db, relay, leases)
         self.recent = recent if recent is not None else RecentChoices()
         self.head = head if head is not None else FeedHead()
         self.filings = filings if filings is not None else GroupCommit()
+        self.bursts = bursts if bursts is not None else RecentBursts()
         self.secrets = secrets
 
     def file(self, inbox: list[dict], deliveries: list[dict]) -> list[dict]:
         """Store what an event produced; what an earlier delivery of the event stored already is skipped.
         Returns the deliveries stored now (a redelivered event's were stored the first time)."""
         self._insert_new(INBOX, inbox)
-        return self._insert_new(DELIVERIES, deliveries)
+        made = self._insert_new(DELIVERIES, deliveries)
+        self.bursts.filed(made)
+        return made
 
     def _insert_new(self, collection: str, docs: list[dict]) -> list[dict]:
         if not docs:
@@ -103,6 +108,7 @@ class NotificationStore(MongoStore):
         self.secrets = box_from_config(self.container.config)
         self.recent = RecentChoices()
         self.head = FeedHead()
+        self.bursts = RecentBursts()
         config = self.container.config
         # the events this process files at the same moment share their writes (storage/filing.py)
         self.filings = GroupCommit(
@@ -120,4 +126,5 @@ class NotificationStore(MongoStore):
             head=self.head,
             secrets=self.secrets,
             filings=self.filings,
+            bursts=self.bursts,
         )

@@ -37,8 +37,8 @@ class Filing:
 
 
 class FilingVerbs:
-    """A part of ``NotificationRepository`` (``self.filings``, the process's ``GroupCommit``; ``_insert_new`` and
-    ``append_feed_many`` of the other parts)."""
+    """A part of ``NotificationRepository`` (``self.filings``, the process's ``GroupCommit``; ``self.bursts``, the
+    messages it knows were made lately; ``_insert_new`` and ``append_feed_many`` of the other parts)."""
 
     def file_event(self, filing: Filing) -> Filing:
         """Write ``filing`` in a batch with whatever other events this process is filing now; returns it, filled in
@@ -48,7 +48,9 @@ class FilingVerbs:
 
     def _file_batch(self, filings: list[Filing]) -> None:
         self._insert_new(INBOX, [d for f in filings for d in f.inbox])
-        stored = {d["_id"] for d in self._insert_new(DELIVERIES, [d for f in filings for d in f.deliveries])}
+        made = self._insert_new(DELIVERIES, [d for f in filings for d in f.deliveries])
+        self.bursts.filed(made)
+        stored = {d["_id"] for d in made}
         entries = self.append_feed_many([f.feed_entry for f in filings])
         for filing, entry in zip(filings, entries, strict=True):
             filing.stored = {d["_id"] for d in filing.deliveries if d["_id"] in stored}
