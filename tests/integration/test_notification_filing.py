@@ -138,6 +138,25 @@ def test_a_failed_batch_is_filed_event_by_event_and_fails_only_the_bad_one(db):
     assert db.inbox.count_documents({"dedup_key": {"$regex": "^bad"}}) == 2
 
 
+def test_a_batch_cut_off_midway_is_filed_whole_and_once_when_its_events_come_again(db):
+    dying = NotificationRepository(db, None)
+
+    def killed(entries, attempts=100):
+        raise SystemExit("the process is killed between the deliveries and the feed")
+
+    dying.append_feed_many = killed
+    with pytest.raises(SystemExit):
+        dying._file_batch([filing("e1"), filing("e2")])
+    # nothing was acknowledged: the broker gives both events to the next process, which plans them anew
+    restarted = NotificationRepository(db, None, filings=GroupCommit(linger=0.05))
+    again = [filing("e1", attempt=1), filing("e2", attempt=1)]
+    assert file_together(restarted, again) == [None, None]
+    assert db.inbox.count_documents({}) == 4 and db.deliveries.count_documents({}) == 4
+    assert [e["event_id"] for e in restarted.feed_after(0, 10)] == ["e1", "e2"]
+    # their messages were stored (claimed) by the first try: the courier's scan sends them once the claims lapse
+    assert again[0].stored == again[1].stored == set()
+
+
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=1)
 
