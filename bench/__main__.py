@@ -203,11 +203,16 @@ class Bench:
             # Recorded for the whole timed run: stopped when it ends, however long it took.
             python = {name: pid for name, pid in pids.items() if name != self.broker.label}
             recorders = profile.start(python, FINAL_LIMIT_SECONDS + cases * 10, self.workdir)
+        metrics_before = self.service_metrics()
         cpu_before = collect.cpu_snapshot(pids)
         result = self.run_lifecycle(plan, cases, people, f"l{self.run_id}")
         cpu_after = collect.cpu_snapshot(pids)
         cpu_before[LOAD], cpu_after[LOAD] = 0.0, result["cpu_seconds"]
         summary = lifecycle_figures.summarise(result, cpu_before, cpu_after, self.account(result, before))
+        # Counts that do not depend on the machine's load: each service's store commands and messages per case.
+        summary["per_case"] = lifecycle_figures.counts_per_case(
+            collect.metrics_delta(metrics_before, self.service_metrics()), summary["closed"]
+        )
         if recorders:
             summary["profile"] = profile.finish(recorders, top=25, stop=True)
         return summary

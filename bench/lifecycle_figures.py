@@ -41,6 +41,26 @@ def summarise(result: dict, cpu_before: dict, cpu_after: dict, account: dict) ->
     }
 
 
+def counts_per_case(delta: dict[str, dict], cases: int) -> dict[str, dict]:
+    """Per service, from a ``collect.metrics_delta`` over the timed run: messages handled, store commands and the
+    documents they wrote, per case closed (the timed run's own; the looks and the untimed cases are outside it)."""
+    if not cases:
+        return {}
+    result = {}
+    for service, measured in delta.items():
+        store = measured["store"]
+        result[service] = {
+            "messages": round(sum(w["count"] for w in measured["workers"].values()) / cases, 2),
+            "store_commands": round(sum(c["count"] for c in store.values()) / cases, 2),
+            "documents_written": round(sum(c.get("documents", 0) for c in store.values()) / cases, 2),
+            "by_command": {
+                name: {"count": round(c["count"] / cases, 2), "documents": round(c.get("documents", 0) / cases, 2)}
+                for name, c in sorted(store.items())
+            },
+        }
+    return result
+
+
 def to_markdown(results: dict) -> str:
     loop = results["lifecycle"]
     run = results["run"]
@@ -76,6 +96,13 @@ def to_markdown(results: dict) -> str:
         for name, ms in sorted(loop["cpu_ms_per_case"].items(), key=lambda item: -item[1])
     ]
     lines += table(["process", "ms per case", "cores busy"], rows)
+    if loop.get("per_case"):
+        lines += ["", "## Messages and store commands per case, by service", ""]
+        rows = [
+            [name, str(c["messages"]), str(c["store_commands"]), str(c["documents_written"])]
+            for name, c in sorted(loop["per_case"].items(), key=lambda item: -item[1]["store_commands"])
+        ]
+        lines += table(["service", "messages and calls handled", "store commands", "documents written"], rows)
     if loop["failed"]:
         lines += ["", "## Cases that did not close", ""]
         lines += [f"- case {o['i']}: {o.get('error')}" for o in loop["failed"]]

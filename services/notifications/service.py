@@ -24,7 +24,7 @@ from services.notifications.live import LivePublisher
 from services.notifications.outgoing import Outgoing
 from services.notifications.settings import Settings
 from services.notifications.signing import new_secret, signed_headers
-from services.notifications.storage import COURIER, FEED_PRUNING, NotificationStore
+from services.notifications.storage import COURIER, FEED_PRUNING, Filing, NotificationStore
 from shared.api.common import PageQuerySchema
 from shared.api.notifications import (
     DeliveryPageSchema,
@@ -156,15 +156,15 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
             shared=audiences.shared_named(event, people),
         )
         claimed = self.outgoing.claim(plan.deliveries, now, self.settings.lease)
-        stored = {d["_id"] for d in self.store.file(plan.inbox, plan.deliveries)}
-        claimed = [d for d in claimed if d["_id"] in stored]  # a redelivered event's were sent the first time
+        # with the other events this process is filing now, in one set of writes (storage/filing.py)
+        filed = self.store.file_event(Filing(plan.inbox, plan.deliveries, feed.entry_for(event)))
+        claimed = [d for d in claimed if d["_id"] in filed.stored]  # a redelivered event's were sent the first time
         if claimed:
             crash_if_armed(self.name, "before_sending")
         self.outgoing.hand_over(claimed, self._send, self.settings.lease)
         if event.type == "case.merged":
             self.store.move_followers(facts["case_id"], facts["target_case_id"], now, lambda: new_id("S"))
-        entry = self.store.append_feed(feed.entry_for(event))
-        self.live.announce(feed.published(entry), event, now)
+        self.live.announce(feed.published(filed.feed), event, now)
 
     def notify_public(self, event: Event) -> None:
         """File a member of the public's notice, one delivery per channel, for the courier's scan to send: the scan

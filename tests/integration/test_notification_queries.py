@@ -154,6 +154,7 @@ VERBS = {
     "feed_after_department": lambda r: r.feed_after(10, 20, [{"departments": "d1"}]),
     "feed_after_grid_or_reporter": lambda r: r.feed_after(10, 20, [{"reporters": "u3"}, {"grid": {"$in": ["G1"]}}]),
     "append_feed_known": lambda r: r.append_feed({"event_id": "e5"}),
+    "append_feed_many": lambda r: r.append_feed_many([{"event_id": "e7"}, {"event_id": "e8"}]),
     "number_old_feed_entries": lambda r: upgrades.number_old_feed_entries(r.db),
 }
 

@@ -1,11 +1,13 @@
 """The notifications store's own bookkeeping, on the real store: the live feed's numbering when another process
 writes too, and the courier's claims when two couriers run."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.notifications.storage import NotificationRepository, NotificationStore
+from services.notifications.storage.choices import RecentChoices
 from tests.support.infra import unique_name
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -94,3 +96,19 @@ def test_choices_are_read_once_a_few_seconds_and_a_change_here_applies_at_once(d
     finally:
         client.close()
     assert storage.CHOICES_TTL_SECONDS <= 10  # a change through another replica shows within seconds
+
+
+def test_subscribers_are_remembered_a_moment_and_a_change_through_this_process_applies_at_once(db):
+    repository = NotificationRepository(db, None, recent=RecentChoices(ttl=0.3))
+    assert repository.subscribers(["case:C1", "grid:G1"]) == []
+    repository.subscribe({"_id": "S1", "user_id": "u1", "kind": "case", "target": "C1", "key": "case:C1"})
+    assert [s["_id"] for s in repository.subscribers(["case:C1", "grid:G1"])] == ["S1"]
+    # another replica's subscription: seen once what this process remembers of the key is older than the TTL
+    db.subscriptions.insert_one({"_id": "S2", "user_id": "u2", "kind": "grid", "target": "G1", "key": "grid:G1"})
+    assert [s["_id"] for s in repository.subscribers(["case:C1", "grid:G1"])] == ["S1"]
+    time.sleep(0.35)
+    assert sorted(s["_id"] for s in repository.subscribers(["case:C1", "grid:G1"])) == ["S1", "S2"]
+    repository.unsubscribe("u1", "S1")
+    assert [s["_id"] for s in repository.subscribers(["case:C1", "grid:G1"])] == ["S2"]
+    repository.move_followers("C9", "C1", NOW, lambda: "S3")  # C9 has no followers: nothing moves
+    assert [s["_id"] for s in repository.subscribers(["case:C1"])] == []

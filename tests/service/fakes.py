@@ -246,6 +246,12 @@ class FakeNotifications:
             kept.update({d["dedup_key"]: d for d in stored})
         return stored
 
+    def file_event(self, filing):
+        """One event at a time: the batches are the real store's (tests/integration/test_notification_filing.py)."""
+        filing.stored = {d["_id"] for d in self.file(filing.inbox, filing.deliveries)}
+        filing.feed = self.append_feed(filing.feed_entry)
+        return filing
+
     def subscribers(self, keys):
         return [s for s in self.subscriptions if s["key"] in keys]
 

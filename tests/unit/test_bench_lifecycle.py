@@ -52,6 +52,25 @@ def test_figures_count_closed_cases_actions_and_cpu_per_case():
     assert "0.3 cases/s" in text and "MISMATCH" in text and "case 3: wait: 504" in text
 
 
+def test_counts_per_case_are_each_services_messages_store_commands_and_documents_over_the_cases_closed():
+    delta = {
+        "notifications": {
+            "workers": {"on_case_reported": {"count": 4, "seconds": 0.2}, "on_case_closed": {"count": 2}},
+            "store": {"insert": {"count": 3, "documents": 12}, "find": {"count": 5}},
+        },
+        "directory": {"workers": {}, "store": {}},
+    }
+    counts = lifecycle_figures.counts_per_case(delta, 2)
+    assert counts["notifications"] == {
+        "messages": 3.0,
+        "store_commands": 4.0,
+        "documents_written": 6.0,
+        "by_command": {"find": {"count": 2.5, "documents": 0.0}, "insert": {"count": 1.5, "documents": 6.0}},
+    }
+    assert counts["directory"]["store_commands"] == 0
+    assert lifecycle_figures.counts_per_case(delta, 0) == {}
+
+
 def test_the_plan_mixes_what_routing_dispatches_with_what_the_operators_must():
     district = generate_district()
     categories = lifecycle.plan_categories(district)

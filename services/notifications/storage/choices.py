@@ -1,9 +1,9 @@
 """What people chose: their subscriptions and their channel preferences; and the process's memory of the choices
-every event reads (people's preferences, departments' webhooks).
+every event reads (the subscriptions to its case and its places, people's preferences, departments' webhooks).
 
-People's channel choices and departments' webhooks are read for every event and changed rarely: each process keeps
-what it read for a few seconds (``RecentChoices``, one per store, so per process). A change made through this process
-applies at once; one made through another replica within ``CHOICES_TTL_SECONDS``.
+These are read for every event and changed rarely: each process keeps what it read for a few seconds
+(``RecentChoices``, one per store, so per process). A change made through this process applies at once; one made
+through another replica within ``CHOICES_TTL_SECONDS``.
 """
 
 from datetime import datetime
@@ -15,6 +15,7 @@ from services.notifications.storage.indexes import PREFERENCES, SUBSCRIPTIONS
 from shared.errors import NotFound
 
 CHOICES_TTL_SECONDS = 5.0
+SUBSCRIBERS = "subscribers"  # RecentChoices' kind for the subscriptions to a key
 
 
 class RecentChoices:
@@ -48,7 +49,17 @@ class ChoiceVerbs:
 
     # -- subscriptions -------------------------------------------------------------------
     def subscribers(self, keys: list[str]) -> list[dict]:
-        return list(self.db[SUBSCRIPTIONS].find({"key": {"$in": keys}}))
+        """The subscriptions to any of ``keys``. Each event asks for its case's and its places' (grid, community,
+        street, category), and a case's events and the cases of one place ask again within seconds: the keys read
+        in the last ``CHOICES_TTL_SECONDS`` are answered from memory, the others in one read."""
+
+        def read(missing):
+            found: dict[str, list[dict]] = {key: [] for key in missing}
+            for subscription in self.db[SUBSCRIPTIONS].find({"key": {"$in": missing}}):
+                found[subscription["key"]].append(subscription)
+            return found
+
+        return [s for subscriptions in self.recent.read(SUBSCRIBERS, keys, read).values() for s in subscriptions]
 
     def subscriptions_of(self, user_id: str) -> list[dict]:
         return list(self.db[SUBSCRIPTIONS].find({"user_id": user_id}))
@@ -57,14 +68,17 @@ class ChoiceVerbs:
         """(the subscription, whether it is new): subscribing twice to the same thing keeps one."""
         try:
             self.db[SUBSCRIPTIONS].insert_one(subscription)
+            self.recent.forget(SUBSCRIBERS, subscription["key"])
         except DuplicateKeyError:
             existing = self.db[SUBSCRIPTIONS].find_one({"user_id": subscription["user_id"], "key": subscription["key"]})
             return existing, False
         return subscription, True
 
     def unsubscribe(self, user_id: str, subscription_id: str) -> None:
-        if self.db[SUBSCRIPTIONS].delete_one({"_id": subscription_id, "user_id": user_id}).deleted_count != 1:
+        deleted = self.db[SUBSCRIPTIONS].find_one_and_delete({"_id": subscription_id, "user_id": user_id}, {"key": 1})
+        if deleted is None:
             raise NotFound.of("subscription.not_found", subscription_id=subscription_id)
+        self.recent.forget(SUBSCRIBERS, deleted["key"])
 
     def move_followers(self, from_case: str, to_case: str, now: datetime, new_id) -> int:
         """Followers of a merged case follow the case it was merged into."""

@@ -3,14 +3,23 @@ and the dead letters an administrator may replay.
 
 Deliveries are claimed with ``update_many`` on the state and due time they were read with, marked with a token of the
 claim, so each is sent by one process only, however many replicas scan.
+
+The burst rule asks, for every e-mail and SMS an event makes, how many messages were made for that person and channel
+within the window; the same few people (a department's handlers and head, a grid's officers) are asked about again
+and again. Each process remembers what it read for ``CHOICES_TTL_SECONDS`` and adds what it files itself meanwhile
+(``RecentBursts``): its own messages count at once, another replica's within those seconds — the threshold was a
+soft limit already (workers filing at the same moment may each let one more through).
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
+from cachetools import TTLCache
 from pymongo import ASCENDING, DESCENDING
 
 from services.notifications.domain.delivery import ASSEMBLING, DEAD, DELIVERY_PREFIX, DIGESTED, HELD, PENDING, SENDING
+from services.notifications.storage.choices import CHOICES_TTL_SECONDS
 from services.notifications.storage.indexes import DELIVERIES
 from services.notifications.storage.pages import by_id, id_of, newest
 from shared import paging
@@ -19,23 +28,64 @@ from shared.errors import NotFound
 _DELIVERY_VIEW = {"body": 0, "message.html": 0}  # lists and answers leave out the message's whole text
 
 
+@dataclass
+class _Made:
+    times: list[datetime]  # when the messages known were made
+    whole: bool  # whether the read found them all (fewer than its cap), or only the first ``cap``
+
+
+class RecentBursts:
+    """When the messages this process knows of were made for each (recipient key, channel): those it read, kept
+    for ``ttl`` seconds from the read, and those it filed since (one per store, so per process)."""
+
+    def __init__(self, maxsize: int = 50_000, ttl: float = CHOICES_TTL_SECONDS):
+        self._known: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl)
+
+    def count(self, pair: tuple[str, str], since: datetime, cap: int) -> int | None:
+        """Messages made since ``since``, up to ``cap``; None: not known, read them."""
+        made = self._known.get(pair)
+        if made is None:
+            return None
+        made.times = [t for t in made.times if t >= since]
+        if len(made.times) < cap and not made.whole:  # some counted by the read left the window; others may be left
+            return None
+        return min(len(made.times), cap)
+
+    def read(self, pair: tuple[str, str], times: list[datetime], cap: int) -> None:
+        self._known[pair] = _Made(list(times), whole=len(times) < cap)
+
+    def filed(self, deliveries: list[dict]) -> None:
+        """Count ``deliveries`` (just stored) for the pairs this process remembers."""
+        for delivery in deliveries:
+            made = self._known.get((delivery.get("recipient_key"), delivery.get("channel")))
+            if made is not None:
+                made.times.append(delivery["created_at"])
+
+
 class DeliveryVerbs:
-    """A part of ``NotificationRepository`` (``self.db``): the ``deliveries`` collection, filed by ``file``."""
+    """A part of ``NotificationRepository`` (``self.db``, ``self.bursts``): the ``deliveries`` collection, filed by
+    ``file``."""
+
+    bursts: RecentBursts
 
     def recent_counts(self, pairs: list[tuple[str, str]], since: datetime, cap: int) -> dict[tuple[str, str], int]:
         """Messages made for each (recipient, channel) since ``since``, counted up to ``cap``: the burst rule
-        only asks whether there are ``cap`` already. A bounded index walk, not a count (a scan on the embedded
-        store, and this runs for every outgoing message)."""
-        return {
-            (key, channel): len(
-                list(
+        only asks whether there are ``cap`` already. From what this process remembers (``RecentBursts``), or a
+        bounded index walk, not a count (a scan on the embedded store, and this runs for every outgoing message)."""
+        counts = {}
+        for key, channel in pairs:
+            known = self.bursts.count((key, channel), since, cap)
+            if known is None:
+                found = (
                     self.db[DELIVERIES]
-                    .find({"recipient_key": key, "channel": channel, "created_at": {"$gte": since}}, {"_id": 1})
+                    .find({"recipient_key": key, "channel": channel, "created_at": {"$gte": since}}, {"created_at": 1})
                     .limit(cap)
                 )
-            )
-            for key, channel in pairs
-        }
+                times = [d["created_at"] for d in found]
+                self.bursts.read((key, channel), times, cap)
+                known = len(times)
+            counts[(key, channel)] = known
+        return counts
 
     # -- the courier's work --------------------------------------------------------------
     def due(self, state: str, now: datetime, limit: int) -> list[dict]:
@@ -85,6 +135,7 @@ class DeliveryVerbs:
         runs out and the courier sends it with the members it has.
         """
         self.db[DELIVERIES].insert_one(digest)
+        self.bursts.filed([digest])
         got = (
             self.db[DELIVERIES]
             .update_many(

@@ -6,7 +6,7 @@ after the one before it is stored, so readers never see a later entry while an e
 
 from eventlet.semaphore import Semaphore
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.notifications.storage.indexes import FEED
 
@@ -32,6 +32,23 @@ class FeedVerbs:
         """Store ``entry`` under the next number and return it; an event already in the feed keeps its number."""
         with self.head.turn:
             return self._append_feed(entry, attempts)
+
+    def append_feed_many(self, entries: list[dict], attempts: int = 100) -> list[dict]:
+        """Store ``entries`` under the next numbers, in their order, and return them as stored: one ordered
+        ``insert_many`` while nothing collides (a number is still only taken once the one before it is stored). From
+        the first collision on — another process took a number, or an event is in the feed already — the rest go one
+        by one, as ``append_feed`` does."""
+        with self.head.turn:
+            head = self.head.known if self.head.known is not None else self.feed_head()
+            docs = [{**entry, "_id": head + i, "seq": head + i} for i, entry in enumerate(entries, 1)]
+            try:
+                self.db[FEED].insert_many(docs, ordered=True)
+            except BulkWriteError as exc:
+                done = exc.details.get("nInserted", 0)
+                self.head.known = max(self.head.known or 0, head + done)
+                return docs[:done] + [self._append_feed(entry, attempts) for entry in entries[done:]]
+            self.head.known = max(self.head.known or 0, head + len(docs))
+            return docs
 
     def _append_feed(self, entry: dict, attempts: int) -> dict:
         # One command in the common case: the number after the head this process knows. Only a collision — another
