@@ -84,6 +84,22 @@ class FakeReports:
     def case_view(self, case_id):
         return self.case_index.get(case_id)
 
+    def public_reports_of(self, case_id):
+        return [r for r in self.reports.values() if r["case_id"] == case_id and r.get("source") == "public"]
+
+    def add_notice(self, report_id, kept, event, *, consumed, rating=None):
+        report = self.reports[report_id]
+        if any(n["case_event_id"] == consumed.event_id for n in report.get("notices", ())):
+            return False  # once per case event, as the store's consumed-event mark keeps it
+        report.setdefault("notices", []).append(kept)
+        if rating is not None:
+            report["rating"] = rating
+        self.events.append(event)
+        return True
+
+    def contact_kept_until(self, case_id, status, at, retention):
+        self.contact_kept = (case_id, status)
+
     def open_cases_in(self, category, box, since):
         (south, north), (west, east) = box["lat"], box["lon"]
         found = [
