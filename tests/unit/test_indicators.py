@@ -329,3 +329,29 @@ def test_a_redelivered_automatic_dispatch_moves_nothing():
     fact = {"_id": "C1", "transitions": {}, "snapshot": None, "contributions": [], "rev": 0}
     first = take_event(fact, event, TZ)
     assert first["delta"] and take_event(first["document"], event, TZ) is None
+
+
+def test_a_routed_case_counts_as_dispatched_in_whatever_order_its_events_arrive():
+    # Each event type has its own queue. When routing announced two events of the same version, a case.registered
+    # (its facts: no department, no deadline) taken after the case.dispatched put the case back to "registered" in
+    # the read model, uncounted as dispatched until its next event; the one event carries the facts after both.
+    from services.indicators.storage import take_event
+
+    case, (routed,) = _routed()
+
+    class _Reported(_Opened):
+        event_id = "E-reported"
+
+        def __init__(self, case):
+            super().__init__(case)
+            self.payload = {**routed.payload, "version": 1, "status": "reported", "department": None, "deadline": None}
+
+    def final(events):
+        fact = {"_id": "C1", "transitions": {}, "snapshot": None, "contributions": [], "rev": 0}
+        for event in events:
+            fact = take_event(fact, event, TZ)["document"]
+        return fact["snapshot"]["status"], fact["contributions"]
+
+    reported = _Reported(case)
+    assert final([reported, routed]) == final([routed, reported])
+    assert final([routed, reported])[0] == "dispatched"
