@@ -34,7 +34,7 @@ def take_event(fact: dict, event, tz, response_limit=domain.RESPONSE_LIMIT) -> d
     if event.event_id in fact["transitions"]:
         return None
     facts = event.payload
-    transitions = {**fact["transitions"], event.event_id: domain.transition_from_event(event)}
+    transitions = {**fact["transitions"], **domain.transitions_from_event(event)}
     snapshot = fact["snapshot"]
     if snapshot is None or facts["version"] >= snapshot["version"]:
         snapshot = facts

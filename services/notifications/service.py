@@ -127,44 +127,57 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
 
     # -- from the bus ------------------------------------------------------------------
     def notify(self, event: Event) -> None:
-        """File what ``event`` means for everyone the rules name, and put it in the live feed."""
+        """File what ``event`` means for everyone the rules name, and put it in the live feed. A dispatch that also
+        registered the case is planned as both (``planning.stages``), with one read of each kind and one filing,
+        and is two entries of the feed."""
         for kind in REFERENCE_KINDS:
             self.reference.require(kind)
         now, facts = self.clock.now(), event.payload
         people = audiences.people_of(self.reference)
-        addressed = audiences.address(event, people, self.store.subscribers(audiences.subscription_keys(facts)))
-        chosen = audiences.choose_channels(
-            addressed,
-            event.type,
-            self.store.preferences_of([a.recipient.id for a in addressed if a.recipient.kind == "user"]),
-            self.store.departments_with_webhooks(
-                [a.recipient.id for a in addressed if a.recipient.kind == "department"]
-            ),
+        stages = planning.stages(event)
+        subscribers = self.store.subscribers(audiences.subscription_keys(facts))
+        addressed = [audiences.address(stage, people, subscribers) for stage in stages]
+        recipients = [a.recipient for found in addressed for a in found]
+        preferences = self.store.preferences_of(list(dict.fromkeys(r.id for r in recipients if r.kind == "user")))
+        webhooks = self.store.departments_with_webhooks(
+            list(dict.fromkeys(r.id for r in recipients if r.kind == "department"))
         )
+        chosen = [
+            audiences.choose_channels(found, stage.type, preferences, webhooks)
+            for stage, found in zip(stages, addressed, strict=True)
+        ]
         recent = self.store.recent_counts(
-            planning.burst_keys(chosen), since=now - self.settings.burst.window, cap=self.settings.burst.threshold
+            list(dict.fromkeys(k for c in chosen for k in planning.burst_keys(c))),
+            since=now - self.settings.burst.window,
+            cap=self.settings.burst.threshold,
         )
-        plan = planning.plan(
-            event,
-            chosen,
-            messages=self.settings.messages,
-            reference=self.reference,
-            recent=recent,
-            burst=self.settings.burst,
-            now=now,
-            ids=FRESH,
-            shared=audiences.shared_named(event, people),
-        )
+        plan = planning.Plan()
+        for stage, stage_chosen in zip(stages, chosen, strict=True):
+            part = planning.plan(
+                stage,
+                stage_chosen,
+                messages=self.settings.messages,
+                reference=self.reference,
+                recent=recent,
+                burst=self.settings.burst,
+                now=now,
+                ids=FRESH,
+                shared=audiences.shared_named(stage, people),
+            )
+            plan.inbox += part.inbox
+            plan.deliveries += part.deliveries
         claimed = self.outgoing.claim(plan.deliveries, now, self.settings.lease)
         # with the other events this process is filing now, in one set of writes (storage/filing.py)
-        filed = self.store.file_event(Filing(plan.inbox, plan.deliveries, feed.entry_for(event)))
+        filed = self.store.file_event(Filing(plan.inbox, plan.deliveries, [feed.entry_for(s) for s in stages]))
         claimed = [d for d in claimed if d["_id"] in filed.stored]  # a redelivered event's were sent the first time
         if claimed:
             crash_if_armed(self.name, "before_sending")
         self.outgoing.hand_over(claimed, self._send, self.settings.lease)
         if event.type == "case.merged":
             self.store.move_followers(facts["case_id"], facts["target_case_id"], now, lambda: new_id("S"))
-        self.live.announce(feed.published(filed.feed), event, now)
+        # the live feed shows each stage, as its readers (the SSE API) knew them
+        for stage, entry in zip(stages, filed.feed, strict=True):
+            self.live.announce(feed.published(entry), stage, now)
 
     def notify_public(self, event: Event) -> None:
         """File a member of the public's notice, one delivery per channel, for the courier's scan to send: the scan

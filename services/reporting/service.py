@@ -238,7 +238,7 @@ class ReportingService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS
         reported_at = event.occurred_at if event.type == "case.reported" else None
         moved = self.store.track_case(event.payload, reported_at=reported_at)
         if event.payload.get("source") == "public":
-            if event.type in notices.TOLD_OF:
+            if notices.told_of(event):
                 self._tell_reporters(event)
             if moved:  # an event older than what the view holds says nothing about now
                 self.store.contact_kept_until(

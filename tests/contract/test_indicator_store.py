@@ -63,3 +63,17 @@ def test_open_cases_are_listed_with_their_place_and_stage_deadline(store):
     assert set(found) == {"C1", "C2"}
     assert found["C1"]["grid"] == "610102001001001" and found["C1"]["stage_deadline"] == DEADLINE
     assert "grid" not in store.open_cases("district")[0]
+
+
+def test_a_routed_dispatch_is_taken_once_as_the_registration_and_the_dispatch_it_announces(store):
+    from tests.support.samples import REGISTRATION
+
+    facts = {"case_id": "C1", "grid": "610102001001001", "source": "public"}
+    reported = sample_event("case.reported", version=1, **facts)
+    routed = sample_event(
+        "case.dispatched", version=2, deadline=DEADLINE, stage_deadline=DEADLINE, registration=REGISTRATION, **facts
+    )
+    assert store.record_many([reported, routed, routed], TZ) == 2
+    assert not store.record(routed, TZ)
+    district = add_up(store.counters("district", DAY, DEADLINE.astimezone(TZ).date().isoformat()))["all"]
+    assert (district["reported"], district["dispatched"], district["public_answered_in_time"]) == (1, 1, 1)

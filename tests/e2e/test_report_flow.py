@@ -55,6 +55,35 @@ def test_a_report_reaches_the_departments_inbox_with_its_case_tracked(platform, 
     assert (in_inbox_at - reported_at).total_seconds() < 1.0, "a report reaches its department within a second"
 
 
+def _district(platform):
+    answer = platform.as_user("operator1").get("/api/v1/stats/district", params={"period": "quarter"})
+    assert answer.status_code == 200, answer.text
+    row = next((r for r in answer.json()["rows"] if r["key"] == "all"), {})
+    return {f: row.get(f, 0) for f in ("reported", "dispatched", "open")}
+
+
+def test_a_routed_report_is_counted_and_its_reporter_told_of_the_registration(platform, officer, report):
+    # One routing decision registers and dispatches the case and is announced by one event: the figures, the
+    # reporter's 立案 notice and the department's entry are what the two events gave.
+    before = _district(platform)
+    answer = officer.post("/api/v1/reports", {**report, "idempotency_key": str(uuid.uuid4())})
+    assert answer.status_code == 202, answer.text
+    case_id = answer.json()["case_id"]
+    mine = wait_for(
+        lambda: [e for e in officer.get("/api/v1/notifications").json()["items"] if e["case_id"] == case_id],
+        timeout=10,
+        message="the reporter told",
+    )
+    assert [e["kind"] for e in mine] == ["case.registered"]
+    department = officer.get(f"/api/v1/cases/{case_id}").json()["department"]
+    (entry,) = wait_for(lambda: inbox_entries(platform, department, case_id), timeout=10, message="department")
+    assert entry["kind"] == "case.dispatched"
+    after = wait_for(
+        lambda: (d := _district(platform))["dispatched"] > before["dispatched"] and d, timeout=10, message="counted"
+    )
+    assert {f: after[f] - before[f] for f in after} == {"reported": 1, "dispatched": 1, "open": 1}
+
+
 def test_a_report_without_a_grid_finds_it_by_its_coordinates(officer, report):
     answer = officer.post("/api/v1/reports", report)
     case = wait_for(

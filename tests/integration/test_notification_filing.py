@@ -61,7 +61,7 @@ def filing(event_id: str, people=("u1", "u2"), attempt: int = 0) -> Filing:
             {"_id": f"D{event_id}{p}{attempt}", "dedup_key": f"{event_id}:user:{p}:email", "state": "pending"}
             for p in people
         ],
-        feed_entry={"event_id": event_id},
+        feed_entries=[{"event_id": event_id}],
     )
 
 
@@ -84,7 +84,7 @@ def test_events_filed_at_the_same_moment_share_one_insert_per_collection(db, ins
     filings = [filing(f"e{i}") for i in range(5)]
     assert file_together(repository, filings) == [None] * 5
     assert sorted(inserts.collections) == ["deliveries", "feed", "inbox"]
-    assert [f.feed["seq"] for f in filings] == [1, 2, 3, 4, 5]
+    assert [f.feed[0]["seq"] for f in filings] == [1, 2, 3, 4, 5]
     assert all(f.stored == {d["_id"] for d in f.deliveries} for f in filings)
     assert db.inbox.count_documents({}) == 10 and db.deliveries.count_documents({}) == 10
 
@@ -94,8 +94,8 @@ def test_a_redelivered_event_files_nothing_twice_and_keeps_its_feed_number(db):
     first = repository.file_event(filing("e1"))
     again, other = filing("e1", attempt=1), filing("e2")
     assert file_together(repository, [again, other]) == [None, None]
-    assert again.stored == set() and again.feed["_id"] == first.feed["_id"] == 1
-    assert other.stored == {d["_id"] for d in other.deliveries} and other.feed["_id"] == 2
+    assert again.stored == set() and again.feed[0]["_id"] == first.feed[0]["_id"] == 1
+    assert other.stored == {d["_id"] for d in other.deliveries} and other.feed[0]["_id"] == 2
     assert db.inbox.count_documents({}) == 4 and db.deliveries.count_documents({}) == 4
     assert [e["_id"] for e in repository.feed_after(0, 10)] == [1, 2]
 
@@ -105,7 +105,7 @@ def test_an_event_twice_in_one_batch_is_filed_once(db):
     one, twice = filing("e1"), filing("e1", attempt=1)
     assert file_together(repository, [one, twice]) == [None, None]
     assert len(one.stored | twice.stored) == 2 and not (one.stored and twice.stored)  # sent by one of them only
-    assert one.feed["_id"] == twice.feed["_id"] == 1
+    assert one.feed[0]["_id"] == twice.feed[0]["_id"] == 1
     assert db.inbox.count_documents({}) == 2 and db.feed.count_documents({}) == 1
 
 
@@ -115,7 +115,7 @@ def test_a_batch_numbers_on_after_entries_another_process_added(db):
     db.feed.insert_one({"_id": 2, "seq": 2, "event_id": "other"})  # another replica took the next number
     filings = [filing(f"e{i}") for i in (3, 4, 5)]
     assert file_together(repository, filings) == [None] * 3
-    assert [f.feed["_id"] for f in filings] == [3, 4, 5]
+    assert [f.feed[0]["_id"] for f in filings] == [3, 4, 5]
     assert [e["event_id"] for e in repository.feed_after(0, 10)] == ["e1", "other", "e3", "e4", "e5"]
 
 
@@ -179,7 +179,7 @@ def test_the_burst_rule_counts_what_this_process_filed_at_once_and_reads_a_perso
     inserts.finds.clear()
     assert repository.recent_counts([pair], NOW - WINDOW, cap=5) == {pair: 2}
     for i in range(2):  # filed by this process: counted without reading again
-        repository.file_event(Filing([], [email(f"e{i}", "u1", NOW)], {"event_id": f"e{i}"}))
+        repository.file_event(Filing([], [email(f"e{i}", "u1", NOW)], [{"event_id": f"e{i}"}]))
     assert repository.recent_counts([pair], NOW - WINDOW, cap=5) == {pair: 4}
     assert inserts.finds == ["deliveries"]
     # the window moves on: the two old ones leave it, still without a read (the first read found them all)

@@ -126,6 +126,28 @@ def test_a_redelivered_event_is_filed_once_per_recipient_and_channel(service, co
     assert db.feed.count_documents({}) == 1
 
 
+def test_a_redelivered_routed_dispatch_files_its_registration_and_its_dispatch_once_each(service, config, db):
+    from tests.support.samples import REGISTRATION
+
+    event = sample_event("case.dispatched", case_id="C-routed", registration=REGISTRATION)
+    for _ in range(3):
+        publish(config, event)
+    wait_for(lambda: db.feed.count_documents({"case.case_id": "C-routed"}) == 2, message="both stages in the feed")
+    wait_for(lambda: db.inbox.count_documents({"case_id": "C-routed"}) == 5, message="inbox entries")
+    kinds = sorted((e.get("user_id") or e["department"], e["kind"]) for e in db.inbox.find({"case_id": "C-routed"}))
+    assert kinds == [
+        ("handler-sanitation-1", "case.dispatched"),
+        ("head-sanitation", "case.dispatched"),
+        ("officer-1", "case.registered"),  # its reporter: 立案
+        ("sanitation", "case.dispatched"),
+        ("urban_management", "case.dispatched"),
+    ]
+    assert [e["event_type"] for e in db.feed.find({"case.case_id": "C-routed"}).sort("seq", 1)] == [
+        "case.registered",
+        "case.dispatched",
+    ]
+
+
 def test_e_mail_arrives_in_each_readers_language(service, config, db, smtp):
     publish(config, sample_event("case.dispatched", case_id="C-mail"))
     wait_for(lambda: len(deliveries(db, case_id="C-mail")) == 2, message="deliveries filed")

@@ -57,6 +57,18 @@ def test_a_report_lands_in_the_departments_inbox(platform):
         assert assignment["department"] == "municipal" and assignment["decided_by"] == "rule"
 
 
+def test_a_routed_report_tells_its_reporter_of_the_registration_and_its_department_once(platform):
+    with platform("officer-1") as officer, platform("operator1") as operator:
+        case_id = officer.reporting.submit_report(REPORT)["case_id"]
+        wait_for(lambda: [e for e in inbox(operator, "municipal") if e["case_id"] == case_id], message="dispatched")
+        (told,) = wait_for(
+            lambda: [e for e in officer.notifications.list_inbox({})["items"] if e["case_id"] == case_id],
+            message="the reporter told",
+        )
+        assert told["kind"] == "case.registered"  # 立案, from the one event that also dispatched it
+        assert [e["kind"] for e in inbox(operator, "municipal") if e["case_id"] == case_id] == ["case.dispatched"]
+
+
 def test_a_more_specific_rule_routes_a_case_elsewhere(platform):
     with platform("officer-3") as officer, platform("operator1") as operator:
         accepted = officer.reporting.submit_report(

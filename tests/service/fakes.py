@@ -85,6 +85,22 @@ class FakeReports:
     def case_view(self, case_id):
         return self.case_index.get(case_id)
 
+    def public_reports_of(self, case_id):
+        return [r for r in self.reports.values() if r["case_id"] == case_id and r.get("source") == "public"]
+
+    def add_notice(self, report_id, kept, event, *, consumed, rating=None):
+        report = self.reports[report_id]
+        if any(n["case_event_id"] == consumed.event_id for n in report.get("notices", ())):
+            return False  # once per case event, as the store's consumed-event mark keeps it
+        report.setdefault("notices", []).append(kept)
+        if rating is not None:
+            report["rating"] = rating
+        self.events.append(event)
+        return True
+
+    def contact_kept_until(self, case_id, status, at, retention):
+        self.contact_kept = (case_id, status)
+
     def open_cases_in(self, category, box, since):
         (south, north), (west, east) = box["lat"], box["lon"]
         found = [
@@ -249,7 +265,7 @@ class FakeNotifications:
     def file_event(self, filing):
         """One event at a time: the batches are the real store's (tests/integration/test_notification_filing.py)."""
         filing.stored = {d["_id"] for d in self.file(filing.inbox, filing.deliveries)}
-        filing.feed = self.append_feed(filing.feed_entry)
+        filing.feed = [self.append_feed(entry) for entry in filing.feed_entries]
         return filing
 
     def subscribers(self, keys):

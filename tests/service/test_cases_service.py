@@ -48,7 +48,10 @@ def test_an_automatic_rule_dispatches_the_case_once(service):
     service.on_routing_decided(decision)  # redelivered
     case = service.store.cases["C1"]
     assert case["status"] == "dispatched" and case["version"] == 2
-    assert [e.type for e in service.store.events] == ["case.reported", "case.registered", "case.dispatched"]
+    # one decision, one event: the dispatch carries the registration (its history still has both stages)
+    assert [e.type for e in service.store.events] == ["case.reported", "case.dispatched"]
+    assert service.store.events[-1].payload["registration"]["registered_by"] == "system"
+    assert [h["action"] for h in case["history"]] == ["report", "register", "dispatch"]
     rule = decision.payload["rule_id"]
     assert [e["note"] for e in service.get_case("C1")["history"][-2:]] == [f"按派遣规则 {rule} 自动办理"] * 2
 

@@ -35,12 +35,18 @@ def make(identity=OPERATOR, now=NOW):
     )
 
 
-def walk(service, case_id="C1", grid=GRID, until="case.closed", **facts):
-    """A case's events, reported to ``until``, each delivered twice as a broker may."""
+def walk(service, case_id="C1", grid=GRID, until="case.closed", routed=False, **facts):
+    """A case's events, reported to ``until``, each delivered twice as a broker may; ``routed``: registered and
+    dispatched by a routing rule, announced by one ``case.dispatched`` carrying the registration."""
+    registration = {"report_id": "R1", "registered_by": "system", "registered_at": NOW}
     steps = [
         ("case.reported", 1, {}),
-        ("case.registered", 2, {}),
-        ("case.dispatched", 3, {"deadline": DEADLINE, "stage_deadline": DEADLINE}),
+        *([] if routed else [("case.registered", 2, {})]),
+        (
+            "case.dispatched",
+            3,
+            {"deadline": DEADLINE, "stage_deadline": DEADLINE, **({"registration": registration} if routed else {})},
+        ),
         ("case.resolved", 5, {"deadline": DEADLINE}),
         ("case.verified", 6, {"deadline": DEADLINE}),
         ("case.closed", 7, {"deadline": DEADLINE}),
@@ -69,6 +75,17 @@ def test_every_case_event_counts_once_in_the_districts_figures(service):
     district_row = row(service.indicators("district", {}), "all")
     assert (district_row["reported"], district_row["dispatched"], district_row["closed"]) == (2, 2, 1)
     assert district_row["open"] == 1 and district_row["on_time_closure_rate"] == 0.5
+
+
+@pytest.mark.parametrize("source", ["field", "public"])
+def test_a_routed_case_announced_once_counts_as_its_two_events_did(source):
+    apart, once = make(), make()
+    walk(apart, source=source)
+    walk(once, source=source, routed=True)
+    figures = once.indicators("district", {})
+    assert figures == apart.indicators("district", {}) and row(figures, "all")["dispatched"] == 1
+    if source == "public":  # the registration (立案) answered the public in time
+        assert row(figures, "all")["response_rate"] == 1.0
 
 
 def test_figures_are_kept_per_grid_with_the_grids_name(service):

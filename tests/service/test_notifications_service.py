@@ -324,3 +324,24 @@ def test_an_escalation_naming_the_centre_is_one_shared_entry_and_an_e_mail_to_ea
     )
     assert len(_centre_entries(store)) == 1 and len(store.inbox) == 1
     assert [(d["recipient_key"], d["channel"]) for d in store.outgoing.values()] == [("user:operator1", "email")]
+
+
+def _told(store):
+    """(recipient, channel, kind) of every inbox entry and delivery filed, whatever their ids."""
+    inbox = [(e["recipient"]["id"], "inbox", e["kind"]) for e in store.inbox.values()]
+    return sorted(inbox + [(d["recipient"]["id"], d["channel"], d["event_type"]) for d in store.outgoing.values()])
+
+
+def test_a_routed_case_announced_once_tells_everyone_its_two_events_told_once_and_the_feed_shows_both():
+    from tests.support.samples import REGISTRATION
+
+    apart, once = make(), make()
+    apart.notify(sample_event("case.registered", status="dispatched"))
+    apart.notify(sample_event("case.dispatched"))
+    event = sample_event("case.dispatched", registration=REGISTRATION)
+    once.notify(event)
+    once.notify(event)  # redelivered: nothing filed twice
+    assert _told(once.store) == _told(apart.store)
+    assert ("officer-1", "inbox", "case.registered") in _told(once.store)  # the reporter: 立案
+    assert [e["event_type"] for e in once.store.feed] == ["case.registered", "case.dispatched"]
+    assert [e["event_id"] for e in once.store.feed] == [f"{event.event_id}:registered", event.event_id]

@@ -154,3 +154,22 @@ def test_a_handler_may_not_file_reports():
 def test_without_a_token_nothing_happens():
     with pytest.raises(Unauthenticated):
         make(None).submit_report(REPORT)
+
+
+def test_a_public_case_a_rule_registered_and_dispatched_tells_its_reporter_of_the_registration_once(service):
+    from tests.support.samples import REGISTRATION, sample_event
+
+    public = {"_id": "R1", "case_id": "C1", "source": "public", "contact": {"email": "r@example.cn"}, "language": "en"}
+    service.store.reports["R1"] = {**public, "dedup_key": "k", "fingerprint": "f"}
+    routed = sample_event("case.dispatched", source="public", registration=REGISTRATION)
+    service.on_case_dispatched(routed)
+    service.on_case_dispatched(routed)  # redelivered
+    (notice,) = [e for e in service.store.events if e.type == "reporter.notice_due"]
+    assert (notice.payload["about"], notice.payload["channels"], notice.causation_id) == (
+        "case.registered",
+        ["email"],
+        routed.event_id,
+    )
+    assert service.store.case_view("C1")["status"] == "dispatched"
+    service.on_case_dispatched(sample_event("case.dispatched", source="public", version=4))  # an operator's again
+    assert [e.type for e in service.store.events] == ["reporter.notice_due"]

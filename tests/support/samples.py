@@ -56,6 +56,8 @@ FACTS = {
     "suspended": False,
 }
 SYSTEM = {"user_id": "system", "role": "system", "name": "system"}
+# What a routing rule's dispatch carries of the registration it made in the same decision (``case.dispatched``).
+REGISTRATION = {"report_id": "R1", "registered_by": "system", "registered_at": NOW}
 CASE_EXTRAS = {
     "case.reported": {
         "status": "reported",

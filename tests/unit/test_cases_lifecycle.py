@@ -272,8 +272,32 @@ def test_automatic_routing_registers_and_dispatches_as_the_system():
     )
     assert [h["action"] for h in change.history] == ["register", "dispatch"]
     assert all(h["actor"]["user_id"] == "system" for h in change.history)
-    assert [e.type for e in change.events] == ["case.registered", "case.dispatched"]
     assert change.set_fields["status"] == "dispatched"
+
+
+def test_automatic_routing_is_announced_once_as_a_dispatch_carrying_its_registration():
+    case = case_in("reported")
+    decision = sample_event("routing.decided")
+    change = domain.apply_routing(
+        case, decision, category=CATEGORIES["sanitation"], now=NOW, calendar=CALENDAR, policy=POLICY, ids=counting()
+    )
+    (event,) = change.events
+    p = event.payload
+    assert event.type == "case.dispatched" and event.causation_id == decision.event_id
+    assert p["registration"] == {"report_id": case["report_ids"][0], "registered_by": "system", "registered_at": NOW}
+    assert (p["status"], p["department"], p["rule_id"], p["version"]) == (
+        "dispatched",
+        "sanitation",
+        "sanitation",
+        case["version"] + 1,
+    )
+    assert p["deadline"] == change.set_fields["deadline"] and p["stage"] == "sign_for"
+
+
+def test_an_operators_dispatch_carries_no_registration():
+    _, change, _ = act(case_in("registered"), "dispatch", {"department": "sanitation"}, OPERATOR)
+    assert [e.type for e in change.events] == ["case.dispatched"]
+    assert change.events[0].payload["registration"] is None
 
 
 def test_a_rule_that_is_not_automatic_only_suggests():

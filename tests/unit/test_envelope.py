@@ -69,3 +69,11 @@ def test_broken_messages_are_refused_with_the_reason(mutate, reason):
 def test_a_body_that_is_not_an_object_is_refused():
     with pytest.raises(InvalidEvent):
         from_message(["not", "an", "event"])
+
+
+def test_a_dispatch_carries_the_registration_a_rule_made_with_it_over_the_wire():
+    from tests.support.samples import REGISTRATION
+
+    received = from_message(to_message(sample_event("case.dispatched", registration=REGISTRATION)))
+    assert received.payload["registration"] == REGISTRATION
+    assert from_message(to_message(sample_event("case.dispatched"))).payload["registration"] is None

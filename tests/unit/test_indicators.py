@@ -278,3 +278,80 @@ def test_staff_reports_have_no_public_rates():
     adds = domain.contributions(events[-1].payload, domain.transitions_from_history(case), TZ)
     assert not {f for fields in adds.values() for f in fields} & {"public_reported", "public_due", "rated"}
     assert domain.figures({})["response_rate"] is None
+
+
+def _routed(hours=2):
+    """A reported case that a routing rule registered and dispatched ``hours`` later, and its one event."""
+    from services.cases.domain import apply_routing
+    from tests.support.samples import sample_event
+
+    case = case_in("reported")
+    change = apply_routing(
+        case,
+        sample_event("routing.decided"),
+        category=CATEGORIES["sanitation"],
+        now=NOW + timedelta(hours=hours),
+        calendar=CALENDAR,
+        policy=POLICY,
+        ids=IDS,
+    )
+    return after(case, change.set_fields, change.history), change.events
+
+
+def test_an_automatic_dispatch_is_the_registration_and_the_dispatch_its_history_shows():
+    case, (event,) = _routed()
+    kept = domain.transitions_from_event(event)
+    assert [(t["kind"], t["version"]) for t in kept.values()] == [("register", 2), ("dispatch", 2)]
+    assert list(kept) == [f"{event.event_id}:register", event.event_id]  # a redelivery is known by the event's id
+    assert [(t["kind"], t["at"]) for t in kept.values()] == [
+        (t["kind"], t["at"]) for t in domain.transitions_from_history(case) if t["kind"] in ("register", "dispatch")
+    ]
+
+
+def test_an_automatically_dispatched_case_counts_the_same_from_its_events_and_its_history():
+    case, events = _routed()
+    case, later = run(case, [s for s in STEPS if s[1] not in ("register", "dispatch")])
+    events += later
+    from_events = [domain.transition_from_event(_Opened(case))] + [
+        t for e in events for t in domain.transitions_from_event(e).values() if t
+    ]
+    for source in ("field", "public"):  # the public's: answered (立案) in time
+        snapshot = {**events[-1].payload, "source": source}
+        adds = domain.contributions(snapshot, from_events, TZ)
+        assert adds == domain.contributions(snapshot, domain.transitions_from_history(case), TZ)
+    assert totals(adds)["public_answered_in_time"] == 1 and totals(adds)["dispatch_n"] == 1
+
+
+def test_a_redelivered_automatic_dispatch_moves_nothing():
+    from services.indicators.storage import take_event
+
+    _, (event,) = _routed()
+    fact = {"_id": "C1", "transitions": {}, "snapshot": None, "contributions": [], "rev": 0}
+    first = take_event(fact, event, TZ)
+    assert first["delta"] and take_event(first["document"], event, TZ) is None
+
+
+def test_a_routed_case_counts_as_dispatched_in_whatever_order_its_events_arrive():
+    # Each event type has its own queue. When routing announced two events of the same version, a case.registered
+    # (its facts: no department, no deadline) taken after the case.dispatched put the case back to "registered" in
+    # the read model, uncounted as dispatched until its next event; the one event carries the facts after both.
+    from services.indicators.storage import take_event
+
+    case, (routed,) = _routed()
+
+    class _Reported(_Opened):
+        event_id = "E-reported"
+
+        def __init__(self, case):
+            super().__init__(case)
+            self.payload = {**routed.payload, "version": 1, "status": "reported", "department": None, "deadline": None}
+
+    def final(events):
+        fact = {"_id": "C1", "transitions": {}, "snapshot": None, "contributions": [], "rev": 0}
+        for event in events:
+            fact = take_event(fact, event, TZ)["document"]
+        return fact["snapshot"]["status"], fact["contributions"]
+
+    reported = _Reported(case)
+    assert final([reported, routed]) == final([routed, reported])
+    assert final([routed, reported])[0] == "dispatched"

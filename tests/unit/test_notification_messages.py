@@ -187,3 +187,38 @@ def test_a_plan_follows_from_its_input_alone_ids_too():
             }
         ],
     )
+
+
+def _told(plans):
+    """(recipient, channel, kind) of everything the plans file: what people are told, whatever the ids."""
+    return sorted(
+        (d["recipient"]["kind"], d["recipient"]["id"], d.get("channel", "inbox"), d.get("event_type") or d["kind"])
+        for p in plans
+        for d in p.inbox + p.deliveries
+    )
+
+
+def test_an_automatic_dispatch_tells_everyone_the_registration_and_the_dispatch_told_and_nobody_twice():
+    from tests.support.samples import REGISTRATION
+
+    event = sample_event("case.dispatched", registration=REGISTRATION)
+    registered, dispatched = planning.stages(event)
+    assert (registered.type, registered.event_id, dispatched) == (
+        "case.registered",
+        f"{event.event_id}:registered",
+        event,
+    )
+    assert (registered.payload["report_id"], registered.payload["registered_by"]) == ("R1", "system")
+    assert "registration" not in registered.payload and "decided_by" not in registered.payload
+    as_before = [sample_event("case.registered", status="dispatched"), sample_event("case.dispatched")]
+    now = [plan_of(s) for s in (registered, dispatched)]
+    assert _told(now) == _told(plan_of(e) for e in as_before)
+    assert ("department", "sanitation", "inbox", "case.dispatched") in _told(now)  # once: in the dispatch's plan
+    assert ("user", "officer-1", "inbox", "case.registered") in _told(now)  # its reporter: 立案
+    keys = [d["dedup_key"] for p in now for d in p.inbox + p.deliveries]
+    assert len(keys) == len(set(keys))  # the two stages' keys never meet, and survive redelivery (ids from the event)
+
+
+def test_every_other_event_is_its_own_only_stage():
+    for event in (sample_event("case.dispatched"), sample_event("case.registered"), sample_event("case.closed")):
+        assert planning.stages(event) == [event]

@@ -222,6 +222,18 @@ def test_every_notice_has_both_languages(about):
         assert email["message"]["subject"] and sms["message"]["sms"]
 
 
+def test_a_dispatch_that_registered_the_case_tells_the_public_of_the_registration():
+    registration = {"report_id": "R1", "registered_by": "system", "registered_at": NOW}
+    routed = case_event(
+        "case.dispatched", decided_by={"user_id": "system", "role": "system"}, registration=registration
+    )
+    assert notices.told_of(routed) == "case.registered"
+    kept, event = notices.notice_for(routed, REPORT, language="en", now=NOW, rating_days=7)
+    assert kept["about"] == event.payload["about"] == "case.registered" and kept["case_event_id"] == routed.event_id
+    assert (event.payload["rating"], event.payload["reason"], event.payload["note"]) == (False, None, None)
+    assert notices.told_of(case_event("case.dispatched", decided_by={"user_id": "op", "role": "operator"})) is None
+
+
 # -- an address without coordinates -------------------------------------------------------------------------------
 
 GRIDS = {

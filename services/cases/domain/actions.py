@@ -218,7 +218,7 @@ def dispatch(case, p, ctx):
         DISPATCHED,
         fields_,
         "case.dispatched",
-        {"decided_by": ctx.actor, "rule_id": None, "rework": False},
+        {"decided_by": ctx.actor, "rule_id": None, "rework": False, "registration": None},
         note=p.get("note"),
         department=department,
         deadline=fields_["deadline"],

@@ -187,26 +187,21 @@ def apply_routing(
         ),
     ]
     set_fields = with_derived(case, {**registered, **dispatched})
-    mid = {**case, **registered, "version": case["version"] + 1}
     final = after(case, set_fields, entries)
-    events = [
-        case_event(
-            "case.registered",
-            mid,
-            {"report_id": case["report_ids"][0], "registered_by": "system"},
-            event_id=ids.event(),
-            actor=system,
-            now=now,
-            causation_id=decision.event_id,
-        ),
-        case_event(
-            "case.dispatched",
-            final,
-            {"decided_by": system, "rule_id": p["rule_id"], "rework": False},
-            event_id=ids.event(),
-            actor=system,
-            now=now,
-            causation_id=decision.event_id,
-        ),
-    ]
-    return Change(case["version"], set_fields, entries, events)
+    # One decision, one event: the dispatch carries the registration it made (``registration``), and every
+    # consumer takes it as both transitions (docs/architecture.md, "Events"). The history keeps both stages.
+    event = case_event(
+        "case.dispatched",
+        final,
+        {
+            "decided_by": system,
+            "rule_id": p["rule_id"],
+            "rework": False,
+            "registration": {"report_id": case["report_ids"][0], "registered_by": "system", "registered_at": now},
+        },
+        event_id=ids.event(),
+        actor=system,
+        now=now,
+        causation_id=decision.event_id,
+    )
+    return Change(case["version"], set_fields, entries, [event])

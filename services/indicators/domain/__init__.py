@@ -58,7 +58,12 @@ from services.indicators.domain.durations import (
     stage_samples,
 )
 from services.indicators.domain.rates import add_up, figures, period_days
-from services.indicators.domain.transitions import KIND_OF_EVENT, transition_from_event, transitions_from_history
+from services.indicators.domain.transitions import (
+    KIND_OF_EVENT,
+    transition_from_event,
+    transitions_from_event,
+    transitions_from_history,
+)
 
 __all__ = [
     "ANSWERS",
@@ -82,5 +87,6 @@ __all__ = [
     "period_days",
     "stage_samples",
     "transition_from_event",
+    "transitions_from_event",
     "transitions_from_history",
 ]

@@ -26,14 +26,15 @@ from services.notifications.storage.indexes import DELIVERIES, INBOX
 @dataclass
 class Filing:
     """What one event files, and — once a batch holding it is written — what became of it: ``stored``, the ids of its
-    deliveries stored by this filing (not by an earlier delivery of the event); ``feed``, its feed entry as stored
-    (with its number)."""
+    deliveries stored by this filing (not by an earlier delivery of the event); ``feed``, its feed entries as stored
+    (with their numbers), in order. An event has one feed entry, but for a dispatch that registered the case in the
+    same decision, which has one per stage it tells of (``planning.stages``)."""
 
     inbox: list[dict]
     deliveries: list[dict]
-    feed_entry: dict
+    feed_entries: list[dict]
     stored: set[str] = field(default_factory=set)
-    feed: dict | None = None
+    feed: list[dict] = field(default_factory=list)
 
 
 class FilingVerbs:
@@ -51,7 +52,7 @@ class FilingVerbs:
         made = self._insert_new(DELIVERIES, [d for f in filings for d in f.deliveries])
         self.bursts.filed(made)
         stored = {d["_id"] for d in made}
-        entries = self.append_feed_many([f.feed_entry for f in filings])
-        for filing, entry in zip(filings, entries, strict=True):
+        entries = iter(self.append_feed_many([e for f in filings for e in f.feed_entries]))
+        for filing in filings:
             filing.stored = {d["_id"] for d in filing.deliveries if d["_id"] in stored}
-            filing.feed = entry
+            filing.feed = [next(entries) for _ in filing.feed_entries]

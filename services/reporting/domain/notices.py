@@ -23,6 +23,17 @@ TOLD_OF = ("case.registered", "case.rejected", "case.closed")
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
 
 
+def told_of(case_event: Event) -> str | None:
+    """What a public reporter is told of by ``case_event`` (one of ``TOLD_OF``), if anything: a dispatch that
+    registered the case in the same decision (a routing rule's, ``registration``) tells them of the registration,
+    as a ``case.registered`` would have."""
+    if case_event.type in TOLD_OF:
+        return case_event.type
+    if case_event.type == "case.dispatched" and case_event.payload.get("registration"):
+        return "case.registered"
+    return None
+
+
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -36,12 +47,12 @@ def notice_for(
     case_event: Event, report: dict, *, language: str, now: datetime, rating_days: float | None
 ) -> tuple[dict, Event]:
     """(what the report keeps of the notice, the event asking notifications to send it) for one public report."""
-    p = case_event.payload
+    p, about = case_event.payload, told_of(case_event)
     capability = secrets.token_urlsafe(32)
     notice_id = new_id("O")
     kept = {
         "notice_id": notice_id,
-        "about": case_event.type,
+        "about": about,
         "capability": digest(capability),
         "at": now,
         "case_event_id": case_event.event_id,
@@ -52,14 +63,14 @@ def notice_for(
             "notice_id": notice_id,
             "report_id": report["_id"],
             "case_id": p["case_id"],
-            "about": case_event.type,
+            "about": about,
             "category": p["category"],
             "language": language,
             "channels": channels_of(report.get("contact")),
-            "reason": p.get("reason") if case_event.type == "case.rejected" else None,
-            "note": p.get("note") if case_event.type == "case.closed" else None,
-            "rating": bool(rating_days) and case_event.type == "case.closed",
-            "rating_days": rating_days if case_event.type == "case.closed" else None,
+            "reason": p.get("reason") if about == "case.rejected" else None,
+            "note": p.get("note") if about == "case.closed" else None,
+            "rating": bool(rating_days) and about == "case.closed",
+            "rating_days": rating_days if about == "case.closed" else None,
             "capability": capability,
         },
         producer="reporting",

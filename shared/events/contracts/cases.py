@@ -90,13 +90,32 @@ class CaseMerged(CaseFacts):
     report_ids = fields.List(fields.String(), load_default=list)
 
 
+class Registration(Schema):
+    """The registration (立案) a dispatch announces with itself: what ``case.registered`` would have said."""
+
+    report_id = fields.String(required=True)
+    registered_by = fields.String(required=True)
+    registered_at = fields.AwareDateTime(required=True)
+
+
 @contract("case.dispatched", producer="cases")
 class CaseDispatched(CaseFacts):
-    """Sent to its lead department (派遣); the disposal clock runs."""
+    """Sent to its lead department (派遣); the disposal clock runs.
+
+    A routing rule that dispatches automatically registers the case in the same decision: that dispatch is
+    announced alone, carrying the registration (``registration``) instead of a ``case.registered`` before it, and
+    a consumer takes it as both transitions. Null when the case was registered before (by an operator's 立案, or
+    a dispatch again after a return)."""
 
     decided_by = fields.Nested(ActorRef, required=True)
     rule_id = fields.String(allow_none=True, load_default=None)
     rework = fields.Boolean(load_default=False, metadata={"description": "Sent back after a failed check (返工)."})
+    registration = fields.Nested(
+        Registration,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Set when this dispatch also registered the case (立案), by a routing rule."},
+    )
 
 
 @contract("case.accepted", producer="cases")
