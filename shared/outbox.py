@@ -120,7 +120,7 @@ class OutboxRelay:
         self._sweeps = {collection: Sweep(scan_page, batch_size) for collection in self.collections}
         self.mark_delay = mark_delay
         self._queue = LightQueue()
-        self._published = LightQueue()  # (collection, {doc id: event ids}) to pull; None ends the marker
+        self._published = LightQueue()  # wakes the marker when something was published; None ends it
         # published, not yet pulled: {collection: {doc id: (event ids, first published, last published)}}
         self._pending: dict[str, dict] = defaultdict(dict)
         # documents with entries handed over by kick() and not yet through publishing: (collection, doc id) -> count
@@ -282,8 +282,15 @@ class OutboxRelay:
             for collection, doc_id, entry in chunk:
                 if entry["event_id"] in sent:
                     done[collection][doc_id].add(entry["event_id"])
+        # Known as published at once, before the documents' writers may write them again (``published_in``).
+        now = time.monotonic()
         for collection, docs in done.items():
-            self._published.put((collection, docs))
+            pending = self._pending[collection]
+            for doc_id, event_ids in docs.items():
+                ids, first, _ = pending.get(doc_id, (set(), now, now))
+                pending[doc_id] = (ids | event_ids, first, now)
+        if done:
+            self._published.put(True)
 
     def _publish(self, entries: list[dict]) -> set[str]:
         """Publish ``entries`` and wait for the broker's confirms of them all at once; the event ids sent.
@@ -337,22 +344,17 @@ class OutboxRelay:
         while not ending:
             due = self._next_due()
             try:
-                items = [self._published.get(timeout=None if due is None else max(0.0, due - time.monotonic()))]
+                wakes = [self._published.get(timeout=None if due is None else max(0.0, due - time.monotonic()))]
             except Empty:
-                items = []
+                wakes = []
             while True:
                 try:
-                    items.append(self._published.get_nowait())
+                    wakes.append(self._published.get_nowait())
                 except Empty:
                     break
-            ending = None in items
+            ending = None in wakes
             now = time.monotonic()
-            for collection, docs in filter(None, items):
-                pending = self._pending[collection]
-                for doc_id, event_ids in docs.items():
-                    ids, first, _ = pending.get(doc_id, (set(), now, now))
-                    pending[doc_id] = (ids | event_ids, first, now)
-            for collection, pending in self._pending.items():
+            for collection, pending in list(self._pending.items()):  # a pull yields: publishing may add to it
                 ready = [
                     doc_id
                     for doc_id, (_, first, last) in pending.items()
