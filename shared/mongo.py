@@ -140,10 +140,12 @@ class Repository:
             update.setdefault("$push", {})[SEEN_FIELD] = {"$each": [consumed.event_id], "$slice": -SEEN_KEEP}
         doc_id = filter_["_id"]
         published = self._relay.published_in(collection, doc_id) if self._relay is not None else frozenset()
-        if published and self._replacing_published(collection, filter_, update, entries, published):
-            self._relay.dropped(collection, doc_id, published)
-            self._kick(collection, doc_id, entries)
-            return True
+        if published:
+            if self._replacing_published(collection, filter_, update, entries, published):
+                self._relay.dropped(collection, doc_id, published)
+                self._kick(collection, doc_id, entries)
+                return True
+            self._relay.guard_misses += 1
         if entries:
             update.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": entries}
         result = self.db[collection].update_one(filter_, update)

@@ -26,11 +26,12 @@ a second greenthread, behind publishing: publishing never waits for a pull.
   still in this relay's hands, or written by another process) is never dropped: the
   guard then misses and the write adds its entries as usual. A case moved through
   its stages is thus rewritten once per event, not twice.
-- A document not written again is pulled once it went quiet: ``mark_delay`` (a
-  second by default) after the last event published from it, or at the latest
-  ``PULL_AT_LATEST`` delays after the first (with the defaults, before the periodic
-  scan, which looks only behind its grace period, would meet them), with one ``update_many`` per
-  collection for all documents due. Should a scan meet an event published but not yet
+- A document not written again is pulled once it went quiet: a round every
+  ``mark_delay`` (a second by default), while any are pending, pulls the documents
+  no event was published from for that long (or that have held published ones for
+  ``PULL_AT_LATEST`` delays: with the defaults, before the periodic scan, which looks
+  only behind its grace period, would meet them), with one ``update_many`` per
+  collection for all of them. Should a scan meet an event published but not yet
   pulled, the relay remembers having sent it and only pulls it.
 
 The periodic scan runs in one process of the service at a time, under the ``outbox``
@@ -71,9 +72,9 @@ OUTBOX_INDEX = IndexModel([(QUEUED_AT, ASCENDING)], sparse=True)
 OUTBOX_SCAN = "outbox"  # the name of the relay's lease
 # The most events published before waiting for their confirms: the confirm timeout bounds each chunk's wait.
 CONFIRM_CHUNK = 250
-# A document written again and again keeps its published entries no longer than this many pull delays: pulled
-# before the periodic scan (5 s behind) would meet them again.
-PULL_AT_LATEST = 4
+# A document written again and again keeps its published entries no longer than about this many pull delays (and
+# a round): with the defaults, pulled before the periodic scan (5 s behind) would meet them again.
+PULL_AT_LATEST = 3
 
 
 def outbox_entries(events: list[Event]) -> list[dict]:
@@ -130,6 +131,9 @@ class OutboxRelay:
         # Event ids this relay published lately: a scan racing the fast path must not send twice.
         self._recent: OrderedDict[str, None] = OrderedDict()
         self.published = 0
+        # writes that shed published entries (``dropped``), and writes whose guard (or own filter) missed
+        self.shed_writes = 0
+        self.guard_misses = 0
 
     # -- called by workers -------------------------------------------------------
     def kick(self, collection: str, doc_id, entries: list[dict]) -> None:
@@ -150,6 +154,7 @@ class OutboxRelay:
 
     def dropped(self, collection: str, doc_id, event_ids) -> None:
         """A write of ``collection``/``doc_id`` removed ``event_ids`` (published) from its outbox: nothing to pull."""
+        self.shed_writes += 1
         docs = self._pending.get(collection, {})
         pending = docs.get(doc_id)
         if pending is not None:
@@ -171,6 +176,12 @@ class OutboxRelay:
             self._published.put(None)
             marker.wait()
             self.publisher.close()
+            _log.info(
+                "outbox: %d event(s) published; %d write(s) shed published entries, %d missed their guard",
+                self.published,
+                self.shed_writes,
+                self.guard_misses,
+            )
 
     def _relay(self) -> None:
         # orphans of an earlier life of this service: in every process, see the module's docstring
@@ -338,13 +349,18 @@ class OutboxRelay:
             self._recent.popitem(last=False)
 
     def _mark_loop(self) -> None:
-        """Pull published events from their documents once the documents went quiet, many documents per write,
-        until told to end."""
+        """Pull published events from their documents, a round every ``mark_delay`` while any are pending, until
+        told to end. A round pulls the documents no event was published from for ``mark_delay`` (or that have held
+        published ones for ``PULL_AT_LATEST`` delays), one ``update_many`` per collection: as few writes as when
+        every round pulled everything, but a document still being written sheds its entries itself."""
         ending = False
+        next_round = None
         while not ending:
-            due = self._next_due()
+            if next_round is None and any(self._pending.values()):
+                next_round = time.monotonic() + self.mark_delay
             try:
-                wakes = [self._published.get(timeout=None if due is None else max(0.0, due - time.monotonic()))]
+                timeout = None if next_round is None else max(0.0, next_round - time.monotonic())
+                wakes = [self._published.get(timeout=timeout)]
             except Empty:
                 wakes = []
             while True:
@@ -354,6 +370,9 @@ class OutboxRelay:
                     break
             ending = None in wakes
             now = time.monotonic()
+            if not ending and (next_round is None or now < next_round):
+                continue
+            next_round = None
             for collection, pending in list(self._pending.items()):  # a pull yields: publishing may add to it
                 ready = [
                     doc_id
@@ -363,15 +382,6 @@ class OutboxRelay:
                 if ready:
                     event_ids = [event_id for doc_id in ready for event_id in pending.pop(doc_id)[0]]
                     self._mark_published(collection, ready, event_ids)
-
-    def _next_due(self) -> float | None:
-        """When the next pending document is due for its pull (monotonic time); None if none is pending."""
-        due = [
-            min(last + self.mark_delay, first + PULL_AT_LATEST * self.mark_delay)
-            for pending in self._pending.values()
-            for _, first, last in pending.values()
-        ]
-        return min(due, default=None)
 
     def _mark_published(self, collection: str, doc_ids: list, event_ids: list[str]) -> None:
         try:

@@ -239,6 +239,7 @@ def test_a_document_written_again_drops_its_published_events_in_that_write_not_b
         wait_for(lambda: outbox_ids(db, "again") == set(), message="pulled once quiet")
         assert updates.changed == [1, 1], "the write, then one pull of what it published"
         assert db.things.find_one({"_id": "again"})["n"] == 1
+        assert (relay.shed_writes, relay.guard_misses) == (1, 0)
     finally:
         client.close()
 
@@ -258,6 +259,7 @@ def test_a_write_keeps_the_entries_it_does_not_know_published(store_db, amqp_uri
     assert repo.update_with_events("things", {"_id": "shared"}, {"$set": {"by": "me"}}, [next_])
 
     assert outbox_ids(store_db, "shared") == {mine.event_id, theirs.event_id, next_.event_id}
+    assert (relay.shed_writes, relay.guard_misses) == (0, 1)
     assert [e.event_id for e in drain(inbox, expect=1)] == [next_.event_id]
     relay.stop()  # pulls what it published; the other process's entry stays
     wait_for(lambda: outbox_ids(store_db, "shared") == {theirs.event_id}, message="what was published pulled")
