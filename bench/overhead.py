@@ -21,9 +21,11 @@ CPU time (not wall time) of the process that pays it:
   ``_id`` alone and with the case's guards (version, status, an event not yet seen), per outbox pull and per
   insert, with SecantusDB's own server and as ``deploy.launch.secantusd`` runs it (docs/architecture.md, "Queries
   on the embedded store").
+- **the outbox's ways** (``--outbox``, alone: no broker needed): store and client CPU per
+  case event of each way of carrying events out of the cases store (``outbox_ways``).
 
 Not a test and not part of ``make bench``; it prints one table and takes about a minute
-(``--publishing``: the publishing figures alone).
+(``--publishing``: the publishing figures alone; ``--outbox``: the outbox's, ~20 s).
 It needs what ``make bench`` needs (RabbitMQ with its management API).
 """
 
@@ -42,13 +44,14 @@ import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import uuid  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from kombu import Exchange, Queue  # noqa: E402
 from nameko.amqp.publish import Publisher  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.events import get_event_exchange  # noqa: E402
-from pymongo import MongoClient  # noqa: E402
+from pymongo import ASCENDING, IndexModel, MongoClient  # noqa: E402
 
 from deploy.launch.embedded_store import MEMORY, EmbeddedStore  # noqa: E402
 from services.cases.storage import CASES, CaseStore  # noqa: E402
@@ -56,6 +59,7 @@ from shared.bus import publisher as relay_publisher  # noqa: E402
 from shared.confirms import BatchPublisher  # noqa: E402
 from shared.events import to_message  # noqa: E402
 from shared.messaging import consume  # noqa: E402
+from shared.outbox import OUTBOX_FIELD, OUTBOX_INDEX, QUEUED_AT  # noqa: E402
 from shared.topology import declare  # noqa: E402
 from tests.support.infra import RabbitAdmin, amqp_base_uri, free_port, rabbit_api_uri, unique_name  # noqa: E402
 from tests.support.samples import sample_event  # noqa: E402
@@ -279,6 +283,109 @@ def guarded_updates(stock: bool) -> dict[str, float]:
     finally:
         store.stop()
         shutil.rmtree(logs, ignore_errors=True)
+
+
+OUTBOX_EVENTS = 300  # case events per way: each a guarded update of a case with one outbox entry
+PULL_EVERY = 20  # documents per pull or delete, as the relay's gathered writes take them at a few cases a second
+
+
+def _entry(n: int, k: int) -> dict:
+    event = sample_event("case.dispatched")
+    message = to_message(event)
+    return {"event_id": f"E{n:08d}-{k}", "type": event.type, "queued_at": datetime.now(UTC), "message": message}
+
+
+def outbox_ways() -> dict[str, float]:
+    """Store CPU ms per case event for each way of carrying events out of the cases store, on a synced store on
+    disk (as ``make run`` starts one) and the case's collection with its indexes (``CaseStore.wanted_indexes``):
+
+    - ``_outbox`` in the document, pulled after publishing (``update_many`` of PULL_EVERY documents at a time);
+    - the same entries in a collection of their own, written in one transaction with the case's update, deleted
+      after publishing (``delete_many`` by id, PULL_EVERY at a time); the case then has no ``_outbox`` index;
+    - ``_outbox`` in the document, the published entries replaced by the next write's (``$set``, guarded by
+      "every entry there is one published"), no pull.
+    Each case gets three events in a row (its next write comes after the previous event was published)."""
+    data = tempfile.mkdtemp(prefix="cgoverhead")
+    store = EmbeddedStore(
+        free_port(), str(Path(data) / "db"), log_file=Path(data) / "store.log", sync=True, bound=False
+    )
+    found = {}
+    rounds = 3
+    cases = OUTBOX_EVENTS // rounds
+    try:
+        store.start()
+        server = store.process
+        client = MongoClient(store.uri, serverSelectionTimeoutMS=30000, w="majority", journal=True, tz_aware=True)
+        db = client["overhead"]
+        wanted = CaseStore.wanted_indexes()[CASES]
+        inline, separate, replaced, outbox = db["inline"], db["separate"], db["replaced"], db["outbox"]
+        inline.create_indexes(wanted)
+        replaced.create_indexes(wanted)
+        separate.create_indexes([m for m in wanted if m.document["name"] != OUTBOX_INDEX.document["name"]])
+        outbox.create_indexes([IndexModel([("queued_at", ASCENDING)])])
+        for collection in (inline, separate, replaced):
+            collection.insert_many([{**_case(n), "version": 0} for n in range(cases)])
+
+        def measure(label, work):
+            store_before, here_before = _process_cpu(server.pid), _cpu()
+            work()
+            found[f"{label}: store"] = (_process_cpu(server.pid) - store_before) / OUTBOX_EVENTS * 1000
+            found[f"{label}: client"] = (_cpu() - here_before) / OUTBOX_EVENTS * 1000
+
+        def change(n, k):
+            return {"$set": {"status": f"s{k}", "note": n}, "$inc": {"version": 1}}
+
+        def inline_writes():
+            for k in range(rounds):
+                for n in range(cases):
+                    update = change(n, k)
+                    update["$push"] = {OUTBOX_FIELD: {"$each": [_entry(n, k)]}}
+                    inline.update_one({"_id": f"C{n:08d}", "version": k}, update)
+
+        def inline_pulls():
+            for k in range(rounds):
+                for first in range(0, cases, PULL_EVERY):
+                    ids = [f"C{n:08d}" for n in range(first, min(cases, first + PULL_EVERY))]
+                    events = [f"E{n:08d}-{k}" for n in range(first, min(cases, first + PULL_EVERY))]
+                    inline.update_many({"_id": {"$in": ids}}, {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": events}}}})
+
+        def separate_writes():
+            with client.start_session() as session:
+                for k in range(rounds):
+                    for n in range(cases):
+                        with session.start_transaction():
+                            separate.update_one({"_id": f"C{n:08d}", "version": k}, change(n, k), session=session)
+                            entry = _entry(n, k)
+                            outbox.insert_one(
+                                {"_id": entry["event_id"], "c": "cases", "doc": f"C{n:08d}", **entry}, session=session
+                            )
+
+        def separate_deletes():
+            for k in range(rounds):
+                for first in range(0, cases, PULL_EVERY):
+                    events = [f"E{n:08d}-{k}" for n in range(first, min(cases, first + PULL_EVERY))]
+                    outbox.delete_many({"_id": {"$in": events}})
+
+        def replaced_writes():
+            for k in range(rounds):
+                for n in range(cases):
+                    update = change(n, k)
+                    update["$set"][OUTBOX_FIELD] = [_entry(n, k)]
+                    guard = {OUTBOX_FIELD: {"$not": {"$elemMatch": {"event_id": {"$nin": [f"E{n:08d}-{k - 1}"]}}}}}
+                    result = replaced.update_one({"_id": f"C{n:08d}", "version": k, **guard}, update)
+                    assert result.modified_count == 1
+
+        measure("in the document, the write", inline_writes)
+        measure(f"in the document, the pull ({PULL_EVERY} documents a pull)", inline_pulls)
+        measure("own collection, the transaction (update + insert)", separate_writes)
+        measure(f"own collection, the delete ({PULL_EVERY} a delete)", separate_deletes)
+        measure("in the document, replaced by the next write (guarded $set)", replaced_writes)
+        assert outbox.count_documents({}) == 0
+        assert inline.count_documents({QUEUED_AT: {"$exists": True}}) == 0
+        client.close()
+    finally:
+        store.stop()
+        shutil.rmtree(data, ignore_errors=True)
     return found
 
 
@@ -290,9 +397,12 @@ def main(argv=None) -> int:
         action="store_true",
         help="only the store's guarded updates, SecantusDB's own server and as civicgrid starts it (~1 min)",
     )
+    parser.add_argument("--outbox", action="store_true", help="only the outbox's ways, store CPU per case event")
     args = parser.parse_args(argv)
     if args.guarded:
         return _print({**guarded_updates(stock=True), **guarded_updates(stock=False)})
+    if args.outbox:
+        return _print(outbox_ways())
     only_publishing = args.publishing
     admin = RabbitAdmin(rabbit_api_uri())
     admin.check()
@@ -319,7 +429,6 @@ def _print(figures: dict[str, float]) -> int:
     print("| what | CPU ms each |\n|---|---:|")
     for label, ms in figures.items():
         print(f"| {label} | {ms:.2f} |")
-    return 0
 
 
 if __name__ == "__main__":

@@ -135,19 +135,33 @@ class Repository:
         entries = outbox_entries(events)
         filter_ = dict(filter_)
         update = {key: dict(value) for key, value in update.items()}
-        push = update.setdefault("$push", {})
-        if entries:
-            push[OUTBOX_FIELD] = {"$each": entries}
         if consumed is not None:
             filter_[SEEN_FIELD] = {"$ne": consumed.event_id}
-            push[SEEN_FIELD] = {"$each": [consumed.event_id], "$slice": -SEEN_KEEP}
-        if not push:
-            del update["$push"]
+            update.setdefault("$push", {})[SEEN_FIELD] = {"$each": [consumed.event_id], "$slice": -SEEN_KEEP}
+        doc_id = filter_["_id"]
+        published = self._relay.published_in(collection, doc_id) if self._relay is not None else frozenset()
+        if published:
+            if self._replacing_published(collection, filter_, update, entries, published):
+                self._relay.dropped(collection, doc_id, published)
+                self._kick(collection, doc_id, entries)
+                return True
+            self._relay.guard_misses += 1
+        if entries:
+            update.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": entries}
         result = self.db[collection].update_one(filter_, update)
         if result.modified_count != 1:
             return False
-        self._kick(collection, filter_["_id"], entries)
+        self._kick(collection, doc_id, entries)
         return True
+
+    def _replacing_published(self, collection: str, filter_: dict, update: dict, entries: list, published) -> bool:
+        """Apply ``update`` with the document's outbox set to ``entries``, if every entry it holds is one of
+        ``published``: the published entries leave in this write, and the relay need not pull them (a pull rewrites
+        the document and all its index entries). False if the document holds another entry (one not yet published,
+        or written by another process) or the caller's filter did not match: the caller then writes as usual."""
+        guarded = {**filter_, OUTBOX_FIELD: {"$not": {"$elemMatch": {"event_id": {"$nin": sorted(published)}}}}}
+        replacing = {**update, "$set": {**update.get("$set", {}), OUTBOX_FIELD: entries}}
+        return self.db[collection].update_one(guarded, replacing).modified_count == 1
 
     def run_transaction(self, work):
         """Run ``work(session, push_events)`` in one multi-document transaction.

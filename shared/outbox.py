@@ -14,13 +14,25 @@ thus be published more than once, never lost; consumers discard the duplicates.
 
 Pulling published events from their documents is work for the store (on the
 embedded store a document rewrite costs about as much as an insert, and more the more
-indexes the collection has), so it is done by a second greenthread, behind
-publishing: publishing never waits for a pull, and each pull gathers what was
-published meanwhile (``mark_delay``, a second by default), so one ``update_many``
-per collection clears the events of many documents — and a document that was written
-again meanwhile (a case registered and dispatched a moment after it was reported) is
-rewritten once for all its events, not once per write. Should a scan meet an event
-published but not yet pulled, the relay remembers having sent it and only pulls it.
+indexes the collection has: a case's pull cost its store ~1.4 ms, a third of the
+write that carried the event), so it is avoided where it can be and otherwise done by
+a second greenthread, behind publishing: publishing never waits for a pull.
+
+- A document written again by this process sheds its published entries in that
+  write: ``Repository.update_with_events`` asks the relay which of the document's
+  events it has published and not yet pulled (``published_in``), and sets the outbox
+  to the write's own entries under the guard "every entry the document holds is one
+  of those" — atomic with the rest of the write, so an entry not yet published (one
+  still in this relay's hands, or written by another process) is never dropped: the
+  guard then misses and the write adds its entries as usual. A case moved through
+  its stages is thus rewritten once per event, not twice.
+- A document not written again is pulled once it went quiet: a round every
+  ``mark_delay`` (a second by default), while any are pending, pulls the documents
+  no event was published from for that long (or that have held published ones for
+  ``PULL_AT_LATEST`` delays: with the defaults, before the periodic scan, which looks
+  only behind its grace period, would meet them), with one ``update_many`` per
+  collection for all of them. Should a scan meet an event published but not yet
+  pulled, the relay remembers having sent it and only pulls it.
 
 The periodic scan runs in one process of the service at a time, under the ``outbox``
 lease (``shared.lease``), oldest entries first and past those it cannot publish (an
@@ -60,6 +72,9 @@ OUTBOX_INDEX = IndexModel([(QUEUED_AT, ASCENDING)], sparse=True)
 OUTBOX_SCAN = "outbox"  # the name of the relay's lease
 # The most events published before waiting for their confirms: the confirm timeout bounds each chunk's wait.
 CONFIRM_CHUNK = 250
+# A document written again and again keeps its published entries no longer than about this many pull delays (and
+# a round): with the defaults, pulled before the periodic scan (5 s behind) would meet them again.
+PULL_AT_LATEST = 3
 
 
 def outbox_entries(events: list[Event]) -> list[dict]:
@@ -106,18 +121,46 @@ class OutboxRelay:
         self._sweeps = {collection: Sweep(scan_page, batch_size) for collection in self.collections}
         self.mark_delay = mark_delay
         self._queue = LightQueue()
-        self._published = LightQueue()  # (collection, doc ids, event ids) to pull; None ends the marker
+        self._published = LightQueue()  # wakes the marker when something was published; None ends it
+        # published, not yet pulled: {collection: {doc id: (event ids, first published, last published)}}
+        self._pending: dict[str, dict] = defaultdict(dict)
+        # documents with entries handed over by kick() and not yet through publishing: (collection, doc id) -> count
+        self._handed: defaultdict[tuple, int] = defaultdict(int)
         self._running = False
         self._started_at = datetime.now(UTC)
         # Event ids this relay published lately: a scan racing the fast path must not send twice.
         self._recent: OrderedDict[str, None] = OrderedDict()
         self.published = 0
+        # writes that shed published entries (``dropped``), and writes whose guard (or own filter) missed
+        self.shed_writes = 0
+        self.guard_misses = 0
 
     # -- called by workers -------------------------------------------------------
     def kick(self, collection: str, doc_id, entries: list[dict]) -> None:
         """Hand over entries just committed in ``collection``/``doc_id`` for immediate publishing."""
         if entries:
+            self._handed[(collection, doc_id)] += 1
             self._queue.put((collection, doc_id, entries))
+
+    def published_in(self, collection: str, doc_id) -> frozenset[str]:
+        """Event ids this relay has published from ``collection``/``doc_id`` and not yet pulled: what a write of that
+        document may drop in passing (``Repository.update_with_events``). Empty while entries this process handed
+        over for it are still unconfirmed: the document then holds entries not published, and the write would
+        only miss its guard."""
+        if self._handed.get((collection, doc_id)):
+            return frozenset()
+        pending = self._pending.get(collection, {}).get(doc_id)
+        return frozenset(pending[0]) if pending else frozenset()
+
+    def dropped(self, collection: str, doc_id, event_ids) -> None:
+        """A write of ``collection``/``doc_id`` removed ``event_ids`` (published) from its outbox: nothing to pull."""
+        self.shed_writes += 1
+        docs = self._pending.get(collection, {})
+        pending = docs.get(doc_id)
+        if pending is not None:
+            pending[0].difference_update(event_ids)
+            if not pending[0]:
+                del docs[doc_id]
 
     @property
     def backlog(self) -> int:
@@ -133,6 +176,12 @@ class OutboxRelay:
             self._published.put(None)
             marker.wait()
             self.publisher.close()
+            _log.info(
+                "outbox: %d event(s) published; %d write(s) shed published entries, %d missed their guard",
+                self.published,
+                self.shed_writes,
+                self.guard_misses,
+            )
 
     def _relay(self) -> None:
         # orphans of an earlier life of this service: in every process, see the module's docstring
@@ -141,7 +190,7 @@ class OutboxRelay:
         while self._running:
             batch = self._take_batch(timeout=max(0.0, next_scan - time.monotonic()))
             if batch:
-                self._publish_batch(batch)
+                self._publish_handed(batch)
             if time.monotonic() >= next_scan:
                 if self.lease.try_acquire():
                     # Entries younger than the grace period may still be in another replica's hands.
@@ -149,7 +198,18 @@ class OutboxRelay:
                 next_scan = time.monotonic() + self.scan_interval
         # A graceful stop publishes what workers handed over, so the scan finds nothing.
         while batch := self._take_batch(timeout=None):
+            self._publish_handed(batch)
+
+    def _publish_handed(self, batch) -> None:
+        """Publish what workers handed over; their documents then hold no entry of this process in flight."""
+        try:
             self._publish_batch(batch)
+        finally:
+            for collection, doc_id, _ in batch:
+                key = (collection, doc_id)
+                self._handed[key] -= 1
+                if self._handed[key] <= 0:
+                    del self._handed[key]
 
     def stop(self) -> None:
         self._running = False
@@ -226,16 +286,22 @@ class OutboxRelay:
             for entry in entries:
                 crash_if_armed(self.service_name, "before_publish")
                 todo.append((collection, doc_id, entry))
-        done: dict[str, dict] = defaultdict(lambda: {"docs": set(), "events": []})
+        done: dict[str, dict] = defaultdict(lambda: defaultdict(set))
         for start in range(0, len(todo), CONFIRM_CHUNK):
             chunk = todo[start : start + CONFIRM_CHUNK]
             sent = self._publish([entry for _, _, entry in chunk])
             for collection, doc_id, entry in chunk:
                 if entry["event_id"] in sent:
-                    done[collection]["docs"].add(doc_id)
-                    done[collection]["events"].append(entry["event_id"])
-        for collection, ids in done.items():
-            self._published.put((collection, ids["docs"], ids["events"]))
+                    done[collection][doc_id].add(entry["event_id"])
+        # Known as published at once, before the documents' writers may write them again (``published_in``).
+        now = time.monotonic()
+        for collection, docs in done.items():
+            pending = self._pending[collection]
+            for doc_id, event_ids in docs.items():
+                ids, first, _ = pending.get(doc_id, (set(), now, now))
+                pending[doc_id] = (ids | event_ids, first, now)
+        if done:
+            self._published.put(True)
 
     def _publish(self, entries: list[dict]) -> set[str]:
         """Publish ``entries`` and wait for the broker's confirms of them all at once; the event ids sent.
@@ -283,29 +349,44 @@ class OutboxRelay:
             self._recent.popitem(last=False)
 
     def _mark_loop(self) -> None:
-        """Pull published events from their documents, many documents per write, until told to end."""
+        """Pull published events from their documents, a round every ``mark_delay`` while any are pending, until
+        told to end. A round pulls the documents no event was published from for ``mark_delay`` (or that have held
+        published ones for ``PULL_AT_LATEST`` delays), one ``update_many`` per collection: as few writes as when
+        every round pulled everything, but a document still being written sheds its entries itself."""
         ending = False
+        next_round = None
         while not ending:
-            items = [self._published.get()]
-            if items[0] is not None:
-                eventlet.sleep(self.mark_delay)  # let more publishing finish: one write for all of it
+            if next_round is None and any(self._pending.values()):
+                next_round = time.monotonic() + self.mark_delay
+            try:
+                timeout = None if next_round is None else max(0.0, next_round - time.monotonic())
+                wakes = [self._published.get(timeout=timeout)]
+            except Empty:
+                wakes = []
             while True:
                 try:
-                    items.append(self._published.get_nowait())
+                    wakes.append(self._published.get_nowait())
                 except Empty:
                     break
-            ending = None in items
-            pending: dict[str, tuple[set, list]] = defaultdict(lambda: (set(), []))
-            for collection, doc_ids, event_ids in filter(None, items):
-                pending[collection][0].update(doc_ids)
-                pending[collection][1].extend(event_ids)
-            for collection, (doc_ids, event_ids) in pending.items():
-                self._mark_published(collection, doc_ids, event_ids)
+            ending = None in wakes
+            now = time.monotonic()
+            if not ending and (next_round is None or now < next_round):
+                continue
+            next_round = None
+            for collection, pending in list(self._pending.items()):  # a pull yields: publishing may add to it
+                ready = [
+                    doc_id
+                    for doc_id, (_, first, last) in pending.items()
+                    if ending or now - last >= self.mark_delay or now - first >= PULL_AT_LATEST * self.mark_delay
+                ]
+                if ready:
+                    event_ids = [event_id for doc_id in ready for event_id in pending.pop(doc_id)[0]]
+                    self._mark_published(collection, ready, event_ids)
 
-    def _mark_published(self, collection: str, doc_ids: set, event_ids: list[str]) -> None:
+    def _mark_published(self, collection: str, doc_ids: list, event_ids: list[str]) -> None:
         try:
             self.db[collection].update_many(
-                {"_id": {"$in": list(doc_ids)}},
+                {"_id": {"$in": doc_ids}},
                 {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": event_ids}}}},
             )
         except Exception:  # published but not marked: the scan will publish again, consumers dedupe

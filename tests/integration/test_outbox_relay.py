@@ -172,6 +172,10 @@ def test_an_update_carries_its_events_and_applies_once_per_consumed_event(store_
     assert [e.event_id for e in drain(inbox, expect=1)] == [effect.event_id]
 
 
+def outbox_ids(db, doc_id: str) -> set[str]:
+    return {entry["event_id"] for entry in db.things.find_one({"_id": doc_id})[OUTBOX_FIELD]}
+
+
 class _Updates(monitoring.CommandListener):
     """Documents changed by each update command a client sends to the ``things`` (not the relay's lease)."""
 
@@ -210,6 +214,59 @@ def test_published_events_are_pulled_from_many_documents_per_write(mongo_server,
         client.close()
 
 
+def test_a_document_written_again_drops_its_published_events_in_that_write_not_by_a_pull(
+    mongo_server, db_prefix, amqp_uri, listen, running
+):
+    """A pull rewrites the document and all its index entries: a document written again before its pull sheds its
+    published entries in that write, and is pulled once when it goes quiet."""
+    updates = _Updates()
+    client = MongoClient(mongo_server.uri, tz_aware=True, event_listeners=[updates])
+    try:
+        db = client[f"{db_prefix}probe"]
+        inbox = listen("cases", "case.registered")
+        relay = running(make_relay(db, amqp_uri, grace=60, mark_delay=0.5))
+        repo = Repository(db, relay)
+        first, second = sample_event("case.registered"), sample_event("case.registered")
+        repo.insert_with_events("things", {"_id": "again", "n": 0}, [first])
+        assert [e.event_id for e in drain(inbox, expect=1, quiet=0)] == [first.event_id]
+        wait_for(lambda: relay.published_in("things", "again") == {first.event_id}, message="published, not pulled")
+
+        assert repo.update_with_events("things", {"_id": "again"}, {"$inc": {"n": 1}}, [second])
+
+        assert outbox_ids(db, "again") == {second.event_id}, "the published entry left with the write"
+        assert updates.changed == [1], "one write, no pull"
+        assert [e.event_id for e in drain(inbox, expect=1, quiet=0)] == [second.event_id]
+        wait_for(lambda: outbox_ids(db, "again") == set(), message="pulled once quiet")
+        assert updates.changed == [1, 1], "the write, then one pull of what it published"
+        assert db.things.find_one({"_id": "again"})["n"] == 1
+        assert (relay.shed_writes, relay.guard_misses) == (1, 0)
+    finally:
+        client.close()
+
+
+def test_a_write_keeps_the_entries_it_does_not_know_published(store_db, amqp_uri, listen, running):
+    """Another process's entry (not yet published) in the document: the write's guard misses, it adds its entry
+    as usual, and the other entry stays until it is published."""
+    inbox = listen("cases", "case.registered")
+    relay = running(make_relay(store_db, amqp_uri, grace=60, mark_delay=30))  # no scan or pull meanwhile
+    repo = Repository(store_db, relay)
+    mine, theirs, next_ = (sample_event("case.registered") for _ in range(3))
+    repo.insert_with_events("things", {"_id": "shared"}, [mine])
+    assert [e.event_id for e in drain(inbox, expect=1, quiet=0)] == [mine.event_id]
+    wait_for(lambda: relay.published_in("things", "shared") == {mine.event_id}, message="published, not pulled")
+    Repository(store_db, None).update_with_events("things", {"_id": "shared"}, {"$set": {"by": "other"}}, [theirs])
+
+    assert repo.update_with_events("things", {"_id": "shared"}, {"$set": {"by": "me"}}, [next_])
+
+    assert outbox_ids(store_db, "shared") == {mine.event_id, theirs.event_id, next_.event_id}
+    assert (relay.shed_writes, relay.guard_misses) == (0, 1)
+    assert [e.event_id for e in drain(inbox, expect=1)] == [next_.event_id]
+    relay.stop()  # pulls what it published; the other process's entry stays
+    wait_for(lambda: outbox_ids(store_db, "shared") == {theirs.event_id}, message="what was published pulled")
+    running(make_relay(store_db, amqp_uri))  # a process starting: its start-up scan sends the rest
+    assert [e.event_id for e in drain(inbox, expect=1)] == [theirs.event_id]
+
+
 def test_a_broker_that_lost_the_exchange_gets_it_again_and_the_event_goes_out(store_db, amqp_uri, listen, running):
     """The relay declares its exchange once, not before every publish — and again after a publish failed."""
     from amqp.exceptions import ChannelError
@@ -238,10 +295,6 @@ def test_a_broker_that_lost_the_exchange_gets_it_again_and_the_event_goes_out(st
     wait_for(declared_again, timeout=10, message="the relay declared its exchange again")
     inbox.queue.bind_to(exchange="cases.events", routing_key="case.registered", channel=inbox.channel)
     assert [e.event_id for e in drain(inbox, expect=1)] == [second.event_id]  # kept in the outbox till then
-
-
-def outbox_ids(db, doc_id: str) -> set[str]:
-    return {entry["event_id"] for entry in db.things.find_one({"_id": doc_id})[OUTBOX_FIELD]}
 
 
 def test_a_batch_with_an_unroutable_event_marks_the_others_and_keeps_that_one(store_db, amqp_uri, listen, running):
@@ -351,7 +404,7 @@ def test_a_connection_lost_mid_batch_marks_only_what_the_broker_confirmed(
     assert retry.confirmed == set()
     received = drain(inbox, expect=len(first.confirmed))
     assert first.confirmed <= {e.event_id for e in received}
-    eventlet.sleep(1.5)  # past the relay's pull (mark_delay 1 s)
+    eventlet.sleep(1.5)  # past the relay's pull (a second after the document's last publish)
     assert outbox_ids(store_db, "lost") == {e.event_id for e in events} - first.confirmed, "only confirmed pulled"
 
     relay.stop()
