@@ -16,8 +16,9 @@
 - What it is doing — started, consuming now, last progress of its loop — for the process's probes
   (``shared.probes``).
 - Per message, no more than it needs: an RPC's reply is serialised once (``SerialisedOnceResponder``;
-  nameko serialised it twice), and a publish finds its pooled producer without building a kombu
-  ``Connection`` first (``shared.nameko_patches``, applied when this module is imported).
+  nameko serialised it twice), a call's signature checked once per shape (``SignatureCheckedOnce``),
+  and a publish finds its pooled producer without building a kombu ``Connection`` first
+  (``shared.nameko_patches``, applied when this module is imported).
 """
 
 import contextlib
@@ -246,7 +247,20 @@ class QuorumRpcConsumer(RpcConsumer):
         declare_once(config["AMQP_URI"], [self.queue.exchange, self.queue])  # a mismatch stops the start, named
 
 
-class Rpc(_NamekoRpc):
+class SignatureCheckedOnce:
+    """An entrypoint's signature checked once per shape of call. nameko checks every call against the method with
+    ``inspect.getcallargs``; whether a call fits depends only on how many positional arguments it has and the names
+    of its keyword ones, so each shape that fits is checked once (one that does not is refused every time)."""
+
+    def check_signature(self, args, kwargs):
+        shape = (len(args), tuple(sorted(kwargs)))
+        fitting = self.__dict__.setdefault("_fitting_shapes", set())
+        if shape not in fitting:
+            super().check_signature(args, kwargs)
+            fitting.add(shape)
+
+
+class Rpc(SignatureCheckedOnce, _NamekoRpc):
     rpc_consumer = QuorumRpcConsumer()
 
 

@@ -4,7 +4,7 @@ nameko's ``UnserializableValueError`` and the service goes on serving; publishes
 ``shared.nameko_patches`` (one key per set of options however many calls)."""
 
 import pytest
-from nameko.exceptions import RemoteError
+from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.testing.services import entrypoint_hook
 
 from shared import nameko_patches
@@ -69,3 +69,13 @@ def test_an_answer_that_cannot_be_serialised_comes_back_as_such_and_the_service_
             proxy.answering.unserialisable()
         assert raised.value.exc_type == "UnserializableValueError"
         assert proxy.answering.answer(7)["n"] == 7
+
+
+def test_a_call_that_does_not_fit_the_method_is_refused_each_time(answering, service_config):
+    with standalone_rpc(service_config, timeout=10) as proxy:
+        for _ in range(2):
+            with pytest.raises(IncorrectSignature):
+                proxy.answering.answer()
+            with pytest.raises(IncorrectSignature):
+                proxy.answering.answer(1, 2)
+        assert proxy.answering.answer(n=3)["n"] == 3
