@@ -8,8 +8,8 @@ CPU time (not wall time) of the process that pays it:
   process after the messages are queued: CPU per message;
 - **the framework per message** (``--framework`` alone, ~30 s): each figure twice, with nameko and
   marshmallow as shipped and with civicgrid's changes (``shared.events.compiled``,
-  ``shared.nameko_patches``, ``shared.bus.SerialisedOnceResponder``): the contract check of one
-  event (envelope and payload, as a consumer loads it); finding nameko's pooled producer for a
+  ``shared.nameko_patches``, ``shared.bus.SerialisedOnceResponder`` and ``SignatureCheckedOnce``):
+  the contract check of one event (envelope and payload, as a consumer loads it); finding nameko's pooled producer for a
   publish; a no-op event handler (as below); an RPC round trip to a no-op service answering a
   case-sized document, caller (a service, as the gateway is) and service in this process: CPU per call
   of both;
@@ -59,7 +59,7 @@ from pymongo import MongoClient  # noqa: E402
 from deploy.launch.embedded_store import MEMORY, EmbeddedStore  # noqa: E402
 from services.cases.storage import CASES, CaseStore  # noqa: E402
 from shared import nameko_patches  # noqa: E402
-from shared.bus import SerialisedOnceResponder  # noqa: E402
+from shared.bus import SerialisedOnceResponder, SignatureCheckedOnce  # noqa: E402
 from shared.bus import publisher as relay_publisher  # noqa: E402
 from shared.confirms import BatchPublisher  # noqa: E402
 from shared.events import from_message, to_message  # noqa: E402
@@ -111,15 +111,20 @@ class Asking:
 @contextlib.contextmanager
 def _as_shipped():
     """nameko and marshmallow without civicgrid's per-message changes: Schema.load for every event, a kombu
-    Connection built per publish to find the pool, the reply serialised twice."""
+    Connection built per publish to find the pool, the reply serialised twice, every call's signature checked."""
     loader_call, send_response = Loader.__call__, SerialisedOnceResponder.send_response
+    check_signature = SignatureCheckedOnce.check_signature
     Loader.__call__ = lambda self, data: self.schema.load(data, unknown=self.unknown)
     SerialisedOnceResponder.send_response = Responder.send_response
+    SignatureCheckedOnce.check_signature = lambda self, args, kwargs: super(SignatureCheckedOnce, self).check_signature(
+        args, kwargs
+    )
     nameko_patches._nameko_publish.get_producer = nameko_patches._original_get_producer
     try:
         yield
     finally:
         Loader.__call__, SerialisedOnceResponder.send_response = loader_call, send_response
+        SignatureCheckedOnce.check_signature = check_signature
         nameko_patches.apply()
 
 
