@@ -7,7 +7,7 @@ producer checks an event against its contract before it goes. ``Schema.load`` sp
 ~0.1–0.4 ms per event on its own machinery — an error store, a closure and a call per field,
 hooks looked up — rather than on the checks.
 
-``loader(schema)`` compiles a schema once into a plan: per field, its key and how to load it.
+``Loader(schema)`` compiles a schema once into a plan: per field, its key and how to load it.
 A call walks the plan, calling each leaf field's own ``deserialize`` (its type check, conversion,
 validators and default: marshmallow's code) — or, for text, whole numbers and booleans that are
 already of their type, the field's validators alone, which is all ``deserialize`` would do with
@@ -16,6 +16,10 @@ validation error, a key a nested schema does not know, a shape it does not handl
 with hooks) it hands to ``schema.load``: a result it returns is the one marshmallow would
 return, and every error is marshmallow's own, with its messages (``tests/unit/test_compiled_schemas.py``
 holds the two to the same answers over every contract).
+
+``Dumper(schema)`` does the same for ``schema.dump``: each field's own ``_serialize`` (or the value
+itself, for text, whole numbers and booleans already of their type), ``schema.dump`` for anything
+else — a producer dumps every event it makes, and the gateway every announcement it streams.
 """
 
 from collections.abc import Callable
