@@ -6,6 +6,13 @@ CPU time (not wall time) of the process that pays it:
 - **consuming**: a nameko service whose event handler does nothing, through
   ``shared.messaging.consume`` (contract check, ack after the handler), run in this
   process after the messages are queued: CPU per message;
+- **the framework per message** (``--framework`` alone, ~30 s): each figure twice, with nameko and
+  marshmallow as shipped and with civicgrid's changes (``shared.events.compiled``,
+  ``shared.nameko_patches``, ``shared.bus.SerialisedOnceResponder`` and ``SignatureCheckedOnce``):
+  the contract check of one event (envelope and payload, as a consumer loads it); finding nameko's pooled producer for a
+  publish; a no-op event handler (as below); an RPC round trip to a no-op service answering a
+  case-sized document, caller (a service, as the gateway is) and service in this process: CPU per call
+  of both;
 - **publishing**: nameko's ``Publisher`` with confirms, with and without declaring the
   exchange before every publish (the outbox relay used to), and without confirms (the
   live feed's announcements): this process's CPU per publish; and with confirms and
@@ -38,6 +45,8 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
@@ -50,21 +59,29 @@ from pathlib import Path  # noqa: E402
 from kombu import Exchange, Queue  # noqa: E402
 from nameko.amqp.publish import Publisher  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
+from nameko.rpc import Responder  # noqa: E402
 from nameko.standalone.events import get_event_exchange  # noqa: E402
+from nameko.testing.services import entrypoint_hook  # noqa: E402
 from pymongo import ASCENDING, IndexModel, MongoClient  # noqa: E402
 
 from deploy.launch.embedded_store import MEMORY, EmbeddedStore  # noqa: E402
 from services.cases.storage import CASES, CaseStore  # noqa: E402
+from shared import nameko_patches  # noqa: E402
+from shared.bus import SerialisedOnceResponder, SignatureCheckedOnce  # noqa: E402
 from shared.bus import publisher as relay_publisher  # noqa: E402
 from shared.confirms import BatchPublisher  # noqa: E402
-from shared.events import to_message  # noqa: E402
+from shared.events import from_message, to_message  # noqa: E402
+from shared.events.compiled import Loader  # noqa: E402
 from shared.messaging import consume  # noqa: E402
 from shared.outbox import OUTBOX_FIELD, OUTBOX_INDEX, QUEUED_AT  # noqa: E402
+from shared.rpc import TimedRpcProxy, rpc  # noqa: E402
 from shared.topology import declare  # noqa: E402
 from tests.support.infra import RabbitAdmin, amqp_base_uri, free_port, rabbit_api_uri, unique_name  # noqa: E402
 from tests.support.samples import sample_event  # noqa: E402
 
 MESSAGES = 2000
+CALLS = 1000
+CHECKS = 5000
 WRITES = 500
 _handled = 0
 
@@ -76,6 +93,113 @@ class Sink:
     def on_case_dispatched(self, event) -> None:
         global _handled
         _handled += 1
+
+
+class Answering:
+    """A service whose RPC does nothing but answer a case-sized document."""
+
+    name = "overhead_answering"
+
+    @rpc
+    def get(self, n: int) -> dict:
+        return {**_case(n), "created_at": "2026-11-23T09:00:00+00:00"}
+
+
+class Asking:
+    """A caller as the gateway is: a service with a ``TimedRpcProxy``."""
+
+    name = "overhead_asking"
+    answering = TimedRpcProxy("overhead_answering")
+
+    @rpc
+    def ask(self, calls: int) -> None:
+        for n in range(calls):
+            self.answering.get(n)
+
+
+@contextlib.contextmanager
+def _as_shipped():
+    """nameko and marshmallow without civicgrid's per-message changes: Schema.load for every event, a kombu
+    Connection built per publish to find the pool, the reply serialised twice, every call's signature checked."""
+    loader_call, send_response = Loader.__call__, SerialisedOnceResponder.send_response
+    check_signature = SignatureCheckedOnce.check_signature
+    Loader.__call__ = lambda self, data: self.schema.load(data, unknown=self.unknown)
+    SerialisedOnceResponder.send_response = Responder.send_response
+    SignatureCheckedOnce.check_signature = lambda self, args, kwargs: super(SignatureCheckedOnce, self).check_signature(
+        args, kwargs
+    )
+    nameko_patches._nameko_publish.get_producer = nameko_patches._original_get_producer
+    try:
+        yield
+    finally:
+        Loader.__call__, SerialisedOnceResponder.send_response = loader_call, send_response
+        SignatureCheckedOnce.check_signature = check_signature
+        nameko_patches.apply()
+
+
+def _both(measure) -> tuple[float, float]:
+    """``measure()`` as shipped, then with civicgrid's changes."""
+    with _as_shipped():
+        before = measure()
+    return before, measure()
+
+
+def contract_check() -> float:
+    """CPU ms per event of the consumer's check, envelope and payload (``from_message``), of case.dispatched."""
+    body = json.loads(json.dumps(to_message(sample_event("case.dispatched"))))
+    from_message(body)
+    started = _cpu()
+    for _ in range(CHECKS):
+        from_message(body)
+    return (_cpu() - started) / CHECKS * 1000
+
+
+def finding_the_producer(amqp_uri: str) -> float:
+    """CPU ms per publish of entering and leaving nameko's ``get_producer`` (nothing published)."""
+    get_producer = nameko_patches._nameko_publish.get_producer
+    options = dict(Publisher.transport_options)
+    with get_producer(amqp_uri, True, None, None, options):
+        pass
+    started = _cpu()
+    for _ in range(CHECKS):
+        with get_producer(amqp_uri, True, None, None, options):
+            pass
+    return (_cpu() - started) / CHECKS * 1000
+
+
+def rpc_round_trip(amqp_uri: str) -> float:
+    """CPU ms per call, caller and answering service together (both in this process)."""
+    config = {"AMQP_URI": amqp_uri, "max_workers": 10, "serializer": "json", "RPC_TIMEOUT_SECONDS": 30}
+    answering, asking = ServiceContainer(Answering, config), ServiceContainer(Asking, config)
+    answering.start()
+    asking.start()
+    try:
+        with entrypoint_hook(asking, "ask") as ask:
+            ask(20)
+            started = _cpu()
+            ask(CALLS)
+            return (_cpu() - started) / CALLS * 1000
+    finally:
+        asking.stop()
+        answering.stop()
+
+
+def framework(amqp_uri: str) -> dict[str, float]:
+    found = {}
+    for label, measure in (
+        ("contract check of one event (case.dispatched, envelope and payload)", contract_check),
+        ("finding nameko's pooled producer, per publish", partial_uri(finding_the_producer, amqp_uri)),
+        ("consume, no-op handler (shared.messaging)", partial_uri(consuming, amqp_uri)),
+        ("RPC round trip, case-sized answer (caller + service)", partial_uri(rpc_round_trip, amqp_uri)),
+    ):
+        before, after = _both(measure)
+        found[f"{label}: as shipped"] = before
+        found[f"{label}: civicgrid's"] = after
+    return found
+
+
+def partial_uri(measure, amqp_uri: str):
+    return lambda: measure(amqp_uri)
 
 
 def _cpu() -> float:
@@ -90,6 +214,8 @@ def _process_cpu(pid: int) -> float:
 
 def consuming(amqp_uri: str) -> float:
     """CPU ms per message of a no-op nameko event handler."""
+    global _handled
+    _handled = 0
     config = {"AMQP_URI": amqp_uri, "max_workers": 10, "serializer": "json"}
     container = ServiceContainer(Sink, config)
     container.start()  # declares its queue
@@ -398,23 +524,25 @@ def main(argv=None) -> int:
         help="only the store's guarded updates, SecantusDB's own server and as civicgrid starts it (~1 min)",
     )
     parser.add_argument("--outbox", action="store_true", help="only the outbox's ways, store CPU per case event")
+    parser.add_argument("--framework", action="store_true", help="only the framework's figures per message (~30 s)")
     args = parser.parse_args(argv)
     if args.guarded:
         return _print({**guarded_updates(stock=True), **guarded_updates(stock=False)})
     if args.outbox:
         return _print(outbox_ways())
-    only_publishing = args.publishing
     admin = RabbitAdmin(rabbit_api_uri())
     admin.check()
     vhost = unique_name("cgoverhead")
     admin.create_vhost(vhost)
     try:
         amqp_uri = f"{amqp_base_uri()}{vhost}"
-        if only_publishing:
+        if args.publishing:
             figures = {**publishing(amqp_uri), **batched_publishing(amqp_uri)}
+        elif args.framework:
+            figures = framework(amqp_uri)
         else:
             figures = {
-                "consume, no-op handler (shared.messaging)": consuming(amqp_uri),
+                **framework(amqp_uri),
                 **publishing(amqp_uri),
                 **batched_publishing(amqp_uri),
                 **store_writes(sync=False),
@@ -428,7 +556,8 @@ def main(argv=None) -> int:
 def _print(figures: dict[str, float]) -> int:
     print("| what | CPU ms each |\n|---|---:|")
     for label, ms in figures.items():
-        print(f"| {label} | {ms:.2f} |")
+        print(f"| {label} | {ms:.3f} |")
+    return 0
 
 
 if __name__ == "__main__":

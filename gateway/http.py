@@ -30,6 +30,7 @@ from gateway.webapp import serve as serve_web_app
 from shared.auth.keys import load_public_key
 from shared.auth.provider import TOKEN_CONTEXT_KEY
 from shared.auth.tokens import TokenVerifier
+from shared.bus import SignatureCheckedOnce
 from shared.clock import clock_from_config
 from shared.config import setting
 from shared.errors import CivicgridError, FileTooLarge, Unauthenticated, ValidationFailed
@@ -190,7 +191,7 @@ class ApiServer(WebServer):
         return _JsonWsgiApp(self)
 
 
-class ApiEndpoint(HttpRequestHandler):
+class ApiEndpoint(SignatureCheckedOnce, HttpRequestHandler):
     server = ApiServer()
 
     def __init__(
@@ -216,17 +217,8 @@ class ApiEndpoint(HttpRequestHandler):
         self.responses = responses or {}
         self.raises = dict(raises or {})
         self.public = public
-        self._signatures_checked: set = set()
         kwargs.setdefault("expected_exceptions", CivicgridError)
         super().__init__(method, url, **kwargs)
-
-    def check_signature(self, args, kwargs):
-        # nameko checks the handler's signature with ``inspect`` on every request; a route passes the request and
-        # its URL's fields, the same names every time, so each shape of arguments is checked once.
-        shape = (len(args), tuple(sorted(kwargs)))
-        if shape not in self._signatures_checked:
-            super().check_signature(args, kwargs)
-            self._signatures_checked.add(shape)
 
     def handle_request(self, request):
         request.shallow = False

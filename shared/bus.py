@@ -15,33 +15,46 @@
   consumer is cancelled: every message in hand was redelivered, and counted towards its queue's delivery limit).
 - What it is doing — started, consuming now, last progress of its loop — for the process's probes
   (``shared.probes``).
+- Per message, no more than it needs: an RPC's reply is serialised once (``SerialisedOnceResponder``;
+  nameko serialised it twice), a call's signature checked once per shape (``SignatureCheckedOnce``),
+  and a publish finds its pooled producer without building a kombu ``Connection`` first
+  (``shared.nameko_patches``, applied when this module is imported).
 """
 
 import contextlib
 import logging
 import os
 import socket
+import sys
 import time
 import uuid
 
 import eventlet
+import kombu.serialization
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
     DEFAULT_HEARTBEAT,
+    DEFAULT_SERIALIZER,
     DEFAULT_TRANSPORT_OPTIONS,
     HEARTBEAT_CONFIG_KEY,
     LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
     TRANSPORT_OPTIONS_CONFIG_KEY,
 )
+from nameko.exceptions import UnserializableValueError, serialize
 from nameko.messaging import QueueConsumer
-from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, ReplyListener, RpcConsumer, get_rpc_exchange
+from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, ReplyListener, Responder, RpcConsumer, get_rpc_exchange
 from nameko.rpc import Rpc as _NamekoRpc
 from nameko.standalone.rpc import ClusterRpcProxy, SingleThreadedReplyListener
 
+from shared import nameko_patches
 from shared.faults import pause_if_armed
 from shared.topology import declare_once, rpc_queue, transient_queue
+
+nameko_patches.apply()  # every process that talks to the bus imports this module first
 
 _log = logging.getLogger(__name__)
 
@@ -166,14 +179,57 @@ def queue_consumer_of(container) -> ClusterQueueConsumer | None:
     return next((e for e in container.subextensions if isinstance(e, ClusterQueueConsumer)), None)
 
 
+class SerialisedOnceResponder(Responder):
+    """nameko's reply, serialised once. nameko serialises the result to check that it can (a result it cannot would
+    kill the container), then the reply again to publish it; here the whole reply is serialised once and those bytes
+    are published. A result that cannot be serialised still reaches the caller as nameko's
+    ``UnserializableValueError``, as before."""
+
+    def send_response(self, result, exc_info):
+        error = None if exc_info is None else serialize(exc_info[1])
+        # the reply is encoded as the request was
+        serializer = kombu.serialization.registry.type_to_name[self.message.properties["content_type"]]
+        try:
+            content_type, encoding, body = kombu.serialization.dumps({"result": result, "error": error}, serializer)
+        except Exception:  # noqa: BLE001 - nameko's own check: whatever the serializer raises
+            exc_info = sys.exc_info()
+            error = serialize(UnserializableValueError(result))  # guaranteed to serialise
+            result = None
+            content_type, encoding, body = kombu.serialization.dumps({"result": None, "error": error}, serializer)
+        self.publisher_cls(self.amqp_uri, ssl=self.ssl, login_method=self.login_method).publish(
+            body,
+            content_type=content_type,
+            content_encoding=encoding,
+            exchange=self.exchange,
+            routing_key=self.message.properties["reply_to"],
+            correlation_id=self.message.properties.get("correlation_id"),
+        )
+        return result, exc_info
+
+
 class QuorumRpcConsumer(RpcConsumer):
     queue_consumer = ClusterQueueConsumer()
+
+    def _reply(self, message, result, exc_info):
+        # nameko's RpcConsumer.handle_result, with the responder above
+        config = self.container.config
+        responder = SerialisedOnceResponder(
+            config[AMQP_URI_CONFIG_KEY],
+            get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+            message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
 
     def handle_result(self, message, result, exc_info):
         # nameko lets an error sending the reply escape the worker, which kills the whole container (seen when a
         # broker node was lost as a reply went out): the work is done, the caller times out and may call again.
         try:
-            return super().handle_result(message, result, exc_info)
+            return self._reply(message, result, exc_info)
         except Exception as exc:  # noqa: BLE001 - whatever the broker did, this process must go on serving
             _log.warning(
                 "%s: the reply to %s could not be sent (%s); its caller will time out",
@@ -191,7 +247,20 @@ class QuorumRpcConsumer(RpcConsumer):
         declare_once(config["AMQP_URI"], [self.queue.exchange, self.queue])  # a mismatch stops the start, named
 
 
-class Rpc(_NamekoRpc):
+class SignatureCheckedOnce:
+    """An entrypoint's signature checked once per shape of call. nameko checks every call against the method with
+    ``inspect.getcallargs``; whether a call fits depends only on how many positional arguments it has and the names
+    of its keyword ones, so each shape that fits is checked once (one that does not is refused every time)."""
+
+    def check_signature(self, args, kwargs):
+        shape = (len(args), tuple(sorted(kwargs)))
+        fitting = self.__dict__.setdefault("_fitting_shapes", set())
+        if shape not in fitting:
+            super().check_signature(args, kwargs)
+            fitting.add(shape)
+
+
+class Rpc(SignatureCheckedOnce, _NamekoRpc):
     rpc_consumer = QuorumRpcConsumer()
 
 

@@ -3,12 +3,13 @@
 from gateway.http import api
 from gateway.live import EventStreamResponse, changed_grids, changed_person, events
 from shared.events import Event
+from shared.events.compiled import Dumper
 from shared.events.contracts.notifications import FeedAppended
 from shared.messaging import consume
 from shared.timer import timer
 
 FILL_PAGE = 500
-_entry = FeedAppended()
+_entry = Dumper(FeedAppended())  # what the stream writes: the announcement as its contract dumps it
 
 
 class StreamApi:
@@ -38,7 +39,7 @@ class StreamApi:
 
     @consume("notifications", "feed.appended", broadcast=True)
     def on_feed_appended(self, event: Event) -> None:
-        announced = _entry.dump(event.payload)
+        announced = _entry(event.payload)
         self.live.hub.offer([*announced.pop("earlier", []), announced])
         self._fill_live_gap()
 
