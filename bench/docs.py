@@ -31,7 +31,7 @@ RUNS = (
 # `--broker both` runs: the single-broker pass beside the cluster pass of the same run.
 COMPARISONS = ("full-r1-comparison", "full-r2-comparison", "quick-r1-comparison", "quick-r2-comparison")
 # `--lifecycle` runs: cases round the whole loop.
-LIFECYCLES = ("lifecycle-full-r1", "lifecycle-quick-r1")
+LIFECYCLES = ("lifecycle-full-r1", "lifecycle-full-r1-cluster", "lifecycle-quick-r1")
 
 
 def _demoted(markdown: str, levels: int) -> str:

@@ -1,7 +1,7 @@
 """What a lifecycle run measured: cases and actions per second round the whole loop, each action's latency,
 the CPU per case, and whether every case and every figure came out as it should."""
 
-from bench import stats
+from bench import report, stats
 from bench.analyse import cpu_use
 from bench.report import table
 
@@ -66,7 +66,8 @@ def to_markdown(results: dict) -> str:
     run = results["run"]
     account = loop["account"]
     lines = [
-        f"# Lifecycle: {loop['cases']} cases round the whole loop, {loop['people']} people at once",
+        f"# Lifecycle: {loop['cases']} cases round the whole loop, {loop['people']} people at once"
+        f"{report.broker_phrase(run)}",
         "",
         f"Commit `{run.get('commit')}`, {run['started_at']}, {results['machine'].get('cores')} cores, "
         f"{run['broker']} broker, {run['replicas']} replica(s) per service.",
