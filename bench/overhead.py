@@ -26,8 +26,9 @@ CPU time (not wall time) of the process that pays it:
 - **guarded updates** (``--guarded``, alone, ~1 min, no broker): on a synced store whose collection has the case's
   indexes and 3,000 cases, the store's CPU per read by ``_id`` (with and without a projection), per update by
   ``_id`` alone and with the case's guards (version, status, an event not yet seen), per outbox pull and per
-  insert, with SecantusDB's own server and as ``deploy.launch.secantusd`` runs it (docs/architecture.md, "Queries
-  on the embedded store").
+  insert, and per ``insert_many`` of 20 inbox entries into a collection of five indexes (notifications' filing),
+  with SecantusDB's own server and as ``deploy.launch.secantusd`` runs it (docs/architecture.md, "Queries on the
+  embedded store").
 - **the outbox's ways** (``--outbox``, alone: no broker needed): store and client CPU per
   case event of each way of carrying events out of the cases store (``outbox_ways``).
 
@@ -62,7 +63,7 @@ from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.rpc import Responder  # noqa: E402
 from nameko.standalone.events import get_event_exchange  # noqa: E402
 from nameko.testing.services import entrypoint_hook  # noqa: E402
-from pymongo import ASCENDING, IndexModel, MongoClient  # noqa: E402
+from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient  # noqa: E402
 
 from deploy.launch.embedded_store import MEMORY, EmbeddedStore  # noqa: E402
 from services.cases.storage import CASES, CaseStore  # noqa: E402
@@ -405,10 +406,54 @@ def guarded_updates(stock: bool) -> dict[str, float]:
         )
         per_op("store insert", lambda n, i: cases.insert_one({**_case(GUARDED_DOCS + n), "version": 0}))
         assert cases.count_documents({"version": 2, "_outbox": []}) == WRITES, "every write applied"
+        # notifications' filing: one insert_many of a case event's inbox entries into a collection of five indexes
+        inbox = client["overhead"]["inbox"]
+        inbox.create_indexes(INBOX_INDEXES)
+        started = _process_cpu(store.process.pid)
+        for n in range(INBOX_BATCHES):
+            inbox.insert_many([_inbox_entry(n, k) for k in range(INBOX_BATCH)])
+        found[f"store insert_many of {INBOX_BATCH} inbox entries, {len(INBOX_INDEXES)} indexes ({server})"] = (
+            (_process_cpu(store.process.pid) - started) / INBOX_BATCHES * 1000
+        )
+        assert inbox.count_documents({}) == INBOX_BATCHES * INBOX_BATCH, "every entry inserted"
         client.close()
     finally:
         store.stop()
         shutil.rmtree(logs, ignore_errors=True)
+    return found
+
+
+INBOX_BATCHES, INBOX_BATCH = 100, 20
+# the notifications' inbox as it stood before two indexes nobody asked by were dropped: one unique, five in all
+INBOX_INDEXES = [
+    IndexModel([("dedup_key", ASCENDING)], unique=True),
+    IndexModel([("department", ASCENDING), ("_id", DESCENDING)]),
+    IndexModel([("user_id", ASCENDING), ("read", ASCENDING), ("_id", DESCENDING)]),
+    IndexModel([("case_id", ASCENDING)]),
+    IndexModel([("correlation_id", ASCENDING)]),
+]
+
+
+def _inbox_entry(n: int, k: int) -> dict:
+    """An inbox entry as ``services/notifications/domain/planning.py`` files it, one per operator of a case event."""
+    return {
+        "_id": f"N{n:06d}{k:03d}",
+        "dedup_key": f"E{n}:user:op{k}:inbox",
+        "recipient": {"kind": "user", "id": f"op{k}"},
+        "user_id": f"op{k}",
+        "kind": "case.dispatched",
+        "case_id": f"C{n:08d}",
+        "title": {"zh": "新案件", "en": "New case"},
+        "body": {"zh": "垃圾堆积 " * 4, "en": "Litter " * 4},
+        "link": f"/cases/C{n:08d}",
+        "priority": "normal",
+        "deadline": None,
+        "created_at": n,
+        "correlation_id": f"R{n}",
+        "event_occurred_at": n,
+        "read": False,
+        "read_at": None,
+    }
 
 
 OUTBOX_EVENTS = 300  # case events per way: each a guarded update of a case with one outbox entry

@@ -1,7 +1,8 @@
 """The pieces of `make run` (``python -m deploy.launcher``), one job each:
 
 - ``embedded_store``: one SecantusDB process (the tests start theirs with it too), run by ``secantusd`` (its own
-  entry point, with the planner taking an ``_id`` first); ``stores``: which of them `make run` starts, one per
+  entry point, with the planner taking an ``_id`` first, an update rewriting only the index entries that change,
+  and a write command reading the index catalogue once); ``stores``: which of them `make run` starts, one per
   service or one for all;
 - ``broker``: RabbitMQ answering, the local one started if it is down;
 - ``environment``: the settings and keys every process is given, and each process's own;

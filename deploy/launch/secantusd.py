@@ -1,8 +1,8 @@
 """SecantusDB's server as civicgrid starts it: ``python -m deploy.launch.secantusd <secantusd-py's flags>``.
 
-The same entry point as the ``secantusd-py`` script (``secantus.cli.main``, the same flags and defaults), with two
-changes to what a write costs, made here because SecantusDB 0.7.0b3 (the latest release) has neither and our writes
-pay for both on every update of a case; both belong upstream:
+The same entry point as the ``secantusd-py`` script (``secantus.cli.main``, the same flags and defaults), with three
+changes to what a write costs, made here because SecantusDB 0.7.0b3 (the latest release) has none of them and our
+writes pay for them on every update of a case and every insert; all three belong upstream:
 
 - **a filter with an ``_id`` equality takes the ``_id`` point lookup first.** SecantusDB takes it only when ``_id`` is
   the filter's *only* field; with more (``{_id, version, status, ...}``, the case's guarded update) its planner first
@@ -23,6 +23,22 @@ pay for both on every update of a case; both belong upstream:
   and its unique keys, as they were. The same test checks that after the same writes both stores hold the same
   entries and the same unique keys, entry for entry (upstream: the update paths compare the entries before they
   write).
+- **a write command reads each collection's index catalogue once.** SecantusDB reads the catalogue (a cursor over its
+  index table, a BSON document decoded per index) whenever it asks which indexes a collection has, their partial
+  filters or their options — and its write paths ask per document and per index entry written (the unique-key check,
+  the entries' writes and deletes, the comparison above): ``_index_options_map`` alone was ~22% of the notifications
+  store's CPU, an ``insert_many`` of inbox entries. Here each write path (an insert's, an update's and a delete's
+  statement transaction, ``CATALOGUE_ONCE_PATHS``) keeps the rows it read for the rest of its attempt, still decoded
+  on every ask so that each caller has dicts of its own, as before. Nothing outlives the attempt: the next command, a
+  retry after a write conflict (its rolled-back attempt may have flagged an index multikey) and another thread read
+  the catalogue afresh. Within the attempt the stock reads see no other catalogue either: it is one WiredTiger
+  transaction (or the user's), whose snapshot hides what other threads commit meanwhile, and index builds and drops
+  wait for the collection's lock the path holds. What it does see is its own writes, and the one catalogue write in a
+  write path, an index flagged multikey by the first array value it indexes, drops the copy of that collection's
+  catalogue. The same test compares documents, duplicate-key
+  errors and index entries after inserts, ``insert_many``, updates, upserts and deletes over unique, sparse,
+  partial and collated indexes, and counts the reads: an ``insert_many`` reads the catalogue once, however many
+  documents it writes (upstream: the write paths pass the catalogue they read down to the per-document work).
 
 The ``_id`` is taken first only where the result cannot differ (else the stock planner decides, unchanged): the
 ``_id`` clause names one value (an equality, ``$eq`` or a one-element ``$in``: a several-value ``$in`` could return
@@ -40,6 +56,7 @@ import threading
 from collections.abc import Mapping
 from importlib.metadata import version
 
+import bson
 from bson.max_key import MaxKey
 from bson.min_key import MinKey
 from secantus import storage
@@ -50,7 +67,19 @@ CHECKED_VERSION = "0.7.0b3"
 _stock_candidates = storage.Storage._try_index_id_keys
 _stock_delete_entries = storage.Storage._delete_index_entries
 _stock_write_entries = storage.Storage._write_index_entries
+_stock_iter_indexes = storage.Storage._iter_indexes
+_stock_mark_multikey = storage.Storage._maybe_mark_multikey
 _updating = threading.local()  # per server thread: the documents an update is rewriting, by RecordId
+_catalogue = threading.local()  # per server thread: the index catalogue a write command read, by (db, coll)
+# The write paths that read the catalogue once per command: each one statement transaction, retried whole on a
+# write conflict (the cache lives inside the retry, so a rolled-back attempt's reads are not reused).
+CATALOGUE_ONCE_PATHS = (
+    "_insert_chunk",
+    "_update_chunk",
+    "_update_matching_single_txn",
+    "_delete_chunk",
+    "_delete_matching_single_txn",
+)
 _ORDERED_BY_DISTANCE = ("$near", "$nearSphere")
 
 
@@ -143,6 +172,71 @@ def _rewriting(update_path):
     return rewriting
 
 
+def _read_catalogue(self, db: str, coll: str) -> list[tuple[str, bytes]]:
+    """The collection's index catalogue rows, undecoded, read as ``Storage._iter_indexes`` reads them."""
+    rows: list[tuple[str, bytes]] = []
+    cursor = self._cursor(storage._IDX_TABLE)
+    cursor.set_key(db, coll, "")
+    found = cursor.search_near()
+    if found == storage.wt.WT_NOTFOUND or (found < 0 and cursor.next() != 0):
+        return rows
+    while True:
+        key = cursor.get_key()
+        if key[0] != db or key[1] != coll:
+            return rows
+        rows.append((key[2], bytes(cursor.get_value())))
+        if cursor.next() != 0:
+            return rows
+
+
+def _decoded(rows: list[tuple[str, bytes]]):
+    # decoded on every call, as the stock reader does: each caller gets dicts of its own to keep or change
+    for name, payload in rows:
+        index = bson.decode(payload)
+        yield name, index.get("key", {}), index.get("options", {})
+
+
+def catalogue_once(self, db, coll):
+    """``Storage._iter_indexes``, in a write command reading each collection's catalogue once (see above)."""
+    cache = getattr(_catalogue, "rows", None)
+    if cache is None:
+        return _stock_iter_indexes(self, db, coll)
+    rows = cache.get((db, coll))
+    if rows is None:
+        rows = cache[db, coll] = _read_catalogue(self, db, coll)
+    return _decoded(rows)
+
+
+def multikey_marked(self, db, coll, doc, indexes, already_multikey):
+    """``Storage._maybe_mark_multikey``, the one catalogue write in a write command: a flag it adds (to the
+    catalogue, or found there) drops the command's copy of that collection's catalogue."""
+    before = len(already_multikey)
+    marked = _stock_mark_multikey(self, db, coll, doc, indexes, already_multikey)
+    cache = getattr(_catalogue, "rows", None)
+    if cache is not None and len(marked) != before:
+        cache.pop((db, coll), None)
+    return marked
+
+
+def _reading_catalogue_once(write_path):
+    @functools.wraps(write_path)
+    def reading_once(self, *args, **kwargs):
+        if getattr(_catalogue, "rows", None) is not None:  # nested in another write path: its copy serves
+            return write_path(self, *args, **kwargs)
+        _catalogue.rows = {}
+        try:
+            return write_path(self, *args, **kwargs)
+        finally:
+            _catalogue.rows = None
+
+    return reading_once
+
+
+def catalogue_once_path(stock_path):
+    """A stock write path (retried on write conflicts) with its every attempt reading the catalogue once."""
+    return storage._retry_write_conflicts(_reading_catalogue_once(stock_path.__wrapped__))
+
+
 def patch() -> None:
     if version("secantusdb") != CHECKED_VERSION:
         logging.getLogger(__name__).warning(
@@ -154,6 +248,10 @@ def patch() -> None:
     storage.Storage._try_index_id_keys = id_first_candidates
     storage.Storage._delete_index_entries = deferred_delete_entries
     storage.Storage._write_index_entries = changed_entries_only
+    storage.Storage._iter_indexes = catalogue_once
+    storage.Storage._maybe_mark_multikey = multikey_marked
+    for path in CATALOGUE_ONCE_PATHS:
+        setattr(storage.Storage, path, catalogue_once_path(getattr(storage.Storage, path)))
     for path in ("_update_matching_single_txn", "_update_chunk"):
         setattr(storage.Storage, path, _rewriting(getattr(storage.Storage, path)))
 

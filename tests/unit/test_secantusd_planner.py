@@ -219,8 +219,13 @@ def _fully_patched(store: Storage) -> Storage:
     store._try_index_id_keys = types.MethodType(secantusd.id_first_candidates, store)
     store._delete_index_entries = types.MethodType(secantusd.deferred_delete_entries, store)
     store._write_index_entries = types.MethodType(secantusd.changed_entries_only, store)
+    store._iter_indexes = types.MethodType(secantusd.catalogue_once, store)
+    store._maybe_mark_multikey = types.MethodType(secantusd.multikey_marked, store)
+    paths = {path: secantusd.catalogue_once_path(getattr(Storage, path)) for path in secantusd.CATALOGUE_ONCE_PATHS}
     for path in ("_update_matching_single_txn", "_update_chunk"):
-        setattr(store, path, types.MethodType(secantusd._rewriting(getattr(Storage, path)), store))
+        paths[path] = secantusd._rewriting(paths[path])
+    for path, method in paths.items():
+        setattr(store, path, types.MethodType(method, store))
     return store
 
 
@@ -232,11 +237,15 @@ def _entry_store(tmp_path, name: str, docs: list[dict]) -> Storage:
     return store
 
 
-def _update(store: Storage, filter_: dict, update: dict, **options):
+def _refusal(refused: Exception):
+    return type(refused).__name__, str(refused), dict(vars(refused))
+
+
+def _update(store: Storage, filter_: dict, update: dict, *, coll: str = COLL, **options):
     try:
-        return store.update_matching(DB, COLL, filter_, update, **options)
+        return store.update_matching(DB, coll, filter_, update, **options)
     except Exception as refused:  # noqa: BLE001 - the same refusal from both is the point
-        return type(refused).__name__
+        return _refusal(refused)
 
 
 def test_updates_leave_the_same_index_entries(tmp_path):
@@ -266,3 +275,188 @@ def test_updates_leave_the_same_index_entries(tmp_path):
     finally:
         stock.close()
         patched.close()
+
+
+# Within one write command the index catalogue is read once: the same documents, the same duplicate-key errors
+# (keyPattern, keyValue) and the same entries as the stock store, over the unique, sparse, partial and collated
+# indexes whose options the write paths consult per document.
+WRITE_INDEXES = {
+    "code_1": ({"code": 1}, {"unique": True}),
+    "badge_1": ({"badge": 1}, {"unique": True, "sparse": True}),
+    "inbox_1_case_1": ({"inbox": 1, "case": 1}, {"unique": True, "partialFilterExpression": {"kind": "inbox"}}),
+    "name_ci": ({"name": 1}, {"unique": True, "collation": {"locale": "en", "strength": 2}}),
+    "tags_1": ({"tags": 1}, {}),
+    "kind_1_at_-1": ({"kind": 1, "at": -1}, {}),
+    "s_1": ({"s": 1}, {"sparse": True}),
+}
+LATE_INDEX = ("at_1_open", ({"at": 1}, {"partialFilterExpression": {"status": "open"}}))
+
+
+def _write_doc(rng: random.Random, n: int) -> dict:
+    doc = {"_id": f"W{rng.randint(0, 80):03d}", "n": n, "at": rng.randint(0, 9)}
+    for field, values in (
+        ("code", [f"K{rng.randint(0, 60)}", None]),
+        ("badge", [rng.randint(0, 30), None]),
+        ("kind", ["inbox", "inbox", "other"]),
+        ("inbox", [f"op{rng.randint(0, 4)}"]),
+        ("case", [f"C{rng.randint(0, 8)}"]),
+        ("name", ["Ann", "ANN", "Bob", f"n{rng.randint(0, 50)}"]),
+        ("tags", [["x"], ["x", "y"], "y", []]),
+        ("status", ["open", "closed"]),
+        ("s", [1, None, [1, 2]]),
+    ):
+        if rng.random() < 0.6:
+            doc[field] = rng.choice(values)
+    if rng.random() < 0.1:
+        del doc["_id"]  # minted by the store: an ObjectId of its own in each, so given here
+        doc["_id"] = f"M{n}"
+    return doc
+
+
+def _write_set(rng: random.Random) -> dict:
+    doc = _write_doc(rng, rng.randint(0, 999))
+    fields = rng.sample([k for k in doc if k != "_id"], min(2, len(doc) - 1))
+    return {k: doc[k] for k in fields} or {"n": -1}
+
+
+def _write_filter(rng: random.Random) -> dict:
+    return rng.choice(
+        [
+            {"_id": f"W{rng.randint(0, 80):03d}"},
+            {"_id": f"W{rng.randint(0, 80):03d}", "kind": "inbox"},
+            {"kind": rng.choice(["inbox", "other"]), "at": {"$gte": rng.randint(0, 9)}},
+            {"inbox": f"op{rng.randint(0, 4)}", "case": f"C{rng.randint(0, 8)}", "kind": "inbox"},
+            {"tags": "x"},
+            {"name": rng.choice(["ann", "Bob"])},
+            {"code": f"K{rng.randint(0, 60)}"},
+        ]
+    )
+
+
+def _write(store: Storage, op: str, payload, options: dict, coll: str = "writes"):
+    try:
+        if op == "insert":
+            return store.insert(DB, coll, [dict(doc) for doc in payload], **options)
+        if op == "update":
+            filter_, update = payload
+            return store.update_matching(DB, coll, filter_, update, **options)
+        return store.delete_matching(DB, coll, payload, **options)
+    except Exception as refused:  # noqa: BLE001 - the same refusal from both is the point
+        return _refusal(refused)
+
+
+def _write_store(tmp_path, name: str) -> Storage:
+    store = Storage(str(tmp_path / name), enable_oplog=False, ttl_sweep_seconds=0)
+    for index, (keys, options) in WRITE_INDEXES.items():
+        store.create_index(DB, "writes", index, keys, options)
+    return store
+
+
+def test_writes_give_the_same_documents_errors_and_entries(tmp_path):
+    stock = _write_store(tmp_path, "stock")
+    patched = _fully_patched(_write_store(tmp_path, "patched"))
+    rng = random.Random(5)
+    ops = 0
+    try:
+        for step in range(500):
+            if step == 250:  # between commands the catalogue changes: the next command reads it afresh
+                for store in (stock, patched):
+                    store.create_index(DB, "writes", LATE_INDEX[0], *LATE_INDEX[1])
+            roll = rng.random()
+            if roll < 0.4:
+                op, options = "insert", {"ordered": rng.random() < 0.5}
+                payload = [_write_doc(rng, step * 100 + k) for k in range(rng.choice([1, 1, 5, 20]))]
+            elif roll < 0.9:
+                op = "update"
+                update = {"$set": _write_set(rng)}
+                if rng.random() < 0.2:
+                    update["$unset"] = {rng.choice(["badge", "tags", "s", "name"]): ""}
+                    update["$set"] = {k: v for k, v in update["$set"].items() if k not in update["$unset"]}
+                    update["$set"] = update["$set"] or {"n": step}
+                filter_ = _write_filter(rng)
+                upsert = "_id" in filter_ and rng.random() < 0.4
+                payload, options = (filter_, update), {"multi": rng.random() < 0.3, "upsert": upsert}
+            else:
+                op, payload, options = "delete", _write_filter(rng), {}
+            result = _write(patched, op, payload, options)
+            assert result == _write(stock, op, payload, options), (step, op, payload, options)
+            ops += isinstance(result, tuple) and result and isinstance(result[0], str)
+        # an upsert into a collection that does not exist yet creates it (and its _id index) within the command
+        upsert = ({"_id": "new"}, {"$set": {"a": [1]}})
+        assert _update(patched, *upsert, coll="fresh", upsert=True) == _update(
+            stock, *upsert, coll="fresh", upsert=True
+        )
+        for coll in ("writes", "fresh"):
+            assert patched.find_matching(DB, coll, {}, sort={"_id": 1}) == stock.find_matching(
+                DB, coll, {}, sort={"_id": 1}
+            )
+            assert patched.list_indexes(DB, coll) == stock.list_indexes(DB, coll)
+        assert _entries(patched) == _entries(stock)
+        assert ops > 20  # the duplicate-key refusals were exercised, not only the clean writes
+    finally:
+        stock.close()
+        patched.close()
+
+
+def test_an_insert_many_reads_the_catalogue_once(tmp_path, monkeypatch):
+    reads = []
+    stock_read = secantusd._read_catalogue
+    monkeypatch.setattr(
+        secantusd, "_read_catalogue", lambda store, db, coll: reads.append(coll) or stock_read(store, db, coll)
+    )
+    monkeypatch.setattr(
+        secantusd,
+        "_stock_iter_indexes",
+        lambda store, db, coll: reads.append(coll) or Storage._iter_indexes(store, db, coll),
+    )
+    store = _fully_patched(_write_store(tmp_path, "store"))
+    try:
+        for n in (1, 20, 200):
+            reads.clear()
+            inserted, errors = store.insert(
+                DB,
+                "writes",
+                [
+                    {
+                        "_id": f"{n}-{k}",
+                        "code": f"{n}-{k}",
+                        "name": f"{n}-{k}",
+                        "kind": "inbox",
+                        "inbox": f"op{k}",
+                        "case": f"C{n}",
+                        "tags": ["x"],
+                    }
+                    for k in range(n)
+                ],
+            )
+            assert (inserted, errors) == (n, [])
+            assert len(reads) <= 2, (n, reads)  # once, and once more after the first array marks tags_1 multikey
+        # an update: the stock planner's reads before the chunk, then the chunk's one, however many documents
+        per_update = []
+        for n in (20, 200):
+            reads.clear()
+            assert (
+                store.update_matching(DB, "writes", {"case": f"C{n}"}, {"$set": {"at": 1}}, multi=True)["matched"] == n
+            )
+            per_update.append(len(reads))
+        assert per_update[0] == per_update[1] < 10, per_update
+        reads.clear()
+        assert store.delete_matching(DB, "writes", {"case": "C200"}) == 200
+        assert len(reads) < 10, reads
+    finally:
+        store.close()
+
+
+def test_a_multikey_flag_written_in_the_command_is_read_back_in_it(tmp_path):
+    store = _fully_patched(_write_store(tmp_path, "store"))
+
+    def command(store):
+        assert "tags_1" not in store._multikey_index_names(DB, "writes")  # the command's copy, read here
+        store._maybe_mark_multikey(DB, "writes", {"tags": ["x", "y"]}, store._all_indexes(DB, "writes"), set())
+        return store._multikey_index_names(DB, "writes")
+
+    try:
+        store.insert(DB, "writes", [{"_id": 1, "code": 1, "name": "a", "tags": "x"}])
+        assert "tags_1" in secantusd._reading_catalogue_once(command)(store)
+    finally:
+        store.close()
