@@ -12,10 +12,12 @@ event fails only its own message (which the consumer then retries or dead-letter
 full): for a read model that may run a moment behind, the events of one case — which
 arrive within a few tens of milliseconds of each other and move the same counters —
 then share one transaction even at a low rate. A consumer lingering so needs as many
-workers (messages in flight) as a batch may hold.
+workers (messages in flight) as a batch may hold; a batch that fills (``max_batch``) stops
+lingering and commits at once, so a limit no larger than the workers keeps a long linger
+from capping the rate at workers ÷ linger.
 """
 
-import eventlet
+from eventlet.event import Event
 from eventlet.semaphore import Semaphore
 
 _DONE, _ALONE = "done", "alone"
@@ -35,6 +37,7 @@ class GroupCommit:
         self._linger = linger
         self._waiting: list[_Slot] = []
         self._turn = Semaphore(1)
+        self._filled: Event | None = None  # set while a batch lingers: sent when it is full
 
     def submit(self, item, commit) -> None:
         """Return once ``item`` is committed; raise what committing it alone raised.
@@ -44,9 +47,17 @@ class GroupCommit:
         """
         slot = _Slot(item)
         self._waiting.append(slot)
+        filled = self._filled
+        if filled is not None and not filled.ready() and len(self._waiting) >= self._max_batch:
+            filled.send()
         with self._turn:
             if slot.outcome is None and self._linger and len(self._waiting) < self._max_batch:
-                eventlet.sleep(self._linger)  # holding the turn: what arrives meanwhile joins this batch
+                # holding the turn: what arrives meanwhile joins this batch, until the linger ends or it is full
+                self._filled = Event()
+                try:
+                    self._filled.wait(self._linger)
+                finally:
+                    self._filled = None
             while slot.outcome is None:  # no earlier batch took it: take everything waiting, from the oldest
                 batch = self._waiting[: self._max_batch]
                 del self._waiting[: self._max_batch]

@@ -3,6 +3,7 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from nameko.constants import DEFAULT_MAX_WORKERS, MAX_WORKERS_CONFIG_KEY
 from nameko.dependency_providers import Config
 
 from services.indicators import domain
@@ -35,7 +36,9 @@ _hotspots = HotspotTableSchema()
 
 # Every event moves the same few hot counters (the district's, today's): concurrent transactions would only
 # conflict and retry. One at a time per process, each taking every event that arrived meanwhile — and waiting
-# INDICATORS_LINGER_SECONDS for more, so that a case's events, which move the same counters, share one.
+# INDICATORS_LINGER_SECONDS for more, so that a case's events, and the cases reported meanwhile, which move the
+# same counters, share one: the store's cost is per document written, and a counter shared by a batch's events is
+# written once. A batch holds at most what the process has in hand (its workers), and commits once it does.
 _BATCHES: dict[str, GroupCommit] = {}
 
 
@@ -75,9 +78,10 @@ class IndicatorsService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLER
         tz = self._tz
         batches = _BATCHES.get(self.store.db.name)
         if batches is None:
+            in_hand = setting(self.config, MAX_WORKERS_CONFIG_KEY, DEFAULT_MAX_WORKERS, int)
             batches = _BATCHES[self.store.db.name] = GroupCommit(
-                max_batch=setting(self.config, "INDICATORS_MAX_BATCH", 200, int),
-                linger=setting(self.config, "INDICATORS_LINGER_SECONDS", 0.25, float),
+                max_batch=min(setting(self.config, "INDICATORS_MAX_BATCH", 200, int), in_hand),
+                linger=setting(self.config, "INDICATORS_LINGER_SECONDS", 1.0, float),
             )
         limit = timedelta(hours=setting(self.config, "RESPONSE_LIMIT_HOURS", 24.0, float))
         batches.submit(event, lambda events: self.store.record_many(events, tz, limit))

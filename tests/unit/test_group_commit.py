@@ -87,3 +87,17 @@ def test_a_lingering_batch_waits_for_what_arrives_soon_after_it_unless_it_is_ful
         pool.spawn(arrive, n, after)
     pool.waitall()
     assert batches == [[0, 1, 2], [3], [4]]
+
+
+def test_a_batch_that_fills_commits_without_waiting_out_its_linger():
+    """A long linger (the indicators' second) with a batch no larger than the workers in hand: once the batch is as
+    large as it may be, nothing more can join it, and waiting on would cap the rate at a batch per linger."""
+    batches = []
+    group = GroupCommit(max_batch=4, linger=5.0)
+    pool = eventlet.GreenPool()
+    started = eventlet.hubs.get_hub().clock()
+    for n in range(4):
+        pool.spawn(group.submit, n, lambda items: batches.append((list(items), eventlet.hubs.get_hub().clock())))
+    pool.waitall()
+    assert [items for items, _ in batches] == [[0, 1, 2, 3]]
+    assert batches[0][1] - started < 1.0
