@@ -248,3 +248,51 @@ def test_events_committed_together_count_exactly_as_one_by_one(mongo_server):
             if name.startswith("cgt_indicators_batch"):
                 client.drop_database(name)
         client.close()
+
+
+def test_facts_stored_before_contributions_were_packed_count_on_exactly(mongo_server):
+    """A case's fact document keeps its contributions packed in one string; facts stored earlier, as an array of
+    triples, are read as they are and packed at the case's next event: the counters end as if every event had been
+    taken by this version."""
+    import json
+
+    from services.indicators.storage import COUNTERS, FACTS, IndicatorRepository, IndicatorStore
+    from tests.support.infra import unique_name
+    from tests.unit.test_cases_lifecycle import case_in
+    from tests.unit.test_indicators import STEPS, run
+
+    _, events = run(case_in(), STEPS)
+    client = mongo_server.client()
+    try:
+
+        def repository():
+            db = client[unique_name("cgt_indicators_packed")]
+            for collection, models in IndicatorStore.indexes.items():
+                db[collection].create_indexes(models)
+            return IndicatorRepository(db, None), db
+
+        throughout, db_new = repository()
+        assert throughout.record_many(events, TZ) == len(events)
+
+        upgraded, db_old = repository()
+        assert upgraded.record_many(events[:5], TZ) == 5
+        for fact in db_old[FACTS].find():  # as the version before stored it
+            earlier = json.loads(fact["contributions"])
+            assert earlier and isinstance(earlier[0], list)
+            db_old[FACTS].update_one({"_id": fact["_id"]}, {"$set": {"contributions": earlier}})
+        assert not upgraded.record(events[2], TZ)  # taken before, read from the earlier layout
+        assert upgraded.record_many(events[5:], TZ) == len(events) - 5
+
+        def state(db):
+            counters = {d.pop("_id"): d for d in db[COUNTERS].find()}
+            facts = {d["_id"]: (d["contributions"], d["open"], sorted(d["transitions"])) for d in db[FACTS].find()}
+            return counters, facts
+
+        assert state(db_old) == state(db_new)
+        (packed,) = [d["contributions"] for d in db_new[FACTS].find()]
+        assert isinstance(packed, str) and json.loads(packed)
+    finally:
+        for name in client.list_database_names():
+            if name.startswith("cgt_indicators_packed"):
+                client.drop_database(name)
+        client.close()
