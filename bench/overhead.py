@@ -31,6 +31,12 @@ CPU time (not wall time) of the process that pays it:
   embedded store").
 - **the outbox's ways** (``--outbox``, alone: no broker needed): store and client CPU per
   case event of each way of carrying events out of the cases store (``outbox_ways``).
+- **the indicators' writes** (``--indicators``, alone, no broker): on a synced store, the store's CPU per write of
+  a case's fact document (a case eight events in, as ``services/indicators/storage.take_event`` makes it) replaced
+  whole with its contributions packed in one string (as stored) and as an array of triples (as before), and updated
+  by a ``$set`` of what an event changes; per ``$inc`` of a daily counter (one key's day, as stored) and of a
+  month's counter (a key's 30 days in one document: the candidate layout); per six daily counters in six
+  ``UpdateOne`` and in one ``update_many`` (``indicator_writes``).
 
 Not a test and not part of ``make bench``; it prints one table and takes about a minute
 (``--publishing``: the publishing figures alone; ``--outbox``: the outbox's, ~20 s).
@@ -560,6 +566,99 @@ def outbox_ways() -> dict[str, float]:
     return found
 
 
+def indicator_writes() -> dict[str, float]:
+    """Store CPU ms per write of the indicators' documents, each way (see the module's docstring)."""
+    from zoneinfo import ZoneInfo
+
+    from pymongo import ReplaceOne, UpdateOne
+
+    from services.indicators.storage import IndicatorStore, take_event
+    from tests.unit.test_cases_lifecycle import case_in
+    from tests.unit.test_indicators import STEPS, run
+
+    _, events = run(case_in(), STEPS)
+    fact = {"_id": "C", "transitions": {}, "snapshot": None, "contributions": [], "rev": 0}
+    for event in events[:8]:
+        fact = take_event(fact, event, ZoneInfo("Asia/Shanghai"))["document"]
+    triples = {**fact, "contributions": json.loads(fact["contributions"])}
+    fields = {f"f{n}": 3 for n in range(18)} | {"disposal_h": {str(b): 2 for b in range(8, 14)}}
+    inc = {"due": 1, "dispatched": 1, "disposal_n": 1, "disposal_s": 3600.5, "disposal_h.12": 1}
+    logs = tempfile.mkdtemp(prefix="cgoverhead")
+    store = EmbeddedStore(free_port(), MEMORY, log_file=Path(logs) / "store.log", sync=True, bound=False)
+    found, n_docs = {}, 300
+    try:
+        store.start()
+        client = MongoClient(store.uri, serverSelectionTimeoutMS=30000)
+        db = client["overhead"]
+
+        def per_write(label, op, writes=n_docs, each=1) -> None:
+            started = _process_cpu(store.process.pid)
+            for n in range(writes):
+                op(n)
+            found[label] = (_process_cpu(store.process.pid) - started) / writes / each * 1000
+
+        for label, doc in (("packed", fact), ("as triples", triples)):
+            facts = db[f"facts_{label[:2]}"]
+            facts.create_indexes(IndicatorStore.indexes["case_facts"])
+            facts.insert_many([{**doc, "_id": n} for n in range(n_docs)])
+            per_write(
+                f"indicators: a fact replaced whole, contributions {label}",
+                lambda n, facts=facts, doc=doc: facts.bulk_write(
+                    [ReplaceOne({"_id": n, "rev": doc["rev"]}, {**doc, "_id": n, "rev": doc["rev"] + 1})]
+                ),
+            )
+        facts = db["facts_pa"]
+        per_write(
+            "indicators: a fact updated by a $set of what an event changes",
+            lambda n: facts.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": n, "rev": fact["rev"] + 1},
+                        {
+                            "$set": {
+                                "transitions.x": {"kind": "close", "version": 99, "at": datetime.now(UTC)},
+                                "snapshot": fact["snapshot"],
+                                "contributions": fact["contributions"],
+                                "rev": fact["rev"] + 2,
+                            }
+                        },
+                    )
+                ]
+            ),
+        )
+        daily, monthly = db["daily"], db["monthly"]
+        daily.create_indexes(IndicatorStore.indexes["daily_counters"])
+        daily.insert_many(
+            [{"_id": f"k{n}", "dimension": "grid", "key": f"k{n}", "day": "d", **fields} for n in range(n_docs)]
+        )
+        monthly.insert_many(
+            [{"_id": f"k{n}", "days": {f"{d:02d}": dict(fields) for d in range(1, 31)}} for n in range(n_docs)]
+        )
+        per_write("indicators: $inc of a daily counter", lambda n: daily.update_one({"_id": f"k{n}"}, {"$inc": inc}))
+        per_write(
+            "indicators: $inc of a month's counter (30 days in one document)",
+            lambda n: monthly.update_one({"_id": f"k{n}"}, {"$inc": {f"days.07.{f}": v for f, v in inc.items()}}),
+        )
+        six = lambda n: [f"k{(6 * n + k) % n_docs}" for k in range(6)]  # noqa: E731
+        per_write(
+            "indicators: six daily counters, six UpdateOne (per counter)",
+            lambda n: daily.bulk_write([UpdateOne({"_id": i}, {"$inc": inc}, upsert=True) for i in six(n)]),
+            writes=100,
+            each=6,
+        )
+        per_write(
+            "indicators: six daily counters, one update_many (per counter)",
+            lambda n: daily.update_many({"_id": {"$in": six(n)}}, {"$inc": inc}),
+            writes=100,
+            each=6,
+        )
+        client.close()
+    finally:
+        store.stop()
+        shutil.rmtree(logs, ignore_errors=True)
+    return found
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--publishing", action="store_true", help="only the publishing figures (~15 s)")
@@ -570,7 +669,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--outbox", action="store_true", help="only the outbox's ways, store CPU per case event")
     parser.add_argument("--framework", action="store_true", help="only the framework's figures per message (~30 s)")
+    parser.add_argument("--indicators", action="store_true", help="only the indicators' writes, store CPU each (~20 s)")
     args = parser.parse_args(argv)
+    if args.indicators:
+        return _print(indicator_writes())
     if args.guarded:
         return _print({**guarded_updates(stock=True), **guarded_updates(stock=False)})
     if args.outbox:
