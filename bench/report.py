@@ -47,7 +47,9 @@ _CASE_LIKE = {
     "status": "dispatched",
     "category": "sanitation.rubbish",
     "location": {"lat": 26.07, "lon": 119.3},
-    "history": [{"seq": i, "action": "report", "at": datetime(2026, 12, 6, tzinfo=UTC), "note": "x" * 40} for i in range(3)],
+    "history": [
+        {"seq": i, "action": "report", "at": datetime(2026, 12, 6, tzinfo=UTC), "note": "x" * 40} for i in range(3)
+    ],
     "version": 3,
 }
 

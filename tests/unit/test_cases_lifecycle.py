@@ -327,11 +327,7 @@ def test_a_report_handled_on_the_spot_opens_resolved():
     assert event.payload["handled_on_spot"] is True
 
 
-def test_a_case_that_went_everywhere_reads_as_plain_json():
-    import json
-
-    from shared.api.cases import CaseSchema
-
+def a_case_that_went_everywhere() -> dict:
     case = case_in("reported")
     steps = [
         ("register", {}, OPERATOR),
@@ -347,8 +343,15 @@ def test_a_case_that_went_everywhere_reads_as_plain_json():
     ]
     for action, params, who in steps:
         case, _, _ = act(case, action, params, who)
-    case = {**case, "suggestion": {"department": "sanitation", "rule_id": "r"}}
-    json.dumps(CaseSchema().dump(case))  # raises on a datetime or anything else JSON cannot carry
+    return {**case, "suggestion": {"department": "sanitation", "rule_id": "r"}}
+
+
+def test_a_case_that_went_everywhere_reads_as_plain_json():
+    import json
+
+    from shared.api.cases import CaseSchema
+
+    json.dumps(CaseSchema().dump(a_case_that_went_everywhere()))  # raises on anything JSON cannot carry
 
 
 def test_supervision_marks_the_case_keeps_the_first_time_and_counts_each_instruction():
