@@ -71,7 +71,7 @@ class CasesService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     # -- from the bus ----------------------------------------------------------------
     def open_case(self, event: Event) -> None:
         self.reference.require("categories")
-        self.reference.require("routing_rules")
+        self.reference.require_known("routing_rules")  # a directory that never had a rule: none apply
         category = self.reference.categories[event.payload["category"]]
         policy = self._current_policy(category)
         case, events = domain.open_case(

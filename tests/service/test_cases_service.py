@@ -75,6 +75,14 @@ def test_an_incident_waits_until_the_routing_rules_reached_the_service():
     assert "C2" not in service.store.cases
 
 
+def test_where_the_directory_never_had_a_routing_rule_every_case_is_opened_for_the_operators():
+    service = make()
+    service.reference = reference_with(categories={"items": district.CATEGORIES})
+    service.reference.never_made("routing_rules")  # its snapshot said revision 0
+    service.on_incident_reported(sample_event("incident.reported", case_id="C2", report_id="R2"))
+    assert (service.store.cases["C2"]["status"], service.store.cases["C2"]["suggestion"]) == ("reported", None)
+
+
 def test_a_routing_decision_still_in_flight_from_an_older_dispatch_dispatches_the_case_once(service):
     decision = sample_event("routing.decided")
     service.on_routing_decided(decision)
