@@ -67,16 +67,24 @@ class CasesService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     store = CaseStore()
     clock = Clock()
     calendar = Calendar()
-    # the grid map for who staffs which grid now: an officer sees their grids' cases (shared.auth.principal)
-    reference = ReferenceData("categories", "departments", "grid_map")
+    # the grid map for who staffs which grid now: an officer sees their grids' cases (shared.auth.principal); the
+    # routing rules to route a case as it is opened (services/cases/domain/routing.py)
+    reference = ReferenceData("categories", "departments", "grid_map", "routing_rules")
 
     # -- from the bus ----------------------------------------------------------------
     def open_case(self, event: Event) -> None:
         self.reference.require("categories")
+        self.reference.require_known("routing_rules")  # a directory that never had a rule: none apply
         category = self.reference.categories[event.payload["category"]]
         policy = self._current_policy(category)
         case, events = domain.open_case(
-            event, category=category, now=self.clock.now(), calendar=self.calendar, policy=policy, ids=FRESH
+            event,
+            category=category,
+            rules=self.reference.routing_rules,
+            now=self.clock.now(),
+            calendar=self.calendar,
+            policy=policy,
+            ids=FRESH,
         )
         if not self.store.open(case, events):
             _log.info("case %s already open; redelivered %s ignored", case["_id"], event.event_id)
@@ -91,6 +99,8 @@ class CasesService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
         return self.store.policy(pinned["policy_id"], pinned["version"]) if pinned else None
 
     def apply_routing(self, event: Event) -> None:
+        """A ``routing.decided`` of a dispatch service from before routing at intake, in flight during a rolling
+        update (docs/deployment.md): taken only while the case is still reported."""
         self.reference.require("categories")
         case_id = event.payload["case_id"]
         for _ in range(MAX_RACE_RETRIES):

@@ -37,6 +37,7 @@ POLICY = {**DEFAULT_POLICY, "version": 1}
 def case_in(status="reported", **extra):
     case, _ = domain.open_case(
         sample_event("incident.reported"),
+        rules=[],
         category=CATEGORIES["sanitation"],
         now=NOW,
         calendar=CALENDAR,
@@ -321,7 +322,7 @@ def test_a_report_handled_on_the_spot_opens_resolved():
         "incident.reported", handled_on_spot=True, result_note="swept it", attachments=["P" + "0" * 26]
     )
     case, (event,) = domain.open_case(
-        incident, category=CATEGORIES["sanitation"], now=NOW, calendar=CALENDAR, policy=POLICY, ids=counting()
+        incident, category=CATEGORIES["sanitation"], rules=[], now=NOW, calendar=CALENDAR, policy=POLICY, ids=counting()
     )
     assert case["status"] == "resolved" and case["resolution"]["note"] == "swept it"
     assert event.payload["handled_on_spot"] is True

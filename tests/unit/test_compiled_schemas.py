@@ -73,6 +73,20 @@ def test_every_contract_loads_as_marshmallow_loads_it(event_type):
     _compare(schema, RAISE, payload)
 
 
+def test_a_dispatch_born_with_its_report_and_registration_loads_and_dumps_as_marshmallow_does():
+    from tests.support.samples import BORN_REPORT, REGISTRATION
+
+    schema = all_contracts()["case.dispatched"][0]
+    event = sample_event("case.dispatched", registration=REGISTRATION, report=BORN_REPORT)
+    payload = json.loads(json.dumps(to_message(event), ensure_ascii=False))["payload"]
+    assert Loader(schema, EXCLUDE)._plan is not None, "the event of a routed report compiles"
+    assert _compare(schema, EXCLUDE, payload) > 20
+    _compare(schema, RAISE, payload)
+    loaded = Loader(schema, EXCLUDE)(payload)
+    for variant in _spoilt(loaded):
+        assert _dumped(Dumper(schema), variant) == _dumped(schema.dump, variant), variant
+
+
 def test_the_envelope_loads_as_marshmallow_loads_it():
     schema = EnvelopeSchema()
     assert Loader(schema)._plan is not None
