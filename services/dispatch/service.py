@@ -27,6 +27,9 @@ EVENT_HANDLERS = {
 
 class DispatchService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     name = "dispatch"
+    # What an earlier version consumed and this one does not (routing moved into cases): the deploy step deletes
+    # their queues once no older replica runs (shared.topology.retired_queues).
+    RETIRED_EVENTS = {"cases": ("case.reported",)}
 
     store = DispatchStore()
     clock = Clock()
