@@ -89,7 +89,9 @@ class Reference:
         return dict(self._revisions)
 
     def complete(self) -> bool:
-        return all(self._revisions.values())
+        """Every kind here: arrived, or known never made (a directory with no routing rule yet is ready to route
+        nothing: its services must not stay unready for it, which would hold a rolling update)."""
+        return all(revision or kind in self._never_made for kind, revision in self._revisions.items())
 
     def require(self, kind: str) -> None:
         if not self._revisions.get(kind):

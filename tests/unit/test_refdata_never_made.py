@@ -28,3 +28,11 @@ def test_the_first_rule_made_later_comes_in_as_usual():
     assert reference.load("routing_rules", 1, {"items": [rule]})
     reference.require_known("routing_rules")
     assert reference.routing_rules == [rule]
+
+
+def test_a_copy_is_complete_when_every_kind_arrived_or_is_known_never_made():
+    reference = Reference(("categories", "routing_rules"))
+    reference.load("categories", 3, {"items": []})
+    assert not reference.complete()  # the rules' copy may still be on its way
+    reference.never_made("routing_rules")
+    assert reference.complete()  # so /readyz: nothing to wait for
