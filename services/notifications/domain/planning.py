@@ -58,8 +58,8 @@ def plan(
     result = Plan()
     urgent = is_urgent(event.payload, reference.categories)
     wire_payload = to_message(event)["payload"]
-    # What a message says depends on the event, the reader's language and why they are told: the six operators
-    # told of a new case read the same titles, rendered once.
+    # What a message says depends on the event, the reader's language and why they are told: the department's
+    # handlers e-mailed of a dispatch read the same message, rendered once per language.
     titles, rendered = {}, {}
 
     def titles_for(audiences):
