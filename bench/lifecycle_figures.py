@@ -70,7 +70,8 @@ def to_markdown(results: dict) -> str:
         f"{report.broker_phrase(run)}",
         "",
         f"Commit `{run.get('commit')}`, {run['started_at']}, {results['machine'].get('cores')} cores, "
-        f"{run['broker']} broker, {run['replicas']} replica(s) per service.",
+        f"{run['broker']} broker, {run['replicas']} replica(s) per service; "
+        f"{report.reference_phrase(results['machine'])}.",
         "",
         f"- **{loop['cases_per_s']} cases/s** round all seven stages ({loop['closed']} of {loop['cases']} closed in "
         f"{loop['wall_s']} s); {loop['actions_per_s']} actions/s; a day of {DAY_OF_CASES:,} cases: "

@@ -37,6 +37,10 @@ CPU time (not wall time) of the process that pays it:
   by a ``$set`` of what an event changes; per ``$inc`` of a daily counter (one key's day, as stored) and of a
   month's counter (a key's 30 days in one document: the candidate layout); per six daily counters in six
   ``UpdateOne`` and in one ``update_many`` (``indicator_writes``).
+- **a report's event, written once** (``--reports``, alone, ~1 min, no broker): store and client CPU per report of
+  each way of carrying ``incident.reported`` out of reporting's store, whose reports are not written again after it
+  (``report_outbox_ways``), and the client's CPU per command as the services' clients are made and with the options
+  one might turn off (``client_per_command``).
 
 Not a test and not part of ``make bench``; it prints one table and takes about a minute
 (``--publishing``: the publishing figures alone; ``--outbox``: the outbox's, ~20 s).
@@ -73,6 +77,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient  # noqa: E402
 
 from deploy.launch.embedded_store import MEMORY, EmbeddedStore  # noqa: E402
 from services.cases.storage import CASES, CaseStore  # noqa: E402
+from services.reporting.storage import REPORTS, ReportStore  # noqa: E402
 from shared import nameko_patches  # noqa: E402
 from shared.bus import SerialisedOnceResponder, SignatureCheckedOnce  # noqa: E402
 from shared.bus import publisher as relay_publisher  # noqa: E402
@@ -80,6 +85,7 @@ from shared.confirms import BatchPublisher  # noqa: E402
 from shared.events import from_message, to_message  # noqa: E402
 from shared.events.compiled import Loader  # noqa: E402
 from shared.messaging import consume  # noqa: E402
+from shared.metrics import StoreCommandMetrics  # noqa: E402
 from shared.outbox import OUTBOX_FIELD, OUTBOX_INDEX, QUEUED_AT  # noqa: E402
 from shared.rpc import TimedRpcProxy, rpc  # noqa: E402
 from shared.topology import declare  # noqa: E402
@@ -655,6 +661,176 @@ def indicator_writes() -> dict[str, float]:
         client.close()
     finally:
         store.stop()
+
+
+REPORTS_EACH = 300  # reports per way
+
+
+def _report(n: int, tag: str) -> dict:
+    """A report as reporting stores it (``services.reporting.domain.intake.accept_report``), no photos."""
+    payload = sample_event("incident.reported").payload
+    return {
+        "_id": f"R{tag}{n:08d}",
+        "case_id": f"C{n:08d}",
+        **{k: payload[k] for k in ("category", "location", "grid", "community", "street")},
+        "description": payload["description"] * 3,
+        "grid_mismatch": False,
+        "located_grid": payload["grid"],
+        "attributes": {},
+        "attachments": [],
+        "handled_on_spot": False,
+        "result_note": None,
+        "possible_duplicates": [],
+        "reporter": f"u{n % 40}",
+        "filed_by": {"user_id": "u1", "role": "gridder", "name": "张三"},
+        "idempotency_key": f"k{tag}{n}",
+        "dedup_key": f"d{tag}{n}",
+        "fingerprint": "f" * 64,
+        "received_at": datetime.now(UTC),
+        "correlation_id": f"X{n}",
+        "source": "field",
+    }
+
+
+def _report_entry(n: int, tag: str, as_text: bool = False) -> dict:
+    event = sample_event("incident.reported")
+    message = to_message(event)
+    return {
+        "event_id": f"E{tag}{n:08d}",
+        "type": event.type,
+        "queued_at": datetime.now(UTC),
+        "message": json.dumps(message, default=str) if as_text else message,
+    }
+
+
+def report_outbox_ways() -> dict[str, float]:
+    """Store and client CPU ms per report, on a synced store on disk with the reports' indexes
+    (``ReportStore.wanted_indexes``), for each way of carrying a report's one event out:
+
+    - as civicgrid does: ``_outbox`` in the report's insert, pulled after publishing by ``update_many`` of 1, 10
+      (about what the relay's round takes at 10 reports/s) and 50 reports at a time, and each report's entry removed
+      by ``$unset`` under the guard "every entry is one published" instead of by ``$pull``;
+    - the entry's message kept as JSON text instead of a document (less for the store to encode and diff);
+    - the entry in an ``outbox`` collection of its own, inserted in one transaction with the report (which then has
+      no ``_outbox`` index), deleted by id after publishing, 10 at a time."""
+    data = tempfile.mkdtemp(prefix="cgoverhead")
+    store = EmbeddedStore(
+        free_port(), str(Path(data) / "db"), log_file=Path(data) / "store.log", sync=True, bound=False
+    )
+    found = {}
+    each = REPORTS_EACH
+    try:
+        store.start()
+        server = store.process
+        client = MongoClient(store.uri, serverSelectionTimeoutMS=30000, w="majority", journal=True, tz_aware=True)
+        db = client["overhead"]
+        wanted = ReportStore.wanted_indexes()[REPORTS]
+
+        def measure(label, work):
+            store_before, here_before = _process_cpu(server.pid), _cpu()
+            work()
+            found[f"{label}: store"] = (_process_cpu(server.pid) - store_before) / each * 1000
+            found[f"{label}: client"] = (_cpu() - here_before) / each * 1000
+
+        def inserted(tag: str, as_text: bool = False):
+            collection = db[f"reports{tag}"]
+            collection.create_indexes(wanted)
+
+            def insert():
+                for n in range(each):
+                    collection.insert_one({**_report(n, tag), OUTBOX_FIELD: [_report_entry(n, tag, as_text)]})
+
+            return collection, insert
+
+        def pulled(collection, tag: str, every: int, unset: bool = False):
+            def pull():
+                for first in range(0, each, every):
+                    numbers = range(first, min(each, first + every))
+                    ids, events = [f"R{tag}{n:08d}" for n in numbers], [f"E{tag}{n:08d}" for n in numbers]
+                    if unset:
+                        guard = {OUTBOX_FIELD: {"$not": {"$elemMatch": {"event_id": {"$nin": events}}}}}
+                        result = collection.update_many({"_id": {"$in": ids}, **guard}, {"$unset": {OUTBOX_FIELD: ""}})
+                    else:
+                        result = collection.update_many(
+                            {"_id": {"$in": ids}}, {"$pull": {OUTBOX_FIELD: {"event_id": {"$in": events}}}}
+                        )
+                    assert result.modified_count == len(ids)
+
+            return pull
+
+        for every in (1, 10, 50):
+            collection, insert = inserted(f"p{every}")
+            measure(f"report with its entry, the insert (run {every})", insert)
+            measure(f"report with its entry, the pull ({every} a pull)", pulled(collection, f"p{every}", every))
+        collection, insert = inserted("u")
+        insert()
+        measure("report with its entry, removed by a guarded $unset (10 a write)", pulled(collection, "u", 10, True))
+        collection, insert = inserted("t", as_text=True)
+        measure("the entry's message as JSON text, the insert", insert)
+        measure("the entry's message as JSON text, the pull (10 a pull)", pulled(collection, "t", 10))
+        separate, outbox = db["reports_alone"], db["outbox"]
+        separate.create_indexes([m for m in wanted if m.document["name"] != OUTBOX_INDEX.document["name"]])
+        outbox.create_indexes([IndexModel([("queued_at", ASCENDING)])])
+
+        def transactions():
+            with client.start_session() as session:
+                for n in range(each):
+                    with session.start_transaction():
+                        separate.insert_one(_report(n, "s"), session=session)
+                        entry = _report_entry(n, "s")
+                        outbox.insert_one({"_id": entry["event_id"], "doc": f"Rs{n:08d}", **entry}, session=session)
+
+        def deletes():
+            for first in range(0, each, 10):
+                outbox.delete_many({"_id": {"$in": [f"Es{n:08d}" for n in range(first, min(each, first + 10))]}})
+
+        measure("own collection, the transaction (report + entry)", transactions)
+        measure("own collection, the delete (10 a delete)", deletes)
+        assert outbox.count_documents({}) == 0
+        client.close()
+    finally:
+        store.stop()
+        shutil.rmtree(data, ignore_errors=True)
+    return found
+
+
+def client_per_command() -> dict[str, float]:
+    """This process's CPU ms per ``find_one`` by ``_id`` and per ``update_one`` (an in-memory store), with the
+    client as ``shared.mongo.make_client`` makes it (majority, journaled, the command counter), without the
+    counter, and with retryable reads off; alternating, three rounds, the lowest of each."""
+    logs = tempfile.mkdtemp(prefix="cgoverhead")
+    store = EmbeddedStore(free_port(), MEMORY, log_file=Path(logs) / "store.log", bound=False)
+    found: dict[str, float] = {}
+    try:
+        store.start()
+        base = {"w": "majority", "journal": True, "tz_aware": True}
+        clients = {
+            "as the services make it": MongoClient(store.uri, **base, event_listeners=[StoreCommandMetrics("x")]),
+            "without the command counter": MongoClient(store.uri, **base),
+            "retryable reads off": MongoClient(
+                store.uri, **base, retryReads=False, event_listeners=[StoreCommandMetrics("x")]
+            ),
+        }
+        db = next(iter(clients.values()))["overhead"]
+        db["docs"].insert_one({"_id": 1, **_case(1)})
+        for _ in range(3):
+            for label, client in clients.items():
+                collection = client["overhead"]["docs"]
+                collection.find_one({"_id": 1})
+                for what, op in (
+                    ("find_one by _id", lambda c, n: c.find_one({"_id": 1})),
+                    ("update_one by _id", lambda c, n: c.update_one({"_id": 1}, {"$set": {"note": n}})),
+                ):
+                    started = _cpu()
+                    for n in range(WRITES * 4):
+                        op(collection, n)
+                    spent = (_cpu() - started) / (WRITES * 4) * 1000
+                    key = f"client, {what}, {label}"
+                    found[key] = min(found.get(key, spent), spent)
+        for client in clients.values():
+            client.close()
+    finally:
+        store.stop()
         shutil.rmtree(logs, ignore_errors=True)
     return found
 
@@ -670,9 +846,14 @@ def main(argv=None) -> int:
     parser.add_argument("--outbox", action="store_true", help="only the outbox's ways, store CPU per case event")
     parser.add_argument("--framework", action="store_true", help="only the framework's figures per message (~30 s)")
     parser.add_argument("--indicators", action="store_true", help="only the indicators' writes, store CPU each (~20 s)")
+    parser.add_argument(
+        "--reports", action="store_true", help="only a report's event written once, and the client per command (~1 min)"
+    )
     args = parser.parse_args(argv)
     if args.indicators:
         return _print(indicator_writes())
+    if args.reports:
+        return _print({**report_outbox_ways(), **client_per_command()})
     if args.guarded:
         return _print({**guarded_updates(stock=True), **guarded_updates(stock=False)})
     if args.outbox:

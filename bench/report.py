@@ -7,9 +7,14 @@ docs/benchmarks.md quotes).
 import json
 import os
 import platform
+import statistics
 import subprocess
+import time
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+
+import bson
 
 from bench.analyse import STAGES
 
@@ -33,7 +38,34 @@ def machine() -> dict:
         "cpu": model,
         "os": platform.platform(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "reference_work_ms": reference_work_ms(),
     }
+
+
+_CASE_LIKE = {
+    "_id": "C-20261206-000001",
+    "status": "dispatched",
+    "category": "sanitation.rubbish",
+    "location": {"lat": 26.07, "lon": 119.3},
+    "history": [
+        {"seq": i, "action": "report", "at": datetime(2026, 12, 6, tzinfo=UTC), "note": "x" * 40} for i in range(3)
+    ],
+    "version": 3,
+}
+
+
+def reference_work_ms(repeats: int = 5) -> float:
+    """CPU ms one core takes for a fixed piece of the work every process does (BSON out and in, dicts, a loop),
+    the median of ``repeats``: machines called "2 cores" differ by twice in speed, and every CPU figure here is
+    as fast as the cores it ran on (docs/benchmarks.md, "Method")."""
+    times = []
+    for _ in range(repeats):
+        started = time.process_time()
+        for i in range(2_000):
+            doc = bson.decode(bson.encode({**_CASE_LIKE, "version": i}))
+            sum(len(k) for k in doc)
+        times.append(time.process_time() - started)
+    return round(statistics.median(times) * 1000, 1)
 
 
 def versions(broker_overview: dict) -> dict:
@@ -106,6 +138,11 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     ]
 
 
+def reference_phrase(m: dict) -> str:
+    found = m.get("reference_work_ms")
+    return f"reference work {found:g} ms of one core" if found is not None else "reference work not measured"
+
+
 def to_markdown(results: dict) -> str:
     run, m, v, c = results["run"], results["machine"], results["versions"], results["ceilings"]
     lines = [
@@ -114,7 +151,7 @@ def to_markdown(results: dict) -> str:
         f"{broker_phrase(run)} — {run['started_at']}",
         "",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB; load average at start "
-        f"{', '.join(map(str, m['load_average_at_start']))}. Commit {run['commit']}.",
+        f"{', '.join(map(str, m['load_average_at_start']))}; {reference_phrase(m)}. Commit {run['commit']}.",
         "",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
         "",

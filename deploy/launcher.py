@@ -74,12 +74,15 @@ class Launcher:
         if not env.get("MONGO_URI"):
             self.stores = [SupervisedStore(store, self._prepare_served_by) for store in start_stores(env, self.var)]
         ensure_broker(env["AMQP_URI"])
-        from deploy.prepare import PrepareFailed, prepare_broker, prepare_stores
+        from deploy.prepare import PrepareFailed, prepare_broker, prepare_stores, retire_queues
 
         try:
             _, moved = prepare_broker(env)
             if moved:
                 say(f"moved the queues of an earlier version to this version's: {', '.join(moved)}")
+            retired = retire_queues(env)  # nothing older runs here
+            if retired:
+                say(f"deleted the queues no service consumes any more: {', '.join(retired)}")
             say(f"preparing {prepare_stores(env, retire=True)} collections and their indexes")
         except PrepareFailed as exc:
             raise LaunchError(str(exc)) from None

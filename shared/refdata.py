@@ -65,6 +65,9 @@ class Reference:
         self.kinds = tuple(kinds)
         self._applier = applier
         self._revisions = dict.fromkeys(self.kinds, 0)
+        # kinds the directory's snapshot showed at revision 0: never made, so known to be empty (no routing rule at
+        # all), where revision 0 otherwise means "not here yet"
+        self._never_made: set[str] = set()
         self.categories: dict[str, dict] = {}
         self.departments: dict[str, dict] = {}
         self.routing_rules: list[dict] = []
@@ -86,11 +89,24 @@ class Reference:
         return dict(self._revisions)
 
     def complete(self) -> bool:
-        return all(self._revisions.values())
+        """Every kind here: arrived, or known never made (a directory with no routing rule yet is ready to route
+        nothing: its services must not stay unready for it, which would hold a rolling update)."""
+        return all(revision or kind in self._never_made for kind, revision in self._revisions.items())
 
     def require(self, kind: str) -> None:
         if not self._revisions.get(kind):
             raise ServiceUnavailable.of("service.not_ready", thing=kind.replace("_", " "))
+
+    def never_made(self, kind: str) -> None:
+        """The directory says it never made anything of ``kind`` (its revision is 0): an empty set, not a missing
+        one. Its first change comes as an event, like any other."""
+        self._never_made.add(kind)
+
+    def require_known(self, kind: str) -> None:
+        """As ``require``, but a kind the directory never made counts as known and empty: no routing rule at all
+        leaves every case to the operators, where a copy not arrived yet must wait."""
+        if kind not in self._never_made or self._revisions.get(kind):
+            self.require(kind)
 
     def person(self, user_id: str) -> Person | None:
         """The directory's current record of a caller; ``ServiceUnavailable`` until the users reached this copy.
@@ -164,6 +180,8 @@ class ReferenceData(DependencyProvider):
                 for kind, state in snapshot.items():
                     if state["revision"]:
                         self.apply(kind, state["revision"], state["data"])
+                    else:
+                        self.reference.never_made(kind)
                 return
             except (Exception, eventlet.Timeout) as exc:  # the directory may not be up yet; events catch up too
                 _log.info("reference snapshot not available yet (%s); retrying in %.1fs", exc or "timeout", delay)

@@ -33,7 +33,7 @@ counted by the consumer itself (``shared.messaging``), because their back-off gr
 with each attempt, which the broker's count cannot steer.
 """
 
-from amqp.exceptions import PreconditionFailed
+from amqp.exceptions import NotFound, PreconditionFailed
 from kombu import Exchange, Queue
 from nameko.rpc import get_rpc_exchange
 from nameko.standalone.events import get_event_exchange
@@ -180,6 +180,37 @@ def consumer_queues(service_cls, config) -> list:
 def service_entities(service_classes, config) -> list:
     """The topology of ``service_classes``: their queues and the retry delay queues they share."""
     return [*retry_entities(config), *(e for cls in service_classes for e in consumer_queues(cls, config))]
+
+
+def retired_queues(service_classes) -> list[str]:
+    """The event queues an earlier version of ``service_classes`` consumed and this one no longer does: each class's
+    ``RETIRED_EVENTS`` (``{source service: (event type, ...)}``). Still bound to their exchanges, they would keep
+    every such event for nobody: the deploy step deletes them once no older replica runs (``python -m
+    deploy.prepare --retire``)."""
+    from shared.messaging import entrypoint_name  # it imports this module
+
+    return [
+        event_queue_name(source, event_type, cls.name, entrypoint_name(event_type))
+        for cls in service_classes
+        for source, event_types in getattr(cls, "RETIRED_EVENTS", {}).items()
+        for event_type in event_types
+    ]
+
+
+def delete_queues(amqp_uri: str, names: list[str]) -> list[str]:
+    """Delete the queues ``names`` that exist, whatever they hold; returns those deleted."""
+    deleted = []
+    with connect(amqp_uri) as connection:
+        for name in names:
+            channel = connection.channel()
+            try:
+                channel.queue_declare(name, passive=True)
+            except NotFound:
+                continue  # never declared here, or deleted already (the passive declare closed that channel)
+            channel.queue_delete(name)
+            channel.close()
+            deleted.append(name)
+    return deleted
 
 
 class TopologyMismatch(Exception):

@@ -21,6 +21,7 @@ from shared.clock import Clock
 from shared.config import as_bool, setting
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
+from shared.events.compiled import Dumper
 from shared.ids import FRESH
 from shared.messaging import event_handlers
 from shared.operable import Operable
@@ -31,8 +32,10 @@ from shared.validation import load, load_query
 from shared.workcalendar import Calendar
 
 _log = logging.getLogger(__name__)
-_case_view = CaseSchema()
-_page = CasePageSchema()
+# Every action answers with the case's view, and every list with a page of them: dumped through a plan made once
+# (shared.events.compiled), a fifth of marshmallow's own dump of a case with its history.
+_case_view = Dumper(CaseSchema())
+_page = Dumper(CasePageSchema())
 _list_query = CaseListQuerySchema()
 _policy = EscalationPolicySchema()
 _attachment = AttachmentSchema()
@@ -64,16 +67,24 @@ class CasesService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     store = CaseStore()
     clock = Clock()
     calendar = Calendar()
-    # the grid map for who staffs which grid now: an officer sees their grids' cases (shared.auth.principal)
-    reference = ReferenceData("categories", "departments", "grid_map")
+    # the grid map for who staffs which grid now: an officer sees their grids' cases (shared.auth.principal); the
+    # routing rules to route a case as it is opened (services/cases/domain/routing.py)
+    reference = ReferenceData("categories", "departments", "grid_map", "routing_rules")
 
     # -- from the bus ----------------------------------------------------------------
     def open_case(self, event: Event) -> None:
         self.reference.require("categories")
+        self.reference.require_known("routing_rules")  # a directory that never had a rule: none apply
         category = self.reference.categories[event.payload["category"]]
         policy = self._current_policy(category)
         case, events = domain.open_case(
-            event, category=category, now=self.clock.now(), calendar=self.calendar, policy=policy, ids=FRESH
+            event,
+            category=category,
+            rules=self.reference.routing_rules,
+            now=self.clock.now(),
+            calendar=self.calendar,
+            policy=policy,
+            ids=FRESH,
         )
         if not self.store.open(case, events):
             _log.info("case %s already open; redelivered %s ignored", case["_id"], event.event_id)
@@ -88,6 +99,8 @@ class CasesService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
         return self.store.policy(pinned["policy_id"], pinned["version"]) if pinned else None
 
     def apply_routing(self, event: Event) -> None:
+        """A ``routing.decided`` of a dispatch service from before routing at intake, in flight during a rolling
+        update (docs/deployment.md): taken only while the case is still reported."""
         self.reference.require("categories")
         case_id = event.payload["case_id"]
         for _ in range(MAX_RACE_RETRIES):
@@ -276,7 +289,7 @@ class CasesService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
                     for e in case["history"]
                 ],
             }
-        return _case_view.dump({**case, "light": self._light(case), **extra})
+        return _case_view({**case, "light": self._light(case), **extra})
 
     def _when(self) -> When:
         return When(self.clock.now(), timedelta(days=setting(self.config, "REOPEN_WINDOW_DAYS", 30, float)))
@@ -299,11 +312,11 @@ class CasesService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
         try:
             found, sort = queries.build(q, identity, self.clock.now())
         except queries.NothingVisible:
-            return _page.dump(paging.last_page([]))
+            return _page(paging.last_page([]))
         items, cursor = self.store.find_any(
             [(query, queries.index_for(query)) for query in found], sort=sort, limit=q["limit"], cursor=q["cursor"]
         )
-        return _page.dump({"items": [{**c, "light": self._light(c)} for c in items], "next": cursor})
+        return _page({"items": [{**c, "light": self._light(c)} for c in items], "next": cursor})
 
     @rpc
     def operator_queue(self, query: dict) -> dict:

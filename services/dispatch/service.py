@@ -1,6 +1,5 @@
-"""DispatchService: routing rules, assignments, and each department's open workload."""
-
-import logging
+"""DispatchService: assignments (who was given which case, by a rule or a person) and each department's open
+workload. Routing is the cases service's, as it opens a case (services/cases/domain/routing.py)."""
 
 from services.dispatch import domain
 from services.dispatch.storage import DispatchStore
@@ -8,18 +7,15 @@ from shared.auth import may
 from shared.clock import Clock
 from shared.errors import Forbidden
 from shared.events import Event
+from shared.events.stages import stages
 from shared.messaging import event_handlers
 from shared.operable import Operable
 from shared.refdata import FollowsDirectory, ReferenceData
 from shared.rpc import rpc
 
-_log = logging.getLogger(__name__)
-
-
 #: Which event goes to which handler: the service's whole subscription, one queue per event (shared.messaging).
 EVENT_HANDLERS = {
     "cases": {
-        "case.reported": "route",
         "case.dispatched": "record_assignment",
         "case.reworked": "record_assignment",
         "case.returned": "track_workload",
@@ -31,27 +27,21 @@ EVENT_HANDLERS = {
 
 class DispatchService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS)):
     name = "dispatch"
+    # What an earlier version consumed and this one does not (routing moved into cases): the deploy step deletes
+    # their queues once no older replica runs (shared.topology.retired_queues).
+    RETIRED_EVENTS = {"cases": ("case.reported",)}
 
     store = DispatchStore()
     clock = Clock()
-    reference = ReferenceData("routing_rules", "departments")
+    reference = ReferenceData("departments")
 
     # -- from the bus (EVENT_HANDLERS) ------------------------------------------------
-    def route(self, event: Event) -> None:
-        if event.payload["status"] != "reported":  # handled on the spot: nothing to route
-            return
-        self.reference.require("routing_rules")
-        p = event.payload
-        rule = domain.route(
-            self.reference.routing_rules, category=p["category"], street=p["street"], community=p["community"]
-        )
-        if rule is None:
-            _log.info("no rule for case %s: an operator decides", p["case_id"])
-            return
-        self.store.decide(p["case_id"], domain.decide(event, rule, now=self.clock.now()), event.event_id)
-
     def record_assignment(self, event: Event) -> None:
-        self.store.record_assignment(domain.assignment(event, now=self.clock.now()))
+        """An assignment per dispatch the event stands for (a case born dispatched is also its report and its
+        registration, which assign nothing: ``shared/events/stages.py``)."""
+        for stage in stages(event):
+            if stage.type in domain.ASSIGNING:
+                self.store.record_assignment(domain.assignment(stage, now=self.clock.now()))
         self.track_workload(event)
 
     def track_workload(self, event: Event) -> None:

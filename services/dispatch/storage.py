@@ -1,23 +1,15 @@
-"""Where dispatch keeps its decisions, assignments and the departments' workload."""
+"""Where dispatch keeps its assignments and the departments' workload."""
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from shared.events import Event
 from shared.mongo import MongoStore, Repository
 
-DECISIONS = "routing_decisions"
 ASSIGNMENTS = "assignments"
 WORKLOAD = "workload"
 
 
 class DispatchRepository(Repository):
-    def decide(self, case_id: str, event: Event, source_event_id: str) -> bool:
-        """Record a routing decision with its event; False if this report was routed before."""
-        return self.insert_with_events(
-            DECISIONS, {"_id": source_event_id, "case_id": case_id, "decision": event.payload}, [event]
-        )
-
     def record_assignment(self, assignment: dict) -> bool:
         return self.insert_with_events(ASSIGNMENTS, assignment, [])
 
@@ -46,7 +38,6 @@ class DispatchRepository(Repository):
 
 class DispatchStore(MongoStore):
     repository_cls = DispatchRepository
-    outbox_collections = (DECISIONS,)
     indexes = {
         ASSIGNMENTS: [
             # The processed-event guard: one assignment per dispatch, whatever the redeliveries.

@@ -48,6 +48,7 @@ from shared.clock import Clock
 from shared.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from shared.events import Event
 from shared.events.contracts.notifications import FeedAppended
+from shared.events.stages import stages as case_stages
 from shared.faults import crash_if_armed
 from shared.ids import FRESH, new_id
 from shared.messaging import event_handlers
@@ -127,14 +128,14 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
 
     # -- from the bus ------------------------------------------------------------------
     def notify(self, event: Event) -> None:
-        """File what ``event`` means for everyone the rules name, and put it in the live feed. A dispatch that also
-        registered the case is planned as both (``planning.stages``), with one read of each kind and one filing,
-        and is two entries of the feed."""
+        """File what ``event`` means for everyone the rules name, and put it in the live feed. An event that stands for
+        several stages (a dispatch that also registered the case, or opened it: ``shared/events/stages.py``) is
+        planned as each of them, with one read of each kind and one filing, and is an entry of the feed for each."""
         for kind in REFERENCE_KINDS:
             self.reference.require(kind)
         now, facts = self.clock.now(), event.payload
         people = audiences.people_of(self.reference)
-        stages = planning.stages(event)
+        stages = case_stages(event)
         subscribers = self.store.subscribers(audiences.subscription_keys(facts))
         addressed = [audiences.address(stage, people, subscribers) for stage in stages]
         recipients = [a.recipient for found in addressed for a in found]

@@ -24,6 +24,7 @@ from shared.clock import Clock
 from shared.config import setting
 from shared.errors import CivicgridError, Conflict, Forbidden, NotFound, ValidationFailed
 from shared.events import Event, new_event
+from shared.events.stages import stages
 from shared.ids import new_id
 from shared.messaging import event_handlers
 from shared.operable import Operable
@@ -235,11 +236,16 @@ class ReportingService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS
 
     # -- reporting's view of cases, from their events ------------------------------------
     def track_case(self, event: Event) -> None:
-        reported_at = event.occurred_at if event.type == "case.reported" else None
-        moved = self.store.track_case(event.payload, reported_at=reported_at)
+        """Move the view of the case to where ``event`` leaves it, and tell the public's reporters what it tells of:
+        as each stage it stands for would have (a case born dispatched: its report, registration and dispatch;
+        ``shared/events/stages.py``), in one write of the view."""
+        told = stages(event)
+        reported = next((s for s in told if s.type == "case.reported"), None)
+        moved = self.store.track_case(event.payload, reported_at=reported.occurred_at if reported else None)
         if event.payload.get("source") == "public":
-            if notices.told_of(event):
-                self._tell_reporters(event)
+            about = [s for s in told if notices.told_of(s)]
+            if about:
+                self._tell_reporters(about, consumed=event)
             if moved:  # an event older than what the view holds says nothing about now
                 self.store.contact_kept_until(
                     event.payload["case_id"], event.payload["status"], event.occurred_at, self._retention
@@ -263,24 +269,26 @@ class ReportingService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLERS
         return forgotten
 
     # -- telling the public what became of their report, and their rating (回访) -------------
-    def _tell_reporters(self, event: Event) -> None:
-        """Each public report of the case whose reporter can be reached gets a notice, once per case event: the
-        notifications service sends it, asking ``notice_address`` for where to (docs/open311.md)."""
+    def _tell_reporters(self, about: list[Event], *, consumed: Event) -> None:
+        """Each public report of the case whose reporter can be reached gets a notice of each stage in ``about``,
+        once per case event (``consumed``, the event delivered): the notifications service sends it, asking
+        ``notice_address`` for where to (docs/open311.md)."""
         now = self.clock.now()
         days = setting(self.config, "RATING_VALID_DAYS", 7, float)
         valid_for = timedelta(days=days)
-        for report in self.store.public_reports_of(event.payload["case_id"]):
+        for report in self.store.public_reports_of(consumed.payload["case_id"]):
             if not notices.channels_of(report.get("contact")):
                 continue
-            kept, notice = notices.notice_for(
-                event, report, now=now, rating_days=days, language=texts.language_of(report.get("language"))
-            )
-            rating = (
-                notices.rating_round(event, kept["notice_id"], now=now, valid_for=valid_for)
-                if event.type == "case.closed"
-                else None
-            )
-            self.store.add_notice(report["_id"], kept, notice, consumed=event, rating=rating)
+            kept, told, rating = [], [], None
+            for stage in about:
+                notice_kept, notice = notices.notice_for(
+                    stage, report, now=now, rating_days=days, language=texts.language_of(report.get("language"))
+                )
+                kept.append(notice_kept)
+                told.append(notice)
+                if stage.type == "case.closed":
+                    rating = notices.rating_round(stage, notice_kept["notice_id"], now=now, valid_for=valid_for)
+            self.store.add_notices(report["_id"], kept, told, consumed=consumed, rating=rating)
 
     @rpc
     def notice_address(self, report_id: str, notice_id: str, capability: str, channel: str) -> dict:

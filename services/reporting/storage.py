@@ -79,15 +79,15 @@ class ReportRepository(Repository):
             self.db[REPORTS].find({"case_id": case_id, "source": "public"}, {"contact": 1, "language": 1, "case_id": 1})
         )
 
-    def add_notice(
-        self, report_id: str, kept: dict, event: Event, *, consumed: Event, rating: dict | None = None
+    def add_notices(
+        self, report_id: str, kept: list[dict], events: list[Event], *, consumed: Event, rating: dict | None = None
     ) -> bool:
-        """Keep the notice's hashed capability (and a closing's rating round) with the report, and publish the
-        notice, once per case event."""
-        update = {"$push": {"notices": kept}}
+        """Keep the notices' hashed capabilities (and a closing's rating round) with the report, and publish the
+        notices, once per case event."""
+        update = {"$push": {"notices": {"$each": kept}}}
         if rating is not None:
             update["$set"] = {"rating": rating}
-        return self.update_with_events(REPORTS, {"_id": report_id}, update, [event], consumed=consumed)
+        return self.update_with_events(REPORTS, {"_id": report_id}, update, events, consumed=consumed)
 
     # -- keeping the public's contact details no longer than needed ---------------------------
     def contact_kept_until(self, case_id: str, status: str, at, retention) -> None:

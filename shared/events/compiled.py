@@ -19,7 +19,9 @@ holds the two to the same answers over every contract).
 
 ``Dumper(schema)`` does the same for ``schema.dump``: each field's own ``_serialize`` (or the value
 itself, for text, whole numbers and booleans already of their type), ``schema.dump`` for anything
-else — a producer dumps every event it makes, and the gateway every announcement it streams.
+else — a producer dumps every event it makes, the gateway every announcement it streams, and the cases
+service every case it answers with (a case and its history: a list of nested objects; its ``Method``
+fields are handed the whole object, as marshmallow does).
 """
 
 from collections.abc import Callable
@@ -182,9 +184,10 @@ def _dump_leaf(field: fields.Field) -> Callable[[Any, str, dict], Any]:
 
 def _dump_field(field: fields.Field) -> Callable[[Any, str, dict], Any]:
     if isinstance(field, fields.Nested):
+        # the schema a ``many`` field nests is itself ``many``: its plan is one item's
+        inner = _dump_plan(field.schema, each_of_many=bool(field.many))
         if field.many:
-            raise _Unsure
-        inner = _dump_plan(field.schema)
+            return lambda value, attr, obj: None if value is None else [inner(item) for item in value]
         return lambda value, attr, obj: None if value is None else inner(value)
     if type(field) is fields.List:
         each = _dump_field(field.inner)
@@ -192,32 +195,42 @@ def _dump_field(field: fields.Field) -> Callable[[Any, str, dict], Any]:
     return _dump_leaf(field)
 
 
-def _dump_plan(schema: Schema) -> Callable[[Any], dict]:
-    if any(schema._hooks.values()) or schema.many:
+def _dump_plan(schema: Schema, each_of_many: bool = False) -> Callable[[Any], dict]:
+    if any(schema._hooks.values()) or bool(schema.many) is not each_of_many:
         raise _Unsure
-    steps = []
-    for attr, field in schema.dump_fields.items():
-        if not field._CHECK_ATTRIBUTE or "." in attr:
+    steps, whole_object = [], []
+    for name, field in schema.dump_fields.items():
+        key = field.data_key if field.data_key is not None else name
+        if not field._CHECK_ATTRIBUTE:  # a Method or Function field: marshmallow hands it the whole object
+            if type(field) not in (fields.Method, fields.Function):
+                raise _Unsure
+            whole_object.append((name, key, field._serialize))
+            continue
+        attr = field.attribute or name
+        if "." in attr:
             raise _Unsure
-        # A key the object lacks: marshmallow then takes the dict's attribute of that name, if any (``items``), or
-        # the field's dump default; the plan leaves both to it and skips the rest, as it does.
-        plain_when_absent = field.dump_default is missing and not hasattr(dict, attr)
-        steps.append(
-            (attr, field.data_key if field.data_key is not None else attr, _dump_field(field), plain_when_absent)
-        )
+        # A key the object lacks: marshmallow then takes the dict's attribute of that name, if any (``items``: left
+        # to it), or the field's dump default, or leaves the key out, as the plan does.
+        if hasattr(dict, attr):
+            raise _Unsure
+        steps.append((attr, key, _dump_field(field), field.dump_default))
+    # marshmallow's output keeps the fields' order
+    order = [f.data_key if f.data_key is not None else n for n, f in schema.dump_fields.items()]
 
     def dump(obj):
         if type(obj) is not dict:
             raise _Unsure
         out = {}
-        for attr, key, step, plain_when_absent in steps:
+        for attr, key, step, default in steps:
             value = obj.get(attr, missing)
             if value is missing:
-                if plain_when_absent:
+                if default is missing:
                     continue
-                raise _Unsure
+                value = default() if callable(default) else default
             out[key] = step(value, attr, obj)
-        return out
+        for name, key, serialize in whole_object:
+            out[key] = serialize(None, name, obj)
+        return out if not whole_object else {k: out[k] for k in order if k in out}
 
     return dump
 

@@ -5,24 +5,14 @@ from datetime import timedelta
 import pytest
 
 from services.dispatch import domain
-from services.dispatch.storage import DECISIONS, DispatchRepository, DispatchStore
-from tests.contract.conftest import written
+from services.dispatch.storage import DispatchRepository, DispatchStore
 from tests.service.fakes import FakeDispatch
 from tests.support.samples import NOW, sample_event
-
-RULE = {"rule_id": "sanitation", "category": "sanitation", "department": "sanitation", "automatic": True}
 
 
 @pytest.fixture
 def store(backend, database):
     return FakeDispatch() if backend == "fake" else DispatchRepository(database("dispatch", DispatchStore), None)
-
-
-def test_a_reported_case_is_routed_once_with_its_event(store):
-    reported = sample_event("case.reported")
-    assert store.decide("C1", domain.decide(reported, RULE, now=NOW), reported.event_id)
-    assert not store.decide("C1", domain.decide(reported, RULE, now=NOW), reported.event_id)  # redelivered
-    assert written(store, DECISIONS) == ["routing.decided"]
 
 
 def test_a_dispatch_is_recorded_once_whatever_the_redeliveries_and_a_case_lists_its_assignments_in_order(store):

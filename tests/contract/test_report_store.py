@@ -94,13 +94,16 @@ def test_possible_duplicates_are_open_cases_of_the_category_in_the_box_reported_
 
 def test_a_public_reporter_is_told_once_per_case_event_and_only_the_publics_reports_are_listed(store):
     from services.reporting.domain import notices
+    from shared.events.stages import stages
     from tests.support.samples import REGISTRATION
 
     store.add({**report(), "source": "public", "contact": {"email": "r@example.cn"}}, sample_event("incident.reported"))
     store.add(report(key="device-1-0002", report_id="R2"), sample_event("incident.reported"))
     assert [r["_id"] for r in store.public_reports_of("C1")] == ["R1"]
     routed = sample_event("case.dispatched", source="public", registration=REGISTRATION)
-    kept, notice = notices.notice_for(routed, store.public_reports_of("C1")[0], language="en", now=NOW, rating_days=7)
-    assert store.add_notice("R1", kept, notice, consumed=routed)
-    assert not store.add_notice("R1", kept, notice, consumed=routed)  # redelivered: told once
+    registered, _ = stages(routed)
+    public = store.public_reports_of("C1")[0]
+    kept, notice = notices.notice_for(registered, public, language="en", now=NOW, rating_days=7)
+    assert store.add_notices("R1", [kept], [notice], consumed=routed)
+    assert not store.add_notices("R1", [kept], [notice], consumed=routed)  # redelivered: told once
     assert sorted(written(store, REPORTS)) == ["incident.reported", "incident.reported", "reporter.notice_due"]

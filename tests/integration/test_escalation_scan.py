@@ -68,6 +68,7 @@ def due_case(case_id: str, due: datetime, category: str = "sanitation") -> dict:
     """A case waiting for dispatch whose first rung is due at ``due`` and whose second is ten days away."""
     case, _ = domain.open_case(
         sample_event("incident.reported", case_id=case_id, category=category),
+        rules=[],
         category=CATEGORIES["sanitation"],
         now=NOW,
         calendar=CALENDAR,

@@ -122,7 +122,8 @@ def test_a_redelivered_event_is_filed_once_per_recipient_and_channel(service, co
         ("user:handler-sanitation-1", "email"),
         ("user:head-sanitation", "email"),
     ]
-    assert db.inbox.count_documents({"case_id": "C-redelivered"}) == 4  # 2 departments, handler, head
+    # 2 departments, the handlers' shared inbox, the head
+    assert db.inbox.count_documents({"case_id": "C-redelivered"}) == 4
     assert db.feed.count_documents({}) == 1
 
 
@@ -136,7 +137,7 @@ def test_a_redelivered_routed_dispatch_files_its_registration_and_its_dispatch_o
     wait_for(lambda: db.inbox.count_documents({"case_id": "C-routed"}) == 5, message="inbox entries")
     kinds = sorted((e.get("user_id") or e["department"], e["kind"]) for e in db.inbox.find({"case_id": "C-routed"}))
     assert kinds == [
-        ("handler-sanitation-1", "case.dispatched"),
+        ("@department_handlers:sanitation", "case.dispatched"),  # the department's handlers' shared inbox
         ("head-sanitation", "case.dispatched"),
         ("officer-1", "case.registered"),  # its reporter: 立案
         ("sanitation", "case.dispatched"),
@@ -436,3 +437,59 @@ def test_the_command_centre_gets_one_entry_per_new_case_and_each_operator_their_
         assert one.notifications.unread_count() == {"unread": 0} and other.notifications.unread_count() == {"unread": 2}
         assert demoted.notifications.list_inbox({"limit": 5})["items"] == []
         assert demoted.notifications.unread_count() == {"unread": 0}
+
+
+SECOND_HANDLER = {**USERS["handler-sanitation-1"], "user_id": "handler-sanitation-2", "email": "h2@example.org"}
+# the token still says sanitation (signed before the move); the service's copy of the directory says municipal
+MOVED = {**USERS["handler-sanitation-1"], "department": "municipal"}
+
+
+def test_a_dispatch_is_one_entry_for_the_departments_handlers_each_with_their_own_read_marks(
+    container_factory, config, db, auth_keys
+):
+    started(container_factory, config, db, users=[SECOND_HANDLER])
+    for n in range(2):
+        publish(config, sample_event("case.dispatched", case_id=f"C-handlers-{n}"))
+        wait_for(lambda n=n: db.inbox.count_documents({"case_id": f"C-handlers-{n}"}) == 4, message="filed")
+    # one entry per dispatch for the department's two handlers, an e-mail each
+    assert db.inbox.count_documents({"audience": "department_handlers:sanitation"}) == 2
+    assert db.inbox.count_documents({"user_id": {"$in": ["handler-sanitation-1", "handler-sanitation-2"]}}) == 0
+    assert db.deliveries.count_documents({"channel": "email", "recipient_key": {"$regex": "^user:handler-"}}) == 4
+    with (
+        rpc_as(config, auth_keys, "handler-sanitation-1") as one,
+        rpc_as(config, auth_keys, "handler-sanitation-2", SECOND_HANDLER) as other,
+    ):
+        newest = one.notifications.list_inbox({"limit": 5})["items"][0]
+        assert (newest["case_id"], newest["kind"]) == ("C-handlers-1", "case.dispatched")
+        one.notifications.mark_read(newest["notification_id"])
+        assert one.notifications.unread_count() == {"unread": 1}
+        assert other.notifications.unread_count() == {"unread": 2}
+        assert [(i["case_id"], i["read"]) for i in one.notifications.list_inbox({"limit": 5})["items"]] == [
+            ("C-handlers-0", False),
+            ("C-handlers-1", True),
+        ]
+        assert other.notifications.mark_all_read() == {"marked": 2}
+        assert one.notifications.unread_count() == {"unread": 1} and other.notifications.unread_count() == {"unread": 0}
+
+
+def test_a_handler_moved_to_another_department_no_longer_sees_the_departments_entries(
+    container_factory, config, db, auth_keys
+):
+    first = started(container_factory, config, db)
+    publish(config, sample_event("case.dispatched", case_id="C-moved"))
+    (entry,) = wait_for(
+        lambda: list(db.inbox.find({"audience": "department_handlers:sanitation", "case_id": "C-moved"})),
+        message="the handlers' entry",
+    )
+    with rpc_as(config, auth_keys, "handler-sanitation-1") as handler:
+        assert [i["case_id"] for i in handler.notifications.list_inbox({"limit": 5})["items"]] == ["C-moved"]
+    # the directory moves them to municipal; the service's copy has it (a replica started after the change)
+    first.stop()
+    users = {u["user_id"]: u for u in reference_data()["users"]["items"]} | {MOVED["user_id"]: MOVED}
+    db[REFERENCE].update_one({"_id": "users"}, {"$set": {"revision": 2, "data": {"items": list(users.values())}}})
+    container_factory(NotificationsService, config).start()
+    with rpc_as(config, auth_keys, "handler-sanitation-1") as moved:  # the token still says sanitation
+        assert moved.notifications.list_inbox({"limit": 5})["items"] == []
+        assert moved.notifications.unread_count() == {"unread": 0}
+        with pytest.raises(Exception, match="No notification"):
+            moved.notifications.mark_read(entry["_id"])

@@ -69,6 +69,28 @@ def test_a_routed_report_tells_its_reporter_of_the_registration_and_its_departme
         assert [e["kind"] for e in inbox(operator, "municipal") if e["case_id"] == case_id] == ["case.dispatched"]
 
 
+def test_a_routed_report_is_born_dispatched_announced_once_and_the_command_centre_still_hears_of_it(platform, listen):
+    reported, dispatched = listen("cases", "case.reported"), listen("cases", "case.dispatched")
+    with platform("officer-1") as officer, platform("operator1") as operator:
+        case_id = officer.reporting.submit_report(REPORT)["case_id"]
+        wait_for(lambda: [e for e in inbox(operator, "municipal") if e["case_id"] == case_id], message="dispatched")
+        case = operator.cases.get_case(case_id)
+        assert (case["status"], case["version"]) == ("dispatched", 2)
+        # the command centre is told of the report the one event stands for, once
+        kinds = wait_for(
+            lambda: [e["kind"] for e in operator.notifications.list_inbox({})["items"] if e["case_id"] == case_id],
+            message="the command centre told",
+        )
+        assert kinds == ["case.reported"]
+    message = dispatched.get(timeout=5)
+    assert message.payload["payload"]["report"]["report_id"] and message.payload["payload"]["registration"]
+    message.ack()
+    with pytest.raises(dispatched.Empty):
+        dispatched.get(timeout=1)
+    with pytest.raises(reported.Empty):  # no case.reported of its own
+        reported.get(timeout=1)
+
+
 def test_a_more_specific_rule_routes_a_case_elsewhere(platform):
     with platform("officer-3") as officer, platform("operator1") as operator:
         accepted = officer.reporting.submit_report(

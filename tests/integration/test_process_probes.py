@@ -128,21 +128,21 @@ def publish(amqp_uri: str, event) -> None:
 
 def test_a_service_is_ready_only_with_its_store_and_reference_data(processes, process_env, store):
     dispatch = processes("dispatch")
-    # started, but no directory has told it the routing rules and departments yet
+    # started, but no directory has told it the departments and users yet
     assert dispatch.get("/livez").status_code == 200
     wait_for(lambda: dispatch.check("/readyz", "consuming") == (503, True), timeout=30, message="consuming")
     answer = dispatch.get("/readyz").json()
     assert answer["status"] == "failing"
     assert answer["checks"]["store"] is True and answer["checks"]["reference"] is False
-    assert answer["reference"] == {"routing_rules": 0, "departments": 0, "users": 0}
+    assert answer["reference"] == {"departments": 0, "users": 0}
 
-    for kind in ("routing_rules.changed", "departments.changed", "users.changed"):
+    for kind in ("departments.changed", "users.changed"):
         publish(process_env["AMQP_URI"], sample_event(kind))
     wait_for(lambda: dispatch.get("/readyz").status_code == 200, timeout=30, message="ready with its reference")
     assert dispatch.get("/readyz").json() == {
         "status": "ok",
         "checks": {"running": True, "consuming": True, "store": True, "reference": True},
-        "reference": {"routing_rules": 1, "departments": 1, "users": 1},
+        "reference": {"departments": 1, "users": 1},
     }
 
     store.stop()
@@ -161,9 +161,7 @@ def test_a_service_is_ready_only_with_its_store_and_reference_data(processes, pr
     assert samples[("process_cpu_seconds_total", ())] > 0
     assert samples[("process_resident_memory_bytes", ())] > 0
     assert (
-        samples[
-            ("civicgrid_worker_seconds_count", (("entrypoint", "on_routing_rules_changed"), ("service", "dispatch")))
-        ]
+        samples[("civicgrid_worker_seconds_count", (("entrypoint", "on_departments_changed"), ("service", "dispatch")))]
         == 1
     )
     assert samples[("civicgrid_store_commands_total", (("command", "ping"), ("service", "dispatch")))] > 0

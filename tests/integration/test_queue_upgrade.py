@@ -10,7 +10,7 @@ from nameko.rpc import get_rpc_exchange
 from nameko.standalone.events import get_event_exchange
 
 from deploy import queue_upgrade
-from deploy.prepare import PrepareFailed, prepare_broker
+from deploy.prepare import PrepareFailed, prepare_broker, retire_queues
 from deploy.services import service_classes
 from shared.topology import DEAD_LETTER_EXCHANGE, event_queue_name, service_entities
 from tests.support.infra import wait_for
@@ -199,3 +199,26 @@ def test_a_service_that_finds_an_earlier_versions_queue_refuses_to_start_and_say
         container_factory(CasesService, service_config).start()
 
     assert "python -m deploy.prepare" in str(refused.value) and "Upgrading the queues" in str(refused.value)
+
+
+def test_once_no_older_replica_runs_the_queue_of_an_event_no_service_consumes_any_more_is_deleted(
+    amqp_uri, rabbit_admin, vhost
+):
+    """Dispatch routed every `case.reported` before routing moved into cases: its queue, still bound, would keep
+    every report's event for nobody. Deleting it is the deploy step's `--retire`, not its rolling-update run."""
+    retired = event_queue_name("cases", "case.reported", "dispatch", "on_case_reported")
+    cases = get_event_exchange("cases", {})
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        Queue(retired, exchange=cases, routing_key="case.reported", durable=True).bind(channel).declare()
+        channel.close()
+    publish(amqp_uri, "case.reported", {"n": "for nobody"}, exchange=cases)
+    prepare_broker({"AMQP_URI": amqp_uri})
+    assert retired in rabbit_admin.queues(vhost), "an older dispatch may still consume it during the update"
+
+    assert retire_queues({"AMQP_URI": amqp_uri}) == [retired]
+
+    assert retired not in rabbit_admin.queues(vhost)
+    assert retire_queues({"AMQP_URI": amqp_uri}) == []
+    still_consumed = event_queue_name("cases", "case.reported", "indicators", "on_case_reported")
+    assert still_consumed in rabbit_admin.queues(vhost)

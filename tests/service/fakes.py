@@ -88,14 +88,15 @@ class FakeReports:
     def public_reports_of(self, case_id):
         return [r for r in self.reports.values() if r["case_id"] == case_id and r.get("source") == "public"]
 
-    def add_notice(self, report_id, kept, event, *, consumed, rating=None):
+    def add_notices(self, report_id, kept, events, *, consumed, rating=None):
         report = self.reports[report_id]
-        if any(n["case_event_id"] == consumed.event_id for n in report.get("notices", ())):
+        if consumed.event_id in report.get("_seen", ()):
             return False  # once per case event, as the store's consumed-event mark keeps it
-        report.setdefault("notices", []).append(kept)
+        report.setdefault("_seen", []).append(consumed.event_id)
+        report.setdefault("notices", []).extend(kept)
         if rating is not None:
             report["rating"] = rating
-        self.events.append(event)
+        self.events.extend(events)
         return True
 
     def contact_kept_until(self, case_id, status, at, retention):
@@ -423,20 +424,11 @@ class FakeNotifications:
 
 
 class FakeDispatch:
-    """Dispatch's store: routing decisions once per reported case, assignments once per dispatch, the workload."""
+    """Dispatch's store: assignments once per dispatch, the workload."""
 
     def __init__(self):
-        self.decisions: dict[str, dict] = {}
         self.assignments: dict[str, dict] = {}
         self.workload_entries: dict[str, dict] = {}
-        self.events: list = []
-
-    def decide(self, case_id, event, source_event_id):
-        if source_event_id in self.decisions:
-            return False
-        self.decisions[source_event_id] = {"_id": source_event_id, "case_id": case_id, "decision": event.payload}
-        self.events.append(event)
-        return True
 
     def record_assignment(self, assignment):
         if assignment["_id"] in self.assignments or any(

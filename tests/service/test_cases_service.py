@@ -15,7 +15,8 @@ OPERATOR = Identity("operator1", frozenset({"operator"}))
 HANDLER = Identity("h", frozenset({"handler"}), department="sanitation")
 
 
-def make(identity=OPERATOR):
+def make(identity=OPERATOR, rules=()):
+    """The cases service with one case reported; ``rules``: its copy of the routing rules (none: it waits)."""
     service = worker_factory(
         CasesService,
         store=FakeCases(),
@@ -24,7 +25,9 @@ def make(identity=OPERATOR):
         config={"REOPEN_WINDOW_DAYS": 30},
         calendar=WorkCalendar(),
         reference=reference_with(
-            categories={"items": district.CATEGORIES}, departments={"items": district.DEPARTMENTS}
+            categories={"items": district.CATEGORIES},
+            departments={"items": district.DEPARTMENTS},
+            routing_rules={"items": list(rules)},
         ),
     )
     service.on_incident_reported(sample_event("incident.reported"))
@@ -42,7 +45,45 @@ def test_a_reported_incident_opens_one_case_whatever_the_redeliveries(service):
     assert [e.type for e in service.store.events] == ["case.reported"]
 
 
-def test_an_automatic_rule_dispatches_the_case_once(service):
+def test_an_automatic_rule_makes_the_case_born_dispatched_in_one_write_and_one_event_whatever_the_redeliveries():
+    service = make(rules=district.ROUTING_RULES)
+    service.on_incident_reported(sample_event("incident.reported"))  # redelivered
+    case = service.store.cases["C1"]
+    assert (case["status"], case["department"], case["version"]) == ("dispatched", "sanitation", 2)
+    assert [h["action"] for h in case["history"]] == ["report", "register", "dispatch"]
+    (event,) = service.store.events
+    assert event.type == "case.dispatched"
+    assert event.payload["registration"]["registered_by"] == "system"
+    assert (event.payload["report"]["report_id"], event.payload["report"]["version"]) == ("R1", 1)
+    assert [e["note"] for e in service.get_case("C1")["history"][-2:]] == ["按派遣规则 sanitation 自动办理"] * 2
+
+
+def test_a_rule_that_only_suggests_opens_the_case_reported_with_its_suggestion():
+    service = make(rules=[{**r, "automatic": False} for r in district.ROUTING_RULES])
+    case = service.store.cases["C1"]
+    assert (case["status"], case["suggestion"]) == ("reported", {"department": "sanitation", "rule_id": "sanitation"})
+    assert [e.type for e in service.store.events] == ["case.reported"]
+
+
+def test_an_incident_waits_until_the_routing_rules_reached_the_service():
+    from shared.errors import ServiceUnavailable
+
+    service = make()
+    service.reference = reference_with(categories={"items": district.CATEGORIES})
+    with pytest.raises(ServiceUnavailable):
+        service.on_incident_reported(sample_event("incident.reported", case_id="C2", report_id="R2"))
+    assert "C2" not in service.store.cases
+
+
+def test_where_the_directory_never_had_a_routing_rule_every_case_is_opened_for_the_operators():
+    service = make()
+    service.reference = reference_with(categories={"items": district.CATEGORIES})
+    service.reference.never_made("routing_rules")  # its snapshot said revision 0
+    service.on_incident_reported(sample_event("incident.reported", case_id="C2", report_id="R2"))
+    assert (service.store.cases["C2"]["status"], service.store.cases["C2"]["suggestion"]) == ("reported", None)
+
+
+def test_a_routing_decision_still_in_flight_from_an_older_dispatch_dispatches_the_case_once(service):
     decision = sample_event("routing.decided")
     service.on_routing_decided(decision)
     service.on_routing_decided(decision)  # redelivered

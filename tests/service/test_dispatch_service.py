@@ -3,7 +3,7 @@ from nameko.testing.services import worker_factory
 
 from services.dispatch.service import DispatchService
 from shared.auth import Identity
-from shared.errors import Forbidden, ServiceUnavailable
+from shared.errors import Forbidden
 from tests.service.fakes import FakeCaller, FakeDispatch, FixedClock, reference_with
 from tests.support import district
 from tests.support.samples import sample_event
@@ -14,10 +14,7 @@ OFFICER = Identity("officer-1", frozenset({"grid_officer"}), grids=frozenset({"6
 
 
 def make(identity=OPERATOR, **kinds):
-    kinds = kinds or {
-        "routing_rules": {"items": district.ROUTING_RULES},
-        "departments": {"items": district.DEPARTMENTS},
-    }
+    kinds = kinds or {"departments": {"items": district.DEPARTMENTS}}
     return worker_factory(
         DispatchService,
         store=FakeDispatch(),
@@ -32,41 +29,23 @@ def service():
     return make()
 
 
-def test_a_reported_case_is_routed_once_by_its_categorys_rule_whatever_the_redeliveries(service):
-    reported = sample_event("case.reported")
-    service.on_case_reported(reported)
-    service.on_case_reported(reported)
-    (decided,) = service.store.events
-    assert decided.type == "routing.decided" and decided.causation_id == reported.event_id
-    assert {k: decided.payload[k] for k in ("case_id", "department", "rule_id", "automatic")} == {
-        "case_id": "C1",
-        "department": "sanitation",
-        "rule_id": "sanitation",
-        "automatic": True,
-    }
+def test_dispatch_no_longer_routes_the_cases_service_does_as_it_opens_a_case():
+    from services.dispatch.service import EVENT_HANDLERS
+
+    assert "case.reported" not in EVENT_HANDLERS["cases"] and "routing_rules" not in DispatchService.reference.kinds
+    assert not hasattr(make(), "on_case_reported")
 
 
-def test_the_most_specific_rule_wins(service):
-    service.on_case_reported(sample_event("case.reported", street="610102002", community="610102002001"))
-    assert service.store.events[0].payload["department"] == "urban_management"
+def test_a_case_born_dispatched_is_one_assignment_by_its_rule(service):
+    from tests.support.samples import BORN_REPORT, REGISTRATION
 
-
-def test_the_publics_report_waits_for_an_operator_unless_the_rule_lets_it_through(service):
-    service.on_case_reported(sample_event("case.reported", source="public"))
-    assert service.store.events[0].payload["automatic"] is False
-
-
-def test_a_case_handled_on_the_spot_or_without_a_rule_is_left_to_people(service):
-    service.on_case_reported(sample_event("case.reported", status="closed"))
-    service.on_case_reported(sample_event("case.reported", case_id="C2", category="noise"))
-    assert service.store.events == []
-
-
-def test_without_its_copy_of_the_rules_a_report_waits_to_be_routed():
-    service = make(departments={"items": district.DEPARTMENTS})
-    with pytest.raises(ServiceUnavailable):  # the consumer retries; nothing is decided on no rules
-        service.on_case_reported(sample_event("case.reported"))
-    assert service.store.events == []
+    born = sample_event("case.dispatched", registration=REGISTRATION, report=BORN_REPORT)
+    service.on_case_dispatched(born)
+    service.on_case_dispatched(born)  # redelivered
+    assert [(a["source_event_id"], a["decided_by"]) for a in service.assignments_for_case("C1")] == [
+        (born.event_id, "rule")
+    ]
+    assert service.workload() == {"sanitation": 1}
 
 
 def test_each_dispatch_is_one_assignment_and_the_workload_follows_the_case(service):

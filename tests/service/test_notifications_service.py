@@ -227,7 +227,8 @@ def test_every_list_walks_to_its_end_through_next_each_item_once():
     for n in range(7):
         make(store=store).notify(sample_event("case.dispatched", case_id=f"C{n:026d}"))
     handler = make(HANDLER, store)
-    mine = [e["_id"] for e in store.inbox.values() if e.get("user_id") == HANDLER.user_id]
+    # the handler's inbox: the entries of the department's handlers' shared inbox, read as theirs
+    mine = [e["_id"] for e in store.inbox.values() if e.get("audience") == "department_handlers:sanitation"]
     shared = [e["_id"] for e in store.inbox.values() if e.get("department") == "sanitation" and not e.get("user_id")]
     to_me = [d["_id"] for d in store.outgoing.values() if d["recipient_key"] == f"user:{HANDLER.user_id}"]
     assert len(mine) == len(shared) == len(to_me) == 7
@@ -324,6 +325,137 @@ def test_an_escalation_naming_the_centre_is_one_shared_entry_and_an_e_mail_to_ea
     )
     assert len(_centre_entries(store)) == 1 and len(store.inbox) == 1
     assert [(d["recipient_key"], d["channel"]) for d in store.outgoing.values()] == [("user:operator1", "email")]
+
+
+# -- the department's handlers' shared inbox --------------------------------------------------------------------------
+
+HANDLERS_OF_SANITATION = "department_handlers:sanitation"
+SECOND_HANDLER = Identity("handler-sanitation-2", frozenset({"handler"}), department="sanitation")
+
+
+def _handlers_entries(store, name=HANDLERS_OF_SANITATION):
+    return [e for e in store.inbox.values() if e.get("audience") == name]
+
+
+def _with_users(*users):
+    """The tiny district's copy of the directory, with ``users`` (id, roles, department) added."""
+    data = reference_data()
+    template = data["users"]["items"][0]
+    for user_id, roles, department in users:
+        data["users"]["items"].append(
+            {**template, "user_id": user_id, "roles": roles, "department": department, "email": f"{user_id}@x.org"}
+        )
+    copy = Reference(tuple(data))
+    for kind, value in data.items():
+        copy.load(kind, 1, value)
+    return copy
+
+
+def _filing(store, users=(("handler-sanitation-2", ["handler"], "sanitation"),)):
+    service = make(store=store)
+    service.reference = _with_users(*users)
+    return service
+
+
+def test_a_dispatch_is_one_entry_for_the_departments_handlers_and_an_e_mail_to_each():
+    store = FakeNotifications()
+    _filing(store).notify(sample_event("case.dispatched"))
+    (entry,) = _handlers_entries(store)
+    assert entry["recipient"] == {"kind": "audience", "id": HANDLERS_OF_SANITATION} and entry["not_for"] == []
+    assert not [e for e in store.inbox.values() if e.get("user_id") in (HANDLER.user_id, SECOND_HANDLER.user_id)]
+    # the head is one person: their own entry, as before; the departments' own inboxes, as before
+    assert sorted((e["recipient"]["kind"], e["recipient"]["id"]) for e in store.inbox.values() if e is not entry) == [
+        ("department", "sanitation"),
+        ("department", "urban_management"),
+        ("user", "head-sanitation"),
+    ]
+    assert sorted((d["recipient_key"], d["channel"]) for d in store.outgoing.values()) == [
+        ("user:handler-sanitation-1", "email"),
+        ("user:handler-sanitation-2", "email"),
+        ("user:head-sanitation", "email"),
+    ]
+    for handler in (HANDLER, SECOND_HANDLER):
+        (seen,) = make(handler, store).list_inbox({})["items"]
+        assert (seen["notification_id"], seen["read"], seen["kind"]) == (entry["_id"], False, "case.dispatched")
+        assert seen["title"] == entry["title"] and "派遣" in seen["title"]["zh-CN"]
+    # another department's handler is not told
+    assert (
+        make(Identity("handler-municipal-1", frozenset({"handler"}), department="municipal"), store).list_inbox({})[
+            "items"
+        ]
+        == []
+    )
+
+
+def test_the_handlers_read_marks_are_their_own():
+    store = FakeNotifications()
+    service = _filing(store)
+    service.notify(sample_event("case.dispatched", case_id="C1"))
+    service.notify(sample_event("case.supervised", case_id="C2"))
+    assert len(_handlers_entries(store)) == 2
+    one, other = make(HANDLER, store), make(SECOND_HANDLER, store)
+    newest = one.list_inbox({})["items"][0]
+    one.mark_read(newest["notification_id"])
+    assert one.unread_count() == {"unread": 1} and other.unread_count() == {"unread": 2}
+    assert [(i["case_id"], i["read"]) for i in one.list_inbox({})["items"]] == [("C1", False), ("C2", True)]
+    assert other.mark_all_read() == {"marked": 2}
+    assert one.unread_count() == {"unread": 1} and other.unread_count() == {"unread": 0}
+
+
+def test_a_handler_moved_to_another_department_or_no_longer_a_handler_no_longer_sees_the_departments_entries():
+    store = FakeNotifications()
+    _filing(store).notify(sample_event("case.dispatched"))
+    (entry,) = _handlers_entries(store)
+    # the caller's roles and department are the directory's now (shared.auth.principal)
+    moved = make(Identity(HANDLER.user_id, frozenset({"handler"}), department="municipal"), store)
+    # no longer a handler: the department's head now, who keeps entries of their own
+    revoked = make(Identity(SECOND_HANDLER.user_id, frozenset({"department_head"}), department="sanitation"), store)
+    newcomer = make(Identity("handler-municipal-1", frozenset({"handler"}), department="sanitation"), store)
+    for former in (moved, revoked):
+        assert former.list_inbox({})["items"] == [] and former.unread_count() == {"unread": 0}
+        with pytest.raises(NotFound):
+            former.mark_read(entry["_id"])
+    assert [i["notification_id"] for i in newcomer.list_inbox({})["items"]] == [entry["_id"]]
+
+
+def test_a_handler_told_otherwise_is_left_out_of_the_handlers_entry():
+    store = FakeNotifications()
+    store.prefs[SECOND_HANDLER.user_id] = {"case.dispatched": ["email"]}  # no inbox for dispatches
+    store.subscriptions.append({"_id": "S1", "user_id": HANDLER.user_id, "kind": "case", "key": "case:C-TEST"})
+    third = ("handler-sanitation-3", ["handler"], "sanitation")
+    _filing(store, (("handler-sanitation-2", ["handler"], "sanitation"), third)).notify(
+        sample_event("case.dispatched", case_id="C-TEST")
+    )
+    (entry,) = _handlers_entries(store)
+    # a follower of the case too: their own entry, as before, not the shared one besides
+    assert entry["not_for"] == [HANDLER.user_id, SECOND_HANDLER.user_id]
+    reader = make(Identity("handler-sanitation-3", frozenset({"handler"}), department="sanitation"), store)
+    assert [i["notification_id"] for i in reader.list_inbox({})["items"]] == [entry["_id"]]
+    (own,) = [e for e in store.inbox.values() if e.get("user_id") == HANDLER.user_id]
+    assert [i["notification_id"] for i in make(HANDLER, store).list_inbox({})["items"]] == [own["_id"]]
+    assert make(SECOND_HANDLER, store).list_inbox({})["items"] == []
+
+
+def test_no_handler_taking_it_in_their_inbox_files_no_entry_for_the_handlers():
+    store = FakeNotifications()
+    store.prefs[HANDLER.user_id] = {"case.dispatched": ["email"]}
+    store.prefs[SECOND_HANDLER.user_id] = {"case.dispatched": []}
+    _filing(store).notify(sample_event("case.dispatched"))
+    assert _handlers_entries(store) == []
+
+
+def test_an_escalation_naming_the_departments_handlers_is_one_shared_entry_and_an_e_mail_to_each():
+    store = FakeNotifications()
+    _filing(store).notify(
+        sample_event("case.escalated", stage="disposal", targets=[{"kind": "responsible"}, {"kind": "department_head"}])
+    )
+    assert len(_handlers_entries(store)) == 1
+    assert sorted(e["recipient"]["id"] for e in store.inbox.values()) == [HANDLERS_OF_SANITATION, "head-sanitation"]
+    assert sorted(d["recipient_key"] for d in store.outgoing.values() if d["channel"] == "email") == [
+        "user:handler-sanitation-1",
+        "user:handler-sanitation-2",
+        "user:head-sanitation",
+    ]
 
 
 def _told(store):

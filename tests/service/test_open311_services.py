@@ -141,7 +141,11 @@ def cases():
         caller=FakeCaller(None),
         config={"REOPEN_WINDOW_DAYS": 30},
         calendar=WorkCalendar(),
-        reference=reference_with(categories={"items": PUBLIC_CATEGORIES}, departments={"items": district.DEPARTMENTS}),
+        reference=reference_with(
+            categories={"items": PUBLIC_CATEGORIES},
+            departments={"items": district.DEPARTMENTS},
+            routing_rules={"items": district.ROUTING_RULES},
+        ),
     )
 
 

@@ -168,7 +168,7 @@ def test_a_public_case_a_rule_registered_and_dispatched_tells_its_reporter_of_th
     assert (notice.payload["about"], notice.payload["channels"], notice.causation_id) == (
         "case.registered",
         ["email"],
-        routed.event_id,
+        f"{routed.event_id}:registered",  # the stage it tells of (shared/events/stages.py)
     )
     assert service.store.case_view("C1")["status"] == "dispatched"
     service.on_case_dispatched(sample_event("case.dispatched", source="public", version=4))  # an operator's again

@@ -58,6 +58,17 @@ FACTS = {
 SYSTEM = {"user_id": "system", "role": "system", "name": "system"}
 # What a routing rule's dispatch carries of the registration it made in the same decision (``case.dispatched``).
 REGISTRATION = {"report_id": "R1", "registered_by": "system", "registered_at": NOW}
+# What the dispatch of a case born dispatched by a routing rule carries of its report (``case.dispatched``).
+BORN_REPORT = {
+    "report_id": "R1",
+    "handled_on_spot": False,
+    "possible_duplicates": [],
+    "occurred_at": NOW,
+    "actor": {"user_id": "officer-1", "role": "grid_officer"},
+    "version": 1,
+    "stage": "dispatch",
+    "stage_deadline": NOW,
+}
 CASE_EXTRAS = {
     "case.reported": {
         "status": "reported",

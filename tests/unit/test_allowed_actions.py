@@ -96,6 +96,7 @@ def test_someone_who_may_not_see_the_case_is_offered_nothing():
 def _opened(**payload):
     case, _ = domain.open_case(
         sample_event("incident.reported", **payload),
+        rules=[],
         category=CATEGORIES["sanitation"],
         now=NOW,
         calendar=CALENDAR,

@@ -112,7 +112,13 @@ def test_the_sustained_figure_is_the_best_step_within_target():
 def test_results_are_written_as_json_and_a_markdown_table(tmp_path):
     results = {
         "run": {"mode": "quick", "replicas": 1, "started_at": "2026-11-22T18:00:00+00:00", "commit": "abc1234"},
-        "machine": {"cores": 2, "cpu": "test cpu", "memory_gib": 24.0, "load_average_at_start": [0.1, 0.2, 0.3]},
+        "machine": {
+            "cores": 2,
+            "cpu": "test cpu",
+            "memory_gib": 24.0,
+            "load_average_at_start": [0.1, 0.2, 0.3],
+            "reference_work_ms": 27.5,
+        },
         "versions": {"python": "3.11.7", "nameko": "2.14.1"},
         "ceilings": CEILINGS,
         "steps": [_step(offered=10, accepted=10), _step(offered=20, accepted=20)],
@@ -125,6 +131,7 @@ def test_results_are_written_as_json_and_a_markdown_table(tmp_path):
     assert "| 20 | 20 | 100 | 100 | 100 | 100 |" in text
     assert "Sustained within target (p99 ≤ 250 ms, nothing lost): 20 reports/s" in text
     assert "store insert 1000/s" in text and "2 cores (test cpu)" in text
+    assert "reference work 27.5 ms of one core" in text
     assert "30 of 30 accepted reports reached their department's inbox; **lost 0, duplicated 0**" in text
 
 
@@ -136,3 +143,8 @@ def test_with_a_store_per_service_the_busiest_store_bounds_the_rate():
         "store_ms_per_report": 70.0,
         "store_per_s": 20.0,
     }
+
+
+def test_the_machine_is_described_by_how_fast_one_core_does_the_reference_work():
+    found = report.machine()["reference_work_ms"]
+    assert 1 < found < 2_000

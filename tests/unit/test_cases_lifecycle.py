@@ -37,6 +37,7 @@ POLICY = {**DEFAULT_POLICY, "version": 1}
 def case_in(status="reported", **extra):
     case, _ = domain.open_case(
         sample_event("incident.reported"),
+        rules=[],
         category=CATEGORIES["sanitation"],
         now=NOW,
         calendar=CALENDAR,
@@ -321,17 +322,13 @@ def test_a_report_handled_on_the_spot_opens_resolved():
         "incident.reported", handled_on_spot=True, result_note="swept it", attachments=["P" + "0" * 26]
     )
     case, (event,) = domain.open_case(
-        incident, category=CATEGORIES["sanitation"], now=NOW, calendar=CALENDAR, policy=POLICY, ids=counting()
+        incident, category=CATEGORIES["sanitation"], rules=[], now=NOW, calendar=CALENDAR, policy=POLICY, ids=counting()
     )
     assert case["status"] == "resolved" and case["resolution"]["note"] == "swept it"
     assert event.payload["handled_on_spot"] is True
 
 
-def test_a_case_that_went_everywhere_reads_as_plain_json():
-    import json
-
-    from shared.api.cases import CaseSchema
-
+def a_case_that_went_everywhere() -> dict:
     case = case_in("reported")
     steps = [
         ("register", {}, OPERATOR),
@@ -347,8 +344,15 @@ def test_a_case_that_went_everywhere_reads_as_plain_json():
     ]
     for action, params, who in steps:
         case, _, _ = act(case, action, params, who)
-    case = {**case, "suggestion": {"department": "sanitation", "rule_id": "r"}}
-    json.dumps(CaseSchema().dump(case))  # raises on a datetime or anything else JSON cannot carry
+    return {**case, "suggestion": {"department": "sanitation", "rule_id": "r"}}
+
+
+def test_a_case_that_went_everywhere_reads_as_plain_json():
+    import json
+
+    from shared.api.cases import CaseSchema
+
+    json.dumps(CaseSchema().dump(a_case_that_went_everywhere()))  # raises on anything JSON cannot carry
 
 
 def test_supervision_marks_the_case_keeps_the_first_time_and_counts_each_instruction():

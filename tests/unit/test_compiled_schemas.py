@@ -7,6 +7,7 @@ at the top and inside nested objects.
 
 import copy
 import json
+from datetime import UTC, datetime
 
 import pytest
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load
@@ -70,6 +71,20 @@ def test_every_contract_loads_as_marshmallow_loads_it(event_type):
     # as a consumer takes it (unknown fields dropped) and as its producer checks it (unknown fields refused)
     assert _compare(schema, EXCLUDE, payload) > 20
     _compare(schema, RAISE, payload)
+
+
+def test_a_dispatch_born_with_its_report_and_registration_loads_and_dumps_as_marshmallow_does():
+    from tests.support.samples import BORN_REPORT, REGISTRATION
+
+    schema = all_contracts()["case.dispatched"][0]
+    event = sample_event("case.dispatched", registration=REGISTRATION, report=BORN_REPORT)
+    payload = json.loads(json.dumps(to_message(event), ensure_ascii=False))["payload"]
+    assert Loader(schema, EXCLUDE)._plan is not None, "the event of a routed report compiles"
+    assert _compare(schema, EXCLUDE, payload) > 20
+    _compare(schema, RAISE, payload)
+    loaded = Loader(schema, EXCLUDE)(payload)
+    for variant in _spoilt(loaded):
+        assert _dumped(Dumper(schema), variant) == _dumped(schema.dump, variant), variant
 
 
 def test_the_envelope_loads_as_marshmallow_loads_it():
@@ -142,3 +157,44 @@ def test_a_producer_dumps_a_payload_once_and_sends_what_it_checked():
     assert event.wire_payload == all_contracts()["case.dispatched"][0].dump(event.payload)
     assert to_message(event)["payload"] == event.wire_payload
     assert to_message(event)["payload"] is not event.wire_payload, "a message's payload is its own to change"
+
+
+class _Part(Schema):
+    part_id = fields.String()
+    at = fields.DateTime()
+    size = fields.Integer()
+
+
+class _Reading(Schema):
+    reading_id = fields.String(attribute="_id")
+    tags = fields.List(fields.String(), dump_default=list)
+    parts = fields.Nested(_Part, many=True, only=("part_id", "at"))
+    summary = fields.Method("_summary")
+    kind = fields.Function(lambda obj: obj.get("tags", ["none"])[0] if obj.get("tags") else "none")
+
+    def _summary(self, obj):
+        return f"{obj.get('_id')}:{len(obj.get('parts') or ())}"
+
+
+def test_renamed_attributes_defaults_lists_of_nested_objects_and_method_fields_dump_as_marshmallow_dumps_them():
+    schema = _Reading()
+    compiled = Dumper(schema)
+    assert compiled._plan is not None
+    part = {"part_id": "P1", "at": datetime(2026, 12, 6, 18, tzinfo=UTC), "size": 3}
+    reading = {"_id": "R1", "tags": ["a"], "parts": [part, {**part, "part_id": "P2"}]}
+    for variant in _spoilt(reading):
+        assert _dumped(compiled, variant) == _dumped(schema.dump, variant), variant
+    assert list(compiled(reading)) == list(schema.dump(reading))  # in the fields' order
+
+
+def test_a_case_that_went_everywhere_dumps_as_marshmallow_dumps_it():
+    from shared.api.cases import CasePageSchema, CaseSchema
+    from tests.unit.test_cases_lifecycle import a_case_that_went_everywhere
+
+    case = {**a_case_that_went_everywhere(), "light": "green", "allowed_actions": ["comment", "supervise"]}
+    schema, compiled = CaseSchema(), Dumper(CaseSchema())
+    assert compiled._plan is not None, "every action's answer compiles"
+    for variant in _spoilt(case):
+        assert _dumped(compiled, variant) == _dumped(schema.dump, variant), variant
+    page = {"items": [case, {**case, "history": []}], "next": ["x", 1]}
+    assert Dumper(CasePageSchema())(page) == CasePageSchema().dump(page)

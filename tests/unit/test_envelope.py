@@ -77,3 +77,11 @@ def test_a_dispatch_carries_the_registration_a_rule_made_with_it_over_the_wire()
     received = from_message(to_message(sample_event("case.dispatched", registration=REGISTRATION)))
     assert received.payload["registration"] == REGISTRATION
     assert from_message(to_message(sample_event("case.dispatched"))).payload["registration"] is None
+
+
+def test_a_dispatch_carries_the_report_of_a_case_born_dispatched_over_the_wire():
+    from tests.support.samples import BORN_REPORT, REGISTRATION
+
+    received = from_message(to_message(sample_event("case.dispatched", registration=REGISTRATION, report=BORN_REPORT)))
+    assert received.payload["report"] == BORN_REPORT
+    assert from_message(to_message(sample_event("case.dispatched"))).payload["report"] is None

@@ -302,7 +302,7 @@ def test_an_automatic_dispatch_is_the_registration_and_the_dispatch_its_history_
     case, (event,) = _routed()
     kept = domain.transitions_from_event(event)
     assert [(t["kind"], t["version"]) for t in kept.values()] == [("register", 2), ("dispatch", 2)]
-    assert list(kept) == [f"{event.event_id}:register", event.event_id]  # a redelivery is known by the event's id
+    assert list(kept) == [f"{event.event_id}:registered", event.event_id]  # a redelivery is known by the event's id
     assert [(t["kind"], t["at"]) for t in kept.values()] == [
         (t["kind"], t["at"]) for t in domain.transitions_from_history(case) if t["kind"] in ("register", "dispatch")
     ]
@@ -329,6 +329,55 @@ def test_a_redelivered_automatic_dispatch_moves_nothing():
     fact = {"_id": "C1", "transitions": {}, "snapshot": None, "contributions": [], "rev": 0}
     first = take_event(fact, event, TZ)
     assert first["delta"] and take_event(first["document"], event, TZ) is None
+
+
+def test_a_registration_kept_before_stages_were_shared_still_knows_its_redelivery():
+    # an automatic dispatch taken by an older indicators service kept its registration under '<id>:register'
+    from services.indicators.storage import take_event
+
+    _, (event,) = _routed()
+    fact = {"_id": "C1", "transitions": {}, "snapshot": None, "contributions": [], "rev": 0}
+    first = take_event(fact, event, TZ)["document"]
+    old = {k.replace(":registered", ":register"): v for k, v in first["transitions"].items()}
+    assert take_event({**first, "transitions": old}, event, TZ) is None
+
+
+def _born(hours=2):
+    """A case a routing rule dispatched as it was opened, ``hours`` after its report, and its one event."""
+    from services.cases import domain as cases
+    from tests.support.samples import sample_event
+
+    return cases.open_case(
+        sample_event("incident.reported"),
+        category=CATEGORIES["sanitation"],
+        rules=district.ROUTING_RULES,
+        now=NOW + timedelta(hours=hours),
+        calendar=CALENDAR,
+        policy=POLICY,
+        ids=IDS,
+    )
+
+
+def test_a_case_born_dispatched_is_the_report_the_registration_and_the_dispatch_its_history_shows():
+    case, (event,) = _born()
+    kept = domain.transitions_from_event(event)
+    assert list(kept) == [f"{event.event_id}:reported", f"{event.event_id}:registered", event.event_id]
+    assert [(t["kind"], t["version"]) for t in kept.values()] == [("report", 1), ("register", 2), ("dispatch", 2)]
+    assert [(t["kind"], t["at"]) for t in kept.values()] == [
+        (t["kind"], t["at"]) for t in domain.transitions_from_history(case)
+    ]
+
+
+def test_a_case_born_dispatched_counts_the_same_from_its_event_and_its_history():
+    case, events = _born()
+    case, later = run(case, [s for s in STEPS if s[1] not in ("register", "dispatch")])
+    events += later
+    from_events = [t for e in events for t in domain.transitions_from_event(e).values() if t]
+    for source in ("field", "public"):
+        snapshot = {**events[-1].payload, "source": source}
+        adds = domain.contributions(snapshot, from_events, TZ)
+        assert adds == domain.contributions(snapshot, domain.transitions_from_history(case), TZ)
+    assert totals(adds)["dispatch_n"] == 1 and totals(adds)["reported"] == 1
 
 
 def test_a_routed_case_counts_as_dispatched_in_whatever_order_its_events_arrive():

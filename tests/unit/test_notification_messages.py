@@ -8,6 +8,7 @@ import pytest
 from services.notifications.domain import audiences, planning, rules
 from services.notifications.domain.digest import BurstRule
 from services.notifications.domain.messages import Messages
+from shared.events.stages import stages
 from tests.support.ids import counting
 from tests.support.notify import reference
 from tests.support.samples import NOW, sample_event
@@ -202,7 +203,7 @@ def test_an_automatic_dispatch_tells_everyone_the_registration_and_the_dispatch_
     from tests.support.samples import REGISTRATION
 
     event = sample_event("case.dispatched", registration=REGISTRATION)
-    registered, dispatched = planning.stages(event)
+    registered, dispatched = stages(event)
     assert (registered.type, registered.event_id, dispatched) == (
         "case.registered",
         f"{event.event_id}:registered",
@@ -221,4 +222,4 @@ def test_an_automatic_dispatch_tells_everyone_the_registration_and_the_dispatch_
 
 def test_every_other_event_is_its_own_only_stage():
     for event in (sample_event("case.dispatched"), sample_event("case.registered"), sample_event("case.closed")):
-        assert planning.stages(event) == [event]
+        assert stages(event) == [event]

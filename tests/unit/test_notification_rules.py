@@ -153,3 +153,31 @@ def test_a_department_head_hears_when_the_department_runs_late_by_inbox_and_emai
 def test_a_rung_naming_the_departments_systems_goes_to_its_webhook():
     event = sample_event("case.escalated", targets=[{"kind": "webhook"}], stage="disposal")
     assert told(event, webhooks={"sanitation"}) == {"department:sanitation": ["inbox", "webhook"]}
+
+
+def test_the_shared_inboxes_a_person_reads_follow_their_roles_and_department_now():
+    from shared.auth import Identity
+
+    def read(roles, department=None):
+        return audiences.shared_inboxes_of(Identity("u1", frozenset(roles), department=department))
+
+    assert read({"operator"}) == ("command_centre",)
+    assert read({"handler"}, "sanitation") == ("department_handlers:sanitation",)
+    assert read({"handler"}, "municipal") == ("department_handlers:municipal",)  # moved: the new one's only
+    assert read({"handler"}) == ()  # a handler of no department reads no department's
+    assert read({"department_head"}, "sanitation") == ()  # a head keeps entries of their own
+    assert read({"operator", "handler"}, "sanitation") == ("command_centre", "department_handlers:sanitation")
+
+
+def test_an_event_naming_the_handlers_names_their_departments_shared_inbox_with_its_handlers_then():
+    people = audiences.people_of(reference())
+    (shared,) = audiences.shared_named(sample_event("case.dispatched"), people)
+    assert (shared.audience, shared.via, shared.members) == (
+        "department_handlers:sanitation",
+        frozenset({rules.HANDLERS}),
+        frozenset({"handler-sanitation-1"}),
+    )
+    escalated = sample_event("case.escalated", stage="sign_for", targets=[{"kind": "responsible"}])
+    assert [s.audience for s in audiences.shared_named(escalated, people)] == ["department_handlers:sanitation"]
+    assert audiences.shared_named(sample_event("case.returned"), people)[0].audience == "command_centre"
+    assert audiences.shared_named(sample_event("case.extension_requested"), people) == []

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.cases.domain.open311 import public_view, status_notes
+from services.cases.domain.routing import unseen
 from services.directory.domain import apikeys
-from services.dispatch.domain import unseen
 from services.reporting.domain import public
 from shared.errors import UnknownCategory, ValidationFailed
 

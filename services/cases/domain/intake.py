@@ -1,8 +1,9 @@
-"""A case is born: from a report, and from dispatch's routing decision."""
+"""A case is born from a report: waiting to be registered, resolved (handled on the spot), or registered and
+dispatched at once by a routing rule (``services/cases/domain/routing.py``)."""
 
 from datetime import datetime
 
-from services.cases.domain import timing
+from services.cases.domain import routing, timing
 from services.cases.domain.model import (
     DISPATCHED,
     PRIORITY_RANK,
@@ -22,9 +23,75 @@ from shared.ids import Ids
 
 
 def open_case(
-    incident: Event, *, category: dict, now: datetime, calendar, policy: dict | None, ids: Ids
+    incident: Event,
+    *,
+    category: dict,
+    rules: list[dict],
+    now: datetime,
+    calendar,
+    policy: dict | None,
+    ids: Ids,
 ) -> tuple[dict, list[Event]]:
-    """A case for a reported incident: waiting to be registered, or resolved if handled on the spot (自行处置)."""
+    """A case for a reported incident: resolved if handled on the spot (自行处置); otherwise matched to the routing
+    ``rules``. A rule that dispatches without a person (``routing.unseen``) makes the case born registered and
+    dispatched, announced by one ``case.dispatched`` that carries the report and the registration; a rule that only
+    suggests leaves its department as a suggestion for the operator; without a rule the case waits as reported."""
+    case = _reported(incident, category=category, now=now, calendar=calendar, policy=policy, ids=ids)
+    p = incident.payload
+    rule = (
+        None
+        if p["handled_on_spot"]
+        else routing.route(rules, category=p["category"], street=p["street"], community=p["community"])
+    )
+    if rule is not None and not routing.unseen(rule, p["source"]):
+        case["suggestion"] = {"department": rule["department"], "rule_id": rule["rule_id"]}
+    if rule is None or case["suggestion"]:
+        return case, [_reported_event(case, incident, now=now, ids=ids)]
+    report = {  # what case.reported would have said, had it been published
+        **_report_fields(incident),
+        "occurred_at": now,
+        "actor": dict(incident.actor),
+        "version": case["version"],
+        "stage": case["stage"],
+        "stage_deadline": case["stage_deadline"],
+    }
+    change = _dispatch_by_rule(
+        case,
+        {"department": rule["department"], "assisting_departments": [], "rule_id": rule["rule_id"]},
+        causation_id=incident.event_id,
+        report=report,
+        category=category,
+        now=now,
+        calendar=calendar,
+        policy=policy,
+        ids=ids,
+    )
+    return after(case, change.set_fields, change.history), change.events
+
+
+def _report_fields(incident: Event) -> dict:
+    p = incident.payload
+    return {
+        "report_id": p["report_id"],
+        "handled_on_spot": p["handled_on_spot"],
+        "possible_duplicates": p["possible_duplicates"],
+    }
+
+
+def _reported_event(case: dict, incident: Event, *, now: datetime, ids: Ids) -> Event:
+    return case_event(
+        "case.reported",
+        case,
+        _report_fields(incident),
+        event_id=ids.event(),
+        actor=incident.actor,
+        now=now,
+        causation_id=incident.event_id,
+    )
+
+
+def _reported(incident: Event, *, category: dict, now: datetime, calendar, policy: dict | None, ids: Ids) -> dict:
+    """The case as reported, or resolved if handled on the spot."""
     p = incident.payload
     on_spot = p["handled_on_spot"]
     case = {
@@ -113,22 +180,15 @@ def open_case(
             )
         )
     case.update(derived(case))
-    event = case_event(
-        "case.reported",
-        case,
-        {"report_id": p["report_id"], "handled_on_spot": on_spot, "possible_duplicates": p["possible_duplicates"]},
-        event_id=ids.event(),
-        actor=incident.actor,
-        now=now,
-        causation_id=incident.event_id,
-    )
-    return case, [event]
+    return case
 
 
 def apply_routing(
     case: dict, decision: Event, *, category: dict, now: datetime, calendar, policy: dict | None, ids: Ids
 ) -> Change | None:
-    """Dispatch's rule for a reported case: register and dispatch it as the system, or suggest a department."""
+    """A ``routing.decided`` from a dispatch service older than routing at intake, still in flight during a rolling
+    update (docs/deployment.md): register and dispatch the case as the system, or suggest a department — only if
+    the case is still reported."""
     if case["status"] != REPORTED:
         return None
     p = decision.payload
@@ -140,6 +200,27 @@ def apply_routing(
             bump_version=False,
             guard={"status": REPORTED},
         )
+    return _dispatch_by_rule(
+        case, p, causation_id=decision.event_id, category=category, now=now, calendar=calendar, policy=policy, ids=ids
+    )
+
+
+def _dispatch_by_rule(
+    case: dict,
+    rule: dict,
+    *,
+    causation_id: str,
+    category: dict,
+    now: datetime,
+    calendar,
+    policy: dict | None,
+    ids: Ids,
+    report: dict | None = None,
+) -> Change:
+    """A reported case registered and dispatched as the system by ``rule`` (department, assisting departments,
+    rule id); ``report``: what ``case.reported`` would have said, when the case is born so and that event is not
+    published (shared/events/stages.py)."""
+    p = rule
     system = dict(SYSTEM_ACTOR)
     registered = {"status": REGISTERED, "registered_at": now}
     dispatched = {
@@ -198,10 +279,11 @@ def apply_routing(
             "rule_id": p["rule_id"],
             "rework": False,
             "registration": {"report_id": case["report_ids"][0], "registered_by": "system", "registered_at": now},
+            **({"report": report} if report else {}),
         },
         event_id=ids.event(),
         actor=system,
         now=now,
-        causation_id=decision.event_id,
+        causation_id=causation_id,
     )
     return Change(case["version"], set_fields, entries, [event])

@@ -1,6 +1,8 @@
 """A case's transitions — (kind, version, time, detail) — read from the cases service's events, or from the case's
 own history for the recomputation that checks the read model: both must give the same transitions. An event is one
-transition, but for the dispatch that also registered the case (``transitions_from_event``)."""
+transition, but for the dispatch that also registered the case, or opened it (``transitions_from_event``)."""
+
+from shared.events.stages import stages
 
 # event type -> transition kind (the same words as the history's actions)
 KIND_OF_EVENT = {
@@ -41,20 +43,13 @@ def transition_from_event(event) -> dict | None:
 
 
 def transitions_from_event(event) -> dict[str, dict | None]:
-    """The transitions ``event`` announces, keyed as a case's fact document keeps them: by the event's id (None when
-    it moves no counter, so that a redelivery is still known). A dispatch that registered the case in the same
-    decision (``registration``: a routing rule's automatic dispatch, announced once) is two transitions, as the
-    case's history has two entries: its registration is kept under ``<event id>:register``."""
-    found = {}
-    registration = event.payload.get("registration") if event.type == "case.dispatched" else None
-    if registration:
-        found[f"{event.event_id}:register"] = {
-            "kind": "register",
-            "version": event.payload["version"],
-            "at": registration["registered_at"],
-        }
-    found[event.event_id] = transition_from_event(event)
-    return found
+    """The transitions ``event`` announces, keyed as a case's fact document keeps them: by the id of each stage it
+    stands for (``shared/events/stages.py``; None when it moves no counter, so that a redelivery is still known).
+    An event is one transition, but for a dispatch that also registered the case (``registration``), or opened it
+    too (``report``): as many as the case's history has entries for them. A registration taken before stages were
+    shared is kept under ``<event id>:register``; its event's own id is kept beside it, which is what a redelivery
+    is known by."""
+    return {stage.event_id: transition_from_event(stage) for stage in stages(event)}
 
 
 def transitions_from_history(case: dict) -> list[dict]:

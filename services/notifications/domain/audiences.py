@@ -7,6 +7,7 @@ the grid map with each grid's officers and leader) — never from another servic
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from services.notifications.domain import rules
 from services.notifications.domain.messages import DEFAULT_LANGUAGE
@@ -92,44 +93,84 @@ def people_of(reference) -> People:
     return _people_cache["people"]
 
 
-# Audiences that are a role rather than a person, each with one inbox its members share (one entry per event for
-# all of them, read marks per person; storage/inbox.py): audience -> the role whose holders read it.
-SHARED_INBOXES = {rules.COMMAND_CENTRE: OPERATOR}
+class SharedInbox(NamedTuple):
+    """An audience that is a role rather than a person, with one inbox its members share: ``role``, whose holders
+    read it; ``per_department``, one inbox per department (the event's lead department; a reader's, their own)
+    rather than one for all."""
+
+    role: str
+    per_department: bool = False
+
+
+# Each with one inbox its members share (one entry per event for all of them, read marks per person;
+# storage/inbox.py): the command centre's, every operator's; a department's handlers', each department's own. A
+# department's head is one person (a person with a role, docs/domain.md): they keep an entry of their own.
+SHARED_INBOXES = {
+    rules.COMMAND_CENTRE: SharedInbox(OPERATOR),
+    rules.HANDLERS: SharedInbox(HANDLER, per_department=True),
+}
 
 
 @dataclass(frozen=True)
 class Shared:
-    """A shared inbox an event names as a whole: its ``audience``; ``via``, the audiences a member reached through
-    it carries (``{command_centre}``, or ``{escalation_targets}`` when an escalation rung names the centre); and
-    who held the role when the event was filed."""
+    """A shared inbox an event names as a whole: ``audience``, its name (``inbox_name``); ``via``, the audiences a
+    member reached through it carries (``{command_centre}``, ``{department_handlers}``, or ``{escalation_targets}``
+    when an escalation rung names it); and who held the role (in the department) when the event was filed."""
 
     audience: str
     via: frozenset[str]
     members: frozenset[str]
 
 
+def inbox_name(audience: str, department: str | None) -> str | None:
+    """The name of ``audience``'s shared inbox: the audience's own, or for one per department ``<audience>:<code>``
+    (None without a department)."""
+    if not SHARED_INBOXES[audience].per_department:
+        return audience
+    return f"{audience}:{department}" if department else None
+
+
 def shared_owner(audience: str) -> str:
-    """Whose a shared inbox's entries are filed as: the audience, spelt so that no person's id can be it (ids begin
+    """Whose a shared inbox's entries are filed as: its name, spelt so that no person's id can be it (ids begin
     with a letter or digit, ``shared.fields.ID_PATTERN``); so its entries ride on the index people's inboxes are
     read by, and no inbox entry pays for one more index."""
     return f"@{audience}"
 
 
 def shared_inboxes_of(identity: Identity) -> tuple[str, ...]:
-    """The shared inboxes ``identity`` reads: decided when they read, by their roles now (``shared.auth``)."""
-    return tuple(audience for audience, role in SHARED_INBOXES.items() if role in identity.roles)
+    """The shared inboxes ``identity`` reads: decided when they read, by their roles and department now (the
+    directory's current word in the service's copy, ``shared.auth.principal``): a handler moved to another
+    department reads that one's, no longer the one they left."""
+    names = (
+        inbox_name(audience, identity.department)
+        for audience, inbox in SHARED_INBOXES.items()
+        if inbox.role in identity.roles
+    )
+    return tuple(name for name in names if name)
+
+
+def _holders(audience: str, facts: dict, people: People) -> list[str]:
+    """Who holds the role of the shared inbox ``audience`` for an event with ``facts``: everyone, or the lead
+    department's."""
+    inbox = SHARED_INBOXES[audience]
+    if inbox.per_department:
+        return people.staff.get((facts.get("department"), inbox.role), [])
+    return people.by_role.get(inbox.role, [])
 
 
 def shared_named(event: Event, people: People) -> list[Shared]:
     """The shared inboxes ``event`` names as a whole, by its rules or by the escalation rung that fired."""
     found = []
-    for audience, role in SHARED_INBOXES.items():
-        members = frozenset(people.by_role.get(role, ()))
+    for audience in SHARED_INBOXES:
+        name = inbox_name(audience, event.payload.get("department"))
+        if name is None:
+            continue
         for rule in rules.RULES.get(event.type, ()):
             if rule.audience == audience or (
                 rule.audience == rules.ESCALATION_TARGETS and audience in _rung_audiences(event.payload)
             ):
-                found.append(Shared(audience, frozenset({rule.audience}), members))
+                members = frozenset(_holders(audience, event.payload, people))
+                found.append(Shared(name, frozenset({rule.audience}), members))
                 break
     return found
 
@@ -207,16 +248,14 @@ def resolve(audience: str, facts: dict, people: People, subscriptions: list[dict
         return [r for r in [people.department(department)] if r]
     if audience == rules.ASSISTING:
         return [r for r in map(people.department, facts.get("assisting_departments", ())) if r]
-    if audience == rules.HANDLERS:
-        return _users(people, people.staff.get((department, HANDLER), ()))
+    if audience in SHARED_INBOXES:  # the command centre, the department's handlers
+        return _users(people, _holders(audience, facts, people))
     if audience == rules.HEAD:
         return _users(people, people.staff.get((department, DEPARTMENT_HEAD), ()))
     if audience == rules.GRID_OFFICERS:
         return _users(people, grid.get("officers", ()))
     if audience == rules.GRID_LEADER:
         return _users(people, [grid["leader"]] if grid.get("leader") else [])
-    if audience == rules.COMMAND_CENTRE:
-        return _users(people, people.by_role.get(OPERATOR, ()))
     if audience == rules.SUPERVISORS:
         return _users(people, people.by_role.get(SUPERVISOR, ()))
     if audience == rules.UNSATISFIED_SUPERVISORS:

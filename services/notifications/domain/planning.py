@@ -6,7 +6,7 @@ in the recipient's language; a webhook's JSON body is built here and signed when
 The ids are passed in (``shared.ids.Ids``): a plan follows from its input alone.
 """
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from services.notifications.domain import rules
 from services.notifications.domain.audiences import Addressed, Recipient, Shared, shared_owner
@@ -14,7 +14,6 @@ from services.notifications.domain.delivery import DELIVERY_PREFIX, HELD, INBOX_
 from services.notifications.domain.digest import BurstRule, is_urgent
 from services.notifications.domain.messages import Messages
 from shared.events import Event, to_message
-from shared.events.contracts.cases import CASE_FACTS
 from shared.ids import Ids
 
 _ROLE = {rules.DEPARTMENT: "lead", rules.ASSISTING: "assisting"}
@@ -24,26 +23,6 @@ _ROLE = {rules.DEPARTMENT: "lead", rules.ASSISTING: "assisting"}
 class Plan:
     inbox: list[dict] = field(default_factory=list)
     deliveries: list[dict] = field(default_factory=list)
-
-
-def stages(event: Event) -> list[Event]:
-    """The events ``event`` tells people of, each planned by its own rules: itself, but for a dispatch that
-    registered the case in the same decision (a routing rule's, ``registration``), which tells of the registration
-    first, as the ``case.registered`` it stands for would have (its reporters and followers, in the kind they chose
-    channels for), then of the dispatch (the department, once). The registration's id is the event's with
-    ``:registered``: a redelivered event still files nothing twice."""
-    registration = event.payload.get("registration") if event.type == "case.dispatched" else None
-    if not registration:
-        return [event]
-    facts = {k: event.payload[k] for k in CASE_FACTS if k in event.payload}
-    registered = replace(
-        event,
-        event_id=f"{event.event_id}:registered",
-        type="case.registered",
-        occurred_at=registration["registered_at"],
-        payload={**facts, "report_id": registration["report_id"], "registered_by": registration["registered_by"]},
-    )
-    return [registered, event]
 
 
 def dedup_key(event: Event, recipient: Recipient, channel: str) -> str:
@@ -79,8 +58,8 @@ def plan(
     result = Plan()
     urgent = is_urgent(event.payload, reference.categories)
     wire_payload = to_message(event)["payload"]
-    # What a message says depends on the event, the reader's language and why they are told: the six operators
-    # told of a new case read the same titles, rendered once.
+    # What a message says depends on the event, the reader's language and why they are told: the department's
+    # handlers e-mailed of a dispatch read the same message, rendered once per language.
     titles, rendered = {}, {}
 
     def titles_for(audiences):

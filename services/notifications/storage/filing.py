@@ -28,7 +28,7 @@ class Filing:
     """What one event files, and — once a batch holding it is written — what became of it: ``stored``, the ids of its
     deliveries stored by this filing (not by an earlier delivery of the event); ``feed``, its feed entries as stored
     (with their numbers), in order. An event has one feed entry, but for a dispatch that registered the case in the
-    same decision, which has one per stage it tells of (``planning.stages``)."""
+    same decision, which has one per stage it tells of (``shared/events/stages.py``)."""
 
     inbox: list[dict]
     deliveries: list[dict]

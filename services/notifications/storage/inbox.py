@@ -1,9 +1,10 @@
 """People's and departments' inboxes: pages of them, the unread count, marking read.
 
 A person's inbox is their own entries (``user_id``) and, when they belong to one, the entries of a shared inbox (an
-audience that is a role, ``audience``: the command centre's, read by every operator), each entry once for everyone
-in it. Who reads a shared inbox is decided at read time (the caller's roles now); what each of them has read is
-kept in ``inbox_reads`` (docs/notifications.md, "Shared inboxes"):
+audience that is a role, ``audience``: the command centre's, read by every operator; a department's handlers',
+``department_handlers:<code>``, read by its handlers), each entry once for everyone in it. Who reads a shared inbox
+is decided at read time (the caller's roles and department now, ``audiences.shared_inboxes_of``); what each of them
+has read is kept in ``inbox_reads`` (docs/notifications.md, "Shared inboxes"):
 
 - one *mark* per person and shared inbox, ``upto``: everything of that inbox up to this id is read (set by "mark
   all read"), and

@@ -20,7 +20,8 @@ INDEXES = {
     INBOX: {
         "dedup": [("dedup_key", ASCENDING)],
         "department": [("department", ASCENDING), ("_id", DESCENDING)],
-        # also a shared inbox's (the command centre's), filed under ``audiences.shared_owner``
+        # also the shared inboxes' (the command centre's, each department's handlers'), filed under
+        # ``audiences.shared_owner``
         "person": [("user_id", ASCENDING), ("read", ASCENDING), ("_id", DESCENDING)],
         # nothing else: every entry written pays for every index (a dozen entries per report), and nobody asks
         # the inbox by case or correlation id

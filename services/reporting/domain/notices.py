@@ -24,14 +24,10 @@ RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
 
 
 def told_of(case_event: Event) -> str | None:
-    """What a public reporter is told of by ``case_event`` (one of ``TOLD_OF``), if anything: a dispatch that
-    registered the case in the same decision (a routing rule's, ``registration``) tells them of the registration,
-    as a ``case.registered`` would have."""
-    if case_event.type in TOLD_OF:
-        return case_event.type
-    if case_event.type == "case.dispatched" and case_event.payload.get("registration"):
-        return "case.registered"
-    return None
+    """What a public reporter is told of by ``case_event`` (one of ``TOLD_OF``), if anything. An event that stands
+    for several stages is asked stage by stage (``shared/events/stages.py``): a routing rule's dispatch tells of the
+    registration it made, as a ``case.registered`` would have."""
+    return case_event.type if case_event.type in TOLD_OF else None
 
 
 def digest(secret: str) -> str:

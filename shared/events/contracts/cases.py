@@ -98,6 +98,22 @@ class Registration(Schema):
     registered_at = fields.AwareDateTime(required=True)
 
 
+class Report(Schema):
+    """The report (信息采集) a dispatch announces with itself, when a routing rule dispatched the case as it was opened:
+    what ``case.reported`` would have said — its own fields, and the facts that were different then."""
+
+    report_id = fields.String(required=True)
+    handled_on_spot = fields.Boolean(load_default=False)
+    possible_duplicates = fields.List(fields.String(), load_default=list)
+    occurred_at = fields.AwareDateTime(required=True, metadata={"description": "When the case was opened."})
+    actor = fields.Nested(ActorRef, required=True, metadata={"description": "Who reported."})
+    version = fields.Integer(required=True, metadata={"description": "The case's version as reported."})
+    stage = fields.String(allow_none=True, load_default=None)
+    stage_deadline = fields.AwareDateTime(
+        allow_none=True, load_default=None, metadata={"description": "Registration and dispatch due (the stage's)."}
+    )
+
+
 @contract("case.dispatched", producer="cases")
 class CaseDispatched(CaseFacts):
     """Sent to its lead department (派遣); the disposal clock runs.
@@ -105,7 +121,8 @@ class CaseDispatched(CaseFacts):
     A routing rule that dispatches automatically registers the case in the same decision: that dispatch is
     announced alone, carrying the registration (``registration``) instead of a ``case.registered`` before it, and
     a consumer takes it as both transitions. Null when the case was registered before (by an operator's 立案, or
-    a dispatch again after a return)."""
+    a dispatch again after a return). A case such a rule dispatched as it was opened carries its report too
+    (``report``), and is taken as all three: reported, registered, dispatched (``shared/events/stages.py``)."""
 
     decided_by = fields.Nested(ActorRef, required=True)
     rule_id = fields.String(allow_none=True, load_default=None)
@@ -115,6 +132,12 @@ class CaseDispatched(CaseFacts):
         allow_none=True,
         load_default=None,
         metadata={"description": "Set when this dispatch also registered the case (立案), by a routing rule."},
+    )
+    report = fields.Nested(
+        Report,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Set when the case was born dispatched: a routing rule's, as it was opened."},
     )
 
 

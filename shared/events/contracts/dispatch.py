@@ -1,4 +1,6 @@
-"""Events produced by the dispatch service."""
+"""Events produced by the dispatch service — once: routing is the cases service's, as it opens a case. The contract
+stays so that a ``routing.decided`` still in flight from an older dispatch during a rolling update is taken
+(docs/deployment.md); a later release removes it."""
 
 from marshmallow import Schema, fields
 
