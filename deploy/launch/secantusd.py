@@ -17,7 +17,8 @@ writes pay for them on every update of a case and every insert; all three belong
   writes every entry of the new one, for each of the collection's indexes, whatever the update changed: a stage of a
   case changes two or three of its 13 indexed fields, and the outbox relay's pull of a published event none, yet
   each rewrote all 13 (14% of the cases store's CPU in the same profile). Here, inside an update, the old
-  document's removal waits for the new one's write, and both skip the indexes to which the two documents contribute
+  document's removal waits for the new one's write (a document a capped collection evicts meanwhile has its entries
+  removed at once), and both skip the indexes to which the two documents contribute
   the same entries (the same keys, computed as SecantusDB computes them, the same partial-filter membership; a geo
   index is always rewritten): removing and writing back the same entries for the same RecordId leaves the index,
   and its unique keys, as they were. The same test checks that after the same writes both stores hold the same
@@ -69,6 +70,7 @@ _stock_delete_entries = storage.Storage._delete_index_entries
 _stock_write_entries = storage.Storage._write_index_entries
 _stock_iter_indexes = storage.Storage._iter_indexes
 _stock_mark_multikey = storage.Storage._maybe_mark_multikey
+_stock_enforce_capped = storage.Storage._enforce_capped_bounds_locked
 _updating = threading.local()  # per server thread: the documents an update is rewriting, by RecordId
 _catalogue = threading.local()  # per server thread: the index catalogue a write command read, by (db, coll)
 # The write paths that read the catalogue once per command: each one statement transaction, retried whole on a
@@ -157,6 +159,17 @@ def changed_entries_only(self, db, coll, doc, indexes, partials=None, *, recordi
     changed = [index for index in indexes if not _same_entries(old, doc, index, partials, options)]
     _stock_delete_entries(self, db, coll, old, changed, partials, recordid=recordid)
     _stock_write_entries(self, db, coll, doc, changed, partials, recordid=recordid)
+
+
+def evicting_at_once(self, *args, **kwargs):
+    """``Storage._enforce_capped_bounds_locked``: the documents a capped collection evicts, in an update too, have
+    their entries removed at once (no write of theirs follows to do it)."""
+    outer = getattr(_updating, "docs", None)
+    _updating.docs = None
+    try:
+        return _stock_enforce_capped(self, *args, **kwargs)
+    finally:
+        _updating.docs = outer
 
 
 def _rewriting(update_path):
@@ -248,6 +261,7 @@ def patch() -> None:
     storage.Storage._try_index_id_keys = id_first_candidates
     storage.Storage._delete_index_entries = deferred_delete_entries
     storage.Storage._write_index_entries = changed_entries_only
+    storage.Storage._enforce_capped_bounds_locked = evicting_at_once
     storage.Storage._iter_indexes = catalogue_once
     storage.Storage._maybe_mark_multikey = multikey_marked
     for path in CATALOGUE_ONCE_PATHS:

@@ -219,6 +219,7 @@ def _fully_patched(store: Storage) -> Storage:
     store._try_index_id_keys = types.MethodType(secantusd.id_first_candidates, store)
     store._delete_index_entries = types.MethodType(secantusd.deferred_delete_entries, store)
     store._write_index_entries = types.MethodType(secantusd.changed_entries_only, store)
+    store._enforce_capped_bounds_locked = types.MethodType(secantusd.evicting_at_once, store)
     store._iter_indexes = types.MethodType(secantusd.catalogue_once, store)
     store._maybe_mark_multikey = types.MethodType(secantusd.multikey_marked, store)
     paths = {path: secantusd.catalogue_once_path(getattr(Storage, path)) for path in secantusd.CATALOGUE_ONCE_PATHS}
@@ -275,6 +276,26 @@ def test_updates_leave_the_same_index_entries(tmp_path):
     finally:
         stock.close()
         patched.close()
+
+
+def test_an_update_that_makes_a_capped_collection_evict_leaves_no_entries_behind(tmp_path):
+    stores = []
+    for name in ("stock", "patched"):
+        store = Storage(str(tmp_path / name), enable_oplog=False, ttl_sweep_seconds=0)
+        store.create_collection(DB, "capped", {"capped": True, "size": 10**6, "max": 3})
+        store.create_index(DB, "capped", "status_1", {"status": 1}, {})
+        store.insert(DB, "capped", [{"_id": n, "status": "open"} for n in range(3)])
+        stores.append(store if name == "stock" else _fully_patched(store))
+    try:
+        for store in stores:  # an upsert: the fourth document, and the first evicted in the same command
+            store.update_matching(DB, "capped", {"_id": 9}, {"$set": {"status": "closed"}}, upsert=True)
+        assert stores[1].find_matching(DB, "capped", {}, sort={"_id": 1}) == stores[0].find_matching(
+            DB, "capped", {}, sort={"_id": 1}
+        )
+        assert _entries(stores[1]) == _entries(stores[0])
+    finally:
+        for store in stores:
+            store.close()
 
 
 # Within one write command the index catalogue is read once: the same documents, the same duplicate-key errors
