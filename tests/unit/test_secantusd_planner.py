@@ -12,7 +12,7 @@ import bson
 import pytest
 from bson.max_key import MaxKey
 from bson.min_key import MinKey
-from secantus import storage
+from secantus import diff, storage
 from secantus.storage import Storage
 
 from deploy.launch import secantusd
@@ -230,12 +230,12 @@ class _SharingCopies:
             return attr
 
         def call(*args, **kwargs):
-            stock = storage.apply_update
-            storage.apply_update = secantusd.apply_update_sharing
+            stock, stock_walk = storage.apply_update, diff._walk
+            storage.apply_update, diff._walk = secantusd.apply_update_sharing, secantusd.walk_skipping_shared
             try:
                 return attr(*args, **kwargs)
             finally:
-                storage.apply_update = stock
+                storage.apply_update, diff._walk = stock, stock_walk
 
         return call
 
@@ -727,3 +727,28 @@ def test_a_write_command_decodes_the_catalogue_once(tmp_path, monkeypatch):
             assert len(decoded) <= 2 * len(ENTRY_INDEXES), (filter_, len(decoded))  # read at most twice
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("update, options", OPERATOR_UPDATES)
+def test_the_oplog_diff_reports_the_same_and_walks_only_what_an_update_does_not_share(update, options, monkeypatch):
+    compared = []
+    stock_same = diff.bson_same_stored_value
+
+    def counting_same(a, b):
+        compared.append(1)
+        return stock_same(a, b)
+
+    for n in range(6):
+        stored = _stored(n)
+        try:
+            new = secantusd.apply_update_sharing(stored, update, **options)
+        except Exception:  # noqa: BLE001 - refused: nothing to diff
+            continue
+        expected = diff.compute_update_description(stored, new, update)  # every field walked
+        compared.clear()
+        with monkeypatch.context() as patched:
+            patched.setattr(diff, "bson_same_stored_value", counting_same)
+            patched.setattr(diff, "_walk", secantusd.walk_skipping_shared)
+            assert diff.compute_update_description(stored, new, update) == expected, (n, update)
+        if update == {"$set": {"a": 5}}:
+            assert len(compared) <= 1, compared  # the field written at most, not the document's every leaf
