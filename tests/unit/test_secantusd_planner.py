@@ -8,10 +8,11 @@ import random
 import types
 from pathlib import Path
 
+import bson
 import pytest
 from bson.max_key import MaxKey
 from bson.min_key import MinKey
-from secantus import storage
+from secantus import diff, storage
 from secantus.storage import Storage
 
 from deploy.launch import secantusd
@@ -215,18 +216,46 @@ def _entries(store: Storage) -> dict:
     return tables
 
 
+class _SharingCopies:
+    """A store whose updates copy documents as ``deploy.launch.secantusd`` has them (``apply_update_sharing``): a
+    function of SecantusDB's storage module, not a method, so it is swapped in around this store's calls only and
+    the stock store beside it keeps SecantusDB's own."""
+
+    def __init__(self, store: Storage):
+        self.__dict__["store"] = store
+
+    def __getattr__(self, name):
+        attr = getattr(self.store, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            stock, stock_walk = storage.apply_update, diff._walk
+            storage.apply_update, diff._walk = secantusd.apply_update_sharing, secantusd.walk_skipping_shared
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                storage.apply_update, diff._walk = stock, stock_walk
+
+        return call
+
+
 def _fully_patched(store: Storage) -> Storage:
     store._try_index_id_keys = types.MethodType(secantusd.id_first_candidates, store)
     store._delete_index_entries = types.MethodType(secantusd.deferred_delete_entries, store)
     store._write_index_entries = types.MethodType(secantusd.changed_entries_only, store)
+    store._enforce_capped_bounds_locked = types.MethodType(secantusd.evicting_at_once, store)
     store._iter_indexes = types.MethodType(secantusd.catalogue_once, store)
     store._maybe_mark_multikey = types.MethodType(secantusd.multikey_marked, store)
+    store._coll_options = types.MethodType(secantusd.options_once, store)
+    store._write_coll_options = types.MethodType(secantusd.options_written, store)
+    store._ensure_collection = types.MethodType(secantusd.collection_ensured, store)
     paths = {path: secantusd.catalogue_once_path(getattr(Storage, path)) for path in secantusd.CATALOGUE_ONCE_PATHS}
     for path in ("_update_matching_single_txn", "_update_chunk"):
         paths[path] = secantusd._rewriting(paths[path])
     for path, method in paths.items():
         setattr(store, path, types.MethodType(method, store))
-    return store
+    return _SharingCopies(store)
 
 
 def _entry_store(tmp_path, name: str, docs: list[dict]) -> Storage:
@@ -275,6 +304,26 @@ def test_updates_leave_the_same_index_entries(tmp_path):
     finally:
         stock.close()
         patched.close()
+
+
+def test_an_update_that_makes_a_capped_collection_evict_leaves_no_entries_behind(tmp_path):
+    stores = []
+    for name in ("stock", "patched"):
+        store = Storage(str(tmp_path / name), enable_oplog=False, ttl_sweep_seconds=0)
+        store.create_collection(DB, "capped", {"capped": True, "size": 10**6, "max": 3})
+        store.create_index(DB, "capped", "status_1", {"status": 1}, {})
+        store.insert(DB, "capped", [{"_id": n, "status": "open"} for n in range(3)])
+        stores.append(store if name == "stock" else _fully_patched(store))
+    try:
+        for store in stores:  # an upsert: the fourth document, and the first evicted in the same command
+            store.update_matching(DB, "capped", {"_id": 9}, {"$set": {"status": "closed"}}, upsert=True)
+        assert stores[1].find_matching(DB, "capped", {}, sort={"_id": 1}) == stores[0].find_matching(
+            DB, "capped", {}, sort={"_id": 1}
+        )
+        assert _entries(stores[1]) == _entries(stores[0])
+    finally:
+        for store in stores:
+            store.close()
 
 
 # Within one write command the index catalogue is read once: the same documents, the same duplicate-key errors
@@ -460,3 +509,246 @@ def test_a_multikey_flag_written_in_the_command_is_read_back_in_it(tmp_path):
         assert "tags_1" in secantusd._reading_catalogue_once(command)(store)
     finally:
         store.close()
+
+
+# An update copies only the fields it writes (``apply_update_sharing``): the same result or refusal as SecantusDB's
+# ``apply_update`` for every operator, the stored document left as it was, and the fields it does not write shared.
+def _stored(n: int) -> dict:
+    doc = {"_id": f"D{n}", "a": n, "s": "x", "nothing": None, "b": {"c": [1, {"d": 2}], "e": "y"}}
+    doc["arr"] = [{"k": 1}, {"k": 2}, {"k": 3}] if n % 2 else [1, 2, 3]
+    doc["tags"] = ["x", "y"][: n % 3]
+    doc["history"] = [{"action": "report", "note": "n" * 10}]
+    return doc
+
+
+OPERATOR_UPDATES = [
+    ({"$set": {"a": 5}}, {}),
+    ({"$set": {"a": 5.0}}, {}),
+    ({"$set": {"b.c.1.d": 9}}, {}),
+    ({"$set": {"b.new": [1]}, "$unset": {"b.e": ""}}, {}),
+    ({"$set": {"fresh.deep": {"x": 1}}}, {}),
+    ({"$unset": {"arr": "", "missing": ""}}, {}),
+    ({"$inc": {"a": 1, "b.c.0": 2}}, {}),
+    ({"$inc": {"s": 1}}, {}),  # refused: not a number
+    ({"$mul": {"a": 2}, "$min": {"nothing": 0}, "$max": {"b.z": 3}}, {}),
+    ({"$rename": {"a": "z"}}, {}),
+    ({"$rename": {"b.e": "y", "s": "b.s2"}}, {}),
+    ({"$rename": {"a": "_id"}}, {}),  # refused: _id
+    ({"$push": {"arr": {"$each": [4], "$slice": -3}, "history": {"action": "x"}}}, {}),
+    ({"$addToSet": {"tags": {"$each": ["x", "z"]}}}, {}),
+    ({"$pull": {"arr": {"k": 1}}}, {}),
+    ({"$pull": {"arr": 2}, "$pullAll": {"tags": ["x"]}}, {}),
+    ({"$pop": {"arr": 1, "tags": -1}}, {}),
+    ({"$set": {"arr.$[]": 0}}, {}),
+    ({"$set": {"arr.$[el].k": 7}}, {"array_filters": [{"el.k": {"$gte": 2}}]}),
+    ({"$set": {"arr.$[el]": 7}}, {"array_filters": [{"el": {"$gte": 2}}]}),
+    ({"$set": {"arr.$": 20}}, {"positional_matches": {"arr": 1}}),
+    ({"$set": {"_id": "other"}}, {}),  # refused: _id is immutable
+    ({"$set": {"a": 1, "a.b": 2}}, {}),  # refused: conflicting paths
+    ({"$set": {"s.t": 1}}, {}),  # refused: a field inside a string
+    ({"$bit": {"a": {"and": 5}}}, {}),
+    ({"$setOnInsert": {"q": 1}, "$set": {"a": 0}}, {}),
+    ({"$set": {}}, {}),
+    ({"$nope": {"a": 1}}, {}),
+    ({"$set": {"a": 1}, "z": 2}, {}),  # an operator and a field: refused, copied whole
+    ({"z": 2}, {}),  # a replacement: copied whole
+    ([{"$set": {"a": 1}}], {}),  # a pipeline: copied whole
+]
+
+
+def _applied(apply, doc: dict, update, options: dict):
+    try:
+        return "ok", bson.encode(apply(doc, update, **options))
+    except Exception as refused:  # noqa: BLE001 - the same refusal from both is the point
+        return _refusal(refused)
+
+
+@pytest.mark.parametrize("update, options", OPERATOR_UPDATES)
+def test_an_update_copies_only_the_fields_it_writes(update, options):
+    for n in range(6):
+        stored = bson.encode(_stored(n))
+        ours, theirs = bson.decode(stored), bson.decode(stored)
+        outcome = _applied(secantusd.apply_update_sharing, ours, update, options)
+        assert outcome == _applied(storage.apply_update, theirs, update, options), (n, update)
+        assert bson.encode(ours) == stored, "the stored document is left as it was"
+        if outcome[0] == "ok" and secantusd._touched_fields(update) is not None:
+            new = secantusd.apply_update_sharing(ours, update, **options)
+            untouched = [f for f in ours if f not in secantusd._touched_fields(update) and f != "_id"]
+            assert all(new[f] is ours[f] for f in untouched), (n, update)
+
+
+def test_an_upsert_seed_is_copied_whole():
+    seed = {"tags": ["x"]}  # built from the filter's values
+    new = secantusd.apply_update_sharing(seed, {"$set": {"a": 1}}, is_upsert=True)
+    assert new == {"tags": ["x"], "a": 1} and new["tags"] is not seed["tags"]
+
+
+def test_an_update_of_unindexed_fields_computes_no_index_entries(tmp_path, monkeypatch):
+    computed = []
+    stock_variants = storage._index_key_variants
+    monkeypatch.setattr(storage, "_index_key_variants", lambda *a, **k: computed.append(1) or stock_variants(*a, **k))
+    docs = [{**doc, "tags": ["x", "y"], "e": {"x": [1, 3]}, "a": [1, 2]} for doc in _documents(random.Random(29))]
+    store = _fully_patched(_store(tmp_path, "store", docs, patched=False))
+    try:
+        computed.clear()
+        for doc in docs:
+            assert (
+                store.update_matching(DB, COLL, {"_id": doc["_id"]}, {"$set": {"note": 1}, "$inc": {"n": 1}})[
+                    "modified"
+                ]
+                == 1
+            )
+        assert computed == []  # the list- and document-valued indexed fields too: shared, not copied
+        store.update_matching(DB, COLL, {"_id": docs[0]["_id"]}, {"$push": {"tags": "z"}})
+        assert computed  # a written indexed field has its entries compared
+    finally:
+        store.close()
+
+
+# A write command reads each collection's options once, and the catalogue it decodes once: with the oplog on (as
+# the services' stores run, a replica set), the same documents, entries and oplog entries as the stock store,
+# over a capped collection, one recording pre-images, one created by the command, and options changed between
+# commands.
+def _oplog_store(tmp_path, name: str) -> Storage:
+    store = Storage(str(tmp_path / name), enable_oplog=True, ttl_sweep_seconds=0)
+    store.create_collection(DB, "capped", {"capped": True, "size": 10**6, "max": 7})
+    store.create_collection(DB, "images", {"changeStreamPreAndPostImages": {"enabled": True}})
+    for coll in ("capped", "images", COLL):
+        for index, (keys, options) in ENTRY_INDEXES.items():
+            if coll == COLL or "_2dsphere" not in index:
+                store.create_index(DB, coll, index, keys, options)
+    return store
+
+
+def _oplog(store) -> list:
+    return [
+        (entry.get("op"), entry.get("ns"), entry.get("o"), entry.get("o2"))
+        for entry in store._scan_oplog_entries()
+        if str(entry.get("ns", "")).startswith(DB + ".") and entry.get("op") in ("i", "u", "d")
+    ]
+
+
+def test_writes_with_the_oplog_give_the_same_documents_entries_and_oplog(tmp_path):
+    stock, patched = _oplog_store(tmp_path, "stock"), _fully_patched(_oplog_store(tmp_path, "patched"))
+    rng = random.Random(31)
+    colls = ("capped", "images", COLL, "created")
+    try:
+        for step in range(300):
+            coll = rng.choice(colls)
+            if step == 150:  # between commands the options change: the next command reads them afresh
+                for store in (stock, patched):
+                    store.set_collection_options(DB, "images", changeStreamPreAndPostImages={"enabled": False})
+            roll = rng.random()
+            if roll < 0.35:
+                docs = [_stored(rng.randint(0, 40)) for _ in range(rng.choice([1, 1, 4]))]
+                payload, options, op = docs, {"ordered": False}, "insert"
+            elif roll < 0.9:
+                update, extra = rng.choice(OPERATOR_UPDATES[:27])
+                filter_ = rng.choice([{"_id": f"D{rng.randint(0, 40)}"}, {"a": {"$gte": rng.randint(0, 40)}}])
+                if "positional_matches" in extra:
+                    filter_, update = {**filter_, "arr": 2}, {"$set": {"arr.$": 20}}
+                options = {"multi": rng.random() < 0.3, "upsert": "_id" in filter_ and rng.random() < 0.2}
+                if "array_filters" in extra:
+                    options["array_filters"] = extra["array_filters"]
+                payload, op = (filter_, update), "update"
+            else:
+                payload, options, op = {"_id": f"D{rng.randint(0, 40)}"}, {}, "delete"
+            assert _write(patched, op, payload, options, coll) == _write(stock, op, payload, options, coll), (
+                step,
+                coll,
+                op,
+                payload,
+            )
+        for coll in colls:
+            assert patched.find_matching(DB, coll, {}, sort={"_id": 1}) == stock.find_matching(
+                DB, coll, {}, sort={"_id": 1}
+            )
+            assert patched.get_collection_options(DB, coll).keys() == stock.get_collection_options(DB, coll).keys()
+        assert _entries(patched) == _entries(stock)
+        assert _oplog(patched) == _oplog(stock)
+        assert _preimages(patched) == _preimages(stock) > 0
+    finally:
+        stock.close()
+        patched.close()
+
+
+def _preimages(store) -> int:
+    cursor = store._cursor(storage._PREIMAGE_TABLE)
+    rows = 0
+    while cursor.next() == 0:
+        rows += 1
+    return rows
+
+
+def _counting_reads(store, table: str) -> list:
+    reads = []
+    stock_cursor = store._cursor
+
+    def cursor(name, **kwargs):
+        if name == table:
+            reads.append(name)
+        return stock_cursor(name, **kwargs)
+
+    store._cursor = cursor
+    return reads
+
+
+def test_a_write_command_reads_the_collection_options_once(tmp_path):
+    store = _fully_patched(_oplog_store(tmp_path, "store"))
+    reads = _counting_reads(store.store, storage._COLL_TABLE)
+    try:
+        for coll in ("images", "capped", COLL):
+            reads.clear()
+            assert store.insert(DB, coll, [_stored(n) for n in range(20)]) == (20, [])
+            assert len(reads) == 1, (coll, reads)
+            reads.clear()
+            assert store.update_matching(DB, coll, {}, {"$inc": {"a": 1}}, multi=True)["modified"] == 20
+            assert len(reads) <= 2, (coll, reads)  # the planner's, then the write's
+            reads.clear()
+            assert store.update_matching(DB, coll, {"_id": "D19"}, {"$inc": {"a": 1}})["modified"] == 1
+            assert len(reads) <= 2, (coll, reads)
+            reads.clear()
+            store.delete_matching(DB, coll, {"s": "x"})
+            assert len(reads) <= 2, (coll, reads)
+    finally:
+        store.close()
+
+
+def test_a_write_command_decodes_the_catalogue_once(tmp_path, monkeypatch):
+    decoded = []
+    monkeypatch.setattr(
+        secantusd, "bson", types.SimpleNamespace(decode=lambda blob: decoded.append(1) or bson.decode(blob))
+    )
+    store = _fully_patched(_entry_store(tmp_path, "store", _documents(random.Random(37))))
+    try:
+        for filter_ in ({"_id": "C001"}, {"status": "open"}):
+            decoded.clear()
+            store.update_matching(DB, COLL, filter_, {"$set": {"status": "closed", "a": 2}}, multi=True)
+            assert len(decoded) <= 2 * len(ENTRY_INDEXES), (filter_, len(decoded))  # read at most twice
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("update, options", OPERATOR_UPDATES)
+def test_the_oplog_diff_reports_the_same_and_walks_only_what_an_update_does_not_share(update, options, monkeypatch):
+    compared = []
+    stock_same = diff.bson_same_stored_value
+
+    def counting_same(a, b):
+        compared.append(1)
+        return stock_same(a, b)
+
+    for n in range(6):
+        stored = _stored(n)
+        try:
+            new = secantusd.apply_update_sharing(stored, update, **options)
+        except Exception:  # noqa: BLE001 - refused: nothing to diff
+            continue
+        expected = diff.compute_update_description(stored, new, update)  # every field walked
+        compared.clear()
+        with monkeypatch.context() as patched:
+            patched.setattr(diff, "bson_same_stored_value", counting_same)
+            patched.setattr(diff, "_walk", secantusd.walk_skipping_shared)
+            assert diff.compute_update_description(stored, new, update) == expected, (n, update)
+        if update == {"$set": {"a": 5}}:
+            assert len(compared) <= 1, compared  # the field written at most, not the document's every leaf
