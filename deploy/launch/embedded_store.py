@@ -23,7 +23,8 @@ class EmbeddedStore:
     ``sync``: every commit synced to disk (``--sync-on-commit``). ``bound``: killed with the process that started it
     (``processes.bound_to_launcher``). ``standalone``: it says it is no replica set, as a standalone mongod (what the
     services must refuse). ``stock``: SecantusDB's own entry point (``secantusd-py``) as it is, rather than
-    through ``deploy.launch.secantusd`` (for ``bench.overhead``'s comparison)."""
+    through ``deploy.launch.secantusd`` (for ``bench.overhead``'s comparison), which keeps no oplog unless
+    ``keep_oplog`` (nothing of civicgrid's reads one: ``deploy/launch/secantusd.py``)."""
 
     def __init__(
         self,
@@ -38,6 +39,7 @@ class EmbeddedStore:
         bound: bool = True,
         cwd: Path | None = None,
         stock: bool = False,
+        keep_oplog: bool = False,
     ):
         self.port = port
         self.storage = storage
@@ -49,6 +51,7 @@ class EmbeddedStore:
         self.bound = bound
         self.cwd = cwd
         self.stock = stock
+        self.keep_oplog = keep_oplog
         self.process: subprocess.Popen | None = None
 
     @property
@@ -105,7 +108,7 @@ class EmbeddedStore:
             raise LaunchError("SecantusDB is not installed: run `make install` (it comes from requirements.lock)")
         if self.stock:
             return [sys.executable, "-m", "secantus"]
-        return [sys.executable, "-m", "deploy.launch.secantusd"]
+        return [sys.executable, "-m", "deploy.launch.secantusd", *(["--keep-oplog"] if self.keep_oplog else [])]
 
     def wait_ready(self, timeout: float = 60) -> None:
         from pymongo import MongoClient

@@ -1,8 +1,19 @@
 """SecantusDB's server as civicgrid starts it: ``python -m deploy.launch.secantusd <secantusd-py's flags>``.
 
-The same entry point as the ``secantusd-py`` script (``secantus.cli.main``, the same flags and defaults), with four
+The same entry point as the ``secantusd-py`` script (``secantus.cli.main``, the same flags and defaults), with five
 changes to what a write costs, made here because SecantusDB 0.7.0b3 (the latest release) has none of them and our
-writes pay for them on every update of a case and every insert; all four belong upstream:
+writes pay for them on every update of a case and every insert; all five belong upstream:
+
+- **no oplog** (unless ``--keep-oplog``). SecantusDB writes an oplog entry for every document written, with, for an
+  update, the diff of the document before and after (``compute_update_description``, which reports an array that
+  changed length whole: a case's history at every stage); only change streams and its point-in-time restore read
+  it, and nothing of civicgrid's opens one or restores that way (a real MongoDB replica set has its own oplog, which
+  its members need). That was 13–16% of the cases store's CPU in a profile of the whole loop. Its one switch,
+  ``--standalone``, also drops the replica-set persona the services' transactions need; here the server keeps the
+  persona and constructs its storage without the oplog (``Storage(enable_oplog=False)``, the constructor's own
+  parameter, which SecantusDB's standalone mode uses): transactions, majority and journaled writes and the cluster
+  time gossiped in every reply are as before (``tests/integration/test_store_requirements.py``); a change stream
+  would see nothing (upstream: a flag for the persona without the oplog).
 
 - **a filter with an ``_id`` equality takes the ``_id`` point lookup first.** SecantusDB takes it only when ``_id`` is
   the filter's *only* field; with more (``{_id, version, status, ...}``, the case's guarded update) its planner first
@@ -57,7 +68,11 @@ writes pay for them on every update of a case and every insert; all four belong 
   ``$push``, ``$addToSet``, ``$pull``, ``$pullAll``, ``$pop``, ``$bit``, ``$setOnInsert``, positional and filtered
   paths, the refusals) with SecantusDB's, that the stored document is left as it was, and, with the oplog on, the
   same documents, entries and oplog entries as the stock store; and counts that an update of unindexed fields
-  computes no index key (upstream: ``apply_update`` copying on write). The oplog's diff of the two documents
+  computes no index key (upstream: ``apply_update`` copying on write). An array the update only adds elements to or
+  removes them from (``$push``, ``$addToSet``, ``$pull``, ``$pullAll``, ``$pop`` on the field by its own name, no
+  other operator on it: a case's history, its outbox's pull) is a new list of the same elements, not a deep copy of
+  them (8–10% of the cases store's CPU went to deep-copying its history and outbox; none of these operators changes
+  an element, and ``$push``/``$addToSet`` build a new list anyway). With the oplog kept, its diff of the two documents
   (``compute_update_description``, ~12% of the stores' CPU after the rest) skips what they share in the same way:
   a value is the same as itself, so the walk over it reports nothing; the same test compares the oplog entries.
 
@@ -166,14 +181,40 @@ def _touched_fields(update) -> set[str] | None:
     return fields
 
 
+# The operators that change which elements an array holds, never an element: on a top-level array only these touch,
+# the copy is a new list of the same elements (``$push`` and ``$addToSet`` build a new list of their own anyway;
+# ``$pull``, ``$pullAll`` and ``$pop`` change the list they are given in place).
+_MEMBERSHIP_OPERATORS = frozenset({"$push", "$addToSet", "$pull", "$pullAll", "$pop"})
+
+
+def _membership_only_fields(update: Mapping) -> set[str]:
+    """The top-level fields an operator update changes only by adding or removing whole elements (``$push:
+    {history: ...}``, ``$pull: {_outbox: ...}``): written by those operators alone, by their own name (no path into
+    them)."""
+    membership, other = set(), set()
+    for op, payload in update.items():
+        for path in payload:
+            head = path.split(".", 1)[0]
+            (membership if op in _MEMBERSHIP_OPERATORS and path == head else other).add(head)
+        if op == "$rename":
+            other.update(p.split(".", 1)[0] for p in payload.values())
+    return membership - other
+
+
 class _SharedCopy(dict):
     """A stored document as ``apply_update`` copies it: the fields the update writes copied deep, the others shared
-    with the document (each update decodes its documents afresh, and neither copy is changed after the update)."""
+    with the document (each update decodes its documents afresh, and neither copy is changed after the update); an
+    array only gained or lost elements by the update (``membership``) is a new list of the same elements."""
 
-    __slots__ = ("touched",)
+    __slots__ = ("touched", "membership")
 
     def __deepcopy__(self, memo):
-        return {k: copy.deepcopy(v, memo) if k in self.touched else v for k, v in self.items()}
+        return {
+            k: (list(v) if k in self.membership and type(v) is list else copy.deepcopy(v, memo))
+            if k in self.touched
+            else v
+            for k, v in self.items()
+        }
 
 
 def apply_update_sharing(doc, update, *, is_upsert=False, **kwargs):
@@ -184,7 +225,7 @@ def apply_update_sharing(doc, update, *, is_upsert=False, **kwargs):
     if touched is None:
         return _stock_apply_update(doc, update, is_upsert=is_upsert, **kwargs)
     shared = _SharedCopy(doc)
-    shared.touched = touched
+    shared.touched, shared.membership = touched, _membership_only_fields(update)
     return _stock_apply_update(shared, update, is_upsert=is_upsert, **kwargs)
 
 
@@ -410,6 +451,25 @@ def patch() -> None:
         setattr(storage.Storage, path, _rewriting(getattr(storage.Storage, path)))
 
 
-if __name__ == "__main__":
+_stock_storage_init = storage.Storage.__init__
+KEEP_OPLOG_FLAG = "--keep-oplog"
+
+
+def without_oplog(self, *args, **kwargs):
+    """``Storage.__init__`` keeping no oplog, whatever the persona (see the module's docstring)."""
+    kwargs["enable_oplog"] = False
+    _stock_storage_init(self, *args, **kwargs)
+
+
+def run(argv: list[str]) -> int:
+    """SecantusDB's server with ``argv`` (its own flags), changed as above; ``--keep-oplog``: with its oplog."""
     patch()
-    sys.exit(main())
+    if KEEP_OPLOG_FLAG in argv:
+        argv = [a for a in argv if a != KEEP_OPLOG_FLAG]
+    else:
+        storage.Storage.__init__ = without_oplog
+    return main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

@@ -5,7 +5,7 @@ import pytest
 from nameko.amqp.publish import Publisher
 from nameko.containers import ServiceContainer
 from nameko.standalone.events import get_event_exchange
-from pymongo import IndexModel
+from pymongo import IndexModel, WriteConcern
 
 from shared.events import to_message
 from shared.messaging import consume
@@ -124,3 +124,35 @@ def test_writes_are_acknowledged_by_a_majority_and_journaled(mongo_server):
         client.probe_db.things.insert_one({"kind": "checked on the real server"})
     finally:
         client.close()
+
+
+# The store as civicgrid starts it keeps no oplog (nothing of civicgrid's opens a change stream, and its diff of every
+# updated document was a tenth of the stores' CPU: deploy/launch/secantusd.py), yet is the replica set the services
+# need: a transaction over two collections commits, and a write waits for the majority and the journal.
+def _writes_in_a_transaction(client) -> tuple[dict, dict]:
+    db = client.get_database("oplog_check", write_concern=WriteConcern(w="majority", j=True))
+    db.cases.insert_one({"_id": "C1", "history": [{"action": "report"}]})
+    with client.start_session() as session, session.start_transaction():
+        db.cases.update_one({"_id": "C1"}, {"$push": {"history": {"action": "register"}}}, session=session)
+        db.outbox.insert_one({"_id": "E1", "case_id": "C1"}, session=session)
+    return db.cases.find_one({"_id": "C1"}), db.outbox.find_one({"_id": "E1"})
+
+
+def test_the_store_keeps_no_oplog_and_is_still_a_replica_set_whose_transactions_commit(mongo_server):
+    client = mongo_server.client()
+    assert client.admin.command("hello")["setName"]
+    case, event = _writes_in_a_transaction(client)
+    assert [h["action"] for h in case["history"]] == ["report", "register"] and event["case_id"] == "C1"
+    assert "oplog.rs" not in client.local.list_collection_names()
+
+
+def test_asked_to_keep_its_oplog_the_store_writes_every_change_to_it(tmp_path):
+    server = SecantusServer(tmp_path, keep_oplog=True)
+    server.start()
+    try:
+        client = server.client()
+        _writes_in_a_transaction(client)
+        written = list(client.local["oplog.rs"].find({"ns": {"$in": ["oplog_check.cases", "oplog_check.outbox"]}}))
+        assert len(written) >= 2
+    finally:
+        server.stop()

@@ -92,11 +92,18 @@ class RabbitAdmin:
 class SecantusServer(EmbeddedStore):
     """A throw-away store for tests, started as `make run` starts its own (``deploy.launch.embedded_store``): in
     memory, on a free port, its log in ``workdir`` (``standalone``: one that says it is no replica set, as a
-    standalone mongod)."""
+    standalone mongod; ``keep_oplog``: one with an oplog, as SecantusDB has it)."""
 
-    def __init__(self, workdir: Path, standalone: bool = False):
+    def __init__(self, workdir: Path, standalone: bool = False, keep_oplog: bool = False):
         workdir = Path(workdir)
-        super().__init__(free_port(), log_file=workdir / "store.log", standalone=standalone, bound=False, cwd=workdir)
+        super().__init__(
+            free_port(),
+            log_file=workdir / "store.log",
+            standalone=standalone,
+            bound=False,
+            cwd=workdir,
+            keep_oplog=keep_oplog,
+        )
 
     def client(self) -> MongoClient:
         return test_client(self.uri)

@@ -577,6 +577,36 @@ def test_an_update_copies_only_the_fields_it_writes(update, options):
             assert all(new[f] is ours[f] for f in untouched), (n, update)
 
 
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"$push": {"history": {"action": "x"}}},
+        {"$push": {"arr": {"$each": [4], "$sort": {"k": 1}, "$slice": -3}}},
+        {"$pull": {"arr": {"k": 1}}, "$addToSet": {"history": {"action": "x"}}},
+        {"$pullAll": {"arr": [2]}, "$pop": {"history": -1}},
+    ],
+)
+def test_an_array_that_only_gains_or_loses_elements_is_a_new_list_of_the_same_elements(update):
+    for n in range(6):
+        stored = bson.encode(_stored(n))
+        ours, theirs = bson.decode(stored), bson.decode(stored)
+        new = secantusd.apply_update_sharing(ours, update)
+        assert bson.encode(new) == bson.encode(storage.apply_update(theirs, update)), (n, update)
+        assert bson.encode(ours) == stored, "the stored document is left as it was"
+        for field in secantusd._membership_only_fields(update):
+            assert new[field] is not ours[field]
+            # the elements it kept are the stored document's own objects, not copies
+            kept = [e for e in new[field] if isinstance(e, dict) and e in ours[field]]
+            assert all(any(e is o for o in ours[field]) for e in kept), (n, update)
+
+
+def test_an_array_written_inside_or_renamed_is_copied_deep():
+    assert secantusd._membership_only_fields({"$push": {"b.c": 1}, "$pull": {"arr": 1}}) == {"arr"}
+    assert secantusd._membership_only_fields({"$push": {"arr": 1}, "$set": {"arr.0": 2}}) == set()
+    assert secantusd._membership_only_fields({"$pull": {"arr": 1}, "$rename": {"a": "arr"}}) == set()
+    assert secantusd._membership_only_fields({"$set": {"history": []}}) == set()
+
+
 def test_an_upsert_seed_is_copied_whole():
     seed = {"tags": ["x"]}  # built from the filter's values
     new = secantusd.apply_update_sharing(seed, {"$set": {"a": 1}}, is_upsert=True)
@@ -606,7 +636,7 @@ def test_an_update_of_unindexed_fields_computes_no_index_entries(tmp_path, monke
 
 
 # A write command reads each collection's options once, and the catalogue it decodes once: with the oplog on (as
-# the services' stores run, a replica set), the same documents, entries and oplog entries as the stock store,
+# a store run with --keep-oplog, or SecantusDB's own), the same documents, entries and oplog entries as the stock store,
 # over a capped collection, one recording pre-images, one created by the command, and options changed between
 # commands.
 def _oplog_store(tmp_path, name: str) -> Storage:
