@@ -50,13 +50,20 @@ def start(pids: dict[str, int], seconds: float, directory: Path) -> dict[str, tu
     return running
 
 
-def finish(running: dict[str, tuple[subprocess.Popen, Path]], top: int = 12, stop: bool = False) -> dict[str, dict]:
-    """Wait for the recorders (``stop``: end them now; py-spy writes what it has on SIGINT); per process, its
-    hottest functions (share of its samples)."""
+def finish(
+    running: dict[str, tuple[subprocess.Popen, Path]], top: int = 12, stop: bool = False, grace: float = 30.0
+) -> dict[str, dict]:
+    """Wait for the recorders (``stop``: end them now; py-spy writes what it has on SIGINT, and one still running
+    ``grace`` seconds later is killed, its profile lost); per process, its hottest functions (share of its
+    samples)."""
     summaries = {}
     for name, (process, out) in running.items():
         if stop and process.poll() is None:
             process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
         process.wait(timeout=120)
         if out.exists():
             summaries[name] = summarise(out.read_text().splitlines(), top)

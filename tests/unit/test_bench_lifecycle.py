@@ -1,5 +1,7 @@
 """The lifecycle bench's figures and plan (bench/lifecycle.py, bench/lifecycle_figures.py): logic only."""
 
+import time
+
 from bench import lifecycle, lifecycle_figures
 from services.directory.domain.demo import generate_district
 
@@ -95,6 +97,13 @@ def test_recorders_stopped_early_are_ended_and_waited_for(tmp_path):
 
     from bench import profile
 
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    assert profile.finish({"gateway": (sleeper, tmp_path / "none.txt")}, stop=True) == {}
-    assert sleeper.returncode is not None
+    # one that ends on SIGINT, as py-spy does, and one that does not (a run started in the background ignores it):
+    # each is ended within the grace, not after its 60 s
+    ends = "import signal, time; signal.signal(signal.SIGINT, signal.default_int_handler); time.sleep(60)"
+    ignores = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"
+    recorders = {name: subprocess.Popen([sys.executable, "-c", code]) for name, code in (("a", ends), ("b", ignores))}
+    time.sleep(1)  # both have set their handler
+    started = time.monotonic()
+    assert profile.finish({n: (p, tmp_path / "none.txt") for n, p in recorders.items()}, stop=True, grace=2) == {}
+    assert all(p.returncode is not None for p in recorders.values())
+    assert time.monotonic() - started < 20
