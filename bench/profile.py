@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -56,14 +57,19 @@ def finish(
     """Wait for the recorders (``stop``: end them now; py-spy writes what it has on SIGINT, and one still running
     ``grace`` seconds later is killed, its profile lost); per process, its hottest functions (share of its
     samples)."""
-    summaries = {}
-    for name, (process, out) in running.items():
-        if stop and process.poll() is None:
-            process.send_signal(signal.SIGINT)
+    if stop:
+        # all asked at once, so the grace runs once for them all, not once per recorder
+        for process, _ in running.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + grace
+        for process, _ in running.values():
             try:
-                process.wait(timeout=grace)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
+    summaries = {}
+    for name, (process, out) in running.items():
         process.wait(timeout=120)
         if out.exists():
             summaries[name] = summarise(out.read_text().splitlines(), top)

@@ -111,6 +111,7 @@ _stock_coll_options = storage.Storage._coll_options
 _stock_write_coll_options = storage.Storage._write_coll_options
 _stock_ensure_collection = storage.Storage._ensure_collection
 _stock_apply_update = storage.apply_update
+_stock_storage_init = storage.Storage.__init__
 _stock_walk = diff._walk
 _updating = threading.local()  # per server thread: the documents an update is rewriting, by RecordId
 _catalogue = threading.local()  # per server thread: the index catalogue a write command read, by (db, coll)
@@ -451,7 +452,6 @@ def patch() -> None:
         setattr(storage.Storage, path, _rewriting(getattr(storage.Storage, path)))
 
 
-_stock_storage_init = storage.Storage.__init__
 KEEP_OPLOG_FLAG = "--keep-oplog"
 
 
@@ -464,6 +464,7 @@ def without_oplog(self, *args, **kwargs):
 def run(argv: list[str]) -> int:
     """SecantusDB's server with ``argv`` (its own flags), changed as above; ``--keep-oplog``: with its oplog."""
     patch()
+    # not gated on the checked version, as the other changes are: ``enable_oplog`` is the constructor's own parameter
     if KEEP_OPLOG_FLAG in argv:
         argv = [a for a in argv if a != KEEP_OPLOG_FLAG]
     else:
