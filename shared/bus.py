@@ -15,8 +15,9 @@
   consumer is cancelled: every message in hand was redelivered, and counted towards its queue's delivery limit).
 - What it is doing — started, consuming now, last progress of its loop — for the process's probes
   (``shared.probes``).
-- Per message, no more than it needs: an RPC's reply is serialised once (``SerialisedOnceResponder``;
-  nameko serialised it twice), a call's signature checked once per shape (``SignatureCheckedOnce``),
+- Per message, no more than it needs: an RPC's reply is serialised once and not confirmed
+  (``SerialisedOnceResponder``; nameko serialised it twice and waited for the broker's confirm), a call's signature
+  checked once per shape (``SignatureCheckedOnce``),
   and a publish finds its pooled producer without building a kombu ``Connection`` first
   (``shared.nameko_patches``, applied when this module is imported).
 """
@@ -180,10 +181,10 @@ def queue_consumer_of(container) -> ClusterQueueConsumer | None:
 
 
 class SerialisedOnceResponder(Responder):
-    """nameko's reply, serialised once. nameko serialises the result to check that it can (a result it cannot would
-    kill the container), then the reply again to publish it; here the whole reply is serialised once and those bytes
-    are published. A result that cannot be serialised still reaches the caller as nameko's
-    ``UnserializableValueError``, as before."""
+    """nameko's reply, serialised once and published without a confirm. nameko serialises the result to check that
+    it can (a result it cannot would kill the container), then the reply again to publish it; here the whole reply
+    is serialised once and those bytes are published. A result that cannot be serialised still reaches the caller as
+    nameko's ``UnserializableValueError``, as before."""
 
     def send_response(self, result, exc_info):
         error = None if exc_info is None else serialize(exc_info[1])
@@ -196,7 +197,9 @@ class SerialisedOnceResponder(Responder):
             error = serialize(UnserializableValueError(result))  # guaranteed to serialise
             result = None
             content_type, encoding, body = kombu.serialization.dumps({"result": None, "error": error}, serializer)
-        self.publisher_cls(self.amqp_uri, ssl=self.ssl, login_method=self.login_method).publish(
+        # Unconfirmed: a reply lost on its way is a caller that times out whether or not a confirm was awaited (the
+        # reply queue is the caller's own, gone with it); a confirm cost a round trip and its frame per call.
+        publisher(self.amqp_uri, use_confirms=False, ssl=self.ssl, login_method=self.login_method).publish(
             body,
             content_type=content_type,
             content_encoding=encoding,

@@ -1,8 +1,9 @@
 """SecantusDB's server as civicgrid starts it: ``python -m deploy.launch.secantusd <secantusd-py's flags>``.
 
-The same entry point as the ``secantusd-py`` script (``secantus.cli.main``, the same flags and defaults), with five
-changes to what a write costs, made here because SecantusDB 0.7.0b3 (the latest release) has none of them and our
-writes pay for them on every update of a case and every insert; all five belong upstream:
+The same entry point as the ``secantusd-py`` script (``secantus.cli.main``, the same flags and defaults), with six
+changes to what a write or a read costs, made here because SecantusDB 0.7.0b3 (the latest release) has none of them
+and our writes pay for them on every update of a case and every insert, our reads on every read of a case; all six
+belong upstream:
 
 - **no oplog** (unless ``--keep-oplog``). SecantusDB writes an oplog entry for every document written, with, for an
   update, the diff of the document before and after (``compute_update_description``, which reports an array that
@@ -76,6 +77,16 @@ writes pay for them on every update of a case and every insert; all five belong 
   (``compute_update_description``, ~12% of the stores' CPU after the rest) skips what they share in the same way:
   a value is the same as itself, so the walk over it reports nothing; the same test compares the oplog entries.
 
+- **a find's plain exclusion projection is applied to the documents the find decoded, not to deep copies.** Every
+  document a find returns was decoded from its stored bytes for that find alone (an index lookup, a walk, a scan,
+  a hint), yet SecantusDB deep-copies each one before taking out an excluded field: a case read without its outbox
+  (``{_outbox: 0, ...}``, every action's read of the case) paid for a copy of its whole history, ~8% of the cases
+  store's CPU in a profile of the whole loop. Here a projection that only excludes top-level fields (``{field: 0}``,
+  no dotted path, no operator) has those fields popped from the decoded documents; any other projection, and the
+  synthetic collections (the oplog view, ``system.users``, ``system.version``) and time-series ones, take the stock
+  path. ``tests/unit/test_secantusd_planner.py`` compares the documents, their key order included, with the stock
+  projection's (upstream: the projection of a fresh document need not copy it).
+
 The ``_id`` is taken first only where the result cannot differ (else the stock planner decides, unchanged): the
 ``_id`` clause names one value (an equality, ``$eq`` or a one-element ``$in``: a several-value ``$in`` could return
 its documents, or pick the one ``update_one`` changes, in another order than an index walk would); no top-level
@@ -113,6 +124,7 @@ _stock_ensure_collection = storage.Storage._ensure_collection
 _stock_apply_update = storage.apply_update
 _stock_storage_init = storage.Storage.__init__
 _stock_walk = diff._walk
+_stock_find_matching = storage.Storage.find_matching
 _updating = threading.local()  # per server thread: the documents an update is rewriting, by RecordId
 _catalogue = threading.local()  # per server thread: the index catalogue a write command read, by (db, coll)
 _options = threading.local()  # per server thread: the collection options a write command read, by (db, coll)
@@ -422,6 +434,33 @@ def _reading_catalogue_once(write_path):
     return reading_once
 
 
+def excluded_fields(projection) -> tuple[str, ...] | None:
+    """The top-level fields a plain exclusion projection (``{field: 0, ...}``) leaves out; None for any other."""
+    if not isinstance(projection, Mapping) or not projection:
+        return None
+    for field, value in projection.items():
+        if not isinstance(field, str) or not field or "." in field or field.startswith("$"):
+            return None
+        if not isinstance(value, (bool, int, float)) or value != 0:
+            return None
+    return tuple(projection)
+
+
+def excluding_in_place(self, db, coll, filter=None, *, projection=None, **kwargs):  # noqa: A002 - the stock name
+    """``Storage.find_matching`` with a plain exclusion projection applied to the documents it decoded for this
+    find, not to deep copies of them (see the module's docstring)."""
+    excluded = excluded_fields(projection)
+    if excluded is None or self._is_oplog_rs(db, coll) or self._is_system_users(db, coll):
+        return _stock_find_matching(self, db, coll, filter, projection=projection, **kwargs)
+    if self._is_system_version(db, coll) or self._is_timeseries(db, coll):
+        return _stock_find_matching(self, db, coll, filter, projection=projection, **kwargs)
+    found = _stock_find_matching(self, db, coll, filter, projection=None, **kwargs)
+    for doc in found:
+        for field in excluded:
+            doc.pop(field, None)
+    return found
+
+
 def catalogue_once_path(stock_path):
     """A stock write path (retried on write conflicts) with its every attempt reading the catalogue once."""
     return storage._retry_write_conflicts(_reading_catalogue_once(stock_path.__wrapped__))
@@ -445,6 +484,7 @@ def patch() -> None:
     storage.Storage._write_coll_options = options_written
     storage.Storage._ensure_collection = collection_ensured
     storage.apply_update = apply_update_sharing
+    storage.Storage.find_matching = excluding_in_place
     diff._walk = walk_skipping_shared
     for path in CATALOGUE_ONCE_PATHS:
         setattr(storage.Storage, path, catalogue_once_path(getattr(storage.Storage, path)))

@@ -192,14 +192,15 @@ def test_the_burst_rule_counts_what_this_process_filed_at_once_and_reads_a_perso
     assert inserts.finds == ["deliveries", "deliveries"]
 
 
-def test_a_burst_read_that_stopped_at_its_cap_is_read_again_once_some_leave_the_window(db, inserts):
+def test_a_burst_read_keeps_the_newest_so_the_window_moving_on_needs_no_read_again(db, inserts):
     pair = ("user:u1", "email")
     repository = NotificationRepository(db, None, bursts=RecentBursts())
     db.deliveries.insert_many([email(f"e{i}", "u1", NOW - timedelta(seconds=50 - 5 * i)) for i in range(8)])
     inserts.finds.clear()
     assert repository.recent_counts([pair], NOW - WINDOW, cap=3) == {pair: 3}
     assert repository.recent_counts([pair], NOW - WINDOW, cap=3) == {pair: 3}
-    assert len(inserts.finds) == 1
-    # 20 s on, two of the three it read are out of the window; the read had stopped at three, so it reads again
+    # 20 s on, six are still in the window (the read stopped at three, the newest): still three
     assert repository.recent_counts([pair], NOW + timedelta(seconds=20) - WINDOW, cap=3) == {pair: 3}
-    assert len(inserts.finds) == 2
+    # 40 s on, two are: the two newest, which the read kept
+    assert repository.recent_counts([pair], NOW + timedelta(seconds=40) - WINDOW, cap=3) == {pair: 2}
+    assert len(inserts.finds) == 1

@@ -7,7 +7,7 @@ import pytest
 from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.testing.services import entrypoint_hook
 
-from shared import nameko_patches
+from shared import bus, nameko_patches
 from shared.bus import standalone_rpc
 from shared.errors import NotFound
 from shared.rpc import TimedRpcProxy, rpc
@@ -79,3 +79,18 @@ def test_a_call_that_does_not_fit_the_method_is_refused_each_time(answering, ser
             with pytest.raises(IncorrectSignature):
                 proxy.answering.answer(1, 2)
         assert proxy.answering.answer(n=3)["n"] == 3
+
+
+def test_a_reply_is_published_without_waiting_for_a_confirm(answering, service_config, monkeypatch):
+    # the reply's publisher, recorded as it is made, publishing for real
+    made = []
+    real = bus.publisher
+
+    def recording(amqp_uri, **options):
+        made.append(options.get("use_confirms"))
+        return real(amqp_uri, **options)
+
+    monkeypatch.setattr(bus, "publisher", recording)
+    with standalone_rpc(service_config, timeout=10) as proxy:
+        assert proxy.answering.answer(3)["n"] == 3
+    assert made == [False]

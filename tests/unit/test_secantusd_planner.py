@@ -782,3 +782,26 @@ def test_the_oplog_diff_reports_the_same_and_walks_only_what_an_update_does_not_
             assert diff.compute_update_description(stored, new, update) == expected, (n, update)
         if update == {"$set": {"a": 5}}:
             assert len(compared) <= 1, compared  # the field written at most, not the document's every leaf
+
+
+PROJECTIONS = [{"status": 0}, {"_id": 0}, {"tags": 0, "e": 0, "_id": 0}, {"a": False, "n": 0.0}, {"missing": 0}]
+
+
+@pytest.mark.parametrize("projection", PROJECTIONS)
+def test_an_exclusion_applied_to_the_found_documents_answers_the_same(stores, projection):
+    stock, _ = stores
+    for filter_ in [{}, {"status": "open"}, {"_id": "C003"}, {"version": {"$gte": 2}}, {"tags": "x"}]:
+        for sort in (None, {"version": -1, "n": 1}):
+            mine = secantusd.excluding_in_place(stock, DB, COLL, filter_, projection=projection, sort=sort, limit=7)
+            theirs = stock.find_matching(DB, COLL, filter_, projection=projection, sort=sort, limit=7)
+            assert [list(d.items()) for d in mine] == [list(d.items()) for d in theirs], (filter_, projection)
+    # what it took out of the documents it decoded is still stored
+    assert stock.find_matching(DB, COLL, {}) == secantusd.excluding_in_place(stock, DB, COLL, {})
+
+
+@pytest.mark.parametrize(
+    "projection",
+    [None, {}, {"status": 1}, {"e.x": 0}, {"status": 0, "a": 1}, {"tags": {"$slice": 1}}, {"$x": 0}, {"a": "0"}],
+)
+def test_any_other_projection_is_the_stock_one(projection):
+    assert secantusd.excluded_fields(projection) is None

@@ -12,7 +12,6 @@ soft limit already (workers filing at the same moment may each let one more thro
 """
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from cachetools import TTLCache
@@ -28,38 +27,33 @@ from shared.errors import NotFound
 _DELIVERY_VIEW = {"body": 0, "message.html": 0}  # lists and answers leave out the message's whole text
 
 
-@dataclass
-class _Made:
-    times: list[datetime]  # when the messages known were made
-    whole: bool  # whether the read found them all (fewer than its cap), or only the first ``cap``
-
-
 class RecentBursts:
     """When the messages this process knows of were made for each (recipient key, channel): those it read, kept
     for ``ttl`` seconds from the read, and those it filed since (one per store, so per process)."""
 
     def __init__(self, maxsize: int = 50_000, ttl: float = CHOICES_TTL_SECONDS):
+        # when the messages known were made: the newest the read found (up to its cap), then those filed since
         self._known: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl)
 
     def count(self, pair: tuple[str, str], since: datetime, cap: int) -> int | None:
-        """Messages made since ``since``, up to ``cap``; None: not known, read them."""
-        made = self._known.get(pair)
-        if made is None:
+        """Messages made since ``since``, up to ``cap``; None: not known, read them. Exact however far the window
+        has moved since the read: the read kept the newest, so any it left out were made before all of those and
+        left the window before they did."""
+        times = self._known.get(pair)
+        if times is None:
             return None
-        made.times = [t for t in made.times if t >= since]
-        if len(made.times) < cap and not made.whole:  # some counted by the read left the window; others may be left
-            return None
-        return min(len(made.times), cap)
+        times[:] = [t for t in times if t >= since]
+        return min(len(times), cap)
 
-    def read(self, pair: tuple[str, str], times: list[datetime], cap: int) -> None:
-        self._known[pair] = _Made(list(times), whole=len(times) < cap)
+    def read(self, pair: tuple[str, str], newest: list[datetime]) -> None:
+        self._known[pair] = list(newest)
 
     def filed(self, deliveries: list[dict]) -> None:
         """Count ``deliveries`` (just stored) for the pairs this process remembers."""
         for delivery in deliveries:
-            made = self._known.get((delivery.get("recipient_key"), delivery.get("channel")))
-            if made is not None:
-                made.times.append(delivery["created_at"])
+            times = self._known.get((delivery.get("recipient_key"), delivery.get("channel")))
+            if times is not None:
+                times.append(delivery["created_at"])
 
 
 class DeliveryVerbs:
@@ -70,8 +64,10 @@ class DeliveryVerbs:
 
     def recent_counts(self, pairs: list[tuple[str, str]], since: datetime, cap: int) -> dict[tuple[str, str], int]:
         """Messages made for each (recipient, channel) since ``since``, counted up to ``cap``: the burst rule
-        only asks whether there are ``cap`` already. From what this process remembers (``RecentBursts``), or a
-        bounded index walk, not a count (a scan on the embedded store, and this runs for every outgoing message)."""
+        only asks whether there are ``cap`` already. From what this process remembers (``RecentBursts``), or the
+        newest ``cap`` of the window, not a count (a scan on the embedded store, and this runs for every outgoing
+        message): the newest, so that what is remembered stays exact as the window moves on (the oldest ``cap``, as
+        this read was once, went stale as soon as one left it: a busy person was read again for every message)."""
         counts = {}
         for key, channel in pairs:
             known = self.bursts.count((key, channel), since, cap)
@@ -79,10 +75,11 @@ class DeliveryVerbs:
                 found = (
                     self.db[DELIVERIES]
                     .find({"recipient_key": key, "channel": channel, "created_at": {"$gte": since}}, {"created_at": 1})
+                    .sort("created_at", DESCENDING)
                     .limit(cap)
                 )
                 times = [d["created_at"] for d in found]
-                self.bursts.read((key, channel), times, cap)
+                self.bursts.read((key, channel), times)
                 known = len(times)
             counts[(key, channel)] = known
         return counts
