@@ -1,6 +1,7 @@
 """What notifications say: every event in both languages, escaped HTML, digests, the plan of what is filed."""
 
 import dataclasses
+import sys
 from datetime import timedelta
 
 import pytest
@@ -223,3 +224,27 @@ def test_an_automatic_dispatch_tells_everyone_the_registration_and_the_dispatch_
 def test_every_other_event_is_its_own_only_stage():
     for event in (sample_event("case.dispatched"), sample_event("case.registered"), sample_event("case.closed")):
         assert stages(event) == [event]
+
+
+class _PerAudience(Messages):
+    """Renders every message once per audience set, whether or not its template asks why its reader is told."""
+
+    def reads_audiences(self, event_type):
+        return True
+
+
+@pytest.mark.parametrize("event_type", list(rules.RULES))
+def test_a_message_rendered_once_for_every_audience_says_what_one_per_audience_would(event_type, monkeypatch):
+    event = sample_event(event_type, reporters=["officer-1"])
+    once = plan_of(event)
+    monkeypatch.setattr(sys.modules[__name__], "MESSAGES", _PerAudience("https://grid.example.cn"))
+    per_audience = plan_of(event)
+    assert once == per_audience
+
+
+def test_only_a_template_that_asks_why_its_reader_is_told_is_rendered_per_audience():
+    asking = [t for t in rules.RULES if MESSAGES.reads_audiences(t)]
+    assert asking == ["case.closed"]
+    closed = sample_event("case.closed", reporters=["officer-1"])
+    assert MESSAGES.titles(closed, REFERENCE, {rules.REPORTERS})[0]["zh-CN"].startswith("您上报的")
+    assert MESSAGES.titles(closed, REFERENCE, {rules.DEPARTMENT})[0]["zh-CN"].startswith("案件")

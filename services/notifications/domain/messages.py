@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
 
 from shared import texts
 from shared.events import Event
@@ -56,6 +56,7 @@ class Messages:
             undefined=StrictUndefined,
             keep_trailing_newline=False,
         )
+        self._reads_audiences: dict[str, bool] = {}
 
     def case_link(self, case_id: str) -> str:
         """The case's page in the web app (web/src/main.js routes /cases/:id): a person opens it, not the API."""
@@ -83,6 +84,17 @@ class Messages:
             )
             subjects[language], bodies[language] = subject, body
         return subjects, bodies
+
+    def reads_audiences(self, event_type: str) -> bool:
+        """Whether what ``event_type``'s message says, in any language, depends on why its reader is told: if not,
+        one rendering serves every audience."""
+        if event_type not in self._reads_audiences:
+            names = set()
+            for language in LANGUAGES:
+                source = self.env.loader.get_source(self.env, f"{language}/{event_type}.txt")[0]
+                names |= meta.find_undeclared_variables(self.env.parse(source))
+            self._reads_audiences[event_type] = "audiences" in names
+        return self._reads_audiences[event_type]
 
     def render_public(self, notice: dict, reference) -> Message:
         """A notice to a member of the public (``reporter.notice_due``): what became of their report, in their

@@ -58,18 +58,19 @@ def plan(
     result = Plan()
     urgent = is_urgent(event.payload, reference.categories)
     wire_payload = to_message(event)["payload"]
-    # What a message says depends on the event, the reader's language and why they are told: the department's
-    # handlers e-mailed of a dispatch read the same message, rendered once per language.
+    # What a message says depends on the event, the reader's language and, where its template asks, why they are
+    # told: the department's handlers e-mailed of a dispatch read the same message, rendered once per language.
     titles, rendered = {}, {}
+    by_audience = messages.reads_audiences(event.type)
 
     def titles_for(audiences):
-        key = frozenset(audiences)
+        key = frozenset(audiences) if by_audience else frozenset()
         if key not in titles:
             titles[key] = messages.titles(event, reference, audiences)
         return titles[key]
 
     def render(language, audiences):
-        key = (language, frozenset(audiences))
+        key = (language, frozenset(audiences) if by_audience else frozenset())
         if key not in rendered:
             rendered[key] = asdict(messages.render(event, language, reference, audiences))
         return dict(rendered[key])
