@@ -94,7 +94,7 @@ class LivePublisher(DependencyProvider):
             publisher(config["AMQP_URI"], use_confirms=False),
             exchange,
             self.container.service_name,
-            setting(config, "SSE_ANNOUNCE_SECONDS", 0.2, float),
+            setting(config, "SSE_ANNOUNCE_SECONDS", 0.05, float),
         )
         self._thread = None
 

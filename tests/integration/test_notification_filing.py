@@ -1,7 +1,6 @@
 """Events filed at the same moment share their writes (storage/filing.py), on the real store: one insert per
 collection for a batch, every event filed once whatever the redeliveries, the feed numbered without gaps, and a
-failed batch filed event by event. And the burst rule's counts, remembered a moment, and the attempts recorded at the
-same moment, in one write (storage/deliveries.py)."""
+failed batch filed event by event. And the burst rule's counts, remembered a moment (storage/deliveries.py)."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -20,11 +19,8 @@ class Inserts(monitoring.CommandListener):
     def __init__(self):
         self.collections: list[str] = []  # of the inserts
         self.finds: list[str] = []  # of the deliveries
-        self.updates: list[int] = []  # statements per update command
 
     def started(self, event):
-        if event.command_name == "update":
-            self.updates.append(len(event.command["updates"]))
         if event.command_name == "insert":
             self.collections.append(event.command["insert"])
         elif event.command_name == "find" and event.command["find"] == "deliveries":
@@ -208,32 +204,3 @@ def test_a_burst_read_keeps_the_newest_so_the_window_moving_on_needs_no_read_aga
     # 40 s on, two are: the two newest, which the read kept
     assert repository.recent_counts([pair], NOW + timedelta(seconds=40) - WINDOW, cap=3) == {pair: 2}
     assert len(inserts.finds) == 1
-
-
-def sending(n: int, claim: str = "T1") -> dict:
-    return {**email(f"s{n}", f"u{n}", NOW), "state": "sending", "claim": claim, "tries": 0, "attempts": []}
-
-
-def test_attempts_recorded_at_the_same_moment_share_one_write_and_a_lapsed_claim_says_so(db, inserts):
-    repository = NotificationRepository(db, None)
-    mails = [sending(n) for n in range(6)]
-    db.deliveries.insert_many([dict(m) for m in mails])
-    db.deliveries.update_one({"_id": mails[5]["_id"]}, {"$set": {"claim": "another"}})  # its claim lapsed, retaken
-    inserts.updates.clear()
-    settled = {}
-
-    def settle(mail):
-        attempt = {"at": NOW, "outcome": "delivered"}
-        settled[mail["_id"]] = repository.settle(mail, {"state": "delivered"}, attempt)
-
-    pool = eventlet.GreenPool()
-    for mail in mails:
-        pool.spawn_n(settle, mail)
-    pool.waitall()
-    assert settled == {m["_id"]: m is not mails[5] for m in mails}
-    assert sum(inserts.updates) == 6 and len(inserts.updates) < 6  # the first alone, the rest waited and went together
-    stored = {d["_id"]: d for d in db.deliveries.find()}
-    for mail in mails[:5]:
-        assert stored[mail["_id"]]["state"] == "delivered" and stored[mail["_id"]]["tries"] == 1
-        assert "claim" not in stored[mail["_id"]] and len(stored[mail["_id"]]["attempts"]) == 1
-    assert stored[mails[5]["_id"]]["state"] == "sending" and stored[mails[5]["_id"]]["claim"] == "another"

@@ -51,8 +51,8 @@ DUPLICATE_KEY = 11000
 class NotificationRepository(FilingVerbs, InboxVerbs, DeliveryVerbs, ChoiceVerbs, WebhookVerbs, FeedVerbs, Repository):
     """Per-worker access to the notifications' database: the verbs of every part.
 
-    ``recent``, ``head``, ``filings``, ``bursts`` and ``settlings`` are the process's (its store's); a repository
-    made alone (a test) gets its own."""
+    ``recent``, ``head``, ``filings`` and ``bursts`` are the process's (its store's); a repository made alone (a
+    test) gets its own."""
 
     def __init__(
         self,
@@ -65,14 +65,12 @@ class NotificationRepository(FilingVerbs, InboxVerbs, DeliveryVerbs, ChoiceVerbs
         secrets: SecretBox | None = None,
         filings: GroupCommit | None = None,
         bursts: RecentBursts | None = None,
-        settlings: GroupCommit | None = None,
     ):
         super().__init__(db, relay, leases)
         self.recent = recent if recent is not None else RecentChoices()
         self.head = head if head is not None else FeedHead()
         self.filings = filings if filings is not None else GroupCommit()
         self.bursts = bursts if bursts is not None else RecentBursts()
-        self.settlings = settlings if settlings is not None else GroupCommit()
         self.secrets = secrets
 
     def file(self, inbox: list[dict], deliveries: list[dict]) -> list[dict]:
@@ -117,8 +115,6 @@ class NotificationStore(MongoStore):
             max_batch=setting(config, "NOTIFY_MAX_BATCH", 50, int),
             linger=setting(config, "NOTIFY_LINGER_SECONDS", 0.05, float),
         )
-        # the attempts it records at the same moment share a write (storage/deliveries.py, ``settle``)
-        self.settlings = GroupCommit(max_batch=setting(config, "DELIVERY_BATCH", 50, int))
         upgrades.bring_up_to_date(self.db, self.secrets)
 
     def get_dependency(self, worker_ctx):
@@ -131,5 +127,4 @@ class NotificationStore(MongoStore):
             secrets=self.secrets,
             filings=self.filings,
             bursts=self.bursts,
-            settlings=self.settlings,
         )

@@ -12,11 +12,10 @@ soft limit already (workers filing at the same moment may each let one more thro
 """
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from cachetools import TTLCache
-from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING
 
 from services.notifications.domain.delivery import ASSEMBLING, DEAD, DELIVERY_PREFIX, DIGESTED, HELD, PENDING, SENDING
 from services.notifications.storage.choices import CHOICES_TTL_SECONDS
@@ -24,7 +23,6 @@ from services.notifications.storage.indexes import DELIVERIES
 from services.notifications.storage.pages import by_id, id_of, newest
 from shared import paging
 from shared.errors import NotFound
-from shared.groupcommit import GroupCommit
 
 _DELIVERY_VIEW = {"body": 0, "message.html": 0}  # lists and answers leave out the message's whole text
 
@@ -58,20 +56,11 @@ class RecentBursts:
                 times.append(delivery["created_at"])
 
 
-@dataclass
-class _Settling:
-    delivery: dict
-    fields: dict
-    attempt: dict
-    settled: bool = False
-
-
 class DeliveryVerbs:
     """A part of ``NotificationRepository`` (``self.db``, ``self.bursts``): the ``deliveries`` collection, filed by
     ``file``."""
 
     bursts: RecentBursts
-    settlings: GroupCommit
 
     def recent_counts(self, pairs: list[tuple[str, str]], since: datetime, cap: int) -> dict[tuple[str, str], int]:
         """Messages made for each (recipient, channel) since ``since``, counted up to ``cap``: the burst rule
@@ -119,31 +108,12 @@ class DeliveryVerbs:
         return [{**d, "state": SENDING, "due_at": lease_until, "claim": token} for d in due if d["_id"] in ours]
 
     def settle(self, delivery: dict, fields_: dict, attempt: dict) -> bool:
-        """Record an attempt and its consequence, if the claim is still ours; False if it lapsed first. In one write
-        with the other attempts this process records at the same moment (``self.settlings``, a group commit: the
-        messages an event makes are sent together, and each settled alone paid the store's cost per command)."""
-        settling = _Settling(delivery, fields_, attempt)
-        self.settlings.submit(settling, self._settle_batch)
-        return settling.settled
-
-    def _settle_batch(self, batch: list["_Settling"]) -> None:
-        writes = [
-            UpdateOne(
-                {"_id": s.delivery["_id"], "state": SENDING, "claim": s.delivery["claim"]},
-                {"$set": s.fields, "$inc": {"tries": 1}, "$push": {"attempts": s.attempt}, "$unset": {"claim": ""}},
-            )
-            for s in batch
-        ]
-        if self.db[DELIVERIES].bulk_write(writes, ordered=False).modified_count == len(batch):
-            for s in batch:
-                s.settled = True
-            return
-        # some claim lapsed (rare: a lease is minutes): the ones still holding this attempt's try are ours
-        found = self.db[DELIVERIES].find({"_id": {"$in": [s.delivery["_id"] for s in batch]}}, {"claim": 1, "tries": 1})
-        now = {d["_id"]: d for d in found}
-        for s in batch:
-            doc = now.get(s.delivery["_id"], {})
-            s.settled = doc.get("tries") == s.delivery["tries"] + 1 and doc.get("claim") != s.delivery["claim"]
+        """Record an attempt and its consequence, if the claim is still ours."""
+        result = self.db[DELIVERIES].update_one(
+            {"_id": delivery["_id"], "state": SENDING, "claim": delivery["claim"]},
+            {"$set": fields_, "$inc": {"tries": 1}, "$push": {"attempts": attempt}, "$unset": {"claim": ""}},
+        )
+        return result.modified_count == 1
 
     def release(self, delivery: dict, now: datetime) -> bool:
         """A held message alone in its window goes out as itself."""
