@@ -446,13 +446,18 @@ def excluded_fields(projection) -> tuple[str, ...] | None:
     return tuple(projection)
 
 
+def _synthetic_or_timeseries(store, db, coll) -> bool:
+    """A collection whose finds may answer with documents not decoded for them (the oplog view, ``system.users``,
+    ``system.version``), or with a bucket's keys (time-series)."""
+    checks = (store._is_oplog_rs, store._is_system_users, store._is_system_version, store._is_timeseries)
+    return any(check(db, coll) for check in checks)
+
+
 def excluding_in_place(self, db, coll, filter=None, *, projection=None, **kwargs):  # noqa: A002 - the stock name
     """``Storage.find_matching`` with a plain exclusion projection applied to the documents it decoded for this
     find, not to deep copies of them (see the module's docstring)."""
     excluded = excluded_fields(projection)
-    if excluded is None or self._is_oplog_rs(db, coll) or self._is_system_users(db, coll):
-        return _stock_find_matching(self, db, coll, filter, projection=projection, **kwargs)
-    if self._is_system_version(db, coll) or self._is_timeseries(db, coll):
+    if excluded is None or _synthetic_or_timeseries(self, db, coll):
         return _stock_find_matching(self, db, coll, filter, projection=projection, **kwargs)
     found = _stock_find_matching(self, db, coll, filter, projection=None, **kwargs)
     for doc in found:

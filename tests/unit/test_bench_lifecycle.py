@@ -1,6 +1,12 @@
-"""The lifecycle bench's figures and plan (bench/lifecycle.py, bench/lifecycle_figures.py): logic only."""
+"""The lifecycle bench's figures and plan (bench/lifecycle.py, bench/lifecycle_figures.py), and what its load process
+sends (against a local HTTP server)."""
 
+import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from bench import lifecycle, lifecycle_figures
 from services.directory.domain.demo import generate_district
@@ -107,3 +113,49 @@ def test_recorders_stopped_early_are_ended_and_waited_for(tmp_path):
     assert profile.finish({n: (p, tmp_path / "none.txt") for n, p in recorders.items()}, stop=True, grace=2) == {}
     assert all(p.returncode is not None for p in recorders.values())
     assert time.monotonic() - started < 20
+
+
+def test_the_load_sends_json_and_uploads_with_the_persons_token_and_records_each_request():
+    # a real HTTP server on a free port: what the gateway would receive from the lifecycle's load process
+    seen = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.path, self.headers["Authorization"], self.headers["Content-Type"], body))
+            answer = json.dumps({"case_id": "C1"}).encode()
+            self.send_response(201 if self.path.endswith("attachments") else 202)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = lifecycle.Api(f"http://127.0.0.1:{server.server_port}/", people=2)
+        person = {"token": "T-officer"}
+        assert api.call(person, "POST", "/api/v1/reports", "report", 7, body={"grid": "G1"}, expect=(202,)) == {
+            "case_id": "C1"
+        }
+        api.call(person, "POST", "/api/v1/reports/attachments", "upload", 7, upload=True, expect=(201,))
+        with pytest.raises(lifecycle.Failed, match="report: 202"):  # an unexpected status stops the case
+            api.call(person, "POST", "/api/v1/reports", "report", 8, body={}, expect=(200,))
+    finally:
+        server.shutdown()
+    (path, auth, kind, body), (_, _, upload_kind, upload) = seen[:2]
+    assert (path, auth, kind, json.loads(body)) == (
+        "/api/v1/reports",
+        "Bearer T-officer",
+        "application/json",
+        {"grid": "G1"},
+    )
+    assert upload_kind.startswith("multipart/form-data") and b'filename="photo.png"' in upload and b"\x89PNG" in upload
+    assert [(r["case"], r["action"], r["status"]) for r in api.records] == [
+        (7, "report", 202),
+        (7, "upload", 201),
+        (8, "report", 202),
+    ]

@@ -63,14 +63,17 @@ def plan(
     titles, rendered = {}, {}
     by_audience = messages.reads_audiences(event.type)
 
+    def said_to(audiences) -> frozenset:
+        return frozenset(audiences) if by_audience else frozenset()
+
     def titles_for(audiences):
-        key = frozenset(audiences) if by_audience else frozenset()
+        key = said_to(audiences)
         if key not in titles:
             titles[key] = messages.titles(event, reference, audiences)
         return titles[key]
 
     def render(language, audiences):
-        key = (language, frozenset(audiences) if by_audience else frozenset())
+        key = (language, said_to(audiences))
         if key not in rendered:
             rendered[key] = asdict(messages.render(event, language, reference, audiences))
         return dict(rendered[key])
