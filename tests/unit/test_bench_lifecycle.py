@@ -2,14 +2,13 @@
 sends (against a local HTTP server)."""
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from bench import lifecycle, lifecycle_figures
 from services.directory.domain.demo import generate_district
+from tests.support.http_stub import JsonHandler, serving
 
 
 def _result(closed=3, failed=1):
@@ -119,24 +118,14 @@ def test_the_load_sends_json_and_uploads_with_the_persons_token_and_records_each
     # a real HTTP server on a free port: what the gateway would receive from the lifecycle's load process
     seen = []
 
-    class Gateway(BaseHTTPRequestHandler):
+    class Gateway(JsonHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             seen.append((self.path, self.headers["Authorization"], self.headers["Content-Type"], body))
-            answer = json.dumps({"case_id": "C1"}).encode()
-            self.send_response(201 if self.path.endswith("attachments") else 202)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+            self.answer(201 if self.path.endswith("attachments") else 202, {"case_id": "C1"})
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        api = lifecycle.Api(f"http://127.0.0.1:{server.server_port}/", people=2)
+    with serving(Gateway) as url:
+        api = lifecycle.Api(url + "/", people=2)
         person = {"token": "T-officer"}
         assert api.call(person, "POST", "/api/v1/reports", "report", 7, body={"grid": "G1"}, expect=(202,)) == {
             "case_id": "C1"
@@ -144,8 +133,6 @@ def test_the_load_sends_json_and_uploads_with_the_persons_token_and_records_each
         api.call(person, "POST", "/api/v1/reports/attachments", "upload", 7, upload=True, expect=(201,))
         with pytest.raises(lifecycle.Failed, match="report: 202"):  # an unexpected status stops the case
             api.call(person, "POST", "/api/v1/reports", "report", 8, body={}, expect=(200,))
-    finally:
-        server.shutdown()
     (path, auth, kind, body), (_, _, upload_kind, upload) = seen[:2]
     assert (path, auth, kind, json.loads(body)) == (
         "/api/v1/reports",

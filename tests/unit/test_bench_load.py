@@ -3,9 +3,7 @@
 import json
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from shapely.geometry import Point, shape
 from bench.load import automatic_categories, due_offsets, field_officers, report_body
 from services.directory.domain.demo import generate_district
 from shared.api.reports import ReportSubmissionSchema
+from tests.support.http_stub import JsonHandler, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +52,7 @@ def test_every_report_is_a_valid_submission_with_its_own_key(district):
     assert len({b["idempotency_key"] for b in bodies}) == 40
 
 
-class _SlowGateway(BaseHTTPRequestHandler):
+class _SlowGateway(JsonHandler):
     protocol_version = "HTTP/1.1"
     delay = 1.0
 
@@ -61,20 +60,10 @@ class _SlowGateway(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers["Content-Length"]))
         assert self.headers["Authorization"] == "Bearer T"
         time.sleep(self.delay)
-        body = json.dumps({"report_id": "R1", "case_id": "C1", "duplicate": False}).encode()
-        self.send_response(202)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer(202, {"report_id": "R1", "case_id": "C1", "duplicate": False})
 
 
 def test_requests_go_out_on_schedule_without_waiting_for_answers(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowGateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     out, plan = tmp_path / "load.json", tmp_path / "plan.json"
     plan.write_text(
         json.dumps(
@@ -91,14 +80,14 @@ def test_requests_go_out_on_schedule_without_waiting_for_answers(tmp_path):
             }
         )
     )
-    try:
+    with serving(_SlowGateway) as url:
         subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "bench.load",
                 "--url",
-                f"http://127.0.0.1:{server.server_port}",
+                url,
                 "--rate",
                 "50",
                 "--seconds",
@@ -114,8 +103,6 @@ def test_requests_go_out_on_schedule_without_waiting_for_answers(tmp_path):
             check=True,
             timeout=60,
         )
-    finally:
-        server.shutdown()
     result = json.loads(out.read_text())
     records = result["requests"]
     assert [r["status"] for r in records] == [202] * 10
