@@ -18,7 +18,7 @@ from eventlet import GreenPool
 from services.notifications import courier
 from services.notifications.channels import INSIDE, Senders, webhook_bytes
 from services.notifications.domain import audiences, choices, digest, feed, planning, public
-from services.notifications.domain.delivery import CLAIMABLE, HELD, attempt_record
+from services.notifications.domain.delivery import CLAIMABLE, attempt_record
 from services.notifications.domain.rules import KINDS, PERSON_CHANNELS
 from services.notifications.live import LivePublisher
 from services.notifications.outgoing import Outgoing
@@ -199,20 +199,19 @@ class NotificationsService(Operable, FollowsDirectory, event_handlers(EVENT_HAND
     # -- the courier -------------------------------------------------------------------
     @timer("DELIVERY_SCAN_SECONDS", 1.0)
     def send_due(self) -> int:
-        """Gather held messages into digests, then claim and send what is due, earliest due first and at most a
-        batch of each; returns how many were tried. In the one replica holding the courier's lease: the claims keep
-        each message to one sender should two replicas ever scan at once, the lease saves the others the reads."""
+        """Gather the held messages due into digests, one per recipient and channel (at most a batch of digests),
+        then claim and send what is due, earliest due first and at most a batch of each; returns how many were tried.
+        In the one replica holding the courier's lease: the claims keep each message to one sender should two
+        replicas ever scan at once, the lease saves the others the reads."""
         if not self.store.lease(COURIER).try_acquire():
             return 0
         s, now = self.settings, self.clock.now()
         lease_until = now + s.lease
-        for group in digest.groups(self.store.due(HELD, now, s.batch)):
-            if len(group) == 1:
-                self.store.release(group[0], now)
+        for held in self.store.held_due(now, s.batch):
+            if len(held["ids"]) == 1:
+                self.store.release(held["ids"][0], now)
             else:
-                self.store.gather_digest(
-                    digest.digest_for(group, new_id, now, lease_until), [m["_id"] for m in group], now
-                )
+                self.store.gather_digest(digest.digest_for(held, new_id, now, lease_until), held["ids"], now)
         claimed = [c for state in CLAIMABLE for c in self.store.claim_due(state, now, lease_until, s.batch)]
         for _ in GreenPool(s.concurrency).imap(self._send, claimed):
             pass

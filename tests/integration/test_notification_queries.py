@@ -142,6 +142,7 @@ VERBS = {
     "webhooks": lambda r: r.webhooks(),
     "due": lambda r: r.due("pending", NOW, 50),
     "claim_due": lambda r: r.claim_due("held", NOW, NOW + timedelta(minutes=1), 5),
+    "held_due": lambda r: r.held_due(NOW, 50),
     "digest_members": lambda r: r.digest_members("G1"),
     "deliveries_for_case": lambda r: r.deliveries("case", "C1", 20, paging.encode(DELIVERY_IDS[200])),
     "deliveries_for_recipient": lambda r: r.deliveries("recipient", "user:u1", 20, None),
@@ -164,6 +165,17 @@ def test_the_feed_after_a_point_is_what_any_scope_lets_through_in_order_once(sto
     entries = repository.feed_after(10, 30, [{"reporters": "u3"}, {"grid": {"$in": ["G1"]}}])
     expected = [i for i in range(11, 301) if i % 11 == 3 or i % 5 == 1][:30]
     assert [e["seq"] for e in entries] == expected  # 56 is both the grid's and u3's: once
+
+
+def test_held_messages_due_come_grouped_per_recipient_and_channel_whole(store):
+    repository, _, _ = store
+    held = repository.held_due(NOW, 50)
+    # every third delivery is held, for the seven people in turn: each person's are one row, however many
+    expected = {f"user:u{p}": sorted(DELIVERY_IDS[i] for i in range(1, 300, 3) if i % 7 == p) for p in range(7)}
+    assert {row["recipient_key"]: sorted(row["ids"]) for row in held} == expected
+    assert {row["channel"] for row in held} == {"email"}
+    assert [row["recipient_key"] for row in repository.held_due(NOW, 3)] == ["user:u0", "user:u1", "user:u2"]
+    assert repository.held_due(NOW - timedelta(seconds=1), 50) == []  # none due yet
 
 
 # Read whole, on purpose: one endpoint per department, a few dozen documents.

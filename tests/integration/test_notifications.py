@@ -302,6 +302,31 @@ def test_a_burst_to_one_person_becomes_a_digest(service, config, db, smtp, clock
     assert all(f"C-storm-{n}" in digest[0].get_body(("plain",)).get_content() for n in range(3, 8))
 
 
+def test_a_window_held_beyond_the_courier_batch_is_still_one_digest_each(
+    container_factory, config, db, smtp, clock_file
+):
+    # a batch of two: the courier took two held messages a pass, so a busy window went out as several digests
+    service = started(container_factory, {**config, "DELIVERY_BATCH": 2}, db)
+    for n in range(8):
+        publish(config, sample_event("case.dispatched", case_id=f"C-gust-{n}"))
+        wait_for(lambda n=n: deliveries(db, case_id=f"C-gust-{n}"), message="filed in turn")
+    people = ("user:handler-sanitation-1", "user:head-sanitation")
+    assert all(len(deliveries(db, recipient_key=p, state="held")) == 5 for p in people)
+    move_clock(clock_file, 61)  # the window closes
+    scan(service)  # one pass gathers every held message of both people
+    for person in people:
+        (digest,) = deliveries(db, recipient_key=person, digest=True)
+        members = deliveries(db, recipient_key=person, state="digested")
+        assert len(members) == 5 and {m["digest_id"] for m in members} == {digest["_id"]}
+    while scan(service):  # two a pass: the three sent at once and the digest, each person
+        pass
+    # in each reader's language: the handler reads Chinese, the head English
+    for person, subject in (("handler-sanitation-1", "您有 5 条新通知"), ("head-sanitation", "5 new notifications")):
+        address = USERS[person]["email"]
+        mails = wait_for(lambda a=address: len(smtp.to(a)) == 4 and smtp.to(a), message="three and a digest")
+        assert sorted(m["Subject"] for m in mails if "C-gust" not in m["Subject"]) == [subject]
+
+
 def test_an_urgent_case_is_sent_at_once_even_in_a_burst(service, config, db):
     for n in range(5):
         publish(config, sample_event("case.dispatched", case_id=f"C-urgent-{n}", priority="urgent"))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.notifications import signing
 from services.notifications.domain.delivery import Outcome, RetryPolicy, attempt_record
-from services.notifications.domain.digest import BurstRule, digest_for, groups, is_urgent
+from services.notifications.domain.digest import BurstRule, digest_for, is_urgent
 from shared.ids import new_id
 
 NOW = datetime(2026, 11, 23, 9, 0, 30, tzinfo=UTC)
@@ -52,21 +52,21 @@ def test_urgency_comes_from_the_case_or_its_category():
     assert not is_urgent({"category": "litter", "priority": "normal"}, categories)
 
 
-def test_held_messages_are_gathered_per_recipient_and_channel():
-    def held(key, channel):
-        return {
-            "_id": new_id("D"),
-            "recipient": {"kind": "user", "id": key},
-            "recipient_key": key,
-            "channel": channel,
-            "target": f"{key}@x",
-            "language": "en",
-        }
-
-    docs = [held("a", "email"), held("a", "email"), held("a", "sms"), held("b", "email")]
-    assert sorted(len(g) for g in groups(docs)) == [1, 1, 2]
-    digest = digest_for(groups(docs)[0], new_id, NOW, NOW + timedelta(minutes=2))
-    assert digest["state"] == "assembling" and digest["digest"] and digest["target"] == "a@x"
+def test_a_digest_is_addressed_as_the_messages_it_gathers():
+    held = {
+        "recipient": {"kind": "user", "id": "a"},
+        "recipient_key": "user:a",
+        "channel": "email",
+        "target": "a@x",
+        "language": "en",
+        "ids": ["D1", "D2"],
+    }
+    digest = digest_for(held, new_id, NOW, NOW + timedelta(minutes=2))
+    assert digest["state"] == "assembling" and digest["digest"] and digest["due_at"] == NOW + timedelta(minutes=2)
+    assert {k: digest[k] for k in ("recipient", "recipient_key", "channel", "target", "language")} == {
+        k: held[k] for k in ("recipient", "recipient_key", "channel", "target", "language")
+    }
+    assert "ids" not in digest  # its members name it (digest_id), not the other way round
 
 
 def test_a_receiver_verifies_the_signature_and_refuses_tampering_and_replays():

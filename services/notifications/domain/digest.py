@@ -42,17 +42,9 @@ def is_urgent(facts: dict, categories: dict) -> bool:
     return facts.get("priority") == URGENT or category.get("priority") == URGENT
 
 
-def groups(held: list[dict]) -> list[list[dict]]:
-    """Held messages that go out together: one digest per recipient and channel."""
-    by_target: dict[tuple[str, str], list[dict]] = {}
-    for doc in held:
-        by_target.setdefault((doc["recipient_key"], doc["channel"]), []).append(doc)
-    return list(by_target.values())
-
-
-def digest_for(members: list[dict], new_id, now: datetime, lease_until: datetime) -> dict:
-    """The delivery that carries ``members`` (held for one recipient and channel) as one message."""
-    first = members[0]
+def digest_for(first: dict, new_id, now: datetime, lease_until: datetime) -> dict:
+    """The delivery that carries the messages held for ``first``'s recipient and channel as one message, addressed as
+    ``first`` (one of them) is."""
     digest_id = new_id(DELIVERY_PREFIX)
     return {
         "_id": digest_id,

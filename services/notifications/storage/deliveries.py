@@ -25,6 +25,7 @@ from shared import paging
 from shared.errors import NotFound
 
 _DELIVERY_VIEW = {"body": 0, "message.html": 0}  # lists and answers leave out the message's whole text
+_DIGEST_ADDRESS = ("recipient", "target", "language")  # what a digest takes from one of its messages
 
 
 class RecentBursts:
@@ -115,14 +116,37 @@ class DeliveryVerbs:
         )
         return result.modified_count == 1
 
-    def release(self, delivery: dict, now: datetime) -> bool:
+    def release(self, delivery_id: str, now: datetime) -> bool:
         """A held message alone in its window goes out as itself."""
         return (
             self.db[DELIVERIES]
-            .update_one({"_id": delivery["_id"], "state": HELD}, {"$set": {"state": PENDING, "due_at": now}})
+            .update_one({"_id": delivery_id, "state": HELD}, {"$set": {"state": PENDING, "due_at": now}})
             .modified_count
             == 1
         )
+
+    def held_due(self, now: datetime, limit: int) -> list[dict]:
+        """Who has held messages due, at most ``limit`` recipients and channels: one row each with the ids of all
+        their held messages (``ids``) and the address of one of them (the digest's).
+
+        Grouped in the store so that a recipient's whole window goes into one digest however many it held, in one
+        pass of the courier: a batch of messages split a busy person's window into several digests and gathered
+        a batch a second, less than a few reports a second hold at each window's end."""
+        rows = self.db[DELIVERIES].aggregate(
+            [
+                {"$match": {"state": HELD, "due_at": {"$lte": now}}},
+                {
+                    "$group": {
+                        "_id": {"recipient_key": "$recipient_key", "channel": "$channel"},
+                        **{field: {"$first": f"${field}"} for field in _DIGEST_ADDRESS},
+                        "ids": {"$push": "$_id"},
+                    }
+                },
+                {"$sort": {"_id": 1}},
+                {"$limit": limit},
+            ]
+        )
+        return [{**{f: row.get(f) for f in _DIGEST_ADDRESS}, **row["_id"], "ids": row["ids"]} for row in rows]
 
     def gather_digest(self, digest: dict, member_ids: list[str], now: datetime) -> int:
         """File ``digest`` and move the held ``member_ids`` into it; returns how many it got.
