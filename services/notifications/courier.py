@@ -4,7 +4,7 @@ import time
 from dataclasses import asdict
 
 from services.notifications.channels import Channels, webhook_bytes
-from services.notifications.domain import public, rules
+from services.notifications.domain import digest, public, rules
 from services.notifications.domain.delivery import Outcome
 from services.notifications.domain.messages import Messages
 from services.notifications.signing import signed_headers
@@ -22,11 +22,14 @@ def send(delivery: dict, channels: Channels, store, messages: Messages, address_
     if delivery.get("digest"):
         items = [
             {"subject": m["message"]["subject"], "link": messages.case_link(m["case_id"])}
-            for m in store.digest_members(delivery["_id"])
+            for m in store.digest_members(delivery["_id"], digest.LISTED)
         ]
         if not items:
             return delivery["target"], Outcome.impossible("the digest gathered nothing")
-        message = asdict(messages.digest(items, delivery["language"]))
+        count = delivery.get("members")
+        if count is None:  # its gatherer died before it counted them: it goes with what it got
+            count = store.digest_size(delivery["_id"])
+        message = asdict(messages.digest(items, delivery["language"], count=count))
     target = delivery["target"]
     if channel == rules.EMAIL:
         headers = {"X-Civicgrid-Delivery": delivery["_id"], "Content-Language": delivery["language"]}

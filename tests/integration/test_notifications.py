@@ -13,8 +13,10 @@ from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_hook
 
 from services.notifications import signing
+from services.notifications.domain import digest as digest_rule
 from services.notifications.secretbox import SecretBox
 from services.notifications.service import NotificationsService
+from services.notifications.storage import deliveries as deliveries_storage
 from shared.bus import standalone_rpc
 from shared.clock import write_clock_offset
 from shared.errors import Unprocessable
@@ -303,9 +305,12 @@ def test_a_burst_to_one_person_becomes_a_digest(service, config, db, smtp, clock
 
 
 def test_a_window_held_beyond_the_courier_batch_is_still_one_digest_each(
-    container_factory, config, db, smtp, clock_file
+    container_factory, config, db, smtp, clock_file, monkeypatch
 ):
-    # a batch of two: the courier took two held messages a pass, so a busy window went out as several digests
+    # a batch of two: the courier took two held messages a pass, so a busy window went out as several digests;
+    # moved two a command, and listing three (the rest counted), as a busy window of hundreds is
+    monkeypatch.setattr(deliveries_storage, "GATHER_CHUNK", 2)
+    monkeypatch.setattr(digest_rule, "LISTED", 3)
     service = started(container_factory, {**config, "DELIVERY_BATCH": 2}, db)
     for n in range(8):
         publish(config, sample_event("case.dispatched", case_id=f"C-gust-{n}"))
@@ -318,13 +323,17 @@ def test_a_window_held_beyond_the_courier_batch_is_still_one_digest_each(
         (digest,) = deliveries(db, recipient_key=person, digest=True)
         members = deliveries(db, recipient_key=person, state="digested")
         assert len(members) == 5 and {m["digest_id"] for m in members} == {digest["_id"]}
+        assert digest["members"] == 5
     while scan(service):  # two a pass: the three sent at once and the digest, each person
         pass
     # in each reader's language: the handler reads Chinese, the head English
     for person, subject in (("handler-sanitation-1", "您有 5 条新通知"), ("head-sanitation", "5 new notifications")):
         address = USERS[person]["email"]
         mails = wait_for(lambda a=address: len(smtp.to(a)) == 4 and smtp.to(a), message="three and a digest")
-        assert sorted(m["Subject"] for m in mails if "C-gust" not in m["Subject"]) == [subject]
+        (gathered,) = [m for m in mails if "C-gust" not in m["Subject"]]
+        assert gathered["Subject"] == subject
+        listed = gathered.get_body(("plain",)).get_content()
+        assert sum(f"C-gust-{n}" in listed for n in range(3, 8)) == 3 and ("2 more" in listed or "另有 2 条" in listed)
 
 
 def test_an_urgent_case_is_sent_at_once_even_in_a_burst(service, config, db):

@@ -4,9 +4,10 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 
-from services.notifications import signing
+from services.notifications import courier, signing
 from services.notifications.domain.delivery import Outcome, RetryPolicy, attempt_record
-from services.notifications.domain.digest import BurstRule, digest_for, is_urgent
+from services.notifications.domain.digest import LISTED, BurstRule, digest_for, is_urgent
+from services.notifications.domain.messages import Messages
 from shared.ids import new_id
 
 NOW = datetime(2026, 11, 23, 9, 0, 30, tzinfo=UTC)
@@ -67,6 +68,46 @@ def test_a_digest_is_addressed_as_the_messages_it_gathers():
         k: held[k] for k in ("recipient", "recipient_key", "channel", "target", "language")
     }
     assert "ids" not in digest  # its members name it (digest_id), not the other way round
+
+
+class _Digests:
+    """The store as the courier reads a digest: three members listed, ``size`` in all."""
+
+    def __init__(self, size):
+        self.size, self.asked = size, []
+
+    def digest_members(self, digest_id, limit):
+        self.asked.append(limit)
+        return [{"message": {"subject": f"New case C{i}"}, "case_id": f"C{i}"} for i in range(3)]
+
+    def digest_size(self, digest_id):
+        return self.size
+
+
+class _Email:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, target, message, headers):
+        self.sent.append(message)
+        return Outcome(True)
+
+
+def _send_digest(digest, store):
+    email = _Email()
+    channels = type("Channels", (), {"email": email})()
+    courier.send(digest, channels, store, Messages("https://grid.example.cn"))
+    return email.sent[0]
+
+
+def test_a_digest_lists_its_first_members_and_counts_them_all():
+    held = {"recipient": {"kind": "user", "id": "a"}, "recipient_key": "user:a", "channel": "email"}
+    digest = {**digest_for({**held, "target": "a@x", "language": "en"}, new_id, NOW, NOW), "members": 40}
+    store = _Digests(size=None)  # the count the gatherer kept is the one told
+    assert _send_digest(digest, store)["subject"] == "40 new notifications" and store.asked == [LISTED]
+    # a digest whose gatherer died before it counted its members: counted when it is sent
+    orphan = {k: v for k, v in digest.items() if k != "members"}
+    assert _send_digest(orphan, _Digests(size=17))["subject"] == "17 new notifications"
 
 
 def test_a_receiver_verifies_the_signature_and_refuses_tampering_and_replays():

@@ -60,6 +60,17 @@ def test_a_digest_lists_what_it_stands_for():
     message = MESSAGES.digest(items, "en")
     assert message.subject == "12 new notifications" and "New case C11" in message.text
     assert MESSAGES.digest(items, "zh-CN").subject == "您有 12 条新通知"
+    assert "more" not in message.text
+
+
+def test_a_digest_of_many_lists_the_first_and_counts_the_rest():
+    items = [{"subject": f"New case C{i}", "link": f"https://x/C{i}"} for i in range(3)]
+    message = MESSAGES.digest(items, "en", count=40)
+    assert message.subject == "40 new notifications" and message.sms.startswith("40 new notifications")
+    assert "New case C2" in message.text and "and 37 more: see your inbox" in message.text
+    assert "and 37 more" in message.html
+    chinese = MESSAGES.digest(items, "zh-CN", count=40)
+    assert chinese.subject == "您有 40 条新通知" and "另有 37 条，请查看收件箱" in chinese.text
 
 
 def chosen_for(event, webhooks=frozenset({"sanitation"})):

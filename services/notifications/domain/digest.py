@@ -18,6 +18,9 @@ from datetime import UTC, datetime, timedelta
 from services.notifications.domain.delivery import ASSEMBLING, DELIVERY_PREFIX
 
 URGENT = "urgent"
+# A digest lists the first messages it stands for and counts the rest: a busy window holds hundreds, which nobody
+# reads in an e-mail (the inbox has them all), and rendering them held the sending process up.
+LISTED = 30
 
 
 @dataclass(frozen=True)

@@ -121,10 +121,13 @@ class Messages:
         return f"{self.base_url}/rate/{quote(token, safe='')}?lang={language_of(language)}"
 
     # -- many at once --------------------------------------------------------------------
-    def digest(self, items: list[dict], language: str) -> Message:
-        """One message for a burst: ``items`` are ``{subject, link}`` of the messages it stands for."""
+    def digest(self, items: list[dict], language: str, count: int | None = None) -> Message:
+        """One message for a burst of ``count`` messages (default: as many as ``items``); ``items`` are ``{subject,
+        link}`` of those it lists, the rest only counted."""
         language = language_of(language)
-        subject, body, sms = self._blocks(f"{language}/digest.txt", {"count": len(items), "items": items})
+        count = max(count or 0, len(items))
+        values = {"count": count, "items": items, "more": count - len(items)}
+        subject, body, sms = self._blocks(f"{language}/digest.txt", values)
         inbox = f"{self.base_url}/api/v1/notifications"
         return Message(
             subject,

@@ -26,6 +26,9 @@ from shared.errors import NotFound
 
 _DELIVERY_VIEW = {"body": 0, "message.html": 0}  # lists and answers leave out the message's whole text
 _DIGEST_ADDRESS = ("recipient", "target", "language")  # what a digest takes from one of its messages
+# Held messages moved into their digest per command: a busy window in one command held the store for a second,
+# and every notification filed meanwhile waited behind it.
+GATHER_CHUNK = 200
 
 
 class RecentBursts:
@@ -157,20 +160,28 @@ class DeliveryVerbs:
         """
         self.db[DELIVERIES].insert_one(digest)
         self.bursts.filed([digest])
-        got = (
-            self.db[DELIVERIES]
-            .update_many(
-                {"_id": {"$in": member_ids}, "state": HELD}, {"$set": {"state": DIGESTED, "digest_id": digest["_id"]}}
+        got = 0
+        for start in range(0, len(member_ids), GATHER_CHUNK):
+            got += (
+                self.db[DELIVERIES]
+                .update_many(
+                    {"_id": {"$in": member_ids[start : start + GATHER_CHUNK]}, "state": HELD},
+                    {"$set": {"state": DIGESTED, "digest_id": digest["_id"]}},
+                )
+                .modified_count
             )
-            .modified_count
-        )
         self.db[DELIVERIES].update_one(
-            {"_id": digest["_id"], "state": ASSEMBLING}, {"$set": {"state": PENDING, "due_at": now}}
+            {"_id": digest["_id"], "state": ASSEMBLING}, {"$set": {"state": PENDING, "due_at": now, "members": got}}
         )
         return got
 
-    def digest_members(self, digest_id: str) -> list[dict]:
-        return list(self.db[DELIVERIES].find({"digest_id": digest_id}, {"message": 1, "case_id": 1}))
+    def digest_members(self, digest_id: str, limit: int = 0) -> list[dict]:
+        """The first ``limit`` (0: all) messages a digest stands for, oldest first: their subjects and cases."""
+        found = self.db[DELIVERIES].find({"digest_id": digest_id}, {"message.subject": 1, "case_id": 1})
+        return list(found.sort("_id", ASCENDING).limit(limit))
+
+    def digest_size(self, digest_id: str) -> int:
+        return self.db[DELIVERIES].count_documents({"digest_id": digest_id})
 
     # -- who was told what ---------------------------------------------------------------
     def deliveries(self, by: str, value: str, limit: int, cursor: str | None) -> dict:
