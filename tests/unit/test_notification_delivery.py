@@ -46,6 +46,18 @@ def test_the_burst_rule_holds_messages_beyond_the_threshold_until_the_window_end
     assert rule.hold_until(500, urgent=True, now=NOW) is None
 
 
+def test_each_recipients_window_ends_at_its_own_moment_so_digests_do_not_all_fall_due_at_once():
+    rule = BurstRule(threshold=5, window=timedelta(minutes=1))
+    keys = [f"user:u{i}/email" for i in range(200)]
+    ends = {key: rule.hold_until(9, urgent=False, now=NOW, key=key) for key in keys}
+    assert all(NOW < end <= NOW + timedelta(minutes=1) for end in ends.values())
+    assert len({end.second for end in ends.values()}) > 40  # spread over the minute
+    for key, end in list(ends.items())[:20]:  # the same window for every message until it ends, then the next
+        assert rule.hold_until(9, urgent=False, now=end - timedelta(milliseconds=1), key=key) == end
+        assert rule.hold_until(9, urgent=False, now=end, key=key) == end + timedelta(minutes=1)
+        assert rule.hold_until(9, urgent=False, now=NOW, key=key) == end  # the same in any process
+
+
 def test_urgency_comes_from_the_case_or_its_category():
     categories = {"fire": {"priority": "urgent"}, "litter": {"priority": "low"}}
     assert is_urgent({"category": "fire", "priority": "normal"}, categories)

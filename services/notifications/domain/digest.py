@@ -2,8 +2,9 @@
 
 Per recipient and channel (e-mail, SMS): while fewer than ``threshold`` messages
 were made for them in the last ``window``, each goes out at once; beyond that a
-message is *held* until the end of the current window, and everything held for
-that person and channel then goes out as one digest. A storm that files 200 cases
+message is *held* until the end of the current window (the clock's, shifted by an
+offset of that person's and channel's own), and everything held for that person and
+channel then goes out as one digest. A storm that files 200 cases
 in a minute sends an officer ``threshold`` e-mails and one digest, not 200.
 Urgent cases (the case's or its category's priority) are never held. The inbox,
 the live stream and webhooks (read by machines) are never digested.
@@ -12,6 +13,7 @@ The count is taken before the message is filed, so concurrent workers may each
 let one more through: the threshold is a soft limit (``threshold`` + workers).
 """
 
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -28,15 +30,19 @@ class BurstRule:
     threshold: int
     window: timedelta
 
-    def hold_until(self, recent: int, urgent: bool, now: datetime) -> datetime | None:
-        """When a message goes out in a digest; None: it goes out now."""
+    def hold_until(self, recent: int, urgent: bool, now: datetime, key: str = "") -> datetime | None:
+        """When a message to ``key`` (a recipient and channel) goes out in a digest; None: it goes out now."""
         if urgent or recent < self.threshold:
             return None
-        return self.window_end(now)
+        return self.window_end(now, key)
 
-    def window_end(self, now: datetime) -> datetime:
+    def window_end(self, now: datetime, key: str = "") -> datetime:
+        """The end of ``key``'s window holding ``now``. Windows are the clock's, each ``key``'s shifted by its own
+        offset within one: were they aligned for everyone, every digest of a busy minute would come due at the same
+        instant, and the courier would gather them all in one go while notifications wait behind it."""
         size = self.window.total_seconds()
-        start = (now.timestamp() // size) * size
+        offset = (zlib.crc32(key.encode()) % int(size * 1000)) / 1000 if key else 0.0
+        start = ((now.timestamp() - offset) // size) * size + offset
         return datetime.fromtimestamp(start + size, UTC)
 
 

@@ -97,7 +97,7 @@ def plan(
                 if not doc["target"]:
                     doc.update(state=SKIPPED, error=f"no {'e-mail address' if channel == rules.EMAIL else 'phone'}")
                 else:
-                    held = burst.hold_until(recent.get((r.key, channel), 0), urgent, now)
+                    held = burst.hold_until(recent.get((r.key, channel), 0), urgent, now, f"{r.key}/{channel}")
                     if held is not None:
                         doc.update(state=HELD, due_at=held)
             result.deliveries.append(doc)
