@@ -105,9 +105,11 @@ class DirectoryService(Operable):
             raise TooManyRequests.of("signin.throttled")
         user = self.store.user_by_username(username)
         if not verify_password(user and user.get("password_hash"), given["password"]) or not user.get("active", True):
-            self.store.record_sign_in_failure(username, now, keep=self.signer.max_failures)
+            self.store.record_sign_in_failure(username, now, keep=self.signer.max_failures, window=window)
             if client:  # not cleared by a success: one good account must not reset a client's guessing
-                self.store.record_sign_in_failure(client, now, keep=self.signer.client_max_failures, by="client")
+                self.store.record_sign_in_failure(
+                    client, now, keep=self.signer.client_max_failures, window=window, by="client"
+                )
             raise Unauthenticated.of("signin.wrong_password")
         if failures:
             self.store.clear_sign_in_failures(username)

@@ -9,7 +9,7 @@ map is never half-imported — and only then removes the old version.
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -162,9 +162,15 @@ class DirectoryRepository(Repository):
         doc = self.db[FAILURES_BY[by]].find_one({"_id": key})
         return doc["at"] if doc else []
 
-    def record_sign_in_failure(self, key: str, now: datetime, keep: int, by: str = "username") -> None:
+    def record_sign_in_failure(
+        self, key: str, now: datetime, keep: int, window: timedelta, by: str = "username"
+    ) -> None:
+        """Count a failure; the record goes (the store's TTL index on ``expires_at``) once its last failure has left
+        the window, so names and addresses anyone tried do not pile up."""
         self.db[FAILURES_BY[by]].update_one(
-            {"_id": key}, {"$push": {"at": {"$each": [now], "$slice": -keep}}}, upsert=True
+            {"_id": key},
+            {"$push": {"at": {"$each": [now], "$slice": -keep}}, "$set": {"expires_at": now + window}},
+            upsert=True,
         )
 
     def clear_sign_in_failures(self, username: str) -> None:
@@ -292,6 +298,10 @@ class DirectoryStore(MongoStore):
             IndexModel([("map_version", ASCENDING), ("officers", ASCENDING)]),
             IndexModel([("map_version", ASCENDING), ("leader", ASCENDING)]),
         ],
+        # a failure record expires with its window: the store removes it (MongoDB's TTL monitor, SecantusDB's
+        # sweeper, each about once a minute)
+        FAILURES: [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
+        CLIENT_FAILURES: [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
     }
 
     def current_person(self, user_id: str) -> Person | None:

@@ -1,5 +1,7 @@
 """The directory on the real bus and store: signing in, changes reaching other services' copies."""
 
+from datetime import timedelta
+
 import pytest
 
 from shared.bus import standalone_rpc
@@ -93,6 +95,23 @@ def test_one_client_is_throttled_whatever_usernames_it_tries(seeded_directory, s
             {"username": "operator1", "password": district.PASSWORD}, "203.0.113.8"
         )
     assert signed_in["user"]["username"] == "operator1"
+
+
+def test_failed_sign_ins_are_forgotten_by_the_store_once_their_window_has_passed(
+    seeded_directory, service_config, databases
+):
+    # every username and address anyone tried is a record: each expires with its last failure's window
+    window = int(service_config.get("SIGN_IN_WINDOW_SECONDS") or 900)
+    with standalone_rpc(service_config, timeout=RPC_TIMEOUT) as rpc_proxy:
+        for _ in range(2):
+            with pytest.raises(Unauthenticated):
+                rpc_proxy.directory.issue_token({"username": "nobody-ttl", "password": "guess"}, "198.51.100.9")
+    db = databases("directory")
+    for collection, key in (("sign_in_failures", "nobody-ttl"), ("sign_in_failures_by_client", "198.51.100.9")):
+        record = db[collection].find_one({"_id": key})
+        assert len(record["at"]) == 2 and record["expires_at"] == record["at"][-1] + timedelta(seconds=window)
+        ttl = [i for i in db[collection].index_information().values() if i["key"] == [("expires_at", 1)]]
+        assert [i.get("expireAfterSeconds") for i in ttl] == [0]
 
 
 def test_the_last_active_administrator_stays_and_nothing_changes(rpc_as):
