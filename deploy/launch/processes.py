@@ -39,10 +39,20 @@ def _pdeathsig_prefix() -> tuple[str, ...]:
     return prefix if works else ()
 
 
+_GIVEN: set[int] = set()  # ports this launcher handed out: its children bind them only later
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port free now and never handed out before by this launcher. The kernel may give a port it just gave
+    again once the socket that asked is closed, and the child meant to bind the first has not yet: two stores got
+    the same port (seen in CI), the second failed to start, and two services shared the first one's store."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def port_open(host: str, port: int) -> bool:

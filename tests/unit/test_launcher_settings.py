@@ -100,3 +100,27 @@ def test_the_tests_start_their_stores_as_make_run_starts_its_own(tmp_path):
     server = SecantusServer(tmp_path)
     assert isinstance(server, EmbeddedStore) and not server.sync  # in memory: nothing to sync
     assert "retryWrites=false" in server.uri
+
+
+def test_a_port_handed_out_is_never_handed_out_again_though_the_kernel_offers_it(monkeypatch):
+    offered = iter([41000, 41000, 41000, 41001])  # the kernel's picks: a port it just gave, again and again
+
+    class Socket:
+        def __init__(self, *args):
+            self.port = next(offered)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, address):
+            pass
+
+        def getsockname(self):
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(processes, "_GIVEN", set())
+    monkeypatch.setattr(processes.socket, "socket", Socket)
+    assert [processes.free_port(), processes.free_port()] == [41000, 41001]
