@@ -65,10 +65,12 @@ def _district(platform):
 
 def _settled_district(platform):
     """The district's figures once the earlier tests' cases are all counted (the indicators batch their events): two
-    reads a while apart that agree."""
+    reads that agree, further apart than a batch lingers for company (``INDICATORS_LINGER_SECONDS``) — two reads
+    closer than that agreed while an earlier test's events were still lingering, and counted after."""
+    apart = float(platform.env.get("INDICATORS_LINGER_SECONDS") or 1.0) + 0.5
     last = _district(platform)
-    for _ in range(20):
-        time.sleep(0.75)
+    for _ in range(12):
+        time.sleep(apart)
         now = _district(platform)
         if now == last:
             return now
