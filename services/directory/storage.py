@@ -300,8 +300,7 @@ class DirectoryStore(MongoStore):
         ],
         # a failure record expires with its window: the store removes it (MongoDB's TTL monitor, SecantusDB's
         # sweeper, each about once a minute)
-        FAILURES: [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
-        CLIENT_FAILURES: [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
+        **{kind: [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)] for kind in FAILURES_BY.values()},
     }
 
     def current_person(self, user_id: str) -> Person | None:

@@ -40,6 +40,7 @@ _hotspots = HotspotTableSchema()
 # same counters, share one: the store's cost is per document written, and a counter shared by a batch's events is
 # written once. A batch holds at most what the process has in hand (its workers), and commits once it does.
 _BATCHES: dict[str, GroupCommit] = {}
+LINGER_SECONDS = 1.0  # INDICATORS_LINGER_SECONDS unless set
 
 
 #: Which event goes to which handler: the service's whole subscription, one queue per event (shared.messaging).
@@ -81,7 +82,7 @@ class IndicatorsService(Operable, FollowsDirectory, event_handlers(EVENT_HANDLER
             in_hand = setting(self.config, MAX_WORKERS_CONFIG_KEY, DEFAULT_MAX_WORKERS, int)
             batches = _BATCHES[self.store.db.name] = GroupCommit(
                 max_batch=min(setting(self.config, "INDICATORS_MAX_BATCH", 200, int), in_hand),
-                linger=setting(self.config, "INDICATORS_LINGER_SECONDS", 1.0, float),
+                linger=setting(self.config, "INDICATORS_LINGER_SECONDS", LINGER_SECONDS, float),
             )
         limit = timedelta(hours=setting(self.config, "RESPONSE_LIMIT_HOURS", 24.0, float))
         batches.submit(event, lambda events: self.store.record_many(events, tz, limit))

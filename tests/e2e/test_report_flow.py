@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from services.indicators.service import LINGER_SECONDS
 from tests.e2e.conftest import OFFICER_GRID
 from tests.support.infra import wait_for
 
@@ -67,7 +68,7 @@ def _settled_district(platform):
     """The district's figures once the earlier tests' cases are all counted (the indicators batch their events): two
     reads that agree, further apart than a batch lingers for company (``INDICATORS_LINGER_SECONDS``) — two reads
     closer than that agreed while an earlier test's events were still lingering, and counted after."""
-    apart = float(platform.env.get("INDICATORS_LINGER_SECONDS") or 1.0) + 0.5
+    apart = float(platform.env.get("INDICATORS_LINGER_SECONDS") or LINGER_SECONDS) + 0.5
     last = _district(platform)
     for _ in range(12):
         time.sleep(apart)
